@@ -1,0 +1,54 @@
+// What a protocol machine tells its driver besides packets: deliveries and membership changes.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <string_view>
+
+#include "grapevine/address.h"
+
+namespace grapevine {
+
+/// Identifies one multicast: the origin's 64-bit id and the origin's sequence number.
+struct MessageId {
+  std::uint64_t origin = 0;
+  std::uint32_t seq = 0;
+  friend constexpr bool operator==(const MessageId&, const MessageId&) = default;
+  friend constexpr auto operator<=>(const MessageId&, const MessageId&) = default;
+};
+
+enum class EventKind : std::uint8_t {
+  delivered,  // a multicast payload reached this node for the first time
+  joined,     // a member appeared (or came back after failed/left)
+  suspected,  // a member is suspected (may still refute)
+  failed,     // a member was declared failed by the failure detector
+  left,       // a member left voluntarily
+  alive,      // a suspected member refuted and is alive again
+  updated,    // a member's metadata changed
+};
+
+const char* event_kind_name(EventKind kind) noexcept;
+
+struct Event {
+  EventKind kind = EventKind::delivered;
+  // kind == delivered:
+  MessageId message{};
+  std::span<const std::byte> payload{};  // valid only during the emit() call
+  std::uint32_t hops = 0;                // overlay hops the copy travelled
+  // membership kinds:
+  Address subject{};
+  std::string_view subject_name{};  // valid only during the emit() call
+  std::uint32_t incarnation = 0;
+};
+
+/// Side effects of one call into a machine. Passed per call; machines keep no outbox.
+/// Spans passed to send() and emit() are valid only during that call: copy what you keep.
+class Effects {
+ public:
+  virtual ~Effects() = default;
+  virtual void send(const Address& to, std::span<const std::byte> datagram) = 0;
+  virtual void emit(const Event& event) = 0;
+};
+
+}  // namespace grapevine

@@ -1,0 +1,33 @@
+// Machine: the shape of every protocol in grapevine. A deterministic state machine with no I/O:
+// it never reads a clock, never touches a socket, never draws from a global RNG.
+//
+// Contract, for every implementation:
+//  - calls are not re-entrant (never call a machine from inside one of its Effects callbacks);
+//  - `now` never decreases from one call to the next;
+//  - the same inputs in the same order give byte-identical outputs (sends and events);
+//  - after every call the driver reads next_deadline() and calls on_timeout() once now >= it.
+#pragma once
+
+#include <cstddef>
+#include <span>
+
+#include "grapevine/address.h"
+#include "grapevine/event.h"
+#include "grapevine/time.h"
+
+namespace grapevine {
+
+class Machine {
+ public:
+  virtual ~Machine() = default;
+  /// A datagram arrived from `from`. `bytes` is only valid during the call. Malformed input is
+  /// counted and dropped, never asserted on.
+  virtual void on_datagram(Time now, const Address& from, std::span<const std::byte> bytes,
+                           Effects& fx) = 0;
+  /// The deadline returned by next_deadline() has passed.
+  virtual void on_timeout(Time now, Effects& fx) = 0;
+  /// The earliest time this machine wants on_timeout(); Time::max() when it wants none.
+  [[nodiscard]] virtual Time next_deadline() const noexcept = 0;
+};
+
+}  // namespace grapevine

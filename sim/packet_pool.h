@@ -1,0 +1,80 @@
+// PacketPool: storage for in-flight packet bytes, addressed by a 32-bit handle. Size classes of
+// 64 B .. 64 KiB; each class is a list of 1 MiB blocks of equal slots with a free list, so a
+// million packets in flight cost a few large allocations rather than a million small ones, and
+// stored bytes never move (a span from get() stays valid until release()).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <memory>
+#include <span>
+#include <vector>
+
+#include "util/assert.h"
+
+namespace grapevine::sim {
+
+class PacketPool {
+ public:
+  static constexpr std::size_t kClasses = 11;  // slots of 64 << 0 .. 64 << 10 = 64 KiB
+  static constexpr std::size_t kPacketBytesMax = 65536;
+
+  std::uint32_t store(std::span<const std::byte> bytes) {
+    GV_ASSERT(bytes.size() <= kPacketBytesMax);
+    std::uint32_t c = 0;
+    while ((std::size_t(64) << c) < bytes.size()) ++c;
+    Class& k = classes_[c];
+    std::uint32_t slot;
+    if (!k.free.empty()) {
+      slot = k.free.back();
+      k.free.pop_back();
+    } else {
+      slot = std::uint32_t(k.lengths.size());
+      GV_ASSERT(slot <= kSlotMask);
+      k.lengths.push_back(0);
+      if (slot % slots_per_block(c) == 0) {
+        k.blocks.push_back(std::make_unique<std::byte[]>(kBlockBytes));
+      }
+    }
+    k.lengths[slot] = std::uint32_t(bytes.size());
+    if (!bytes.empty()) std::memcpy(slot_ptr(c, slot), bytes.data(), bytes.size());
+    ++live_;
+    return c << 27 | slot;
+  }
+
+  [[nodiscard]] std::span<const std::byte> get(std::uint32_t handle) const {
+    std::uint32_t c = handle >> 27;
+    std::uint32_t slot = handle & kSlotMask;
+    return {slot_ptr(c, slot), classes_[c].lengths[slot]};
+  }
+
+  void release(std::uint32_t handle) {
+    classes_[handle >> 27].free.push_back(handle & kSlotMask);
+    --live_;
+  }
+
+  [[nodiscard]] std::size_t live() const noexcept { return live_; }
+
+ private:
+  static constexpr std::uint32_t kSlotMask = (1u << 27) - 1;
+  static constexpr std::size_t kBlockBytes = std::size_t(1) << 20;
+  static constexpr std::size_t slots_per_block(std::uint32_t c) noexcept {
+    return kBlockBytes >> (6 + c);
+  }
+  [[nodiscard]] std::byte* slot_ptr(std::uint32_t c, std::uint32_t slot) const {
+    const Class& k = classes_[c];
+    std::size_t per = slots_per_block(c);
+    return k.blocks[slot / per].get() + (std::size_t(slot % per) << (6 + c));
+  }
+
+  struct Class {
+    std::vector<std::unique_ptr<std::byte[]>> blocks;
+    std::vector<std::uint32_t> lengths;
+    std::vector<std::uint32_t> free;
+  };
+  Class classes_[kClasses];
+  std::size_t live_ = 0;
+};
+
+}  // namespace grapevine::sim

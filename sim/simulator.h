@@ -1,0 +1,164 @@
+// Simulator: a single-threaded discrete-event loop over virtual time that drives Machines.
+//
+// Determinism: events are ordered by (time, insertion sequence); the network draws from one
+// seeded PRNG in event order; machines draw from their own PRNGs. The same seed and the same
+// calls give the same run to the byte, and delivery_hash() (a rolling hash over every packet
+// delivered: time, endpoints, bytes) proves it.
+//
+// Faults: crash (the node stops; packets to it vanish; what it had queued on its uplink is
+// lost), restart (a fresh machine at the same address), pause (deliveries and timers wait until
+// it resumes, as under SIGSTOP or a long GC), slow (every event the node handles costs a service
+// time, queued FIFO: a CPU-starved process), per-node drop probability, and partitions (nodes
+// in different partition groups cannot exchange packets).
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <span>
+#include <unordered_map>
+#include <vector>
+
+#include "grapevine/machine.h"
+#include "sim/event_queue.h"
+#include "sim/network.h"
+#include "sim/packet_pool.h"
+#include "util/rng.h"
+
+namespace grapevine::sim {
+
+using NodeIndex = std::uint32_t;
+
+/// Address of simulated node i: 10.a.b.c:7946 with a.b.c = i + 1. The simulator routes these
+/// arithmetically; other addresses go through a lookup table.
+Address sim_address(NodeIndex i) noexcept;
+
+struct NetworkCounters {
+  std::uint64_t sent = 0;
+  std::uint64_t bytes_sent = 0;
+  std::uint64_t delivered = 0;
+  std::uint64_t lost = 0;              // random loss (link or per-node drop)
+  std::uint64_t to_crashed = 0;        // destination down (or sender crashed before sending)
+  std::uint64_t partitioned = 0;       // endpoints in different partitions
+  std::uint64_t unroutable = 0;        // no node at that address
+  std::uint64_t duplicated = 0;
+  std::uint64_t cross_router = 0;      // packets sent between subnets
+  std::uint64_t events = 0;            // events processed
+};
+
+class Simulator {
+ public:
+  /// Called for every event a machine emits: (time, node, event).
+  using EventObserver = std::function<void(Time, NodeIndex, const Event&)>;
+
+  Simulator(const NetworkConfig& network, std::uint64_t seed);
+  ~Simulator();
+  Simulator(const Simulator&) = delete;
+  Simulator& operator=(const Simulator&) = delete;
+
+  /// Adds a node; it gets on_timeout() at the current time to start. `address` defaults to
+  /// sim_address(index).
+  NodeIndex add_node(std::unique_ptr<Machine> machine, std::uint32_t subnet = 0);
+  NodeIndex add_node(std::unique_ptr<Machine> machine, const Address& address,
+                     std::uint32_t subnet);
+  void reserve(std::size_t nodes);
+
+  void set_observer(EventObserver observer) { observer_ = std::move(observer); }
+
+  [[nodiscard]] Time now() const noexcept { return now_; }
+  [[nodiscard]] std::size_t size() const noexcept { return nodes_.size(); }
+  [[nodiscard]] Machine& machine(NodeIndex i) { return *nodes_[i].machine; }
+  [[nodiscard]] const Address& address(NodeIndex i) const { return nodes_[i].address; }
+  [[nodiscard]] std::uint32_t subnet(NodeIndex i) const { return nodes_[i].subnet; }
+  [[nodiscard]] std::uint32_t subnet_count() const noexcept { return subnet_count_; }
+
+  /// Processes every event with time <= t, then sets now to t.
+  void run_until(Time t);
+  void run_for(Duration d) { run_until(now_ + d); }
+  /// Runs until `done()` holds (checked after every event) or time passes `deadline`.
+  /// Returns whether done() held.
+  bool run_until(const std::function<bool()>& done, Time deadline);
+
+  /// Runs `action` at time t (>= now), in order with the other events of that time.
+  void at(Time t, std::function<void()> action);
+  /// Calls into a node now, as the driver would (for tests and harnesses: multicast, join...).
+  void with_node(NodeIndex i, const std::function<void(Machine&, Effects&)>& call);
+
+  // ---- faults ----
+  void crash(NodeIndex i);
+  /// Crashes node i right after its next `sends` datagrams leave it (a sender dying mid-way).
+  void crash_after_sends(NodeIndex i, std::uint32_t sends);
+  [[nodiscard]] bool crashed(NodeIndex i) const { return nodes_[i].crashed_at != kNever; }
+  /// A new machine at the same address, started now (a process restart).
+  void restart(NodeIndex i, std::unique_ptr<Machine> machine);
+  /// The node handles nothing for `d`; what arrives meanwhile is handled when it resumes.
+  void pause(NodeIndex i, Duration d);
+  /// Every event the node handles costs `service` of its time, queued FIFO (0 = normal).
+  void set_slow(NodeIndex i, Duration service);
+  /// Drops each packet to or from node i with probability p.
+  void set_drop(NodeIndex i, double p);
+  /// Nodes exchange packets only within the same partition group (all start in group 0).
+  void set_partition(NodeIndex i, std::uint32_t group);
+  void heal_partitions();
+  /// Replaces the link profiles (loss, latency...) from now on.
+  void set_network(const NetworkConfig& network) { net_ = network; }
+  [[nodiscard]] const NetworkConfig& network() const noexcept { return net_; }
+
+  // ---- observation ----
+  [[nodiscard]] std::uint64_t delivery_hash() const noexcept { return hash_; }
+  [[nodiscard]] const NetworkCounters& counters() const noexcept { return counters_; }
+  /// Packets sent across router r (in or out of subnet r).
+  [[nodiscard]] std::uint64_t router_crossings(std::uint32_t subnet) const;
+  [[nodiscard]] std::size_t packets_in_flight() const noexcept { return pool_.live(); }
+  [[nodiscard]] std::size_t pending_events() const noexcept { return queue_.size(); }
+
+ private:
+  friend class SimEffects;
+  static constexpr std::int64_t kNever = INT64_MAX;
+  enum Kind : std::uint8_t { kTimer, kDelivery, kAction };
+
+  struct NodeSlot {
+    std::unique_ptr<Machine> machine;
+    Address address;
+    std::uint32_t subnet = 0;
+    std::uint32_t partition = 0;
+    std::int64_t crashed_at = kNever;
+    std::int64_t scheduled = kNever;  // time of the live timer event
+    std::int64_t uplink_free = 0;     // when the uplink is next idle
+    std::int64_t busy_until = 0;      // slow/paused nodes: when the CPU is next free
+    std::int64_t service_ns = 0;      // slow nodes: cost of each handled event
+    float drop = 0.0f;
+    std::uint32_t sends_until_crash = 0;  // 0 = no crash planned
+  };
+
+  void dispatch(const SimEvent& e);
+  void handle_timer(const SimEvent& e);
+  void handle_delivery(const SimEvent& e);
+  bool defer_if_busy(const SimEvent& e);
+  void reschedule(NodeIndex i);
+  void send(NodeIndex from, const Address& to, std::span<const std::byte> bytes);
+  void send_routed(NodeIndex from, const Address& to, std::span<const std::byte> bytes);
+  void emit(NodeIndex from, const Event& event);
+  std::int64_t link_latency(NodeIndex from, NodeIndex to, const LinkProfile& p);
+  [[nodiscard]] bool route(const Address& a, NodeIndex& out) const;
+
+  NetworkConfig net_;
+  Rng rng_;
+  std::uint64_t seed_;
+  EventQueue queue_;
+  PacketPool pool_;
+  std::vector<NodeSlot> nodes_;
+  std::unordered_map<Address, NodeIndex, AddressHash> by_address_;  // non-sim addresses only
+  std::vector<std::function<void()>> actions_;
+  std::vector<std::uint32_t> free_actions_;
+  std::vector<std::uint64_t> router_crossings_;
+  std::uint32_t subnet_count_ = 1;
+  EventObserver observer_;
+  std::unique_ptr<class SimEffects> fx_;
+  Time now_{};
+  std::uint64_t hash_ = 0x6772617065766e65ULL;  // "grapevne"
+  NetworkCounters counters_;
+  bool crash_at_end_of_send_ = false;
+};
+
+}  // namespace grapevine::sim
