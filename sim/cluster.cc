@@ -5,24 +5,9 @@
 
 namespace grapevine::sim {
 
-std::vector<std::uint32_t> split_subnets(std::uint32_t n, std::uint32_t k) {
-  if (k == 0) k = 1;
-  std::vector<std::uint32_t> sizes(k, n / k);
-  for (std::uint32_t i = 0; i < n % k; ++i) ++sizes[i];
-  return sizes;
-}
-
-namespace {
-std::unique_ptr<StaticGroup> make_group(std::uint32_t n, std::uint32_t subnets) {
-  std::vector<Address> addrs(n);
-  for (std::uint32_t i = 0; i < n; ++i) addrs[i] = sim_address(i);
-  return std::make_unique<StaticGroup>(std::move(addrs), split_subnets(n, subnets));
-}
-}  // namespace
-
 MulticastCluster::MulticastCluster(const ClusterOptions& options)
     : options_(options),
-      group_(make_group(options.nodes, options.subnets)),
+      group_(std::make_unique<SimGroup>(options.nodes, options.subnets)),
       sim_(options.network, options.seed),
       payloads_(options.nodes) {
   if (auto ok = validate(options_.config); !ok) {

@@ -12,6 +12,7 @@
 
 #include "grapevine/group.h"
 #include "grapevine/multicast.h"
+#include "sim/sim_group.h"
 #include "sim/simulator.h"
 
 namespace grapevine::sim {
@@ -25,15 +26,12 @@ struct ClusterOptions {
   std::uint64_t seed = 1;
 };
 
-/// Equal subnet sizes for n nodes in k subnets (the remainder spread over the first ones).
-std::vector<std::uint32_t> split_subnets(std::uint32_t n, std::uint32_t k);
-
 class MulticastCluster {
  public:
   explicit MulticastCluster(const ClusterOptions& options);
 
   Simulator& sim() noexcept { return sim_; }
-  const StaticGroup& group() const noexcept { return *group_; }
+  const SimGroup& group() const noexcept { return *group_; }
   MulticastProtocol& node(NodeIndex i);
   [[nodiscard]] std::uint32_t size() const noexcept { return options_.nodes; }
 
@@ -62,7 +60,7 @@ class MulticastCluster {
 
  private:
   ClusterOptions options_;
-  std::unique_ptr<StaticGroup> group_;
+  std::unique_ptr<SimGroup> group_;
   Simulator sim_;
   std::map<MessageId, std::vector<bool>> delivered_;
   std::vector<std::vector<std::string>> payloads_;

@@ -105,9 +105,11 @@ class EventQueue {
         ++cur_;
         continue;
       }
-      ready_.clear();
+      // Take the bucket's storage and leave it empty: a bucket that once held a million events
+      // must not keep that capacity for the rest of the run.
+      ready_ = std::move(bucket);
+      bucket = std::vector<SimEvent>();
       ready_pos_ = 0;
-      std::swap(ready_, bucket);
       in_wheel_ -= ready_.size();
       if (!std::is_sorted(ready_.begin(), ready_.end(), event_before)) {
         std::sort(ready_.begin(), ready_.end(), event_before);

@@ -7,7 +7,7 @@
 #include <thread>
 
 #include "grapevine/group.h"
-#include "sim/cluster.h"
+#include "sim/sim_group.h"
 #include "sim/simulator.h"
 #include "sim/stats.h"
 #include "util/hash.h"
@@ -89,9 +89,7 @@ MulticastRun run_multicast_once(const MulticastExperiment& e, std::uint32_t run_
   } else {
     config.random_phase = true;
   }
-  std::vector<Address> addrs(e.nodes);
-  for (std::uint32_t i = 0; i < e.nodes; ++i) addrs[i] = sim_address(i);
-  StaticGroup group(std::move(addrs), split_subnets(e.nodes, e.subnets));
+  SimGroup group(e.nodes, e.subnets);
 
   Simulator sim(network_for(e), seed);
   sim.reserve(e.nodes);

@@ -30,7 +30,10 @@ Simulator::Simulator(const NetworkConfig& network, std::uint64_t seed)
 
 Simulator::~Simulator() = default;
 
-void Simulator::reserve(std::size_t nodes) { nodes_.reserve(nodes); }
+void Simulator::reserve(std::size_t nodes) {
+  nodes_.reserve(nodes);
+  cold_.reserve(nodes);
+}
 
 NodeIndex Simulator::add_node(std::unique_ptr<Machine> machine, std::uint32_t subnet) {
   return add_node(std::move(machine), sim_address(NodeIndex(nodes_.size())), subnet);
@@ -41,10 +44,17 @@ NodeIndex Simulator::add_node(std::unique_ptr<Machine> machine, const Address& a
   auto i = NodeIndex(nodes_.size());
   GV_ASSERT(i < 0xffffffu);
   NodeSlot& n = nodes_.emplace_back();
-  n.machine = std::move(machine);
-  n.address = address;
+  NodeCold& c = cold_.emplace_back();
+  n.machine = machine.get();
+  c.owner = std::move(machine);
+  c.address = address;
   n.subnet = subnet;
-  if (address != sim_address(i)) by_address_.emplace(address, i);
+  if (address == sim_address(i)) {
+    n.flags |= kSimAddress;
+  } else {
+    by_address_.emplace(address, i);
+    all_sim_addresses_ = false;
+  }
   if (subnet + 1 > subnet_count_) {
     subnet_count_ = subnet + 1;
     router_crossings_.resize(subnet_count_, 0);
@@ -57,7 +67,7 @@ bool Simulator::route(const Address& a, NodeIndex& out) const {
   std::uint32_t ip = a.ipv4_u32();
   if (a.family == 4 && a.port == 7946 && (ip >> 24) == 10) {
     NodeIndex i = (ip & 0xffffffu) - 1;
-    if (i < nodes_.size() && nodes_[i].address == a) {
+    if (i < nodes_.size() && (all_sim_addresses_ || (nodes_[i].flags & kSimAddress))) {
       out = i;
       return true;
     }
@@ -107,7 +117,8 @@ void Simulator::dispatch(const SimEvent& e) {
 
 // A paused or slow node handles one event at a time: later events wait for its CPU.
 bool Simulator::defer_if_busy(const SimEvent& e) {
-  NodeSlot& n = nodes_[e.node];
+  if (!(nodes_[e.node].flags & kMaybeBusy)) return false;
+  NodeCold& n = cold_[e.node];
   if (n.busy_until > e.time) {
     SimEvent again = e;
     again.time = n.busy_until;
@@ -121,15 +132,18 @@ bool Simulator::defer_if_busy(const SimEvent& e) {
 void Simulator::handle_timer(const SimEvent& e) {
   NodeSlot& n = nodes_[e.node];
   if (n.crashed_at != kNever || e.time != n.scheduled) return;  // stale or dead
-  if (n.busy_until > e.time) {
-    n.scheduled = n.busy_until;
-    SimEvent again = e;
-    again.time = n.busy_until;
-    queue_.push(again);
-    return;
+  if (n.flags & kMaybeBusy) {
+    NodeCold& c = cold_[e.node];
+    if (c.busy_until > e.time) {
+      n.scheduled = c.busy_until;
+      SimEvent again = e;
+      again.time = c.busy_until;
+      queue_.push(again);
+      return;
+    }
+    if (c.service_ns > 0) c.busy_until = e.time + c.service_ns;
   }
   n.scheduled = kNever;
-  if (n.service_ns > 0) n.busy_until = e.time + n.service_ns;
   if (now_ >= n.machine->next_deadline()) {
     fx_->current = e.node;
     n.machine->on_timeout(now_, *fx_);
@@ -158,7 +172,7 @@ void Simulator::handle_delivery(const SimEvent& e) {
   hash_ = hash_bytes(bytes, hash_);
   ++counters_.delivered;
   fx_->current = e.node;
-  to.machine->on_datagram(now_, from.address, bytes, *fx_);
+  to.machine->on_datagram(now_, address_of(e.from), bytes, *fx_);
   pool_.release(e.data);
   reschedule(e.node);
 }
@@ -192,7 +206,8 @@ void Simulator::send(NodeIndex from, const Address& to_addr, std::span<const std
     ++counters_.to_crashed;  // a node that crashed mid-call sends nothing more
     return;
   }
-  if (src.sends_until_crash > 0 && --src.sends_until_crash == 0) crash_at_end_of_send_ = true;
+  std::uint32_t& countdown = cold_[from].sends_until_crash;
+  if (countdown > 0 && --countdown == 0) crash_at_end_of_send_ = true;
   ++counters_.sent;
   counters_.bytes_sent += bytes.size();
   send_routed(from, to_addr, bytes);
@@ -200,7 +215,7 @@ void Simulator::send(NodeIndex from, const Address& to_addr, std::span<const std
     crash_at_end_of_send_ = false;
     crash(from);
     // What already sits on its uplink still leaves; nothing after it does.
-    src.crashed_at = std::max(src.crashed_at, src.uplink_free);
+    src.crashed_at = std::max(src.crashed_at, cold_[from].uplink_free);
   }
 }
 
@@ -212,7 +227,7 @@ void Simulator::send_routed(NodeIndex from, const Address& to_addr,
     return;
   }
   NodeSlot& src = nodes_[from];
-  const bool cross = src.subnet != nodes_[to].subnet;
+  const bool cross = subnet_count_ > 1 && src.subnet != nodes_[to].subnet;
   if (cross) {
     ++counters_.cross_router;
     ++router_crossings_[src.subnet];
@@ -221,11 +236,12 @@ void Simulator::send_routed(NodeIndex from, const Address& to_addr,
   std::int64_t depart = now_.ns();
   if (net_.uplink_bytes_per_second > 0) {
     std::int64_t tx = std::int64_t(bytes.size() * 1000000000ULL / net_.uplink_bytes_per_second);
-    depart = std::max(depart, src.uplink_free) + tx;
-    src.uplink_free = depart;
+    std::int64_t& free_at = cold_[from].uplink_free;
+    depart = std::max(depart, free_at) + tx;
+    free_at = depart;
   }
   const LinkProfile& p = cross ? net_.cross : net_.local;
-  double drop_p = std::max<double>(src.drop, nodes_[to].drop);
+  double drop_p = any_drop_ ? std::max<double>(src.drop, nodes_[to].drop) : 0.0;
   if (rng_.chance(p.loss) || rng_.chance(drop_p)) {
     ++counters_.lost;
     return;
@@ -274,27 +290,34 @@ void Simulator::crash_after_sends(NodeIndex i, std::uint32_t sends) {
   if (sends == 0) {
     crash(i);
   } else {
-    nodes_[i].sends_until_crash = sends;
+    cold_[i].sends_until_crash = sends;
   }
 }
 
 void Simulator::restart(NodeIndex i, std::unique_ptr<Machine> machine) {
   NodeSlot& n = nodes_[i];
-  n.machine = std::move(machine);
+  n.machine = machine.get();
+  cold_[i].owner = std::move(machine);
   n.crashed_at = kNever;
   n.scheduled = kNever;
-  n.busy_until = 0;
+  cold_[i].busy_until = 0;
   reschedule(i);
 }
 
 void Simulator::pause(NodeIndex i, Duration d) {
-  NodeSlot& n = nodes_[i];
-  n.busy_until = std::max(n.busy_until, (now_ + d).ns());
+  nodes_[i].flags |= kMaybeBusy;
+  cold_[i].busy_until = std::max(cold_[i].busy_until, (now_ + d).ns());
 }
 
-void Simulator::set_slow(NodeIndex i, Duration service) { nodes_[i].service_ns = service.ns(); }
+void Simulator::set_slow(NodeIndex i, Duration service) {
+  nodes_[i].flags |= kMaybeBusy;
+  cold_[i].service_ns = service.ns();
+}
 
-void Simulator::set_drop(NodeIndex i, double p) { nodes_[i].drop = float(p); }
+void Simulator::set_drop(NodeIndex i, double p) {
+  nodes_[i].drop = float(p);
+  if (p > 0) any_drop_ = true;
+}
 
 void Simulator::set_partition(NodeIndex i, std::uint32_t group) { nodes_[i].partition = group; }
 

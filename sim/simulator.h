@@ -68,7 +68,7 @@ class Simulator {
   [[nodiscard]] Time now() const noexcept { return now_; }
   [[nodiscard]] std::size_t size() const noexcept { return nodes_.size(); }
   [[nodiscard]] Machine& machine(NodeIndex i) { return *nodes_[i].machine; }
-  [[nodiscard]] const Address& address(NodeIndex i) const { return nodes_[i].address; }
+  [[nodiscard]] Address address(NodeIndex i) const { return address_of(i); }
   [[nodiscard]] std::uint32_t subnet(NodeIndex i) const { return nodes_[i].subnet; }
   [[nodiscard]] std::uint32_t subnet_count() const noexcept { return subnet_count_; }
 
@@ -117,19 +117,29 @@ class Simulator {
   static constexpr std::int64_t kNever = INT64_MAX;
   enum Kind : std::uint8_t { kTimer, kDelivery, kAction };
 
+  // Per-node state split hot/cold: the hot part is read on every event, so it is kept small
+  // (a million nodes' worth stays mostly in cache); the cold part only under faults.
+  enum SlotFlags : std::uint8_t { kSimAddress = 1, kMaybeBusy = 2 };
   struct NodeSlot {
-    std::unique_ptr<Machine> machine;
-    Address address;
-    std::uint32_t subnet = 0;
-    std::uint32_t partition = 0;
+    Machine* machine = nullptr;
     std::int64_t crashed_at = kNever;
     std::int64_t scheduled = kNever;  // time of the live timer event
-    std::int64_t uplink_free = 0;     // when the uplink is next idle
-    std::int64_t busy_until = 0;      // slow/paused nodes: when the CPU is next free
-    std::int64_t service_ns = 0;      // slow nodes: cost of each handled event
+    std::uint32_t partition = 0;
+    std::uint32_t subnet = 0;
     float drop = 0.0f;
-    std::uint32_t sends_until_crash = 0;  // 0 = no crash planned
+    std::uint8_t flags = 0;
   };
+  struct NodeCold {
+    std::unique_ptr<Machine> owner;
+    Address address;
+    std::int64_t uplink_free = 0;        // when the uplink is next idle
+    std::int64_t busy_until = 0;         // slow/paused nodes: when the CPU is next free
+    std::int64_t service_ns = 0;         // slow nodes: cost of each handled event
+    std::uint32_t sends_until_crash = 0; // 0 = no crash planned
+  };
+  [[nodiscard]] Address address_of(NodeIndex i) const {
+    return (nodes_[i].flags & kSimAddress) ? sim_address(i) : cold_[i].address;
+  }
 
   void dispatch(const SimEvent& e);
   void handle_timer(const SimEvent& e);
@@ -148,6 +158,7 @@ class Simulator {
   EventQueue queue_;
   PacketPool pool_;
   std::vector<NodeSlot> nodes_;
+  std::vector<NodeCold> cold_;
   std::unordered_map<Address, NodeIndex, AddressHash> by_address_;  // non-sim addresses only
   std::vector<std::function<void()>> actions_;
   std::vector<std::uint32_t> free_actions_;
@@ -159,6 +170,8 @@ class Simulator {
   std::uint64_t hash_ = 0x6772617065766e65ULL;  // "grapevne"
   NetworkCounters counters_;
   bool crash_at_end_of_send_ = false;
+  bool all_sim_addresses_ = true;  // every node at sim_address(i): routing touches no memory
+  bool any_drop_ = false;          // some node has a per-node drop probability
 };
 
 }  // namespace grapevine::sim
