@@ -89,9 +89,15 @@ MulticastRun run_multicast_once(const MulticastExperiment& e, std::uint32_t run_
   } else {
     config.random_phase = true;
   }
+  // Trees time their repairs by the network's delay: an ACK timeout of two worst-case round
+  // trips, and SRM's distance unit of one worst-case hop.
+  const NetworkConfig net = network_for(e);
+  const Duration hop = std::max(net.local.latency_max, net.cross.latency_max) + net.local.jitter;
+  config.ack_timeout = hop * 4;
+  config.hop_delay = hop;
   SimGroup group(e.nodes, e.subnets);
 
-  Simulator sim(network_for(e), seed);
+  Simulator sim(net, seed);
   sim.reserve(e.nodes);
   std::vector<std::int64_t> first(e.nodes, -1);
   std::uint32_t delivered_total = 0;

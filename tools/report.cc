@@ -80,19 +80,20 @@ nlohmann::json to_json(const sim::MulticastSummary& s, bool with_curves) {
 }
 
 void print_table(const std::vector<sim::MulticastSummary>& all) {
-  std::printf("%-24s %7s %5s %8s %6s %6s %9s %8s %9s %8s %9s %8s\n", "series", "nodes", "runs",
-              "rounds", "p50", "max", "delivered", "all-ok", "msgs/node", "redund.",
-              "origin", "x-router");
+  std::printf("%-24s %7s %5s %8s %6s %6s %8s %9s %8s %9s %8s %9s %8s\n", "series", "nodes",
+              "runs", "rounds", "p50", "max", "time(s)", "delivered", "all-ok", "msgs/node",
+              "redund.", "origin", "x-router");
   for (const auto& s : all) {
-    std::printf("%-24s %7u %5u %8.2f %6.1f %6.1f %9.4f %4u/%-3u %9.2f %8.2f %9.0f %8.2f\n",
+    std::printf("%-24s %7u %5u %8.2f %6.1f %6.1f %8.2f %9.4f %4u/%-3u %9.2f %8.2f %9.0f %8.2f\n",
                 series_label(s).c_str(), s.experiment.nodes, s.experiment.runs, s.rounds_mean,
-                s.rounds_p50, s.rounds_max, s.delivered_fraction_mean, s.runs_all_delivered,
-                s.experiment.runs, s.messages_per_node_mean, s.redundancy_mean,
-                s.origin_messages_mean, s.cross_router_messages_per_round_mean);
+                s.rounds_p50, s.rounds_max, s.seconds_to_all_mean, s.delivered_fraction_mean,
+                s.runs_all_delivered, s.experiment.runs, s.messages_per_node_mean,
+                s.redundancy_mean, s.origin_messages_mean, s.cross_router_messages_per_round_mean);
   }
   std::printf(
-      "rounds: until every live node delivered (mean over runs that got there); x-router: "
-      "messages per round across routers\n");
+      "rounds/time(s): until every live node delivered (mean over runs that got there); "
+      "redund.: payload copies received per node; origin: datagrams the origin sent; "
+      "x-router: messages per round across routers\n");
 }
 
 void write_curve_csv(const std::string& path, const std::vector<sim::MulticastSummary>& all) {

@@ -10,7 +10,8 @@ namespace grapevine::detail {
 namespace {
 
 constexpr std::uint32_t kDegreeMax = 256;
-constexpr std::uint32_t kRequestsMax = 12;  // NACK attempts before a member gives up on a gap
+constexpr std::uint32_t kRequestsMax = 12;  // NACKs a member sends before it gives up on a gap
+constexpr std::uint32_t kBackoffMax = 3;    // request timers grow to at most 2^3 times the base
 constexpr std::size_t kForwardedRepairsMax = 256;
 
 template <class T>
@@ -231,7 +232,8 @@ void TreeMulticast::note_highest(Time now, OriginState& o, std::uint32_t seq) {
   for (std::uint32_t s = o.highest_seq + 1; s <= seq && missing_.size() < kMissingMax; ++s) {
     MessageId id{o.origin, s};
     if (store_.find(id) != nullptr) continue;
-    missing_.push_back(Missing{id, now + uniform(config_.srm_c1, config_.srm_c1 + config_.srm_c2, d), 0});
+    missing_.push_back(
+        Missing{id, now + uniform(config_.srm_c1, config_.srm_c1 + config_.srm_c2, d), 0, 0});
   }
   o.highest_seq = seq;
 }
@@ -255,10 +257,10 @@ void TreeMulticast::on_nack(Time now, const Address& from, const wire::NackFrame
   }
   for (Missing& m : missing_) {  // someone asked for what we lack too: back off our request
     if (m.id != f.id) continue;
-    m.backoff = std::min<std::uint32_t>(m.backoff + 1, kRequestsMax);
+    m.backoff = std::min<std::uint32_t>(m.backoff + 1, kBackoffMax);
     Duration d = config_.hop_delay * std::max<std::uint32_t>(1, depth(o->root));
     m.deadline = now + uniform(config_.srm_c1, config_.srm_c1 + config_.srm_c2, d) *
-                           (std::int64_t(1) << std::min<std::uint32_t>(m.backoff, 8));
+                           (std::int64_t(1) << m.backoff);
   }
 }
 
@@ -325,17 +327,18 @@ void TreeMulticast::fire_requests(Time now, Effects& fx) {
       continue;
     }
     OriginState* o = origin_state(m.id.origin);
-    if (store_.find(m.id) != nullptr || o == nullptr || m.backoff >= kRequestsMax) {
+    if (store_.find(m.id) != nullptr || o == nullptr || m.sent >= kRequestsMax) {
       missing_[i] = missing_.back();
       missing_.pop_back();
       continue;
     }
     wire::NackFrame f{m.id, 0};
     flood(Address{}, o->root, nullptr, &f, fx);
-    ++m.backoff;
+    ++m.sent;
+    m.backoff = std::min<std::uint32_t>(m.backoff + 1, kBackoffMax);
     Duration d = config_.hop_delay * std::max<std::uint32_t>(1, depth(o->root));
     m.deadline = now + uniform(config_.srm_c1, config_.srm_c1 + config_.srm_c2, d) *
-                           (std::int64_t(1) << std::min<std::uint32_t>(m.backoff, 8));
+                           (std::int64_t(1) << m.backoff);
     ++i;
   }
 }

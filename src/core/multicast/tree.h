@@ -39,7 +39,7 @@ inline constexpr std::size_t kMissingMax = 1024;
 /// Most unacknowledged (message, child) pairs a node tracks (ACK mode).
 inline constexpr std::size_t kPendingAcksMax = 65536;
 /// Session frames the origin sends after its last multicast (NACK mode).
-inline constexpr std::uint32_t kSessionPeriods = 10;
+inline constexpr std::uint32_t kSessionPeriods = 30;
 
 class TreeMulticast final : public MulticastProtocol {
  public:
@@ -67,7 +67,8 @@ class TreeMulticast final : public MulticastProtocol {
   struct Missing {
     MessageId id;
     Time deadline;
-    std::uint32_t backoff;  // requests sent or suppressed so far
+    std::uint32_t backoff;  // exponent of the request timer: requests sent or suppressed
+    std::uint32_t sent;     // requests this member sent itself
   };
   struct RepairTimer {
     MessageId id;
