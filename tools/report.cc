@@ -96,6 +96,23 @@ void print_table(const std::vector<sim::MulticastSummary>& all) {
       "x-router: messages per round across routers\n");
 }
 
+void print_curves(const std::vector<sim::MulticastSummary>& all) {
+  constexpr int kWidth = 50;
+  for (const auto& s : all) {
+    std::printf("%s, N=%u: fraction of live nodes holding the message after each round\n",
+                series_label(s).c_str(), s.experiment.nodes);
+    for (std::size_t k = 0; k < s.curve_mean.size(); ++k) {
+      double f = s.curve_mean[k];
+      int bar = int(f * kWidth + 0.5);
+      std::printf("  round %3zu |%.*s%*s| %7.4f", k, bar,
+                  "##################################################", kWidth - bar, "", f);
+      if (k < s.curve_mean_field.size()) std::printf("  (mean field %.4f)", s.curve_mean_field[k]);
+      std::printf("\n");
+    }
+    std::printf("\n");
+  }
+}
+
 void write_curve_csv(const std::string& path, const std::vector<sim::MulticastSummary>& all) {
   std::ofstream out(path);
   if (!out) throw std::runtime_error("cannot write " + path);

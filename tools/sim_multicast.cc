@@ -45,6 +45,7 @@ struct Options {
   std::uint32_t threads = 0;
   bool until_quiet = false;
   bool no_progress = false;
+  bool curve = false;
 };
 
 std::vector<std::string> split(const std::string& text) {
@@ -190,7 +191,9 @@ int run(const Options& o) {
       std::cout << j.dump() << "\n";
     }
   } else {
+    if (o.curve) print_curves(results);
     print_table(results);
+    if (!o.plot.empty()) std::printf("plot written to %s\n", o.plot.c_str());
   }
   return 0;
 }
@@ -256,6 +259,7 @@ void add_sim_multicast(CLI::App& sim, std::function<int()>& run_cmd) {
   cmd->add_option("--threads", o->threads, "worker threads for runs (0 = one per core)")
       ->capture_default_str();
   cmd->add_flag("--no-progress", o->no_progress, "no progress line on stderr");
+  cmd->add_flag("--curve", o->curve, "print the infection curve of each series as text bars");
   cmd->callback([o, &run_cmd] { run_cmd = [o] { return run(*o); }; });
 }
 
