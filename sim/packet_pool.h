@@ -1,7 +1,8 @@
 // PacketPool: storage for in-flight packet bytes, addressed by a 32-bit handle. Size classes of
-// 64 B .. 64 KiB; each class is a list of 1 MiB blocks of equal slots with a free list, so a
-// million packets in flight cost a few large allocations rather than a million small ones, and
-// stored bytes never move (a span from get() stays valid until release()).
+// 64 B .. 16 MiB (datagrams up to 64 KiB, stream messages beyond); each class is a list of
+// blocks of equal slots (1 MiB blocks, or one slot per block for slots above 1 MiB) with a free
+// list, so a million packets in flight cost a few large allocations rather than a million small
+// ones, and stored bytes never move (a span from get() stays valid until release()).
 #pragma once
 
 #include <cstddef>
@@ -17,8 +18,8 @@ namespace grapevine::sim {
 
 class PacketPool {
  public:
-  static constexpr std::size_t kClasses = 11;  // slots of 64 << 0 .. 64 << 10 = 64 KiB
-  static constexpr std::size_t kPacketBytesMax = 65536;
+  static constexpr std::size_t kClasses = 19;  // slots of 64 << 0 .. 64 << 18 = 16 MiB
+  static constexpr std::size_t kPacketBytesMax = std::size_t(16) << 20;
 
   std::uint32_t store(std::span<const std::byte> bytes) {
     GV_ASSERT(bytes.size() <= kPacketBytesMax);
@@ -34,7 +35,7 @@ class PacketPool {
       GV_ASSERT(slot <= kSlotMask);
       k.lengths.push_back(0);
       if (slot % slots_per_block(c) == 0) {
-        k.blocks.push_back(std::make_unique<std::byte[]>(kBlockBytes));
+        k.blocks.push_back(std::make_unique_for_overwrite<std::byte[]>(block_bytes(c)));
       }
     }
     k.lengths[slot] = std::uint32_t(bytes.size());
@@ -59,8 +60,14 @@ class PacketPool {
  private:
   static constexpr std::uint32_t kSlotMask = (1u << 27) - 1;
   static constexpr std::size_t kBlockBytes = std::size_t(1) << 20;
+  static constexpr std::size_t slot_bytes(std::uint32_t c) noexcept {
+    return std::size_t(64) << c;
+  }
+  static constexpr std::size_t block_bytes(std::uint32_t c) noexcept {
+    return slot_bytes(c) > kBlockBytes ? slot_bytes(c) : kBlockBytes;
+  }
   static constexpr std::size_t slots_per_block(std::uint32_t c) noexcept {
-    return kBlockBytes >> (6 + c);
+    return block_bytes(c) / slot_bytes(c);
   }
   [[nodiscard]] std::byte* slot_ptr(std::uint32_t c, std::uint32_t slot) const {
     const Class& k = classes_[c];

@@ -18,6 +18,18 @@ class SimEffects final : public Effects {
     sim_.send(current, to, datagram);
   }
   void emit(const Event& event) override { sim_.emit(current, event); }
+  void send_stream(const Address& to, std::span<const std::byte> message) override {
+    NodeIndex dst;
+    if (sim_.route(to, dst)) {
+      sim_.send_stream(current, dst, message, true);
+    } else {
+      ++sim_.counters_.unroutable;
+    }
+  }
+  void reply_stream(StreamId stream, std::span<const std::byte> message) override {
+    if (stream == 0 || stream > sim_.nodes_.size()) return;
+    sim_.send_stream(current, NodeIndex(stream - 1), message, false);
+  }
   NodeIndex current = 0;
 
  private:
@@ -105,6 +117,10 @@ void Simulator::dispatch(const SimEvent& e) {
     case kDelivery:
       handle_delivery(e);
       break;
+    case kStream:
+    case kStreamReply:
+      handle_stream(e);
+      break;
     case kAction: {
       auto action = std::move(actions_[e.data]);
       actions_[e.data] = nullptr;
@@ -173,6 +189,51 @@ void Simulator::handle_delivery(const SimEvent& e) {
   ++counters_.delivered;
   fx_->current = e.node;
   to.machine->on_datagram(now_, address_of(e.from), bytes, *fx_);
+  pool_.release(e.data);
+  reschedule(e.node);
+}
+
+void Simulator::send_stream(NodeIndex from, NodeIndex to, std::span<const std::byte> bytes,
+                            bool request) {
+  NodeSlot& src = nodes_[from];
+  if (src.crashed_at != kNever) return;
+  ++counters_.streams;
+  counters_.stream_bytes += bytes.size();
+  const bool cross = subnet_count_ > 1 && src.subnet != nodes_[to].subnet;
+  if (cross) {
+    ++counters_.cross_router;
+    ++router_crossings_[src.subnet];
+    ++router_crossings_[nodes_[to].subnet];
+  }
+  const LinkProfile& p = cross ? net_.cross : net_.local;
+  std::int64_t depart = now_.ns();
+  if (net_.uplink_bytes_per_second > 0) {
+    std::int64_t tx = std::int64_t(bytes.size() * 1000000000ULL / net_.uplink_bytes_per_second);
+    std::int64_t& free_at = cold_[from].uplink_free;
+    depart = std::max(depart, free_at) + tx;
+    free_at = depart;
+  }
+  // SYN, SYN-ACK, then the data: three one-way trips.
+  std::int64_t arrive = depart + link_latency(from, to, p) * 3;
+  queue_.push(SimEvent{arrive, 0, to, from, pool_.store(bytes),
+                       std::uint8_t(request ? kStream : kStreamReply), depart});
+}
+
+void Simulator::handle_stream(const SimEvent& e) {
+  NodeSlot& to = nodes_[e.node];
+  const NodeSlot& from = nodes_[e.from];
+  if (to.crashed_at != kNever || from.crashed_at < e.aux || to.partition != from.partition) {
+    ++counters_.to_crashed;
+    pool_.release(e.data);
+    return;
+  }
+  if (defer_if_busy(e)) return;
+  auto bytes = pool_.get(e.data);
+  hash_ = mix64(hash_ ^ std::uint64_t(e.time) ^ 0x5354) ^ (std::uint64_t(e.node) << 32 | e.from);
+  hash_ = hash_bytes(bytes, hash_);
+  fx_->current = e.node;
+  StreamId stream = e.kind == kStream ? StreamId(e.from) + 1 : 0;
+  to.machine->on_stream(now_, address_of(e.from), bytes, stream, *fx_);
   pool_.release(e.data);
   reschedule(e.node);
 }

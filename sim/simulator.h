@@ -5,6 +5,10 @@
 // calls give the same run to the byte, and delivery_hash() (a rolling hash over every packet
 // delivered: time, endpoints, bytes) proves it.
 //
+// Streams (Effects::send_stream) are modelled as TCP: no random loss, delivered after a
+// handshake and the transfer (1.5 round trips plus size over the uplink), lost only when an end
+// is down or the two are partitioned. A reply travels back the same way.
+//
 // Faults: crash (the node stops; packets to it vanish; what it had queued on its uplink is
 // lost), restart (a fresh machine at the same address), pause (deliveries and timers wait until
 // it resumes, as under SIGSTOP or a long GC), slow (every event the node handles costs a service
@@ -42,6 +46,8 @@ struct NetworkCounters {
   std::uint64_t partitioned = 0;       // endpoints in different partitions
   std::uint64_t unroutable = 0;        // no node at that address
   std::uint64_t duplicated = 0;
+  std::uint64_t streams = 0;           // stream messages sent (reliable, TCP-like)
+  std::uint64_t stream_bytes = 0;
   std::uint64_t cross_router = 0;      // packets sent between subnets
   std::uint64_t events = 0;            // events processed
 };
@@ -115,7 +121,7 @@ class Simulator {
  private:
   friend class SimEffects;
   static constexpr std::int64_t kNever = INT64_MAX;
-  enum Kind : std::uint8_t { kTimer, kDelivery, kAction };
+  enum Kind : std::uint8_t { kTimer, kDelivery, kAction, kStream, kStreamReply };
 
   // Per-node state split hot/cold: the hot part is read on every event, so it is kept small
   // (a million nodes' worth stays mostly in cache); the cold part only under faults.
@@ -148,6 +154,8 @@ class Simulator {
   void reschedule(NodeIndex i);
   void send(NodeIndex from, const Address& to, std::span<const std::byte> bytes);
   void send_routed(NodeIndex from, const Address& to, std::span<const std::byte> bytes);
+  void send_stream(NodeIndex from, NodeIndex to, std::span<const std::byte> bytes, bool request);
+  void handle_stream(const SimEvent& e);
   void emit(NodeIndex from, const Event& event);
   std::int64_t link_latency(NodeIndex from, NodeIndex to, const LinkProfile& p);
   [[nodiscard]] bool route(const Address& a, NodeIndex& out) const;

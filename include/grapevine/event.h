@@ -37,18 +37,29 @@ struct Event {
   std::span<const std::byte> payload{};  // valid only during the emit() call
   std::uint32_t hops = 0;                // overlay hops the copy travelled
   // membership kinds:
+  std::uint64_t subject_id = 0;
   Address subject{};
   std::string_view subject_name{};  // valid only during the emit() call
   std::uint32_t incarnation = 0;
 };
+
+/// Identifies an inbound stream that expects an answer (0 = none expected).
+using StreamId = std::uint64_t;
 
 /// Side effects of one call into a machine. Passed per call; machines keep no outbox.
 /// Spans passed to send() and emit() are valid only during that call: copy what you keep.
 class Effects {
  public:
   virtual ~Effects() = default;
+  /// Best-effort datagram (UDP): may be lost, duplicated or reordered.
   virtual void send(const Address& to, std::span<const std::byte> datagram) = 0;
   virtual void emit(const Event& event) = 0;
+  /// Reliable message (TCP): opens a stream to `to` and sends `message`; the peer may answer on
+  /// the same stream, which arrives as on_stream() with the answer. Lost only if the peer is
+  /// down or unreachable. Drivers without streams drop it.
+  virtual void send_stream(const Address& /*to*/, std::span<const std::byte> /*message*/) {}
+  /// Answers the inbound stream `stream` (from on_stream) with `message`, then closes it.
+  virtual void reply_stream(StreamId /*stream*/, std::span<const std::byte> /*message*/) {}
 };
 
 }  // namespace grapevine

@@ -24,6 +24,12 @@ class Machine {
   /// counted and dropped, never asserted on.
   virtual void on_datagram(Time now, const Address& from, std::span<const std::byte> bytes,
                            Effects& fx) = 0;
+  /// A reliable message arrived on a stream (state sync, large messages). `stream` is non-zero
+  /// when the sender waits for an answer: give it with Effects::reply_stream(stream, ...).
+  /// Machines that use no streams ignore it.
+  virtual void on_stream(Time /*now*/, const Address& /*from*/,
+                         std::span<const std::byte> /*message*/, StreamId /*stream*/,
+                         Effects& /*fx*/) {}
   /// The deadline returned by next_deadline() has passed.
   virtual void on_timeout(Time now, Effects& fx) = 0;
   /// The earliest time this machine wants on_timeout(); Time::max() when it wants none.

@@ -1,0 +1,138 @@
+// Group membership: configuration, member records and the membership machine's interface.
+//
+// Every node keeps a list of the members it knows, each alive, suspect, failed or left, with an
+// incarnation number only the member itself may raise. A failure detector (selectable) decides
+// who failed; a dissemination component (updates piggybacked on protocol packets, plus periodic
+// full-state anti-entropy over a stream) spreads every change. A *failure* (the detector gave up
+// on a member) and a voluntary *leave* (the member said goodbye) are different states, different
+// events and different counters everywhere.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "grapevine/address.h"
+#include "grapevine/group.h"
+#include "grapevine/machine.h"
+#include "grapevine/result.h"
+#include "grapevine/time.h"
+
+namespace grapevine {
+
+using NodeId = std::uint64_t;
+
+enum class MemberState : std::uint8_t { alive = 0, suspect = 1, failed = 2, left = 3 };
+const char* member_state_name(MemberState s) noexcept;
+
+enum class Detector : std::uint8_t {
+  swim,              // SWIM: ping, ping-req through k members, suspicion, incarnations
+  lifeguard,         // SWIM + Lifeguard: local health, nacks, dynamic suspicion, buddy system
+  gossip_heartbeat,  // van Renesse et al. 1998: heartbeat counters gossiped with the list
+  all_to_all,        // every member heartbeats every other member
+};
+const char* detector_name(Detector d) noexcept;
+bool parse_detector(std::string_view text, Detector& out) noexcept;
+
+struct MembershipConfig {
+  Detector detector = Detector::lifeguard;
+  /// Optional human-readable name carried in alive messages and events.
+  std::string name;
+  std::vector<std::byte> meta;  // at most 512 bytes, carried with the member
+
+  // --- SWIM / Lifeguard (memberlist's LAN defaults) ---
+  Duration probe_interval = Duration::seconds(1);
+  Duration probe_timeout = Duration::milliseconds(500);
+  std::uint32_t indirect_checks = 3;  // k
+  std::uint32_t suspicion_mult = 4;
+  std::uint32_t suspicion_max_timeout_mult = 6;
+  std::uint32_t retransmit_mult = 4;  // updates piggybacked retransmit_mult * ceil(log10(n+1))
+  std::uint32_t awareness_max = 8;    // Lifeguard local health multiplier cap
+  /// Separate gossip of queued updates every gossip_interval to gossip_nodes members
+  /// (memberlist does this besides piggybacking; 0 = piggyback only, as in the SWIM paper).
+  Duration gossip_interval = Duration::milliseconds(200);
+  std::uint32_t gossip_nodes = 3;
+  Duration gossip_to_the_dead = Duration::seconds(30);
+
+  // --- heartbeat detectors ---
+  Duration heartbeat_interval = Duration::seconds(1);
+  /// T_fail: a member whose heartbeat has not risen for this long is failed. Zero = automatic:
+  /// all-to-all 5 intervals; gossip-style (log2 n + ln n + 4) intervals, the time a heartbeat
+  /// needs to reach everyone plus slack.
+  Duration fail_timeout = Duration::zero();
+  /// T_cleanup = cleanup_factor x T_fail (van Renesse: 2, so stale gossip cannot resurrect).
+  double cleanup_factor = 2.0;
+  std::uint32_t heartbeat_fanout = 1;  // gossip-style: targets per interval
+
+  // --- anti-entropy, join, reaping ---
+  Duration push_pull_interval = Duration::seconds(30);
+  /// Failed members are retried (a push-pull to one of them) this often, so a healed partition
+  /// merges back by itself, and forgotten after reap_failed_after. Left members stay as
+  /// tombstones for tombstone_timeout so stale gossip cannot bring them back.
+  Duration reconnect_interval = Duration::seconds(30);
+  Duration reap_failed_after = Duration::seconds(3600);
+  Duration tombstone_timeout = Duration::seconds(3600);
+  /// How often a joining node retries its seeds while it knows nobody.
+  Duration join_retry_interval = Duration::seconds(1);
+
+  std::size_t packet_budget_bytes = 1400;
+
+  /// memberlist's DefaultLANConfig, DefaultWANConfig and DefaultLocalConfig timings.
+  static MembershipConfig lan();
+  static MembershipConfig wan();
+  static MembershipConfig local();
+};
+
+Result<void> validate(const MembershipConfig& config) noexcept;
+
+/// One member as the application sees it.
+struct MemberInfo {
+  NodeId id = 0;
+  std::string name;
+  Address address;
+  MemberState state = MemberState::alive;
+  std::uint32_t incarnation = 0;
+  std::vector<std::byte> meta;
+};
+
+struct MembershipStats {
+  std::uint64_t datagrams_sent = 0, bytes_sent = 0;
+  std::uint64_t datagrams_received = 0, bytes_received = 0;
+  std::uint64_t streams_sent = 0, stream_bytes_sent = 0, streams_received = 0;
+  std::uint64_t malformed_received = 0, unknown_frames = 0;
+  std::uint64_t probes = 0, probes_failed = 0, indirect_probes = 0, nacks_received = 0;
+  std::uint64_t suspicions = 0, refutations = 0, failures = 0, leaves = 0, joins = 0;
+  std::uint64_t push_pulls = 0;
+};
+
+/// The membership machine. Create with make_membership().
+class Membership : public Machine {
+ public:
+  /// Starts joining through `seeds` (addresses of any members; unknown ones are fine). The node
+  /// keeps retrying until it knows someone. Errors: invalid_argument (no seeds).
+  virtual Result<void> join(Time now, std::span<const Address> seeds, Effects& fx) = 0;
+  /// Leaves gracefully: tells the group this member *left* (not failed). The node keeps
+  /// answering until the driver stops it, so the news spreads.
+  virtual void leave(Time now, Effects& fx) = 0;
+  /// Replaces this node's metadata and announces it (an `updated` event elsewhere).
+  virtual Result<void> update_meta(Time now, std::span<const std::byte> meta, Effects& fx) = 0;
+
+  [[nodiscard]] virtual NodeId self_id() const noexcept = 0;
+  /// Every member known, self included, in no particular order.
+  [[nodiscard]] virtual std::vector<MemberInfo> members() const = 0;
+  [[nodiscard]] virtual std::size_t member_count(MemberState state) const noexcept = 0;
+  /// The live members (alive or suspect), self at index 0: the group a multicast draws from.
+  [[nodiscard]] virtual const Group& live_group() const noexcept = 0;
+  [[nodiscard]] virtual const MembershipStats& stats() const noexcept = 0;
+  /// Lifeguard's local health score (0 = healthy).
+  [[nodiscard]] virtual std::uint32_t health_score() const noexcept = 0;
+};
+
+/// Builds the membership machine for a node at `self_address`. `config` is copied.
+std::unique_ptr<Membership> make_membership(const MembershipConfig& config,
+                                            const Address& self_address, std::uint64_t seed);
+
+}  // namespace grapevine

@@ -1,0 +1,58 @@
+// BroadcastQueue: membership updates waiting to be piggybacked (SWIM's infection-style
+// dissemination), with memberlist's TransmitLimitedQueue semantics:
+//  - each update is sent at most `limit` times (retransmit_mult * ceil(log10(n + 1)));
+//  - the least-sent go first; within a tier the largest that still fits, then the newest;
+//  - a new update about a member replaces the queued one about the same member;
+//  - beyond kQueuedMax the most-sent are dropped.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <map>
+#include <set>
+#include <span>
+#include <vector>
+
+#include "grapevine/membership.h"
+#include "wire/writer.h"
+
+namespace grapevine::detail {
+
+inline constexpr std::size_t kQueuedMax = 8192;
+
+class BroadcastQueue {
+ public:
+  /// Queues an encoded frame about `subject`, replacing any queued frame about it.
+  void push(NodeId subject, std::span<const std::byte> frame);
+  /// Appends queued frames that fit in w's remaining space, least-sent first. Each written
+  /// frame counts one transmission; frames that reach `limit` are dropped. Returns how many.
+  std::size_t fill(wire::Writer& w, std::uint32_t limit);
+  [[nodiscard]] std::size_t size() const noexcept { return order_.size(); }
+  [[nodiscard]] bool empty() const noexcept { return order_.empty(); }
+  /// Is an update about `subject` still queued?
+  [[nodiscard]] bool has(NodeId subject) const noexcept { return by_subject_.count(subject) != 0; }
+
+ private:
+  struct Key {
+    std::uint32_t transmits;
+    std::uint32_t neg_size;  // larger first
+    std::uint64_t neg_seq;   // newer first
+    NodeId subject;
+    bool operator<(const Key& o) const noexcept {
+      if (transmits != o.transmits) return transmits < o.transmits;
+      if (neg_size != o.neg_size) return neg_size < o.neg_size;
+      return neg_seq < o.neg_seq;
+    }
+  };
+  struct Entry {
+    Key key;
+    std::vector<std::byte> frame;
+  };
+  void erase_subject(NodeId subject);
+
+  std::set<Key> order_;
+  std::map<NodeId, Entry> by_subject_;
+  std::uint64_t seq_ = 0;
+};
+
+}  // namespace grapevine::detail

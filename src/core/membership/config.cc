@@ -1,0 +1,97 @@
+// Membership configuration: memberlist-equivalent profiles, validation, names, the factory.
+#include <cstring>
+
+#include "core/membership/membership_node.h"
+#include "grapevine/membership.h"
+#include "wire/native.h"
+#include "wire/native_membership.h"
+
+namespace grapevine {
+
+const char* member_state_name(MemberState s) noexcept {
+  switch (s) {
+    case MemberState::alive: return "alive";
+    case MemberState::suspect: return "suspect";
+    case MemberState::failed: return "failed";
+    case MemberState::left: return "left";
+  }
+  return "unknown";
+}
+
+namespace {
+constexpr const char* kDetectorNames[] = {"swim", "lifeguard", "gossip-heartbeat", "all-to-all"};
+}
+
+const char* detector_name(Detector d) noexcept { return kDetectorNames[int(d)]; }
+
+bool parse_detector(std::string_view text, Detector& out) noexcept {
+  for (int i = 0; i < 4; ++i) {
+    if (text == kDetectorNames[i]) {
+      out = Detector(i);
+      return true;
+    }
+  }
+  return false;
+}
+
+MembershipConfig MembershipConfig::lan() { return MembershipConfig{}; }
+
+MembershipConfig MembershipConfig::wan() {
+  // memberlist DefaultWANConfig.
+  MembershipConfig c;
+  c.probe_interval = Duration::seconds(5);
+  c.probe_timeout = Duration::seconds(3);
+  c.suspicion_mult = 6;
+  c.gossip_nodes = 4;
+  c.gossip_interval = Duration::milliseconds(500);
+  c.gossip_to_the_dead = Duration::seconds(60);
+  c.push_pull_interval = Duration::seconds(60);
+  return c;
+}
+
+MembershipConfig MembershipConfig::local() {
+  // memberlist DefaultLocalConfig.
+  MembershipConfig c;
+  c.probe_interval = Duration::seconds(1);
+  c.probe_timeout = Duration::milliseconds(200);
+  c.indirect_checks = 1;
+  c.suspicion_mult = 3;
+  c.retransmit_mult = 2;
+  c.gossip_interval = Duration::milliseconds(100);
+  c.gossip_to_the_dead = Duration::seconds(15);
+  c.push_pull_interval = Duration::seconds(15);
+  return c;
+}
+
+Result<void> validate(const MembershipConfig& c) noexcept {
+  auto bad = [](const char* what) { return make_error(Errc::invalid_argument, what); };
+  if (c.probe_interval <= Duration::zero()) return bad("probe_interval must be > 0");
+  if (c.probe_timeout <= Duration::zero() || c.probe_timeout > c.probe_interval) {
+    return bad("probe_timeout must be in (0, probe_interval]");
+  }
+  if (c.indirect_checks > 16) return bad("indirect_checks must be <= 16");
+  if (c.suspicion_mult < 1) return bad("suspicion_mult must be >= 1");
+  if (c.suspicion_max_timeout_mult < 1) return bad("suspicion_max_timeout_mult must be >= 1");
+  if (c.retransmit_mult < 1) return bad("retransmit_mult must be >= 1");
+  if (c.awareness_max < 1) return bad("awareness_max must be >= 1");
+  if (c.gossip_interval < Duration::zero()) return bad("gossip_interval must be >= 0");
+  if (c.gossip_nodes > 16) return bad("gossip_nodes must be <= 16");
+  if (c.heartbeat_interval <= Duration::zero()) return bad("heartbeat_interval must be > 0");
+  if (c.fail_timeout < Duration::zero()) return bad("fail_timeout must be >= 0");
+  if (c.cleanup_factor < 1.0) return bad("cleanup_factor must be >= 1");
+  if (c.heartbeat_fanout < 1 || c.heartbeat_fanout > 16) return bad("heartbeat_fanout in [1,16]");
+  if (c.join_retry_interval <= Duration::zero()) return bad("join_retry_interval must be > 0");
+  if (c.meta.size() > wire::kMetaBytesMax) return bad("meta must be <= 512 bytes");
+  if (c.name.size() > wire::kNameBytesMax) return bad("name must be <= 255 bytes");
+  if (c.packet_budget_bytes < 256 || c.packet_budget_bytes > wire::kPacketBudgetBytesMax) {
+    return bad("packet_budget_bytes must be in [256, 8192]");
+  }
+  return {};
+}
+
+std::unique_ptr<Membership> make_membership(const MembershipConfig& config,
+                                            const Address& self_address, std::uint64_t seed) {
+  return std::make_unique<detail::MembershipNode>(config, self_address, seed);
+}
+
+}  // namespace grapevine

@@ -1,0 +1,195 @@
+#include "core/membership/heartbeat.h"
+
+#include <algorithm>
+#include <cmath>
+#include <vector>
+
+#include "core/membership/membership_node.h"
+#include "core/targets.h"
+
+namespace grapevine::detail {
+namespace {
+
+// Shared by both heartbeat detectors: the tick, the counter, and the timeouts.
+class HeartbeatBase : public FailureDetector {
+ public:
+  explicit HeartbeatBase(MembershipNode& node) : node_(node) {}
+  void start(Time now) override {
+    ticker_.start(now, node_.config().heartbeat_interval, true, node_.rng());
+  }
+  void stop() override { stopped_ = true; }
+  [[nodiscard]] Time deadline() const noexcept override {
+    return stopped_ ? Time::max() : ticker_.deadline();
+  }
+  void on_timeout(Time now, Effects& fx) override {
+    if (stopped_ || !ticker_.due(now)) return;
+    ticker_.advance(now, node_.config().heartbeat_interval, 0.0, node_.rng());
+    MemberRecord& self = node_.list().self();
+    ++self.heartbeat;
+    self.heartbeat_at = now;
+    beat(now, fx);
+    check_timeouts(now, fx);
+  }
+  [[nodiscard]] bool accepts_accusations() const noexcept override { return false; }
+
+ protected:
+  virtual void beat(Time now, Effects& fx) = 0;
+  /// Automatic T_fail in heartbeat intervals for a group of n.
+  [[nodiscard]] virtual double auto_fail_intervals(double n) const = 0;
+  /// All-to-all revives a member heard from again; gossip-style waits for cleanup.
+  [[nodiscard]] virtual bool forget_after_cleanup() const = 0;
+
+  [[nodiscard]] Duration fail_timeout() const {
+    const MembershipConfig& c = node_.config();
+    if (c.fail_timeout > Duration::zero()) return c.fail_timeout;
+    double n = double(std::max<std::uint32_t>(node_.list().live_size(), 2));
+    return Duration::nanoseconds(
+        std::int64_t(auto_fail_intervals(n) * double(c.heartbeat_interval.ns())));
+  }
+
+  void check_timeouts(Time now, Effects& fx) {
+    const Duration t_fail = fail_timeout();
+    const auto t_cleanup = Duration::nanoseconds(
+        std::int64_t(double(t_fail.ns()) * node_.config().cleanup_factor));
+    MemberList& list = node_.list();
+    std::vector<NodeId> forget;
+    for (std::uint32_t slot = 1; slot < list.record_count(); ++slot) {
+      MemberRecord& r = list.at(slot);
+      if (r.state == MemberState::alive && now - r.heartbeat_at > t_fail) {
+        node_.mark_failed_locally(now, slot, fx);
+      } else if (r.state == MemberState::failed && forget_after_cleanup() &&
+                 now - r.heartbeat_at > t_cleanup) {
+        forget.push_back(r.id);
+      }
+    }
+    for (NodeId id : forget) list.remove(id);
+  }
+
+  /// A fresher heartbeat for the member in `slot`.
+  void heard(Time now, std::uint32_t slot, std::uint64_t counter, Effects& fx) {
+    MemberRecord& r = node_.list().at(slot);
+    if (counter <= r.heartbeat) return;
+    if (r.state == MemberState::failed) {
+      if (forget_after_cleanup()) return;  // kept, ignored, until cleanup
+      node_.revive_locally(now, slot, fx);
+    }
+    r.heartbeat = counter;
+    r.heartbeat_at = now;
+  }
+
+  MembershipNode& node_;
+  Ticker ticker_;
+  bool stopped_ = false;
+};
+
+class GossipHeartbeat final : public HeartbeatBase {
+ public:
+  using HeartbeatBase::HeartbeatBase;
+
+  bool on_frame(Time now, const Address& /*from*/, std::uint8_t type,
+                std::span<const std::byte> body, Effects& fx) override {
+    if (wire::MemberFrame(type) != wire::MemberFrame::hb_list) return false;
+    wire::HeartbeatListReader reader(body);
+    wire::HeartbeatEntry e;
+    while (reader.next(e)) {
+      if (e.id == node_.self_id() || e.left) continue;  // leaves travel as dead updates
+      std::uint32_t slot = node_.list().find(e.id);
+      if (slot == MemberList::kNone) {
+        slot = node_.learn(now, e.id, e.address, fx);
+        if (slot == MemberList::kNone) continue;
+      }
+      if (node_.list().at(slot).state == MemberState::left) continue;
+      heard(now, slot, e.counter, fx);
+    }
+    return reader.ok();
+  }
+
+ private:
+  [[nodiscard]] double auto_fail_intervals(double n) const override {
+    return std::log2(n) + std::log(n) + 4.0;
+  }
+  [[nodiscard]] bool forget_after_cleanup() const override { return true; }
+
+  void beat(Time /*now*/, Effects& fx) override {
+    MemberList& list = node_.list();
+    if (list.live_size() < 2) return;
+    // The rows: every live member with its counter (failed rows are not gossiped).
+    std::vector<wire::HeartbeatEntry> rows;
+    rows.reserve(list.live_size());
+    for (std::uint32_t i = 0; i < list.live_size(); ++i) {
+      const MemberRecord& r = list.at(list.live_slot(i));
+      rows.push_back(wire::HeartbeatEntry{r.id, r.address, r.heartbeat, false});
+    }
+    std::uint32_t targets[16];
+    const std::uint32_t want = std::min<std::uint32_t>(node_.config().heartbeat_fanout, 16);
+    std::uint32_t n = pick_targets(list, 0, false, node_.rng(), std::span(targets, want));
+    for (std::uint32_t t = 0; t < n; ++t) send_rows(fx, list.address(targets[t]), rows);
+  }
+
+  void send_rows(Effects& fx, const Address& to, const std::vector<wire::HeartbeatEntry>& rows) {
+    const std::size_t budget = node_.config().packet_budget_bytes;
+    std::size_t i = 0;
+    while (i < rows.size()) {
+      // As many rows as fit one datagram (header: version, type, 3-byte length, count).
+      std::size_t bytes = 1 + 1 + 3 + 3;
+      std::size_t j = i;
+      while (j < rows.size() && bytes + wire::hb_entry_size(rows[j]) <= budget) {
+        bytes += wire::hb_entry_size(rows[j++]);
+      }
+      if (j == i) return;  // a single row larger than the budget: cannot happen with sane budgets
+      Packet p(budget);
+      wire::write_hb_list(p.w, std::span(rows.data() + i, j - i));
+      node_.send_packet(fx, to, p.w);
+      i = j;
+    }
+  }
+};
+
+class AllToAll final : public HeartbeatBase {
+ public:
+  using HeartbeatBase::HeartbeatBase;
+
+  bool on_frame(Time now, const Address& from, std::uint8_t type,
+                std::span<const std::byte> body, Effects& fx) override {
+    if (wire::MemberFrame(type) != wire::MemberFrame::heartbeat) return false;
+    auto f = wire::decode_heartbeat(body);
+    if (!f) return false;
+    if (f->sender == node_.self_id()) return true;
+    std::uint32_t slot = node_.list().find(f->sender);
+    if (slot == MemberList::kNone) slot = node_.learn(now, f->sender, from, fx);
+    if (slot == MemberList::kNone || node_.list().at(slot).state == MemberState::left) return true;
+    heard(now, slot, f->counter, fx);
+    return true;
+  }
+
+ private:
+  [[nodiscard]] double auto_fail_intervals(double /*n*/) const override { return 5.0; }
+  [[nodiscard]] bool forget_after_cleanup() const override { return false; }
+
+  void beat(Time /*now*/, Effects& fx) override {
+    MemberList& list = node_.list();
+    const wire::HeartbeatFrame f{node_.self_id(), list.self().heartbeat};
+    for (std::uint32_t i = 1; i < list.live_size(); ++i) {
+      Packet p(node_.config().packet_budget_bytes);
+      if (wire::write_heartbeat(p.w, f)) node_.send_packet(fx, list.address(i), p.w);
+    }
+    // Failed members are still heartbeated: if they were only slow, they hear us and we them.
+    for (std::uint32_t slot = 1; slot < list.record_count(); ++slot) {
+      if (list.at(slot).state != MemberState::failed) continue;
+      Packet p(node_.config().packet_budget_bytes);
+      if (wire::write_heartbeat(p.w, f)) node_.send_packet(fx, list.at(slot).address, p.w);
+    }
+  }
+};
+
+}  // namespace
+
+std::unique_ptr<FailureDetector> make_gossip_heartbeat_detector(MembershipNode& node) {
+  return std::make_unique<GossipHeartbeat>(node);
+}
+
+std::unique_ptr<FailureDetector> make_all_to_all_detector(MembershipNode& node) {
+  return std::make_unique<AllToAll>(node);
+}
+
+}  // namespace grapevine::detail

@@ -1,0 +1,97 @@
+// MemberList: what one node knows about the group. Compact records (64 bytes, no strings) in a
+// dense vector, an id -> slot index, and the live view (alive or suspect members, self first)
+// that multicast protocols use as their Group. Names and metadata, which most simulated members
+// do not have, live in a side table.
+//
+// The list only stores; the merge rules (who may overwrite what) are in membership_node.cc.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/membership/flat_index.h"
+#include "grapevine/group.h"
+#include "grapevine/membership.h"
+
+namespace grapevine::detail {
+
+struct MemberRecord {
+  NodeId id = 0;
+  Address address;
+  std::uint32_t incarnation = 0;
+  MemberState state = MemberState::alive;
+  std::uint8_t flags = 0;        // kHasExtra
+  std::uint16_t reserved = 0;
+  std::uint32_t live_pos = 0;    // position in the live view while alive or suspect
+  Time state_since;              // local time of the last state change
+  std::uint64_t heartbeat = 0;   // heartbeat detectors: highest counter seen
+  Time heartbeat_at;             // local time the counter last rose
+};
+
+/// Most members one node tracks; beyond it new members are refused (and counted).
+inline constexpr std::size_t kMembersMax = 1u << 22;
+
+class MemberList final : public Group {
+ public:
+  static constexpr std::uint32_t kNone = FlatIndex::kMissing;
+  static constexpr std::uint8_t kHasExtra = 1;
+
+  /// Adds self as slot 0, alive.
+  MemberList(NodeId self, const Address& self_address, Time now);
+
+  [[nodiscard]] std::uint32_t find(NodeId id) const noexcept { return index_.find(id); }
+  MemberRecord& at(std::uint32_t slot) noexcept { return records_[slot]; }
+  [[nodiscard]] const MemberRecord& at(std::uint32_t slot) const noexcept { return records_[slot]; }
+  [[nodiscard]] std::size_t record_count() const noexcept { return records_.size(); }
+  [[nodiscard]] std::span<const MemberRecord> records() const noexcept { return records_; }
+  [[nodiscard]] MemberRecord& self() noexcept { return records_[0]; }
+  [[nodiscard]] const MemberRecord& self() const noexcept { return records_[0]; }
+
+  /// Adds a member (state alive unless given); returns its slot, or kNone when full.
+  std::uint32_t add(NodeId id, const Address& address, std::uint32_t incarnation,
+                    MemberState state, Time now);
+  /// Changes a member's state, keeping the live view and state_since up to date.
+  void set_state(std::uint32_t slot, MemberState state, Time now);
+  /// Forgets a member (reaping). Slots of other members may change.
+  void remove(NodeId id);
+
+  /// Members per state.
+  [[nodiscard]] std::size_t count(MemberState s) const noexcept { return counts_[int(s)]; }
+
+  // Names and metadata (side table).
+  void set_extra(NodeId id, std::string_view name, std::span<const std::byte> meta);
+  [[nodiscard]] std::string_view name_of(NodeId id) const noexcept;
+  [[nodiscard]] std::span<const std::byte> meta_of(NodeId id) const noexcept;
+
+  // ---- Group: the live view, self at index 0 ----
+  [[nodiscard]] std::uint32_t live_size() const noexcept { return std::uint32_t(live_.size()); }
+  [[nodiscard]] std::uint32_t live_slot(std::uint32_t i) const noexcept { return live_[i]; }
+  [[nodiscard]] std::uint32_t size() const noexcept override { return live_size(); }
+  [[nodiscard]] Address address(std::uint32_t i) const noexcept override {
+    return records_[live_[i]].address;
+  }
+  [[nodiscard]] std::optional<std::uint32_t> index_of(const Address& a) const noexcept override;
+
+ private:
+  static bool is_live(MemberState s) noexcept {
+    return s == MemberState::alive || s == MemberState::suspect;
+  }
+  void live_insert(std::uint32_t slot);
+  void live_erase(std::uint32_t slot);
+
+  struct Extra {
+    std::string name;
+    std::vector<std::byte> meta;
+  };
+  std::vector<MemberRecord> records_;
+  FlatIndex index_;
+  std::vector<std::uint32_t> live_;
+  std::size_t counts_[4] = {0, 0, 0, 0};
+  std::map<NodeId, Extra> extras_;
+};
+
+}  // namespace grapevine::detail

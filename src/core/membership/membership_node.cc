@@ -1,0 +1,518 @@
+#include "core/membership/membership_node.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "core/targets.h"
+#include "util/assert.h"
+
+namespace grapevine::detail {
+namespace {
+
+wire::WireState to_wire(MemberState s) noexcept { return wire::WireState(std::uint8_t(s)); }
+
+bool is_member_frame(std::uint8_t type) noexcept { return type >= 0x20 && type <= 0x2f; }
+
+}  // namespace
+
+MembershipNode::MembershipNode(const MembershipConfig& config, const Address& self,
+                               std::uint64_t seed)
+    : config_(config),
+      self_id_(node_id_of(self)),
+      self_address_(self),
+      rng_(seed),
+      list_(self_id_, self, Time::zero()) {
+  list_.set_extra(self_id_, config_.name, config_.meta);
+  switch (config_.detector) {
+    case Detector::swim: detector_ = make_swim_detector(*this, false); break;
+    case Detector::lifeguard: detector_ = make_swim_detector(*this, true); break;
+    case Detector::gossip_heartbeat: detector_ = make_gossip_heartbeat_detector(*this); break;
+    case Detector::all_to_all: detector_ = make_all_to_all_detector(*this); break;
+  }
+}
+
+MembershipNode::~MembershipNode() = default;
+
+std::uint32_t MembershipNode::health_score() const noexcept { return detector_->health_score(); }
+
+std::uint32_t MembershipNode::retransmit_limit() const noexcept {
+  double n = double(list_.live_size());
+  return config_.retransmit_mult * std::uint32_t(std::max(1.0, std::ceil(std::log10(n + 1.0))));
+}
+
+Duration MembershipNode::push_pull_period() const noexcept {
+  // memberlist's pushPullScale: slower anti-entropy in big groups, constant total load.
+  const double n = double(list_.live_size());
+  if (n <= 32) return config_.push_pull_interval;
+  auto mult = std::int64_t(std::ceil(std::log2(n) - std::log2(32.0)) + 1.0);
+  return config_.push_pull_interval * mult;
+}
+
+// ---- timers ---------------------------------------------------------------------------------
+
+Time MembershipNode::next_deadline() const noexcept {
+  if (!started_) return Time::zero();
+  Time t = detector_->deadline();
+  if (config_.gossip_interval > Duration::zero()) t = std::min(t, gossip_ticker_.deadline());
+  if (config_.push_pull_interval > Duration::zero()) {
+    t = std::min(t, push_pull_ticker_.deadline());
+  }
+  if (config_.reconnect_interval > Duration::zero()) {
+    t = std::min(t, reconnect_ticker_.deadline());
+  }
+  t = std::min(t, house_ticker_.deadline());
+  if (!seeds_.empty() && join_ticker_.started()) t = std::min(t, join_ticker_.deadline());
+  return t;
+}
+
+void MembershipNode::on_timeout(Time now, Effects& fx) {
+  if (!started_) {
+    started_ = true;
+    detector_->start(now);
+    gossip_ticker_.start(now, std::max(config_.gossip_interval, Duration::milliseconds(1)), true,
+                         rng_);
+    push_pull_ticker_.start(now, push_pull_period(), true, rng_);
+    reconnect_ticker_.start(now, std::max(config_.reconnect_interval, Duration::seconds(1)), true,
+                            rng_);
+    house_ticker_.start(now, Duration::seconds(1), true, rng_);
+    return;
+  }
+  if (now >= detector_->deadline()) detector_->on_timeout(now, fx);
+  if (config_.gossip_interval > Duration::zero() && gossip_ticker_.due(now)) {
+    gossip_ticker_.advance(now, config_.gossip_interval, 0.0, rng_);
+    gossip_round(now, fx);
+  }
+  if (config_.push_pull_interval > Duration::zero() && push_pull_ticker_.due(now)) {
+    push_pull_ticker_.advance(now, push_pull_period(), 0.0, rng_);
+    if (list_.live_size() > 1 && !leaving_) {
+      auto i = 1 + std::uint32_t(rng_.below(list_.live_size() - 1));
+      send_push_pull(fx, list_.address(i), false);
+    }
+  }
+  if (config_.reconnect_interval > Duration::zero() && reconnect_ticker_.due(now)) {
+    reconnect_ticker_.advance(now, config_.reconnect_interval, 0.0, rng_);
+    std::vector<NodeId> failed;
+    for (NodeId id : departed_) {
+      std::uint32_t slot = list_.find(id);
+      if (slot != MemberList::kNone && list_.at(slot).state == MemberState::failed) {
+        failed.push_back(id);
+      }
+    }
+    if (!failed.empty() && !leaving_) {
+      NodeId id = failed[rng_.below(failed.size())];
+      send_push_pull(fx, list_.at(list_.find(id)).address, true);
+    }
+  }
+  if (house_ticker_.due(now)) {
+    house_ticker_.advance(now, Duration::seconds(1), 0.0, rng_);
+    housekeeping(now, fx);
+  }
+  if (!seeds_.empty() && join_ticker_.due(now)) {
+    join_ticker_.advance(now, config_.join_retry_interval, 0.0, rng_);
+    if (list_.live_size() < 2) {
+      for (const Address& seed : seeds_) send_push_pull(fx, seed, true);
+    } else {
+      seeds_.clear();  // joined: someone answered
+    }
+  }
+}
+
+void MembershipNode::housekeeping(Time now, Effects& /*fx*/) {
+  // Reap failed members after reap_failed_after and left tombstones after tombstone_timeout.
+  std::vector<NodeId> keep;
+  for (NodeId id : departed_) {
+    std::uint32_t slot = list_.find(id);
+    if (slot == MemberList::kNone) continue;
+    const MemberRecord& r = list_.at(slot);
+    if (r.state != MemberState::failed && r.state != MemberState::left) continue;  // revived
+    Duration age = now - r.state_since;
+    Duration limit =
+        r.state == MemberState::left ? config_.tombstone_timeout : config_.reap_failed_after;
+    if (age > limit) {
+      detector_->on_unsuspect(id);
+      list_.remove(id);
+    } else {
+      keep.push_back(id);
+    }
+  }
+  departed_ = std::move(keep);
+}
+
+// ---- API ------------------------------------------------------------------------------------
+
+Result<void> MembershipNode::join(Time now, std::span<const Address> seeds, Effects& fx) {
+  seeds_.clear();
+  for (const Address& a : seeds) {
+    if (a != self_address_) seeds_.push_back(a);
+  }
+  if (seeds_.empty()) return make_error(Errc::invalid_argument, "no seed other than self");
+  for (const Address& seed : seeds_) send_push_pull(fx, seed, true);
+  join_ticker_.start(now, config_.join_retry_interval, false, rng_);
+  return {};
+}
+
+void MembershipNode::leave(Time now, Effects& fx) {
+  if (leaving_) return;
+  leaving_ = true;
+  detector_->stop();
+  MemberRecord& self = list_.self();
+  broadcast_accuse(wire::MemberFrame::dead, wire::AccuseFrame{self_id_, self.incarnation, self_id_});
+  // Say it right away rather than at the next gossip tick.
+  for (std::uint32_t i = 0; i < std::max<std::uint32_t>(config_.gossip_nodes, 1); ++i) {
+    gossip_round(now, fx);
+  }
+}
+
+Result<void> MembershipNode::update_meta(Time /*now*/, std::span<const std::byte> meta,
+                                         Effects& /*fx*/) {
+  if (meta.size() > wire::kMetaBytesMax) {
+    return make_error(Errc::too_large, "metadata over 512 bytes");
+  }
+  config_.meta.assign(meta.begin(), meta.end());
+  list_.set_extra(self_id_, config_.name, meta);
+  ++list_.self().incarnation;
+  broadcast_alive(list_.self());
+  return {};
+}
+
+std::vector<MemberInfo> MembershipNode::members() const {
+  std::vector<MemberInfo> out;
+  out.reserve(list_.record_count());
+  for (const MemberRecord& r : list_.records()) {
+    MemberInfo m;
+    m.id = r.id;
+    m.name = std::string(list_.name_of(r.id));
+    m.address = r.address;
+    m.state = (r.id == self_id_ && leaving_) ? MemberState::left : r.state;
+    m.incarnation = r.incarnation;
+    auto meta = list_.meta_of(r.id);
+    m.meta.assign(meta.begin(), meta.end());
+    out.push_back(std::move(m));
+  }
+  return out;
+}
+
+// ---- sending --------------------------------------------------------------------------------
+
+void MembershipNode::send_packet(Effects& fx, const Address& to, wire::Writer& w) {
+  queue_.fill(w, retransmit_limit());
+  fx.send(to, w.written());
+  ++stats_.datagrams_sent;
+  stats_.bytes_sent += w.size();
+}
+
+void MembershipNode::broadcast_alive(const MemberRecord& r) {
+  std::array<std::byte, 1024> buf;
+  wire::Writer w(buf);
+  wire::AliveFrame f{r.id, r.incarnation, r.address, list_.meta_of(r.id), list_.name_of(r.id)};
+  if (wire::write_alive(w, f)) queue_.push(r.id, w.written());
+}
+
+void MembershipNode::broadcast_accuse(wire::MemberFrame type, const wire::AccuseFrame& f) {
+  std::array<std::byte, 64> buf;
+  wire::Writer w(buf);
+  bool ok = type == wire::MemberFrame::suspect ? wire::write_suspect(w, f) : wire::write_dead(w, f);
+  if (ok) queue_.push(f.id, w.written());
+}
+
+void MembershipNode::emit(Effects& fx, EventKind kind, const MemberRecord& r) {
+  Event e;
+  e.kind = kind;
+  e.subject_id = r.id;
+  e.subject = r.address;
+  e.subject_name = list_.name_of(r.id);
+  e.incarnation = r.incarnation;
+  fx.emit(e);
+}
+
+// A random gossip target: a live member, or one that failed or left less than
+// gossip_to_the_dead ago (so it hears what was said about it).
+bool MembershipNode::pick_gossip_target(Time now, NodeId& out) {
+  std::uint32_t recent = 0;
+  for (auto it = departed_.rbegin(); it != departed_.rend(); ++it) {
+    std::uint32_t slot = list_.find(*it);
+    if (slot == MemberList::kNone) continue;
+    if (now - list_.at(slot).state_since > config_.gossip_to_the_dead) break;
+    ++recent;
+  }
+  const std::uint32_t live = list_.live_size() - 1;
+  if (live + recent == 0) return false;
+  std::uint64_t k = rng_.below(live + recent);
+  if (k < live) {
+    out = list_.at(list_.live_slot(std::uint32_t(k) + 1)).id;
+    return true;
+  }
+  out = departed_[departed_.size() - 1 - (k - live)];
+  return list_.find(out) != MemberList::kNone;
+}
+
+void MembershipNode::gossip_round(Time now, Effects& fx) {
+  if (queue_.empty()) return;
+  NodeId chosen[16];
+  std::uint32_t n = 0;
+  const std::uint32_t want = std::min<std::uint32_t>(config_.gossip_nodes, 16);
+  for (std::uint32_t attempt = 0; n < want && attempt < want * 4; ++attempt) {
+    NodeId id;
+    if (!pick_gossip_target(now, id)) break;
+    if (std::find(chosen, chosen + n, id) == chosen + n) chosen[n++] = id;
+  }
+  for (std::uint32_t i = 0; i < n && !queue_.empty(); ++i) {
+    Packet p(config_.packet_budget_bytes);
+    send_packet(fx, list_.at(list_.find(chosen[i])).address, p.w);
+  }
+}
+
+std::vector<std::byte> MembershipNode::encode_state(bool join, bool reply) const {
+  wire::PushPullHeader h{join, reply, self_id_, self_address_,
+                         std::uint32_t(list_.record_count())};
+  std::size_t bytes = 64;
+  std::vector<wire::MemberEntry> entries;
+  entries.reserve(list_.record_count());
+  for (const MemberRecord& r : list_.records()) {
+    MemberState s = (r.id == self_id_ && leaving_) ? MemberState::left : r.state;
+    wire::MemberEntry e{r.id, r.address, r.incarnation, to_wire(s), list_.meta_of(r.id),
+                        list_.name_of(r.id)};
+    bytes += wire::member_size(e);
+    entries.push_back(e);
+  }
+  std::vector<std::byte> out(bytes);
+  wire::Writer w(out);
+  wire::write_push_pull_header(w, h);
+  for (const auto& e : entries) wire::write_member(w, e);
+  GV_ASSERT(w.ok());
+  out.resize(w.size());
+  return out;
+}
+
+void MembershipNode::send_push_pull(Effects& fx, const Address& to, bool join) {
+  auto state = encode_state(join, false);
+  fx.send_stream(to, state);
+  ++stats_.streams_sent;
+  ++stats_.push_pulls;
+  stats_.stream_bytes_sent += state.size();
+}
+
+// ---- receiving ------------------------------------------------------------------------------
+
+void MembershipNode::on_datagram(Time now, const Address& from, std::span<const std::byte> bytes,
+                                 Effects& fx) {
+  ++stats_.datagrams_received;
+  stats_.bytes_received += bytes.size();
+  wire::FrameIterator frames(bytes);
+  wire::Frame frame;
+  while (frames.next(frame)) dispatch_frame(now, from, frame, fx);
+  if (!frames.ok()) ++stats_.malformed_received;
+}
+
+void MembershipNode::dispatch_frame(Time now, const Address& from, const wire::Frame& frame,
+                                    Effects& fx) {
+  if (!is_member_frame(frame.type)) {
+    ++stats_.unknown_frames;
+    return;
+  }
+  bool ok = true;
+  switch (wire::MemberFrame(frame.type)) {
+    case wire::MemberFrame::alive:
+      if (auto f = wire::decode_alive(frame.body)) apply_alive(now, *f, fx); else ok = false;
+      break;
+    case wire::MemberFrame::suspect:
+      if (auto f = wire::decode_accuse(frame.body)) apply_suspect(now, *f, fx); else ok = false;
+      break;
+    case wire::MemberFrame::dead:
+      if (auto f = wire::decode_accuse(frame.body)) apply_dead(now, *f, fx); else ok = false;
+      break;
+    default:
+      ok = detector_->on_frame(now, from, frame.type, frame.body, fx);
+  }
+  if (!ok) ++stats_.malformed_received;
+}
+
+void MembershipNode::on_stream(Time now, const Address& /*from*/, std::span<const std::byte> message,
+                               StreamId stream, Effects& fx) {
+  ++stats_.streams_received;
+  wire::PushPullReader reader(message);
+  if (!reader.ok()) {
+    ++stats_.malformed_received;
+    return;
+  }
+  merge_remote(now, reader, fx);
+  if (!reader.ok()) ++stats_.malformed_received;
+  if (stream != 0) {
+    auto state = encode_state(false, true);
+    fx.reply_stream(stream, state);
+    ++stats_.streams_sent;
+    stats_.stream_bytes_sent += state.size();
+  }
+}
+
+void MembershipNode::merge_remote(Time now, wire::PushPullReader& reader, Effects& fx) {
+  wire::MemberEntry m;
+  while (reader.next(m)) {
+    switch (m.state) {
+      case wire::WireState::alive:
+        apply_alive(now, wire::AliveFrame{m.id, m.incarnation, m.address, m.meta, m.name}, fx);
+        break;
+      case wire::WireState::left:
+        apply_dead(now, wire::AccuseFrame{m.id, m.incarnation, m.id}, fx);
+        break;
+      case wire::WireState::dead:
+      case wire::WireState::suspect:
+        // memberlist's rule: a remote verdict only makes us suspect, never dead directly.
+        if (detector_->accepts_accusations()) {
+          apply_suspect(now, wire::AccuseFrame{m.id, m.incarnation, self_id_}, fx);
+        }
+        break;
+    }
+  }
+}
+
+// ---- merge rules (memberlist's aliveNode / suspectNode / deadNode) ----------------------------
+
+void MembershipNode::apply_alive(Time now, const wire::AliveFrame& a, Effects& fx) {
+  if (a.id == 0 || !a.address.valid()) return;
+  if (a.id == self_id_) {
+    const MemberRecord& self = list_.self();
+    if (a.incarnation < self.incarnation) return;
+    bool same_meta = std::equal(a.meta.begin(), a.meta.end(), list_.meta_of(self_id_).begin(),
+                                list_.meta_of(self_id_).end());
+    if (a.incarnation == self.incarnation && same_meta) return;
+    refute(now, a.incarnation, fx);  // someone spreads an alive of ours we never sent
+    return;
+  }
+  std::uint32_t slot = list_.find(a.id);
+  if (slot == MemberList::kNone) {
+    slot = list_.add(a.id, a.address, a.incarnation, MemberState::alive, now);
+    if (slot == MemberList::kNone) return;  // list full
+    list_.set_extra(a.id, a.name, a.meta);
+    broadcast_alive(list_.at(slot));
+    detector_->on_member_added(a.id);
+    emit(fx, EventKind::joined, list_.at(slot));
+    return;
+  }
+  MemberRecord& r = list_.at(slot);
+  const bool moved = r.address != a.address;
+  if (moved && r.state != MemberState::left) return;  // a conflict: someone else's address
+  if (a.incarnation <= r.incarnation && !moved) return;
+  const MemberState old = r.state;
+  const bool meta_changed = !std::equal(a.meta.begin(), a.meta.end(),
+                                        list_.meta_of(a.id).begin(), list_.meta_of(a.id).end());
+  r.incarnation = a.incarnation;
+  r.address = a.address;
+  r.heartbeat_at = now;
+  list_.set_state(slot, MemberState::alive, now);
+  list_.set_extra(a.id, a.name, a.meta);
+  detector_->on_unsuspect(a.id);
+  broadcast_alive(r);
+  if (old == MemberState::failed || old == MemberState::left) {
+    detector_->on_member_added(a.id);
+    emit(fx, EventKind::joined, r);
+  } else if (old == MemberState::suspect) {
+    emit(fx, EventKind::alive, r);
+  }
+  if (meta_changed) emit(fx, EventKind::updated, r);
+}
+
+void MembershipNode::apply_suspect(Time now, const wire::AccuseFrame& s, Effects& fx) {
+  if (!detector_->accepts_accusations()) return;
+  std::uint32_t slot = list_.find(s.id);
+  if (slot == MemberList::kNone) return;
+  MemberRecord& r = list_.at(slot);
+  if (s.incarnation < r.incarnation) return;
+  if (r.state == MemberState::suspect) {
+    // A running suspicion: an independent confirmation is re-gossiped, a repeat is not.
+    if (detector_->on_suspect(now, s.id, s.incarnation, s.from)) {
+      broadcast_accuse(wire::MemberFrame::suspect, s);
+    }
+    return;
+  }
+  if (r.state != MemberState::alive) return;
+  if (s.id == self_id_) {
+    if (!leaving_) refute(now, s.incarnation, fx);
+    return;
+  }
+  r.incarnation = s.incarnation;
+  list_.set_state(slot, MemberState::suspect, now);
+  broadcast_accuse(wire::MemberFrame::suspect, s);
+  ++stats_.suspicions;
+  detector_->on_suspect(now, s.id, s.incarnation, s.from);
+  emit(fx, EventKind::suspected, r);
+}
+
+void MembershipNode::apply_dead(Time now, const wire::AccuseFrame& d, Effects& fx) {
+  std::uint32_t slot = list_.find(d.id);
+  if (slot == MemberList::kNone) return;
+  MemberRecord& r = list_.at(slot);
+  if (d.incarnation < r.incarnation) return;
+  if (r.state == MemberState::failed || r.state == MemberState::left) return;
+  const bool left = d.from == d.id;
+  if (!left && !detector_->accepts_accusations()) return;
+  if (d.id == self_id_) {
+    if (!leaving_) refute(now, d.incarnation, fx);
+    return;
+  }
+  r.incarnation = d.incarnation;
+  broadcast_accuse(wire::MemberFrame::dead, d);
+  depart(slot, left ? MemberState::left : MemberState::failed, now);
+  if (left) {
+    ++stats_.leaves;
+  } else {
+    ++stats_.failures;
+  }
+  emit(fx, left ? EventKind::left : EventKind::failed, r);
+}
+
+void MembershipNode::depart(std::uint32_t slot, MemberState state, Time now) {
+  list_.set_state(slot, state, now);
+  detector_->on_unsuspect(list_.at(slot).id);
+  departed_.push_back(list_.at(slot).id);
+}
+
+void MembershipNode::refute(Time /*now*/, std::uint32_t accused_incarnation, Effects& /*fx*/) {
+  MemberRecord& self = list_.self();
+  self.incarnation = std::max(self.incarnation + 1, accused_incarnation + 1);
+  broadcast_alive(self);
+  ++stats_.refutations;
+  detector_->on_refuted();
+}
+
+// ---- helpers for the detectors ----------------------------------------------------------------
+
+void MembershipNode::suspect(Time now, NodeId id, Effects& fx) {
+  std::uint32_t slot = list_.find(id);
+  if (slot == MemberList::kNone) return;
+  const MemberRecord& r = list_.at(slot);
+  if (r.state != MemberState::alive) return;
+  apply_suspect(now, wire::AccuseFrame{id, r.incarnation, self_id_}, fx);
+}
+
+void MembershipNode::declare_failed(Time now, NodeId id, Effects& fx) {
+  std::uint32_t slot = list_.find(id);
+  if (slot == MemberList::kNone) return;
+  const MemberRecord& r = list_.at(slot);
+  apply_dead(now, wire::AccuseFrame{id, r.incarnation, self_id_}, fx);
+}
+
+std::uint32_t MembershipNode::learn(Time now, NodeId id, const Address& address, Effects& fx) {
+  std::uint32_t slot = list_.find(id);
+  if (slot != MemberList::kNone || id == 0 || !address.valid()) return slot;
+  slot = list_.add(id, address, 0, MemberState::alive, now);
+  if (slot == MemberList::kNone) return slot;
+  broadcast_alive(list_.at(slot));
+  detector_->on_member_added(id);
+  emit(fx, EventKind::joined, list_.at(slot));
+  return slot;
+}
+
+void MembershipNode::mark_failed_locally(Time now, std::uint32_t slot, Effects& fx) {
+  depart(slot, MemberState::failed, now);
+  ++stats_.failures;
+  emit(fx, EventKind::failed, list_.at(slot));
+}
+
+void MembershipNode::revive_locally(Time now, std::uint32_t slot, Effects& fx) {
+  list_.set_state(slot, MemberState::alive, now);
+  list_.at(slot).heartbeat_at = now;
+  emit(fx, EventKind::joined, list_.at(slot));
+}
+
+}  // namespace grapevine::detail

@@ -1,0 +1,126 @@
+// MembershipNode: the membership machine. It owns the member list, the merge rules (memberlist's
+// aliveNode / suspectNode / deadNode / mergeState, so mixed clusters agree), dissemination
+// (updates piggybacked on every datagram through a transmit-limited queue, a gossip loop, and
+// full-state push-pull anti-entropy over streams), join through seeds, graceful leave,
+// reconnection to failed members and reaping. The failure detector is a separate object chosen
+// by config (detector.h).
+//
+// Deviation from memberlist: a push-pull server merges the initiator's state *before* replying,
+// so a member that learns it was declared failed refutes in the reply itself and a healed
+// partition merges back in one round trip (memberlist replies first and needs a second one).
+#pragma once
+
+#include <array>
+#include <memory>
+#include <vector>
+
+#include "core/membership/broadcast_queue.h"
+#include "core/membership/detector.h"
+#include "core/membership/member_list.h"
+#include "core/ticker.h"
+#include "grapevine/membership.h"
+#include "util/rng.h"
+#include "wire/native.h"
+#include "wire/native_membership.h"
+
+namespace grapevine::detail {
+
+/// A datagram being built within the node's packet budget.
+struct Packet {
+  std::array<std::byte, wire::kPacketBudgetBytesMax> buf;
+  wire::Writer w;
+  explicit Packet(std::size_t budget) : w(std::span(buf.data(), budget)) {
+    wire::begin_datagram(w);
+  }
+};
+
+std::unique_ptr<FailureDetector> make_swim_detector(class MembershipNode& node, bool lifeguard);
+std::unique_ptr<FailureDetector> make_gossip_heartbeat_detector(class MembershipNode& node);
+std::unique_ptr<FailureDetector> make_all_to_all_detector(class MembershipNode& node);
+
+class MembershipNode final : public Membership {
+ public:
+  MembershipNode(const MembershipConfig& config, const Address& self, std::uint64_t seed);
+  ~MembershipNode() override;
+
+  // Machine
+  void on_datagram(Time now, const Address& from, std::span<const std::byte> bytes,
+                   Effects& fx) override;
+  void on_stream(Time now, const Address& from, std::span<const std::byte> message,
+                 StreamId stream, Effects& fx) override;
+  void on_timeout(Time now, Effects& fx) override;
+  [[nodiscard]] Time next_deadline() const noexcept override;
+
+  // Membership
+  Result<void> join(Time now, std::span<const Address> seeds, Effects& fx) override;
+  void leave(Time now, Effects& fx) override;
+  Result<void> update_meta(Time now, std::span<const std::byte> meta, Effects& fx) override;
+  [[nodiscard]] NodeId self_id() const noexcept override { return self_id_; }
+  [[nodiscard]] std::vector<MemberInfo> members() const override;
+  [[nodiscard]] std::size_t member_count(MemberState s) const noexcept override {
+    return list_.count(s);
+  }
+  [[nodiscard]] const Group& live_group() const noexcept override { return list_; }
+  [[nodiscard]] const MembershipStats& stats() const noexcept override { return stats_; }
+  [[nodiscard]] std::uint32_t health_score() const noexcept override;
+
+  // ---- for the failure detectors ----
+  [[nodiscard]] const MembershipConfig& config() const noexcept { return config_; }
+  MemberList& list() noexcept { return list_; }
+  Rng& rng() noexcept { return rng_; }
+  MembershipStats& mutable_stats() noexcept { return stats_; }
+  [[nodiscard]] bool leaving() const noexcept { return leaving_; }
+  /// Finishes a datagram whose frames are in `w` (after begin_datagram): tops it up with queued
+  /// updates to the packet budget and sends it.
+  void send_packet(Effects& fx, const Address& to, wire::Writer& w);
+  /// This node's own suspicion of a member after a failed probe.
+  void suspect(Time now, NodeId id, Effects& fx);
+  /// This node's own verdict that a member failed (suspicion timeout, heartbeat timeout).
+  void declare_failed(Time now, NodeId id, Effects& fx);
+  /// A member heard directly (heartbeat detectors): adds it if unknown.
+  std::uint32_t learn(Time now, NodeId id, const Address& address, Effects& fx);
+  /// A heartbeat detector's local verdict: failed, without telling anyone.
+  void mark_failed_locally(Time now, std::uint32_t slot, Effects& fx);
+  /// A heartbeat detector brings a member it had marked failed back (fresh direct evidence).
+  void revive_locally(Time now, std::uint32_t slot, Effects& fx);
+  /// Queue retransmit limit: retransmit_mult * ceil(log10(n + 1)).
+  [[nodiscard]] std::uint32_t retransmit_limit() const noexcept;
+
+ private:
+  // merge rules
+  void apply_alive(Time now, const wire::AliveFrame& a, Effects& fx);
+  void apply_suspect(Time now, const wire::AccuseFrame& s, Effects& fx);
+  void apply_dead(Time now, const wire::AccuseFrame& d, Effects& fx);
+  void refute(Time now, std::uint32_t accused_incarnation, Effects& fx);
+  void merge_remote(Time now, wire::PushPullReader& reader, Effects& fx);
+  // dissemination
+  void broadcast_alive(const MemberRecord& r);
+  void broadcast_accuse(wire::MemberFrame type, const wire::AccuseFrame& f);
+  void emit(Effects& fx, EventKind kind, const MemberRecord& r);
+  void gossip_round(Time now, Effects& fx);
+  void send_push_pull(Effects& fx, const Address& to, bool join);
+  std::vector<std::byte> encode_state(bool join, bool reply) const;
+  void housekeeping(Time now, Effects& fx);
+  void dispatch_frame(Time now, const Address& from, const wire::Frame& frame, Effects& fx);
+  [[nodiscard]] Duration push_pull_period() const noexcept;
+  void depart(std::uint32_t slot, MemberState state, Time now);
+  bool pick_gossip_target(Time now, NodeId& out);
+
+  MembershipConfig config_;
+  NodeId self_id_;
+  Address self_address_;
+  Rng rng_;
+  MemberList list_;
+  BroadcastQueue queue_;
+  std::unique_ptr<FailureDetector> detector_;
+  MembershipStats stats_;
+  Ticker gossip_ticker_, push_pull_ticker_, house_ticker_, join_ticker_, reconnect_ticker_;
+  std::vector<Address> seeds_;
+  /// Failed and left members, oldest first (may hold stale entries for revived members):
+  /// reaping and gossip-to-the-dead look here instead of scanning the whole list.
+  std::vector<NodeId> departed_;
+  bool started_ = false;
+  bool leaving_ = false;
+};
+
+}  // namespace grapevine::detail

@@ -1,0 +1,169 @@
+// Native wire format of the membership protocols (frames 0x20..0x2f in a datagram, see
+// native.h for the datagram framing; stream messages for full-state exchange).
+//
+//   address       := family:u8 (4|6) ip[4|16] port:u16be
+//   ping          := seq target_id sender_id                       (varints)
+//   ping_req      := seq target_id address want_nack:u8
+//   ack, nack     := seq
+//   alive         := id incarnation address meta_len meta name_len name
+//   suspect, dead := id incarnation from_id                        (dead with from == id: left)
+//   heartbeat     := sender_id counter                             (all-to-all)
+//   hb_list       := count (id address counter flags:u8)*          (gossip-style heartbeating)
+//
+//   stream        := version:u8 type:u8 body
+//   push_pull     := flags:u8 (1 = join, 2 = reply) sender_id address count member*
+//   member        := id address incarnation state:u8 meta_len meta name_len name
+//
+// Every count and length has a named limit below; over it is Errc::too_large.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <string_view>
+
+#include "grapevine/address.h"
+#include "grapevine/result.h"
+#include "wire/reader.h"
+#include "wire/writer.h"
+
+namespace grapevine::wire {
+
+inline constexpr std::size_t kMetaBytesMax = 512;       // as memberlist's MetaMaxSize
+inline constexpr std::size_t kNameBytesMax = 255;
+inline constexpr std::size_t kPushPullMembersMax = 1u << 20;  // as memberlist v0.6
+inline constexpr std::size_t kStreamBytesMax = 20u << 20;     // as memberlist's 20 MB cap
+inline constexpr std::size_t kHeartbeatListMax = 4096;        // entries in one datagram
+
+enum class MemberFrame : std::uint8_t {
+  ping = 0x20,
+  ping_req = 0x21,
+  ack = 0x22,
+  nack = 0x23,
+  alive = 0x24,
+  suspect = 0x25,
+  dead = 0x26,
+  heartbeat = 0x27,
+  hb_list = 0x28,
+};
+
+enum class StreamType : std::uint8_t { push_pull = 1 };
+
+/// Member states on the wire (same numbering as memberlist's).
+enum class WireState : std::uint8_t { alive = 0, suspect = 1, dead = 2, left = 3 };
+
+struct PingFrame {
+  std::uint32_t seq = 0;
+  std::uint64_t target = 0;
+  std::uint64_t sender = 0;
+};
+struct PingReqFrame {
+  std::uint32_t seq = 0;
+  std::uint64_t target = 0;
+  Address target_address;
+  bool want_nack = false;
+};
+struct SeqFrame {
+  std::uint32_t seq = 0;
+};
+struct AliveFrame {
+  std::uint64_t id = 0;
+  std::uint32_t incarnation = 0;
+  Address address;
+  std::span<const std::byte> meta;
+  std::string_view name;
+};
+/// suspect and dead share a shape.
+struct AccuseFrame {
+  std::uint64_t id = 0;
+  std::uint32_t incarnation = 0;
+  std::uint64_t from = 0;
+};
+struct HeartbeatFrame {
+  std::uint64_t sender = 0;
+  std::uint64_t counter = 0;
+};
+struct HeartbeatEntry {
+  std::uint64_t id = 0;
+  Address address;
+  std::uint64_t counter = 0;
+  bool left = false;
+};
+struct PushPullHeader {
+  bool join = false;
+  bool reply = false;
+  std::uint64_t sender = 0;
+  Address sender_address;
+  std::uint32_t count = 0;
+};
+struct MemberEntry {
+  std::uint64_t id = 0;
+  Address address;
+  std::uint32_t incarnation = 0;
+  WireState state = WireState::alive;
+  std::span<const std::byte> meta;
+  std::string_view name;
+};
+
+void write_address(Writer& w, const Address& a) noexcept;
+Address read_address(Reader& r) noexcept;
+std::size_t address_size(const Address& a) noexcept;
+
+// Frame writers: false (writer untouched past its old size) if the frame does not fit.
+bool write_ping(Writer& w, const PingFrame& f) noexcept;
+bool write_ping_req(Writer& w, const PingReqFrame& f) noexcept;
+bool write_ack(Writer& w, const SeqFrame& f) noexcept;
+bool write_nack(Writer& w, const SeqFrame& f) noexcept;
+bool write_alive(Writer& w, const AliveFrame& f) noexcept;
+bool write_suspect(Writer& w, const AccuseFrame& f) noexcept;
+bool write_dead(Writer& w, const AccuseFrame& f) noexcept;
+bool write_heartbeat(Writer& w, const HeartbeatFrame& f) noexcept;
+/// Starts a heartbeat list frame for `count` entries; the caller must then write exactly
+/// `count` entries with write_hb_entry. hb_list_size() tells the bytes needed up front.
+std::size_t hb_entry_size(const HeartbeatEntry& e) noexcept;
+bool write_hb_list(Writer& w, std::span<const HeartbeatEntry> entries) noexcept;
+
+Result<PingFrame> decode_ping(std::span<const std::byte> body) noexcept;
+Result<PingReqFrame> decode_ping_req(std::span<const std::byte> body) noexcept;
+Result<SeqFrame> decode_seq(std::span<const std::byte> body) noexcept;
+Result<AliveFrame> decode_alive(std::span<const std::byte> body) noexcept;
+Result<AccuseFrame> decode_accuse(std::span<const std::byte> body) noexcept;
+Result<HeartbeatFrame> decode_heartbeat(std::span<const std::byte> body) noexcept;
+
+/// Walks the entries of a hb_list frame without allocating.
+class HeartbeatListReader {
+ public:
+  explicit HeartbeatListReader(std::span<const std::byte> body) noexcept;
+  bool next(HeartbeatEntry& out) noexcept;
+  [[nodiscard]] bool ok() const noexcept { return r_.ok(); }
+  [[nodiscard]] Errc error() const noexcept { return r_.error(); }
+
+ private:
+  Reader r_;
+  std::uint64_t left_ = 0;
+};
+
+// ---- streams --------------------------------------------------------------------------------
+
+/// Writes a push-pull stream header; member entries follow via write_member.
+void write_push_pull_header(Writer& w, const PushPullHeader& h) noexcept;
+void write_member(Writer& w, const MemberEntry& m) noexcept;
+std::size_t member_size(const MemberEntry& m) noexcept;
+
+/// Parses a push-pull stream message; next() yields its members without allocating.
+class PushPullReader {
+ public:
+  explicit PushPullReader(std::span<const std::byte> message) noexcept;
+  [[nodiscard]] const PushPullHeader& header() const noexcept { return header_; }
+  bool next(MemberEntry& out) noexcept;
+  [[nodiscard]] bool ok() const noexcept { return r_.ok(); }
+  [[nodiscard]] Errc error() const noexcept { return r_.error(); }
+  [[nodiscard]] const char* error_detail() const noexcept { return r_.error_detail(); }
+
+ private:
+  Reader r_;
+  PushPullHeader header_;
+  std::uint32_t left_ = 0;
+};
+
+}  // namespace grapevine::wire
