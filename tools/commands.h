@@ -16,5 +16,6 @@ struct UsageError : std::runtime_error {
 /// Each add_* registers a subcommand and sets `run` to what it does once parsed; the returned
 /// int is the process exit code.
 void add_sim_multicast(CLI::App& sim, std::function<int()>& run);
+void add_sim_membership(CLI::App& sim, std::function<int()>& run);
 
 }  // namespace grapevine::tools

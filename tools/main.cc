@@ -13,6 +13,7 @@ int main(int argc, char** argv) {
   auto* sim = app.add_subcommand("sim", "Run protocols in the deterministic simulator");
   sim->require_subcommand(1);
   grapevine::tools::add_sim_multicast(*sim, run);
+  grapevine::tools::add_sim_membership(*sim, run);
 
   try {
     app.parse(argc, argv);

@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "commands.h"
+#include "options.h"
 #include "plot.h"
 #include "report.h"
 #include "sim/multicast_experiment.h"
@@ -48,38 +49,6 @@ struct Options {
   bool curve = false;
 };
 
-std::vector<std::string> split(const std::string& text) {
-  std::vector<std::string> parts;
-  std::stringstream ss(text);
-  for (std::string item; std::getline(ss, item, ',');) {
-    if (!item.empty()) parts.push_back(item);
-  }
-  return parts;
-}
-
-std::uint32_t parse_count(const std::string& flag, const std::string& text, std::uint32_t min,
-                          std::uint32_t max) {
-  std::size_t used = 0;
-  unsigned long v = 0;
-  try {
-    v = std::stoul(text, &used);
-  } catch (...) {
-    used = 0;
-  }
-  if (used != text.size() || v < min || v > max) {
-    throw UsageError(flag + ": expected an integer in [" + std::to_string(min) + ", " +
-                     std::to_string(max) + "], got '" + text + "'");
-  }
-  return std::uint32_t(v);
-}
-
-void check_fraction(const std::string& flag, double v, bool allow_one) {
-  if (!(v >= 0.0) || v > 1.0 || (!allow_one && v >= 1.0)) {
-    throw UsageError(flag + ": expected a fraction in [0, 1" + (allow_one ? "]" : ")") +
-                     ", got " + std::to_string(v));
-  }
-}
-
 MulticastConfig base_config(const Options& o) {
   MulticastConfig c;
   if (!parse_stop_rule(o.stop.c_str(), c.stop)) {
@@ -109,18 +78,18 @@ std::vector<sim::MulticastExperiment> build_series(const Options& o) {
   if (o.period_ms <= 0) throw UsageError("--period-ms: must be > 0");
   if (o.runs == 0) throw UsageError("--runs: must be >= 1");
   std::vector<sim::MulticastExperiment> out;
-  for (const auto& n_text : split(o.node_counts)) {
+  for (const auto& n_text : split_list(o.node_counts)) {
     std::uint32_t nodes = parse_count("--nodes", n_text, 2, 16000000);
     if (o.subnets == 0 || o.subnets > nodes) {
       throw UsageError("--subnets: must be in [1, nodes], got " + std::to_string(o.subnets));
     }
-    for (const auto& p_text : split(o.protocols)) {
+    for (const auto& p_text : split_list(o.protocols)) {
       MulticastConfig c = base;
       if (!parse_protocol(p_text.c_str(), c.protocol)) {
         throw UsageError("--protocol: expected push|pull|pushpull|centralized|tree-ack|tree-nack,"
                          " got '" + p_text + "'");
       }
-      for (const auto& b_text : split(o.fanouts)) {
+      for (const auto& b_text : split_list(o.fanouts)) {
         c.fanout = parse_count("--fanout", b_text, 1, 256);
         if (auto ok = validate(c); !ok) throw UsageError(std::string("config: ") + ok.error().detail);
         sim::MulticastExperiment e;

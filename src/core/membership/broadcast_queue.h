@@ -18,7 +18,8 @@
 
 namespace grapevine::detail {
 
-inline constexpr std::size_t kQueuedMax = 8192;
+/// Bounded so a join storm cannot grow it without limit (anti-entropy repairs what it drops).
+inline constexpr std::size_t kQueuedMax = 1024;
 
 class BroadcastQueue {
  public:

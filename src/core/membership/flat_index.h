@@ -1,5 +1,5 @@
 // FlatIndex: an open-addressing hash map from a non-zero 64-bit key to a 32-bit value, in two
-// flat arrays (12 bytes a slot, load factor <= 1/2). Lookups only; nothing iterates it, so hash
+// flat arrays (12 bytes a slot, load factor <= 3/4). Lookups only; nothing iterates it, so hash
 // order never reaches a protocol decision. Used where a node maps member ids to list slots.
 #pragma once
 
@@ -26,7 +26,7 @@ class FlatIndex {
   /// Inserts or overwrites.
   void put(std::uint64_t key, std::uint32_t value) {
     GV_ASSERT(key != 0);
-    if ((size_ + 1) * 2 > keys_.size()) grow();
+    if ((size_ + 1) * 4 > keys_.size() * 3) grow();
     for (std::size_t i = slot_of(key);; i = (i + 1) & mask()) {
       if (keys_[i] == key) {
         values_[i] = value;

@@ -481,7 +481,9 @@ void MembershipNode::suspect(Time now, NodeId id, Effects& fx) {
   std::uint32_t slot = list_.find(id);
   if (slot == MemberList::kNone) return;
   const MemberRecord& r = list_.at(slot);
-  if (r.state != MemberState::alive) return;
+  // Already suspect: our own failed probe is an independent confirmation (Lifeguard), which
+  // apply_suspect counts and re-gossips.
+  if (r.state != MemberState::alive && r.state != MemberState::suspect) return;
   apply_suspect(now, wire::AccuseFrame{id, r.incarnation, self_id_}, fx);
 }
 

@@ -1,0 +1,61 @@
+// Membership experiments: N members join through one introducer, then at fail_at K crash, L
+// others leave gracefully and M others turn slow (every event costs them slow_service of CPU,
+// queued FIFO); the run goes on until `duration`. From every membership event we measure what
+// the literature measures: completeness, accuracy, false failures, detection latencies, leaves
+// told apart from failures, and the load per member.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <vector>
+
+#include "grapevine/membership.h"
+#include "sim/membership_cluster.h"
+
+namespace grapevine::sim {
+
+struct MembershipExperiment {
+  MembershipConfig config;
+  std::uint32_t nodes = 100;
+  double loss = 0.0;
+  std::uint32_t fail = 1;
+  Duration fail_at = Duration::seconds(30);
+  std::uint32_t leave = 0;
+  std::uint32_t slow = 0;
+  Duration slow_service = Duration::milliseconds(50);
+  Duration duration = Duration::seconds(120);
+  Duration join_spread = Duration::seconds(5);
+  Duration latency_min = Duration::milliseconds(1);
+  Duration latency_max = Duration::milliseconds(5);
+  std::uint64_t seed = 1;
+};
+
+struct MembershipResult {
+  std::uint32_t nodes = 0, crashed = 0, left = 0, slow = 0, survivors = 0;
+  double join_convergence_seconds = -1;  // until every member listed every other one
+  double completeness = 0;               // (survivor, crashed) pairs marked failed
+  double accuracy = 0;                   // survivors that never marked a live member failed
+  std::uint64_t false_failures = 0;      // failed events about live members
+  std::uint64_t false_failures_at_slow = 0;  // ...of which about a slow member
+  std::uint64_t false_failures_by_slow = 0;  // ...of which observed by a slow member
+  std::uint64_t leaves_as_failed = 0;    // failed events about members that had left
+  std::uint64_t resurrections = 0;       // joined events about crashed members after a failure
+  double detection_first_seconds_p50 = -1, detection_first_seconds_p99 = -1;
+  double detection_all_seconds_p50 = -1, detection_all_seconds_p99 = -1;
+  std::uint32_t crashes_detected_by_all = 0;
+  double leaves_seen_as_left = 0;        // (survivor, leaver) pairs that saw "left"
+  std::uint64_t suspicions = 0, refutations = 0;
+  double messages_per_member_per_second = 0;
+  double bytes_per_member_per_second = 0;
+  std::vector<double> detection_first_samples;  // per crashed member, seconds
+  std::vector<double> detection_all_samples;
+  std::uint64_t events = 0;              // simulator events
+  std::uint64_t delivery_hash = 0;
+  double wall_seconds = 0;
+};
+
+/// Runs the experiment; `on_event` (may be empty) sees every membership event as it happens.
+MembershipResult run_membership(const MembershipExperiment& e,
+                                const std::function<void(const MembershipEventRecord&)>& on_event);
+
+}  // namespace grapevine::sim

@@ -1,0 +1,333 @@
+// grapevine sim membership: run a failure detector and membership protocol in the simulator.
+#include <unistd.h>
+
+#include <cmath>
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <thread>
+
+#include "commands.h"
+#include "options.h"
+#include "plot.h"
+#include "report.h"
+#include "sim/membership_experiment.h"
+#include "sim/stats.h"
+
+namespace grapevine::tools {
+namespace {
+
+struct Options {
+  std::string detectors = "lifeguard";
+  std::string node_counts = "100";
+  std::string profile = "lan";
+  double loss = 0.0;
+  std::uint32_t fail = 1;
+  std::string fail_at = "30s";
+  std::uint32_t leave = 0;
+  std::uint32_t slow = 0;
+  std::string slow_service = "50ms";
+  std::string duration = "120s";
+  std::string join_spread = "5s";
+  std::uint64_t seed = 1;
+  std::uint32_t runs = 1;
+  std::uint32_t threads = 0;
+  bool json = false;
+  std::string events;
+  std::string plot;
+  std::string plot_load;
+  // detector knobs (0 / empty = profile default)
+  std::uint32_t indirect_checks = UINT32_MAX;
+  std::uint32_t suspicion_mult = 0;
+  std::string probe_interval, fail_timeout;
+  double cleanup_factor = 0;
+  std::string gossip_interval;
+};
+
+struct Series {
+  sim::MembershipExperiment experiment;
+  std::vector<sim::MembershipResult> runs;
+};
+
+MembershipConfig build_config(const Options& o, Detector d) {
+  MembershipConfig c;
+  if (o.profile == "lan") c = MembershipConfig::lan();
+  else if (o.profile == "wan") c = MembershipConfig::wan();
+  else if (o.profile == "local") c = MembershipConfig::local();
+  else throw UsageError("--profile: expected lan|wan|local, got '" + o.profile + "'");
+  c.detector = d;
+  if (o.indirect_checks != UINT32_MAX) c.indirect_checks = o.indirect_checks;
+  if (o.suspicion_mult > 0) c.suspicion_mult = o.suspicion_mult;
+  if (!o.probe_interval.empty()) {
+    c.probe_interval = parse_duration("--probe-interval", o.probe_interval);
+    c.probe_timeout = std::min(c.probe_timeout, c.probe_interval);
+  }
+  if (!o.fail_timeout.empty()) c.fail_timeout = parse_duration("--fail-timeout", o.fail_timeout);
+  if (o.cleanup_factor > 0) c.cleanup_factor = o.cleanup_factor;
+  if (!o.gossip_interval.empty()) {
+    c.gossip_interval = parse_duration("--gossip-interval", o.gossip_interval);
+  }
+  if (auto ok = validate(c); !ok) throw UsageError(std::string("config: ") + ok.error().detail);
+  return c;
+}
+
+std::vector<Series> build_series(const Options& o) {
+  check_fraction("--loss", o.loss, true);
+  if (o.runs == 0) throw UsageError("--runs: must be >= 1");
+  const Duration fail_at = parse_duration("--fail-at", o.fail_at);
+  const Duration duration = parse_duration("--duration", o.duration);
+  if (duration <= fail_at) throw UsageError("--duration: must be longer than --fail-at");
+  std::vector<Series> out;
+  for (const auto& d_text : split_list(o.detectors)) {
+    Detector d;
+    if (!parse_detector(d_text, d)) {
+      throw UsageError("--detector: expected swim|lifeguard|gossip-heartbeat|all-to-all, got '" +
+                       d_text + "'");
+    }
+    for (const auto& n_text : split_list(o.node_counts)) {
+      Series s;
+      auto& e = s.experiment;
+      e.config = build_config(o, d);
+      e.nodes = parse_count("--nodes", n_text, 2, 1000000);
+      if (std::uint64_t(o.fail) + o.leave + o.slow >= e.nodes) {
+        throw UsageError("--fail/--leave/--slow: together they must leave at least the "
+                         "introducer, got " + std::to_string(o.fail + o.leave + o.slow) +
+                         " of " + std::to_string(e.nodes));
+      }
+      e.loss = o.loss;
+      e.fail = o.fail;
+      e.fail_at = fail_at;
+      e.leave = o.leave;
+      e.slow = o.slow;
+      e.slow_service = parse_duration("--slow-service", o.slow_service);
+      e.duration = duration;
+      e.join_spread = parse_duration("--join-spread", o.join_spread);
+      e.seed = o.seed;
+      out.push_back(std::move(s));
+    }
+  }
+  if (out.empty()) throw UsageError("--detector/--nodes: nothing to run");
+  return out;
+}
+
+double mean_of(const std::vector<sim::MembershipResult>& runs,
+               double sim::MembershipResult::*field) {
+  double s = 0;
+  for (const auto& r : runs) s += r.*field;
+  return runs.empty() ? 0 : s / double(runs.size());
+}
+
+nlohmann::json series_json(const Series& s) {
+  const auto& e = s.experiment;
+  const auto& runs = s.runs;
+  using R = sim::MembershipResult;
+  std::vector<double> first, all;
+  std::uint64_t false_failures = 0, at_slow = 0, by_slow = 0, leaves_failed = 0, resurrections = 0,
+                suspicions = 0, refutations = 0, events = 0;
+  double wall = 0;
+  for (const auto& r : runs) {
+    first.insert(first.end(), r.detection_first_samples.begin(), r.detection_first_samples.end());
+    all.insert(all.end(), r.detection_all_samples.begin(), r.detection_all_samples.end());
+    false_failures += r.false_failures;
+    at_slow += r.false_failures_at_slow;
+    by_slow += r.false_failures_by_slow;
+    leaves_failed += r.leaves_as_failed;
+    resurrections += r.resurrections;
+    suspicions += r.suspicions;
+    refutations += r.refutations;
+    events += r.events;
+    wall = std::max(wall, r.wall_seconds);
+  }
+  auto pct = [](const std::vector<double>& v, double q) -> nlohmann::json {
+    if (v.empty()) return nullptr;
+    return sim::percentile(v, q);
+  };
+  nlohmann::json j;
+  j["detector"] = detector_name(e.config.detector);
+  j["nodes"] = e.nodes;
+  j["loss"] = e.loss;
+  j["fail"] = e.fail;
+  j["fail_at_seconds"] = e.fail_at.to_seconds();
+  j["leave"] = e.leave;
+  j["slow"] = e.slow;
+  j["duration_seconds"] = e.duration.to_seconds();
+  j["seed"] = e.seed;
+  j["runs"] = runs.size();
+  j["join_convergence_seconds"] = mean_of(runs, &R::join_convergence_seconds);
+  j["completeness"] = mean_of(runs, &R::completeness);
+  j["accuracy"] = mean_of(runs, &R::accuracy);
+  j["false_failures"] = false_failures;
+  j["false_failures_about_slow"] = at_slow;
+  j["false_failures_by_slow"] = by_slow;
+  j["leaves_seen_as_failed"] = leaves_failed;
+  j["resurrections"] = resurrections;
+  j["detection_first_seconds_mean"] = first.empty() ? nlohmann::json(nullptr) : nlohmann::json(sim::mean(first));
+  j["detection_first_seconds_p50"] = pct(first, 0.5);
+  j["detection_first_seconds_p99"] = pct(first, 0.99);
+  j["detection_all_seconds_p50"] = pct(all, 0.5);
+  j["detection_all_seconds_p99"] = pct(all, 0.99);
+  j["leaves_seen_as_left"] = mean_of(runs, &R::leaves_seen_as_left);
+  j["suspicions"] = suspicions;
+  j["refutations"] = refutations;
+  j["messages_per_member_per_second"] = mean_of(runs, &R::messages_per_member_per_second);
+  j["bytes_per_member_per_second"] = mean_of(runs, &R::bytes_per_member_per_second);
+  j["events"] = events;
+  char hash[17];
+  std::snprintf(hash, sizeof hash, "%016llx",
+                static_cast<unsigned long long>(runs.empty() ? 0 : runs.front().delivery_hash));
+  j["delivery_hash"] = hash;
+  j["wall_seconds"] = wall;
+  return j;
+}
+
+void print_table(const std::vector<nlohmann::json>& rows) {
+  std::printf("%-17s %6s %6s %9s %8s %6s %9s %9s %9s %7s %9s %9s\n", "detector", "nodes", "runs",
+              "complete", "accuracy", "false", "first p50", "all p50", "all p99", "left",
+              "msgs/m/s", "B/m/s");
+  auto num = [](const nlohmann::json& v) { return v.is_null() ? -1.0 : v.get<double>(); };
+  for (const auto& j : rows) {
+    std::printf("%-17s %6u %6u %9.4f %8.4f %6llu %9.2f %9.2f %9.2f %7.3f %9.2f %9.0f\n",
+                j["detector"].get<std::string>().c_str(), j["nodes"].get<unsigned>(),
+                j["runs"].get<unsigned>(), j["completeness"].get<double>(),
+                j["accuracy"].get<double>(), j["false_failures"].get<unsigned long long>(),
+                num(j["detection_first_seconds_p50"]), num(j["detection_all_seconds_p50"]),
+                num(j["detection_all_seconds_p99"]), j["leaves_seen_as_left"].get<double>(),
+                j["messages_per_member_per_second"].get<double>(),
+                j["bytes_per_member_per_second"].get<double>());
+  }
+  std::printf("first/all: seconds from the crash until the first / every survivor marked it "
+              "failed (-1: never); left: leaves seen as left; msgs and bytes per member per "
+              "second\n");
+}
+
+void plot_against_n(const std::string& path, const std::vector<nlohmann::json>& rows,
+                    const char* field, const char* title, const char* ylabel, bool log_y) {
+  PlotSpec spec;
+  spec.title = title;
+  spec.xlabel = "members N";
+  spec.ylabel = ylabel;
+  spec.log_x = true;
+  spec.log_y = log_y;
+  for (const auto& j : rows) {
+    std::string name = j["detector"].get<std::string>();
+    auto it = std::find_if(spec.series.begin(), spec.series.end(),
+                           [&](const PlotSeries& s) { return s.title == name; });
+    if (it == spec.series.end()) {
+      spec.series.push_back(PlotSeries{name, {}, {}, false});
+      it = std::prev(spec.series.end());
+    }
+    if (j[field].is_null()) continue;
+    it->x.push_back(j["nodes"].get<double>());
+    it->y.push_back(j[field].get<double>());
+  }
+  plot_svg(path, spec);
+}
+
+int run(const Options& o) {
+  auto series = build_series(o);
+  std::ofstream events;
+  if (!o.events.empty()) {
+    events.open(o.events);
+    if (!events) throw UsageError("--events: cannot write " + o.events);
+  }
+  const bool tty = isatty(STDERR_FILENO) != 0;
+  std::vector<nlohmann::json> rows;
+  for (std::size_t i = 0; i < series.size(); ++i) {
+    Series& s = series[i];
+    s.runs.resize(o.runs);
+    // Events are written from the first series' first run only (one timeline per file).
+    const bool write_events = events.is_open() && i == 0;
+    auto one = [&](std::uint32_t r) {
+      sim::MembershipExperiment e = s.experiment;
+      e.seed = s.experiment.seed + r;
+      std::function<void(const sim::MembershipEventRecord&)> sink;
+      if (write_events && r == 0) {
+        sink = [&](const sim::MembershipEventRecord& ev) {
+          events << "{\"time\":" << ev.time.to_seconds() << ",\"observer\":" << ev.observer
+                 << ",\"subject\":" << ev.subject << ",\"kind\":\"" << event_kind_name(ev.kind)
+                 << "\"}\n";
+        };
+      }
+      s.runs[r] = sim::run_membership(e, sink);
+    };
+    unsigned threads = o.threads ? o.threads : std::max(1u, std::thread::hardware_concurrency());
+    std::atomic<std::uint32_t> next{0};
+    std::vector<std::thread> pool;
+    for (unsigned t = 0; t < std::min<unsigned>(threads, o.runs); ++t) {
+      pool.emplace_back([&] {
+        for (std::uint32_t r; (r = next.fetch_add(1)) < o.runs;) one(r);
+      });
+    }
+    for (auto& t : pool) t.join();
+    if (tty) std::fprintf(stderr, "\r[%zu/%zu] done%20s", i + 1, series.size(), "");
+    rows.push_back(series_json(s));
+  }
+  if (tty) std::fprintf(stderr, "\r%40s\r", "");
+  if (!o.plot.empty()) {
+    plot_against_n(o.plot, rows, "detection_first_seconds_mean",
+                   "Time to first detection of a crash", "seconds", false);
+  }
+  if (!o.plot_load.empty()) {
+    plot_against_n(o.plot_load, rows, "messages_per_member_per_second", "Load per member",
+                   "messages per member per second", true);
+  }
+  if (o.json) {
+    for (auto& j : rows) {
+      j["peak_rss_bytes"] = peak_rss_bytes();
+      std::cout << j.dump() << "\n";
+    }
+  } else {
+    print_table(rows);
+  }
+  return 0;
+}
+
+}  // namespace
+
+void add_sim_membership(CLI::App& sim, std::function<int()>& run_cmd) {
+  auto o = std::make_shared<Options>();
+  auto* cmd = sim.add_subcommand(
+      "membership",
+      "Members join through one introducer; at --fail-at, K crash, L leave and M turn slow.\n"
+      "Reports completeness, accuracy, detection times and load. Comma lists in --detector\n"
+      "and --nodes run one series each (with --json, one JSON object per line).\n"
+      "Durations take s, ms or m suffixes (plain numbers are seconds).");
+  cmd->add_option("--detector", o->detectors, "swim|lifeguard|gossip-heartbeat|all-to-all")
+      ->capture_default_str();
+  cmd->add_option("--nodes", o->node_counts, "group size N (comma list ok)")->capture_default_str();
+  cmd->add_option("--loss", o->loss, "per-packet loss probability")->capture_default_str();
+  cmd->add_option("--fail", o->fail, "members that crash at --fail-at")->capture_default_str();
+  cmd->add_option("--fail-at", o->fail_at, "when the crashes, leaves and slowdowns happen")
+      ->capture_default_str();
+  cmd->add_option("--leave", o->leave, "members that leave gracefully at --fail-at")
+      ->capture_default_str();
+  cmd->add_option("--slow", o->slow, "members that turn slow at --fail-at (CPU-starved)")
+      ->capture_default_str();
+  cmd->add_option("--slow-service", o->slow_service,
+                  "CPU time a slow member spends on each packet or timer, queued FIFO")
+      ->capture_default_str();
+  cmd->add_option("--duration", o->duration, "simulated time in all")->capture_default_str();
+  cmd->add_option("--join-spread", o->join_spread, "members start within this window")
+      ->capture_default_str();
+  cmd->add_option("--seed", o->seed, "seed (run r uses seed + r)")->capture_default_str();
+  cmd->add_option("--runs", o->runs, "independent runs, pooled")->capture_default_str();
+  cmd->add_option("--threads", o->threads, "worker threads for runs (0 = one per core)");
+  cmd->add_flag("--json", o->json, "one JSON object per series");
+  cmd->add_option("--events", o->events,
+                  "write every membership event of the first run as JSON lines");
+  cmd->add_option("--plot", o->plot, "SVG: mean time to first detection against N");
+  cmd->add_option("--plot-load", o->plot_load, "SVG: messages per member per second against N");
+  cmd->add_option("--profile", o->profile, "lan|wan|local timings (memberlist's defaults)")
+      ->capture_default_str();
+  cmd->add_option("--indirect-checks", o->indirect_checks, "SWIM k: ping-req helpers");
+  cmd->add_option("--suspicion-mult", o->suspicion_mult, "suspicion timeout multiplier");
+  cmd->add_option("--probe-interval", o->probe_interval, "SWIM protocol period");
+  cmd->add_option("--gossip-interval", o->gossip_interval, "separate gossip period (0 = off)");
+  cmd->add_option("--fail-timeout", o->fail_timeout, "heartbeat detectors' T_fail (0 = auto)");
+  cmd->add_option("--cleanup-factor", o->cleanup_factor, "T_cleanup / T_fail (gossip heartbeat)");
+  cmd->callback([o, &run_cmd] { run_cmd = [o] { return run(*o); }; });
+}
+
+}  // namespace grapevine::tools
