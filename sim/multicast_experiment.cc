@@ -4,6 +4,7 @@
 #include <atomic>
 #include <chrono>
 #include <cmath>
+#include <limits>
 #include <thread>
 
 #include "grapevine/group.h"
@@ -159,11 +160,23 @@ MulticastRun run_multicast_once(const MulticastExperiment& e, std::uint32_t run_
 
   for (std::uint32_t i = 0; i < e.nodes; ++i) {
     const MulticastStats& s = static_cast<MulticastProtocol&>(sim.machine(i)).stats();
-    run.datagrams += s.datagrams_sent;
     run.data_frames += s.data_sent;
-    run.bytes += s.bytes_sent;
     run.data_received += s.data_received;
     if (i == 0) run.origin_datagrams = s.datagrams_sent;
+  }
+  // What left on the wire, from the network's side: a machine cannot know the simulator crashed
+  // it mid-call (after its K-th datagram), so its own counters include the sends that followed
+  // in the same call, which never left.
+  run.datagrams = sim.counters().sent;
+  run.bytes = sim.counters().bytes_sent;
+  if (e.origin_crash_after_sends > 0 && sim.crashed(0) &&
+      run.origin_datagrams > e.origin_crash_after_sends) {
+    const std::uint64_t excess = run.origin_datagrams - e.origin_crash_after_sends;
+    run.origin_datagrams = e.origin_crash_after_sends;
+    // The excess is data except in push-pull, whose tick may end with pull requests (at most
+    // pull_fanout frames over the whole run).
+    const MulticastStats& o = static_cast<MulticastProtocol&>(sim.machine(0)).stats();
+    run.data_frames -= std::min<std::uint64_t>(excess, o.data_sent);
   }
   run.cross_router = sim.counters().cross_router;
   for (std::uint32_t s = 0; s < sim.subnet_count(); ++s) {
@@ -225,12 +238,15 @@ void aggregate(MulticastSummary& s) {
     h = mix64(h ^ r.delivery_hash);
     s.events += r.events;
   }
-  const std::vector<double>& rounds = complete.empty() ? all_rounds : complete;
-  s.rounds_mean = mean(rounds);
-  s.rounds_p50 = percentile(rounds, 0.5);
-  s.rounds_max = max_of(rounds);
-  s.rounds_to_50_mean = mean(half);
-  s.rounds_50_to_100_mean = mean(half_to_all);
+  // Completion statistics cover the runs that completed; with none, they are NaN ("never"),
+  // not the rounds simulated, which would read as a completion time.
+  const double never = std::numeric_limits<double>::quiet_NaN();
+  s.rounds_mean = complete.empty() ? never : mean(complete);
+  s.rounds_p50 = complete.empty() ? never : percentile(complete, 0.5);
+  s.rounds_max = complete.empty() ? never : max_of(complete);
+  s.rounds_run_mean = mean(all_rounds);
+  s.rounds_to_50_mean = half.empty() ? never : mean(half);
+  s.rounds_50_to_100_mean = half_to_all.empty() ? never : mean(half_to_all);
   s.delivered_fraction_mean = mean(fraction);
   s.delivered_fraction_min = min_of(fraction);
   s.messages_per_node_mean = mean(msgs);
@@ -240,7 +256,7 @@ void aggregate(MulticastSummary& s) {
   s.origin_messages_mean = mean(origin);
   s.cross_router_messages_per_round_mean = mean(cross);
   s.busiest_router_messages_per_round_mean = mean(busiest);
-  s.seconds_to_all_mean = mean(seconds);
+  s.seconds_to_all_mean = seconds.empty() ? never : mean(seconds);
   s.delivery_hash = h;
   s.curve_mean.assign(curve_len, 0.0);
   for (const MulticastRun& r : s.runs) {

@@ -60,7 +60,7 @@ struct MulticastRun {
   double rounds_to[4] = {-1, -1, -1, -1};
   double seconds_to_all = -1;
   std::vector<std::uint32_t> curve;  // live nodes holding the message at the end of each round
-  std::uint64_t datagrams = 0;
+  std::uint64_t datagrams = 0;    // that left on the wire (network counters)
   std::uint64_t data_frames = 0;
   std::uint64_t bytes = 0;
   std::uint64_t origin_datagrams = 0;
@@ -74,7 +74,11 @@ struct MulticastRun {
 struct MulticastSummary {
   MulticastExperiment experiment;
   std::vector<MulticastRun> runs;
+  /// Rounds until every live node delivered, over the runs that got there; NaN if none did.
   double rounds_mean = 0, rounds_p50 = 0, rounds_max = 0;
+  /// Rounds simulated (to completion, quiescence or max_rounds), mean over all runs.
+  double rounds_run_mean = 0;
+  /// NaN if no run reached 50% (resp. 100%).
   double rounds_to_50_mean = 0, rounds_50_to_100_mean = 0;
   double delivered_fraction_mean = 0, delivered_fraction_min = 0;
   std::uint32_t runs_all_delivered = 0;
@@ -83,7 +87,7 @@ struct MulticastSummary {
   double origin_messages_mean = 0;
   double cross_router_messages_per_round_mean = 0;
   double busiest_router_messages_per_round_mean = 0;
-  double seconds_to_all_mean = 0;
+  double seconds_to_all_mean = 0;  // NaN if no run completed
   std::vector<double> curve_mean;        // fraction of live nodes per round, mean over runs
   std::vector<double> curve_mean_field;  // gossip only, no crashes: the recursion of Demers/Pittel
   std::uint64_t delivery_hash = 0;       // over all runs, in run order

@@ -2,6 +2,7 @@
 
 #include <sys/resource.h>
 
+#include <cmath>
 #include <cstdio>
 #include <fstream>
 #include <stdexcept>
@@ -52,7 +53,8 @@ nlohmann::json to_json(const sim::MulticastSummary& s, bool with_curves) {
   j["seed"] = e.seed;
   j["rounds_mean"] = s.rounds_mean;
   j["rounds_p50"] = s.rounds_p50;
-  j["rounds_max"] = s.rounds_max;
+  j["rounds_max"] = s.rounds_max;  // NaN (null in JSON) when no run completed
+  j["rounds_run_mean"] = s.rounds_run_mean;
   j["rounds_to_50_mean"] = s.rounds_to_50_mean;
   j["rounds_50_to_100_mean"] = s.rounds_50_to_100_mean;
   j["seconds_to_all_mean"] = s.seconds_to_all_mean;
@@ -79,19 +81,34 @@ nlohmann::json to_json(const sim::MulticastSummary& s, bool with_curves) {
   return j;
 }
 
+namespace {
+
+// A completion figure, or "-" when no run completed (NaN).
+std::string figure(double x, int decimals) {
+  if (std::isnan(x)) return "-";
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.*f", decimals, x);
+  return buf;
+}
+
+}  // namespace
+
 void print_table(const std::vector<sim::MulticastSummary>& all) {
   std::printf("%-24s %7s %5s %8s %6s %6s %8s %9s %8s %9s %8s %9s %8s\n", "series", "nodes",
               "runs", "rounds", "p50", "max", "time(s)", "delivered", "all-ok", "msgs/node",
               "redund.", "origin", "x-router");
   for (const auto& s : all) {
-    std::printf("%-24s %7u %5u %8.2f %6.1f %6.1f %8.2f %9.4f %4u/%-3u %9.2f %8.2f %9.0f %8.2f\n",
-                series_label(s).c_str(), s.experiment.nodes, s.experiment.runs, s.rounds_mean,
-                s.rounds_p50, s.rounds_max, s.seconds_to_all_mean, s.delivered_fraction_mean,
-                s.runs_all_delivered, s.experiment.runs, s.messages_per_node_mean,
-                s.redundancy_mean, s.origin_messages_mean, s.cross_router_messages_per_round_mean);
+    std::printf("%-24s %7u %5u %8s %6s %6s %8s %9.4f %4u/%-3u %9.2f %8.2f %9.0f %8.2f\n",
+                series_label(s).c_str(), s.experiment.nodes, s.experiment.runs,
+                figure(s.rounds_mean, 2).c_str(), figure(s.rounds_p50, 1).c_str(),
+                figure(s.rounds_max, 1).c_str(), figure(s.seconds_to_all_mean, 2).c_str(),
+                s.delivered_fraction_mean, s.runs_all_delivered, s.experiment.runs,
+                s.messages_per_node_mean, s.redundancy_mean, s.origin_messages_mean,
+                s.cross_router_messages_per_round_mean);
   }
   std::printf(
-      "rounds/time(s): until every live node delivered (mean over runs that got there); "
+      "rounds/time(s): until every live node delivered (mean over runs that got there; - if "
+      "none did); "
       "redund.: payload copies received per node; origin: datagrams the origin sent; "
       "x-router: messages per round across routers\n");
 }
