@@ -244,6 +244,7 @@ void aggregate(MulticastSummary& s) {
   s.rounds_mean = complete.empty() ? never : mean(complete);
   s.rounds_p50 = complete.empty() ? never : percentile(complete, 0.5);
   s.rounds_max = complete.empty() ? never : max_of(complete);
+  s.rounds_sd = complete.empty() ? never : stddev(complete);
   s.rounds_run_mean = mean(all_rounds);
   s.rounds_to_50_mean = half.empty() ? never : mean(half);
   s.rounds_50_to_100_mean = half_to_all.empty() ? never : mean(half_to_all);

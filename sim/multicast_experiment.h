@@ -76,6 +76,7 @@ struct MulticastSummary {
   std::vector<MulticastRun> runs;
   /// Rounds until every live node delivered, over the runs that got there; NaN if none did.
   double rounds_mean = 0, rounds_p50 = 0, rounds_max = 0;
+  double rounds_sd = 0;  // sample standard deviation of the same (NaN if none completed)
   /// Rounds simulated (to completion, quiescence or max_rounds), mean over all runs.
   double rounds_run_mean = 0;
   /// NaN if no run reached 50% (resp. 100%).

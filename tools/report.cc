@@ -31,6 +31,11 @@ std::string series_label(const sim::MulticastSummary& s) {
       break;
   }
   if (c.topology_aware) label += " aware";
+  if (s.experiment.loss > 0) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, " loss=%g", s.experiment.loss);
+    label += buf;
+  }
   return label;
 }
 
@@ -54,6 +59,7 @@ nlohmann::json to_json(const sim::MulticastSummary& s, bool with_curves) {
   j["rounds_mean"] = s.rounds_mean;
   j["rounds_p50"] = s.rounds_p50;
   j["rounds_max"] = s.rounds_max;  // NaN (null in JSON) when no run completed
+  j["rounds_sd"] = s.rounds_sd;
   j["rounds_run_mean"] = s.rounds_run_mean;
   j["rounds_to_50_mean"] = s.rounds_to_50_mean;
   j["rounds_50_to_100_mean"] = s.rounds_50_to_100_mean;

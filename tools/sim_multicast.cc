@@ -19,7 +19,7 @@ struct Options {
   std::string protocols = "pushpull";
   std::string fanouts = "2";
   std::string node_counts = "1000";
-  double loss = 0.0;
+  std::string losses = "0";
   double crashed = 0.0;
   std::uint32_t subnets = 1;
   bool topology_aware = false;
@@ -70,9 +70,69 @@ MulticastConfig base_config(const Options& o) {
   return c;
 }
 
+// "0,0.2,0.5" -> {0, 0.2, 0.5}, each in [0, 1].
+std::vector<double> parse_losses(const std::string& text) {
+  std::vector<double> out;
+  for (const auto& item : split_list(text)) {
+    std::size_t used = 0;
+    double v = -1;
+    try {
+      v = std::stod(item, &used);
+    } catch (...) {
+      used = 0;
+    }
+    if (used != item.size()) throw UsageError("--loss: expected a number, got '" + item + "'");
+    check_fraction("--loss", v, true);
+    out.push_back(v);
+  }
+  if (out.empty()) throw UsageError("--loss: expected a fraction or a comma list of them");
+  return out;
+}
+
+sim::MulticastExperiment experiment(const Options& o, const MulticastConfig& c,
+                                    std::uint32_t nodes, double loss) {
+  sim::MulticastExperiment e;
+  e.config = c;
+  e.nodes = nodes;
+  e.subnets = o.subnets;
+  e.loss = loss;
+  e.crashed_fraction = o.crashed;
+  e.synchronous = !o.async;
+  e.uplink_bytes_per_second = o.uplink;
+  e.max_rounds = o.max_rounds;
+  e.payload_bytes = o.payload_bytes;
+  e.origin_crash_after_sends = o.origin_crash_after_sends;
+  e.crash_interior = o.crash_interior;
+  e.until_quiescent = o.until_quiet;
+  e.seed = o.seed;
+  e.runs = o.runs;
+  e.threads = o.threads;
+  return e;
+}
+
+// One series per protocol and fanout (a single one where the protocol has no fanout).
+void add_protocol_series(const Options& o, const MulticastConfig& base, std::uint32_t nodes,
+                         double loss, std::vector<sim::MulticastExperiment>& out) {
+  for (const auto& p_text : split_list(o.protocols)) {
+    MulticastConfig c = base;
+    if (!parse_protocol(p_text.c_str(), c.protocol)) {
+      throw UsageError("--protocol: expected push|pull|pushpull|centralized|tree-ack|tree-nack,"
+                       " got '" + p_text + "'");
+    }
+    for (const auto& b_text : split_list(o.fanouts)) {
+      c.fanout = parse_count("--fanout", b_text, 1, 256);
+      if (auto ok = validate(c); !ok) throw UsageError(std::string("config: ") + ok.error().detail);
+      out.push_back(experiment(o, c, nodes, loss));
+      const bool uses_fanout = c.protocol == MulticastProtocolKind::push ||
+                               c.protocol == MulticastProtocolKind::pushpull;
+      if (!uses_fanout) break;  // one series is enough where b means nothing
+    }
+  }
+}
+
 std::vector<sim::MulticastExperiment> build_series(const Options& o) {
   MulticastConfig base = base_config(o);
-  check_fraction("--loss", o.loss, true);
+  const std::vector<double> losses = parse_losses(o.losses);
   check_fraction("--crashed", o.crashed, false);
   check_fraction("--jitter", o.jitter, false);
   if (o.period_ms <= 0) throw UsageError("--period-ms: must be > 0");
@@ -83,37 +143,7 @@ std::vector<sim::MulticastExperiment> build_series(const Options& o) {
     if (o.subnets == 0 || o.subnets > nodes) {
       throw UsageError("--subnets: must be in [1, nodes], got " + std::to_string(o.subnets));
     }
-    for (const auto& p_text : split_list(o.protocols)) {
-      MulticastConfig c = base;
-      if (!parse_protocol(p_text.c_str(), c.protocol)) {
-        throw UsageError("--protocol: expected push|pull|pushpull|centralized|tree-ack|tree-nack,"
-                         " got '" + p_text + "'");
-      }
-      for (const auto& b_text : split_list(o.fanouts)) {
-        c.fanout = parse_count("--fanout", b_text, 1, 256);
-        if (auto ok = validate(c); !ok) throw UsageError(std::string("config: ") + ok.error().detail);
-        sim::MulticastExperiment e;
-        e.config = c;
-        e.nodes = nodes;
-        e.subnets = o.subnets;
-        e.loss = o.loss;
-        e.crashed_fraction = o.crashed;
-        e.synchronous = !o.async;
-        e.uplink_bytes_per_second = o.uplink;
-        e.max_rounds = o.max_rounds;
-        e.payload_bytes = o.payload_bytes;
-        e.origin_crash_after_sends = o.origin_crash_after_sends;
-        e.crash_interior = o.crash_interior;
-        e.until_quiescent = o.until_quiet;
-        e.seed = o.seed;
-        e.runs = o.runs;
-        e.threads = o.threads;
-        out.push_back(e);
-        const bool uses_fanout = c.protocol == MulticastProtocolKind::push ||
-                                 c.protocol == MulticastProtocolKind::pushpull;
-        if (!uses_fanout) break;  // one series is enough where b means nothing
-      }
-    }
+    for (double loss : losses) add_protocol_series(o, base, nodes, loss, out);
   }
   if (out.empty()) throw UsageError("--protocol/--fanout/--nodes: nothing to run");
   return out;
@@ -174,7 +204,7 @@ void add_sim_multicast(CLI::App& sim, std::function<int()>& run_cmd) {
   auto* cmd = sim.add_subcommand(
       "multicast",
       "Spread one multicast over N simulated nodes, R seeded runs; report rounds, delivery, load.\n"
-      "Comma lists in --protocol, --fanout and --nodes run one series per combination\n"
+      "Comma lists in --protocol, --fanout, --loss and --nodes run one series per combination\n"
       "(with --json, one JSON object per line, one line per series).");
   cmd->add_option("--protocol", o->protocols,
                   "push|pull|pushpull|centralized|tree-ack|tree-nack (comma list ok)")
@@ -182,7 +212,8 @@ void add_sim_multicast(CLI::App& sim, std::function<int()>& run_cmd) {
   cmd->add_option("--nodes", o->node_counts, "group size N (comma list ok)")->capture_default_str();
   cmd->add_option("--fanout", o->fanouts, "push targets per round b (comma list ok)")
       ->capture_default_str();
-  cmd->add_option("--loss", o->loss, "per-packet loss probability")->capture_default_str();
+  cmd->add_option("--loss", o->losses, "per-packet loss probability (comma list ok)")
+      ->capture_default_str();
   cmd->add_option("--crashed", o->crashed, "fraction of nodes dead from the start (not the origin)")
       ->capture_default_str();
   cmd->add_option("--subnets", o->subnets, "subnets behind routers (equal sizes)")
