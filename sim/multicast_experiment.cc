@@ -139,7 +139,10 @@ MulticastRun run_multicast_once(const MulticastExperiment& e, std::uint32_t run_
     run.curve.push_back(live_delivered);
     run.rounds_run = k;
     if (live_delivered >= run.live - origin_gone && !e.until_quiescent) break;
-    bool quiet = true;
+    // Quiet means nothing more can happen: no node will send of its own accord *and* nothing is
+    // still on the wire (an uplink-limited centralized origin queues its N-1 sends for seconds;
+    // they deliver long after it went quiescent).
+    bool quiet = sim.packets_in_flight() == 0;
     for (std::uint32_t i = 0; i < e.nodes && quiet; ++i) {
       if (!sim.crashed(i)) quiet = static_cast<MulticastProtocol&>(sim.machine(i)).quiescent();
     }
