@@ -14,6 +14,7 @@
 #include "grapevine/group.h"
 #include "sim/simulator.h"
 #include "wire/native.h"
+#include "wire/native_membership.h"
 
 namespace {
 
@@ -51,6 +52,56 @@ void save(const std::filesystem::path& dir, const std::string& name,
     std::fprintf(stderr, "make_corpus: cannot write %s\n", (dir / name).c_str());
     std::exit(1);
   }
+}
+
+// Membership datagrams and one push-pull stream message (fuzz_membership_frames reads its
+// input both as a datagram and as a stream message).
+std::vector<std::pair<std::string, std::vector<std::byte>>> membership_seeds() {
+  const Address a1 = sim::sim_address(1);
+  const Address a6 = *Address::parse("[2001:db8::7]:7946");
+  const std::uint64_t id1 = member_id(1), id2 = member_id(2);
+  const auto meta = payload(16);
+  std::vector<std::pair<std::string, std::vector<std::byte>>> seeds = {
+      {"ping", datagram([&](Writer& w) {
+         return write_ping(w, {42, id2, id1});
+       })},
+      {"ping_req", datagram([&](Writer& w) {
+         return write_ping_req(w, {43, id2, a1, true});
+       })},
+      {"ping_req_v6", datagram([&](Writer& w) {
+         return write_ping_req(w, {44, id2, a6, false});
+       })},
+      {"ack", datagram([&](Writer& w) { return write_ack(w, SeqFrame{42}); })},
+      {"nack", datagram([&](Writer& w) { return write_nack(w, SeqFrame{43}); })},
+      {"alive", datagram([&](Writer& w) {
+         return write_alive(w, {id1, 3, a1, meta, "node-1"});
+       })},
+      {"suspect", datagram([&](Writer& w) {
+         return write_suspect(w, {id2, 4, id1});
+       })},
+      {"dead", datagram([&](Writer& w) {
+         return write_dead(w, {id2, 5, id2});
+       })},
+      {"heartbeat", datagram([&](Writer& w) {
+         return write_heartbeat(w, {id1, 1000});
+       })},
+      {"hb_list", datagram([&](Writer& w) {
+         const HeartbeatEntry entries[] = {{id1, a1, 7, false}, {id2, a6, 9, true}};
+         return write_hb_list(w, entries);
+       })},
+      {"piggyback", datagram([&](Writer& w) {
+         return write_ping(w, {45, id2, id1}) && write_alive(w, {id2, 1, a6, {}, ""}) &&
+                write_suspect(w, {id1, 2, id2});
+       })},
+  };
+  std::vector<std::byte> stream(1024);
+  Writer w(stream);
+  write_push_pull_header(w, PushPullHeader{true, false, id1, a1, 2});
+  write_member(w, MemberEntry{id1, a1, 3, WireState::alive, meta, "node-1"});
+  write_member(w, MemberEntry{id2, a6, 1, WireState::suspect, {}, ""});
+  stream.resize(w.size());
+  seeds.emplace_back("push_pull_stream", stream);
+  return seeds;
 }
 
 }  // namespace
@@ -125,6 +176,9 @@ int main(int argc, char** argv) {
   for (const char* target : {"fuzz_native_frames", "fuzz_multicast_on_datagram"}) {
     for (const auto& [name, bytes] : seeds) save(root / target, name, bytes);
   }
-  std::printf("wrote %zu seeds to each of 2 corpora under %s\n", seeds.size(), root.c_str());
+  const auto membership = membership_seeds();
+  for (const auto& [name, bytes] : membership) save(root / "fuzz_membership_frames", name, bytes);
+  std::printf("wrote %zu multicast seeds to each of 2 corpora and %zu membership seeds under %s\n",
+              seeds.size(), membership.size(), root.c_str());
   return 0;
 }

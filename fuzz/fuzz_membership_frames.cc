@@ -1,0 +1,162 @@
+// Fuzz target: the membership frame decoders (wire/native_membership.h) and the push-pull stream
+// reader, with the same properties as fuzz_native_frames: every decoder on every frame body and
+// on the raw input; what is accepted re-encodes to the same fields, never longer than the input,
+// and byte-identical when the input was canonical.
+#include <algorithm>
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <vector>
+
+#include "fuzz_check.h"
+#include "wire/native.h"
+#include "wire/native_membership.h"
+
+namespace {
+
+using namespace grapevine;
+using namespace grapevine::wire;
+
+using Bytes = std::span<const std::byte>;
+
+bool same_bytes(Bytes a, Bytes b) {
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin());
+}
+
+bool same_address(const Address& a, const Address& b) {
+  return a.family == b.family && a.port == b.port && a.ip == b.ip;
+}
+
+// Re-encodes an accepted body with `write` (false = does not fit: nothing to compare) and checks
+// the canonical-form properties against the original body.
+template <class T, class Write, class Decode, class Equal>
+void check_round_trip(Bytes body, const T& decoded, MemberFrame type, Write&& write,
+                      Decode&& decode, Equal&& equal) {
+  std::array<std::byte, kPacketBudgetBytesMax + 16> buf;
+  Writer w(buf);
+  if (!write(w, decoded)) return;
+  Reader r(w.written());
+  FUZZ_CHECK(r.u8() == std::uint8_t(type));
+  const std::uint64_t length = r.varint();
+  Bytes again = r.rest();
+  FUZZ_CHECK(r.ok() && length == again.size());
+  auto redecoded = decode(again);
+  FUZZ_CHECK(redecoded.has_value());
+  FUZZ_CHECK(equal(*redecoded, decoded));
+  FUZZ_CHECK(again.size() <= body.size());
+  if (again.size() == body.size()) FUZZ_CHECK(same_bytes(again, body));
+}
+
+void check_heartbeat_list(Bytes body) {
+  HeartbeatListReader reader(body);
+  std::vector<HeartbeatEntry> entries;
+  HeartbeatEntry e;
+  while (reader.next(e)) {
+    FUZZ_CHECK(entries.size() < kHeartbeatListMax);
+    entries.push_back(e);
+  }
+  if (!reader.ok()) return;
+  std::array<std::byte, kPacketBudgetBytesMax + 16> buf;
+  Writer w(buf);
+  if (!write_hb_list(w, entries)) return;  // a long list may not fit one datagram
+  Reader r(w.written());
+  r.u8();
+  r.varint();
+  Bytes again = r.rest();
+  HeartbeatListReader back(again);
+  for (const HeartbeatEntry& want : entries) {
+    FUZZ_CHECK(back.next(e));
+    FUZZ_CHECK(e.id == want.id && e.counter == want.counter && e.left == want.left &&
+               same_address(e.address, want.address));
+  }
+  FUZZ_CHECK(!back.next(e) && back.ok());
+  FUZZ_CHECK(again.size() <= body.size());
+  if (again.size() == body.size()) FUZZ_CHECK(same_bytes(again, body));
+}
+
+void check_push_pull(Bytes message) {
+  PushPullReader reader(message);
+  std::vector<MemberEntry> members;
+  MemberEntry m;
+  while (reader.next(m)) members.push_back(m);
+  if (!reader.ok()) return;
+  FUZZ_CHECK(members.size() == reader.header().count);
+  std::vector<std::byte> buf(message.size() + 64);
+  Writer w(buf);
+  write_push_pull_header(w, reader.header());
+  for (const MemberEntry& e : members) {
+    FUZZ_CHECK(e.meta.size() <= kMetaBytesMax && e.name.size() <= kNameBytesMax);
+    write_member(w, e);
+  }
+  FUZZ_CHECK(w.ok());  // canonical is never longer than what was read
+  PushPullReader back(w.written());
+  FUZZ_CHECK(back.header().join == reader.header().join &&
+             back.header().reply == reader.header().reply &&
+             back.header().sender == reader.header().sender &&
+             same_address(back.header().sender_address, reader.header().sender_address));
+  for (const MemberEntry& want : members) {
+    FUZZ_CHECK(back.next(m));
+    FUZZ_CHECK(m.id == want.id && m.incarnation == want.incarnation && m.state == want.state &&
+               same_bytes(m.meta, want.meta) && m.name == want.name &&
+               same_address(m.address, want.address));
+  }
+  FUZZ_CHECK(!back.next(m) && back.ok());
+  if (w.size() == message.size()) FUZZ_CHECK(same_bytes(w.written(), message));
+}
+
+void decode_everything(Bytes body) {
+  if (auto f = decode_ping(body)) {
+    check_round_trip(body, *f, MemberFrame::ping, write_ping, decode_ping,
+                     [](const PingFrame& a, const PingFrame& b) {
+                       return a.seq == b.seq && a.target == b.target && a.sender == b.sender;
+                     });
+  }
+  if (auto f = decode_ping_req(body)) {
+    check_round_trip(body, *f, MemberFrame::ping_req, write_ping_req, decode_ping_req,
+                     [](const PingReqFrame& a, const PingReqFrame& b) {
+                       return a.seq == b.seq && a.target == b.target &&
+                              a.want_nack == b.want_nack &&
+                              same_address(a.target_address, b.target_address);
+                     });
+  }
+  if (auto f = decode_seq(body)) {
+    auto write = [](Writer& w, const SeqFrame& s) { return wire::write_ack(w, s); };
+    check_round_trip(body, *f, MemberFrame::ack, write, decode_seq,
+                     [](const SeqFrame& a, const SeqFrame& b) { return a.seq == b.seq; });
+  }
+  if (auto f = decode_alive(body)) {
+    FUZZ_CHECK(f->meta.size() <= kMetaBytesMax && f->name.size() <= kNameBytesMax);
+    check_round_trip(body, *f, MemberFrame::alive, write_alive, decode_alive,
+                     [](const AliveFrame& a, const AliveFrame& b) {
+                       return a.id == b.id && a.incarnation == b.incarnation &&
+                              same_address(a.address, b.address) && same_bytes(a.meta, b.meta) &&
+                              a.name == b.name;
+                     });
+  }
+  if (auto f = decode_accuse(body)) {
+    check_round_trip(body, *f, MemberFrame::suspect, write_suspect, decode_accuse,
+                     [](const AccuseFrame& a, const AccuseFrame& b) {
+                       return a.id == b.id && a.incarnation == b.incarnation && a.from == b.from;
+                     });
+  }
+  if (auto f = decode_heartbeat(body)) {
+    check_round_trip(body, *f, MemberFrame::heartbeat, write_heartbeat, decode_heartbeat,
+                     [](const HeartbeatFrame& a, const HeartbeatFrame& b) {
+                       return a.sender == b.sender && a.counter == b.counter;
+                     });
+  }
+  check_heartbeat_list(body);
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  Bytes in = std::as_bytes(std::span(data, size));
+  FrameIterator it(in);
+  Frame frame;
+  while (it.next(frame)) decode_everything(frame.body);
+  decode_everything(in);
+  check_push_pull(in);  // the same bytes as a stream message
+  return 0;
+}
