@@ -49,6 +49,21 @@ nlohmann::json to_json(const sim::MulticastSummary& s, bool with_curves) {
   if (c.fanout_poisson_mean > 0) j["fanout_poisson_mean"] = c.fanout_poisson_mean;
   j["pull_fanout"] = c.pull_fanout;
   j["stop"] = stop_rule_name(c.stop);
+  // The rest of the configuration, so that a JSON line says which experiment it measured.
+  if (c.stop == StopRule::rounds) j["stop_rounds"] = c.stop_rounds;
+  if (c.stop == StopRule::counter || c.stop == StopRule::coin) {
+    j["stop_k"] = c.stop_k;
+    j["feedback"] = c.feedback;
+  }
+  if (c.protocol == MulticastProtocolKind::tree_ack ||
+      c.protocol == MulticastProtocolKind::tree_nack) {
+    j["tree_degree"] = c.tree_degree;
+  }
+  j["max_rounds"] = e.max_rounds;
+  j["until_quiet"] = e.until_quiescent;
+  j["origin_crash_after_sends"] = e.origin_crash_after_sends;
+  j["crash_interior"] = e.crash_interior;
+  j["uplink_bytes_per_sec"] = e.uplink_bytes_per_second;
   j["loss"] = e.loss;
   j["crashed"] = e.crashed_fraction;
   j["subnets"] = e.subnets;
