@@ -3,7 +3,8 @@
 // For each input, fresh machines (push, pull and push-pull gossip with feedback-driven stop
 // rules, centralized, tree with ACK repair, tree with NACK repair) are started as member 1 of a
 // small simulated group, given one message of their own, fed the input as a datagram (twice,
-// so duplicate handling runs), then driven through their timers for a while. Properties:
+// so duplicate handling runs), driven through their timers, then fed each frame of the input
+// again as its own datagram from a different member, timers in between. Properties:
 //  - nothing crashes, trips an invariant assertion, or upsets ASan/UBSan;
 //  - everything a machine sends is a well-formed native datagram within its packet budget whose
 //    frames all decode (a machine must never amplify garbage into garbage on the wire);
@@ -116,6 +117,16 @@ const Setup& setup() {
   return s;
 }
 
+// Fires the machine's timers up to `rounds` times, moving `now` to each deadline.
+void run_timers(MulticastProtocol& m, Time& now, Effects& fx, int rounds) {
+  for (int i = 0; i < rounds; ++i) {
+    const Time deadline = m.next_deadline();
+    if (deadline == Time::max()) return;
+    now = std::max(now, deadline);
+    m.on_timeout(now, fx);
+  }
+}
+
 void exercise(const MulticastConfig& config, const sim::SimGroup& group,
               std::span<const std::byte> datagram) {
   std::unique_ptr<MulticastProtocol> m = make_multicast(config, group, kSelf, 0x5eed);
@@ -132,16 +143,32 @@ void exercise(const MulticastConfig& config, const sim::SimGroup& group,
   m->on_datagram(now, from, datagram, fx);
   now += Duration::milliseconds(1);
   m->on_datagram(now, from, datagram, fx);
+  std::uint64_t received = 2;
+  run_timers(*m, now, fx, kTimeoutsMax);
 
-  for (int i = 0; i < kTimeoutsMax; ++i) {
-    const Time deadline = m->next_deadline();
-    if (deadline == Time::max()) break;
-    now = std::max(now, deadline);
-    m->on_timeout(now, fx);
+  // Then each frame again as a datagram of its own, from a different member each time, with
+  // timers running in between: sequences (data, then a NACK for it from elsewhere, then a
+  // session...) reach state that one datagram cannot.
+  wire::FrameIterator frames(datagram);
+  wire::Frame frame;
+  std::uint32_t k = 0;
+  while (frames.next(frame)) {
+    std::array<std::byte, wire::kDatagramBytesMax> buf;
+    wire::Writer w(buf);
+    wire::begin_datagram(w);
+    w.u8(frame.type);
+    w.varint(frame.body.size());
+    w.bytes(frame.body);
+    FUZZ_CHECK(w.ok());
+    now += Duration::milliseconds(3);
+    m->on_datagram(now, group.address(++k % kNodes), w.written(), fx);
+    ++received;
+    run_timers(*m, now, fx, 2);
   }
+  run_timers(*m, now, fx, kTimeoutsMax);
   (void)m->quiescent();
   const MulticastStats& s = m->stats();
-  FUZZ_CHECK(s.datagrams_received == 2);
+  FUZZ_CHECK(s.datagrams_received == received);
   FUZZ_CHECK(s.duplicates_received <= s.data_received);
 }
 
