@@ -9,35 +9,42 @@ constexpr std::size_t kFrameBytesMin = 5;
 void BroadcastQueue::erase_subject(NodeId subject) {
   auto it = by_subject_.find(subject);
   if (it == by_subject_.end()) return;
-  order_.erase(it->second.key);
+  order_.erase(it->second->first);
   by_subject_.erase(it);
 }
 
 void BroadcastQueue::push(NodeId subject, std::span<const std::byte> frame) {
   erase_subject(subject);
   Key key{0, std::uint32_t(UINT32_MAX - frame.size()), UINT64_MAX - seq_++, subject};
-  by_subject_[subject] = Entry{key, std::vector<std::byte>(frame.begin(), frame.end())};
-  order_.insert(key);
-  while (order_.size() > kQueuedMax) erase_subject(std::prev(order_.end())->subject);
+  auto pos = order_.emplace(key, std::vector<std::byte>(frame.begin(), frame.end()));
+  by_subject_.emplace(subject, &*pos.first);
+  while (order_.size() > kQueuedMax) erase_subject(std::prev(order_.end())->first.subject);
 }
 
 std::size_t BroadcastQueue::fill(wire::Writer& w, std::uint32_t limit) {
-  std::vector<Key> sent;
-  for (auto it = order_.begin(); it != order_.end() && w.remaining() >= kFrameBytesMin; ++it) {
-    const Entry& e = by_subject_.at(it->subject);
-    if (e.frame.size() > w.remaining()) continue;
-    w.bytes(e.frame);
-    sent.push_back(*it);
+  std::vector<Order::node_type> sent;
+  auto it = order_.begin();
+  while (it != order_.end() && w.remaining() >= kFrameBytesMin) {
+    if (it->second.size() <= w.remaining()) {
+      w.bytes(it->second);
+      auto next = std::next(it);
+      sent.push_back(order_.extract(it));
+      it = next;
+      continue;
+    }
+    // Within a tier frames are sorted largest first: jump to the first one that fits (or to
+    // the next tier) instead of walking past every frame that is too big.
+    it = order_.lower_bound(
+        Key{it->first.transmits, std::uint32_t(UINT32_MAX - w.remaining()), 0, 0});
   }
-  for (const Key& k : sent) {
-    order_.erase(k);
-    auto& entry = by_subject_.at(k.subject);
+  for (auto& node : sent) {
+    Key& k = node.key();
     if (k.transmits + 1 >= limit) {
       by_subject_.erase(k.subject);
       continue;
     }
-    entry.key.transmits = k.transmits + 1;
-    order_.insert(entry.key);
+    ++k.transmits;
+    order_.insert(std::move(node));
   }
   return sent.size();
 }

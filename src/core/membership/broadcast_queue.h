@@ -45,14 +45,13 @@ class BroadcastQueue {
       return neg_seq < o.neg_seq;
     }
   };
-  struct Entry {
-    Key key;
-    std::vector<std::byte> frame;
-  };
   void erase_subject(NodeId subject);
 
-  std::set<Key> order_;
-  std::map<NodeId, Entry> by_subject_;
+  using Order = std::map<Key, std::vector<std::byte>>;
+  Order order_;  // frames in sending order
+  // For replacing an update about a member. Points at the element itself, which keeps its
+  // address while fill() extracts and reinserts it, so sending never touches this map.
+  std::map<NodeId, const Order::value_type*> by_subject_;
   std::uint64_t seq_ = 0;
 };
 

@@ -28,8 +28,9 @@ namespace grapevine::detail {
 /// A datagram being built within the node's packet budget.
 struct Packet {
   std::array<std::byte, wire::kPacketBudgetBytesMax> buf;
-  wire::Writer w;
-  explicit Packet(std::size_t budget) : w(std::span(buf.data(), budget)) {
+  wire::Writer w{std::span<std::byte>()};
+  explicit Packet(std::size_t budget) {
+    w = wire::Writer(std::span(buf.data(), budget));
     wire::begin_datagram(w);
   }
 };
