@@ -11,7 +11,9 @@ namespace {
 
 wire::WireState to_wire(MemberState s) noexcept { return wire::WireState(std::uint8_t(s)); }
 
-bool is_member_frame(std::uint8_t type) noexcept { return type >= 0x20 && type <= 0x2f; }
+bool is_member_frame(std::uint8_t type) noexcept {
+  return wire::in_family(type, wire::FrameFamily::membership);
+}
 
 }  // namespace
 
@@ -307,7 +309,11 @@ void MembershipNode::on_datagram(Time now, const Address& from, std::span<const 
 void MembershipNode::dispatch_frame(Time now, const Address& from, const wire::Frame& frame,
                                     Effects& fx) {
   if (!is_member_frame(frame.type)) {
-    ++stats_.unknown_frames;
+    // Another component's frame (a node composes several protocols); only the node counts
+    // frames nobody owns.
+    if (!wire::other_component(frame.type, wire::FrameFamily::membership)) {
+      ++stats_.unknown_frames;
+    }
     return;
   }
   bool ok = true;

@@ -37,7 +37,7 @@ void CentralizedMulticast::on_datagram(Time /*now*/, const Address& /*from*/,
   wire::Frame frame;
   while (frames.next(frame)) {
     if (wire::FrameType(frame.type) != wire::FrameType::data) {
-      ++stats_.unknown_frames;
+      if (!wire::other_component(frame.type, wire::FrameFamily::multicast)) ++stats_.unknown_frames;
       continue;
     }
     auto f = wire::decode_data(frame.body);

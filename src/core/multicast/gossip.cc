@@ -180,7 +180,7 @@ void GossipMulticast::on_datagram(Time /*now*/, const Address& from,
         break;
       }
       default:
-        ++stats_.unknown_frames;
+        if (!wire::other_component(frame.type, wire::FrameFamily::multicast)) ++stats_.unknown_frames;
     }
   }
   if (!frames.ok()) ++stats_.malformed_received;

@@ -164,7 +164,7 @@ void TreeMulticast::on_datagram(Time now, const Address& from, std::span<const s
         else ok = false;
         break;
       default:
-        ++stats_.unknown_frames;
+        if (!wire::other_component(frame.type, wire::FrameFamily::multicast)) ++stats_.unknown_frames;
     }
     if (!ok) {
       ++stats_.malformed_received;

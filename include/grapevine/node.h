@@ -1,0 +1,62 @@
+// Node: one grapevine member, composed of a membership machine (who is in the group) and a
+// multicast protocol that draws its targets from that membership's live list rather than from
+// a global roster. This is what the runtime runs on sockets and what applications embed.
+//
+// Both components share the node's datagrams: frames of each family go to their owner (see
+// wire/native.h). Tree and centralized multicast work over the live list too, but a tree is only
+// stable while membership is; gossip (push, pull, push-pull) is what this mode is for.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <span>
+
+#include "grapevine/machine.h"
+#include "grapevine/membership.h"
+#include "grapevine/multicast.h"
+
+namespace grapevine {
+
+struct NodeConfig {
+  MembershipConfig membership;
+  MulticastConfig multicast;
+};
+
+Result<void> validate(const NodeConfig& config) noexcept;
+
+class Node final : public Machine {
+ public:
+  /// `config` is copied. Check it with validate() first: a bad config is a programming error.
+  Node(const NodeConfig& config, const Address& self, std::uint64_t seed);
+  ~Node() override;
+
+  void on_datagram(Time now, const Address& from, std::span<const std::byte> bytes,
+                   Effects& fx) override;
+  void on_stream(Time now, const Address& from, std::span<const std::byte> message,
+                 StreamId stream, Effects& fx) override;
+  void on_timeout(Time now, Effects& fx) override;
+  [[nodiscard]] Time next_deadline() const noexcept override;
+
+  Result<void> join(Time now, std::span<const Address> seeds, Effects& fx) {
+    return membership_->join(now, seeds, fx);
+  }
+  void leave(Time now, Effects& fx) { membership_->leave(now, fx); }
+  /// Multicasts `payload` to the live members. Errors as MulticastProtocol::multicast.
+  Result<MessageId> multicast(Time now, std::span<const std::byte> payload, Effects& fx) {
+    return multicast_->multicast(now, payload, fx);
+  }
+
+  [[nodiscard]] Membership& membership() noexcept { return *membership_; }
+  [[nodiscard]] const Membership& membership() const noexcept { return *membership_; }
+  [[nodiscard]] MulticastProtocol& multicast_protocol() noexcept { return *multicast_; }
+  [[nodiscard]] const MulticastProtocol& multicast_protocol() const noexcept {
+    return *multicast_;
+  }
+
+ private:
+  NodeConfig config_;
+  std::unique_ptr<Membership> membership_;
+  std::unique_ptr<MulticastProtocol> multicast_;
+};
+
+}  // namespace grapevine
