@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <limits>
+#include <map>
 
 #include "sim/stats.h"
 #include "util/rng.h"
@@ -67,6 +68,7 @@ MembershipResult run_membership(const MembershipExperiment& e,
   std::vector<double> failed_at(std::size_t(e.nodes) * columns.size(), kNever);
   std::vector<double> left_at(std::size_t(e.nodes) * columns.size(), kNever);
   std::vector<std::uint32_t> false_by(e.nodes, 0);
+  std::map<std::pair<NodeIndex, NodeIndex>, double> open_false;  // (observer, subject) -> time
   MembershipResult r;
   r.nodes = e.nodes;
 
@@ -83,6 +85,7 @@ MembershipResult run_membership(const MembershipExperiment& e,
       if (!gone) {
         ++r.false_failures;
         ++false_by[observer];
+        open_false.emplace(std::make_pair(observer, subject), t);
         if (roles.is_slow[subject]) ++r.false_failures_at_slow;
         if (roles.is_slow[observer]) ++r.false_failures_by_slow;
       } else if (roles.role[subject] == 2) {
@@ -96,6 +99,8 @@ MembershipResult run_membership(const MembershipExperiment& e,
       cell = std::min(cell, t);
     } else if (ev.kind == EventKind::joined && gone && roles.role[subject] == 1) {
       ++r.resurrections;
+    } else if (ev.kind == EventKind::joined) {
+      open_false.erase(std::make_pair(observer, subject));  // taken back
     }
   });
 
@@ -152,6 +157,24 @@ MembershipResult run_membership(const MembershipExperiment& e,
   r.accuracy = survivors.empty() ? 1.0 : double(accurate) / double(survivors.size());
   const double leave_pairs = double(survivors.size()) * double(roles.leavers.size());
   r.leaves_seen_as_left = leave_pairs > 0 ? double(saw_left) / leave_pairs : 1.0;
+  const double heal_grace = e.duration.to_seconds() - 30.0;
+  for (const auto& [pair, t] : open_false) {
+    if (t < heal_grace && roles.role[pair.first] == 0) ++r.unhealed_false_failures;
+  }
+  // Final agreement: survivors' live views hold exactly the survivors.
+  r.final_views_agree = true;
+  for (NodeIndex o : survivors) {
+    const Group& g = c.node(o).live_group();
+    std::uint32_t matched = 0;
+    for (std::uint32_t k = 0; k < g.size(); ++k) {
+      NodeIndex j = c.index_of(node_id_of(g.address(k)));
+      if (j < e.nodes && roles.role[j] == 0) ++matched;
+    }
+    if (matched != survivors.size() || g.size() != survivors.size()) {
+      r.final_views_agree = false;
+      break;
+    }
+  }
   r.detection_first_samples = first;
   r.detection_all_samples = all;
   if (!first.empty()) {

@@ -44,6 +44,11 @@ struct MembershipResult {
   double detection_all_seconds_p50 = -1, detection_all_seconds_p99 = -1;
   std::uint32_t crashes_detected_by_all = 0;
   double leaves_seen_as_left = 0;        // (survivor, leaver) pairs that saw "left"
+  /// At the end, every survivor lists exactly the survivors as alive or suspect.
+  bool final_views_agree = false;
+  /// False failures older than 30 s at the end that the observer never took back (the member
+  /// refutes and is listed again): should be 0 whatever the loss.
+  std::uint64_t unhealed_false_failures = 0;
   std::uint64_t suspicions = 0, refutations = 0;
   double messages_per_member_per_second = 0;
   double bytes_per_member_per_second = 0;

@@ -42,7 +42,10 @@ class HeartbeatBase : public FailureDetector {
   [[nodiscard]] Duration fail_timeout() const {
     const MembershipConfig& c = node_.config();
     if (c.fail_timeout > Duration::zero()) return c.fail_timeout;
-    double n = double(std::max<std::uint32_t>(node_.list().live_size(), 2));
+    // n counts failed members too: when many crash at once, gossip slows (sends to the dead
+    // are wasted) exactly when the live count drops, so shrinking T_fail then would let the
+    // last stale counters outlive T_cleanup and resurrect the dead.
+    double n = double(std::max<std::size_t>(node_.list().record_count(), 2));
     return Duration::nanoseconds(
         std::int64_t(auto_fail_intervals(n) * double(c.heartbeat_interval.ns())));
   }

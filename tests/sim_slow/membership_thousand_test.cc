@@ -1,0 +1,48 @@
+// The detector scenarios at 1,000 members (release build only: label "slow").
+#include <gtest/gtest.h>
+
+#include "sim/membership_experiment.h"
+
+namespace grapevine::sim {
+namespace {
+
+class ThousandMembers : public ::testing::TestWithParam<Detector> {};
+
+TEST_P(ThousandMembers, CrashesAreDetectedCompletelyAndAccurately) {
+  MembershipExperiment e;
+  e.config.detector = GetParam();
+  e.nodes = 1000;
+  e.fail = 10;
+  e.leave = 5;
+  e.fail_at = Duration::seconds(30);
+  e.duration = Duration::seconds(110);
+  e.join_spread = Duration::seconds(5);
+  e.seed = 7;
+  auto r = run_membership(e, {});
+  EXPECT_GE(r.join_convergence_seconds, 0.0);
+  EXPECT_EQ(r.completeness, 1.0);
+  EXPECT_EQ(r.accuracy, 1.0);
+  EXPECT_EQ(r.leaves_seen_as_left, 1.0);
+}
+
+TEST_P(ThousandMembers, OneCrashUnderTenPercentLoss) {
+  MembershipExperiment e;
+  e.config.detector = GetParam();
+  e.nodes = 1000;
+  e.fail = 1;
+  e.loss = 0.10;
+  e.fail_at = Duration::seconds(30);
+  e.duration = Duration::seconds(110);
+  e.seed = 8;
+  auto r = run_membership(e, {});
+  EXPECT_EQ(r.completeness, 1.0);
+  EXPECT_EQ(r.unhealed_false_failures, 0u);
+}
+
+// all-to-all at 1,000 members is a million heartbeats per simulated second: covered at 100.
+INSTANTIATE_TEST_SUITE_P(Detectors, ThousandMembers,
+                         ::testing::Values(Detector::swim, Detector::lifeguard,
+                                           Detector::gossip_heartbeat));
+
+}  // namespace
+}  // namespace grapevine::sim
