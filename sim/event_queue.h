@@ -42,7 +42,9 @@ class EventQueue {
     ++size_;
     const auto b = std::uint64_t(e.time) >> shift_;
     GV_ASSERT(e.time >= last_time_);
-    if (draining_ && b == cur_) {
+    // Into the side heap: events for the bucket being drained, and events *behind* the wheel's
+    // position, which happen after a peek turned the wheel forward to a later event.
+    if ((draining_ && b == cur_) || b < cur_) {
       late_.push_back(e);
       std::push_heap(late_.begin(), late_.end(), after);
     } else if (b < cur_ + buckets_.size()) {

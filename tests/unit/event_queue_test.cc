@@ -157,13 +157,11 @@ TEST(EventQueue, EmptiesAndRefills) {
   EXPECT_EQ(drain(q), (std::vector<std::uint32_t>{1, 2}));
 }
 
-// Known bug, kept as a disabled reproducer: peek_time() turns the wheel forward to the next
-// event's bucket without popping, so an event pushed afterwards at an earlier time (still >= the
-// last *popped* time, which push() allows) lands in a bucket behind cur_ and comes out a whole
-// wheel turn late. The simulator does exactly this: run_until(t) peeks past t, then
-// with_node()/at() schedule packets at t + latency. Fix in EventQueue::push: route
-// `draining_ && b <= cur_` (not only `b == cur_`) to the late_ heap.
-TEST(EventQueue, DISABLED_PushEarlierThanPeekedEvent) {
+// Regression: peek_time() turns the wheel forward to the next event's bucket without popping,
+// so an event pushed afterwards at an earlier time (still >= the last *popped* time, which
+// push() allows) must still come out first. The simulator does exactly this: run_until(t) peeks
+// past t, then with_node()/at() schedule packets at t + latency.
+TEST(EventQueue, PushEarlierThanPeekedEvent) {
   EventQueue q;
   q.push(at(10000000000, 1));  // 10 s
   EXPECT_EQ(q.peek_time(), 10000000000);
