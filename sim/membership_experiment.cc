@@ -192,6 +192,11 @@ MembershipResult run_membership(const MembershipExperiment& e,
     bytes += s.bytes_sent + s.stream_bytes_sent;
     r.suspicions += s.suspicions;
     r.refutations += s.refutations;
+    r.probes += s.probes;
+    r.probes_failed += s.probes_failed;
+    r.indirect_probes += s.indirect_probes;
+    r.nacks += s.nacks_received;
+    r.push_pulls += s.push_pulls;
   }
   const double member_seconds = double(e.nodes) * e.duration.to_seconds();
   r.messages_per_member_per_second = double(messages) / member_seconds;

@@ -50,6 +50,7 @@ struct MembershipResult {
   /// refutes and is listed again): should be 0 whatever the loss.
   std::uint64_t unhealed_false_failures = 0;
   std::uint64_t suspicions = 0, refutations = 0;
+  std::uint64_t probes = 0, probes_failed = 0, indirect_probes = 0, nacks = 0, push_pulls = 0;
   double messages_per_member_per_second = 0;
   double bytes_per_member_per_second = 0;
   std::vector<double> detection_first_samples;  // per crashed member, seconds

@@ -125,7 +125,9 @@ nlohmann::json series_json(const Series& s) {
   using R = sim::MembershipResult;
   std::vector<double> first, all;
   std::uint64_t false_failures = 0, at_slow = 0, by_slow = 0, leaves_failed = 0, resurrections = 0,
-                suspicions = 0, refutations = 0, events = 0;
+                suspicions = 0, refutations = 0, events = 0, probes = 0, probes_failed = 0,
+                indirect = 0, nacks = 0, push_pulls = 0, unhealed = 0;
+  std::uint32_t views_agree = 0;
   double wall = 0;
   for (const auto& r : runs) {
     first.insert(first.end(), r.detection_first_samples.begin(), r.detection_first_samples.end());
@@ -138,6 +140,13 @@ nlohmann::json series_json(const Series& s) {
     suspicions += r.suspicions;
     refutations += r.refutations;
     events += r.events;
+    probes += r.probes;
+    probes_failed += r.probes_failed;
+    indirect += r.indirect_probes;
+    nacks += r.nacks;
+    push_pulls += r.push_pulls;
+    unhealed += r.unhealed_false_failures;
+    views_agree += r.final_views_agree ? 1 : 0;
     wall = std::max(wall, r.wall_seconds);
   }
   auto pct = [](const std::vector<double>& v, double q) -> nlohmann::json {
@@ -169,6 +178,13 @@ nlohmann::json series_json(const Series& s) {
   j["detection_all_seconds_p50"] = pct(all, 0.5);
   j["detection_all_seconds_p99"] = pct(all, 0.99);
   j["leaves_seen_as_left"] = mean_of(runs, &R::leaves_seen_as_left);
+  j["unhealed_false_failures"] = unhealed;
+  j["runs_final_views_agree"] = views_agree;
+  j["probes"] = probes;
+  j["probes_failed"] = probes_failed;
+  j["indirect_probes"] = indirect;
+  j["nacks"] = nacks;
+  j["push_pulls"] = push_pulls;
   j["suspicions"] = suspicions;
   j["refutations"] = refutations;
   j["messages_per_member_per_second"] = mean_of(runs, &R::messages_per_member_per_second);
