@@ -16,6 +16,7 @@
 #include <cstdint>
 #include <memory>
 #include <span>
+#include <vector>
 
 #include "fuzz_check.h"
 #include "grapevine/multicast.h"
@@ -152,8 +153,8 @@ void exercise(const MulticastConfig& config, const sim::SimGroup& group,
   wire::FrameIterator frames(datagram);
   wire::Frame frame;
   std::uint32_t k = 0;
+  std::vector<std::byte> buf(datagram.size() + 16);  // a frame alone is never longer
   while (frames.next(frame)) {
-    std::array<std::byte, wire::kDatagramBytesMax> buf;
     wire::Writer w(buf);
     wire::begin_datagram(w);
     w.u8(frame.type);
