@@ -117,6 +117,10 @@ class Membership : public Machine {
   /// Leaves gracefully: tells the group this member *left* (not failed). The node keeps
   /// answering until the driver stops it, so the news spreads.
   virtual void leave(Time now, Effects& fx) = 0;
+  /// Tells the group that the failed member named `name` is gone for good: it becomes *left*
+  /// everywhere (serf's force-leave). Errors: invalid_argument (no such member, or it is not
+  /// failed).
+  virtual Result<void> force_leave(Time now, std::string_view name, Effects& fx) = 0;
   /// Replaces this node's metadata and announces it (an `updated` event elsewhere).
   virtual Result<void> update_meta(Time now, std::span<const std::byte> meta, Effects& fx) = 0;
 

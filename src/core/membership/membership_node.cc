@@ -177,6 +177,18 @@ Result<void> MembershipNode::update_meta(Time /*now*/, std::span<const std::byte
   return {};
 }
 
+Result<void> MembershipNode::force_leave(Time now, std::string_view name, Effects& fx) {
+  for (const MemberRecord& r : list_.records()) {
+    if (list_.name_of(r.id) != name || r.id == self_id_) continue;
+    if (r.state != MemberState::failed) {
+      return make_error(Errc::invalid_argument, "member is not failed");
+    }
+    apply_dead(now, wire::AccuseFrame{r.id, r.incarnation, r.id}, fx);
+    return {};
+  }
+  return make_error(Errc::invalid_argument, "no member with that name");
+}
+
 std::vector<MemberInfo> MembershipNode::members() const {
   std::vector<MemberInfo> out;
   out.reserve(list_.record_count());
@@ -449,8 +461,11 @@ void MembershipNode::apply_dead(Time now, const wire::AccuseFrame& d, Effects& f
   if (slot == MemberList::kNone) return;
   MemberRecord& r = list_.at(slot);
   if (d.incarnation < r.incarnation) return;
-  if (r.state == MemberState::failed || r.state == MemberState::left) return;
   const bool left = d.from == d.id;
+  // A leave supersedes a failure verdict (force-leave of a failed member); nothing else moves a
+  // failed or left member except a newer alive.
+  if (r.state == MemberState::left) return;
+  if (r.state == MemberState::failed && !left) return;
   if (!left && !detector_->accepts_accusations()) return;
   if (d.id == self_id_) {
     if (!leaving_) refute(now, d.incarnation, fx);
@@ -458,7 +473,11 @@ void MembershipNode::apply_dead(Time now, const wire::AccuseFrame& d, Effects& f
   }
   r.incarnation = d.incarnation;
   broadcast_accuse(wire::MemberFrame::dead, d);
-  depart(slot, left ? MemberState::left : MemberState::failed, now);
+  if (r.state == MemberState::failed) {
+    list_.set_state(slot, MemberState::left, now);  // already in departed_
+  } else {
+    depart(slot, left ? MemberState::left : MemberState::failed, now);
+  }
   if (left) {
     ++stats_.leaves;
   } else {

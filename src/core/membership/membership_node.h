@@ -56,6 +56,7 @@ class MembershipNode final : public Membership {
   Result<void> join(Time now, std::span<const Address> seeds, Effects& fx) override;
   void leave(Time now, Effects& fx) override;
   Result<void> update_meta(Time now, std::span<const std::byte> meta, Effects& fx) override;
+  Result<void> force_leave(Time now, std::string_view name, Effects& fx) override;
   [[nodiscard]] NodeId self_id() const noexcept override { return self_id_; }
   [[nodiscard]] std::vector<MemberInfo> members() const override;
   [[nodiscard]] std::size_t member_count(MemberState s) const noexcept override {

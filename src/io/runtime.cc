@@ -1,0 +1,519 @@
+// The runtime's event loop: epoll over every hosted node's UDP socket, TCP listener and stream
+// connections, an eventfd for posted tasks, and a min-heap of node deadlines (one entry per
+// node, lazily invalidated, as in the simulator).
+#include "grapevine/runtime.h"
+
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cerrno>
+#include <cstring>
+#include <ctime>
+#include <map>
+#include <mutex>
+
+#include "io/socket_util.h"
+#include "io/stream_conn.h"
+#include "util/assert.h"
+#include "wire/native.h"
+
+namespace grapevine {
+
+using io::Fd;
+using io::StreamConn;
+
+namespace {
+enum Tag : std::uint64_t { kWake = 1, kUdp = 2, kListener = 3, kConn = 4 };
+constexpr std::uint64_t tag(Tag t, std::uint64_t id) { return std::uint64_t(t) << 56 | id; }
+constexpr std::size_t kRecvBytes = 65536;
+}  // namespace
+
+Time Runtime::now() {
+  timespec ts{};
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return Time::from_ns(std::int64_t(ts.tv_sec) * 1000000000 + ts.tv_nsec);
+}
+
+class Runtime::Impl {
+ public:
+  class Hosted;
+
+  explicit Impl(const RuntimeOptions& o);
+  ~Impl();
+  Result<NodeHandle*> add_node(const NodeConfig& config, const Address& bind, NodeCallbacks cb);
+  void run(Time until);
+  void post(std::function<void()> task);
+  void stop() {
+    stop_.store(true);
+    wake();
+  }
+  [[nodiscard]] std::size_t node_count() const { return nodes_.size(); }
+
+  // --- used by Hosted ---
+  void watch(int fd, std::uint64_t data, std::uint32_t events);
+  void unwatch(int fd);
+  void schedule(Hosted& n);
+  void open_stream(Hosted& n, const Address& to, std::span<const std::byte> message);
+  void reply_stream(Hosted& n, StreamId id, std::span<const std::byte> message);
+  void drop_streams_of(const Hosted& n);
+  [[nodiscard]] std::uint32_t batch() const { return options_.batch; }
+
+ private:
+  void wake();
+  void handle(const epoll_event& ev);
+  void read_udp(Hosted& n);
+  void accept_streams(Hosted& n);
+  void on_conn(std::uint64_t id, std::uint32_t events);
+  void finish_conn(std::uint64_t id);
+  void fire_timers(Time now);
+  void run_posted();
+  void expire_conns(Time now);
+  int timeout_ms(Time now) const;
+
+  RuntimeOptions options_;
+  Fd epoll_;
+  Fd wake_;
+  std::vector<std::unique_ptr<Hosted>> nodes_;
+  struct Due {
+    std::int64_t t;
+    std::uint32_t node;
+    bool operator>(const Due& o) const { return t > o.t; }
+  };
+  std::vector<Due> heap_;  // min-heap by time; stale entries skipped
+  std::map<std::uint64_t, std::unique_ptr<StreamConn>> conns_;
+  std::uint64_t next_conn_ = 1;
+  std::mutex post_mu_;
+  std::vector<std::function<void()>> posted_;
+  std::atomic<bool> stop_{false};
+  std::vector<std::byte> recv_buf_;
+  StreamConn* delivering_ = nullptr;  // inbound stream whose message is being handled
+};
+
+// One hosted node: its sockets, its machine, and the Effects the machine writes into.
+class Runtime::Impl::Hosted final : public NodeHandle, public Effects {
+ public:
+  Hosted(Impl& rt, std::uint32_t index, const NodeConfig& config, const Address& addr, Fd udp,
+         Fd tcp, NodeCallbacks cb, std::uint64_t seed)
+      : rt_(rt), index_(index), node_(config, addr, seed), addr_(addr), udp_(std::move(udp)),
+        tcp_(std::move(tcp)), cb_(std::move(cb)) {}
+
+  // ---- Effects ----
+  void send(const Address& to, std::span<const std::byte> datagram) override {
+    if (!running_) return;
+    if (datagram.size() > wire::kDatagramBytesMax) {
+      ++io_.oversized_dropped;
+      return;
+    }
+    out_.push_back(Out{to, std::uint32_t(out_bytes_.size()), std::uint32_t(datagram.size())});
+    out_bytes_.insert(out_bytes_.end(), datagram.begin(), datagram.end());
+    if (out_.size() >= rt_.batch()) flush();
+  }
+  void emit(const Event& e) override {
+    if (e.kind == EventKind::delivered) {
+      if (cb_.on_delivery) cb_.on_delivery(e.message, e.payload, e.hops);
+    } else if (cb_.on_member_event) {
+      cb_.on_member_event(e);
+    }
+  }
+  void send_stream(const Address& to, std::span<const std::byte> message) override {
+    if (running_) rt_.open_stream(*this, to, message);
+  }
+  void reply_stream(StreamId stream, std::span<const std::byte> message) override {
+    if (running_) rt_.reply_stream(*this, stream, message);
+  }
+
+  // ---- NodeHandle ----
+  [[nodiscard]] Address address() const override { return addr_; }
+  Result<void> join(std::span<const Address> seeds) override {
+    auto r = node_.join(Runtime::now(), seeds, *this);
+    after_call();
+    return r;
+  }
+  void leave() override {
+    node_.leave(Runtime::now(), *this);
+    after_call();
+  }
+  Result<MessageId> multicast(std::span<const std::byte> payload) override {
+    auto r = node_.multicast(Runtime::now(), payload, *this);
+    after_call();
+    return r;
+  }
+  Result<void> force_leave(std::string_view name) override {
+    auto r = node_.membership().force_leave(Runtime::now(), name, *this);
+    after_call();
+    return r;
+  }
+  [[nodiscard]] std::vector<MemberInfo> members() const override {
+    return node_.membership().members();
+  }
+  [[nodiscard]] const Membership& membership() const override { return node_.membership(); }
+  [[nodiscard]] const MulticastStats& multicast_stats() const override {
+    return node_.multicast_protocol().stats();
+  }
+  [[nodiscard]] const IoStats& io_stats() const override { return io_; }
+  void crash() override;
+  [[nodiscard]] bool running() const override { return running_; }
+
+  // ---- driven by the loop ----
+  void on_datagram(Time now, const Address& from, std::span<const std::byte> bytes) {
+    if (!running_) return;
+    ++io_.datagrams_in;
+    io_.bytes_in += bytes.size();
+    node_.on_datagram(now, from, bytes, *this);
+  }
+  void on_stream(Time now, const Address& from, std::span<const std::byte> message,
+                 StreamId stream) {
+    if (!running_) return;
+    ++io_.streams_in;
+    io_.stream_bytes_in += message.size();
+    node_.on_stream(now, from, message, stream, *this);
+    after_call();
+  }
+  void on_timeout(Time now) {
+    if (!running_) return;
+    if (now >= node_.next_deadline()) node_.on_timeout(now, *this);
+    after_call();
+  }
+  /// After any call into the machine: send what it queued, and re-arm its deadline.
+  void after_call() {
+    flush();
+    if (running_) rt_.schedule(*this);
+  }
+  void flush();
+
+  Impl& rt_;
+  std::uint32_t index_;
+  Node node_;
+  Address addr_;
+  Fd udp_, tcp_;
+  NodeCallbacks cb_;
+  IoStats io_;
+  bool running_ = true;
+  std::int64_t scheduled_ = INT64_MAX;
+
+ private:
+  struct Out {
+    Address to;
+    std::uint32_t offset, length;
+  };
+  std::vector<Out> out_;
+  std::vector<std::byte> out_bytes_;
+};
+
+void Runtime::Impl::Hosted::flush() {
+  std::size_t done = 0;
+  while (done < out_.size() && running_) {
+    const std::size_t n = std::min<std::size_t>(out_.size() - done, 64);
+    mmsghdr msgs[64];
+    iovec iov[64];
+    sockaddr_storage addrs[64];
+    for (std::size_t i = 0; i < n; ++i) {
+      const Out& o = out_[done + i];
+      iov[i] = iovec{out_bytes_.data() + o.offset, o.length};
+      std::memset(&msgs[i], 0, sizeof msgs[i]);
+      msgs[i].msg_hdr.msg_name = &addrs[i];
+      msgs[i].msg_hdr.msg_namelen = io::to_sockaddr(o.to, addrs[i]);
+      msgs[i].msg_hdr.msg_iov = &iov[i];
+      msgs[i].msg_hdr.msg_iovlen = 1;
+    }
+    int sent = ::sendmmsg(udp_.get(), msgs, unsigned(n), 0);
+    if (sent <= 0) {
+      // A full send buffer or an unreachable peer: UDP may drop, and so do we (counted).
+      ++io_.send_errors;
+      sent = 1;
+    } else {
+      for (int i = 0; i < sent; ++i) {
+        ++io_.datagrams_out;
+        io_.bytes_out += out_[done + std::size_t(i)].length;
+      }
+    }
+    done += std::size_t(sent);
+  }
+  out_.clear();
+  out_bytes_.clear();
+}
+
+void Runtime::Impl::Hosted::crash() {
+  if (!running_) return;
+  running_ = false;
+  out_.clear();
+  out_bytes_.clear();
+  rt_.unwatch(udp_.get());
+  rt_.unwatch(tcp_.get());
+  udp_ = Fd();
+  tcp_ = Fd();
+  rt_.drop_streams_of(*this);
+  scheduled_ = INT64_MAX;
+}
+
+// ---- Impl -----------------------------------------------------------------------------------
+
+Runtime::Impl::Impl(const RuntimeOptions& o)
+    : options_(o), epoll_(::epoll_create1(EPOLL_CLOEXEC)),
+      wake_(::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)),
+      recv_buf_(std::size_t(std::max<std::uint32_t>(o.batch, 1)) * kRecvBytes) {
+  GV_ASSERT(epoll_ && wake_);
+  if (options_.batch == 0) options_.batch = 1;
+  if (options_.batch > 64) options_.batch = 64;
+  io::raise_fd_limit();
+  watch(wake_.get(), tag(kWake, 0), EPOLLIN);
+}
+
+Runtime::Impl::~Impl() = default;
+
+void Runtime::Impl::watch(int fd, std::uint64_t data, std::uint32_t events) {
+  epoll_event ev{};
+  ev.events = events;
+  ev.data.u64 = data;
+  if (::epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, fd, &ev) != 0 && errno == EEXIST) {
+    ::epoll_ctl(epoll_.get(), EPOLL_CTL_MOD, fd, &ev);
+  }
+}
+
+void Runtime::Impl::unwatch(int fd) {
+  if (fd >= 0) ::epoll_ctl(epoll_.get(), EPOLL_CTL_DEL, fd, nullptr);
+}
+
+void Runtime::Impl::wake() {
+  std::uint64_t one = 1;
+  [[maybe_unused]] auto n = ::write(wake_.get(), &one, sizeof one);
+}
+
+Result<NodeHandle*> Runtime::Impl::add_node(const NodeConfig& config, const Address& bind,
+                                            NodeCallbacks cb) {
+  if (auto ok = validate(config); !ok) return ok.error();
+  if (!bind.valid()) return make_error(Errc::invalid_argument, "bind address is not set");
+  std::string error;
+  auto udp = io::bind_udp(bind, error);
+  if (!udp) return make_error(Errc::io, "cannot bind UDP (address in use?)");
+  Address actual = io::local_address(udp->get());
+  auto tcp = io::listen_tcp(actual, error);
+  if (!tcp) return make_error(Errc::io, "cannot bind TCP on the UDP port (in use?)");
+  const auto index = std::uint32_t(nodes_.size());
+  const std::uint64_t seed = node_id_of(actual) ^ std::uint64_t(now().ns());
+  auto h = std::make_unique<Hosted>(*this, index, config, actual, std::move(*udp),
+                                    std::move(*tcp), std::move(cb), seed);
+  watch(h->udp_.get(), tag(kUdp, index), EPOLLIN);
+  watch(h->tcp_.get(), tag(kListener, index), EPOLLIN);
+  Hosted* raw = h.get();
+  nodes_.push_back(std::move(h));
+  schedule(*raw);
+  return static_cast<NodeHandle*>(raw);
+}
+
+void Runtime::Impl::schedule(Hosted& n) {
+  std::int64_t d = n.node_.next_deadline().ns();
+  if (d >= n.scheduled_) return;
+  n.scheduled_ = d;
+  heap_.push_back(Due{d, n.index_});
+  std::push_heap(heap_.begin(), heap_.end(), std::greater<>());
+}
+
+void Runtime::Impl::fire_timers(Time now) {
+  while (!heap_.empty() && heap_.front().t <= now.ns()) {
+    std::pop_heap(heap_.begin(), heap_.end(), std::greater<>());
+    Due due = heap_.back();
+    heap_.pop_back();
+    Hosted& n = *nodes_[due.node];
+    if (due.t != n.scheduled_) continue;  // superseded by an earlier deadline
+    n.scheduled_ = INT64_MAX;
+    n.on_timeout(now);
+  }
+}
+
+int Runtime::Impl::timeout_ms(Time now) const {
+  std::int64_t ms = 1000;
+  if (!heap_.empty()) ms = std::min<std::int64_t>(ms, (heap_.front().t - now.ns() + 999999) / 1000000);
+  if (!conns_.empty()) ms = std::min<std::int64_t>(ms, 100);  // stream timeouts
+  return int(std::max<std::int64_t>(ms, 0));
+}
+
+void Runtime::Impl::run(Time until) {
+  epoll_event events[256];
+  for (;;) {
+    Time now = Runtime::now();
+    if (stop_.exchange(false) || now >= until) return;
+    int timeout = std::min<std::int64_t>(timeout_ms(now), (until - now).ms() + 1);
+    int n = ::epoll_wait(epoll_.get(), events, 256, timeout);
+    if (n < 0 && errno != EINTR) return;
+    for (int i = 0; i < n; ++i) handle(events[i]);
+    now = Runtime::now();
+    fire_timers(now);
+    run_posted();
+    expire_conns(now);
+  }
+}
+
+void Runtime::Impl::handle(const epoll_event& ev) {
+  const auto kind = Tag(ev.data.u64 >> 56);
+  const std::uint64_t id = ev.data.u64 & ((std::uint64_t(1) << 56) - 1);
+  switch (kind) {
+    case kWake: {
+      std::uint64_t v;
+      [[maybe_unused]] auto r = ::read(wake_.get(), &v, sizeof v);
+      break;
+    }
+    case kUdp:
+      read_udp(*nodes_[id]);
+      break;
+    case kListener:
+      accept_streams(*nodes_[id]);
+      break;
+    case kConn:
+      on_conn(id, ev.events);
+      break;
+  }
+}
+
+void Runtime::Impl::read_udp(Hosted& n) {
+  const std::uint32_t batch = options_.batch;
+  mmsghdr msgs[64];
+  iovec iov[64];
+  sockaddr_storage from[64];
+  for (int rounds = 0; rounds < 16 && n.running_; ++rounds) {  // bounded: others get a turn
+    for (std::uint32_t i = 0; i < batch; ++i) {
+      iov[i] = iovec{recv_buf_.data() + std::size_t(i) * kRecvBytes, kRecvBytes};
+      std::memset(&msgs[i], 0, sizeof msgs[i]);
+      msgs[i].msg_hdr.msg_name = &from[i];
+      msgs[i].msg_hdr.msg_namelen = sizeof from[i];
+      msgs[i].msg_hdr.msg_iov = &iov[i];
+      msgs[i].msg_hdr.msg_iovlen = 1;
+    }
+    int got = ::recvmmsg(n.udp_.get(), msgs, batch, MSG_DONTWAIT, nullptr);
+    if (got <= 0) break;
+    const Time now = Runtime::now();
+    for (int i = 0; i < got; ++i) {
+      auto bytes = std::span<const std::byte>(recv_buf_.data() + std::size_t(i) * kRecvBytes,
+                                              msgs[i].msg_len);
+      n.on_datagram(now, io::from_sockaddr(from[i]), bytes);
+    }
+    n.after_call();
+    if (std::uint32_t(got) < batch) break;
+  }
+}
+
+void Runtime::Impl::post(std::function<void()> task) {
+  {
+    std::lock_guard<std::mutex> lock(post_mu_);
+    posted_.push_back(std::move(task));
+  }
+  wake();
+}
+
+void Runtime::Impl::run_posted() {
+  std::vector<std::function<void()>> tasks;
+  {
+    std::lock_guard<std::mutex> lock(post_mu_);
+    tasks.swap(posted_);
+  }
+  for (auto& t : tasks) t();
+}
+
+// ---- streams --------------------------------------------------------------------------------
+
+void Runtime::Impl::open_stream(Hosted& n, const Address& to, std::span<const std::byte> message) {
+  std::string error;
+  auto fd = io::connect_tcp(to, error);
+  if (!fd) {
+    ++n.io_.stream_errors;
+    return;
+  }
+  const std::uint64_t id = next_conn_++;
+  auto conn = std::make_unique<StreamConn>(std::move(*fd), n.index_, to, /*inbound=*/false,
+                                           Runtime::now() + options_.stream_timeout);
+  conn->queue_message(message);
+  ++n.io_.streams_out;
+  n.io_.stream_bytes_out += message.size();
+  watch(conn->fd(), tag(kConn, id), EPOLLOUT | EPOLLIN);
+  conns_.emplace(id, std::move(conn));
+}
+
+void Runtime::Impl::reply_stream(Hosted& n, StreamId id, std::span<const std::byte> message) {
+  auto it = conns_.find(id);
+  if (it == conns_.end() || it->second.get() != delivering_) return;  // only while handling it
+  it->second->queue_message(message);
+  ++n.io_.streams_out;
+  n.io_.stream_bytes_out += message.size();
+}
+
+void Runtime::Impl::accept_streams(Hosted& n) {
+  for (int i = 0; i < 64; ++i) {
+    sockaddr_storage sa{};
+    socklen_t len = sizeof sa;
+    int fd = ::accept4(n.tcp_.get(), reinterpret_cast<sockaddr*>(&sa), &len,
+                       SOCK_NONBLOCK | SOCK_CLOEXEC);
+    if (fd < 0) return;
+    const std::uint64_t id = next_conn_++;
+    auto conn = std::make_unique<StreamConn>(Fd(fd), n.index_, io::from_sockaddr(sa),
+                                             /*inbound=*/true,
+                                             Runtime::now() + options_.stream_timeout);
+    watch(conn->fd(), tag(kConn, id), EPOLLIN);
+    conns_.emplace(id, std::move(conn));
+  }
+}
+
+void Runtime::Impl::on_conn(std::uint64_t id, std::uint32_t events) {
+  auto it = conns_.find(id);
+  if (it == conns_.end()) return;
+  StreamConn& c = *it->second;
+  Hosted& n = *nodes_[c.node()];
+  auto step = c.on_ready(events);
+  if (step == StreamConn::Step::message) {
+    // A whole message arrived: inbound ones may be answered on this connection.
+    delivering_ = &c;
+    n.on_stream(Runtime::now(), c.peer(), c.message(), c.inbound() ? StreamId(id) : 0);
+    delivering_ = nullptr;
+    step = c.after_message();
+  }
+  if (step == StreamConn::Step::failed) ++n.io_.stream_errors;
+  if (step == StreamConn::Step::done || step == StreamConn::Step::failed) {
+    finish_conn(id);
+    return;
+  }
+  watch(c.fd(), tag(kConn, id), c.wants_write() ? (EPOLLOUT | EPOLLIN) : EPOLLIN);
+}
+
+void Runtime::Impl::finish_conn(std::uint64_t id) {
+  auto it = conns_.find(id);
+  if (it == conns_.end()) return;
+  unwatch(it->second->fd());
+  conns_.erase(it);
+}
+
+void Runtime::Impl::drop_streams_of(const Hosted& n) {
+  std::vector<std::uint64_t> ids;
+  for (const auto& [id, c] : conns_) {
+    if (c->node() == n.index_) ids.push_back(id);
+  }
+  for (auto id : ids) finish_conn(id);
+}
+
+void Runtime::Impl::expire_conns(Time now) {
+  std::vector<std::uint64_t> ids;
+  for (const auto& [id, c] : conns_) {
+    if (now >= c->deadline()) ids.push_back(id);
+  }
+  for (auto id : ids) {
+    ++nodes_[conns_[id]->node()]->io_.stream_errors;
+    finish_conn(id);
+  }
+}
+
+// ---- Runtime --------------------------------------------------------------------------------
+
+Runtime::Runtime(const RuntimeOptions& options) : impl_(std::make_unique<Impl>(options)) {}
+Runtime::~Runtime() = default;
+Result<NodeHandle*> Runtime::add_node(const NodeConfig& config, const Address& bind,
+                                      NodeCallbacks callbacks) {
+  return impl_->add_node(config, bind, std::move(callbacks));
+}
+void Runtime::run() { impl_->run(Time::max()); }
+void Runtime::run_for(Duration d) { impl_->run(now() + d); }
+void Runtime::stop() { impl_->stop(); }
+void Runtime::post(std::function<void()> task) { impl_->post(std::move(task)); }
+std::size_t Runtime::node_count() const { return impl_->node_count(); }
+
+}  // namespace grapevine

@@ -1,0 +1,88 @@
+#include "io/stream_conn.h"
+
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+
+#include "wire/native_membership.h"
+
+namespace grapevine::io {
+
+void StreamConn::queue_message(std::span<const std::byte> message) {
+  const auto n = std::uint32_t(message.size());
+  const std::byte header[4] = {std::byte(n >> 24), std::byte(n >> 16), std::byte(n >> 8),
+                               std::byte(n)};
+  wbuf_.insert(wbuf_.end(), header, header + 4);
+  wbuf_.insert(wbuf_.end(), message.begin(), message.end());
+}
+
+StreamConn::Step StreamConn::on_ready(std::uint32_t events) {
+  if (connecting_) {
+    if (!(events & (EPOLLOUT | EPOLLERR | EPOLLHUP))) return Step::more;
+    int err = 0;
+    socklen_t len = sizeof err;
+    ::getsockopt(fd_.get(), SOL_SOCKET, SO_ERROR, &err, &len);
+    if (err != 0) return Step::failed;  // refused, unreachable: the peer is down
+    connecting_ = false;
+  }
+  if (wpos_ < wbuf_.size()) {
+    Step s = write_some();
+    if (s != Step::more) return s;
+    if (wpos_ < wbuf_.size()) return Step::more;
+    if (inbound_ && got_message_) return Step::done;  // reply written
+  }
+  if (events & (EPOLLIN | EPOLLHUP | EPOLLERR)) return read_some();
+  return Step::more;
+}
+
+StreamConn::Step StreamConn::write_some() {
+  while (wpos_ < wbuf_.size()) {
+    ssize_t n = ::send(fd_.get(), wbuf_.data() + wpos_, wbuf_.size() - wpos_, MSG_NOSIGNAL);
+    if (n < 0) {
+      if (errno == EAGAIN || errno == EWOULDBLOCK) return Step::more;
+      return Step::failed;
+    }
+    wpos_ += std::size_t(n);
+  }
+  return Step::more;
+}
+
+StreamConn::Step StreamConn::read_some() {
+  std::byte chunk[65536];
+  for (;;) {
+    ssize_t n = ::recv(fd_.get(), chunk, sizeof chunk, 0);
+    if (n < 0) {
+      if (errno == EAGAIN || errno == EWOULDBLOCK) return Step::more;
+      return Step::failed;
+    }
+    if (n == 0) {
+      // EOF. An outbound stream may legitimately get no reply; an inbound one must carry a
+      // whole request.
+      return inbound_ ? Step::failed : Step::done;
+    }
+    rbuf_.insert(rbuf_.end(), chunk, chunk + n);
+    if (rbuf_.size() >= 4) {
+      const std::size_t len = std::size_t(std::uint8_t(rbuf_[0])) << 24 |
+                              std::size_t(std::uint8_t(rbuf_[1])) << 16 |
+                              std::size_t(std::uint8_t(rbuf_[2])) << 8 | std::uint8_t(rbuf_[3]);
+      if (len > wire::kStreamBytesMax) return Step::failed;  // a peer may not make us buffer more
+      if (rbuf_.size() > len + 4) return Step::failed;      // one message per direction
+      if (rbuf_.size() == len + 4) {
+        got_message_ = true;
+        return Step::message;
+      }
+    }
+  }
+}
+
+StreamConn::Step StreamConn::after_message() {
+  if (!inbound_) return Step::done;       // the reply to our request: finished
+  if (wbuf_.empty()) return Step::done;   // nothing to say back
+  Step s = write_some();
+  if (s == Step::failed) return s;
+  return wpos_ < wbuf_.size() ? Step::more : Step::done;
+}
+
+}  // namespace grapevine::io

@@ -1,0 +1,59 @@
+// StreamConn: one TCP stream of the runtime. Native framing: each message is a 4-byte
+// big-endian length and that many bytes. An outbound stream sends one request and reads at
+// most one reply; an inbound stream reads one request and writes at most one reply (queued by
+// the machine while the request is handled), then closes.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <vector>
+
+#include "grapevine/address.h"
+#include "grapevine/time.h"
+#include "io/socket_util.h"
+
+namespace grapevine::io {
+
+class StreamConn {
+ public:
+  enum class Step { more, message, done, failed };
+
+  StreamConn(Fd fd, std::uint32_t node, const Address& peer, bool inbound, Time deadline)
+      : fd_(std::move(fd)), node_(node), peer_(peer), inbound_(inbound), deadline_(deadline),
+        connecting_(!inbound) {}
+
+  [[nodiscard]] int fd() const noexcept { return fd_.get(); }
+  [[nodiscard]] std::uint32_t node() const noexcept { return node_; }
+  [[nodiscard]] const Address& peer() const noexcept { return peer_; }
+  [[nodiscard]] bool inbound() const noexcept { return inbound_; }
+  [[nodiscard]] Time deadline() const noexcept { return deadline_; }
+  [[nodiscard]] bool wants_write() const noexcept { return connecting_ || wpos_ < wbuf_.size(); }
+
+  /// Queues a framed message for sending.
+  void queue_message(std::span<const std::byte> message);
+  /// Progress on readiness `events` (epoll flags).
+  Step on_ready(std::uint32_t events);
+  /// The message just completed (valid until the next call).
+  [[nodiscard]] std::span<const std::byte> message() const noexcept {
+    return {rbuf_.data() + 4, rbuf_.size() - 4};
+  }
+  /// After the owner handled message(): reply or finish.
+  Step after_message();
+
+ private:
+  Step write_some();
+  Step read_some();
+
+  Fd fd_;
+  std::uint32_t node_;
+  Address peer_;
+  bool inbound_;
+  Time deadline_;
+  bool connecting_;
+  bool got_message_ = false;
+  std::vector<std::byte> wbuf_;
+  std::size_t wpos_ = 0;
+  std::vector<std::byte> rbuf_;
+};
+
+}  // namespace grapevine::io
