@@ -21,9 +21,20 @@ MembershipCluster::MembershipCluster(const MembershipClusterOptions& options)
   });
   sim_.reserve(options.nodes);
   Rng rng(derive_seed(options.seed, 0x6a6f696e));
+  std::vector<Address> everyone;
+  if (options.preloaded) {
+    for (NodeIndex i = 0; i < options.nodes; ++i) everyone.push_back(sim_address(i));
+  }
   for (NodeIndex i = 0; i < options.nodes; ++i) {
-    sim_.add_node(make_membership(options_.config, sim_address(i), derive_seed(options.seed, i + 1)));
-    if (i == 0) continue;
+    auto m = make_membership(options_.config, sim_address(i), derive_seed(options.seed, i + 1));
+    if (options.preloaded) {
+      // Each member's list in its own random order, as joins in different orders would leave it.
+      std::vector<Address> order = everyone;
+      rng.shuffle(std::span(order));
+      m->preload(Time::zero(), order);
+    }
+    sim_.add_node(std::move(m));
+    if (i == 0 || options.preloaded) continue;
     Time at = Time::zero() + Duration::nanoseconds(rng.between(0, options.join_spread.ns()));
     sim_.at(at, [this, i] {
       Address seed = sim_address(0);

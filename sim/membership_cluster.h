@@ -19,6 +19,9 @@ struct MembershipClusterOptions {
   std::uint64_t seed = 1;
   /// Node i > 0 starts at a random time in [0, join_spread) and joins node 0.
   Duration join_spread = Duration::seconds(1);
+  /// Instead of joining, every member starts knowing every other one (steady-state studies of
+  /// large groups, where the join storm is not what is measured).
+  bool preloaded = false;
 };
 
 struct MembershipEventRecord {

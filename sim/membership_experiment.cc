@@ -55,6 +55,7 @@ MembershipResult run_membership(const MembershipExperiment& e,
   o.network = NetworkConfig::uniform(link);
   o.seed = e.seed;
   o.join_spread = e.join_spread;
+  o.preloaded = e.preloaded;
   MembershipCluster c(o);
   Rng rng(derive_seed(e.seed, 0x726f6c65));
   const Roles roles = assign_roles(e, rng);

@@ -25,6 +25,7 @@ struct MembershipExperiment {
   Duration slow_service = Duration::milliseconds(50);
   Duration duration = Duration::seconds(120);
   Duration join_spread = Duration::seconds(5);
+  bool preloaded = false;  // start converged instead of joining (MembershipClusterOptions)
   Duration latency_min = Duration::milliseconds(1);
   Duration latency_max = Duration::milliseconds(5);
   std::uint64_t seed = 1;

@@ -31,6 +31,7 @@ struct Options {
   std::string slow_service = "50ms";
   std::string duration = "120s";
   std::string join_spread = "5s";
+  std::string bootstrap = "join";
   std::uint64_t seed = 1;
   std::uint32_t runs = 1;
   std::uint32_t threads = 0;
@@ -104,6 +105,10 @@ std::vector<Series> build_series(const Options& o) {
       e.slow_service = parse_duration("--slow-service", o.slow_service);
       e.duration = duration;
       e.join_spread = parse_duration("--join-spread", o.join_spread);
+      if (o.bootstrap != "join" && o.bootstrap != "preloaded") {
+        throw UsageError("--bootstrap: expected join|preloaded, got '" + o.bootstrap + "'");
+      }
+      e.preloaded = o.bootstrap == "preloaded";
       e.seed = o.seed;
       out.push_back(std::move(s));
     }
@@ -326,6 +331,10 @@ void add_sim_membership(CLI::App& sim, std::function<int()>& run_cmd) {
       ->capture_default_str();
   cmd->add_option("--duration", o->duration, "simulated time in all")->capture_default_str();
   cmd->add_option("--join-spread", o->join_spread, "members start within this window")
+      ->capture_default_str();
+  cmd->add_option("--bootstrap", o->bootstrap,
+                  "join: everyone joins through node 0; preloaded: start converged (large-group "
+                  "steady state)")
       ->capture_default_str();
   cmd->add_option("--seed", o->seed, "seed (run r uses seed + r)")->capture_default_str();
   cmd->add_option("--runs", o->runs, "independent runs, pooled")->capture_default_str();

@@ -114,6 +114,10 @@ class Membership : public Machine {
   /// Starts joining through `seeds` (addresses of any members; unknown ones are fine). The node
   /// keeps retrying until it knows someone. Errors: invalid_argument (no seeds).
   virtual Result<void> join(Time now, std::span<const Address> seeds, Effects& fx) = 0;
+  /// Starts out knowing `members` as alive (no events, nothing sent), as if a join had already
+  /// converged. For simulations of large steady-state groups, where a join storm of every
+  /// member at once is not what is being measured. Call before the first on_timeout.
+  virtual void preload(Time now, std::span<const Address> members) = 0;
   /// Leaves gracefully: tells the group this member *left* (not failed). The node keeps
   /// answering until the driver stops it, so the news spreads.
   virtual void leave(Time now, Effects& fx) = 0;

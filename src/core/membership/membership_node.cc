@@ -153,6 +153,15 @@ Result<void> MembershipNode::join(Time now, std::span<const Address> seeds, Effe
   return {};
 }
 
+void MembershipNode::preload(Time now, std::span<const Address> members) {
+  for (const Address& a : members) {
+    const NodeId id = node_id_of(a);
+    if (id == self_id_ || list_.find(id) != MemberList::kNone) continue;
+    if (list_.add(id, a, 0, MemberState::alive, now) == MemberList::kNone) return;
+    detector_->on_member_added(id);
+  }
+}
+
 void MembershipNode::leave(Time now, Effects& fx) {
   if (leaving_) return;
   leaving_ = true;

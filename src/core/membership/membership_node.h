@@ -55,6 +55,7 @@ class MembershipNode final : public Membership {
   // Membership
   Result<void> join(Time now, std::span<const Address> seeds, Effects& fx) override;
   void leave(Time now, Effects& fx) override;
+  void preload(Time now, std::span<const Address> members) override;
   Result<void> update_meta(Time now, std::span<const std::byte> meta, Effects& fx) override;
   Result<void> force_leave(Time now, std::string_view name, Effects& fx) override;
   [[nodiscard]] NodeId self_id() const noexcept override { return self_id_; }
