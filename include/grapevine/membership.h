@@ -51,6 +51,10 @@ struct MembershipConfig {
   std::uint32_t suspicion_max_timeout_mult = 6;
   std::uint32_t retransmit_mult = 4;  // updates piggybacked retransmit_mult * ceil(log10(n+1))
   std::uint32_t awareness_max = 8;    // Lifeguard local health multiplier cap
+  /// Each node starts its probe periods at a random offset (memberlist's stagger). False: the
+  /// periods start at the node's first on_timeout, so nodes started together probe in lockstep,
+  /// the synchronous rounds of SWIM's analysis (for experiments; a real group should stagger).
+  bool probe_random_phase = true;
   /// Separate gossip of queued updates every gossip_interval to gossip_nodes members
   /// (memberlist does this besides piggybacking; 0 = piggyback only, as in the SWIM paper).
   Duration gossip_interval = Duration::milliseconds(200);
@@ -135,6 +139,8 @@ class Membership : public Machine {
   /// The live members (alive or suspect), self at index 0: the group a multicast draws from.
   [[nodiscard]] virtual const Group& live_group() const noexcept = 0;
   [[nodiscard]] virtual const MembershipStats& stats() const noexcept = 0;
+  /// Updates waiting to be piggybacked (memberlist's broadcast queue depth).
+  [[nodiscard]] virtual std::size_t queue_depth() const noexcept = 0;
   /// Lifeguard's local health score (0 = healthy).
   [[nodiscard]] virtual std::uint32_t health_score() const noexcept = 0;
 };

@@ -66,6 +66,7 @@ class MembershipNode final : public Membership {
   [[nodiscard]] const Group& live_group() const noexcept override { return list_; }
   [[nodiscard]] const MembershipStats& stats() const noexcept override { return stats_; }
   [[nodiscard]] std::uint32_t health_score() const noexcept override;
+  [[nodiscard]] std::size_t queue_depth() const noexcept override { return queue_.size(); }
 
   // ---- for the failure detectors ----
   [[nodiscard]] const MembershipConfig& config() const noexcept { return config_; }

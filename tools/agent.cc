@@ -1,0 +1,236 @@
+// grapevine agent: one node on real sockets, controlled over a local RPC address, with readable
+// logs, Prometheus metrics, and a graceful leave on SIGINT/SIGTERM.
+#include <signal.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <future>
+#include <spdlog/spdlog.h>
+#include <thread>
+
+#include "agent_config.h"
+#include "commands.h"
+#include "node_json.h"
+#include "options.h"
+#include "rpc.h"
+
+namespace grapevine::tools {
+namespace {
+
+struct Flags {
+  std::string name, bind, join, config, detector, multicast, profile, rpc_addr, metrics_addr,
+      leave_timeout, log_level;
+  std::uint32_t fanout = 0;
+};
+
+AgentConfig build_config(const Flags& f) {
+  AgentConfig c;
+  if (!f.config.empty()) load_toml(f.config, c);
+  if (!f.profile.empty()) {
+    Detector keep = c.node.membership.detector;
+    c.node.membership = profile_by_name("--profile", f.profile);
+    c.node.membership.detector = keep;
+  }
+  if (!f.name.empty()) c.name = f.name;
+  if (!f.bind.empty()) c.bind = parse_address("--bind", f.bind);
+  if (!f.join.empty()) c.join = parse_address_list("--join", f.join);
+  if (!f.rpc_addr.empty()) c.rpc_addr = parse_address("--rpc-addr", f.rpc_addr);
+  if (!f.metrics_addr.empty()) c.metrics_addr = parse_address("--metrics-addr", f.metrics_addr);
+  if (!f.leave_timeout.empty()) c.leave_timeout = parse_duration("--leave-timeout", f.leave_timeout);
+  if (!f.log_level.empty()) c.log_level = f.log_level;
+  if (!f.detector.empty() && !parse_detector(f.detector, c.node.membership.detector)) {
+    throw UsageError("--detector: expected swim|lifeguard|gossip-heartbeat|all-to-all, got '" +
+                     f.detector + "'");
+  }
+  if (!f.multicast.empty()) {
+    MulticastProtocolKind k;
+    if (!parse_protocol(f.multicast.c_str(), k) ||
+        (k != MulticastProtocolKind::push && k != MulticastProtocolKind::pull &&
+         k != MulticastProtocolKind::pushpull)) {
+      throw UsageError("--multicast: expected push|pull|pushpull, got '" + f.multicast + "'");
+    }
+    c.node.multicast.protocol = k;
+  }
+  if (f.fanout > 0) c.node.multicast.fanout = f.fanout;
+  if (c.name.empty()) {
+    char host[256] = "node";
+    gethostname(host, sizeof host - 1);
+    c.name = std::string(host) + "-" + std::to_string(c.bind.port);
+  }
+  c.node.membership.name = c.name;
+  if (auto ok = validate(c.node); !ok) throw UsageError(std::string("config: ") + ok.error().detail);
+  auto level = spdlog::level::from_str(c.log_level);
+  if (level == spdlog::level::off && c.log_level != "off") {
+    throw UsageError("--log-level: expected trace|debug|info|warn|error|off, got '" +
+                     c.log_level + "'");
+  }
+  spdlog::set_level(level);
+  return c;
+}
+
+// Runs `fn` on the loop thread and waits for its result.
+template <class F>
+auto in_loop(Runtime& rt, F&& fn) -> decltype(fn()) {
+  auto task = std::make_shared<std::packaged_task<decltype(fn())()>>(std::forward<F>(fn));
+  auto future = task->get_future();
+  rt.post([task] { (*task)(); });
+  if (future.wait_for(std::chrono::seconds(10)) != std::future_status::ready) {
+    throw std::runtime_error("the agent's loop did not answer within 10 s");
+  }
+  return future.get();
+}
+
+nlohmann::json handle(Runtime& rt, NodeHandle& node, const AgentConfig& cfg,
+                      const nlohmann::json& req, std::function<void()> leave_and_exit) {
+  const std::string cmd = req.value("cmd", "");
+  auto fail = [](const std::string& why) { return nlohmann::json{{"ok", false}, {"error", why}}; };
+  if (cmd == "members") {
+    return in_loop(rt, [&] {
+      nlohmann::json list = nlohmann::json::array();
+      for (const auto& m : node.members()) list.push_back(member_json(m));
+      return nlohmann::json{{"ok", true}, {"members", list}};
+    });
+  }
+  if (cmd == "join") {
+    std::vector<Address> seeds;
+    for (const auto& s : req.value("seeds", nlohmann::json::array())) {
+      auto a = Address::parse(s.is_string() ? s.get<std::string>() : "");
+      if (!a) return fail("bad seed address (expected IP:PORT)");
+      seeds.push_back(*a);
+    }
+    auto r = in_loop(rt, [&] { return node.join(seeds); });
+    return r ? nlohmann::json{{"ok", true}} : fail(r.error().detail);
+  }
+  if (cmd == "leave") {
+    leave_and_exit();
+    return {{"ok", true}};
+  }
+  if (cmd == "force-leave") {
+    std::string name = req.value("name", "");
+    auto r = in_loop(rt, [&] { return node.force_leave(name); });
+    return r ? nlohmann::json{{"ok", true}} : fail(r.error().detail);
+  }
+  if (cmd == "send") {
+    std::string payload = req.value("payload", "");
+    auto r = in_loop(rt, [&] {
+      return node.multicast(std::as_bytes(std::span(payload.data(), payload.size())));
+    });
+    if (!r) return fail(r.error().detail);
+    return {{"ok", true}, {"id", message_id_text(*r)}};
+  }
+  if (cmd == "info") {
+    return in_loop(rt, [&] {
+      const auto& s = node.membership().stats();
+      return nlohmann::json{{"ok", true},
+                            {"name", cfg.name},
+                            {"address", node.address().to_string()},
+                            {"detector", detector_name(cfg.node.membership.detector)},
+                            {"multicast", protocol_name(cfg.node.multicast.protocol)},
+                            {"health_score", node.membership().health_score()},
+                            {"stats",
+                             {{"probes", s.probes},
+                              {"suspicions", s.suspicions},
+                              {"refutations", s.refutations},
+                              {"datagrams_out", node.io_stats().datagrams_out},
+                              {"datagrams_in", node.io_stats().datagrams_in}}}};
+    });
+  }
+  return fail("unknown cmd '" + cmd + "' (members, join, leave, force-leave, send, info, monitor)");
+}
+
+int run_agent(const Flags& flags) {
+  AgentConfig cfg = build_config(flags);
+  // SIGINT/SIGTERM are taken by a thread of ours (sigwait), so block them everywhere first.
+  sigset_t sigs;
+  sigemptyset(&sigs);
+  sigaddset(&sigs, SIGINT);
+  sigaddset(&sigs, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &sigs, nullptr);
+
+  Runtime rt;
+  EventHub hub;
+  NodeCallbacks cb;
+  cb.on_member_event = [&](const Event& e) {
+    spdlog::info("member {} {} ({}) incarnation {}", event_kind_name(e.kind), e.subject_name,
+                 e.subject.to_string(), e.incarnation);
+    hub.publish(event_json(e).dump());
+  };
+  cb.on_delivery = [&](const MessageId& id, std::span<const std::byte> payload, std::uint32_t hops) {
+    spdlog::info("delivered {} ({} bytes, {} hops)", message_id_text(id), payload.size(), hops);
+    hub.publish(delivery_json(id, payload, hops).dump());
+  };
+  auto added = rt.add_node(cfg.node, cfg.bind, cb);
+  if (!added) {
+    throw std::runtime_error("cannot start a node on " + cfg.bind.to_string() + ": " +
+                             added.error().detail);
+  }
+  NodeHandle& node = **added;
+  spdlog::info("agent {} on {} ({} detector, {} multicast)", cfg.name, node.address().to_string(),
+               detector_name(cfg.node.membership.detector),
+               protocol_name(cfg.node.multicast.protocol));
+  if (!cfg.join.empty()) {
+    if (auto r = node.join(cfg.join); !r) spdlog::warn("join: {}", r.error().detail);
+  }
+
+  std::once_flag leaving;
+  auto leave_and_exit = [&] {
+    std::call_once(leaving, [&] {
+      spdlog::info("leaving the group (waiting {} ms for the news to spread)",
+                   cfg.leave_timeout.ms());
+      rt.post([&] { node.leave(); });
+      std::thread([&rt, t = cfg.leave_timeout] {
+        std::this_thread::sleep_for(std::chrono::nanoseconds(t.ns()));
+        rt.stop();
+      }).detach();
+    });
+  };
+  RpcServer rpc([&](const nlohmann::json& req) { return handle(rt, node, cfg, req, leave_and_exit); },
+                hub);
+  if (auto err = rpc.start(cfg.rpc_addr); !err.empty()) throw std::runtime_error("--rpc-addr: " + err);
+  spdlog::info("rpc on {}", cfg.rpc_addr.to_string());
+  std::unique_ptr<MetricsServer> metrics;
+  if (cfg.metrics_addr) {
+    metrics = std::make_unique<MetricsServer>(
+        [&] { return in_loop(rt, [&] { return render_metrics(node); }); });
+    if (auto err = metrics->start(*cfg.metrics_addr); !err.empty()) {
+      throw std::runtime_error("--metrics-addr: " + err);
+    }
+    spdlog::info("metrics on http://{}/metrics", cfg.metrics_addr->to_string());
+  }
+  std::thread signals([&] {
+    int sig = 0;
+    sigwait(&sigs, &sig);
+    spdlog::info("signal {}: graceful leave", sig == SIGINT ? "SIGINT" : "SIGTERM");
+    leave_and_exit();
+  });
+  signals.detach();
+
+  rt.run();
+  if (metrics) metrics->stop();
+  rpc.stop();
+  spdlog::info("agent stopped");
+  return 0;
+}
+
+}  // namespace
+
+void add_agent(CLI::App& app, std::function<int()>& run_cmd) {
+  auto f = std::make_shared<Flags>();
+  auto* cmd = app.add_subcommand("agent", "Run one grapevine node on real sockets");
+  cmd->add_option("--name", f->name, "member name (default: HOSTNAME-PORT)");
+  cmd->add_option("--bind", f->bind, "UDP and TCP address IP:PORT (default 127.0.0.1:7946)");
+  cmd->add_option("--join", f->join, "seeds to join through, comma-separated IP:PORT");
+  cmd->add_option("--config", f->config, "TOML config file (flags override it)");
+  cmd->add_option("--profile", f->profile, "timings: lan|wan|local (memberlist's defaults)");
+  cmd->add_option("--detector", f->detector, "swim|lifeguard|gossip-heartbeat|all-to-all");
+  cmd->add_option("--multicast", f->multicast, "push|pull|pushpull");
+  cmd->add_option("--fanout", f->fanout, "multicast push fanout");
+  cmd->add_option("--rpc-addr", f->rpc_addr, "local control address (default 127.0.0.1:7373)");
+  cmd->add_option("--metrics-addr", f->metrics_addr, "serve Prometheus metrics on IP:PORT");
+  cmd->add_option("--leave-timeout", f->leave_timeout,
+                  "how long to keep gossiping after a leave before exiting (default 2s)");
+  cmd->add_option("--log-level", f->log_level, "trace|debug|info|warn|error|off");
+  cmd->callback([f, &run_cmd] { run_cmd = [f] { return run_agent(*f); }; });
+}
+
+}  // namespace grapevine::tools

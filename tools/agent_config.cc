@@ -1,0 +1,138 @@
+#include "agent_config.h"
+
+#include <toml++/toml.h>
+
+#include "commands.h"
+#include "options.h"
+
+namespace grapevine::tools {
+
+Address parse_address(const std::string& flag, const std::string& text) {
+  auto a = Address::parse(text);
+  if (!a) throw UsageError(flag + ": expected IP:PORT (e.g. 127.0.0.1:7946), got '" + text + "'");
+  return *a;
+}
+
+std::vector<Address> parse_address_list(const std::string& flag, const std::string& text) {
+  std::vector<Address> out;
+  for (const auto& item : split_list(text)) out.push_back(parse_address(flag, item));
+  return out;
+}
+
+MembershipConfig profile_by_name(const std::string& flag, const std::string& name) {
+  if (name == "lan") return MembershipConfig::lan();
+  if (name == "wan") return MembershipConfig::wan();
+  if (name == "local") return MembershipConfig::local();
+  throw UsageError(flag + ": expected lan|wan|local, got '" + name + "'");
+}
+
+namespace {
+
+struct Table {
+  const toml::table& t;
+  std::string file;
+  std::string prefix;
+
+  [[noreturn]] void bad(const std::string& key, const std::string& what) const {
+    throw UsageError(file + ": " + prefix + key + ": " + what);
+  }
+  std::optional<std::string> str(const std::string& key) const {
+    const toml::node* n = t.get(key);
+    if (n == nullptr) return std::nullopt;
+    if (auto v = n->value<std::string>()) return *v;
+    bad(key, "expected a string");
+  }
+  std::optional<std::int64_t> integer(const std::string& key) const {
+    const toml::node* n = t.get(key);
+    if (n == nullptr) return std::nullopt;
+    if (auto v = n->value<std::int64_t>(); v && *v >= 0) return *v;
+    bad(key, "expected a non-negative integer");
+  }
+  std::optional<Duration> duration(const std::string& key) const {
+    auto s = str(key);
+    if (!s) return std::nullopt;
+    return parse_duration(file + ": " + prefix + key, *s);
+  }
+};
+
+void load_membership(const Table& t, MembershipConfig& m) {
+  if (auto p = t.str("profile")) {
+    Detector keep = m.detector;
+    m = profile_by_name(t.file + ": membership.profile", *p);
+    m.detector = keep;
+  }
+  if (auto d = t.str("detector"); d && !parse_detector(*d, m.detector)) {
+    t.bad("detector", "expected swim|lifeguard|gossip-heartbeat|all-to-all");
+  }
+  if (auto v = t.duration("probe_interval")) m.probe_interval = *v;
+  if (auto v = t.duration("probe_timeout")) m.probe_timeout = *v;
+  if (auto v = t.integer("indirect_checks")) m.indirect_checks = std::uint32_t(*v);
+  if (auto v = t.integer("suspicion_mult")) m.suspicion_mult = std::uint32_t(*v);
+  if (auto v = t.integer("retransmit_mult")) m.retransmit_mult = std::uint32_t(*v);
+  if (auto v = t.duration("gossip_interval")) m.gossip_interval = *v;
+  if (auto v = t.integer("gossip_nodes")) m.gossip_nodes = std::uint32_t(*v);
+  if (auto v = t.duration("push_pull_interval")) m.push_pull_interval = *v;
+  if (auto v = t.duration("heartbeat_interval")) m.heartbeat_interval = *v;
+  if (auto v = t.duration("fail_timeout")) m.fail_timeout = *v;
+}
+
+void load_multicast(const Table& t, MulticastConfig& c) {
+  if (auto p = t.str("protocol"); p && !parse_protocol(p->c_str(), c.protocol)) {
+    t.bad("protocol", "expected push|pull|pushpull|centralized|tree-ack|tree-nack");
+  }
+  if (auto v = t.integer("fanout")) c.fanout = std::uint32_t(*v);
+  if (auto v = t.integer("pull_fanout")) c.pull_fanout = std::uint32_t(*v);
+  if (auto v = t.duration("period")) c.period = *v;
+  if (auto s = t.str("stop"); s && !parse_stop_rule(s->c_str(), c.stop)) {
+    t.bad("stop", "expected none|rounds|infect-and-die|counter|coin");
+  }
+  if (auto v = t.integer("stop_rounds")) c.stop_rounds = std::uint32_t(*v);
+  if (auto v = t.integer("retention_periods")) c.retention_periods = std::uint32_t(*v);
+}
+
+}  // namespace
+
+void load_toml(const std::string& path, AgentConfig& config) {
+  toml::table root;
+  try {
+    root = toml::parse_file(path);
+  } catch (const toml::parse_error& e) {
+    throw UsageError(path + ": " + std::string(e.description()) + " (line " +
+                     std::to_string(e.source().begin.line) + ")");
+  }
+  Table t{root, path, ""};
+  if (auto v = t.str("name")) config.name = *v;
+  if (auto v = t.str("bind")) config.bind = parse_address(path + ": bind", *v);
+  if (const toml::node* n = root.get("join")) {
+    const toml::array* arr = n->as_array();
+    if (arr == nullptr) t.bad("join", "expected an array of \"IP:PORT\" strings");
+    config.join.clear();
+    for (const auto& item : *arr) {
+      auto s = item.value<std::string>();
+      if (!s) t.bad("join", "expected an array of \"IP:PORT\" strings");
+      config.join.push_back(parse_address(path + ": join", *s));
+    }
+  }
+  if (auto v = t.str("rpc_addr")) config.rpc_addr = parse_address(path + ": rpc_addr", *v);
+  if (auto v = t.str("metrics_addr")) {
+    config.metrics_addr = parse_address(path + ": metrics_addr", *v);
+  }
+  if (auto v = t.duration("leave_timeout")) config.leave_timeout = *v;
+  if (auto v = t.str("log_level")) config.log_level = *v;
+  if (const toml::table* m = root["membership"].as_table()) {
+    load_membership(Table{*m, path, "membership."}, config.node.membership);
+  }
+  if (const toml::table* m = root["multicast"].as_table()) {
+    load_multicast(Table{*m, path, "multicast."}, config.node.multicast);
+  }
+  for (const auto& [key, value] : root) {
+    static const char* known[] = {"name",         "bind",          "join",      "rpc_addr",
+                                  "metrics_addr", "leave_timeout", "log_level", "membership",
+                                  "multicast"};
+    bool ok = false;
+    for (const char* k : known) ok = ok || key.str() == k;
+    if (!ok) throw UsageError(path + ": unknown key '" + std::string(key.str()) + "'");
+  }
+}
+
+}  // namespace grapevine::tools

@@ -1,0 +1,39 @@
+// Agent configuration: defaults, then a TOML file, then command-line flags (flags win).
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "grapevine/address.h"
+#include "grapevine/node.h"
+
+namespace grapevine::tools {
+
+struct AgentConfig {
+  std::string name;
+  Address bind = *Address::parse("127.0.0.1:7946");
+  std::vector<Address> join;
+  Address rpc_addr = *Address::parse("127.0.0.1:7373");
+  std::optional<Address> metrics_addr;
+  NodeConfig node;
+  Duration leave_timeout = Duration::seconds(2);
+  std::string log_level = "info";
+};
+
+/// Applies a TOML file to `config`. Keys (all optional):
+///   name, bind, join (array), rpc_addr, metrics_addr, leave_timeout, log_level,
+///   [membership] profile, detector, probe_interval, probe_timeout, indirect_checks,
+///     suspicion_mult, gossip_interval, gossip_nodes, push_pull_interval, heartbeat_interval,
+///     fail_timeout, retransmit_mult
+///   [multicast] protocol, fanout, pull_fanout, period, stop, stop_rounds, retention_periods
+/// Throws UsageError with the file, key and what is wrong.
+void load_toml(const std::string& path, AgentConfig& config);
+
+/// "a:1,b:2" -> addresses; throws UsageError naming `flag`.
+std::vector<Address> parse_address_list(const std::string& flag, const std::string& text);
+Address parse_address(const std::string& flag, const std::string& text);
+/// The memberlist-equivalent profile by name; throws UsageError naming `flag`.
+MembershipConfig profile_by_name(const std::string& flag, const std::string& name);
+
+}  // namespace grapevine::tools

@@ -1,0 +1,258 @@
+// grapevine demo: N nodes in this process on real loopback sockets. Shows, as it happens, joins
+// converging, a multicast spreading, crashed members detected and a graceful leave, then a
+// summary (a table, or one JSON object with --json).
+#include <sys/resource.h>
+
+#include <cstdio>
+#include <iostream>
+#include <map>
+#include <set>
+
+#include "agent_config.h"
+#include "commands.h"
+#include "grapevine/runtime.h"
+#include "options.h"
+#include "report.h"
+
+namespace grapevine::tools {
+namespace {
+
+struct DemoFlags {
+  std::uint32_t nodes = 64;
+  std::uint32_t crash = 2;
+  bool json = false;
+  std::string detector = "lifeguard";
+  std::string profile = "lan";
+  std::string multicast = "pushpull";
+  std::string bind_ip = "127.0.0.1";
+  std::uint64_t seed = 1;
+};
+
+struct Crash {
+  std::uint32_t node;
+  Time at;
+  double first = -1, all = -1;
+};
+
+class Demo {
+ public:
+  explicit Demo(const DemoFlags& f) : f_(f) {}
+  int run();
+
+ private:
+  void say(const char* fmt, auto... args) {
+    std::FILE* out = f_.json ? stderr : stdout;
+    std::fprintf(out, "[%6.2fs] ", (Runtime::now() - start_).to_seconds());
+    std::fprintf(out, fmt, args...);
+    std::fputc('\n', out);
+    std::fflush(out);
+  }
+  // Runs the loop in small steps until `done` holds or `timeout` passes; returns the seconds
+  // it took, or -1.
+  template <class Done>
+  double wait(Done&& done, Duration timeout) {
+    const Time t0 = Runtime::now();
+    while (Runtime::now() - t0 < timeout) {
+      if (done()) return (Runtime::now() - t0).to_seconds();
+      rt_.run_for(Duration::milliseconds(20));
+    }
+    return done() ? (Runtime::now() - t0).to_seconds() : -1;
+  }
+  bool all_see(std::uint32_t subject, MemberState s);
+  [[nodiscard]] bool active(std::uint32_t i) const { return nodes_[i]->running() && i != leaver_; }
+
+  DemoFlags f_;
+  Runtime rt_;
+  std::vector<NodeHandle*> nodes_;
+  std::map<NodeId, std::uint32_t> index_;
+  std::map<MessageId, std::set<std::uint32_t>> delivered_;
+  std::vector<Crash> crashes_;
+  std::uint32_t leaver_ = UINT32_MAX;
+  std::uint64_t false_failures_ = 0;
+  Time start_ = Runtime::now();
+};
+
+bool Demo::all_see(std::uint32_t subject, MemberState s) {
+  const NodeId id = node_id_of(nodes_[subject]->address());
+  for (std::uint32_t i = 0; i < nodes_.size(); ++i) {
+    if (i == subject || !active(i)) continue;
+    bool ok = false;
+    for (const auto& m : nodes_[i]->members()) ok = ok || (m.id == id && m.state == s);
+    if (!ok) return false;
+  }
+  return true;
+}
+
+int Demo::run() {
+  NodeConfig cfg;
+  cfg.membership = profile_by_name("--profile", f_.profile);
+  if (!parse_detector(f_.detector, cfg.membership.detector)) {
+    throw UsageError("--detector: expected swim|lifeguard|gossip-heartbeat|all-to-all");
+  }
+  if (!parse_protocol(f_.multicast.c_str(), cfg.multicast.protocol)) {
+    throw UsageError("--multicast: expected push|pull|pushpull");
+  }
+  cfg.multicast.fanout = 3;
+  cfg.multicast.period = Duration::milliseconds(200);
+  if (f_.nodes < 4) throw UsageError("--nodes: at least 4 (two crash, one leaves)");
+  if (f_.crash + 2 > f_.nodes) throw UsageError("--crash: too many for --nodes");
+  auto bind = parse_address("--bind-ip", f_.bind_ip + ":0");
+
+  for (std::uint32_t i = 0; i < f_.nodes; ++i) {
+    NodeCallbacks cb;
+    cb.on_delivery = [this, i](const MessageId& id, std::span<const std::byte>, std::uint32_t) {
+      delivered_[id].insert(i);
+    };
+    cb.on_member_event = [this](const Event& e) {
+      if (e.kind != EventKind::failed) return;
+      auto it = index_.find(e.subject_id);
+      if (it == index_.end()) return;
+      const std::uint32_t s = it->second;
+      if (nodes_[s]->running() && s != leaver_) ++false_failures_;
+      for (Crash& c : crashes_) {
+        if (c.node == s && c.first < 0) c.first = (Runtime::now() - c.at).to_seconds();
+      }
+    };
+    cfg.membership.name = "node-" + std::to_string(i);
+    auto r = rt_.add_node(cfg, bind, cb);
+    if (!r) throw std::runtime_error(std::string("cannot start node: ") + r.error().detail);
+    nodes_.push_back(*r);
+    index_[node_id_of((*r)->address())] = i;
+  }
+  say("started %u nodes on %s (ports %u..%u), %s detector, %s multicast", f_.nodes,
+      f_.bind_ip.c_str(), nodes_.front()->address().port, nodes_.back()->address().port,
+      f_.detector.c_str(), f_.multicast.c_str());
+
+  // 1. Everyone joins through node 0.
+  const Address seed = nodes_[0]->address();
+  for (std::uint32_t i = 1; i < f_.nodes; ++i) (void)nodes_[i]->join(std::span(&seed, 1));
+  const double join_s = wait([&] {
+    for (auto* n : nodes_) {
+      if (n->membership().member_count(MemberState::alive) != f_.nodes) return false;
+    }
+    return true;
+  }, Duration::seconds(30));
+  say("join: every node lists all %u members after %.2f s", f_.nodes, join_s);
+
+  // 2. One multicast.
+  const std::uint32_t origin = f_.nodes / 2;
+  const std::string text = "hello from node-" + std::to_string(origin);
+  auto id = nodes_[origin]->multicast(std::as_bytes(std::span(text.data(), text.size())));
+  if (!id) throw std::runtime_error(id.error().detail);
+  const double mc_s = wait([&] { return delivered_[*id].size() == f_.nodes; },
+                           Duration::seconds(10));
+  const double mc_frac = double(delivered_[*id].size()) / double(f_.nodes);
+  say("multicast: \"%s\" reached %zu/%u nodes in %.2f s", text.c_str(), delivered_[*id].size(),
+      f_.nodes, mc_s);
+
+  // 3. Crashes: sockets closed, nothing said.
+  for (std::uint32_t k = 0; k < f_.crash; ++k) {
+    const std::uint32_t victim = 1 + k * (f_.nodes - 2) / std::max<std::uint32_t>(f_.crash, 1);
+    crashes_.push_back(Crash{victim, Runtime::now()});
+    nodes_[victim]->crash();
+    say("crash: node-%u killed", victim);
+  }
+  wait([&] {
+    bool all = true;
+    for (Crash& c : crashes_) {
+      if (c.all < 0 && all_see(c.node, MemberState::failed)) {
+        c.all = (Runtime::now() - c.at).to_seconds();
+        say("detect: node-%u failed everywhere (first %.2f s, all %.2f s)", c.node, c.first,
+            c.all);
+      }
+      all = all && c.all >= 0;
+    }
+    return all;
+  }, Duration::seconds(90));
+
+  // 4. A graceful leave.
+  leaver_ = f_.nodes - 1;
+  nodes_[leaver_]->leave();
+  say("leave: node-%u says goodbye", leaver_);
+  const double leave_s = wait([&] { return all_see(leaver_, MemberState::left); },
+                              Duration::seconds(15));
+  std::uint32_t saw_left = 0, others = 0;
+  const NodeId leaver_id = node_id_of(nodes_[leaver_]->address());
+  for (std::uint32_t i = 0; i < f_.nodes; ++i) {
+    if (!active(i)) continue;
+    ++others;
+    for (const auto& m : nodes_[i]->members()) {
+      if (m.id == leaver_id && m.state == MemberState::left) ++saw_left;
+    }
+  }
+  say("leave: %u/%u nodes list node-%u as left (not failed) after %.2f s", saw_left, others,
+      leaver_, leave_s);
+
+  // Summary.
+  const double elapsed = (Runtime::now() - start_).to_seconds();
+  std::uint64_t msgs = 0, bytes = 0;
+  for (auto* n : nodes_) {
+    msgs += n->io_stats().datagrams_out + n->io_stats().streams_out;
+    bytes += n->io_stats().bytes_out + n->io_stats().stream_bytes_out;
+  }
+  rusage ru{};
+  getrusage(RUSAGE_SELF, &ru);
+  const double cpu_ms = double(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1e3 +
+                        double(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e3;
+  const double node_seconds = double(f_.nodes) * elapsed;
+  nlohmann::json j;
+  j["nodes"] = f_.nodes;
+  j["detector"] = f_.detector;
+  j["multicast"] = f_.multicast;
+  j["join_convergence_seconds"] = join_s;
+  j["multicast_delivery_seconds"] = mc_s;
+  j["multicast_delivered_fraction"] = mc_frac;
+  j["crashes"] = nlohmann::json::array();
+  for (const Crash& c : crashes_) {
+    j["crashes"].push_back({{"node", "node-" + std::to_string(c.node)},
+                            {"detection_first_seconds", c.first},
+                            {"detection_all_seconds", c.all}});
+  }
+  j["leave_seen_as_left_fraction"] = others ? double(saw_left) / double(others) : 0.0;
+  j["false_failures"] = false_failures_;
+  j["messages_per_node_per_second"] = double(msgs) / node_seconds;
+  j["bytes_per_node_per_second"] = double(bytes) / node_seconds;
+  j["cpu_ms_per_node_second"] = cpu_ms / node_seconds;
+  j["rss_bytes_per_node"] = double(peak_rss_bytes()) / double(f_.nodes);
+  j["elapsed_seconds"] = elapsed;
+  if (f_.json) {
+    std::cout << j.dump() << "\n";
+    return 0;
+  }
+  std::printf("\nsummary (%u nodes, %.1f s)\n", f_.nodes, elapsed);
+  std::printf("  join convergence            %8.2f s\n", join_s);
+  std::printf("  multicast delivery          %8.2f s  (%.3f delivered)\n", mc_s, mc_frac);
+  for (const Crash& c : crashes_) {
+    std::printf("  node-%-4u crash detected     %8.2f s first, %.2f s everywhere\n", c.node,
+                c.first, c.all);
+  }
+  std::printf("  leave seen as left          %8.3f of nodes\n",
+              j["leave_seen_as_left_fraction"].get<double>());
+  std::printf("  false failures              %8llu\n",
+              static_cast<unsigned long long>(false_failures_));
+  std::printf("  messages per node per s     %8.2f\n", j["messages_per_node_per_second"].get<double>());
+  std::printf("  bytes per node per s        %8.0f\n", j["bytes_per_node_per_second"].get<double>());
+  std::printf("  cpu ms per node per s       %8.3f\n", j["cpu_ms_per_node_second"].get<double>());
+  std::printf("  peak rss per node           %8.0f bytes\n", j["rss_bytes_per_node"].get<double>());
+  return 0;
+}
+
+}  // namespace
+
+void add_demo(CLI::App& app, std::function<int()>& run_cmd) {
+  auto f = std::make_shared<DemoFlags>();
+  auto* cmd = app.add_subcommand(
+      "demo", "N nodes on loopback sockets: joins, a multicast, crashes detected, a leave");
+  cmd->add_option("--nodes", f->nodes, "nodes to start")->capture_default_str();
+  cmd->add_option("--crash", f->crash, "nodes to kill")->capture_default_str();
+  cmd->add_flag("--json", f->json, "print one JSON object at the end (progress on stderr)");
+  cmd->add_option("--detector", f->detector, "swim|lifeguard|gossip-heartbeat|all-to-all")
+      ->capture_default_str();
+  cmd->add_option("--profile", f->profile, "lan|wan|local timings")->capture_default_str();
+  cmd->add_option("--multicast", f->multicast, "push|pull|pushpull")->capture_default_str();
+  cmd->add_option("--bind-ip", f->bind_ip, "IP to bind every node to (ports are picked)")
+      ->capture_default_str();
+  cmd->callback([f, &run_cmd] { run_cmd = [f] { Demo d(*f); return d.run(); }; });
+}
+
+}  // namespace grapevine::tools
