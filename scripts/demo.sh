@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# The main job: install, build, and show a multicast spreading through a simulated group.
+# The main job: install, build, and run a live cluster of grapevine nodes on loopback sockets
+# (joins converging, a multicast spreading, crashes detected, a graceful leave, a summary).
+# Extra arguments go to `grapevine demo` (e.g. --nodes 256 --json).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/deps.sh
 cmake --preset release >/dev/null
 cmake --build --preset release --target grapevine
-exec ./build/release/tools/grapevine sim multicast --protocol push,pull,pushpull --fanout 2 \
-  --nodes 100000 --runs 4 --curve --plot build/spread.svg "$@"
+exec ./build/release/tools/grapevine demo "$@"
