@@ -108,8 +108,8 @@ Result<ByteSpan> open_packet(ByteSpan packet, const ReceiveConfig& cfg, Bytes& s
     auto r = decrypt_payload(*cfg.keyring, msg, as_bytes(cfg.label), scratch);
     if (r) {
       msg = scratch;
-    } else if (cfg.verify_incoming) {
-      return r.error();
+    } else if (cfg.verify_incoming) {  // whatever the cause, a policy rejection to count
+      return make_error(Errc::rejected, r.error().detail);
     }  // else: memberlist treats it as plaintext
   }
   auto inner = strip_crc(msg);
