@@ -20,6 +20,7 @@ MembershipCluster::MembershipCluster(const MembershipClusterOptions& options)
     }
   });
   sim_.reserve(options.nodes);
+  members_.reserve(options.nodes);
   Rng rng(derive_seed(options.seed, 0x6a6f696e));
   std::vector<Address> everyone;
   if (options.preloaded) {
@@ -33,20 +34,25 @@ MembershipCluster::MembershipCluster(const MembershipClusterOptions& options)
       rng.shuffle(std::span(order));
       m->preload(Time::zero(), order);
     }
-    sim_.add_node(std::move(m));
+    members_.push_back(m.get());
+    if (options_.wrap) {
+      sim_.add_node(options_.wrap(std::move(m), i));
+    } else {
+      sim_.add_node(std::move(m));
+    }
     if (i == 0 || options.preloaded) continue;
     Time at = Time::zero() + Duration::nanoseconds(rng.between(0, options.join_spread.ns()));
     sim_.at(at, [this, i] {
       Address seed = sim_address(0);
-      sim_.with_node(i, [&](Machine& m, Effects& fx) {
-        (void)static_cast<Membership&>(m).join(sim_.now(), std::span(&seed, 1), fx);
+      sim_.with_node(i, [&](Machine&, Effects& fx) {
+        (void)members_[i]->join(sim_.now(), std::span(&seed, 1), fx);
       });
     });
   }
 }
 
 Membership& MembershipCluster::node(NodeIndex i) {
-  return static_cast<Membership&>(sim_.machine(i));
+  return *members_[i];
 }
 
 NodeIndex MembershipCluster::index_of(NodeId id) const noexcept {
@@ -59,9 +65,7 @@ NodeIndex MembershipCluster::index_of(NodeId id) const noexcept {
 
 void MembershipCluster::leave(NodeIndex i) {
   left_[i] = true;
-  sim_.with_node(i, [&](Machine& m, Effects& fx) {
-    static_cast<Membership&>(m).leave(sim_.now(), fx);
-  });
+  sim_.with_node(i, [&](Machine&, Effects& fx) { members_[i]->leave(sim_.now(), fx); });
 }
 
 void MembershipCluster::partition(const std::vector<std::vector<NodeIndex>>& groups) {

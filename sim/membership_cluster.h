@@ -4,6 +4,7 @@
 //   c.run_for(30s); EXPECT_TRUE(c.all_see(3, MemberState::failed));
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <vector>
 
@@ -22,6 +23,9 @@ struct MembershipClusterOptions {
   /// Instead of joining, every member starts knowing every other one (steady-state studies of
   /// large groups, where the join storm is not what is measured).
   bool preloaded = false;
+  /// Optional: wraps node i's machine before the simulator gets it (a harness tapping what the
+  /// node sends). The wrapper owns the membership machine and forwards every call to it.
+  std::function<std::unique_ptr<Machine>(std::unique_ptr<Membership>, NodeIndex)> wrap;
 };
 
 struct MembershipEventRecord {
@@ -69,6 +73,7 @@ class MembershipCluster {
  private:
   MembershipClusterOptions options_;
   Simulator sim_;
+  std::vector<Membership*> members_;  // the membership machines (inside any wrapper)
   std::vector<bool> left_;
   std::vector<MembershipEventRecord> events_;
   std::uint32_t false_failures_ = 0;

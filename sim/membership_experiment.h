@@ -56,6 +56,29 @@ struct MembershipResult {
   double bytes_per_member_per_second = 0;
   std::vector<double> detection_first_samples;  // per crashed member, seconds
   std::vector<double> detection_all_samples;
+  /// Per crashed member: seconds from the crash to the first `suspected` event about it
+  /// anywhere, i.e. the end of the first probe that failed (SWIM's "first detection"; the
+  /// failure verdict comes a suspicion timeout later). Empty for heartbeat detectors.
+  std::vector<double> suspicion_first_samples;
+  /// Per (survivor, crashed) pair that saw both: seconds from its `suspected` to its `failed`
+  /// event (the suspicion timeout it applied, shortened by Lifeguard's confirmations).
+  std::vector<double> suspicion_to_failure_samples;
+  /// Per leaver seen as left by every survivor: seconds from the leave until the last did.
+  std::vector<double> leave_all_samples;
+  /// SWIM detectors, per (survivor, crashed) pair: probe periods from the crash to the end of
+  /// the survivor's *own* first probe of the crashed member (SWIM's per-member bound, 2n-1
+  /// with round-robin targets). Pairs whose member was declared failed first are not probed
+  /// again: they count in own_probe_pairs_missing (make the suspicion long to measure this).
+  std::vector<double> own_probe_periods;
+  std::uint64_t own_probe_pairs_missing = 0;
+  /// Gossip heartbeat: seconds from a member raising its counter to every survivor holding it
+  /// (up to 10 survivors tracked, one beat after another, from fail_at on).
+  std::vector<double> heartbeat_spread_samples;
+  std::uint64_t heartbeat_spreads_unfinished = 0;
+  /// Datagrams and streams sent from fail_at to the end, per member still running (not
+  /// crashed) per second: the steady state, without the join storm.
+  double steady_messages_per_member_per_second = 0;
+  double steady_bytes_per_member_per_second = 0;
   std::uint64_t events = 0;              // simulator events
   std::uint64_t delivery_hash = 0;
   double wall_seconds = 0;

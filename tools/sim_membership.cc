@@ -39,12 +39,17 @@ struct Options {
   std::string events;
   std::string plot;
   std::string plot_load;
+  std::string plot_bytes;
+  std::string plot_metric = "detection_first_seconds_mean";
+  std::string load_window = "all";
+  bool sync_probes = false;
   // detector knobs (0 / empty = profile default)
   std::uint32_t indirect_checks = UINT32_MAX;
   std::uint32_t suspicion_mult = 0;
   std::string probe_interval, fail_timeout;
   double cleanup_factor = 0;
   std::string gossip_interval;
+  std::string push_pull_interval;
 };
 
 struct Series {
@@ -70,6 +75,10 @@ MembershipConfig build_config(const Options& o, Detector d) {
   if (!o.gossip_interval.empty()) {
     c.gossip_interval = parse_duration("--gossip-interval", o.gossip_interval);
   }
+  if (!o.push_pull_interval.empty()) {
+    c.push_pull_interval = parse_duration("--push-pull-interval", o.push_pull_interval);
+  }
+  if (o.sync_probes) c.probe_random_phase = false;
   if (auto ok = validate(c); !ok) throw UsageError(std::string("config: ") + ok.error().detail);
   return c;
 }
@@ -122,6 +131,72 @@ double mean_of(const std::vector<sim::MembershipResult>& runs,
   double s = 0;
   for (const auto& r : runs) s += r.*field;
   return runs.empty() ? 0 : s / double(runs.size());
+}
+
+// The pooled samples of one vector field over every run.
+std::vector<double> pooled(const std::vector<sim::MembershipResult>& runs,
+                           std::vector<double> sim::MembershipResult::*field) {
+  std::vector<double> out;
+  for (const auto& r : runs) out.insert(out.end(), (r.*field).begin(), (r.*field).end());
+  return out;
+}
+
+nlohmann::json summary(const std::vector<double>& v, double q) {
+  if (v.empty()) return nullptr;
+  if (q < 0) return sim::mean(v);
+  return sim::percentile(v, q);
+}
+
+// What the experiment was (so each JSON line names it) and the metrics added for the failure
+// detection claims (docs/experiments.md, F1-F13).
+void add_detail_json(nlohmann::json& j, const Series& s) {
+  const auto& e = s.experiment;
+  const auto& c = e.config;
+  const auto& runs = s.runs;
+  using R = sim::MembershipResult;
+  j["probe_interval_seconds"] = c.probe_interval.to_seconds();
+  j["indirect_checks"] = c.indirect_checks;
+  j["suspicion_mult"] = c.suspicion_mult;
+  j["sync_probes"] = !c.probe_random_phase;
+  j["gossip_interval_seconds"] = c.gossip_interval.to_seconds();
+  j["push_pull_interval_seconds"] = c.push_pull_interval.to_seconds();
+  j["fail_timeout_seconds"] = c.fail_timeout.to_seconds();
+  j["cleanup_factor"] = c.cleanup_factor;
+  j["slow_service_seconds"] = e.slow_service.to_seconds();
+  j["preloaded"] = e.preloaded;
+  const auto susp = pooled(runs, &R::suspicion_first_samples);
+  j["suspicion_first_seconds_mean"] = summary(susp, -1);
+  j["suspicion_first_seconds_p50"] = summary(susp, 0.5);
+  j["suspicion_first_seconds_p99"] = summary(susp, 0.99);
+  j["suspicion_first_samples"] = susp.size();
+  const auto s2f = pooled(runs, &R::suspicion_to_failure_samples);
+  j["suspicion_to_failure_seconds_min"] = summary(s2f, 0.0);
+  j["suspicion_to_failure_seconds_p50"] = summary(s2f, 0.5);
+  j["suspicion_to_failure_seconds_max"] = summary(s2f, 1.0);
+  const auto leave_all = pooled(runs, &R::leave_all_samples);
+  j["leave_all_seconds_p50"] = summary(leave_all, 0.5);
+  j["leave_all_seconds_p99"] = summary(leave_all, 0.99);
+  j["leave_all_seconds_max"] = summary(leave_all, 1.0);
+  const auto own = pooled(runs, &R::own_probe_periods);
+  std::uint64_t own_missing = 0, hb_unfinished = 0;
+  for (const auto& r : runs) {
+    own_missing += r.own_probe_pairs_missing;
+    hb_unfinished += r.heartbeat_spreads_unfinished;
+  }
+  j["own_probe_periods_mean"] = summary(own, -1);
+  j["own_probe_periods_max"] = summary(own, 1.0);
+  j["own_probe_pairs"] = own.size();
+  j["own_probe_pairs_missing"] = own_missing;
+  const auto spread = pooled(runs, &R::heartbeat_spread_samples);
+  j["heartbeat_spread_seconds_mean"] = summary(spread, -1);
+  j["heartbeat_spread_seconds_p50"] = summary(spread, 0.5);
+  j["heartbeat_spread_seconds_p99"] = summary(spread, 0.99);
+  j["heartbeat_spread_seconds_max"] = summary(spread, 1.0);
+  j["heartbeat_spread_samples"] = spread.size();
+  j["heartbeat_spreads_unfinished"] = hb_unfinished;
+  j["steady_messages_per_member_per_second"] =
+      mean_of(runs, &R::steady_messages_per_member_per_second);
+  j["steady_bytes_per_member_per_second"] = mean_of(runs, &R::steady_bytes_per_member_per_second);
 }
 
 nlohmann::json series_json(const Series& s) {
@@ -200,10 +275,15 @@ nlohmann::json series_json(const Series& s) {
                 static_cast<unsigned long long>(runs.empty() ? 0 : runs.front().delivery_hash));
   j["delivery_hash"] = hash;
   j["wall_seconds"] = wall;
+  add_detail_json(j, s);
   return j;
 }
 
-void print_table(const std::vector<nlohmann::json>& rows) {
+void print_table(const std::vector<nlohmann::json>& rows, bool steady) {
+  const char* msgs = steady ? "steady_messages_per_member_per_second"
+                            : "messages_per_member_per_second";
+  const char* bytes = steady ? "steady_bytes_per_member_per_second"
+                             : "bytes_per_member_per_second";
   std::printf("%-17s %6s %6s %9s %8s %6s %9s %9s %9s %7s %9s %9s\n", "detector", "nodes", "runs",
               "complete", "accuracy", "false", "first p50", "all p50", "all p99", "left",
               "msgs/m/s", "B/m/s");
@@ -215,12 +295,12 @@ void print_table(const std::vector<nlohmann::json>& rows) {
                 j["accuracy"].get<double>(), j["false_failures"].get<unsigned long long>(),
                 num(j["detection_first_seconds_p50"]), num(j["detection_all_seconds_p50"]),
                 num(j["detection_all_seconds_p99"]), j["leaves_seen_as_left"].get<double>(),
-                j["messages_per_member_per_second"].get<double>(),
-                j["bytes_per_member_per_second"].get<double>());
+                j[msgs].get<double>(), j[bytes].get<double>());
   }
   std::printf("first/all: seconds from the crash until the first / every survivor marked it "
               "failed (-1: never); left: leaves seen as left; msgs and bytes per member per "
-              "second\n");
+              "second%s\n",
+              steady ? " from --fail-at on, per member still running" : "");
 }
 
 void plot_against_n(const std::string& path, const std::vector<nlohmann::json>& rows,
@@ -247,7 +327,20 @@ void plot_against_n(const std::string& path, const std::vector<nlohmann::json>& 
 }
 
 int run(const Options& o) {
+  if (o.load_window != "all" && o.load_window != "steady") {
+    throw UsageError("--load-window: expected all|steady, got '" + o.load_window + "'");
+  }
   auto series = build_series(o);
+  if (!o.plot.empty()) {
+    // The metric must be a numeric field of the JSON (checked on the first series' shape).
+    Series probe = series.front();
+    probe.runs.resize(1);
+    const auto j = series_json(probe);
+    if (!j.contains(o.plot_metric) || !(j[o.plot_metric].is_number() ||
+                                         j[o.plot_metric].is_null())) {
+      throw UsageError("--plot-metric: not a numeric --json field: '" + o.plot_metric + "'");
+    }
+  }
   std::ofstream events;
   if (!o.events.empty()) {
     events.open(o.events);
@@ -286,13 +379,28 @@ int run(const Options& o) {
     rows.push_back(series_json(s));
   }
   if (tty) std::fprintf(stderr, "\r%40s\r", "");
+  const bool steady = o.load_window == "steady";
   if (!o.plot.empty()) {
-    plot_against_n(o.plot, rows, "detection_first_seconds_mean",
-                   "Time to first detection of a crash", "seconds", false);
+    std::string title = "Time to first detection of a crash";
+    if (o.plot_metric != "detection_first_seconds_mean") title = o.plot_metric;
+    if (o.plot_metric == "suspicion_first_seconds_mean") title = "Time to first suspicion";
+    if (o.plot_metric == "detection_all_seconds_p50") title = "Time until every member knows";
+    const bool seconds = o.plot_metric.find("seconds") != std::string::npos;
+    plot_against_n(o.plot, rows, o.plot_metric.c_str(), title.c_str(),
+                   seconds ? "seconds" : o.plot_metric.c_str(), false);
   }
   if (!o.plot_load.empty()) {
-    plot_against_n(o.plot_load, rows, "messages_per_member_per_second", "Load per member",
+    plot_against_n(o.plot_load, rows,
+                   steady ? "steady_messages_per_member_per_second"
+                          : "messages_per_member_per_second",
+                   steady ? "Load per member (steady state)" : "Load per member",
                    "messages per member per second", true);
+  }
+  if (!o.plot_bytes.empty()) {
+    plot_against_n(o.plot_bytes, rows,
+                   steady ? "steady_bytes_per_member_per_second" : "bytes_per_member_per_second",
+                   steady ? "Bytes per member (steady state)" : "Bytes per member",
+                   "bytes per member per second", true);
   }
   if (o.json) {
     for (auto& j : rows) {
@@ -300,7 +408,7 @@ int run(const Options& o) {
       std::cout << j.dump() << "\n";
     }
   } else {
-    print_table(rows);
+    print_table(rows, steady);
   }
   return 0;
 }
@@ -344,12 +452,23 @@ void add_sim_membership(CLI::App& sim, std::function<int()>& run_cmd) {
                   "write every membership event of the first run as JSON lines");
   cmd->add_option("--plot", o->plot, "SVG: mean time to first detection against N");
   cmd->add_option("--plot-load", o->plot_load, "SVG: messages per member per second against N");
+  cmd->add_option("--plot-bytes", o->plot_bytes, "SVG: bytes per member per second against N");
+  cmd->add_option("--plot-metric", o->plot_metric,
+                  "the --json field --plot draws against N (e.g. suspicion_first_seconds_mean)")
+      ->capture_default_str();
+  cmd->add_option("--load-window", o->load_window,
+                  "all: load over the whole run; steady: from --fail-at on (table and plots)")
+      ->capture_default_str();
+  cmd->add_flag("--sync-probes", o->sync_probes,
+                "every member probes at the same instants (SWIM's synchronous rounds)");
   cmd->add_option("--profile", o->profile, "lan|wan|local timings (memberlist's defaults)")
       ->capture_default_str();
   cmd->add_option("--indirect-checks", o->indirect_checks, "SWIM k: ping-req helpers");
   cmd->add_option("--suspicion-mult", o->suspicion_mult, "suspicion timeout multiplier");
   cmd->add_option("--probe-interval", o->probe_interval, "SWIM protocol period");
   cmd->add_option("--gossip-interval", o->gossip_interval, "separate gossip period (0 = off)");
+  cmd->add_option("--push-pull-interval", o->push_pull_interval,
+                  "full-state anti-entropy period (0 = off)");
   cmd->add_option("--fail-timeout", o->fail_timeout, "heartbeat detectors' T_fail (0 = auto)");
   cmd->add_option("--cleanup-factor", o->cleanup_factor, "T_cleanup / T_fail (gossip heartbeat)");
   cmd->callback([o, &run_cmd] { run_cmd = [o] { return run(*o); }; });

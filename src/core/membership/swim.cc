@@ -14,7 +14,8 @@ class SwimDetector final : public FailureDetector {
   SwimDetector(MembershipNode& node, bool lifeguard) : node_(node), lifeguard_(lifeguard) {}
 
   void start(Time now) override {
-    ticker_.start(now, node_.config().probe_interval, true, node_.rng());
+    ticker_.start(now, node_.config().probe_interval, node_.config().probe_random_phase,
+                  node_.rng());
   }
   void stop() override {
     stopped_ = true;
