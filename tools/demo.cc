@@ -26,6 +26,10 @@ struct DemoFlags {
   std::string multicast = "pushpull";
   std::string bind_ip = "127.0.0.1";
   std::uint64_t seed = 1;
+  std::string multicast_period = "200ms";
+  std::string steady;  // measure a quiet stretch after the join, before the faults
+  std::uint32_t join_rate = 200;  // joins started per second
+  std::string bootstrap = "join";
 };
 
 struct Crash {
@@ -59,6 +63,13 @@ class Demo {
     return done() ? (Runtime::now() - t0).to_seconds() : -1;
   }
   bool all_see(std::uint32_t subject, MemberState s);
+  void measure_steady(Duration d);
+  struct Totals {
+    double cpu_ms = 0;
+    std::uint64_t messages = 0, bytes = 0;
+  };
+  Totals totals() const;
+  nlohmann::json steady_;
   [[nodiscard]] bool active(std::uint32_t i) const { return nodes_[i]->running() && i != leaver_; }
 
   DemoFlags f_;
@@ -83,6 +94,40 @@ bool Demo::all_see(std::uint32_t subject, MemberState s) {
   return true;
 }
 
+Demo::Totals Demo::totals() const {
+  Totals t;
+  for (auto* n : nodes_) {
+    t.messages += n->io_stats().datagrams_out + n->io_stats().streams_out;
+    t.bytes += n->io_stats().bytes_out + n->io_stats().stream_bytes_out;
+  }
+  rusage ru{};
+  getrusage(RUSAGE_SELF, &ru);
+  t.cpu_ms = double(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1e3 +
+             double(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e3;
+  return t;
+}
+
+// Steady state: no joins, faults or multicasts; just the protocols' background work.
+void Demo::measure_steady(Duration d) {
+  const Totals before = totals();
+  const Time t0 = Runtime::now();
+  rt_.run_for(d);
+  const Totals after = totals();
+  const double node_seconds = double(f_.nodes) * (Runtime::now() - t0).to_seconds();
+  steady_ = {{"seconds", (Runtime::now() - t0).to_seconds()},
+             {"cpu_ms_per_node_second", (after.cpu_ms - before.cpu_ms) / node_seconds},
+             {"cpu_fraction_of_one_core",
+              (after.cpu_ms - before.cpu_ms) / 1e3 / (Runtime::now() - t0).to_seconds()},
+             {"messages_per_node_per_second", double(after.messages - before.messages) / node_seconds},
+             {"bytes_per_node_per_second", double(after.bytes - before.bytes) / node_seconds}};
+  say("steady state for %.0f s: %.3f CPU ms per node-second (%.1f%% of one core), %.2f messages "
+      "and %.0f bytes per node-second",
+      steady_["seconds"].get<double>(), steady_["cpu_ms_per_node_second"].get<double>(),
+      100 * steady_["cpu_fraction_of_one_core"].get<double>(),
+      steady_["messages_per_node_per_second"].get<double>(),
+      steady_["bytes_per_node_per_second"].get<double>());
+}
+
 int Demo::run() {
   NodeConfig cfg;
   cfg.membership = profile_by_name("--profile", f_.profile);
@@ -93,7 +138,7 @@ int Demo::run() {
     throw UsageError("--multicast: expected push|pull|pushpull");
   }
   cfg.multicast.fanout = 3;
-  cfg.multicast.period = Duration::milliseconds(200);
+  cfg.multicast.period = parse_duration("--multicast-period", f_.multicast_period);
   if (f_.nodes < 4) throw UsageError("--nodes: at least 4 (two crash, one leaves)");
   if (f_.crash + 2 > f_.nodes) throw UsageError("--crash: too many for --nodes");
   auto bind = parse_address("--bind-ip", f_.bind_ip + ":0");
@@ -124,15 +169,31 @@ int Demo::run() {
       f_.detector.c_str(), f_.multicast.c_str());
 
   // 1. Everyone joins through node 0.
+  // Joins are staggered (--join-rate), as members of a real cluster start: a thousand members
+  // joining one introducer in the same millisecond is a storm no deployment sees.
   const Address seed = nodes_[0]->address();
-  for (std::uint32_t i = 1; i < f_.nodes; ++i) (void)nodes_[i]->join(std::span(&seed, 1));
+  const Time join_start = Runtime::now();
+  std::uint32_t next = 1;
+  if (f_.bootstrap == "preloaded") {
+    // A static roster: everyone starts knowing everyone (steady-state benchmarks).
+    std::vector<Address> all;
+    for (auto* n : nodes_) all.push_back(n->address());
+    for (auto* n : nodes_) n->preload(all);
+    next = f_.nodes;
+  } else if (f_.bootstrap != "join") {
+    throw UsageError("--bootstrap: expected join|preloaded, got '" + f_.bootstrap + "'");
+  }
   const double join_s = wait([&] {
+    const auto due = std::uint32_t(1 + (Runtime::now() - join_start).to_seconds() * f_.join_rate);
+    for (; next < f_.nodes && next <= due; ++next) (void)nodes_[next]->join(std::span(&seed, 1));
+    if (next < f_.nodes) return false;
     for (auto* n : nodes_) {
       if (n->membership().member_count(MemberState::alive) != f_.nodes) return false;
     }
     return true;
-  }, Duration::seconds(30));
+  }, Duration::seconds(30) + Duration::nanoseconds(std::int64_t(1e9 * f_.nodes / f_.join_rate)));
   say("join: every node lists all %u members after %.2f s", f_.nodes, join_s);
+  if (!f_.steady.empty()) measure_steady(parse_duration("--steady", f_.steady));
 
   // 2. One multicast.
   const std::uint32_t origin = f_.nodes / 2;
@@ -215,6 +276,7 @@ int Demo::run() {
   j["cpu_ms_per_node_second"] = cpu_ms / node_seconds;
   j["rss_bytes_per_node"] = double(peak_rss_bytes()) / double(f_.nodes);
   j["elapsed_seconds"] = elapsed;
+  if (!steady_.is_null()) j["steady"] = steady_;
   if (f_.json) {
     std::cout << j.dump() << "\n";
     return 0;
@@ -250,6 +312,16 @@ void add_demo(CLI::App& app, std::function<int()>& run_cmd) {
       ->capture_default_str();
   cmd->add_option("--profile", f->profile, "lan|wan|local timings")->capture_default_str();
   cmd->add_option("--multicast", f->multicast, "push|pull|pushpull")->capture_default_str();
+  cmd->add_option("--bootstrap", f->bootstrap,
+                  "join: through node 0 at --join-rate; preloaded: start with the full roster")
+      ->capture_default_str();
+  cmd->add_option("--join-rate", f->join_rate, "members starting their join per second")
+      ->capture_default_str()
+      ->check(CLI::Range(1u, 100000u));
+  cmd->add_option("--multicast-period", f->multicast_period, "multicast gossip period")
+      ->capture_default_str();
+  cmd->add_option("--steady", f->steady,
+                  "after the join, measure this long of steady state (CPU, messages, bytes)");
   cmd->add_option("--bind-ip", f->bind_ip, "IP to bind every node to (ports are picked)")
       ->capture_default_str();
   cmd->callback([f, &run_cmd] { run_cmd = [f] { Demo d(*f); return d.run(); }; });

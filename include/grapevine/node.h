@@ -41,6 +41,7 @@ class Node final : public Machine {
     return membership_->join(now, seeds, fx);
   }
   void leave(Time now, Effects& fx) { membership_->leave(now, fx); }
+  void preload(Time now, std::span<const Address> members) { membership_->preload(now, members); }
   /// Multicasts `payload` to the live members. Errors as MulticastProtocol::multicast.
   Result<MessageId> multicast(Time now, std::span<const std::byte> payload, Effects& fx) {
     return multicast_->multicast(now, payload, fx);

@@ -51,6 +51,9 @@ class NodeHandle {
   /// The bound address (with the real port when 0 was asked for).
   [[nodiscard]] virtual Address address() const = 0;
   virtual Result<void> join(std::span<const Address> seeds) = 0;
+  /// Starts out knowing `members` as alive, as if joined (Membership::preload): for static
+  /// rosters and steady-state benchmarks. Call before the loop first runs this node.
+  virtual void preload(std::span<const Address> members) = 0;
   /// Graceful leave: the group sees this node *left*. The node keeps running so the news
   /// spreads; remove it afterwards with Runtime::remove_node.
   virtual void leave() = 0;

@@ -132,6 +132,10 @@ class Runtime::Impl::Hosted final : public NodeHandle, public Effects {
     after_call();
     return r;
   }
+  void preload(std::span<const Address> members) override {
+    node_.preload(Runtime::now(), members);
+    after_call();
+  }
   void leave() override {
     node_.leave(Runtime::now(), *this);
     after_call();

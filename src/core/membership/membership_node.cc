@@ -377,7 +377,8 @@ void MembershipNode::merge_remote(Time now, wire::PushPullReader& reader, Effect
   while (reader.next(m)) {
     switch (m.state) {
       case wire::WireState::alive:
-        apply_alive(now, wire::AliveFrame{m.id, m.incarnation, m.address, m.meta, m.name}, fx);
+        apply_alive(now, wire::AliveFrame{m.id, m.incarnation, m.address, m.meta, m.name}, fx,
+                    m.id == reader.header().sender);
         break;
       case wire::WireState::left:
         apply_dead(now, wire::AccuseFrame{m.id, m.incarnation, m.id}, fx);
@@ -395,7 +396,7 @@ void MembershipNode::merge_remote(Time now, wire::PushPullReader& reader, Effect
 
 // ---- merge rules (memberlist's aliveNode / suspectNode / deadNode) ----------------------------
 
-void MembershipNode::apply_alive(Time now, const wire::AliveFrame& a, Effects& fx) {
+void MembershipNode::apply_alive(Time now, const wire::AliveFrame& a, Effects& fx, bool gossip) {
   if (a.id == 0 || !a.address.valid()) return;
   if (a.id == self_id_) {
     const MemberRecord& self = list_.self();
@@ -411,7 +412,7 @@ void MembershipNode::apply_alive(Time now, const wire::AliveFrame& a, Effects& f
     slot = list_.add(a.id, a.address, a.incarnation, MemberState::alive, now);
     if (slot == MemberList::kNone) return;  // list full
     list_.set_extra(a.id, a.name, a.meta);
-    broadcast_alive(list_.at(slot));
+    if (gossip) broadcast_alive(list_.at(slot));
     detector_->on_member_added(a.id);
     emit(fx, EventKind::joined, list_.at(slot));
     return;
@@ -429,7 +430,7 @@ void MembershipNode::apply_alive(Time now, const wire::AliveFrame& a, Effects& f
   list_.set_state(slot, MemberState::alive, now);
   list_.set_extra(a.id, a.name, a.meta);
   detector_->on_unsuspect(a.id);
-  broadcast_alive(r);
+  if (gossip) broadcast_alive(r);
   if (old == MemberState::failed || old == MemberState::left) {
     detector_->on_member_added(a.id);
     emit(fx, EventKind::joined, r);
