@@ -12,6 +12,7 @@
 #include <span>
 
 #include "grapevine/address.h"
+#include "grapevine/result.h"
 #include "grapevine/event.h"
 #include "grapevine/time.h"
 
@@ -30,6 +31,13 @@ class Machine {
   virtual void on_stream(Time /*now*/, const Address& /*from*/,
                          std::span<const std::byte> /*message*/, StreamId /*stream*/,
                          Effects& /*fx*/) {}
+  /// Stream framing, for drivers that read streams off TCP: given the bytes received so far on
+  /// an inbound stream (or an answer), how many form one complete message. 0 = need more;
+  /// an error = malformed or over a limit (the driver drops the connection). The default is
+  /// the native framing: a 4-byte big-endian length, then that many bytes (stream messages a
+  /// machine sends carry that header themselves). Drivers hand on_stream the whole message.
+  [[nodiscard]] virtual Result<std::size_t> stream_message_length(
+      std::span<const std::byte> received) const;
   /// The deadline returned by next_deadline() has passed.
   virtual void on_timeout(Time now, Effects& fx) = 0;
   /// The earliest time this machine wants on_timeout(); Time::max() when it wants none.

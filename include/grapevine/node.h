@@ -35,6 +35,10 @@ class Node final : public Machine {
   void on_stream(Time now, const Address& from, std::span<const std::byte> message,
                  StreamId stream, Effects& fx) override;
   void on_timeout(Time now, Effects& fx) override;
+  [[nodiscard]] Result<std::size_t> stream_message_length(
+      std::span<const std::byte> received) const override {
+    return membership_->stream_message_length(received);
+  }
   [[nodiscard]] Time next_deadline() const noexcept override;
 
   Result<void> join(Time now, std::span<const Address> seeds, Effects& fx) {

@@ -427,7 +427,7 @@ void Runtime::Impl::open_stream(Hosted& n, const Address& to, std::span<const st
   }
   const std::uint64_t id = next_conn_++;
   auto conn = std::make_unique<StreamConn>(std::move(*fd), n.index_, to, /*inbound=*/false,
-                                           Runtime::now() + options_.stream_timeout);
+                                           Runtime::now() + options_.stream_timeout, n.node_);
   conn->queue_message(message);
   ++n.io_.streams_out;
   n.io_.stream_bytes_out += message.size();
@@ -453,7 +453,7 @@ void Runtime::Impl::accept_streams(Hosted& n) {
     const std::uint64_t id = next_conn_++;
     auto conn = std::make_unique<StreamConn>(Fd(fd), n.index_, io::from_sockaddr(sa),
                                              /*inbound=*/true,
-                                             Runtime::now() + options_.stream_timeout);
+                                             Runtime::now() + options_.stream_timeout, n.node_);
     watch(conn->fd(), tag(kConn, id), EPOLLIN);
     conns_.emplace(id, std::move(conn));
   }

@@ -11,10 +11,6 @@
 namespace grapevine::io {
 
 void StreamConn::queue_message(std::span<const std::byte> message) {
-  const auto n = std::uint32_t(message.size());
-  const std::byte header[4] = {std::byte(n >> 24), std::byte(n >> 16), std::byte(n >> 8),
-                               std::byte(n)};
-  wbuf_.insert(wbuf_.end(), header, header + 4);
   wbuf_.insert(wbuf_.end(), message.begin(), message.end());
 }
 
@@ -63,16 +59,13 @@ StreamConn::Step StreamConn::read_some() {
       return inbound_ ? Step::failed : Step::done;
     }
     rbuf_.insert(rbuf_.end(), chunk, chunk + n);
-    if (rbuf_.size() >= 4) {
-      const std::size_t len = std::size_t(std::uint8_t(rbuf_[0])) << 24 |
-                              std::size_t(std::uint8_t(rbuf_[1])) << 16 |
-                              std::size_t(std::uint8_t(rbuf_[2])) << 8 | std::uint8_t(rbuf_[3]);
-      if (len > wire::kStreamBytesMax) return Step::failed;  // a peer may not make us buffer more
-      if (rbuf_.size() > len + 4) return Step::failed;      // one message per direction
-      if (rbuf_.size() == len + 4) {
-        got_message_ = true;
-        return Step::message;
-      }
+    if (rbuf_.size() > wire::kStreamBytesMax + 64) return Step::failed;  // bounded buffering
+    auto len = framer_->stream_message_length(rbuf_);
+    if (!len) return Step::failed;  // malformed or over a limit
+    if (*len > 0) {
+      if (rbuf_.size() > *len) return Step::failed;  // one message per direction
+      got_message_ = true;
+      return Step::message;
     }
   }
 }

@@ -1,7 +1,8 @@
-// StreamConn: one TCP stream of the runtime. Native framing: each message is a 4-byte
-// big-endian length and that many bytes. An outbound stream sends one request and reads at
-// most one reply; an inbound stream reads one request and writes at most one reply (queued by
-// the machine while the request is handled), then closes.
+// StreamConn: one TCP stream of the runtime. Bytes go out as the machine framed them; coming
+// in, the machine's stream_message_length() says where a message ends (native: a length
+// header; memberlist: self-delimiting msgpack). An outbound stream sends one request and reads
+// at most one reply; an inbound stream reads one request and writes at most one reply (queued
+// by the machine while the request is handled), then closes.
 #pragma once
 
 #include <cstdint>
@@ -9,6 +10,7 @@
 #include <vector>
 
 #include "grapevine/address.h"
+#include "grapevine/machine.h"
 #include "grapevine/time.h"
 #include "io/socket_util.h"
 
@@ -18,9 +20,10 @@ class StreamConn {
  public:
   enum class Step { more, message, done, failed };
 
-  StreamConn(Fd fd, std::uint32_t node, const Address& peer, bool inbound, Time deadline)
+  StreamConn(Fd fd, std::uint32_t node, const Address& peer, bool inbound, Time deadline,
+             const Machine& framer)
       : fd_(std::move(fd)), node_(node), peer_(peer), inbound_(inbound), deadline_(deadline),
-        connecting_(!inbound) {}
+        connecting_(!inbound), framer_(&framer) {}
 
   [[nodiscard]] int fd() const noexcept { return fd_.get(); }
   [[nodiscard]] std::uint32_t node() const noexcept { return node_; }
@@ -29,14 +32,12 @@ class StreamConn {
   [[nodiscard]] Time deadline() const noexcept { return deadline_; }
   [[nodiscard]] bool wants_write() const noexcept { return connecting_ || wpos_ < wbuf_.size(); }
 
-  /// Queues a framed message for sending.
+  /// Queues bytes to send (a message as the machine framed it).
   void queue_message(std::span<const std::byte> message);
   /// Progress on readiness `events` (epoll flags).
   Step on_ready(std::uint32_t events);
   /// The message just completed (valid until the next call).
-  [[nodiscard]] std::span<const std::byte> message() const noexcept {
-    return {rbuf_.data() + 4, rbuf_.size() - 4};
-  }
+  [[nodiscard]] std::span<const std::byte> message() const noexcept { return rbuf_; }
   /// After the owner handled message(): reply or finish.
   Step after_message();
 
@@ -54,6 +55,7 @@ class StreamConn {
   std::vector<std::byte> wbuf_;
   std::size_t wpos_ = 0;
   std::vector<std::byte> rbuf_;
+  const Machine* framer_;
 };
 
 }  // namespace grapevine::io

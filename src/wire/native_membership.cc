@@ -231,12 +231,23 @@ bool HeartbeatListReader::next(HeartbeatEntry& out) noexcept {
 // ---- streams --------------------------------------------------------------------------------
 
 void write_push_pull_header(Writer& w, const PushPullHeader& h) noexcept {
+  w.u32be(0);  // length, filled in by finish_stream
   w.u8(kNativeVersion);
   w.u8(std::uint8_t(StreamType::push_pull));
   w.u8(std::uint8_t((h.join ? 1 : 0) | (h.reply ? 2 : 0)));
   w.varint(h.sender);
   write_address(w, h.sender_address);
   w.varint(h.count);
+}
+
+void finish_stream(Writer& w) noexcept {
+  if (!w.ok() || w.size() < 4) return;
+  const auto n = std::uint32_t(w.size() - 4);
+  std::byte* p = w.at(0);
+  p[0] = std::byte(n >> 24);
+  p[1] = std::byte(n >> 16);
+  p[2] = std::byte(n >> 8);
+  p[3] = std::byte(n);
 }
 
 std::size_t member_size(const MemberEntry& m) noexcept {
@@ -258,6 +269,8 @@ PushPullReader::PushPullReader(std::span<const std::byte> message) noexcept : r_
     r_.fail(Errc::too_large, "stream message over kStreamBytesMax");
     return;
   }
+  const std::uint32_t length = r_.u32be();
+  if (r_.ok() && length != r_.remaining()) r_.fail(Errc::malformed, "stream length mismatch");
   if (r_.u8() != kNativeVersion && r_.ok()) r_.fail(Errc::unsupported_version, "stream version");
   if (r_.u8() != std::uint8_t(StreamType::push_pull) && r_.ok()) {
     r_.fail(Errc::unknown_type, "not a push-pull stream");

@@ -10,7 +10,7 @@
 //   heartbeat     := sender_id counter                             (all-to-all)
 //   hb_list       := count (id address counter flags:u8)*          (gossip-style heartbeating)
 //
-//   stream        := version:u8 type:u8 body
+//   stream        := length:u32be version:u8 type:u8 body   (length counts what follows it)
 //   push_pull     := flags:u8 (1 = join, 2 = reply) sender_id address count member*
 //   member        := id address incarnation state:u8 meta_len meta name_len name
 //
@@ -145,8 +145,11 @@ class HeartbeatListReader {
 
 // ---- streams --------------------------------------------------------------------------------
 
-/// Writes a push-pull stream header; member entries follow via write_member.
+/// Writes a push-pull stream header (after 4 bytes reserved for the length, which
+/// finish_stream fills in); member entries follow via write_member.
 void write_push_pull_header(Writer& w, const PushPullHeader& h) noexcept;
+/// Fills in the stream's length header once everything is written.
+void finish_stream(Writer& w) noexcept;
 void write_member(Writer& w, const MemberEntry& m) noexcept;
 std::size_t member_size(const MemberEntry& m) noexcept;
 

@@ -302,6 +302,7 @@ std::vector<std::byte> MembershipNode::encode_state(bool join, bool reply) const
   wire::Writer w(out);
   wire::write_push_pull_header(w, h);
   for (const auto& e : entries) wire::write_member(w, e);
+  wire::finish_stream(w);
   GV_ASSERT(w.ok());
   out.resize(w.size());
   return out;
@@ -377,8 +378,7 @@ void MembershipNode::merge_remote(Time now, wire::PushPullReader& reader, Effect
   while (reader.next(m)) {
     switch (m.state) {
       case wire::WireState::alive:
-        apply_alive(now, wire::AliveFrame{m.id, m.incarnation, m.address, m.meta, m.name}, fx,
-                    m.id == reader.header().sender);
+        apply_alive(now, wire::AliveFrame{m.id, m.incarnation, m.address, m.meta, m.name}, fx);
         break;
       case wire::WireState::left:
         apply_dead(now, wire::AccuseFrame{m.id, m.incarnation, m.id}, fx);
@@ -396,7 +396,7 @@ void MembershipNode::merge_remote(Time now, wire::PushPullReader& reader, Effect
 
 // ---- merge rules (memberlist's aliveNode / suspectNode / deadNode) ----------------------------
 
-void MembershipNode::apply_alive(Time now, const wire::AliveFrame& a, Effects& fx, bool gossip) {
+void MembershipNode::apply_alive(Time now, const wire::AliveFrame& a, Effects& fx) {
   if (a.id == 0 || !a.address.valid()) return;
   if (a.id == self_id_) {
     const MemberRecord& self = list_.self();
@@ -412,7 +412,7 @@ void MembershipNode::apply_alive(Time now, const wire::AliveFrame& a, Effects& f
     slot = list_.add(a.id, a.address, a.incarnation, MemberState::alive, now);
     if (slot == MemberList::kNone) return;  // list full
     list_.set_extra(a.id, a.name, a.meta);
-    if (gossip) broadcast_alive(list_.at(slot));
+    broadcast_alive(list_.at(slot));
     detector_->on_member_added(a.id);
     emit(fx, EventKind::joined, list_.at(slot));
     return;
@@ -430,7 +430,7 @@ void MembershipNode::apply_alive(Time now, const wire::AliveFrame& a, Effects& f
   list_.set_state(slot, MemberState::alive, now);
   list_.set_extra(a.id, a.name, a.meta);
   detector_->on_unsuspect(a.id);
-  if (gossip) broadcast_alive(r);
+  broadcast_alive(r);
   if (old == MemberState::failed || old == MemberState::left) {
     detector_->on_member_added(a.id);
     emit(fx, EventKind::joined, r);
