@@ -148,7 +148,7 @@ TEST(MemberlistPacket, BadPartsDoNotSinkTheOthers) {
 
 TEST(MemberlistPacket, TruncatedCompoundPartsCounted) {
   Bytes c = three_alives();
-  c.resize(c.size() - 1);
+  c.pop_back();
   Recorder rec;
   const DispatchStats st = dispatch_packet(c, rec);
   EXPECT_EQ(st.messages, 2u);
