@@ -107,6 +107,9 @@ struct MembershipStats {
   std::uint64_t datagrams_received = 0, bytes_received = 0;
   std::uint64_t streams_sent = 0, stream_bytes_sent = 0, streams_received = 0;
   std::uint64_t malformed_received = 0, unknown_frames = 0;
+  /// Datagrams that failed the wire's checks: wrong key, label or CRC.
+  std::uint64_t rejected_received = 0;
+  std::uint64_t user_messages_received = 0;
   std::uint64_t probes = 0, probes_failed = 0, indirect_probes = 0, nacks_received = 0;
   std::uint64_t suspicions = 0, refutations = 0, failures = 0, leaves = 0, joins = 0;
   std::uint64_t push_pulls = 0;

@@ -21,21 +21,24 @@ void BroadcastQueue::push(NodeId subject, std::span<const std::byte> frame) {
   while (order_.size() > kQueuedMax) erase_subject(std::prev(order_.end())->first.subject);
 }
 
-std::size_t BroadcastQueue::fill(wire::Writer& w, std::uint32_t limit) {
+std::size_t BroadcastQueue::fill(std::size_t room, std::size_t per_message, std::uint32_t limit,
+                                 const std::function<void(std::span<const std::byte>)>& take) {
   std::vector<Order::node_type> sent;
   auto it = order_.begin();
-  while (it != order_.end() && w.remaining() >= kFrameBytesMin) {
-    if (it->second.size() <= w.remaining()) {
-      w.bytes(it->second);
+  while (it != order_.end() && room >= kFrameBytesMin + per_message) {
+    const std::size_t cost = it->second.size() + per_message;
+    if (cost <= room) {
+      take(it->second);
+      room -= cost;
       auto next = std::next(it);
       sent.push_back(order_.extract(it));
       it = next;
       continue;
     }
-    // Within a tier frames are sorted largest first: jump to the first one that fits (or to
-    // the next tier) instead of walking past every frame that is too big.
+    // Within a tier messages are sorted largest first: jump to the first one that fits (or to
+    // the next tier) instead of walking past every message that is too big.
     it = order_.lower_bound(
-        Key{it->first.transmits, std::uint32_t(UINT32_MAX - w.remaining()), 0, 0});
+        Key{it->first.transmits, std::uint32_t(UINT32_MAX - (room - per_message)), 0, 0});
   }
   for (auto& node : sent) {
     Key& k = node.key();

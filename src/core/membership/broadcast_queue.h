@@ -8,13 +8,13 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <set>
 #include <span>
 #include <vector>
 
 #include "grapevine/membership.h"
-#include "wire/writer.h"
 
 namespace grapevine::detail {
 
@@ -25,9 +25,11 @@ class BroadcastQueue {
  public:
   /// Queues an encoded frame about `subject`, replacing any queued frame about it.
   void push(NodeId subject, std::span<const std::byte> frame);
-  /// Appends queued frames that fit in w's remaining space, least-sent first. Each written
-  /// frame counts one transmission; frames that reach `limit` are dropped. Returns how many.
-  std::size_t fill(wire::Writer& w, std::uint32_t limit);
+  /// Hands `take` the queued messages that fit in `room` bytes, each costing its size plus
+  /// `per_message` (a dialect's framing), least-sent first. Each one taken counts one
+  /// transmission; messages that reach `limit` are dropped. Returns how many were taken.
+  std::size_t fill(std::size_t room, std::size_t per_message, std::uint32_t limit,
+                   const std::function<void(std::span<const std::byte>)>& take);
   [[nodiscard]] std::size_t size() const noexcept { return order_.size(); }
   [[nodiscard]] bool empty() const noexcept { return order_.empty(); }
   /// Is an update about `subject` still queued?

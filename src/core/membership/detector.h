@@ -8,6 +8,7 @@
 
 #include "grapevine/event.h"
 #include "grapevine/membership.h"
+#include "wire/native_membership.h"
 #include "grapevine/time.h"
 
 namespace grapevine::detail {
@@ -22,10 +23,16 @@ class FailureDetector {
   [[nodiscard]] virtual Time deadline() const noexcept = 0;
   /// Called when now >= deadline().
   virtual void on_timeout(Time now, Effects& fx) = 0;
-  /// A detector frame (ping, ack, heartbeat...) arrived. False if `type` is not a detector frame
-  /// or the body is malformed (the caller counts it).
-  virtual bool on_frame(Time now, const Address& from, std::uint8_t type,
-                        std::span<const std::byte> body, Effects& fx) = 0;
+  // Detector messages, already decoded by the node's codec. Defaults: ignore.
+  virtual void on_ping(Time /*now*/, const wire::PingFrame& /*f*/, const Address& /*reply_to*/,
+                       Effects& /*fx*/) {}
+  virtual void on_ping_req(Time /*now*/, const wire::PingReqFrame& /*f*/,
+                           const Address& /*from*/, Effects& /*fx*/) {}
+  virtual void on_ack(Time /*now*/, std::uint32_t /*seq*/, Effects& /*fx*/) {}
+  virtual void on_nack(std::uint32_t /*seq*/) {}
+  virtual void on_heartbeat(Time /*now*/, const wire::HeartbeatFrame& /*f*/,
+                            const Address& /*from*/, Effects& /*fx*/) {}
+  virtual void on_hb_entry(Time /*now*/, const wire::HeartbeatEntry& /*e*/, Effects& /*fx*/) {}
   /// A member was added to the list (probe order insertion).
   virtual void on_member_added(NodeId /*id*/) {}
   /// A suspect update was accepted about `id` from `from`: starts a suspicion, or counts a

@@ -89,22 +89,15 @@ class GossipHeartbeat final : public HeartbeatBase {
  public:
   using HeartbeatBase::HeartbeatBase;
 
-  bool on_frame(Time now, const Address& /*from*/, std::uint8_t type,
-                std::span<const std::byte> body, Effects& fx) override {
-    if (wire::MemberFrame(type) != wire::MemberFrame::hb_list) return false;
-    wire::HeartbeatListReader reader(body);
-    wire::HeartbeatEntry e;
-    while (reader.next(e)) {
-      if (e.id == node_.self_id() || e.left) continue;  // leaves travel as dead updates
-      std::uint32_t slot = node_.list().find(e.id);
-      if (slot == MemberList::kNone) {
-        slot = node_.learn(now, e.id, e.address, fx);
-        if (slot == MemberList::kNone) continue;
-      }
-      if (node_.list().at(slot).state == MemberState::left) continue;
-      heard(now, slot, e.counter, fx);
+  void on_hb_entry(Time now, const wire::HeartbeatEntry& e, Effects& fx) override {
+    if (e.id == node_.self_id() || e.left) return;  // leaves travel as dead updates
+    std::uint32_t slot = node_.list().find(e.id);
+    if (slot == MemberList::kNone) {
+      slot = node_.learn(now, e.id, e.address, fx);
+      if (slot == MemberList::kNone) return;
     }
-    return reader.ok();
+    if (node_.list().at(slot).state == MemberState::left) return;
+    heard(now, slot, e.counter, fx);
   }
 
  private:
@@ -128,25 +121,7 @@ class GossipHeartbeat final : public HeartbeatBase {
     std::uint32_t targets[16];
     const std::uint32_t want = std::min<std::uint32_t>(node_.config().heartbeat_fanout, 16);
     std::uint32_t n = pick_targets(list, 0, false, node_.rng(), std::span(targets, want));
-    for (std::uint32_t t = 0; t < n; ++t) send_rows(fx, list.address(targets[t]), rows);
-  }
-
-  void send_rows(Effects& fx, const Address& to, const std::vector<wire::HeartbeatEntry>& rows) {
-    const std::size_t budget = node_.config().packet_budget_bytes;
-    std::size_t i = 0;
-    while (i < rows.size()) {
-      // As many rows as fit one datagram (header: version, type, 3-byte length, count).
-      std::size_t bytes = 1 + 1 + 3 + 3;
-      std::size_t j = i;
-      while (j < rows.size() && bytes + wire::hb_entry_size(rows[j]) <= budget) {
-        bytes += wire::hb_entry_size(rows[j++]);
-      }
-      if (j == i) return;  // a single row larger than the budget: cannot happen with sane budgets
-      Packet p(budget);
-      wire::write_hb_list(p.w, std::span(rows.data() + i, j - i));
-      node_.send_packet(fx, to, p.w);
-      i = j;
-    }
+    for (std::uint32_t t = 0; t < n; ++t) node_.send_hb_rows(fx, list.address(targets[t]), rows);
   }
 };
 
@@ -154,17 +129,13 @@ class AllToAll final : public HeartbeatBase {
  public:
   using HeartbeatBase::HeartbeatBase;
 
-  bool on_frame(Time now, const Address& from, std::uint8_t type,
-                std::span<const std::byte> body, Effects& fx) override {
-    if (wire::MemberFrame(type) != wire::MemberFrame::heartbeat) return false;
-    auto f = wire::decode_heartbeat(body);
-    if (!f) return false;
-    if (f->sender == node_.self_id()) return true;
-    std::uint32_t slot = node_.list().find(f->sender);
-    if (slot == MemberList::kNone) slot = node_.learn(now, f->sender, from, fx);
-    if (slot == MemberList::kNone || node_.list().at(slot).state == MemberState::left) return true;
-    heard(now, slot, f->counter, fx);
-    return true;
+  void on_heartbeat(Time now, const wire::HeartbeatFrame& f, const Address& from,
+                    Effects& fx) override {
+    if (f.sender == node_.self_id()) return;
+    std::uint32_t slot = node_.list().find(f.sender);
+    if (slot == MemberList::kNone) slot = node_.learn(now, f.sender, from, fx);
+    if (slot == MemberList::kNone || node_.list().at(slot).state == MemberState::left) return;
+    heard(now, slot, f.counter, fx);
   }
 
  private:
@@ -175,14 +146,13 @@ class AllToAll final : public HeartbeatBase {
     MemberList& list = node_.list();
     const wire::HeartbeatFrame f{node_.self_id(), list.self().heartbeat};
     for (std::uint32_t i = 1; i < list.live_size(); ++i) {
-      Packet p(node_.config().packet_budget_bytes);
-      if (wire::write_heartbeat(p.w, f)) node_.send_packet(fx, list.address(i), p.w);
+      node_.send_heartbeat(fx, list.address(i), f);
     }
     // Failed members are still heartbeated: if they were only slow, they hear us and we them.
     for (std::uint32_t slot = 1; slot < list.record_count(); ++slot) {
-      if (list.at(slot).state != MemberState::failed) continue;
-      Packet p(node_.config().packet_budget_bytes);
-      if (wire::write_heartbeat(p.w, f)) node_.send_packet(fx, list.at(slot).address, p.w);
+      if (list.at(slot).state == MemberState::failed) {
+        node_.send_heartbeat(fx, list.at(slot).address, f);
+      }
     }
   }
 };

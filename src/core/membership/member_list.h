@@ -25,7 +25,8 @@ struct MemberRecord {
   std::uint32_t incarnation = 0;
   MemberState state = MemberState::alive;
   std::uint8_t flags = 0;        // kHasExtra
-  std::uint16_t reserved = 0;
+  std::uint8_t pmax = 0;         // highest protocol version it speaks (memberlist Vsn; 0 = ?)
+  std::uint8_t reserved = 0;
   std::uint32_t live_pos = 0;    // position in the live view while alive or suspect
   Time state_since;              // local time of the last state change
   std::uint64_t heartbeat = 0;   // heartbeat detectors: highest counter seen

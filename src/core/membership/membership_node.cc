@@ -11,9 +11,6 @@ namespace {
 
 wire::WireState to_wire(MemberState s) noexcept { return wire::WireState(std::uint8_t(s)); }
 
-bool is_member_frame(std::uint8_t type) noexcept {
-  return wire::in_family(type, wire::FrameFamily::membership);
-}
 
 }  // namespace
 
@@ -23,7 +20,8 @@ MembershipNode::MembershipNode(const MembershipConfig& config, const Address& se
       self_id_(node_id_of(self)),
       self_address_(self),
       rng_(seed),
-      list_(self_id_, self, Time::zero()) {
+      list_(self_id_, self, Time::zero()),
+      codec_(make_native_codec()) {
   list_.set_extra(self_id_, config_.name, config_.meta);
   switch (config_.detector) {
     case Detector::swim: detector_ = make_swim_detector(*this, false); break;
@@ -217,25 +215,92 @@ std::vector<MemberInfo> MembershipNode::members() const {
 
 // ---- sending --------------------------------------------------------------------------------
 
-void MembershipNode::send_packet(Effects& fx, const Address& to, wire::Writer& w) {
-  queue_.fill(w, retransmit_limit());
-  fx.send(to, w.written());
+Peer MembershipNode::peer(const Address& to) const {
+  Peer p{to, 0};
+  if (codec_->id_for_name("") == 0) return p;  // native: no per-peer wire features
+  if (auto idx = list_.index_of(to)) p.pmax = list_.at(list_.live_slot(*idx)).pmax;
+  return p;
+}
+
+void MembershipNode::send_messages(Effects& fx, const Address& to, std::size_t primaries) {
+  // Top the packet up with queued updates (infection-style dissemination), then send it.
+  std::size_t used = codec_->packet_overhead();
+  for (std::size_t i = 0; i < primaries; ++i) used += out_[i].size() + codec_->message_overhead();
+  const std::size_t budget = config_.packet_budget_bytes;
+  std::size_t count = primaries;
+  if (used < budget) {
+    queue_.fill(budget - used, codec_->message_overhead(), retransmit_limit(),
+                [&](std::span<const std::byte> m) {
+                  if (out_.size() <= count) out_.emplace_back();
+                  out_[count++].assign(m.begin(), m.end());
+                });
+  }
+  codec_->pack(std::span(out_.data(), count), peer(to), datagram_);
+  fx.send(to, datagram_);
   ++stats_.datagrams_sent;
-  stats_.bytes_sent += w.size();
+  stats_.bytes_sent += datagram_.size();
+}
+
+// Each helper encodes its message(s) into out_[0..] and sends them with piggybacked updates.
+Bytes& MembershipNode::primary(std::size_t i) {
+  if (out_.size() <= i) out_.resize(i + 1);
+  out_[i].clear();
+  return out_[i];
+}
+
+void MembershipNode::send_ping(Effects& fx, const Address& to, const wire::PingFrame& f,
+                               const wire::AccuseFrame* buddy) {
+  if (!codec_->ping(f, to, primary(0))) return;
+  std::size_t n = 1;
+  if (buddy != nullptr && codec_->suspect(*buddy, primary(1))) n = 2;
+  send_messages(fx, to, n);
+}
+
+void MembershipNode::send_ping_req(Effects& fx, const Address& to, const wire::PingReqFrame& f) {
+  if (codec_->ping_req(f, primary(0))) send_messages(fx, to, 1);
+}
+
+void MembershipNode::send_ack(Effects& fx, const Address& to, std::uint32_t seq) {
+  if (codec_->ack(seq, primary(0))) send_messages(fx, to, 1);
+}
+
+void MembershipNode::send_nack(Effects& fx, const Address& to, std::uint32_t seq) {
+  if (codec_->nack(seq, primary(0))) send_messages(fx, to, 1);
+}
+
+void MembershipNode::send_heartbeat(Effects& fx, const Address& to,
+                                    const wire::HeartbeatFrame& f) {
+  if (codec_->heartbeat(f, primary(0))) send_messages(fx, to, 1);
+}
+
+void MembershipNode::send_hb_rows(Effects& fx, const Address& to,
+                                  std::span<const wire::HeartbeatEntry> rows) {
+  const std::size_t budget = config_.packet_budget_bytes;
+  std::size_t i = 0;
+  while (i < rows.size()) {
+    // As many rows as fit one datagram (version, type, 3-byte length, 3-byte count).
+    std::size_t bytes = 1 + 1 + 3 + 3;
+    std::size_t j = i;
+    while (j < rows.size() && bytes + wire::hb_entry_size(rows[j]) <= budget) {
+      bytes += wire::hb_entry_size(rows[j++]);
+    }
+    if (j == i) return;  // one row over the budget: impossible with a valid budget
+    if (!codec_->hb_list(rows.subspan(i, j - i), primary(0))) return;
+    send_messages(fx, to, 1);
+    i = j;
+  }
 }
 
 void MembershipNode::broadcast_alive(const MemberRecord& r) {
-  std::array<std::byte, 1024> buf;
-  wire::Writer w(buf);
+  Bytes m;
   wire::AliveFrame f{r.id, r.incarnation, r.address, list_.meta_of(r.id), list_.name_of(r.id)};
-  if (wire::write_alive(w, f)) queue_.push(r.id, w.written());
+  if (codec_->alive(f, m)) queue_.push(r.id, m);
 }
 
 void MembershipNode::broadcast_accuse(wire::MemberFrame type, const wire::AccuseFrame& f) {
-  std::array<std::byte, 64> buf;
-  wire::Writer w(buf);
-  bool ok = type == wire::MemberFrame::suspect ? wire::write_suspect(w, f) : wire::write_dead(w, f);
-  if (ok) queue_.push(f.id, w.written());
+  Bytes m;
+  bool ok = type == wire::MemberFrame::suspect ? codec_->suspect(f, m) : codec_->dead(f, m);
+  if (ok) queue_.push(f.id, m);
 }
 
 void MembershipNode::emit(Effects& fx, EventKind kind, const MemberRecord& r) {
@@ -280,36 +345,26 @@ void MembershipNode::gossip_round(Time now, Effects& fx) {
     if (std::find(chosen, chosen + n, id) == chosen + n) chosen[n++] = id;
   }
   for (std::uint32_t i = 0; i < n && !queue_.empty(); ++i) {
-    Packet p(config_.packet_budget_bytes);
-    send_packet(fx, list_.at(list_.find(chosen[i])).address, p.w);
+    send_messages(fx, list_.at(list_.find(chosen[i])).address, 0);
   }
 }
 
-std::vector<std::byte> MembershipNode::encode_state(bool join, bool reply) const {
+Bytes MembershipNode::encode_state(bool join, bool reply) const {
   wire::PushPullHeader h{join, reply, self_id_, self_address_,
                          std::uint32_t(list_.record_count())};
-  std::size_t bytes = 64;
   std::vector<wire::MemberEntry> entries;
   entries.reserve(list_.record_count());
   for (const MemberRecord& r : list_.records()) {
     MemberState s = (r.id == self_id_ && leaving_) ? MemberState::left : r.state;
-    wire::MemberEntry e{r.id, r.address, r.incarnation, to_wire(s), list_.meta_of(r.id),
-                        list_.name_of(r.id)};
-    bytes += wire::member_size(e);
-    entries.push_back(e);
+    entries.push_back(wire::MemberEntry{r.id, r.address, r.incarnation, to_wire(s),
+                                        list_.meta_of(r.id), list_.name_of(r.id)});
   }
-  std::vector<std::byte> out(bytes);
-  wire::Writer w(out);
-  wire::write_push_pull_header(w, h);
-  for (const auto& e : entries) wire::write_member(w, e);
-  wire::finish_stream(w);
-  GV_ASSERT(w.ok());
-  out.resize(w.size());
-  return out;
+  return codec_->push_pull(h, entries);
 }
 
 void MembershipNode::send_push_pull(Effects& fx, const Address& to, bool join) {
   auto state = encode_state(join, false);
+  if (state.empty()) return;
   fx.send_stream(to, state);
   ++stats_.streams_sent;
   ++stats_.push_pulls;
@@ -318,54 +373,70 @@ void MembershipNode::send_push_pull(Effects& fx, const Address& to, bool join) {
 
 // ---- receiving ------------------------------------------------------------------------------
 
+// Hands decoded messages to the merge rules and the detector, with the call's time and effects.
+class MembershipNode::Inbound final : public StreamSink {
+ public:
+  Inbound(MembershipNode& n, Time now, Effects& fx) : n_(n), now_(now), fx_(fx) {}
+  void on_ping(const wire::PingFrame& f, const Address& reply_to) override {
+    n_.detector_->on_ping(now_, f, reply_to, fx_);
+  }
+  void on_ping_req(const wire::PingReqFrame& f, const Address& from) override {
+    n_.detector_->on_ping_req(now_, f, from, fx_);
+  }
+  void on_ack(std::uint32_t seq) override { n_.detector_->on_ack(now_, seq, fx_); }
+  void on_nack(std::uint32_t seq) override { n_.detector_->on_nack(seq); }
+  void on_alive(const wire::AliveFrame& f, std::uint8_t pmax) override {
+    n_.apply_alive(now_, f, fx_, pmax);
+  }
+  void on_suspect(const wire::AccuseFrame& f) override { n_.apply_suspect(now_, f, fx_); }
+  void on_dead(const wire::AccuseFrame& f) override { n_.apply_dead(now_, f, fx_); }
+  void on_heartbeat(const wire::HeartbeatFrame& f, const Address& from) override {
+    n_.detector_->on_heartbeat(now_, f, from, fx_);
+  }
+  void on_hb_entry(const wire::HeartbeatEntry& e) override {
+    n_.detector_->on_hb_entry(now_, e, fx_);
+  }
+  void on_user(std::span<const std::byte> payload) override { n_.on_user(payload, fx_); }
+  void on_malformed() override { ++n_.stats_.malformed_received; }
+  void on_unknown() override { ++n_.stats_.unknown_frames; }
+  void on_rejected() override { ++n_.stats_.rejected_received; }
+  void on_push_pull(const wire::PushPullHeader& h) override {
+    push_pull_ = true;
+    header_ = h;
+  }
+  void on_member(const wire::MemberEntry& m, std::uint8_t pmax) override {
+    n_.merge_member(now_, m, pmax, fx_);
+  }
+  [[nodiscard]] bool got_push_pull() const { return push_pull_; }
+  [[nodiscard]] const wire::PushPullHeader& header() const { return header_; }
+
+ private:
+  MembershipNode& n_;
+  Time now_;
+  Effects& fx_;
+  bool push_pull_ = false;
+  wire::PushPullHeader header_;
+};
+
 void MembershipNode::on_datagram(Time now, const Address& from, std::span<const std::byte> bytes,
                                  Effects& fx) {
   ++stats_.datagrams_received;
   stats_.bytes_received += bytes.size();
-  wire::FrameIterator frames(bytes);
-  wire::Frame frame;
-  while (frames.next(frame)) dispatch_frame(now, from, frame, fx);
-  if (!frames.ok()) ++stats_.malformed_received;
+  Inbound in(*this, now, fx);
+  codec_->unpack(bytes, from, in);
 }
 
-void MembershipNode::dispatch_frame(Time now, const Address& from, const wire::Frame& frame,
-                                    Effects& fx) {
-  if (!is_member_frame(frame.type)) {
-    // Another component's frame (a node composes several protocols); only the node counts
-    // frames nobody owns.
-    if (!wire::other_component(frame.type, wire::FrameFamily::membership)) {
-      ++stats_.unknown_frames;
-    }
-    return;
-  }
-  bool ok = true;
-  switch (wire::MemberFrame(frame.type)) {
-    case wire::MemberFrame::alive:
-      if (auto f = wire::decode_alive(frame.body)) apply_alive(now, *f, fx); else ok = false;
-      break;
-    case wire::MemberFrame::suspect:
-      if (auto f = wire::decode_accuse(frame.body)) apply_suspect(now, *f, fx); else ok = false;
-      break;
-    case wire::MemberFrame::dead:
-      if (auto f = wire::decode_accuse(frame.body)) apply_dead(now, *f, fx); else ok = false;
-      break;
-    default:
-      ok = detector_->on_frame(now, from, frame.type, frame.body, fx);
-  }
-  if (!ok) ++stats_.malformed_received;
-}
-
-void MembershipNode::on_stream(Time now, const Address& /*from*/, std::span<const std::byte> message,
+void MembershipNode::on_stream(Time now, const Address& from, std::span<const std::byte> message,
                                StreamId stream, Effects& fx) {
   ++stats_.streams_received;
-  wire::PushPullReader reader(message);
-  if (!reader.ok()) {
-    ++stats_.malformed_received;
-    return;
-  }
-  merge_remote(now, reader, fx);
-  if (!reader.ok()) ++stats_.malformed_received;
-  if (stream != 0) {
+  Inbound in(*this, now, fx);
+  Bytes direct = codec_->unpack_stream(message, from, in);
+  if (stream == 0) return;  // an answer to our own request
+  if (!direct.empty()) {    // e.g. a TCP ping's ack
+    fx.reply_stream(stream, direct);
+    ++stats_.streams_sent;
+    stats_.stream_bytes_sent += direct.size();
+  } else if (in.got_push_pull()) {
     auto state = encode_state(false, true);
     fx.reply_stream(stream, state);
     ++stats_.streams_sent;
@@ -373,30 +444,39 @@ void MembershipNode::on_stream(Time now, const Address& /*from*/, std::span<cons
   }
 }
 
-void MembershipNode::merge_remote(Time now, wire::PushPullReader& reader, Effects& fx) {
-  wire::MemberEntry m;
-  while (reader.next(m)) {
-    switch (m.state) {
-      case wire::WireState::alive:
-        apply_alive(now, wire::AliveFrame{m.id, m.incarnation, m.address, m.meta, m.name}, fx);
-        break;
-      case wire::WireState::left:
-        apply_dead(now, wire::AccuseFrame{m.id, m.incarnation, m.id}, fx);
-        break;
-      case wire::WireState::dead:
-      case wire::WireState::suspect:
-        // memberlist's rule: a remote verdict only makes us suspect, never dead directly.
-        if (detector_->accepts_accusations()) {
-          apply_suspect(now, wire::AccuseFrame{m.id, m.incarnation, self_id_}, fx);
-        }
-        break;
-    }
+Result<std::size_t> MembershipNode::stream_message_length(
+    std::span<const std::byte> received) const {
+  return codec_->stream_message_length(received);
+}
+
+void MembershipNode::merge_member(Time now, const wire::MemberEntry& m, std::uint8_t pmax,
+                                  Effects& fx) {
+  switch (m.state) {
+    case wire::WireState::alive:
+      apply_alive(now, wire::AliveFrame{m.id, m.incarnation, m.address, m.meta, m.name}, fx, pmax);
+      break;
+    case wire::WireState::left:
+      apply_dead(now, wire::AccuseFrame{m.id, m.incarnation, m.id}, fx);
+      break;
+    case wire::WireState::dead:
+    case wire::WireState::suspect:
+      // memberlist's rule: a remote verdict only makes us suspect, never dead directly.
+      if (detector_->accepts_accusations()) {
+        apply_suspect(now, wire::AccuseFrame{m.id, m.incarnation, self_id_}, fx);
+      }
+      break;
   }
+}
+
+void MembershipNode::on_user(std::span<const std::byte> payload, Effects& fx) {
+  ++stats_.user_messages_received;
+  if (user_handler_) user_handler_(payload, fx);
 }
 
 // ---- merge rules (memberlist's aliveNode / suspectNode / deadNode) ----------------------------
 
-void MembershipNode::apply_alive(Time now, const wire::AliveFrame& a, Effects& fx) {
+void MembershipNode::apply_alive(Time now, const wire::AliveFrame& a, Effects& fx,
+                                 std::uint8_t pmax) {
   if (a.id == 0 || !a.address.valid()) return;
   if (a.id == self_id_) {
     const MemberRecord& self = list_.self();
@@ -411,6 +491,7 @@ void MembershipNode::apply_alive(Time now, const wire::AliveFrame& a, Effects& f
   if (slot == MemberList::kNone) {
     slot = list_.add(a.id, a.address, a.incarnation, MemberState::alive, now);
     if (slot == MemberList::kNone) return;  // list full
+    list_.at(slot).pmax = pmax;
     list_.set_extra(a.id, a.name, a.meta);
     broadcast_alive(list_.at(slot));
     detector_->on_member_added(a.id);
@@ -426,6 +507,7 @@ void MembershipNode::apply_alive(Time now, const wire::AliveFrame& a, Effects& f
                                         list_.meta_of(a.id).begin(), list_.meta_of(a.id).end());
   r.incarnation = a.incarnation;
   r.address = a.address;
+  if (pmax != 0) r.pmax = pmax;
   r.heartbeat_at = now;
   list_.set_state(slot, MemberState::alive, now);
   list_.set_extra(a.id, a.name, a.meta);

@@ -17,10 +17,12 @@
 #pragma once
 
 #include <array>
+#include <functional>
 #include <memory>
 #include <vector>
 
 #include "core/membership/broadcast_queue.h"
+#include "core/membership/codec.h"
 #include "core/membership/detector.h"
 #include "core/membership/member_list.h"
 #include "core/ticker.h"
@@ -30,16 +32,6 @@
 #include "wire/native_membership.h"
 
 namespace grapevine::detail {
-
-/// A datagram being built within the node's packet budget.
-struct Packet {
-  std::array<std::byte, wire::kPacketBudgetBytesMax> buf;
-  wire::Writer w{std::span<std::byte>()};
-  explicit Packet(std::size_t budget) {
-    w = wire::Writer(std::span(buf.data(), budget));
-    wire::begin_datagram(w);
-  }
-};
 
 std::unique_ptr<FailureDetector> make_swim_detector(class MembershipNode& node, bool lifeguard);
 std::unique_ptr<FailureDetector> make_gossip_heartbeat_detector(class MembershipNode& node);
@@ -57,6 +49,8 @@ class MembershipNode final : public Membership {
                  StreamId stream, Effects& fx) override;
   void on_timeout(Time now, Effects& fx) override;
   [[nodiscard]] Time next_deadline() const noexcept override;
+  [[nodiscard]] Result<std::size_t> stream_message_length(
+      std::span<const std::byte> received) const override;
 
   // Membership
   Result<void> join(Time now, std::span<const Address> seeds, Effects& fx) override;
@@ -80,9 +74,18 @@ class MembershipNode final : public Membership {
   Rng& rng() noexcept { return rng_; }
   MembershipStats& mutable_stats() noexcept { return stats_; }
   [[nodiscard]] bool leaving() const noexcept { return leaving_; }
-  /// Finishes a datagram whose frames are in `w` (after begin_datagram): tops it up with queued
-  /// updates to the packet budget and sends it.
-  void send_packet(Effects& fx, const Address& to, wire::Writer& w);
+  // Sending, in the configured dialect; each datagram is topped up with queued updates.
+  void send_ping(Effects& fx, const Address& to, const wire::PingFrame& f,
+                 const wire::AccuseFrame* buddy);
+  void send_ping_req(Effects& fx, const Address& to, const wire::PingReqFrame& f);
+  void send_ack(Effects& fx, const Address& to, std::uint32_t seq);
+  void send_nack(Effects& fx, const Address& to, std::uint32_t seq);
+  void send_heartbeat(Effects& fx, const Address& to, const wire::HeartbeatFrame& f);
+  /// The rows in as many budget-sized datagrams as they need.
+  void send_hb_rows(Effects& fx, const Address& to, std::span<const wire::HeartbeatEntry> rows);
+  /// Where application messages of the dialect (memberlist user messages) go.
+  using UserHandler = std::function<void(std::span<const std::byte>, Effects&)>;
+  void set_user_handler(UserHandler h) { user_handler_ = std::move(h); }
   /// This node's own suspicion of a member after a failed probe.
   void suspect(Time now, NodeId id, Effects& fx);
   /// This node's own verdict that a member failed (suspicion timeout, heartbeat timeout).
@@ -98,20 +101,24 @@ class MembershipNode final : public Membership {
 
  private:
   // merge rules
-  void apply_alive(Time now, const wire::AliveFrame& a, Effects& fx);
+  class Inbound;
+  void apply_alive(Time now, const wire::AliveFrame& a, Effects& fx, std::uint8_t pmax = 0);
   void apply_suspect(Time now, const wire::AccuseFrame& s, Effects& fx);
   void apply_dead(Time now, const wire::AccuseFrame& d, Effects& fx);
   void refute(Time now, std::uint32_t accused_incarnation, Effects& fx);
-  void merge_remote(Time now, wire::PushPullReader& reader, Effects& fx);
+  void merge_member(Time now, const wire::MemberEntry& m, std::uint8_t pmax, Effects& fx);
+  void on_user(std::span<const std::byte> payload, Effects& fx);
+  Bytes& primary(std::size_t i);
+  void send_messages(Effects& fx, const Address& to, std::size_t primaries);
+  [[nodiscard]] Peer peer(const Address& to) const;
   // dissemination
   void broadcast_alive(const MemberRecord& r);
   void broadcast_accuse(wire::MemberFrame type, const wire::AccuseFrame& f);
   void emit(Effects& fx, EventKind kind, const MemberRecord& r);
   void gossip_round(Time now, Effects& fx);
   void send_push_pull(Effects& fx, const Address& to, bool join);
-  std::vector<std::byte> encode_state(bool join, bool reply) const;
+  Bytes encode_state(bool join, bool reply) const;
   void housekeeping(Time now, Effects& fx);
-  void dispatch_frame(Time now, const Address& from, const wire::Frame& frame, Effects& fx);
   [[nodiscard]] Duration push_pull_period() const noexcept;
   void depart(std::uint32_t slot, MemberState state, Time now);
   bool pick_gossip_target(Time now, NodeId& out);
@@ -121,7 +128,11 @@ class MembershipNode final : public Membership {
   Address self_address_;
   Rng rng_;
   MemberList list_;
+  std::unique_ptr<Codec> codec_;
   BroadcastQueue queue_;
+  std::vector<Bytes> out_;  // messages of the datagram being built (reused)
+  Bytes datagram_;          // the datagram being built (reused)
+  UserHandler user_handler_;
   std::unique_ptr<FailureDetector> detector_;
   MembershipStats stats_;
   Ticker gossip_ticker_, push_pull_ticker_, house_ticker_, join_ticker_, reconnect_ticker_;

@@ -23,8 +23,12 @@ class SwimDetector final : public FailureDetector {
   }
   [[nodiscard]] Time deadline() const noexcept override;
   void on_timeout(Time now, Effects& fx) override;
-  bool on_frame(Time now, const Address& from, std::uint8_t type, std::span<const std::byte> body,
-                Effects& fx) override;
+  void on_ping(Time now, const wire::PingFrame& f, const Address& reply_to,
+               Effects& fx) override;
+  void on_ping_req(Time now, const wire::PingReqFrame& f, const Address& from,
+                   Effects& fx) override;
+  void on_ack(Time now, std::uint32_t seq, Effects& fx) override;
+  void on_nack(std::uint32_t seq) override;
   void on_member_added(NodeId id) override;
   bool on_suspect(Time now, NodeId id, std::uint32_t incarnation, NodeId from) override;
   void on_unsuspect(NodeId id) override {
@@ -54,18 +58,12 @@ class SwimDetector final : public FailureDetector {
   bool next_target(NodeId& out);
   void send_indirect(Effects& fx);
   void finish_failed_probe(Time now, Effects& fx);
-  void on_ack(std::uint32_t seq, Effects& fx);
   void fire_relays(Time now, Effects& fx);
   void fire_suspicions(Time now, Effects& fx);
   void awareness_delta(int d) {
     if (!lifeguard_) return;
     const int max = int(std::max<std::uint32_t>(node_.config().awareness_max, 1)) - 1;
     awareness_ = std::uint32_t(std::clamp(int(awareness_) + d, 0, max));
-  }
-  template <class WriteFrame>
-  void send(Effects& fx, const Address& to, WriteFrame&& write) {
-    Packet p(node_.config().packet_budget_bytes);
-    if (write(p.w)) node_.send_packet(fx, to, p.w);
   }
 
   MembershipNode& node_;
@@ -146,11 +144,9 @@ void SwimDetector::start_probe(Time now, Effects& fx) {
   ++node_.mutable_stats().probes;
   const bool buddy = lifeguard_ && r.state == MemberState::suspect;
   const wire::AccuseFrame accusation{target, r.incarnation, node_.self_id()};
-  send(fx, r.address, [&](wire::Writer& w) {
-    if (!wire::write_ping(w, wire::PingFrame{probe_.seq, target, node_.self_id()})) return false;
-    if (buddy) wire::write_suspect(w, accusation);  // let it refute at once
-    return true;
-  });
+  // Buddy system: a ping to a suspect carries the suspicion, so it can refute at once.
+  node_.send_ping(fx, r.address, wire::PingFrame{probe_.seq, target, node_.self_id()},
+                  buddy ? &accusation : nullptr);
 }
 
 void SwimDetector::send_indirect(Effects& fx) {
@@ -169,7 +165,7 @@ void SwimDetector::send_indirect(Effects& fx) {
   }
   const wire::PingReqFrame req{probe_.seq, probe_.target, probe_.address, lifeguard_};
   for (std::uint32_t slot : helpers) {
-    send(fx, list.at(slot).address, [&](wire::Writer& w) { return wire::write_ping_req(w, req); });
+    node_.send_ping_req(fx, list.at(slot).address, req);
     ++node_.mutable_stats().indirect_probes;
   }
   probe_.expected_nacks = lifeguard_ ? std::uint32_t(helpers.size()) : 0;
@@ -189,7 +185,7 @@ void SwimDetector::finish_failed_probe(Time now, Effects& fx) {
   node_.suspect(now, probe_.target, fx);
 }
 
-void SwimDetector::on_ack(std::uint32_t seq, Effects& fx) {
+void SwimDetector::on_ack(Time /*now*/, std::uint32_t seq, Effects& fx) {
   if (probe_.active && seq == probe_.seq) {
     probe_.active = false;
     awareness_delta(-1);
@@ -199,51 +195,30 @@ void SwimDetector::on_ack(std::uint32_t seq, Effects& fx) {
     if (relays_[i].my_seq != seq) continue;
     Relay r = relays_[i];
     relays_.erase(relays_.begin() + std::ptrdiff_t(i));
-    send(fx, r.requester,
-         [&](wire::Writer& w) { return wire::write_ack(w, wire::SeqFrame{r.orig_seq}); });
+    node_.send_ack(fx, r.requester, r.orig_seq);
     return;
   }
 }
 
-bool SwimDetector::on_frame(Time now, const Address& from, std::uint8_t type,
-                            std::span<const std::byte> body, Effects& fx) {
-  switch (wire::MemberFrame(type)) {
-    case wire::MemberFrame::ping: {
-      auto f = wire::decode_ping(body);
-      if (!f) return false;
-      if (f->target != 0 && f->target != node_.self_id()) return true;  // meant for another node
-      send(fx, from, [&](wire::Writer& w) { return wire::write_ack(w, wire::SeqFrame{f->seq}); });
-      return true;
-    }
-    case wire::MemberFrame::ping_req: {
-      auto f = wire::decode_ping_req(body);
-      if (!f || !f->target_address.valid()) return false;
-      const std::uint32_t seq = next_seq_++;
-      relays_.push_back(
-          Relay{seq, f->seq, from, now + node_.config().probe_timeout, f->want_nack});
-      send(fx, f->target_address, [&](wire::Writer& w) {
-        return wire::write_ping(w, wire::PingFrame{seq, f->target, node_.self_id()});
-      });
-      return true;
-    }
-    case wire::MemberFrame::ack: {
-      auto f = wire::decode_seq(body);
-      if (!f) return false;
-      on_ack(f->seq, fx);
-      return true;
-    }
-    case wire::MemberFrame::nack: {
-      auto f = wire::decode_seq(body);
-      if (!f) return false;
-      if (probe_.active && f->seq == probe_.seq) {
-        ++probe_.nacks;
-        ++node_.mutable_stats().nacks_received;
-      }
-      return true;
-    }
-    default:
-      return false;  // heartbeat frames: not ours
+void SwimDetector::on_nack(std::uint32_t seq) {
+  if (probe_.active && seq == probe_.seq) {
+    ++probe_.nacks;
+    ++node_.mutable_stats().nacks_received;
   }
+}
+
+void SwimDetector::on_ping(Time /*now*/, const wire::PingFrame& f, const Address& reply_to,
+                           Effects& fx) {
+  if (f.target != 0 && f.target != node_.self_id()) return;  // meant for another node
+  node_.send_ack(fx, reply_to, f.seq);
+}
+
+void SwimDetector::on_ping_req(Time now, const wire::PingReqFrame& f, const Address& from,
+                               Effects& fx) {
+  const std::uint32_t seq = next_seq_++;
+  relays_.push_back(Relay{seq, f.seq, from, now + node_.config().probe_timeout, f.want_nack});
+  node_.send_ping(fx, f.target_address, wire::PingFrame{seq, f.target, node_.self_id()},
+                  nullptr);
 }
 
 void SwimDetector::fire_relays(Time now, Effects& fx) {
@@ -254,10 +229,7 @@ void SwimDetector::fire_relays(Time now, Effects& fx) {
     }
     Relay r = relays_[i];
     relays_.erase(relays_.begin() + std::ptrdiff_t(i));
-    if (r.want_nack) {
-      send(fx, r.requester,
-           [&](wire::Writer& w) { return wire::write_nack(w, wire::SeqFrame{r.orig_seq}); });
-    }
+    if (r.want_nack) node_.send_nack(fx, r.requester, r.orig_seq);
   }
 }
 

@@ -1,0 +1,117 @@
+// Codec: how a membership node's messages look on the wire. The node and its failure detectors
+// think in one set of messages (wire/native_membership.h's frames: members by 64-bit id); a
+// codec turns them into a dialect's bytes and back:
+//  - NativeCodec (native_codec.cc): grapevine's compact frames, a length-prefixed push-pull;
+//  - MemberlistCodec (memberlist_codec.cc): HashiCorp memberlist's msgpack messages, compound
+//    packets, CRC, LZW, AES-GCM and labels, and its TCP push/pull, for interop with Go nodes.
+// A packet is a list of encoded messages; pack() wraps them for one peer, unpack() walks a
+// received datagram and hands each message to a MessageSink.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string_view>
+#include <vector>
+
+#include "grapevine/address.h"
+#include "grapevine/membership.h"
+#include "wire/native_membership.h"
+
+namespace grapevine::detail {
+
+using Bytes = std::vector<std::byte>;
+
+/// Receives the messages of a datagram or stream, translated to the node's terms.
+class MessageSink {
+ public:
+  virtual ~MessageSink() = default;
+  /// `reply_to`: where the ack goes (memberlist may name a source address; else `from`).
+  virtual void on_ping(const wire::PingFrame& f, const Address& reply_to) = 0;
+  virtual void on_ping_req(const wire::PingReqFrame& f, const Address& from) = 0;
+  virtual void on_ack(std::uint32_t seq) = 0;
+  virtual void on_nack(std::uint32_t seq) = 0;
+  /// `pmax`: the highest protocol version the member speaks (memberlist Vsn[1]; 0 = unknown).
+  virtual void on_alive(const wire::AliveFrame& f, std::uint8_t pmax) = 0;
+  virtual void on_suspect(const wire::AccuseFrame& f) = 0;
+  virtual void on_dead(const wire::AccuseFrame& f) = 0;
+  virtual void on_heartbeat(const wire::HeartbeatFrame& f, const Address& from) = 0;
+  virtual void on_hb_entry(const wire::HeartbeatEntry& e) = 0;
+  /// An application message (memberlist user message).
+  virtual void on_user(std::span<const std::byte> payload) = 0;
+  virtual void on_malformed() = 0;
+  virtual void on_unknown() = 0;
+  /// A datagram that did not pass the wire's checks (label, key, CRC): counted as rejected.
+  virtual void on_rejected() = 0;
+};
+
+/// What a stream carried, translated.
+class StreamSink : public MessageSink {
+ public:
+  /// A push-pull header; the members follow through on_member.
+  virtual void on_push_pull(const wire::PushPullHeader& h) = 0;
+  virtual void on_member(const wire::MemberEntry& m, std::uint8_t pmax) = 0;
+};
+
+/// Per-peer facts the codec needs when sending.
+struct Peer {
+  Address address;
+  std::uint8_t pmax = 0;  // 0 = unknown
+};
+
+class Codec {
+ public:
+  virtual ~Codec() = default;
+
+  // Encoders: append one message to `out`. False if this dialect cannot say it.
+  virtual bool ping(const wire::PingFrame& f, const Address& target, Bytes& out) = 0;
+  virtual bool ping_req(const wire::PingReqFrame& f, Bytes& out) = 0;
+  virtual bool ack(std::uint32_t seq, Bytes& out) = 0;
+  virtual bool nack(std::uint32_t seq, Bytes& out) = 0;
+  virtual bool alive(const wire::AliveFrame& f, Bytes& out) = 0;
+  virtual bool suspect(const wire::AccuseFrame& f, Bytes& out) = 0;
+  virtual bool dead(const wire::AccuseFrame& f, Bytes& out) = 0;
+  virtual bool heartbeat(const wire::HeartbeatFrame& f, Bytes& out) = 0;
+  virtual bool hb_list(std::span<const wire::HeartbeatEntry> rows, Bytes& out) = 0;
+  virtual bool user(std::span<const std::byte> payload, Bytes& out) = 0;
+
+  /// Bytes the packet wrapper costs (version byte; compound header, label, encryption).
+  [[nodiscard]] virtual std::size_t packet_overhead() const = 0;
+  /// Bytes each message costs in a packet beyond its own (compound length prefix).
+  [[nodiscard]] virtual std::size_t message_overhead() const = 0;
+  /// Wraps messages into one datagram for `peer`.
+  virtual void pack(std::span<const Bytes> messages, const Peer& peer, Bytes& datagram) = 0;
+  /// Walks a received datagram.
+  virtual void unpack(std::span<const std::byte> datagram, const Address& from,
+                      MessageSink& sink) = 0;
+
+  /// A whole push-pull stream message carrying `members` (with names and metadata).
+  virtual Bytes push_pull(const wire::PushPullHeader& h,
+                          std::span<const wire::MemberEntry> members) = 0;
+  /// Walks a received stream message (push-pull, a TCP ping, a user message).
+  /// Returns a reply to send back on the same stream, if the message asks for one the codec
+  /// can give by itself (a TCP ping's ack); empty otherwise.
+  virtual Bytes unpack_stream(std::span<const std::byte> message, const Address& from,
+                              StreamSink& sink) = 0;
+  /// Machine::stream_message_length for this dialect.
+  [[nodiscard]] virtual Result<std::size_t> stream_message_length(
+      std::span<const std::byte> received) const = 0;
+  /// Dialect-specific member identity from a name (memberlist), 0 if the dialect uses
+  /// addresses (native).
+  [[nodiscard]] virtual NodeId id_for_name(std::string_view name) const = 0;
+};
+
+std::unique_ptr<Codec> make_native_codec();
+
+/// Resolves member ids to names (memberlist messages name members).
+class NameResolver {
+ public:
+  virtual ~NameResolver() = default;
+  [[nodiscard]] virtual std::string_view name_of(NodeId id) const = 0;
+};
+
+/// 64-bit member id for a memberlist member name (bit 62 set: never an address-derived id).
+NodeId memberlist_id(std::string_view name) noexcept;
+
+}  // namespace grapevine::detail
