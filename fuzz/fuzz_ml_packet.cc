@@ -40,6 +40,10 @@ void sealed_round_trip(std::uint8_t mode, ByteSpan msg) {
   CountingNonces nonces;
   send.nonces = &nonces;
   auto packet = seal_packet(msg, send);
+  if (msg.empty()) {  // refused: an empty message crashes memberlist v0.2.2
+    FUZZ_CHECK(!packet.has_value());
+    return;
+  }
   FUZZ_CHECK(packet.has_value());
   ByteSpan wire = *packet;
   // With the check skipped, the transport has stripped the header; the label stays the AAD.

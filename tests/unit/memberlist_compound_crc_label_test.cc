@@ -69,6 +69,8 @@ TEST(MemberlistCompound, LimitsOnWrite) {
   const ByteSpan part[] = {x};
   EXPECT_EQ(write_compound(w2, part).error().code, Errc::no_space);
   EXPECT_EQ(w2.size(), 0u);
+  const ByteSpan empty_part[] = {ByteSpan{}};
+  EXPECT_EQ(make_compounds(empty_part).error().code, Errc::invalid_argument);
 }
 
 TEST(MemberlistCompound, TruncatedPartsAreCountedAndDropped) {

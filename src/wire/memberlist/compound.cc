@@ -36,6 +36,7 @@ Result<void> write_compound(Writer& w, std::span<const ByteSpan> parts) noexcept
     if (p.size() > kCompoundPartBytesMax) {
       return make_error(Errc::too_large, "compound part over 65535 bytes");
     }
+    if (p.empty()) return make_error(Errc::invalid_argument, "empty compound part");
   }
   if (w.remaining() < compound_size(parts)) {
     return make_error(Errc::no_space, "compound does not fit the buffer");

@@ -7,7 +7,9 @@
 // run past the end of the buffer are counted as truncated and dropped, and the parts before them
 // are kept, as Go's decodeCompoundMessage does. Bytes after the last part are ignored (Go too).
 //
-// Trap: memberlist v0.2.2 (Debian's) computes the length table's size as numParts*2 in uint8
+// Traps in memberlist v0.2.2 (Debian's), both checked against its code: a zero-length part
+// makes handleCommand index byte 0 of nothing and panic (the process dies), so we never write
+// one; and it computes the length table's size as numParts*2 in uint8
 // arithmetic, so it mis-slices every compound of 128 or more parts (checked against its code in
 // tests/interop/golden). Senders talking to such peers should split at kCompoundPartsMaxV022.
 #pragma once
@@ -39,14 +41,14 @@ Result<CompoundParts> decode_compound(ByteSpan body) noexcept;
 std::size_t compound_size(std::span<const ByteSpan> parts) noexcept;
 
 /// Writes one compound. Errors: too_large for more than 255 parts or a part over 65,535 bytes,
-/// no_space when `w` is too small (nothing is written then).
+/// invalid_argument for an empty part, no_space when `w` is too small (nothing is written).
 Result<void> write_compound(Writer& w, std::span<const ByteSpan> parts) noexcept;
 
 /// Most parts a memberlist v0.2.2 receiver decodes correctly in one compound (see above).
 inline constexpr std::size_t kCompoundPartsMaxV022 = 127;
 
 /// Packs any number of parts into compounds of at most `parts_max` (1..255) parts each, in
-/// order. Errors: too_large for a part over 65,535 bytes, invalid_argument for a bad parts_max.
+/// order. Errors: as write_compound; invalid_argument for a parts_max outside 1..255.
 Result<std::vector<std::vector<std::byte>>> make_compounds(
     std::span<const ByteSpan> parts, std::size_t parts_max = kCompoundPartsMax);
 

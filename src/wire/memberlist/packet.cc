@@ -76,6 +76,7 @@ class Dispatcher {
 }  // namespace
 
 Result<Bytes> seal_packet(ByteSpan msg, const SendConfig& cfg) {
+  if (msg.empty()) return make_error(Errc::invalid_argument, "empty message");
   Bytes buf(msg.begin(), msg.end());
   if (cfg.compress) {
     Bytes c = compress_message(buf);

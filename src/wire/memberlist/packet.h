@@ -42,8 +42,9 @@ struct SendConfig {
   bool crc = false;               // the peer's PMax >= 5 (UDP only)
 };
 
-/// Wraps one message (or compound) for the wire. Errors: too_large for a label over 255 bytes,
-/// those of encrypt_payload.
+/// Wraps one message (or compound) for the wire. Errors: invalid_argument for an empty message
+/// (memberlist v0.2.2 panics on one, e.g. [12][crc of nothing]), too_large for a label over 255
+/// bytes, those of encrypt_payload.
 Result<std::vector<std::byte>> seal_packet(ByteSpan msg, const SendConfig& cfg);
 
 /// Label, decryption and CRC of a received packet. Returns the message to dispatch: a span into

@@ -57,6 +57,7 @@ Result<Bytes> encode_user_msg(ByteSpan payload) {
 }
 
 Result<Bytes> seal_stream(ByteSpan body, const SendConfig& cfg) {
+  if (body.empty()) return make_error(Errc::invalid_argument, "empty stream body");
   if (cfg.label.size() > kLabelBytesMax) return make_error(Errc::too_large, "label over 255 bytes");
   Bytes compressed;
   if (cfg.compress) {

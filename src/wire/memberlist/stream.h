@@ -46,8 +46,9 @@ Result<std::vector<std::byte>> encode_user_msg(ByteSpan payload);
 
 /// Wraps a stream body for the wire: compressed when cfg.compress (always, no size check, as
 /// memberlist does on streams), then encrypted as [10][len][...] when cfg.keyring is set, then
-/// the label header. cfg.crc is ignored (streams carry no CRC). Errors: too_large for a label
-/// over 255 bytes or an encrypted body over 20 MB, those of encrypt_payload.
+/// the label header. cfg.crc is ignored (streams carry no CRC). Errors: invalid_argument for an
+/// empty body (memberlist v0.2.2 panics on one), too_large for a label over 255 bytes or an
+/// encrypted body over 20 MB, those of encrypt_payload.
 Result<std::vector<std::byte>> seal_stream(ByteSpan body, const SendConfig& cfg);
 
 enum class StreamEventKind : std::uint8_t {
@@ -78,7 +79,8 @@ struct StreamEvent {
   ByteSpan bytes;
 };
 
-/// Incremental reader for one inbound stream (one request or reply).
+/// Incremental reader for one inbound stream (one request or reply). The label and keyring that
+/// `cfg` points to must outlive the reader.
 class StreamReader {
  public:
   explicit StreamReader(const ReceiveConfig& cfg) : cfg_(cfg) {}
