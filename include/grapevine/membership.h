@@ -37,9 +37,35 @@ enum class Detector : std::uint8_t {
 const char* detector_name(Detector d) noexcept;
 bool parse_detector(std::string_view text, Detector& out) noexcept;
 
+/// The wire a membership node speaks.
+enum class Dialect : std::uint8_t {
+  native,      // grapevine's compact binary frames
+  memberlist,  // HashiCorp memberlist's protocol (versions 2-5): joins Go/serf/Consul clusters
+};
+const char* dialect_name(Dialect d) noexcept;
+bool parse_dialect(std::string_view text, Dialect& out) noexcept;
+
+/// Options of the memberlist dialect (memberlist's Config fields of the same meaning).
+struct MemberlistOptions {
+  /// AES-GCM keys of 16, 24 or 32 bytes; the first is the primary (used to encrypt), all are
+  /// tried to decrypt. Empty: no encryption.
+  std::vector<std::vector<std::byte>> keys;
+  /// Cluster label (memberlist >= 0.3): sent on every packet and stream, and required on input.
+  std::string label;
+  bool gossip_verify_incoming = true;  // with keys: refuse unencrypted input
+  bool gossip_verify_outgoing = true;  // with keys: encrypt what we send
+  bool compression = true;             // EnableCompression
+  /// Delegate protocol versions advertised in Vsn [dmin, dmax, dcur]: serf uses 2, 5, 4 and
+  /// refuses members whose range does not overlap its own.
+  std::uint8_t delegate_min = 0, delegate_max = 0, delegate_cur = 0;
+};
+
 struct MembershipConfig {
   Detector detector = Detector::lifeguard;
-  /// Optional human-readable name carried in alive messages and events.
+  Dialect dialect = Dialect::native;
+  MemberlistOptions memberlist;
+  /// Human-readable name carried in alive messages and events. Required by the memberlist
+  /// dialect, where the name is the member's identity.
   std::string name;
   std::vector<std::byte> meta;  // at most 512 bytes, carried with the member
 
@@ -132,6 +158,12 @@ class Membership : public Machine {
   /// everywhere (serf's force-leave). Errors: invalid_argument (no such member, or it is not
   /// failed).
   virtual Result<void> force_leave(Time now, std::string_view name, Effects& fx) = 0;
+  /// Broadcasts an application message through the membership's own dissemination (memberlist
+  /// user messages; the memberlist dialect's multicast). The sender and every receiver emit a
+  /// `delivered` event. Errors: unsupported in the native dialect (invalid_argument),
+  /// too_large over the packet budget.
+  virtual Result<MessageId> broadcast(Time now, std::span<const std::byte> payload,
+                                      Effects& fx) = 0;
   /// Replaces this node's metadata and announces it (an `updated` event elsewhere).
   virtual Result<void> update_meta(Time now, std::span<const std::byte> meta, Effects& fx) = 0;
 

@@ -46,8 +46,13 @@ class Node final : public Machine {
   }
   void leave(Time now, Effects& fx) { membership_->leave(now, fx); }
   void preload(Time now, std::span<const Address> members) { membership_->preload(now, members); }
-  /// Multicasts `payload` to the live members. Errors as MulticastProtocol::multicast.
+  /// Multicasts `payload` to the live members. Errors as MulticastProtocol::multicast. In the
+  /// memberlist dialect the payload travels as memberlist user messages (Membership::broadcast),
+  /// which Go members receive through their delegate's NotifyMsg.
   Result<MessageId> multicast(Time now, std::span<const std::byte> payload, Effects& fx) {
+    if (config_.membership.dialect == Dialect::memberlist) {
+      return membership_->broadcast(now, payload, fx);
+    }
     return multicast_->multicast(now, payload, fx);
   }
 
@@ -60,6 +65,7 @@ class Node final : public Machine {
 
  private:
   NodeConfig config_;
+  bool memberlist_;
   std::unique_ptr<Membership> membership_;
   std::unique_ptr<MulticastProtocol> multicast_;
 };

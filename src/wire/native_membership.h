@@ -17,6 +17,7 @@
 // Every count and length has a named limit below; over it is Errc::too_large.
 #pragma once
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <span>
@@ -66,12 +67,17 @@ struct PingReqFrame {
 struct SeqFrame {
   std::uint32_t seq = 0;
 };
+/// memberlist's Vsn: [pmin, pmax, pcur, dmin, dmax, dcur]; all zero = unknown. Not carried
+/// on the native wire; the memberlist dialect fills and reads it.
+using Vsn = std::array<std::uint8_t, 6>;
+
 struct AliveFrame {
   std::uint64_t id = 0;
   std::uint32_t incarnation = 0;
   Address address;
   std::span<const std::byte> meta;
   std::string_view name;
+  Vsn vsn{};
 };
 /// suspect and dead share a shape.
 struct AccuseFrame {
@@ -103,6 +109,7 @@ struct MemberEntry {
   WireState state = WireState::alive;
   std::span<const std::byte> meta;
   std::string_view name;
+  Vsn vsn{};  // memberlist only
 };
 
 void write_address(Writer& w, const Address& a) noexcept;

@@ -34,6 +34,17 @@ bool parse_detector(std::string_view text, Detector& out) noexcept {
   return false;
 }
 
+const char* dialect_name(Dialect d) noexcept {
+  return d == Dialect::memberlist ? "memberlist" : "native";
+}
+
+bool parse_dialect(std::string_view text, Dialect& out) noexcept {
+  if (text == "native") out = Dialect::native;
+  else if (text == "memberlist") out = Dialect::memberlist;
+  else return false;
+  return true;
+}
+
 MembershipConfig MembershipConfig::lan() { return MembershipConfig{}; }
 
 MembershipConfig MembershipConfig::wan() {
@@ -83,6 +94,18 @@ Result<void> validate(const MembershipConfig& c) noexcept {
   if (c.join_retry_interval <= Duration::zero()) return bad("join_retry_interval must be > 0");
   if (c.meta.size() > wire::kMetaBytesMax) return bad("meta must be <= 512 bytes");
   if (c.name.size() > wire::kNameBytesMax) return bad("name must be <= 255 bytes");
+  if (c.dialect == Dialect::memberlist) {
+    if (c.name.empty()) return bad("the memberlist dialect needs a member name");
+    if (c.detector != Detector::swim && c.detector != Detector::lifeguard) {
+      return bad("the memberlist dialect runs SWIM or Lifeguard only");
+    }
+    for (const auto& k : c.memberlist.keys) {
+      if (k.size() != 16 && k.size() != 24 && k.size() != 32) {
+        return bad("encryption keys must be 16, 24 or 32 bytes");
+      }
+    }
+    if (c.memberlist.label.size() > 255) return bad("label must be <= 255 bytes");
+  }
   if (c.packet_budget_bytes < 256 || c.packet_budget_bytes > wire::kPacketBudgetBytesMax) {
     return bad("packet_budget_bytes must be in [256, 8192]");
   }

@@ -69,15 +69,24 @@ void MemberList::live_erase(std::uint32_t slot) {
 void MemberList::set_extra(NodeId id, std::string_view name, std::span<const std::byte> meta) {
   std::uint32_t slot = find(id);
   if (slot == kNone) return;
-  if (name.empty() && meta.empty()) {
-    if (records_[slot].flags & kHasExtra) extras_.erase(id);
-    records_[slot].flags &= std::uint8_t(~kHasExtra);
-    return;
-  }
+  if (name.empty() && meta.empty() && !(records_[slot].flags & kHasExtra)) return;
   Extra& e = extras_[id];
   e.name.assign(name);
   e.meta.assign(meta.begin(), meta.end());
   records_[slot].flags |= kHasExtra;
+}
+
+void MemberList::set_vsn(NodeId id, const wire::Vsn& vsn) {
+  std::uint32_t slot = find(id);
+  if (slot == kNone) return;
+  extras_[id].vsn = vsn;
+  records_[slot].flags |= kHasExtra;
+  records_[slot].pmax = vsn[1];
+}
+
+wire::Vsn MemberList::vsn_of(NodeId id) const noexcept {
+  auto it = extras_.find(id);
+  return it == extras_.end() ? wire::Vsn{} : it->second.vsn;
 }
 
 std::string_view MemberList::name_of(NodeId id) const noexcept {

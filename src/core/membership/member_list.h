@@ -16,6 +16,7 @@
 #include "core/membership/flat_index.h"
 #include "grapevine/group.h"
 #include "grapevine/membership.h"
+#include "wire/native_membership.h"
 
 namespace grapevine::detail {
 
@@ -67,6 +68,9 @@ class MemberList final : public Group {
   void set_extra(NodeId id, std::string_view name, std::span<const std::byte> meta);
   [[nodiscard]] std::string_view name_of(NodeId id) const noexcept;
   [[nodiscard]] std::span<const std::byte> meta_of(NodeId id) const noexcept;
+  /// memberlist's protocol versions of a member (all zero when unknown).
+  void set_vsn(NodeId id, const wire::Vsn& vsn);
+  [[nodiscard]] wire::Vsn vsn_of(NodeId id) const noexcept;
 
   // ---- Group: the live view, self at index 0 ----
   [[nodiscard]] std::uint32_t live_size() const noexcept { return std::uint32_t(live_.size()); }
@@ -87,6 +91,7 @@ class MemberList final : public Group {
   struct Extra {
     std::string name;
     std::vector<std::byte> meta;
+    wire::Vsn vsn{};
   };
   std::vector<MemberRecord> records_;
   FlatIndex index_;

@@ -4,7 +4,9 @@
 #include <cmath>
 
 #include "core/targets.h"
+#include "core/membership/memberlist_codec.h"
 #include "util/assert.h"
+#include "util/hash.h"
 
 namespace grapevine::detail {
 namespace {
@@ -17,12 +19,21 @@ wire::WireState to_wire(MemberState s) noexcept { return wire::WireState(std::ui
 MembershipNode::MembershipNode(const MembershipConfig& config, const Address& self,
                                std::uint64_t seed)
     : config_(config),
-      self_id_(node_id_of(self)),
+      self_id_(config.dialect == Dialect::memberlist ? memberlist_id(config.name)
+                                                     : node_id_of(self)),
       self_address_(self),
       rng_(seed),
       list_(self_id_, self, Time::zero()),
-      codec_(make_native_codec()) {
+      codec_(config.dialect == Dialect::memberlist
+                 ? make_memberlist_codec(config_, self, list_, rng_)
+                 : make_native_codec()) {
   list_.set_extra(self_id_, config_.name, config_.meta);
+  if (config_.dialect == Dialect::memberlist) {
+    // What we speak: protocol 1..5, currently 2 (memberlist's ProtocolVersion2Compatible).
+    const auto& ml = config_.memberlist;
+    list_.set_vsn(self_id_, wire::Vsn{1, 5, 2, ml.delegate_min, ml.delegate_max,
+                                      ml.delegate_cur});
+  }
   switch (config_.detector) {
     case Detector::swim: detector_ = make_swim_detector(*this, false); break;
     case Detector::lifeguard: detector_ = make_swim_detector(*this, true); break;
@@ -293,7 +304,8 @@ void MembershipNode::send_hb_rows(Effects& fx, const Address& to,
 
 void MembershipNode::broadcast_alive(const MemberRecord& r) {
   Bytes m;
-  wire::AliveFrame f{r.id, r.incarnation, r.address, list_.meta_of(r.id), list_.name_of(r.id)};
+  wire::AliveFrame f{r.id,           r.incarnation,        r.address, list_.meta_of(r.id),
+                     list_.name_of(r.id), list_.vsn_of(r.id)};
   if (codec_->alive(f, m)) queue_.push(r.id, m);
 }
 
@@ -357,7 +369,8 @@ Bytes MembershipNode::encode_state(bool join, bool reply) const {
   for (const MemberRecord& r : list_.records()) {
     MemberState s = (r.id == self_id_ && leaving_) ? MemberState::left : r.state;
     entries.push_back(wire::MemberEntry{r.id, r.address, r.incarnation, to_wire(s),
-                                        list_.meta_of(r.id), list_.name_of(r.id)});
+                                        list_.meta_of(r.id), list_.name_of(r.id),
+                                        list_.vsn_of(r.id)});
   }
   return codec_->push_pull(h, entries);
 }
@@ -453,7 +466,9 @@ void MembershipNode::merge_member(Time now, const wire::MemberEntry& m, std::uin
                                   Effects& fx) {
   switch (m.state) {
     case wire::WireState::alive:
-      apply_alive(now, wire::AliveFrame{m.id, m.incarnation, m.address, m.meta, m.name}, fx, pmax);
+      apply_alive(now,
+                  wire::AliveFrame{m.id, m.incarnation, m.address, m.meta, m.name, m.vsn}, fx,
+                  pmax);
       break;
     case wire::WireState::left:
       apply_dead(now, wire::AccuseFrame{m.id, m.incarnation, m.id}, fx);
@@ -468,9 +483,58 @@ void MembershipNode::merge_member(Time now, const wire::MemberEntry& m, std::uin
   }
 }
 
+// User messages (memberlist dialect): delivered once each, and passed on, so a broadcast
+// spreads through every grapevine member however the Go members treat it.
 void MembershipNode::on_user(std::span<const std::byte> payload, Effects& fx) {
   ++stats_.user_messages_received;
-  if (user_handler_) user_handler_(payload, fx);
+  const std::uint64_t h = hash_bytes(payload, 0x75736572) | 1;
+  if (seen_users_.find(h) != FlatIndex::kMissing) return;
+  remember_user(h);
+  Bytes m;
+  if (codec_->user(payload, m)) queue_.push(next_user_key(), m);
+  deliver_user(MessageId{h, 0}, payload, 1, fx);
+}
+
+Result<MessageId> MembershipNode::broadcast(Time /*now*/, std::span<const std::byte> payload,
+                                            Effects& fx) {
+  Bytes m;
+  if (!codec_->user(payload, m)) {
+    return make_error(Errc::invalid_argument,
+                      "the native dialect multicasts through core/multicast, not membership");
+  }
+  if (m.size() + codec_->packet_overhead() + codec_->message_overhead() >
+      config_.packet_budget_bytes) {
+    return make_error(Errc::too_large, "payload over the packet budget");
+  }
+  const std::uint64_t h = hash_bytes(payload, 0x75736572) | 1;
+  remember_user(h);
+  queue_.push(next_user_key(), m);
+  const MessageId id{h, 0};
+  deliver_user(id, payload, 0, fx);
+  return id;
+}
+
+void MembershipNode::remember_user(std::uint64_t h) {
+  if (seen_user_ring_.size() >= kSeenUsersMax) {
+    seen_users_.erase(seen_user_ring_[seen_user_next_]);
+    seen_user_ring_[seen_user_next_] = h;
+    seen_user_next_ = (seen_user_next_ + 1) % kSeenUsersMax;
+  } else {
+    seen_user_ring_.push_back(h);
+  }
+  seen_users_.put(h, 1);
+}
+
+NodeId MembershipNode::next_user_key() { return (NodeId(3) << 62) | ++user_seq_; }
+
+void MembershipNode::deliver_user(const MessageId& id, std::span<const std::byte> payload,
+                                  std::uint32_t hops, Effects& fx) {
+  Event e;
+  e.kind = EventKind::delivered;
+  e.message = id;
+  e.payload = payload;
+  e.hops = hops;
+  fx.emit(e);
 }
 
 // ---- merge rules (memberlist's aliveNode / suspectNode / deadNode) ----------------------------
@@ -493,6 +557,7 @@ void MembershipNode::apply_alive(Time now, const wire::AliveFrame& a, Effects& f
     if (slot == MemberList::kNone) return;  // list full
     list_.at(slot).pmax = pmax;
     list_.set_extra(a.id, a.name, a.meta);
+    if (a.vsn[1] != 0) list_.set_vsn(a.id, a.vsn);
     broadcast_alive(list_.at(slot));
     detector_->on_member_added(a.id);
     emit(fx, EventKind::joined, list_.at(slot));
@@ -511,6 +576,7 @@ void MembershipNode::apply_alive(Time now, const wire::AliveFrame& a, Effects& f
   r.heartbeat_at = now;
   list_.set_state(slot, MemberState::alive, now);
   list_.set_extra(a.id, a.name, a.meta);
+  if (a.vsn[1] != 0) list_.set_vsn(a.id, a.vsn);
   detector_->on_unsuspect(a.id);
   broadcast_alive(r);
   if (old == MemberState::failed || old == MemberState::left) {

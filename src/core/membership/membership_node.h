@@ -58,6 +58,8 @@ class MembershipNode final : public Membership {
   void preload(Time now, std::span<const Address> members) override;
   Result<void> update_meta(Time now, std::span<const std::byte> meta, Effects& fx) override;
   Result<void> force_leave(Time now, std::string_view name, Effects& fx) override;
+  Result<MessageId> broadcast(Time now, std::span<const std::byte> payload,
+                              Effects& fx) override;
   [[nodiscard]] NodeId self_id() const noexcept override { return self_id_; }
   [[nodiscard]] std::vector<MemberInfo> members() const override;
   [[nodiscard]] std::size_t member_count(MemberState s) const noexcept override {
@@ -83,9 +85,7 @@ class MembershipNode final : public Membership {
   void send_heartbeat(Effects& fx, const Address& to, const wire::HeartbeatFrame& f);
   /// The rows in as many budget-sized datagrams as they need.
   void send_hb_rows(Effects& fx, const Address& to, std::span<const wire::HeartbeatEntry> rows);
-  /// Where application messages of the dialect (memberlist user messages) go.
-  using UserHandler = std::function<void(std::span<const std::byte>, Effects&)>;
-  void set_user_handler(UserHandler h) { user_handler_ = std::move(h); }
+
   /// This node's own suspicion of a member after a failed probe.
   void suspect(Time now, NodeId id, Effects& fx);
   /// This node's own verdict that a member failed (suspicion timeout, heartbeat timeout).
@@ -108,6 +108,10 @@ class MembershipNode final : public Membership {
   void refute(Time now, std::uint32_t accused_incarnation, Effects& fx);
   void merge_member(Time now, const wire::MemberEntry& m, std::uint8_t pmax, Effects& fx);
   void on_user(std::span<const std::byte> payload, Effects& fx);
+  void remember_user(std::uint64_t hash);
+  NodeId next_user_key();
+  void deliver_user(const MessageId& id, std::span<const std::byte> payload, std::uint32_t hops,
+                    Effects& fx);
   Bytes& primary(std::size_t i);
   void send_messages(Effects& fx, const Address& to, std::size_t primaries);
   [[nodiscard]] Peer peer(const Address& to) const;
@@ -132,7 +136,12 @@ class MembershipNode final : public Membership {
   BroadcastQueue queue_;
   std::vector<Bytes> out_;  // messages of the datagram being built (reused)
   Bytes datagram_;          // the datagram being built (reused)
-  UserHandler user_handler_;
+  // User messages already delivered (by payload hash), the newest kSeenUsersMax.
+  static constexpr std::size_t kSeenUsersMax = 4096;
+  FlatIndex seen_users_;
+  std::vector<std::uint64_t> seen_user_ring_;
+  std::size_t seen_user_next_ = 0;
+  std::uint64_t user_seq_ = 0;
   std::unique_ptr<FailureDetector> detector_;
   MembershipStats stats_;
   Ticker gossip_ticker_, push_pull_ticker_, house_ticker_, join_ticker_, reconnect_ticker_;
