@@ -132,7 +132,10 @@ nlohmann::json handle(Runtime& rt, NodeHandle& node, const AgentConfig& cfg,
                               {"suspicions", s.suspicions},
                               {"refutations", s.refutations},
                               {"datagrams_out", node.io_stats().datagrams_out},
-                              {"datagrams_in", node.io_stats().datagrams_in}}}};
+                              {"datagrams_in", node.io_stats().datagrams_in},
+                              {"delivered", node.multicast_stats().delivered},
+                              {"malformed", s.malformed_received +
+                                                node.multicast_stats().malformed_received}}}};
     });
   }
   return fail("unknown cmd '" + cmd + "' (members, join, leave, force-leave, send, info, monitor)");

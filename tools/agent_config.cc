@@ -53,9 +53,28 @@ struct Table {
     if (!s) return std::nullopt;
     return parse_duration(file + ": " + prefix + key, *s);
   }
+  /// A misspelt key must not be ignored silently: names the first one not in `known`.
+  void only(std::initializer_list<const char*> known) const {
+    for (const auto& [key, value] : t) {
+      bool ok = false;
+      for (const char* k : known) ok = ok || key.str() == k;
+      if (!ok) throw UsageError(file + ": unknown key '" + prefix + std::string(key.str()) + "'");
+    }
+  }
 };
 
+// A section that is there must be a table ([membership], not membership = ...).
+const toml::table* section(const toml::table& root, const std::string& file, const char* name) {
+  const toml::node* n = root.get(name);
+  if (n == nullptr) return nullptr;
+  if (const toml::table* t = n->as_table()) return t;
+  throw UsageError(file + ": " + name + ": expected a table ([" + name + "])");
+}
+
 void load_membership(const Table& t, MembershipConfig& m) {
+  t.only({"profile", "detector", "probe_interval", "probe_timeout", "indirect_checks",
+          "suspicion_mult", "retransmit_mult", "gossip_interval", "gossip_nodes",
+          "push_pull_interval", "heartbeat_interval", "fail_timeout"});
   if (auto p = t.str("profile")) {
     Detector keep = m.detector;
     m = profile_by_name(t.file + ": membership.profile", *p);
@@ -77,6 +96,8 @@ void load_membership(const Table& t, MembershipConfig& m) {
 }
 
 void load_multicast(const Table& t, MulticastConfig& c) {
+  t.only({"protocol", "fanout", "pull_fanout", "period", "stop", "stop_rounds",
+          "retention_periods"});
   if (auto p = t.str("protocol"); p && !parse_protocol(p->c_str(), c.protocol)) {
     t.bad("protocol", "expected push|pull|pushpull|centralized|tree-ack|tree-nack");
   }
@@ -97,8 +118,9 @@ void load_toml(const std::string& path, AgentConfig& config) {
   try {
     root = toml::parse_file(path);
   } catch (const toml::parse_error& e) {
-    throw UsageError(path + ": " + std::string(e.description()) + " (line " +
-                     std::to_string(e.source().begin.line) + ")");
+    const auto line = e.source().begin.line;  // 0 when the file could not be read at all
+    throw UsageError(path + ": " + std::string(e.description()) +
+                     (line > 0 ? " (line " + std::to_string(line) + ")" : std::string()));
   }
   Table t{root, path, ""};
   if (auto v = t.str("name")) config.name = *v;
@@ -119,10 +141,10 @@ void load_toml(const std::string& path, AgentConfig& config) {
   }
   if (auto v = t.duration("leave_timeout")) config.leave_timeout = *v;
   if (auto v = t.str("log_level")) config.log_level = *v;
-  if (const toml::table* m = root["membership"].as_table()) {
+  if (const toml::table* m = section(root, path, "membership")) {
     load_membership(Table{*m, path, "membership."}, config.node.membership);
   }
-  if (const toml::table* m = root["multicast"].as_table()) {
+  if (const toml::table* m = section(root, path, "multicast")) {
     load_multicast(Table{*m, path, "multicast."}, config.node.multicast);
   }
   for (const auto& [key, value] : root) {

@@ -203,10 +203,34 @@ std::string MetricsServer::start(const Address& bind) {
         if (errno == EINTR) continue;
         return;
       }
+      // A client that connects and says nothing must not hold the (single) metrics thread, nor
+      // keep the agent from exiting: give up on it after a short while.
+      timeval tv{2, 0};
+      ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+      ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+      // Read the whole request head (up to the empty line): closing with unread request bytes
+      // makes the kernel answer with a reset, and the client may lose the response.
       std::string buffer, line;
-      read_line(fd, buffer, line);  // the request line; headers are ignored
-      std::string body = render_();
-      std::string head = "HTTP/1.1 200 OK\r\nContent-Type: text/plain; version=0.0.4\r\n"
+      bool complete = false;
+      for (int lines = 0; lines < 100 && read_line(fd, buffer, line); ++lines) {
+        if (line.empty() || line == "\r") {
+          complete = true;
+          break;
+        }
+      }
+      if (!complete) {
+        ::close(fd);
+        continue;
+      }
+      std::string status = "200 OK", body;
+      try {
+        body = render_();
+      } catch (const std::exception& e) {  // the agent's loop is gone (it is exiting)
+        status = "503 Service Unavailable";
+        body = std::string(e.what()) + "\n";
+      }
+      std::string head = "HTTP/1.1 " + status +
+                         "\r\nContent-Type: text/plain; version=0.0.4\r\n"
                          "Connection: close\r\nContent-Length: " +
                          std::to_string(body.size()) + "\r\n\r\n";
       write_all(fd, head + body);

@@ -8,7 +8,10 @@
 //   {"cmd":"leave"}                    -> {"ok":true}   (the agent leaves, then exits)
 //   {"cmd":"force-leave","name":"N"}   -> {"ok":true}
 //   {"cmd":"send","payload":"text"}    -> {"ok":true,"id":"<origin hex>:<seq>"}
-//   {"cmd":"info"}                     -> {"ok":true,"name",...,"stats":{...}}
+//   {"cmd":"info"}                     -> {"ok":true,"name","address","detector","multicast",
+//                                          "health_score","stats":{"probes","suspicions",
+//                                          "refutations","datagrams_out","datagrams_in",
+//                                          "delivered" (multicasts delivered here),"malformed"}}
 //   {"cmd":"monitor"}                  -> {"event":"member","kind":"joined",...} ... (stream)
 // Errors: {"ok":false,"error":"what went wrong"}.
 #pragma once
