@@ -175,6 +175,31 @@ TEST(MemberlistPacket, NestingIsBounded) {
   EXPECT_EQ(st.errors, 1u);
 }
 
+TEST(MemberlistPacket, Budget) {
+  SendConfig cfg;
+  EXPECT_EQ(packet_budget(cfg), 1398u);
+  const Keyring keys = go_keyring();
+  cfg.keyring = &keys;
+  cfg.label = "prod";
+  EXPECT_EQ(packet_budget(cfg), 1400u - 2 - 6 - 29);
+  cfg.version = EncryptionVersion::v0_padded;
+  EXPECT_EQ(packet_budget(cfg), 1400u - 2 - 6 - 45);
+  EXPECT_EQ(packet_budget(cfg, 10), 0u);
+}
+
+TEST(MemberlistPacket, PacketSizeLimit) {
+  Bytes scratch;
+  Bytes big(kPacketBytesMax + 1, std::byte{8});  // a user message of 64 KiB
+  EXPECT_EQ(open_packet(big, ReceiveConfig{}, scratch).error().code, Errc::too_large);
+  big.pop_back();
+  EXPECT_TRUE(open_packet(big, ReceiveConfig{}, scratch).has_value());
+  SendConfig cfg;
+  cfg.compress = false;
+  EXPECT_TRUE(seal_packet(big, cfg).has_value());
+  cfg.crc = true;
+  EXPECT_EQ(seal_packet(big, cfg).error().code, Errc::too_large);
+}
+
 TEST(MemberlistPacket, EmptyAndCrcFailures) {
   Bytes scratch;
   EXPECT_EQ(seal_packet({}, SendConfig{}).error().code, Errc::invalid_argument);

@@ -93,15 +93,24 @@ Result<Bytes> seal_packet(ByteSpan msg, const SendConfig& cfg) {
   }
   if (cfg.keyring == nullptr) {
     out.insert(out.end(), buf.begin(), buf.end());
+    if (out.size() > kPacketBytesMax) return make_error(Errc::too_large, "packet over 64 KiB");
     return out;
   }
   NonceSource& nonces = cfg.nonces ? *cfg.nonces : os_nonce_source();
   auto r = encrypt_payload(cfg.version, cfg.keyring->primary(), buf, as_bytes(cfg.label), nonces, out);
   if (!r) return r.error();
+  if (out.size() > kPacketBytesMax) return make_error(Errc::too_large, "packet over 64 KiB");
   return out;
 }
 
+std::size_t packet_budget(const SendConfig& cfg, std::size_t udp_buffer_bytes) noexcept {
+  std::size_t overhead = kCompoundHeaderOverhead + label_header_size(cfg.label);
+  if (cfg.keyring != nullptr) overhead += encrypt_overhead(cfg.version);
+  return udp_buffer_bytes > overhead ? udp_buffer_bytes - overhead : 0;
+}
+
 Result<ByteSpan> open_packet(ByteSpan packet, const ReceiveConfig& cfg, Bytes& scratch) {
+  if (packet.size() > kPacketBytesMax) return make_error(Errc::too_large, "packet over 64 KiB");
   auto rest = check_label(packet, cfg.label, cfg.skip_inbound_label_check);
   if (!rest) return rest.error();
   ByteSpan msg = *rest;

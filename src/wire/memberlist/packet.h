@@ -44,11 +44,18 @@ struct SendConfig {
 
 /// Wraps one message (or compound) for the wire. Errors: invalid_argument for an empty message
 /// (memberlist v0.2.2 panics on one, e.g. [12][crc of nothing]), too_large for a label over 255
-/// bytes, those of encrypt_payload.
+/// bytes or a sealed packet over kPacketBytesMax, those of encrypt_payload.
 Result<std::vector<std::byte>> seal_packet(ByteSpan msg, const SendConfig& cfg);
 
+/// Bytes left for messages in a packet of `udp_buffer_bytes` (memberlist's UDPBufferSize) once
+/// the compound header, the label header and the encryption overhead are taken out, as
+/// memberlist budgets its piggybacking; each part then costs kCompoundPartOverhead more.
+std::size_t packet_budget(const SendConfig& cfg,
+                          std::size_t udp_buffer_bytes = kUdpBufferBytes) noexcept;
+
 /// Label, decryption and CRC of a received packet. Returns the message to dispatch: a span into
-/// `packet`, or into `scratch` when it was decrypted. Errors: those of check_label; rejected
+/// `packet`, or into `scratch` when it was decrypted. Errors: too_large over kPacketBytesMax;
+/// those of check_label; rejected
 /// when it does not decrypt (and verify_incoming is on) or the CRC does not match; malformed
 /// for an empty message.
 Result<ByteSpan> open_packet(ByteSpan packet, const ReceiveConfig& cfg,

@@ -56,8 +56,16 @@ inline constexpr std::size_t kCompressedStreamBytesMax = kDecompressedBytesMax;
 /// ping or errResp. memberlist has no cap (a 4 GB str32 inside an unknown key would be read);
 /// a node state is name + 16-byte address + 512 B meta + a few ints, so 64 KiB is generous.
 inline constexpr std::size_t kStreamValueBytesMax = 64 * 1024;
-/// Largest UDP datagram memberlist reads (its receive buffer is 65,536 bytes).
+/// Largest UDP packet we read (memberlist's receive buffer is 65,536 bytes) or seal (more could
+/// not be sent as one datagram anyway; memberlist itself does not check, memberlist#348).
 inline constexpr std::size_t kPacketBytesMax = 65536;
+/// memberlist's UDPBufferSize default: the packet budget before the overheads below.
+inline constexpr std::size_t kUdpBufferBytes = 1400;
+/// Budget overheads as memberlist counts them (compoundHeaderOverhead, compoundOverhead,
+/// userMsgOverhead). The 5-byte CRC header and compression are not counted (section 2.5).
+inline constexpr std::size_t kCompoundHeaderOverhead = 2;
+inline constexpr std::size_t kCompoundPartOverhead = 2;
+inline constexpr std::size_t kUserMsgOverhead = 1;
 /// Parts in one compound message (the count is one byte).
 inline constexpr std::size_t kCompoundPartsMax = 255;
 /// Bytes in one compound part (the length prefix is a big-endian u16).
