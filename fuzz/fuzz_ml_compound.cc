@@ -43,8 +43,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   auto again = decode_compound(ByteSpan(buf).subspan(1));
   FUZZ_CHECK(again.has_value() && again->count == parts->count && again->truncated == 0);
   for (std::size_t i = 0; i < parts->count; ++i) {
-    FUZZ_CHECK(std::equal(again->parts[i].begin(), again->parts[i].end(),
-                          parts->parts[i].begin(), parts->parts[i].end()));
+    FUZZ_CHECK(std::equal(again->parts[i].begin(), again->parts[i].end(), parts->parts[i].begin(),
+                          parts->parts[i].end()));
   }
   if (parts->truncated == 0 && used == size) {
     FUZZ_CHECK(buf.size() == size + 1 && std::equal(body.begin(), body.end(), buf.begin() + 1));

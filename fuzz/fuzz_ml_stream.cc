@@ -50,15 +50,23 @@ std::vector<std::string> read_all(ByteSpan stream, const ReceiveConfig& cfg, std
         FUZZ_CHECK(++nodes_seen <= nodes_announced);
         log.push_back(canonical(ev->node));
         break;
-      case StreamEventKind::ping: log.push_back(canonical(ev->ping)); break;
-      case StreamEventKind::ack: log.push_back(canonical(ev->ack)); break;
-      case StreamEventKind::err: log.push_back(canonical(ev->err)); break;
+      case StreamEventKind::ping:
+        log.push_back(canonical(ev->ping));
+        break;
+      case StreamEventKind::ack:
+        log.push_back(canonical(ev->ack));
+        break;
+      case StreamEventKind::err:
+        log.push_back(canonical(ev->err));
+        break;
       case StreamEventKind::user_state:
       case StreamEventKind::user_msg:
         FUZZ_CHECK(nodes_seen == nodes_announced);
         log.push_back("bytes:" + std::string(as_chars(ev->bytes)));
         break;
-      case StreamEventKind::done: log.push_back("done"); return log;
+      case StreamEventKind::done:
+        log.push_back("done");
+        return log;
     }
     buf.erase(buf.begin(), buf.begin() + std::ptrdiff_t(ev->consumed));
     if (ev->kind == StreamEventKind::need_more) {

@@ -75,7 +75,14 @@ TEST(MemberlistCompound, LimitsOnWrite) {
 
 TEST(MemberlistCompound, TruncatedPartsAreCountedAndDropped) {
   // Three parts of 2, 3, 4 bytes; only 2 + 3 + 1 bytes present.
-  const Bytes body = from_hex("03" "0002" "0003" "0004" "aaaa" "bbbbbb" "cc");
+  const Bytes body = from_hex(
+      "03"
+      "0002"
+      "0003"
+      "0004"
+      "aaaa"
+      "bbbbbb"
+      "cc");
   auto d = decode_compound(body);
   ASSERT_TRUE(d.has_value());
   EXPECT_EQ(d->count, 2u);

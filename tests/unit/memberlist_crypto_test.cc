@@ -31,17 +31,18 @@ TEST(MemberlistCrypto, MatchesGoForAllKeySizesAndVersions) {
         const Bytes go = golden(name);
         const Bytes key = test::seq_bytes(key_bytes, 0);
         Bytes ours;
-        ASSERT_TRUE(encrypt_payload(EncryptionVersion(v), key, plain, test::bytes_of(aad), nonces,
-                                    ours)
-                        .has_value());
+        ASSERT_TRUE(
+            encrypt_payload(EncryptionVersion(v), key, plain, test::bytes_of(aad), nonces, ours)
+                .has_value());
         EXPECT_EQ(to_hex(ours), to_hex(go));
         EXPECT_EQ(ours.size(), encrypted_size(EncryptionVersion(v), plain.size()));
         Bytes back;
         ASSERT_TRUE(decrypt_payload(ring(key_bytes), go, test::bytes_of(aad), back).has_value());
         EXPECT_EQ(to_hex(back), to_hex(plain));
         // The wrong AAD (a label mismatch) fails authentication.
-        EXPECT_EQ(decrypt_payload(ring(key_bytes), go, test::bytes_of(aad + "x"), back).error().code,
-                  Errc::rejected);
+        EXPECT_EQ(
+            decrypt_payload(ring(key_bytes), go, test::bytes_of(aad + "x"), back).error().code,
+            Errc::rejected);
       }
     }
   }
@@ -113,11 +114,11 @@ TEST(MemberlistCrypto, MalformedInputs) {
   EXPECT_EQ(decrypt_payload(k, ByteSpan(v1).first(28), {}, out).error().code, Errc::malformed);
   const Bytes v0 = golden("aes128_v0_aad");
   EXPECT_EQ(decrypt_payload(k, ByteSpan(v0).first(44), {}, out).error().code, Errc::malformed);
-  EXPECT_EQ(encrypt_payload(EncryptionVersion::v1, test::seq_bytes(10, 0), {}, {},
-                            os_nonce_source(), out)
-                .error()
-                .code,
-            Errc::invalid_argument);
+  EXPECT_EQ(
+      encrypt_payload(EncryptionVersion::v1, test::seq_bytes(10, 0), {}, {}, os_nonce_source(), out)
+          .error()
+          .code,
+      Errc::invalid_argument);
 }
 
 TEST(MemberlistCrypto, BadPaddingIsAnErrorNotACrash) {
@@ -126,8 +127,8 @@ TEST(MemberlistCrypto, BadPaddingIsAnErrorNotACrash) {
   Bytes sealed;
   test::FixedNonces nonces;
   // Seal as version 1 (no padding added), then relabel as version 0: same GCM input.
-  ASSERT_TRUE(encrypt_payload(EncryptionVersion::v1, test::seq_bytes(16, 0), plain, {}, nonces,
-                              sealed));
+  ASSERT_TRUE(
+      encrypt_payload(EncryptionVersion::v1, test::seq_bytes(16, 0), plain, {}, nonces, sealed));
   sealed[0] = std::byte{0};
   Bytes out;
   EXPECT_EQ(decrypt_payload(ring(16), sealed, {}, out).error().code, Errc::malformed);

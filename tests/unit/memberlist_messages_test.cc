@@ -28,29 +28,57 @@ std::string hex_of(const T& m) {
 }
 
 // Hex of a string, for spelling memberlist.md's examples: a4"Node" -> a4 4e6f6465.
-std::string s(std::string_view text) { return to_hex(test::bytes_of(text)); }
+std::string s(std::string_view text) {
+  return to_hex(test::bytes_of(text));
+}
 
 TEST(MemberlistMessages, DocPingExample) {
   Ping p{1, "node-b", ip({10, 0, 0, 1}), 7946, "node-a"};
-  const std::string want = "0085" "a4" + s("Node") + "a6" + s("node-b") + "a5" + s("SeqNo") +
-                           "01" "aa" + s("SourceAddr") + "a40a000001" "aa" + s("SourceNode") +
-                           "a6" + s("node-a") + "aa" + s("SourcePort") + "cd1f0a";
+  const std::string want =
+      "0085"
+      "a4" +
+      s("Node") + "a6" + s("node-b") + "a5" + s("SeqNo") +
+      "01"
+      "aa" +
+      s("SourceAddr") +
+      "a40a000001"
+      "aa" +
+      s("SourceNode") + "a6" + s("node-a") + "aa" + s("SourcePort") + "cd1f0a";
   EXPECT_EQ(hex_of(p), want);
   EXPECT_EQ(want.size() / 2, 69u);
   EXPECT_EQ(to_hex(golden("ping_doc")), want);
 }
 
 TEST(MemberlistMessages, DocAckExample) {
-  const std::string want = "0282" "a7" + s("Payload") + "c0" "a5" + s("SeqNo") + "01";
+  const std::string want =
+      "0282"
+      "a7" +
+      s("Payload") +
+      "c0"
+      "a5" +
+      s("SeqNo") + "01";
   EXPECT_EQ(hex_of(AckResp{1, {}}), want);
   EXPECT_EQ(to_hex(golden("ack_doc")), want);
 }
 
 TEST(MemberlistMessages, DocAliveExample) {
   Alive a{1, "node-a", ip({10, 0, 0, 1}), 7946, {}, default_vsn()};
-  const std::string want = "0486" "a4" + s("Addr") + "a40a000001" "ab" + s("Incarnation") +
-                           "01" "a4" + s("Meta") + "c0" "a4" + s("Node") + "a6" + s("node-a") +
-                           "a4" + s("Port") + "cd1f0a" "a3" + s("Vsn") + "a6010502000000";
+  const std::string want =
+      "0486"
+      "a4" +
+      s("Addr") +
+      "a40a000001"
+      "ab" +
+      s("Incarnation") +
+      "01"
+      "a4" +
+      s("Meta") +
+      "c0"
+      "a4" +
+      s("Node") + "a6" + s("node-a") + "a4" + s("Port") +
+      "cd1f0a"
+      "a3" +
+      s("Vsn") + "a6010502000000";
   EXPECT_EQ(hex_of(a), want);
   EXPECT_EQ(want.size() / 2, 62u);
   EXPECT_EQ(to_hex(golden("alive_doc")), want);
@@ -90,7 +118,8 @@ TEST(MemberlistMessages, EveryStructMatchesGo) {
   check_golden("push_pull_header", PushPullHeader{200, 70000, true}, false);
   check_golden("push_pull_header_small", PushPullHeader{3, 0, false}, false);
   const Bytes m4 = test::bytes_of("meta");
-  check_golden("push_node_state", PushNodeState{"node-a", v4, 7946, m4, 3, 2, default_vsn()}, false);
+  check_golden("push_node_state", PushNodeState{"node-a", v4, 7946, m4, 3, 2, default_vsn()},
+               false);
   check_golden("push_node_state_negative", PushNodeState{"x", {}, 0, {}, 0, -1, default_vsn()},
                false);
   check_golden("user_msg_header", UserMsgHeader{1000}, false);
@@ -124,20 +153,34 @@ TEST(MemberlistMessages, DecodesWhatGoDecodes) {
 }
 
 TEST(MemberlistMessages, EveryPrefixOfEveryGoldenFailsCleanly) {
-  for (const char* name : {"ping_doc", "indirect_full", "ack_payload", "alive_meta512_v6",
-                           "suspect", "nack", "err"}) {
+  for (const char* name :
+       {"ping_doc", "indirect_full", "ack_payload", "alive_meta512_v6", "suspect", "nack", "err"}) {
     const Bytes go = golden(name);
     const ByteSpan body = ByteSpan(go).subspan(1);
     for (std::size_t n = 0; n < body.size(); ++n) {
       bool ok = true;
       switch (MessageType(std::to_integer<int>(go[0]))) {
-        case MessageType::ping: ok = decode<Ping>(body.first(n)).has_value(); break;
-        case MessageType::indirect_ping: ok = decode<IndirectPingReq>(body.first(n)).has_value(); break;
-        case MessageType::ack_resp: ok = decode<AckResp>(body.first(n)).has_value(); break;
-        case MessageType::alive: ok = decode<Alive>(body.first(n)).has_value(); break;
-        case MessageType::suspect: ok = decode<Suspect>(body.first(n)).has_value(); break;
-        case MessageType::nack_resp: ok = decode<NackResp>(body.first(n)).has_value(); break;
-        default: ok = decode<ErrResp>(body.first(n)).has_value(); break;
+        case MessageType::ping:
+          ok = decode<Ping>(body.first(n)).has_value();
+          break;
+        case MessageType::indirect_ping:
+          ok = decode<IndirectPingReq>(body.first(n)).has_value();
+          break;
+        case MessageType::ack_resp:
+          ok = decode<AckResp>(body.first(n)).has_value();
+          break;
+        case MessageType::alive:
+          ok = decode<Alive>(body.first(n)).has_value();
+          break;
+        case MessageType::suspect:
+          ok = decode<Suspect>(body.first(n)).has_value();
+          break;
+        case MessageType::nack_resp:
+          ok = decode<NackResp>(body.first(n)).has_value();
+          break;
+        default:
+          ok = decode<ErrResp>(body.first(n)).has_value();
+          break;
       }
       EXPECT_FALSE(ok) << name << " cut at " << n;
     }

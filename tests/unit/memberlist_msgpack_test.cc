@@ -135,8 +135,8 @@ TEST(MemberlistMsgpack, RawLimitCheckedBeforeTheBytes) {
 }
 
 TEST(MemberlistMsgpack, BoolForms) {
-  for (auto [hex, want] : {std::pair{"c3", true}, {"c2", false}, {"01", true}, {"00", false},
-                           {"c0", false}}) {
+  for (auto [hex, want] :
+       {std::pair{"c3", true}, {"c2", false}, {"01", true}, {"00", false}, {"c0", false}}) {
     Bytes in = from_hex(hex);
     MpReader r(in);
     EXPECT_EQ(r.boolean(), want) << hex;
@@ -151,8 +151,19 @@ TEST(MemberlistMsgpack, BoolForms) {
 TEST(MemberlistMsgpack, SkipsEveryType) {
   // map{a: [1, -1, 1.5f, 2.5, nil, true, bin, ext8, fixext4, {}]} then a marker 0x07.
   Bytes in = from_hex(
-      "81a161" "9a" "01" "ff" "ca3fc00000" "cb4004000000000000" "c0" "c3" "c4026162"
-      "c70201aabb" "d601aabbccdd" "80" "07");
+      "81a161"
+      "9a"
+      "01"
+      "ff"
+      "ca3fc00000"
+      "cb4004000000000000"
+      "c0"
+      "c3"
+      "c4026162"
+      "c70201aabb"
+      "d601aabbccdd"
+      "80"
+      "07");
   MpReader r(in);
   r.skip();
   ASSERT_TRUE(r.ok());

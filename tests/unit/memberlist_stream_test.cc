@@ -40,8 +40,7 @@ std::vector<PushNodeState> go_nodes() {
 
 // Feeds `stream` to a reader `chunk` bytes at a time, as a TCP reader would, and renders the
 // events. Stops at done or an error ("error <code>").
-std::vector<std::string> read_stream(ByteSpan stream, const ReceiveConfig& cfg,
-                                     std::size_t chunk) {
+std::vector<std::string> read_stream(ByteSpan stream, const ReceiveConfig& cfg, std::size_t chunk) {
   StreamReader reader(cfg);
   std::vector<std::string> out;
   Bytes buffer;
@@ -75,11 +74,21 @@ std::vector<std::string> read_stream(ByteSpan stream, const ReceiveConfig& cfg,
       case StreamEventKind::user_state:
         out.push_back("state " + std::string(as_chars(ev->bytes)));
         break;
-      case StreamEventKind::user_msg: out.push_back("user " + std::string(as_chars(ev->bytes))); break;
-      case StreamEventKind::ping: out.push_back("ping " + std::to_string(ev->ping.seq_no)); break;
-      case StreamEventKind::ack: out.push_back("ack " + std::to_string(ev->ack.seq_no)); break;
-      case StreamEventKind::err: out.push_back("err " + std::string(ev->err.error)); break;
-      case StreamEventKind::done: out.push_back("done"); return out;
+      case StreamEventKind::user_msg:
+        out.push_back("user " + std::string(as_chars(ev->bytes)));
+        break;
+      case StreamEventKind::ping:
+        out.push_back("ping " + std::to_string(ev->ping.seq_no));
+        break;
+      case StreamEventKind::ack:
+        out.push_back("ack " + std::to_string(ev->ack.seq_no));
+        break;
+      case StreamEventKind::err:
+        out.push_back("err " + std::string(ev->err.error));
+        break;
+      case StreamEventKind::done:
+        out.push_back("done");
+        return out;
     }
     buffer.erase(buffer.begin(), buffer.begin() + std::ptrdiff_t(ev->consumed));
   }
@@ -209,12 +218,12 @@ TEST(MemberlistStream, Limits) {
   // Nodes over 1,048,576 and user state over 20 MB: too_large from the header alone.
   EXPECT_EQ(read_stream(test::from_hex("0681a54e6f646573ce00100001"), ReceiveConfig{}, 100),
             std::vector<std::string>{"error too_large"});
-  EXPECT_EQ(read_stream(test::from_hex("0681ac5573657253746174654c656ece01400001"),
-                        ReceiveConfig{}, 100),
-            std::vector<std::string>{"error too_large"});
-  EXPECT_EQ(read_stream(test::from_hex("0881aa557365724d73674c656ece01400001"), ReceiveConfig{},
-                        100),
-            std::vector<std::string>{"error too_large"});
+  EXPECT_EQ(
+      read_stream(test::from_hex("0681ac5573657253746174654c656ece01400001"), ReceiveConfig{}, 100),
+      std::vector<std::string>{"error too_large"});
+  EXPECT_EQ(
+      read_stream(test::from_hex("0881aa557365724d73674c656ece01400001"), ReceiveConfig{}, 100),
+      std::vector<std::string>{"error too_large"});
   // An encrypted length over 20 MB, before any of it arrives.
   const Keyring keys = go_keyring();
   ReceiveConfig enc;
@@ -222,8 +231,9 @@ TEST(MemberlistStream, Limits) {
   EXPECT_EQ(read_stream(test::from_hex("0a01400001"), enc, 100),
             std::vector<std::string>{"error too_large"});
   // A node state that never ends (a 1 GB name announced): too_large once 64 KiB are buffered.
-  Bytes endless = test::from_hex("0683a44a6f696ec2a54e6f64657301ac5573657253746174654c656e00"
-                                 "81a44e616d65db40000000");
+  Bytes endless = test::from_hex(
+      "0683a44a6f696ec2a54e6f64657301ac5573657253746174654c656e00"
+      "81a44e616d65db40000000");
   endless.resize(endless.size() + kStreamValueBytesMax + 10, std::byte{'x'});
   EXPECT_EQ(read_stream(endless, ReceiveConfig{}, 4096),
             (std::vector<std::string>{"header 1 0", "error too_large"}));

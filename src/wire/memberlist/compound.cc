@@ -49,7 +49,7 @@ Result<void> write_compound(Writer& w, std::span<const ByteSpan> parts) noexcept
 }
 
 Result<std::vector<std::vector<std::byte>>> make_compounds(std::span<const ByteSpan> parts,
-                                                          std::size_t parts_max) {
+                                                           std::size_t parts_max) {
   if (parts_max == 0 || parts_max > kCompoundPartsMax) {
     return make_error(Errc::invalid_argument, "compound parts_max not in 1..255");
   }

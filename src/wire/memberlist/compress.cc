@@ -19,8 +19,7 @@ std::vector<std::byte> compress_message(ByteSpan msg) {
   return out;
 }
 
-Result<void> decompress_message(ByteSpan body, std::vector<std::byte>& out,
-                                std::size_t max_bytes) {
+Result<void> decompress_message(ByteSpan body, std::vector<std::byte>& out, std::size_t max_bytes) {
   auto c = decode<Compress>(body);
   if (!c) return c.error();
   if (c->algo != kLzwAlgo) return make_error(Errc::unsupported_version, "unknown compression");

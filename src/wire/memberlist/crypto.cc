@@ -18,10 +18,14 @@ using Ctx = std::unique_ptr<EVP_CIPHER_CTX, CtxFree>;
 
 const EVP_CIPHER* gcm_for(std::size_t key_bytes) noexcept {
   switch (key_bytes) {
-    case 16: return EVP_aes_128_gcm();
-    case 24: return EVP_aes_192_gcm();
-    case 32: return EVP_aes_256_gcm();
-    default: return nullptr;
+    case 16:
+      return EVP_aes_128_gcm();
+    case 24:
+      return EVP_aes_192_gcm();
+    case 32:
+      return EVP_aes_256_gcm();
+    default:
+      return nullptr;
   }
 }
 
@@ -29,7 +33,9 @@ const unsigned char* u8(std::span<const std::byte> s) noexcept {
   static const unsigned char kEmpty = 0;  // OpenSSL wants a pointer even for zero bytes
   return s.empty() ? &kEmpty : reinterpret_cast<const unsigned char*>(s.data());
 }
-unsigned char* u8(std::byte* p) noexcept { return reinterpret_cast<unsigned char*>(p); }
+unsigned char* u8(std::byte* p) noexcept {
+  return reinterpret_cast<unsigned char*>(p);
+}
 
 class OsNonces final : public NonceSource {
  public:
@@ -43,13 +49,15 @@ bool seal(std::span<const std::byte> key, std::span<const std::byte> nonce,
           std::span<const std::byte> plain, std::span<const std::byte> aad, std::byte* out) {
   Ctx ctx(EVP_CIPHER_CTX_new());
   int n = 0;
-  if (!ctx || EVP_EncryptInit_ex(ctx.get(), gcm_for(key.size()), nullptr, u8(key), u8(nonce)) != 1) {
+  if (!ctx ||
+      EVP_EncryptInit_ex(ctx.get(), gcm_for(key.size()), nullptr, u8(key), u8(nonce)) != 1) {
     return false;
   }
   if (!aad.empty() && EVP_EncryptUpdate(ctx.get(), nullptr, &n, u8(aad), int(aad.size())) != 1) {
     return false;
   }
-  if (!plain.empty() && EVP_EncryptUpdate(ctx.get(), u8(out), &n, u8(plain), int(plain.size())) != 1) {
+  if (!plain.empty() &&
+      EVP_EncryptUpdate(ctx.get(), u8(out), &n, u8(plain), int(plain.size())) != 1) {
     return false;
   }
   return EVP_EncryptFinal_ex(ctx.get(), u8(out + plain.size()), &n) == 1 &&
@@ -65,7 +73,8 @@ bool open(std::span<const std::byte> key, std::span<const std::byte> nonce,
   const auto tag = sealed.last(kTagBytes);
   Ctx ctx(EVP_CIPHER_CTX_new());
   int n = 0;
-  if (!ctx || EVP_DecryptInit_ex(ctx.get(), gcm_for(key.size()), nullptr, u8(key), u8(nonce)) != 1) {
+  if (!ctx ||
+      EVP_DecryptInit_ex(ctx.get(), gcm_for(key.size()), nullptr, u8(key), u8(nonce)) != 1) {
     return false;
   }
   if (!aad.empty() && EVP_DecryptUpdate(ctx.get(), nullptr, &n, u8(aad), int(aad.size())) != 1) {

@@ -75,7 +75,9 @@ class Keyring {
 };
 
 /// True for 16, 24 and 32 bytes.
-constexpr bool valid_key_size(std::size_t n) noexcept { return n == 16 || n == 24 || n == 32; }
+constexpr bool valid_key_size(std::size_t n) noexcept {
+  return n == 16 || n == 24 || n == 32;
+}
 
 /// Appends [version][nonce][ciphertext+tag] for `plain` to `out`. Errors: invalid_argument for
 /// a bad key length, too_large past 2 GB, io when the nonce source or OpenSSL fails.

@@ -11,8 +11,8 @@ namespace grapevine::wire::ml {
 namespace {
 
 constexpr std::uint32_t kLitWidth = 8;
-constexpr std::uint32_t kClear = 1u << kLitWidth;  // 256
-constexpr std::uint32_t kEof = kClear + 1;         // 257
+constexpr std::uint32_t kClear = 1u << kLitWidth;   // 256
+constexpr std::uint32_t kEof = kClear + 1;          // 257
 constexpr std::uint32_t kMaxCode = (1u << 12) - 1;  // 4095
 constexpr std::uint32_t kMaxWidth = 12;
 constexpr std::uint32_t kTableSize = 4 * (1u << 12);
@@ -66,7 +66,8 @@ class Compressor {
     const std::uint32_t literal = std::to_integer<std::uint32_t>(b);
     const std::uint32_t key = code << 8 | literal;
     std::uint32_t hash = ((key >> 12) ^ key) & kTableMask;
-    for (std::uint32_t h = hash, t = table_[hash]; t != 0; h = (h + 1) & kTableMask, t = table_[h]) {
+    for (std::uint32_t h = hash, t = table_[hash]; t != 0;
+         h = (h + 1) & kTableMask, t = table_[h]) {
       if (key == t >> 12) return t & kMaxCode;
     }
     bits_.put(code, width_);

@@ -30,10 +30,16 @@ void read_ip(MpReader& r, IpBytes& ip) noexcept {
   }
 }
 
-ByteSpan read_meta(MpReader& r) noexcept { return r.raw(kMetaBytesMax); }
+ByteSpan read_meta(MpReader& r) noexcept {
+  return r.raw(kMetaBytesMax);
+}
 
-std::uint32_t read_u32(MpReader& r) noexcept { return std::uint32_t(r.uint(UINT32_MAX)); }
-std::uint16_t read_u16(MpReader& r) noexcept { return std::uint16_t(r.uint(UINT16_MAX)); }
+std::uint32_t read_u32(MpReader& r) noexcept {
+  return std::uint32_t(r.uint(UINT32_MAX));
+}
+std::uint16_t read_u16(MpReader& r) noexcept {
+  return std::uint16_t(r.uint(UINT16_MAX));
+}
 
 // A Go `int` count: negative is malformed, over `max` too_large.
 std::uint32_t read_count(MpReader& r, std::size_t max, const char* what) noexcept {
@@ -235,7 +241,9 @@ std::size_t encoded_size_max(const IndirectPingReq& m) noexcept {
 std::size_t encoded_size_max(const AckResp& m) noexcept {
   return kFixedBytesMax + raw_size(m.payload.size());
 }
-std::size_t encoded_size_max(const NackResp&) noexcept { return kFixedBytesMax; }
+std::size_t encoded_size_max(const NackResp&) noexcept {
+  return kFixedBytesMax;
+}
 std::size_t encoded_size_max(const ErrResp& m) noexcept {
   return kFixedBytesMax + raw_size(m.error.size());
 }
@@ -248,11 +256,15 @@ std::size_t encoded_size_max(const Dead& m) noexcept {
 std::size_t encoded_size_max(const Alive& m) noexcept {
   return kFixedBytesMax + raw_size(m.node.size()) + raw_size(m.meta.size()) + 17 + 7;
 }
-std::size_t encoded_size_max(const PushPullHeader&) noexcept { return kFixedBytesMax; }
+std::size_t encoded_size_max(const PushPullHeader&) noexcept {
+  return kFixedBytesMax;
+}
 std::size_t encoded_size_max(const PushNodeState& m) noexcept {
   return kFixedBytesMax + raw_size(m.name.size()) + raw_size(m.meta.size()) + 17 + 7;
 }
-std::size_t encoded_size_max(const UserMsgHeader&) noexcept { return kFixedBytesMax; }
+std::size_t encoded_size_max(const UserMsgHeader&) noexcept {
+  return kFixedBytesMax;
+}
 std::size_t encoded_size_max(const Compress& m) noexcept {
   return kFixedBytesMax + raw_size(m.buf.size());
 }
@@ -264,11 +276,21 @@ void read(MpReader& r, Ping& m) noexcept {
                                                  "SourceNode"};
   r.struct_fields(kFields, [&](int f) {
     switch (f) {
-      case 0: m.seq_no = read_u32(r); break;
-      case 1: m.node = r.str(); break;
-      case 2: read_ip(r, m.source_addr); break;
-      case 3: m.source_port = read_u16(r); break;
-      default: m.source_node = r.str(); break;
+      case 0:
+        m.seq_no = read_u32(r);
+        break;
+      case 1:
+        m.node = r.str();
+        break;
+      case 2:
+        read_ip(r, m.source_addr);
+        break;
+      case 3:
+        m.source_port = read_u16(r);
+        break;
+      default:
+        m.source_node = r.str();
+        break;
     }
   });
 }
@@ -278,14 +300,30 @@ void read(MpReader& r, IndirectPingReq& m) noexcept {
                                                  "Nack",  "SourceAddr", "SourcePort", "SourceNode"};
   r.struct_fields(kFields, [&](int f) {
     switch (f) {
-      case 0: m.seq_no = read_u32(r); break;
-      case 1: read_ip(r, m.target); break;
-      case 2: m.port = read_u16(r); break;
-      case 3: m.node = r.str(); break;
-      case 4: m.nack = r.boolean(); break;
-      case 5: read_ip(r, m.source_addr); break;
-      case 6: m.source_port = read_u16(r); break;
-      default: m.source_node = r.str(); break;
+      case 0:
+        m.seq_no = read_u32(r);
+        break;
+      case 1:
+        read_ip(r, m.target);
+        break;
+      case 2:
+        m.port = read_u16(r);
+        break;
+      case 3:
+        m.node = r.str();
+        break;
+      case 4:
+        m.nack = r.boolean();
+        break;
+      case 5:
+        read_ip(r, m.source_addr);
+        break;
+      case 6:
+        m.source_port = read_u16(r);
+        break;
+      default:
+        m.source_node = r.str();
+        break;
     }
   });
 }
@@ -317,28 +355,50 @@ void read_accusation(MpReader& r, T& m) noexcept {
   static constexpr std::string_view kFields[] = {"Incarnation", "Node", "From"};
   r.struct_fields(kFields, [&](int f) {
     switch (f) {
-      case 0: m.incarnation = read_u32(r); break;
-      case 1: m.node = r.str(); break;
-      default: m.from = r.str(); break;
+      case 0:
+        m.incarnation = read_u32(r);
+        break;
+      case 1:
+        m.node = r.str();
+        break;
+      default:
+        m.from = r.str();
+        break;
     }
   });
 }
 }  // namespace
 
-void read(MpReader& r, Suspect& m) noexcept { read_accusation(r, m); }
-void read(MpReader& r, Dead& m) noexcept { read_accusation(r, m); }
+void read(MpReader& r, Suspect& m) noexcept {
+  read_accusation(r, m);
+}
+void read(MpReader& r, Dead& m) noexcept {
+  read_accusation(r, m);
+}
 
 void read(MpReader& r, Alive& m) noexcept {
   static constexpr std::string_view kFields[] = {"Incarnation", "Node", "Addr",
                                                  "Port",        "Meta", "Vsn"};
   r.struct_fields(kFields, [&](int f) {
     switch (f) {
-      case 0: m.incarnation = read_u32(r); break;
-      case 1: m.node = r.str(); break;
-      case 2: read_ip(r, m.addr); break;
-      case 3: m.port = read_u16(r); break;
-      case 4: m.meta = read_meta(r); break;
-      default: r.small_bytes(m.vsn); break;
+      case 0:
+        m.incarnation = read_u32(r);
+        break;
+      case 1:
+        m.node = r.str();
+        break;
+      case 2:
+        read_ip(r, m.addr);
+        break;
+      case 3:
+        m.port = read_u16(r);
+        break;
+      case 4:
+        m.meta = read_meta(r);
+        break;
+      default:
+        r.small_bytes(m.vsn);
+        break;
     }
   });
 }
@@ -347,9 +407,15 @@ void read(MpReader& r, PushPullHeader& m) noexcept {
   static constexpr std::string_view kFields[] = {"Nodes", "UserStateLen", "Join"};
   r.struct_fields(kFields, [&](int f) {
     switch (f) {
-      case 0: m.nodes = read_count(r, kPushPullNodesMax, "push/pull over 1M nodes"); break;
-      case 1: m.user_state_len = read_count(r, kUserStateBytesMax, "user state over 20 MB"); break;
-      default: m.join = r.boolean(); break;
+      case 0:
+        m.nodes = read_count(r, kPushPullNodesMax, "push/pull over 1M nodes");
+        break;
+      case 1:
+        m.user_state_len = read_count(r, kUserStateBytesMax, "user state over 20 MB");
+        break;
+      default:
+        m.join = r.boolean();
+        break;
     }
   });
 }
@@ -359,21 +425,36 @@ void read(MpReader& r, PushNodeState& m) noexcept {
                                                  "Incarnation", "State", "Vsn"};
   r.struct_fields(kFields, [&](int f) {
     switch (f) {
-      case 0: m.name = r.str(); break;
-      case 1: read_ip(r, m.addr); break;
-      case 2: m.port = read_u16(r); break;
-      case 3: m.meta = read_meta(r); break;
-      case 4: m.incarnation = read_u32(r); break;
-      case 5: m.state = std::int32_t(r.sint(INT32_MIN, INT32_MAX)); break;
-      default: r.small_bytes(m.vsn); break;
+      case 0:
+        m.name = r.str();
+        break;
+      case 1:
+        read_ip(r, m.addr);
+        break;
+      case 2:
+        m.port = read_u16(r);
+        break;
+      case 3:
+        m.meta = read_meta(r);
+        break;
+      case 4:
+        m.incarnation = read_u32(r);
+        break;
+      case 5:
+        m.state = std::int32_t(r.sint(INT32_MIN, INT32_MAX));
+        break;
+      default:
+        r.small_bytes(m.vsn);
+        break;
     }
   });
 }
 
 void read(MpReader& r, UserMsgHeader& m) noexcept {
   static constexpr std::string_view kFields[] = {"UserMsgLen"};
-  r.struct_fields(kFields,
-                  [&](int) { m.user_msg_len = read_count(r, kUserMsgBytesMax, "user msg over 20 MB"); });
+  r.struct_fields(kFields, [&](int) {
+    m.user_msg_len = read_count(r, kUserMsgBytesMax, "user msg over 20 MB");
+  });
 }
 
 void read(MpReader& r, Compress& m) noexcept {

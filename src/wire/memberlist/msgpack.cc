@@ -97,15 +97,28 @@ std::uint64_t MpReader::integer(bool& non_negative) noexcept {
   const std::uint8_t b = r_.u8();
   std::int64_t s = 0;
   switch (b) {
-    case 0xc0: return 0;  // nil: Go leaves the field zero
-    case 0xcc: return r_.u8();
-    case 0xcd: return r_.u16be();
-    case 0xce: return r_.u32be();
-    case 0xcf: return r_.u64be();
-    case 0xd0: s = std::int8_t(r_.u8()); break;
-    case 0xd1: s = std::int16_t(r_.u16be()); break;
-    case 0xd2: s = std::int32_t(r_.u32be()); break;
-    case 0xd3: s = std::int64_t(r_.u64be()); break;
+    case 0xc0:
+      return 0;  // nil: Go leaves the field zero
+    case 0xcc:
+      return r_.u8();
+    case 0xcd:
+      return r_.u16be();
+    case 0xce:
+      return r_.u32be();
+    case 0xcf:
+      return r_.u64be();
+    case 0xd0:
+      s = std::int8_t(r_.u8());
+      break;
+    case 0xd1:
+      s = std::int16_t(r_.u16be());
+      break;
+    case 0xd2:
+      s = std::int32_t(r_.u32be());
+      break;
+    case 0xd3:
+      s = std::int64_t(r_.u64be());
+      break;
     default:
       if (b <= 0x7f) return b;
       if (b >= 0xe0) {
@@ -159,10 +172,14 @@ bool MpReader::boolean() noexcept {
   switch (b) {
     case 0xc0:
     case 0xc2:
-    case 0x00: return false;
+    case 0x00:
+      return false;
     case 0xc3:
-    case 0x01: return true;
-    default: r_.fail(Errc::malformed, "expected a bool"); return false;
+    case 0x01:
+      return true;
+    default:
+      r_.fail(Errc::malformed, "expected a bool");
+      return false;
   }
 }
 
@@ -170,14 +187,20 @@ std::uint64_t MpReader::raw_length() noexcept {
   const std::uint8_t b = r_.u8();
   if (b >= 0xa0 && b <= 0xbf) return b & 0x1f;
   switch (b) {
-    case 0xc0: return 0;
+    case 0xc0:
+      return 0;
     case 0xd9:
-    case 0xc4: return r_.u8();
+    case 0xc4:
+      return r_.u8();
     case 0xda:
-    case 0xc5: return r_.u16be();
+    case 0xc5:
+      return r_.u16be();
     case 0xdb:
-    case 0xc6: return r_.u32be();
-    default: r_.fail(Errc::malformed, "expected a string or bytes"); return 0;
+    case 0xc6:
+      return r_.u32be();
+    default:
+      r_.fail(Errc::malformed, "expected a string or bytes");
+      return 0;
   }
 }
 
@@ -245,20 +268,42 @@ void MpReader::skip_depth(int depth) noexcept {
   }
   r_.u8();
   switch (b) {
-    case 0xc0: case 0xc2: case 0xc3: return;
-    case 0xcc: case 0xd0: return void(r_.bytes(1));
-    case 0xcd: case 0xd1: return void(r_.bytes(2));
-    case 0xca: case 0xce: case 0xd2: return void(r_.bytes(4));
-    case 0xcb: case 0xcf: case 0xd3: return void(r_.bytes(8));
-    case 0xd4: return void(r_.bytes(2));  // fixext 1: type + data
-    case 0xd5: return void(r_.bytes(3));
-    case 0xd6: return void(r_.bytes(5));
-    case 0xd7: return void(r_.bytes(9));
-    case 0xd8: return void(r_.bytes(17));
-    case 0xc7: return void(r_.bytes(std::size_t(r_.u8()) + 1));
-    case 0xc8: return void(r_.bytes(std::size_t(r_.u16be()) + 1));
-    case 0xc9: return void(r_.bytes(std::size_t(r_.u32be()) + 1));
-    default: return fail(Errc::malformed, "invalid msgpack type byte");
+    case 0xc0:
+    case 0xc2:
+    case 0xc3:
+      return;
+    case 0xcc:
+    case 0xd0:
+      return void(r_.bytes(1));
+    case 0xcd:
+    case 0xd1:
+      return void(r_.bytes(2));
+    case 0xca:
+    case 0xce:
+    case 0xd2:
+      return void(r_.bytes(4));
+    case 0xcb:
+    case 0xcf:
+    case 0xd3:
+      return void(r_.bytes(8));
+    case 0xd4:
+      return void(r_.bytes(2));  // fixext 1: type + data
+    case 0xd5:
+      return void(r_.bytes(3));
+    case 0xd6:
+      return void(r_.bytes(5));
+    case 0xd7:
+      return void(r_.bytes(9));
+    case 0xd8:
+      return void(r_.bytes(17));
+    case 0xc7:
+      return void(r_.bytes(std::size_t(r_.u8()) + 1));
+    case 0xc8:
+      return void(r_.bytes(std::size_t(r_.u16be()) + 1));
+    case 0xc9:
+      return void(r_.bytes(std::size_t(r_.u32be()) + 1));
+    default:
+      return fail(Errc::malformed, "invalid msgpack type byte");
   }
 }
 

@@ -20,20 +20,29 @@ class Dispatcher {
     const std::uint8_t type = std::to_integer<std::uint8_t>(msg[0]);
     const ByteSpan body = msg.subspan(1);
     switch (MessageType(type)) {
-      case MessageType::compound: return compound(body, depth);
-      case MessageType::compress: return compressed(body, depth);
-      case MessageType::ping: return deliver<Ping>(type, body, &PacketHandler::on_ping);
+      case MessageType::compound:
+        return compound(body, depth);
+      case MessageType::compress:
+        return compressed(body, depth);
+      case MessageType::ping:
+        return deliver<Ping>(type, body, &PacketHandler::on_ping);
       case MessageType::indirect_ping:
         return deliver<IndirectPingReq>(type, body, &PacketHandler::on_indirect_ping);
-      case MessageType::ack_resp: return deliver<AckResp>(type, body, &PacketHandler::on_ack);
-      case MessageType::nack_resp: return deliver<NackResp>(type, body, &PacketHandler::on_nack);
-      case MessageType::suspect: return deliver<Suspect>(type, body, &PacketHandler::on_suspect);
-      case MessageType::alive: return deliver<Alive>(type, body, &PacketHandler::on_alive);
-      case MessageType::dead: return deliver<Dead>(type, body, &PacketHandler::on_dead);
+      case MessageType::ack_resp:
+        return deliver<AckResp>(type, body, &PacketHandler::on_ack);
+      case MessageType::nack_resp:
+        return deliver<NackResp>(type, body, &PacketHandler::on_nack);
+      case MessageType::suspect:
+        return deliver<Suspect>(type, body, &PacketHandler::on_suspect);
+      case MessageType::alive:
+        return deliver<Alive>(type, body, &PacketHandler::on_alive);
+      case MessageType::dead:
+        return deliver<Dead>(type, body, &PacketHandler::on_dead);
       case MessageType::user:
         ++stats_.messages;
         return h_.on_user(body);
-      default: return error(type, make_error(Errc::unknown_type, "message type not used on UDP"));
+      default:
+        return error(type, make_error(Errc::unknown_type, "message type not used on UDP"));
     }
   }
 
@@ -49,7 +58,8 @@ class Dispatcher {
   }
 
   void compound(ByteSpan body, int depth) {
-    if (depth >= kNestingMax) return error(7, make_error(Errc::malformed, "wrappers nested too deep"));
+    if (depth >= kNestingMax)
+      return error(7, make_error(Errc::malformed, "wrappers nested too deep"));
     auto parts = decode_compound(body);
     if (!parts) return error(7, parts.error());
     stats_.truncated_parts += parts->truncated;
@@ -57,7 +67,8 @@ class Dispatcher {
   }
 
   void compressed(ByteSpan body, int depth) {
-    if (depth >= kNestingMax) return error(9, make_error(Errc::malformed, "wrappers nested too deep"));
+    if (depth >= kNestingMax)
+      return error(9, make_error(Errc::malformed, "wrappers nested too deep"));
     Bytes inner;
     if (auto r = decompress_message(body, inner, max_); !r) return error(9, r.error());
     message(inner, depth + 1);
@@ -97,7 +108,8 @@ Result<Bytes> seal_packet(ByteSpan msg, const SendConfig& cfg) {
     return out;
   }
   NonceSource& nonces = cfg.nonces ? *cfg.nonces : os_nonce_source();
-  auto r = encrypt_payload(cfg.version, cfg.keyring->primary(), buf, as_bytes(cfg.label), nonces, out);
+  auto r =
+      encrypt_payload(cfg.version, cfg.keyring->primary(), buf, as_bytes(cfg.label), nonces, out);
   if (!r) return r.error();
   if (out.size() > kPacketBytesMax) return make_error(Errc::too_large, "packet over 64 KiB");
   return out;

@@ -28,7 +28,8 @@ Result<void> append(Bytes& out, std::size_t& used, const T& m) {
 Result<Bytes> encode_push_pull(std::span<const PushNodeState> nodes, ByteSpan user_state,
                                bool join) {
   if (nodes.size() > kPushPullNodesMax) return make_error(Errc::too_large, "over 1M nodes");
-  if (user_state.size() > kUserStateBytesMax) return make_error(Errc::too_large, "user state over 20 MB");
+  if (user_state.size() > kUserStateBytesMax)
+    return make_error(Errc::too_large, "user state over 20 MB");
   const PushPullHeader header{std::uint32_t(nodes.size()), std::uint32_t(user_state.size()), join};
   std::size_t size = 1 + encoded_size_max(header) + user_state.size();
   for (const PushNodeState& n : nodes) size += encoded_size_max(n);
@@ -110,11 +111,16 @@ Result<StreamEvent> StreamReader::next(ByteSpan in) {
 Result<bool> StreamReader::step(ByteSpan in, StreamEvent& ev) {
   const ByteSpan src = source(in, ev);
   switch (phase_) {
-    case Phase::label: return step_label(src, ev);
-    case Phase::envelope: return step_envelope(src, ev);
-    case Phase::header: return step_header(src, ev);
-    case Phase::nodes: return step_nodes(src, ev);
-    default: return step_tail(src, ev);
+    case Phase::label:
+      return step_label(src, ev);
+    case Phase::envelope:
+      return step_envelope(src, ev);
+    case Phase::header:
+      return step_header(src, ev);
+    case Phase::nodes:
+      return step_nodes(src, ev);
+    default:
+      return step_tail(src, ev);
   }
 }
 
@@ -275,7 +281,8 @@ Result<bool> StreamReader::step_header(ByteSpan src, StreamEvent& ev) {
       phase_ = Phase::tail;
       return false;
     }
-    default: return make_error(Errc::unknown_type, "message type not used on streams");
+    default:
+      return make_error(Errc::unknown_type, "message type not used on streams");
   }
 }
 

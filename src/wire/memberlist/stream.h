@@ -120,9 +120,9 @@ class StreamReader {
   Phase phase_ = Phase::label;
   std::uint8_t type_ = 0;
   std::uint32_t nodes_left_ = 0;
-  std::uint32_t tail_bytes_ = 0;   // user state or user message length
-  bool internal_ = false;          // the body lives in body_, whole
-  std::vector<std::byte> body_;    // decrypted/decompressed body
+  std::uint32_t tail_bytes_ = 0;  // user state or user message length
+  bool internal_ = false;         // the body lives in body_, whole
+  std::vector<std::byte> body_;   // decrypted/decompressed body
   std::size_t body_pos_ = 0;
   Error error_{Errc::malformed, ""};  // the final error once failed
 };
