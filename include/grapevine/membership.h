@@ -90,8 +90,8 @@ struct MembershipConfig {
   // --- heartbeat detectors ---
   Duration heartbeat_interval = Duration::seconds(1);
   /// T_fail: a member whose heartbeat has not risen for this long is failed. Zero = automatic:
-  /// all-to-all 5 intervals; gossip-style 2 (log2 n + ln n) + 4 intervals, twice the time a
-  /// heartbeat needs to reach everyone plus slack.
+  /// all-to-all 5 intervals; gossip-style 4 (log2 n + ln n) + 4 intervals, twice the time a
+  /// heartbeat needs to reach everyone when half the group is dead, plus slack.
   Duration fail_timeout = Duration::zero();
   /// T_cleanup = cleanup_factor x T_fail (van Renesse: 2, so stale gossip cannot resurrect).
   double cleanup_factor = 2.0;
