@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <deque>
 #include <limits>
 #include <map>
 
@@ -83,7 +84,7 @@ class TapEffects final : public Effects {
 // pings seen here are exactly its own probes.
 class ProbeTap final : public Machine {
  public:
-  ProbeTap(std::unique_ptr<Membership> inner, NodeIndex self, ProbeSink sink)
+  ProbeTap(std::unique_ptr<Machine> inner, NodeIndex self, ProbeSink sink)
       : inner_(std::move(inner)), self_(self), sink_(std::move(sink)) {}
   void on_datagram(Time now, const Address& from, std::span<const std::byte> bytes,
                    Effects& fx) override {
@@ -100,9 +101,56 @@ class ProbeTap final : public Machine {
   [[nodiscard]] Time next_deadline() const noexcept override { return inner_->next_deadline(); }
 
  private:
-  std::unique_ptr<Membership> inner_;
+  std::unique_ptr<Machine> inner_;
   NodeIndex self_;
   ProbeSink sink_;
+};
+
+// ---- lagging members (slow message processing) -------------------------------------------------
+
+// Holds each datagram for `lag` once switched on, then hands it to the machine in arrival order;
+// the machine's own timers run on time (as in memberlist, where timers do not wait for the UDP
+// handler). Streams pass straight through (memberlist serves TCP on other goroutines).
+class LagTap final : public Machine {
+ public:
+  LagTap(std::unique_ptr<Machine> inner, Duration lag) : inner_(std::move(inner)), lag_(lag) {}
+  void start_lagging() { lagging_ = true; }
+
+  void on_datagram(Time now, const Address& from, std::span<const std::byte> bytes,
+                   Effects& fx) override {
+    if (!lagging_) {
+      inner_->on_datagram(now, from, bytes, fx);
+      return;
+    }
+    held_.push_back(Held{now + lag_, from, std::vector<std::byte>(bytes.begin(), bytes.end())});
+  }
+  void on_stream(Time now, const Address& from, std::span<const std::byte> message, StreamId stream,
+                 Effects& fx) override {
+    inner_->on_stream(now, from, message, stream, fx);
+  }
+  void on_timeout(Time now, Effects& fx) override {
+    while (!held_.empty() && held_.front().release <= now) {
+      const Held h = std::move(held_.front());
+      held_.pop_front();
+      inner_->on_datagram(now, h.from, h.bytes, fx);
+    }
+    if (now >= inner_->next_deadline()) inner_->on_timeout(now, fx);
+  }
+  [[nodiscard]] Time next_deadline() const noexcept override {
+    Time t = inner_->next_deadline();
+    return held_.empty() ? t : std::min(t, held_.front().release);
+  }
+
+ private:
+  struct Held {
+    Time release;
+    Address from;
+    std::vector<std::byte> bytes;
+  };
+  std::unique_ptr<Machine> inner_;
+  Duration lag_;
+  bool lagging_ = false;
+  std::deque<Held> held_;
 };
 
 bool is_swim(Detector d) {
@@ -233,7 +281,9 @@ void observe(Tracking& k, MembershipResult& r, double t, NodeIndex observer, Nod
   } else if (kind == EventKind::left && gone && roles.role[subject] == 2) {
     k.left.first(observer, col, t);
   } else if (kind == EventKind::joined && gone && roles.role[subject] == 1) {
-    ++r.resurrections;
+    // Back after this observer had marked it failed. (A first join of a member that crashed
+    // meanwhile is news arriving late, not a resurrection.)
+    if (k.failed.at(observer, col) < kNever) ++r.resurrections;
   } else if (kind == EventKind::joined) {
     k.open_false.erase(std::make_pair(observer, subject));  // taken back
   }
@@ -356,23 +406,36 @@ MembershipResult run_membership(const MembershipExperiment& e,
   o.seed = e.seed;
   o.join_spread = e.join_spread;
   o.preloaded = e.preloaded;
+  // Roles first (their own seed), so lagging members can be wrapped as they are built.
+  Rng rng(derive_seed(e.seed, 0x726f6c65));
+  k.roles = assign_roles(e, rng);
+  const Roles& roles = k.roles;
   std::function<NodeIndex(NodeId)> index_of;  // set once the cluster exists
+  ProbeSink sink;
   if (is_swim(e.config.detector)) {
-    ProbeSink sink = [&](NodeIndex prober, NodeId target, Time at) {
+    sink = [&](NodeIndex prober, NodeId target, Time at) {
       const double t = at.to_seconds();
       const NodeIndex j = index_of(target);
       if (t < k.fail_at || j >= e.nodes || k.roles.role[j] != 1) return;
       k.own_probe.first(prober, k.watched[j], t);
     };
-    o.wrap = [sink](std::unique_ptr<Membership> m, NodeIndex i) -> std::unique_ptr<Machine> {
-      return std::make_unique<ProbeTap>(std::move(m), i, sink);
+  }
+  std::vector<LagTap*> laggers;
+  const bool lag = e.slow_lag > Duration::zero();
+  if (sink || (lag && e.slow > 0)) {
+    o.wrap = [&](std::unique_ptr<Membership> m, NodeIndex i) -> std::unique_ptr<Machine> {
+      std::unique_ptr<Machine> top = std::move(m);
+      if (sink) top = std::make_unique<ProbeTap>(std::move(top), i, sink);
+      if (lag && roles.is_slow[i]) {
+        auto tap = std::make_unique<LagTap>(std::move(top), e.slow_lag);
+        laggers.push_back(tap.get());
+        top = std::move(tap);
+      }
+      return top;
     };
   }
   MembershipCluster c(o);
   index_of = [&c](NodeId id) { return c.index_of(id); };
-  Rng rng(derive_seed(e.seed, 0x726f6c65));
-  k.roles = assign_roles(e, rng);
-  const Roles& roles = k.roles;
 
   // Per (observer, subject) first event times, only for subjects that crash or leave.
   k.watched.assign(e.nodes, -1);
@@ -410,7 +473,11 @@ MembershipResult run_membership(const MembershipExperiment& e,
   const Sent at_fail = sent_by_all(c);
   for (NodeIndex i : roles.crashed) c.crash(i);
   for (NodeIndex i : roles.leavers) c.leave(i);
-  for (NodeIndex i : roles.slow) c.set_slow(i, e.slow_service);
+  if (lag) {
+    for (LagTap* t : laggers) t->start_lagging();
+  } else {
+    for (NodeIndex i : roles.slow) c.set_slow(i, e.slow_service);
+  }
 
   std::vector<NodeIndex> survivors;
   for (NodeIndex i = 0; i < e.nodes; ++i) {

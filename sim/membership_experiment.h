@@ -23,6 +23,11 @@ struct MembershipExperiment {
   std::uint32_t leave = 0;
   std::uint32_t slow = 0;
   Duration slow_service = Duration::milliseconds(50);
+  /// Non-zero: slow members *lag* instead: each datagram they receive is handled slow_lag after
+  /// it arrived (a backlog in the receive path), while their timers fire on time and streams
+  /// are unaffected -- the slow message processing Lifeguard is about. Zero: slow members are
+  /// CPU-starved (slow_service per event, timers included, FIFO).
+  Duration slow_lag = Duration::zero();
   Duration duration = Duration::seconds(120);
   Duration join_spread = Duration::seconds(5);
   bool preloaded = false;  // start converged instead of joining (MembershipClusterOptions)
@@ -40,7 +45,8 @@ struct MembershipResult {
   std::uint64_t false_failures_at_slow = 0;  // ...of which about a slow member
   std::uint64_t false_failures_by_slow = 0;  // ...of which observed by a slow member
   std::uint64_t leaves_as_failed = 0;    // failed events about members that had left
-  std::uint64_t resurrections = 0;       // joined events about crashed members after a failure
+  std::uint64_t resurrections = 0;       // joined events about crashed members, by observers
+                                         // that had marked them failed
   double detection_first_seconds_p50 = -1, detection_first_seconds_p99 = -1;
   double detection_all_seconds_p50 = -1, detection_all_seconds_p99 = -1;
   std::uint32_t crashes_detected_by_all = 0;

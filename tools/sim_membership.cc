@@ -29,6 +29,7 @@ struct Options {
   std::uint32_t leave = 0;
   std::uint32_t slow = 0;
   std::string slow_service = "50ms";
+  std::string slow_lag;
   std::string duration = "120s";
   std::string join_spread = "5s";
   std::string bootstrap = "join";
@@ -112,6 +113,7 @@ std::vector<Series> build_series(const Options& o) {
       e.leave = o.leave;
       e.slow = o.slow;
       e.slow_service = parse_duration("--slow-service", o.slow_service);
+      if (!o.slow_lag.empty()) e.slow_lag = parse_duration("--slow-lag", o.slow_lag);
       e.duration = duration;
       e.join_spread = parse_duration("--join-spread", o.join_spread);
       if (o.bootstrap != "join" && o.bootstrap != "preloaded") {
@@ -163,6 +165,10 @@ void add_detail_json(nlohmann::json& j, const Series& s) {
   j["fail_timeout_seconds"] = c.fail_timeout.to_seconds();
   j["cleanup_factor"] = c.cleanup_factor;
   j["slow_service_seconds"] = e.slow_service.to_seconds();
+  j["slow_lag_seconds"] = e.slow_lag.to_seconds();
+  std::uint64_t healthy = 0;
+  for (const auto& r : runs) healthy += r.false_failures - r.false_failures_at_slow;
+  j["false_failures_about_healthy"] = healthy;
   j["preloaded"] = e.preloaded;
   const auto susp = pooled(runs, &R::suspicion_first_samples);
   j["suspicion_first_seconds_mean"] = summary(susp, -1);
@@ -437,6 +443,9 @@ void add_sim_membership(CLI::App& sim, std::function<int()>& run_cmd) {
   cmd->add_option("--slow-service", o->slow_service,
                   "CPU time a slow member spends on each packet or timer, queued FIFO")
       ->capture_default_str();
+  cmd->add_option("--slow-lag", o->slow_lag,
+                  "instead of --slow-service: slow members handle each datagram this late "
+                  "(timers on time; Lifeguard's slow message processing)");
   cmd->add_option("--duration", o->duration, "simulated time in all")->capture_default_str();
   cmd->add_option("--join-spread", o->join_spread, "members start within this window")
       ->capture_default_str();
