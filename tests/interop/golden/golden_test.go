@@ -201,13 +201,13 @@ type fakeConn struct {
 	buf bytes.Buffer
 }
 
-func (c *fakeConn) Write(b []byte) (int, error)       { return c.buf.Write(b) }
-func (c *fakeConn) SetDeadline(time.Time) error       { return nil }
-func (c *fakeConn) Close() error                      { return nil }
-func (c *fakeConn) RemoteAddr() net.Addr              { return &net.TCPAddr{} }
-func (c *fakeConn) Read(b []byte) (int, error)        { return 0, io.EOF }
-func (c *fakeConn) SetReadDeadline(time.Time) error   { return nil }
-func (c *fakeConn) SetWriteDeadline(time.Time) error  { return nil }
+func (c *fakeConn) Write(b []byte) (int, error)      { return c.buf.Write(b) }
+func (c *fakeConn) SetDeadline(time.Time) error      { return nil }
+func (c *fakeConn) Close() error                     { return nil }
+func (c *fakeConn) RemoteAddr() net.Addr             { return &net.TCPAddr{} }
+func (c *fakeConn) Read(b []byte) (int, error)       { return 0, io.EOF }
+func (c *fakeConn) SetReadDeadline(time.Time) error  { return nil }
+func (c *fakeConn) SetWriteDeadline(time.Time) error { return nil }
 
 // fakeTransport collects what memberlist sends as packets.
 type fakeTransport struct {
@@ -222,10 +222,10 @@ func (f *fakeTransport) WriteToAddress(b []byte, a Address) (time.Time, error) {
 
 type stateDelegate struct{ state []byte }
 
-func (d *stateDelegate) NodeMeta(int) []byte                  { return nil }
-func (d *stateDelegate) NotifyMsg([]byte)                     {}
-func (d *stateDelegate) GetBroadcasts(int, int) [][]byte      { return nil }
-func (d *stateDelegate) LocalState(join bool) []byte          { return d.state }
+func (d *stateDelegate) NodeMeta(int) []byte                    { return nil }
+func (d *stateDelegate) NotifyMsg([]byte)                       {}
+func (d *stateDelegate) GetBroadcasts(int, int) [][]byte        { return nil }
+func (d *stateDelegate) LocalState(join bool) []byte            { return d.state }
 func (d *stateDelegate) MergeRemoteState(buf []byte, join bool) {}
 
 func newTestMemberlist(t *testing.T, keyring *Keyring, compression bool) (*Memberlist, *fakeTransport) {
@@ -297,6 +297,9 @@ func TestGolden(t *testing.T) {
 	lzwVectors(t, g)
 	cryptoVectors(t, g)
 	pipelineVectors(t, g)
+	for _, line := range traps() {
+		g.out.WriteString("// trap: " + line + "\n")
+	}
 	path := os.Getenv("GOLDEN_OUT")
 	if path == "" {
 		t.Fatal("set GOLDEN_OUT")
