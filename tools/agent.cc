@@ -3,6 +3,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
 #include <future>
 #include <spdlog/spdlog.h>
@@ -19,9 +20,36 @@ namespace {
 
 struct Flags {
   std::string name, bind, join, config, detector, multicast, profile, rpc_addr, metrics_addr,
-      leave_timeout, log_level;
+      leave_timeout, log_level, dialect, label;
+  std::vector<std::string> keys;
   std::uint32_t fanout = 0;
+  std::string delegate_vsn;
 };
+
+// Decodes a base64 key as `serf keygen` prints it; throws UsageError naming `flag`.
+std::vector<std::byte> decode_key(const std::string& flag, const std::string& text) {
+  static const std::string kAlphabet =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::vector<std::byte> out;
+  std::uint32_t acc = 0;
+  int bits = 0;
+  for (char ch : text) {
+    if (ch == '=') break;
+    auto pos = kAlphabet.find(ch);
+    if (pos == std::string::npos) throw UsageError(flag + ": not base64: '" + text + "'");
+    acc = (acc << 6) | std::uint32_t(pos);
+    bits += 6;
+    if (bits >= 8) {
+      bits -= 8;
+      out.push_back(std::byte((acc >> bits) & 0xff));
+    }
+  }
+  if (out.size() != 16 && out.size() != 24 && out.size() != 32) {
+    throw UsageError(flag + ": the key must decode to 16, 24 or 32 bytes, got " +
+                     std::to_string(out.size()));
+  }
+  return out;
+}
 
 AgentConfig build_config(const Flags& f) {
   AgentConfig c;
@@ -58,6 +86,26 @@ AgentConfig build_config(const Flags& f) {
     c.name = std::string(host) + "-" + std::to_string(c.bind.port);
   }
   c.node.membership.name = c.name;
+  if (!f.dialect.empty() && !parse_dialect(f.dialect, c.node.membership.dialect)) {
+    throw UsageError("--dialect: expected native|memberlist, got '" + f.dialect + "'");
+  }
+  if (!f.keys.empty()) {
+    c.node.membership.memberlist.keys.clear();
+    for (const auto& k : f.keys) c.node.membership.memberlist.keys.push_back(decode_key("--encrypt", k));
+  }
+  if (!f.label.empty()) c.node.membership.memberlist.label = f.label;
+  if (!f.delegate_vsn.empty()) {
+    auto parts = split_list(f.delegate_vsn);
+    if (parts.size() != 3) throw UsageError("--delegate-vsn: expected MIN,MAX,CUR (serf: 2,5,4)");
+    auto& ml = c.node.membership.memberlist;
+    ml.delegate_min = std::uint8_t(parse_count("--delegate-vsn", parts[0], 0, 255));
+    ml.delegate_max = std::uint8_t(parse_count("--delegate-vsn", parts[1], 0, 255));
+    ml.delegate_cur = std::uint8_t(parse_count("--delegate-vsn", parts[2], 0, 255));
+  }
+  if ((!f.keys.empty() || !f.label.empty()) &&
+      c.node.membership.dialect != Dialect::memberlist) {
+    throw UsageError("--encrypt/--label: only with --dialect memberlist");
+  }
   if (auto ok = validate(c.node); !ok) throw UsageError(std::string("config: ") + ok.error().detail);
   auto level = spdlog::level::from_str(c.log_level);
   if (level == spdlog::level::off && c.log_level != "off") {
@@ -81,6 +129,7 @@ auto in_loop(Runtime& rt, F&& fn) -> decltype(fn()) {
 }
 
 nlohmann::json handle(Runtime& rt, NodeHandle& node, const AgentConfig& cfg,
+                      const std::atomic<std::uint64_t>& delivered,
                       const nlohmann::json& req, std::function<void()> leave_and_exit) {
   const std::string cmd = req.value("cmd", "");
   auto fail = [](const std::string& why) { return nlohmann::json{{"ok", false}, {"error", why}}; };
@@ -127,13 +176,16 @@ nlohmann::json handle(Runtime& rt, NodeHandle& node, const AgentConfig& cfg,
                             {"detector", detector_name(cfg.node.membership.detector)},
                             {"multicast", protocol_name(cfg.node.multicast.protocol)},
                             {"health_score", node.membership().health_score()},
+                            {"dialect", dialect_name(cfg.node.membership.dialect)},
+                            {"delivered", delivered.load()},
                             {"stats",
                              {{"probes", s.probes},
+                              {"rejected", s.rejected_received},
                               {"suspicions", s.suspicions},
                               {"refutations", s.refutations},
                               {"datagrams_out", node.io_stats().datagrams_out},
                               {"datagrams_in", node.io_stats().datagrams_in},
-                              {"delivered", node.multicast_stats().delivered},
+                              {"delivered", delivered.load()},
                               {"malformed", s.malformed_received +
                                                 node.multicast_stats().malformed_received}}}};
     });
@@ -158,7 +210,9 @@ int run_agent(const Flags& flags) {
                  e.subject.to_string(), e.incarnation);
     hub.publish(event_json(e).dump());
   };
+  std::atomic<std::uint64_t> delivered{0};
   cb.on_delivery = [&](const MessageId& id, std::span<const std::byte> payload, std::uint32_t hops) {
+    ++delivered;
     spdlog::info("delivered {} ({} bytes, {} hops)", message_id_text(id), payload.size(), hops);
     hub.publish(delivery_json(id, payload, hops).dump());
   };
@@ -187,7 +241,7 @@ int run_agent(const Flags& flags) {
       }).detach();
     });
   };
-  RpcServer rpc([&](const nlohmann::json& req) { return handle(rt, node, cfg, req, leave_and_exit); },
+  RpcServer rpc([&](const nlohmann::json& req) { return handle(rt, node, cfg, delivered, req, leave_and_exit); },
                 hub);
   if (auto err = rpc.start(cfg.rpc_addr); !err.empty()) throw std::runtime_error("--rpc-addr: " + err);
   spdlog::info("rpc on {}", cfg.rpc_addr.to_string());
@@ -233,6 +287,14 @@ void add_agent(CLI::App& app, std::function<int()>& run_cmd) {
   cmd->add_option("--leave-timeout", f->leave_timeout,
                   "how long to keep gossiping after a leave before exiting (default 2s)");
   cmd->add_option("--log-level", f->log_level, "trace|debug|info|warn|error|off");
+  cmd->add_option("--dialect", f->dialect,
+                  "native (default) or memberlist: speak HashiCorp memberlist's wire protocol");
+  cmd->add_option("--encrypt", f->keys,
+                  "memberlist: base64 AES key (16/24/32 bytes, as `serf keygen`); repeat for "
+                  "extra decrypt-only keys, the first is the primary");
+  cmd->add_option("--label", f->label, "memberlist: cluster label on every packet and stream");
+  cmd->add_option("--delegate-vsn", f->delegate_vsn,
+                  "memberlist: delegate protocol versions MIN,MAX,CUR to advertise (serf: 2,5,4)");
   cmd->callback([f, &run_cmd] { run_cmd = [f] { return run_agent(*f); }; });
 }
 

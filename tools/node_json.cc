@@ -81,6 +81,8 @@ std::string render_metrics(const NodeHandle& node) {
   metric("grapevine_streams_out_total", "counter", "TCP streams sent.", io.streams_out);
   metric("grapevine_malformed_packets_total", "counter", "Packets dropped as malformed.",
          s.malformed_received + mc.malformed_received);
+  metric("grapevine_rejected_packets_total", "counter",
+         "Packets refused by the wire's checks (wrong key, label or CRC).", s.rejected_received);
   metric("grapevine_unknown_frames_total", "counter", "Frames of unknown type skipped.",
          s.unknown_frames + mc.unknown_frames);
   metric("grapevine_dropped_packets_total", "counter",

@@ -208,8 +208,32 @@ class MemberlistCodec final : public Codec {
 
   [[nodiscard]] Result<std::size_t> stream_message_length(
       std::span<const std::byte> received) const override {
-    ml::StreamReader reader(receive_);
-    std::size_t consumed = 0;
+    // An encrypted stream states its length: frame it without decrypting, so a wrong key is
+    // refused (and counted) by unpack_stream rather than dropped here unseen.
+    std::size_t at = 0;
+    if (!received.empty() && received[0] == std::byte(ml::MessageType::has_label)) {
+      if (received.size() < 2) return std::size_t(0);
+      at = 2 + std::to_integer<std::size_t>(received[1]);
+      if (received.size() < at) return std::size_t(0);
+    }
+    if (received.size() > at && received[at] == std::byte(ml::MessageType::encrypt)) {
+      if (received.size() < at + 5) return std::size_t(0);
+      std::size_t len = 0;
+      for (std::size_t i = 1; i <= 4; ++i) {
+        len = len << 8 | std::to_integer<std::size_t>(received[at + i]);
+      }
+      if (len > ml::kEncryptedStreamBytesMax) return make_error(Errc::too_large, "over 20 MB");
+      return received.size() >= at + 5 + len ? at + 5 + len : std::size_t(0);
+    }
+    // Plain streams: find the end with the policy checks off (label, encryption required);
+    // unpack_stream applies them and counts what it refuses.
+    ml::ReceiveConfig framing = receive_;
+    framing.label = {};  // the label header, if any, is skipped above
+    framing.skip_inbound_label_check = false;
+    framing.keyring = nullptr;
+    framing.verify_incoming = false;
+    ml::StreamReader reader(framing);
+    std::size_t consumed = at;
     for (;;) {
       auto ev = reader.next(received.subspan(consumed));
       if (!ev) return ev.error();

@@ -29,6 +29,10 @@ MembershipNode::MembershipNode(const MembershipConfig& config, const Address& se
                  : make_native_codec()) {
   list_.set_extra(self_id_, config_.name, config_.meta);
   if (config_.dialect == Dialect::memberlist) {
+    // memberlist creates a member's state at incarnation 0 and then ignores alive messages
+    // that are not newer: a member must announce itself with incarnation >= 1, as
+    // memberlist's own setAlive does.
+    list_.self().incarnation = 1;
     // What we speak: protocol 1..5, currently 2 (memberlist's ProtocolVersion2Compatible).
     const auto& ml = config_.memberlist;
     list_.set_vsn(self_id_, wire::Vsn{1, 5, 2, ml.delegate_min, ml.delegate_max,
