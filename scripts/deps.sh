@@ -10,6 +10,8 @@ packages=(
   libasio-dev libcli11-dev libspdlog-dev libfmt-dev nlohmann-json3-dev libmsgpack-cxx-dev
   libssl-dev libtomlplusplus-dev
   gnuplot-nox iproute2 procps
+  # tests: JSON checks in the shell tests; netns_*.sh loads sch_netem (kmod) or drops with iptables
+  python3 kmod iptables
   # memberlist interop: tests/interop/golden/generate.sh builds golden vectors with memberlist's Go code
   golang-go golang-github-hashicorp-memberlist-dev golang-github-hashicorp-go-msgpack-dev
 )

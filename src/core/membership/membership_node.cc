@@ -332,13 +332,23 @@ void MembershipNode::emit(Effects& fx, EventKind kind, const MemberRecord& r) {
 // A random gossip target: a live member, or one that failed or left less than
 // gossip_to_the_dead ago (so it hears what was said about it).
 bool MembershipNode::pick_gossip_target(Time now, NodeId& out) {
-  std::uint32_t recent = 0;
-  for (auto it = departed_.rbegin(); it != departed_.rend(); ++it) {
-    std::uint32_t slot = list_.find(*it);
-    if (slot == MemberList::kNone) continue;
-    if (now - list_.at(slot).state_since > config_.gossip_to_the_dead) break;
-    ++recent;
-  }
+  // memberlist's gossip targets: live members and those *failed* less than gossip_to_the_dead
+  // ago (so a falsely failed member still hears its own death and refutes). Members that left
+  // are not targets: a leaver exits, and gossip sent to it is gossip a live member misses.
+  auto recent_failed = [&](auto&& visit) {
+    std::uint32_t count = 0;
+    for (auto it = departed_.rbegin(); it != departed_.rend(); ++it) {
+      std::uint32_t slot = list_.find(*it);
+      if (slot == MemberList::kNone) continue;
+      const MemberRecord& r = list_.at(slot);
+      if (now - r.state_since > config_.gossip_to_the_dead) break;
+      if (r.state != MemberState::failed) continue;
+      if (visit(count, r.id)) return count;
+      ++count;
+    }
+    return count;
+  };
+  const std::uint32_t recent = recent_failed([](std::uint32_t, NodeId) { return false; });
   const std::uint32_t live = list_.live_size() - 1;
   if (live + recent == 0) return false;
   std::uint64_t k = rng_.below(live + recent);
@@ -346,8 +356,13 @@ bool MembershipNode::pick_gossip_target(Time now, NodeId& out) {
     out = list_.at(list_.live_slot(std::uint32_t(k) + 1)).id;
     return true;
   }
-  out = departed_[departed_.size() - 1 - (k - live)];
-  return list_.find(out) != MemberList::kNone;
+  const std::uint64_t want = k - live;
+  recent_failed([&](std::uint32_t i, NodeId id) {
+    if (i != want) return false;
+    out = id;
+    return true;
+  });
+  return true;
 }
 
 void MembershipNode::gossip_round(Time now, Effects& fx) {
