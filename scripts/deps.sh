@@ -14,6 +14,8 @@ packages=(
   python3 kmod iptables
   # memberlist interop: tests/interop/golden/generate.sh builds golden vectors with memberlist's Go code
   golang-go golang-github-hashicorp-memberlist-dev golang-github-hashicorp-go-msgpack-dev
+  # serf interop: tests/interop/serf_interop.py joins a grapevine agent to serf agents
+  serf
 )
 
 missing=()

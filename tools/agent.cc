@@ -1,15 +1,16 @@
 // grapevine agent: one node on real sockets, controlled over a local RPC address, with readable
 // logs, Prometheus metrics, and a graceful leave on SIGINT/SIGTERM.
 #include <signal.h>
+#include <spdlog/spdlog.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <chrono>
 #include <future>
-#include <spdlog/spdlog.h>
 #include <thread>
 
 #include "agent_config.h"
+#include "base64.h"
 #include "commands.h"
 #include "node_json.h"
 #include "options.h"
@@ -28,27 +29,13 @@ struct Flags {
 
 // Decodes a base64 key as `serf keygen` prints it; throws UsageError naming `flag`.
 std::vector<std::byte> decode_key(const std::string& flag, const std::string& text) {
-  static const std::string kAlphabet =
-      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  std::vector<std::byte> out;
-  std::uint32_t acc = 0;
-  int bits = 0;
-  for (char ch : text) {
-    if (ch == '=') break;
-    auto pos = kAlphabet.find(ch);
-    if (pos == std::string::npos) throw UsageError(flag + ": not base64: '" + text + "'");
-    acc = (acc << 6) | std::uint32_t(pos);
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      out.push_back(std::byte((acc >> bits) & 0xff));
-    }
-  }
-  if (out.size() != 16 && out.size() != 24 && out.size() != 32) {
+  auto out = base64_decode(text);
+  if (!out) throw UsageError(flag + ": not base64: '" + text + "'");
+  if (out->size() != 16 && out->size() != 24 && out->size() != 32) {
     throw UsageError(flag + ": the key must decode to 16, 24 or 32 bytes, got " +
-                     std::to_string(out.size()));
+                     std::to_string(out->size()));
   }
-  return out;
+  return *out;
 }
 
 AgentConfig build_config(const Flags& f) {
@@ -64,7 +51,8 @@ AgentConfig build_config(const Flags& f) {
   if (!f.join.empty()) c.join = parse_address_list("--join", f.join);
   if (!f.rpc_addr.empty()) c.rpc_addr = parse_address("--rpc-addr", f.rpc_addr);
   if (!f.metrics_addr.empty()) c.metrics_addr = parse_address("--metrics-addr", f.metrics_addr);
-  if (!f.leave_timeout.empty()) c.leave_timeout = parse_duration("--leave-timeout", f.leave_timeout);
+  if (!f.leave_timeout.empty())
+    c.leave_timeout = parse_duration("--leave-timeout", f.leave_timeout);
   if (!f.log_level.empty()) c.log_level = f.log_level;
   if (!f.detector.empty() && !parse_detector(f.detector, c.node.membership.detector)) {
     throw UsageError("--detector: expected swim|lifeguard|gossip-heartbeat|all-to-all, got '" +
@@ -91,7 +79,8 @@ AgentConfig build_config(const Flags& f) {
   }
   if (!f.keys.empty()) {
     c.node.membership.memberlist.keys.clear();
-    for (const auto& k : f.keys) c.node.membership.memberlist.keys.push_back(decode_key("--encrypt", k));
+    for (const auto& k : f.keys)
+      c.node.membership.memberlist.keys.push_back(decode_key("--encrypt", k));
   }
   if (!f.label.empty()) c.node.membership.memberlist.label = f.label;
   if (!f.delegate_vsn.empty()) {
@@ -102,15 +91,15 @@ AgentConfig build_config(const Flags& f) {
     ml.delegate_max = std::uint8_t(parse_count("--delegate-vsn", parts[1], 0, 255));
     ml.delegate_cur = std::uint8_t(parse_count("--delegate-vsn", parts[2], 0, 255));
   }
-  if ((!f.keys.empty() || !f.label.empty()) &&
-      c.node.membership.dialect != Dialect::memberlist) {
+  if ((!f.keys.empty() || !f.label.empty()) && c.node.membership.dialect != Dialect::memberlist) {
     throw UsageError("--encrypt/--label: only with --dialect memberlist");
   }
-  if (auto ok = validate(c.node); !ok) throw UsageError(std::string("config: ") + ok.error().detail);
+  if (auto ok = validate(c.node); !ok)
+    throw UsageError(std::string("config: ") + ok.error().detail);
   auto level = spdlog::level::from_str(c.log_level);
   if (level == spdlog::level::off && c.log_level != "off") {
-    throw UsageError("--log-level: expected trace|debug|info|warn|error|off, got '" +
-                     c.log_level + "'");
+    throw UsageError("--log-level: expected trace|debug|info|warn|error|off, got '" + c.log_level +
+                     "'");
   }
   spdlog::set_level(level);
   return c;
@@ -129,8 +118,8 @@ auto in_loop(Runtime& rt, F&& fn) -> decltype(fn()) {
 }
 
 nlohmann::json handle(Runtime& rt, NodeHandle& node, const AgentConfig& cfg,
-                      const std::atomic<std::uint64_t>& delivered,
-                      const nlohmann::json& req, std::function<void()> leave_and_exit) {
+                      const std::atomic<std::uint64_t>& delivered, const nlohmann::json& req,
+                      std::function<void()> leave_and_exit) {
   const std::string cmd = req.value("cmd", "");
   auto fail = [](const std::string& why) { return nlohmann::json{{"ok", false}, {"error", why}}; };
   if (cmd == "members") {
@@ -170,24 +159,24 @@ nlohmann::json handle(Runtime& rt, NodeHandle& node, const AgentConfig& cfg,
   if (cmd == "info") {
     return in_loop(rt, [&] {
       const auto& s = node.membership().stats();
-      return nlohmann::json{{"ok", true},
-                            {"name", cfg.name},
-                            {"address", node.address().to_string()},
-                            {"detector", detector_name(cfg.node.membership.detector)},
-                            {"multicast", protocol_name(cfg.node.multicast.protocol)},
-                            {"health_score", node.membership().health_score()},
-                            {"dialect", dialect_name(cfg.node.membership.dialect)},
-                            {"delivered", delivered.load()},
-                            {"stats",
-                             {{"probes", s.probes},
-                              {"rejected", s.rejected_received},
-                              {"suspicions", s.suspicions},
-                              {"refutations", s.refutations},
-                              {"datagrams_out", node.io_stats().datagrams_out},
-                              {"datagrams_in", node.io_stats().datagrams_in},
-                              {"delivered", delivered.load()},
-                              {"malformed", s.malformed_received +
-                                                node.multicast_stats().malformed_received}}}};
+      return nlohmann::json{
+          {"ok", true},
+          {"name", cfg.name},
+          {"address", node.address().to_string()},
+          {"detector", detector_name(cfg.node.membership.detector)},
+          {"multicast", protocol_name(cfg.node.multicast.protocol)},
+          {"health_score", node.membership().health_score()},
+          {"dialect", dialect_name(cfg.node.membership.dialect)},
+          {"delivered", delivered.load()},
+          {"stats",
+           {{"probes", s.probes},
+            {"rejected", s.rejected_received},
+            {"suspicions", s.suspicions},
+            {"refutations", s.refutations},
+            {"datagrams_out", node.io_stats().datagrams_out},
+            {"datagrams_in", node.io_stats().datagrams_in},
+            {"delivered", delivered.load()},
+            {"malformed", s.malformed_received + node.multicast_stats().malformed_received}}}};
     });
   }
   return fail("unknown cmd '" + cmd + "' (members, join, leave, force-leave, send, info, monitor)");
@@ -208,13 +197,15 @@ int run_agent(const Flags& flags) {
   cb.on_member_event = [&](const Event& e) {
     spdlog::info("member {} {} ({}) incarnation {}", event_kind_name(e.kind), e.subject_name,
                  e.subject.to_string(), e.incarnation);
-    hub.publish(event_json(e).dump());
+    hub.publish(event_json(e).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
   };
   std::atomic<std::uint64_t> delivered{0};
-  cb.on_delivery = [&](const MessageId& id, std::span<const std::byte> payload, std::uint32_t hops) {
+  cb.on_delivery = [&](const MessageId& id, std::span<const std::byte> payload,
+                       std::uint32_t hops) {
     ++delivered;
     spdlog::info("delivered {} ({} bytes, {} hops)", message_id_text(id), payload.size(), hops);
-    hub.publish(delivery_json(id, payload, hops).dump());
+    hub.publish(delivery_json(id, payload, hops)
+                    .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
   };
   auto added = rt.add_node(cfg.node, cfg.bind, cb);
   if (!added) {
@@ -241,9 +232,13 @@ int run_agent(const Flags& flags) {
       }).detach();
     });
   };
-  RpcServer rpc([&](const nlohmann::json& req) { return handle(rt, node, cfg, delivered, req, leave_and_exit); },
-                hub);
-  if (auto err = rpc.start(cfg.rpc_addr); !err.empty()) throw std::runtime_error("--rpc-addr: " + err);
+  RpcServer rpc(
+      [&](const nlohmann::json& req) {
+        return handle(rt, node, cfg, delivered, req, leave_and_exit);
+      },
+      hub);
+  if (auto err = rpc.start(cfg.rpc_addr); !err.empty())
+    throw std::runtime_error("--rpc-addr: " + err);
   spdlog::info("rpc on {}", cfg.rpc_addr.to_string());
   std::unique_ptr<MetricsServer> metrics;
   if (cfg.metrics_addr) {

@@ -2,6 +2,7 @@
 
 #include <toml++/toml.h>
 
+#include "base64.h"
 #include "commands.h"
 #include "options.h"
 
@@ -48,6 +49,22 @@ struct Table {
     if (auto v = n->value<std::int64_t>(); v && *v >= 0) return *v;
     bad(key, "expected a non-negative integer");
   }
+  /// A string or an array of strings (absent: empty).
+  std::vector<std::string> strings(const std::string& key) const {
+    const toml::node* n = t.get(key);
+    if (n == nullptr) return {};
+    if (auto v = n->value<std::string>()) return {*v};
+    std::vector<std::string> out;
+    if (const toml::array* a = n->as_array()) {
+      for (const toml::node& e : *a) {
+        auto v = e.value<std::string>();
+        if (!v) bad(key, "expected a string or an array of strings");
+        out.push_back(*v);
+      }
+      return out;
+    }
+    bad(key, "expected a string or an array of strings");
+  }
   std::optional<Duration> duration(const std::string& key) const {
     auto s = str(key);
     if (!s) return std::nullopt;
@@ -74,7 +91,8 @@ const toml::table* section(const toml::table& root, const std::string& file, con
 void load_membership(const Table& t, MembershipConfig& m) {
   t.only({"profile", "detector", "probe_interval", "probe_timeout", "indirect_checks",
           "suspicion_mult", "retransmit_mult", "gossip_interval", "gossip_nodes",
-          "push_pull_interval", "heartbeat_interval", "fail_timeout"});
+          "push_pull_interval", "heartbeat_interval", "fail_timeout", "dialect", "encrypt", "label",
+          "delegate_vsn"});
   if (auto p = t.str("profile")) {
     Detector keep = m.detector;
     m = profile_by_name(t.file + ": membership.profile", *p);
@@ -93,11 +111,38 @@ void load_membership(const Table& t, MembershipConfig& m) {
   if (auto v = t.duration("push_pull_interval")) m.push_pull_interval = *v;
   if (auto v = t.duration("heartbeat_interval")) m.heartbeat_interval = *v;
   if (auto v = t.duration("fail_timeout")) m.fail_timeout = *v;
+  if (auto d = t.str("dialect"); d && !parse_dialect(*d, m.dialect)) {
+    t.bad("dialect", "expected native|memberlist");
+  }
+  for (const std::string& k : t.strings("encrypt")) {
+    auto key = base64_decode(k);
+    if (!key || (key->size() != 16 && key->size() != 24 && key->size() != 32)) {
+      t.bad("encrypt", "each key must be base64 of 16, 24 or 32 bytes (serf keygen)");
+    }
+    m.memberlist.keys.push_back(*key);
+  }
+  if (auto v = t.str("label")) m.memberlist.label = *v;
+  if (const toml::node* n = t.t.get("delegate_vsn")) {
+    const toml::array* a = n->as_array();
+    if (a == nullptr || a->size() != 3) t.bad("delegate_vsn", "expected [MIN, MAX, CUR]");
+    std::uint8_t v[3];
+    for (std::size_t i = 0; i < 3; ++i) {
+      auto x = (*a)[i].value<std::int64_t>();
+      if (!x || *x < 0 || *x > 255) t.bad("delegate_vsn", "expected integers in [0, 255]");
+      v[i] = std::uint8_t(*x);
+    }
+    m.memberlist.delegate_min = v[0], m.memberlist.delegate_max = v[1];
+    m.memberlist.delegate_cur = v[2];
+  }
+  if ((!m.memberlist.keys.empty() || !m.memberlist.label.empty()) &&
+      m.dialect != Dialect::memberlist) {
+    t.bad("encrypt", "encrypt/label need dialect = \"memberlist\"");
+  }
 }
 
 void load_multicast(const Table& t, MulticastConfig& c) {
-  t.only({"protocol", "fanout", "pull_fanout", "period", "stop", "stop_rounds",
-          "retention_periods"});
+  t.only(
+      {"protocol", "fanout", "pull_fanout", "period", "stop", "stop_rounds", "retention_periods"});
   if (auto p = t.str("protocol"); p && !parse_protocol(p->c_str(), c.protocol)) {
     t.bad("protocol", "expected push|pull|pushpull|centralized|tree-ack|tree-nack");
   }
@@ -148,9 +193,9 @@ void load_toml(const std::string& path, AgentConfig& config) {
     load_multicast(Table{*m, path, "multicast."}, config.node.multicast);
   }
   for (const auto& [key, value] : root) {
-    static const char* known[] = {"name",         "bind",          "join",      "rpc_addr",
-                                  "metrics_addr", "leave_timeout", "log_level", "membership",
-                                  "multicast"};
+    static const char* known[] = {"name",      "bind",         "join",
+                                  "rpc_addr",  "metrics_addr", "leave_timeout",
+                                  "log_level", "membership",   "multicast"};
     bool ok = false;
     for (const char* k : known) ok = ok || key.str() == k;
     if (!ok) throw UsageError(path + ": unknown key '" + std::string(key.str()) + "'");

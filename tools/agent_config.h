@@ -25,7 +25,9 @@ struct AgentConfig {
 ///   name, bind, join (array), rpc_addr, metrics_addr, leave_timeout, log_level,
 ///   [membership] profile, detector, probe_interval, probe_timeout, indirect_checks,
 ///     suspicion_mult, gossip_interval, gossip_nodes, push_pull_interval, heartbeat_interval,
-///     fail_timeout, retransmit_mult
+///     fail_timeout, retransmit_mult,
+///     dialect ("native" | "memberlist"), encrypt (base64 key or array of keys, the first
+///     primary), label, delegate_vsn ([MIN, MAX, CUR]; serf: [2, 5, 4])
 ///   [multicast] protocol, fanout, pull_fanout, period, stop, stop_rounds, retention_periods
 /// Throws UsageError with the file, key and what is wrong.
 void load_toml(const std::string& path, AgentConfig& config);

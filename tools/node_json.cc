@@ -3,6 +3,8 @@
 #include <cstdio>
 #include <sstream>
 
+#include "base64.h"
+
 namespace grapevine::tools {
 
 std::string message_id_text(const MessageId& id) {
@@ -17,31 +19,50 @@ std::string node_id_text(NodeId id) {
   std::snprintf(buf, sizeof buf, "%llx", static_cast<unsigned long long>(id));
   return buf;
 }
+// Bytes from the network (serf's tags, user payloads) need not be text: a valid UTF-8 value goes
+// in `key` as a string, anything else base64-encoded in `key`_base64 (JSON strings must be
+// UTF-8; dumping raw bytes would throw).
+void put_bytes(nlohmann::json& j, const std::string& key, std::span<const std::byte> bytes) {
+  if (valid_utf8(bytes)) {
+    j[key] = std::string(reinterpret_cast<const char*>(bytes.data()), bytes.size());
+  } else {
+    j[key + "_base64"] = base64_encode(bytes);
+  }
+}
+
+// Names are text by contract; a hostile peer's invalid bytes are replaced, not fatal.
+std::string text_of(std::string_view s) {
+  auto bytes = std::as_bytes(std::span(s.data(), s.size()));
+  if (valid_utf8(bytes)) return std::string(s);
+  std::string out;
+  for (char c : s) out.push_back((static_cast<unsigned char>(c) < 0x80) ? c : '?');
+  return out;
+}
 }  // namespace
 
 nlohmann::json member_json(const MemberInfo& m) {
-  return {{"name", m.name},
-          {"id", node_id_text(m.id)},
-          {"address", m.address.to_string()},
-          {"state", member_state_name(m.state)},
-          {"incarnation", m.incarnation},
-          {"meta", std::string(reinterpret_cast<const char*>(m.meta.data()), m.meta.size())}};
+  nlohmann::json j = {{"name", text_of(m.name)},
+                      {"id", node_id_text(m.id)},
+                      {"address", m.address.to_string()},
+                      {"state", member_state_name(m.state)},
+                      {"incarnation", m.incarnation}};
+  put_bytes(j, "meta", std::as_bytes(std::span(m.meta.data(), m.meta.size())));
+  return j;
 }
 
 nlohmann::json event_json(const Event& e) {
   return {{"event", "member"},
           {"kind", event_kind_name(e.kind)},
-          {"name", std::string(e.subject_name)},
+          {"name", text_of(e.subject_name)},
           {"address", e.subject.to_string()},
           {"incarnation", e.incarnation}};
 }
 
 nlohmann::json delivery_json(const MessageId& id, std::span<const std::byte> payload,
                              std::uint32_t hops) {
-  return {{"event", "delivered"},
-          {"id", message_id_text(id)},
-          {"hops", hops},
-          {"payload", std::string(reinterpret_cast<const char*>(payload.data()), payload.size())}};
+  nlohmann::json j = {{"event", "delivered"}, {"id", message_id_text(id)}, {"hops", hops}};
+  put_bytes(j, "payload", payload);
+  return j;
 }
 
 std::string render_metrics(const NodeHandle& node) {
@@ -56,8 +77,8 @@ std::string render_metrics(const NodeHandle& node) {
   };
   o << "# HELP grapevine_members Members this node lists, by state.\n"
        "# TYPE grapevine_members gauge\n";
-  for (MemberState st : {MemberState::alive, MemberState::suspect, MemberState::failed,
-                         MemberState::left}) {
+  for (MemberState st :
+       {MemberState::alive, MemberState::suspect, MemberState::failed, MemberState::left}) {
     o << "grapevine_members{state=\"" << member_state_name(st) << "\"} " << m.member_count(st)
       << '\n';
   }

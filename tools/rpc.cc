@@ -111,7 +111,9 @@ void EventHub::close_all() {
 
 // ---- RpcServer ------------------------------------------------------------------------------
 
-RpcServer::~RpcServer() { stop(); }
+RpcServer::~RpcServer() {
+  stop();
+}
 
 std::string RpcServer::start(const Address& bind) {
   std::string error;
@@ -160,12 +162,14 @@ void RpcServer::serve(int fd) {
   while (read_line(fd, buffer, line)) {
     nlohmann::json request = nlohmann::json::parse(line, nullptr, false);
     if (request.is_discarded() || !request.is_object()) {
-      write_all(fd, R"({"ok":false,"error":"request must be one JSON object per line"})" "\n");
+      write_all(fd, R"({"ok":false,"error":"request must be one JSON object per line"})"
+                    "\n");
       continue;
     }
     if (request.value("cmd", "") == "monitor") {
       auto sub = hub_.subscribe();
-      write_all(fd, R"({"ok":true})" "\n");
+      write_all(fd, R"({"ok":true})"
+                    "\n");
       for (;;) {
         std::unique_lock<std::mutex> lock(sub->mu);
         sub->cv.wait(lock, [&] { return sub->closed || !sub->lines.empty(); });
@@ -183,14 +187,18 @@ void RpcServer::serve(int fd) {
     } catch (const std::exception& e) {
       response = {{"ok", false}, {"error", e.what()}};
     }
-    if (!write_all(fd, response.dump() + "\n")) break;
+    if (!write_all(fd,
+                   response.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n"))
+      break;
   }
   ::close(fd);
 }
 
 // ---- MetricsServer --------------------------------------------------------------------------
 
-MetricsServer::~MetricsServer() { stop(); }
+MetricsServer::~MetricsServer() {
+  stop();
+}
 
 std::string MetricsServer::start(const Address& bind) {
   std::string error;

@@ -27,7 +27,9 @@ using io::StreamConn;
 
 namespace {
 enum Tag : std::uint64_t { kWake = 1, kUdp = 2, kListener = 3, kConn = 4 };
-constexpr std::uint64_t tag(Tag t, std::uint64_t id) { return std::uint64_t(t) << 56 | id; }
+constexpr std::uint64_t tag(Tag t, std::uint64_t id) {
+  return std::uint64_t(t) << 56 | id;
+}
 constexpr std::size_t kRecvBytes = 65536;
 }  // namespace
 
@@ -97,8 +99,13 @@ class Runtime::Impl::Hosted final : public NodeHandle, public Effects {
  public:
   Hosted(Impl& rt, std::uint32_t index, const NodeConfig& config, const Address& addr, Fd udp,
          Fd tcp, NodeCallbacks cb, std::uint64_t seed)
-      : rt_(rt), index_(index), node_(config, addr, seed), addr_(addr), udp_(std::move(udp)),
-        tcp_(std::move(tcp)), cb_(std::move(cb)) {}
+      : rt_(rt),
+        index_(index),
+        node_(config, addr, seed),
+        addr_(addr),
+        udp_(std::move(udp)),
+        tcp_(std::move(tcp)),
+        cb_(std::move(cb)) {}
 
   // ---- Effects ----
   void send(const Address& to, std::span<const std::byte> datagram) override {
@@ -256,7 +263,8 @@ void Runtime::Impl::Hosted::crash() {
 // ---- Impl -----------------------------------------------------------------------------------
 
 Runtime::Impl::Impl(const RuntimeOptions& o)
-    : options_(o), epoll_(::epoll_create1(EPOLL_CLOEXEC)),
+    : options_(o),
+      epoll_(::epoll_create1(EPOLL_CLOEXEC)),
       wake_(::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)),
       recv_buf_(std::size_t(std::max<std::uint32_t>(o.batch, 1)) * kRecvBytes) {
   GV_ASSERT(epoll_ && wake_);
@@ -295,11 +303,18 @@ Result<NodeHandle*> Runtime::Impl::add_node(const NodeConfig& config, const Addr
   if (!udp) return make_error(Errc::io, "cannot bind UDP (address in use?)");
   Address actual = io::local_address(udp->get());
   auto tcp = io::listen_tcp(actual, error);
+  // Port 0: the kernel picked a free UDP port, whose TCP twin may be taken; pick again.
+  for (int attempt = 0; !tcp && bind.port == 0 && attempt < 32; ++attempt) {
+    udp = io::bind_udp(bind, error);
+    if (!udp) return make_error(Errc::io, "cannot bind UDP (address in use?)");
+    actual = io::local_address(udp->get());
+    tcp = io::listen_tcp(actual, error);
+  }
   if (!tcp) return make_error(Errc::io, "cannot bind TCP on the UDP port (in use?)");
   const auto index = std::uint32_t(nodes_.size());
   const std::uint64_t seed = node_id_of(actual) ^ std::uint64_t(now().ns());
-  auto h = std::make_unique<Hosted>(*this, index, config, actual, std::move(*udp),
-                                    std::move(*tcp), std::move(cb), seed);
+  auto h = std::make_unique<Hosted>(*this, index, config, actual, std::move(*udp), std::move(*tcp),
+                                    std::move(cb), seed);
   watch(h->udp_.get(), tag(kUdp, index), EPOLLIN);
   watch(h->tcp_.get(), tag(kListener, index), EPOLLIN);
   Hosted* raw = h.get();
@@ -330,7 +345,8 @@ void Runtime::Impl::fire_timers(Time now) {
 
 int Runtime::Impl::timeout_ms(Time now) const {
   std::int64_t ms = 1000;
-  if (!heap_.empty()) ms = std::min<std::int64_t>(ms, (heap_.front().t - now.ns() + 999999) / 1000000);
+  if (!heap_.empty())
+    ms = std::min<std::int64_t>(ms, (heap_.front().t - now.ns() + 999999) / 1000000);
   if (!conns_.empty()) ms = std::min<std::int64_t>(ms, 100);  // stream timeouts
   return int(std::max<std::int64_t>(ms, 0));
 }
@@ -514,10 +530,20 @@ Result<NodeHandle*> Runtime::add_node(const NodeConfig& config, const Address& b
                                       NodeCallbacks callbacks) {
   return impl_->add_node(config, bind, std::move(callbacks));
 }
-void Runtime::run() { impl_->run(Time::max()); }
-void Runtime::run_for(Duration d) { impl_->run(now() + d); }
-void Runtime::stop() { impl_->stop(); }
-void Runtime::post(std::function<void()> task) { impl_->post(std::move(task)); }
-std::size_t Runtime::node_count() const { return impl_->node_count(); }
+void Runtime::run() {
+  impl_->run(Time::max());
+}
+void Runtime::run_for(Duration d) {
+  impl_->run(now() + d);
+}
+void Runtime::stop() {
+  impl_->stop();
+}
+void Runtime::post(std::function<void()> task) {
+  impl_->post(std::move(task));
+}
+std::size_t Runtime::node_count() const {
+  return impl_->node_count();
+}
 
 }  // namespace grapevine
