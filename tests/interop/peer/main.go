@@ -100,9 +100,16 @@ func main() {
 	port := flag.Int("port", 0, "bind port")
 	key := flag.String("key", "", "base64 encryption key (16, 24 or 32 bytes)")
 	verbose := flag.Bool("v", false, "memberlist logs on stderr")
+	profile := flag.String("profile", "local", "memberlist defaults: local, lan or wan")
 	flag.Parse()
 
 	conf := memberlist.DefaultLocalConfig()
+	switch *profile {
+	case "lan":
+		conf = memberlist.DefaultLANConfig()
+	case "wan":
+		conf = memberlist.DefaultWANConfig()
+	}
 	conf.Name = *name
 	conf.BindAddr = *addr
 	conf.BindPort = *port
