@@ -1,6 +1,8 @@
 // The view protocol factory.
 #include "grapevine/view.h"
 
+#include "core/views/hyparview.h"
+
 namespace grapevine {
 
 std::unique_ptr<ViewMachine> make_view(const ViewConfig& config, const Address& self,
@@ -14,8 +16,7 @@ std::unique_ptr<ViewMachine> make_view(const ViewConfig& config, const Address& 
     case ViewKind::tman:
       return nullptr;  // TODO(views): SCAMP, Cyclon, T-MAN land in the next commits.
     case ViewKind::hyparview:
-      // TODO(hyparview): return make_hyparview(config, self, seed);  (src/core/views/hyparview.h)
-      return nullptr;
+      return make_hyparview(config, self, seed);
   }
   return nullptr;
 }
