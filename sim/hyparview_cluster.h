@@ -1,0 +1,84 @@
+// HyParViewCluster: HyParView + Plumtree nodes over the simulator, for tests and the scale run.
+//   HyParViewCluster c(options);
+//   c.join_all();                       // node 0 first, node i through a random earlier node
+//   c.run_for(Duration::seconds(30));
+//   auto m = c.broadcast(origin);       // Plumtree broadcast of an 8-byte payload
+//   c.run_for(...); c.deliveries(m) == c.live_count();
+//   c.crash_random(0.5);                // half the nodes crash at once
+// Per-message tracking is a count and a highest hop count (no per-node state), so the same
+// driver runs a million nodes; redundancy (RMR) comes from the nodes' payload_sent counters.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "core/views/hyparview.h"
+#include "grapevine/view.h"
+#include "sim/simulator.h"
+
+namespace grapevine::sim {
+
+struct HyParViewClusterOptions {
+  std::uint32_t nodes = 100;
+  std::uint64_t seed = 1;
+  ViewConfig config;  // kind is forced to hyparview
+  views::HyParViewTuning tuning;
+  NetworkConfig network = NetworkConfig::uniform(LinkProfile{
+      Duration::milliseconds(2), Duration::milliseconds(20), Duration::milliseconds(1)});
+  /// Node i joins at i * join_spacing.
+  Duration join_spacing = Duration::milliseconds(10);
+  std::uint32_t payload_bytes = 8;
+};
+
+class HyParViewCluster {
+ public:
+  explicit HyParViewCluster(const HyParViewClusterOptions& options);
+
+  Simulator& sim() noexcept { return sim_; }
+  [[nodiscard]] std::uint32_t size() const noexcept { return options_.nodes; }
+  views::HyParView& node(NodeIndex i);
+
+  /// Schedules every join (from now on, join_spacing apart).
+  void join_all();
+  void run_for(Duration d) { sim_.run_for(d); }
+  /// Broadcasts from node `origin` now; returns the message index (for deliveries()).
+  std::uint32_t broadcast(NodeIndex origin);
+  /// Nodes that delivered message `m` (each node delivers a message at most once).
+  [[nodiscard]] std::uint32_t deliveries(std::uint32_t m) const { return messages_[m].deliveries; }
+  [[nodiscard]] std::uint32_t max_hops(std::uint32_t m) const { return messages_[m].max_hops; }
+  [[nodiscard]] std::uint32_t message_count() const noexcept {
+    return std::uint32_t(messages_.size());
+  }
+  /// Deliveries of a message beyond one per node (must stay 0).
+  [[nodiscard]] std::uint64_t duplicate_deliveries() const noexcept {
+    return duplicate_deliveries_;
+  }
+
+  /// Crashes round(fraction * size) distinct random live nodes now; returns how many.
+  std::uint32_t crash_random(double fraction);
+  [[nodiscard]] bool crashed(NodeIndex i) const { return sim_.crashed(i); }
+  [[nodiscard]] std::uint32_t live_count() const noexcept { return live_; }
+  /// A random live node (for origins).
+  NodeIndex random_live();
+
+  /// Sum of payload_sent over every node (crashed ones included).
+  [[nodiscard]] std::uint64_t payload_sent_total();
+  /// True if every live node's active view is symmetric among live nodes and within bounds.
+  [[nodiscard]] bool views_symmetric(std::string* why = nullptr);
+
+ private:
+  struct Tracked {
+    std::uint32_t deliveries = 0;
+    std::uint32_t max_hops = 0;
+  };
+
+  HyParViewClusterOptions options_;
+  Simulator sim_;
+  Rng rng_;
+  std::vector<Tracked> messages_;
+  std::uint64_t id_base_;
+  std::uint64_t duplicate_deliveries_ = 0;
+  std::uint32_t live_;
+};
+
+}  // namespace grapevine::sim

@@ -1,0 +1,360 @@
+#include "sim/views_experiment.h"
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cmath>
+#include <stdexcept>
+#include <thread>
+
+#include "sim/overlay_metrics.h"
+#include "sim/simulator.h"
+#include "sim/stats.h"
+#include "util/hash.h"
+#include "util/rng.h"
+
+namespace grapevine::sim {
+namespace {
+
+// The index of a simulated address (sim_address is 10.a.b.c with a.b.c = index + 1).
+std::uint32_t index_of(const Address& a, std::uint32_t n) {
+  const std::uint32_t low = a.ipv4_u32() & 0xffffffu;
+  return (a.family == 4 && low >= 1 && low <= n) ? low - 1 : n;  // n = not a node
+}
+
+// One run's state: the simulator, its nodes, and per-message delivery tracking.
+class ViewsRunner {
+ public:
+  ViewsRunner(const ViewsExperiment& e, std::uint32_t run_index)
+      : e_(e),
+        seed_(derive_seed(e.seed, run_index)),
+        sim_(network(e), seed_),
+        rng_(derive_seed(seed_, 0x76696577)) {  // "view": the harness's own stream
+    sim_.reserve(e.nodes);
+    for (std::uint32_t i = 0; i < e.nodes; ++i) {
+      auto m = make_view(e.config, sim_address(i), derive_seed(seed_, i + 1));
+      if (!m) throw std::invalid_argument("view protocol not available or config invalid");
+      sim_.add_node(std::move(m));
+    }
+    sim_.set_observer(
+        [this](Time now, NodeIndex node, const Event& ev) { observe(now, node, ev); });
+  }
+
+  ViewsRun run();
+
+ private:
+  static NetworkConfig network(const ViewsExperiment& e) {
+    LinkProfile p;
+    p.latency_min = e.latency_min;
+    p.latency_max = e.latency_max;
+    return NetworkConfig::uniform(p);
+  }
+  ViewMachine& node(std::uint32_t i) { return static_cast<ViewMachine&>(sim_.machine(i)); }
+  void observe(Time now, NodeIndex node, const Event& ev);
+  void join_all();
+  OverlayGraph graph();
+  void measure(ViewsRun& r);
+  std::uint32_t random_live();
+  void multicast();
+  std::uint64_t payload_sent_total();
+  void fail();
+  void phase_result(std::uint32_t first, std::uint32_t count, std::uint64_t payload,
+                    std::vector<double>& fractions, double& rmr, double& ldh);
+
+  struct Tracked {
+    std::vector<bool> got;  // per node
+    std::uint32_t max_hops = 0;
+  };
+
+  const ViewsExperiment& e_;
+  std::uint64_t seed_;
+  Simulator sim_;
+  Rng rng_;
+  std::vector<Tracked> messages_;
+  std::uint64_t msg_base_ = 0;
+  std::uint64_t hash_ = 0x7669657773ULL;
+};
+
+void ViewsRunner::observe(Time now, NodeIndex node, const Event& ev) {
+  if (ev.kind != EventKind::delivered) return;
+  const std::uint64_t k = ev.message.origin - msg_base_;
+  if (k >= messages_.size()) return;
+  Tracked& t = messages_[k];
+  if (t.got[node]) return;
+  t.got[node] = true;
+  t.max_hops = std::max(t.max_hops, ev.hops);
+  hash_ = mix64(hash_ ^ mix64(std::uint64_t(now.ns()) ^ (std::uint64_t(node) << 32) ^ k) ^ ev.hops);
+}
+
+void ViewsRunner::join_all() {
+  for (std::uint32_t i = 0; i < e_.nodes; ++i) {
+    sim_.run_until(Time::zero() + e_.join_spacing * std::int64_t(i));
+    Address contact{};
+    if (i > 0) contact = sim_address(e_.random_contact ? std::uint32_t(rng_.below(i)) : 0);
+    sim_.with_node(i, [&](Machine& m, Effects& fx) {
+      static_cast<ViewMachine&>(m).join(sim_.now(), contact, fx);
+    });
+  }
+}
+
+OverlayGraph ViewsRunner::graph() {
+  OverlayGraph g;
+  g.out.resize(e_.nodes);
+  g.live.resize(e_.nodes);
+  for (std::uint32_t i = 0; i < e_.nodes; ++i) {
+    g.live[i] = !sim_.crashed(i);
+    if (!g.live[i]) continue;
+    for (const Address& a : node(i).view()) {
+      const std::uint32_t j = index_of(a, e_.nodes);
+      if (j < e_.nodes) g.out[i].push_back(j);
+    }
+  }
+  return g;
+}
+
+void ViewsRunner::measure(ViewsRun& r) {
+  const OverlayGraph g = graph();
+  const DegreeStats d = degree_stats(g);
+  r.view_size_mean = d.out_mean;
+  r.view_size_p50 = d.out_p50;
+  r.view_size_max = d.out_max;
+  r.in_degree_mean = d.in_mean;
+  r.in_degree_stddev = d.in_stddev;
+  r.in_degree_max = d.in_max;
+  r.in_degree_histogram = d.in_histogram;
+  r.clustering = clustering(g, e_.clustering_samples, rng_);
+  r.path_length_mean = path_length(g, e_.path_samples, rng_, r.reachable_fraction);
+  double passive = 0;
+  for (std::uint32_t i = 0; i < e_.nodes; ++i) passive += double(node(i).passive_size());
+  r.passive_size_mean = passive / double(e_.nodes);
+}
+
+std::uint32_t ViewsRunner::random_live() {
+  for (;;) {
+    auto i = std::uint32_t(rng_.below(e_.nodes));
+    if (!sim_.crashed(i)) return i;
+  }
+}
+
+void ViewsRunner::multicast() {
+  const auto k = std::uint64_t(messages_.size());
+  messages_.push_back({std::vector<bool>(e_.nodes, false), 0});
+  std::vector<std::byte> payload(e_.payload_bytes);
+  for (std::size_t b = 0; b < payload.size(); ++b) payload[b] = std::byte(b * 31 + k);
+  sim_.with_node(random_live(), [&](Machine& m, Effects& fx) {
+    static_cast<ViewMachine&>(m).broadcast(sim_.now(), msg_base_ + k, payload, fx);
+  });
+}
+
+std::uint64_t ViewsRunner::payload_sent_total() {
+  std::uint64_t s = 0;
+  for (std::uint32_t i = 0; i < e_.nodes; ++i) s += node(i).stats().payload_sent;
+  return s;
+}
+
+void ViewsRunner::fail() {
+  auto k = std::uint32_t(std::llround(e_.fail_fraction * double(e_.nodes)));
+  k = std::min(k, e_.nodes - 1);  // someone must survive to measure
+  std::vector<std::uint32_t> pool(e_.nodes);
+  for (std::uint32_t i = 0; i < e_.nodes; ++i) pool[i] = i;
+  for (std::uint32_t i = 0; i < k; ++i) {
+    std::swap(pool[i], pool[i + rng_.below(pool.size() - i)]);
+    sim_.crash(pool[i]);
+  }
+}
+
+// Delivered fraction (among nodes live now) per message, RMR and mean last-delivery hop.
+void ViewsRunner::phase_result(std::uint32_t first, std::uint32_t count, std::uint64_t payload,
+                               std::vector<double>& fractions, double& rmr, double& ldh) {
+  std::uint32_t live = 0;
+  for (std::uint32_t i = 0; i < e_.nodes; ++i) live += sim_.crashed(i) ? 0 : 1;
+  double receivers = 0, hops = 0;
+  for (std::uint32_t k = first; k < first + count; ++k) {
+    std::uint32_t got = 0, any = 0;
+    for (std::uint32_t i = 0; i < e_.nodes; ++i) {
+      any += messages_[k].got[i] ? 1 : 0;
+      got += (messages_[k].got[i] && !sim_.crashed(i)) ? 1 : 0;
+    }
+    fractions.push_back(live ? double(got) / double(live) : 0.0);
+    receivers += any > 0 ? double(any - 1) : 0.0;
+    hops += messages_[k].max_hops;
+  }
+  rmr = receivers > 0 ? double(payload) / receivers - 1.0 : 0.0;
+  ldh = count > 0 ? hops / double(count) : 0.0;
+}
+
+ViewsRun ViewsRunner::run() {
+  ViewsRun r;
+  msg_base_ = rng_.next() | 1;  // ids unlike anything else in flight
+  const Duration period = e_.config.period;
+  join_all();
+  const Time joined = sim_.now();
+  for (std::uint32_t c = 1; c <= e_.cycles; ++c) {
+    sim_.run_until(joined + period * std::int64_t(c));
+    if (e_.config.kind == ViewKind::tman) {
+      r.ring_curve.push_back(ring_fraction(graph()));
+      if (r.ring_converged_cycle < 0 && r.ring_curve.back() >= 1.0) r.ring_converged_cycle = int(c);
+    }
+  }
+  measure(r);
+  r.live_before = e_.nodes;
+
+  const std::uint64_t sent0 = payload_sent_total();
+  for (std::uint32_t k = 0; k < e_.multicasts; ++k) {
+    multicast();
+    sim_.run_for(period);
+  }
+  sim_.run_for(period);
+  const std::uint64_t sent1 = payload_sent_total();
+
+  fail();
+  r.dead_links_at_failure = dead_links(graph());
+  const std::uint32_t after = std::max(e_.after_cycles, e_.multicasts + 2);
+  for (std::uint32_t c = 0; c < after; ++c) {
+    if (c < e_.multicasts) multicast();
+    sim_.run_for(period);
+    r.dead_links_curve.push_back(dead_links(graph()));
+  }
+  r.dead_links = r.dead_links_curve.back();
+  const std::uint64_t sent2 = payload_sent_total();
+
+  // Before-phase fractions are over every node: all were live when those messages ran.
+  {
+    std::uint32_t m = e_.multicasts;
+    double receivers = 0, hops = 0;
+    for (std::uint32_t k = 0; k < m; ++k) {
+      std::uint32_t got = 0;
+      for (std::uint32_t i = 0; i < e_.nodes; ++i) got += messages_[k].got[i] ? 1 : 0;
+      r.delivered_before.push_back(double(got) / double(e_.nodes));
+      receivers += got > 0 ? double(got - 1) : 0.0;
+      hops += messages_[k].max_hops;
+    }
+    r.rmr_before = receivers > 0 ? double(sent1 - sent0) / receivers - 1.0 : 0.0;
+    r.last_delivery_hop_before = m > 0 ? hops / double(m) : 0.0;
+  }
+  phase_result(e_.multicasts, e_.multicasts, sent2 - sent1, r.delivered_after, r.rmr_after,
+               r.last_delivery_hop_after);
+  for (std::uint32_t i = 0; i < e_.nodes; ++i) {
+    r.live_after += sim_.crashed(i) ? 0 : 1;
+    r.control_sent += node(i).stats().control_sent;
+  }
+  r.events = sim_.counters().events;
+  r.delivery_hash = mix64(hash_ ^ sim_.delivery_hash());
+  return r;
+}
+
+double mean_of(const std::vector<ViewsRun>& runs, double ViewsRun::*field) {
+  double s = 0;
+  for (const auto& r : runs) s += r.*field;
+  return runs.empty() ? 0.0 : s / double(runs.size());
+}
+
+void add_curve(std::vector<double>& into, const std::vector<double>& curve, double weight) {
+  if (into.size() < curve.size()) into.resize(curve.size(), 0.0);
+  for (std::size_t i = 0; i < curve.size(); ++i) into[i] += curve[i] * weight;
+}
+
+void aggregate(ViewsSummary& s) {
+  const auto& runs = s.runs;
+  const double w = runs.empty() ? 0.0 : 1.0 / double(runs.size());
+  s.view_size_mean = mean_of(runs, &ViewsRun::view_size_mean);
+  s.view_size_p50 = mean_of(runs, &ViewsRun::view_size_p50);
+  s.passive_size_mean = mean_of(runs, &ViewsRun::passive_size_mean);
+  s.in_degree_mean = mean_of(runs, &ViewsRun::in_degree_mean);
+  s.in_degree_stddev = mean_of(runs, &ViewsRun::in_degree_stddev);
+  s.clustering = mean_of(runs, &ViewsRun::clustering);
+  s.path_length_mean = mean_of(runs, &ViewsRun::path_length_mean);
+  s.reachable_fraction = mean_of(runs, &ViewsRun::reachable_fraction);
+  s.rmr = mean_of(runs, &ViewsRun::rmr_before);
+  s.rmr_after = mean_of(runs, &ViewsRun::rmr_after);
+  s.last_delivery_hop = mean_of(runs, &ViewsRun::last_delivery_hop_before);
+  s.last_delivery_hop_after = mean_of(runs, &ViewsRun::last_delivery_hop_after);
+  const double n = double(s.experiment.nodes);
+  const double k = s.view_size_mean;
+  s.in_degree_stddev_random = n > 1 ? std::sqrt(k * (1.0 - k / (n - 1))) : 0.0;
+  s.clustering_random = n > 1 ? std::min(1.0, 2.0 * k / (n - 1)) : 0.0;
+  std::vector<double> before, after, converged;
+  double control = 0;
+  std::uint64_t h = 0;
+  for (const ViewsRun& r : runs) {
+    s.view_size_max += r.view_size_max * w;
+    s.in_degree_max += r.in_degree_max * w;
+    s.dead_links_at_failure += double(r.dead_links_at_failure) * w;
+    s.dead_links += double(r.dead_links) * w;
+    if (s.in_degree_histogram.size() < r.in_degree_histogram.size()) {
+      s.in_degree_histogram.resize(r.in_degree_histogram.size(), 0);
+    }
+    for (std::size_t d = 0; d < r.in_degree_histogram.size(); ++d) {
+      s.in_degree_histogram[d] += r.in_degree_histogram[d];
+    }
+    std::vector<double> dl(r.dead_links_curve.begin(), r.dead_links_curve.end());
+    add_curve(s.dead_links_curve, dl, w);
+    add_curve(s.ring_curve, r.ring_curve, w);
+    before.insert(before.end(), r.delivered_before.begin(), r.delivered_before.end());
+    after.insert(after.end(), r.delivered_after.begin(), r.delivered_after.end());
+    auto full = [](const std::vector<double>& v) {
+      return std::all_of(v.begin(), v.end(), [](double f) { return f >= 1.0; });
+    };
+    s.runs_fully_delivered_before += full(r.delivered_before) ? 1 : 0;
+    s.runs_fully_delivered_after += full(r.delivered_after) ? 1 : 0;
+    if (r.ring_converged_cycle >= 0) converged.push_back(r.ring_converged_cycle);
+    control += double(r.control_sent);
+    h = mix64(h ^ r.delivery_hash);
+    s.events += r.events;
+  }
+  s.delivered_fraction_before = before.empty() ? 0.0 : mean(before);
+  s.delivered_fraction_before_min = before.empty() ? 0.0 : min_of(before);
+  s.delivered_fraction_after = after.empty() ? 0.0 : mean(after);
+  s.delivered_fraction_after_min = after.empty() ? 0.0 : min_of(after);
+  s.runs_ring_converged = std::uint32_t(converged.size());
+  s.ring_converged_cycle = converged.empty() ? -1.0 : mean(converged);
+  s.delivery_hash = h;
+  // Control traffic over the whole run (joins included), per node and per simulated period.
+  const ViewsExperiment& e = s.experiment;
+  const double periods =
+      double(e.cycles + e.multicasts + 1 + std::max(e.after_cycles, e.multicasts + 2)) +
+      double((e.join_spacing * std::int64_t(e.nodes)).ns()) / double(e.config.period.ns());
+  s.control_messages_per_node_per_cycle = runs.empty() ? 0 : control * w / n / periods;
+}
+
+}  // namespace
+
+ViewsRun run_views_once(const ViewsExperiment& e, std::uint32_t run_index) {
+  ViewsRunner runner(e, run_index);
+  return runner.run();
+}
+
+ViewsSummary run_views(const ViewsExperiment& e,
+                       const std::function<void(std::uint32_t, std::uint32_t)>& progress) {
+  const auto start = std::chrono::steady_clock::now();
+  ViewsSummary s;
+  s.experiment = e;
+  s.runs.resize(e.runs);
+  unsigned threads = e.threads > 0 ? e.threads : std::max(1u, std::thread::hardware_concurrency());
+  threads = std::min<unsigned>(threads, std::max<std::uint32_t>(e.runs, 1));
+  std::atomic<std::uint32_t> next{0}, done{0};
+  auto worker = [&] {
+    for (std::uint32_t r; (r = next.fetch_add(1)) < e.runs;) {
+      s.runs[r] = run_views_once(e, r);
+      done.fetch_add(1);
+    }
+  };
+  if (threads <= 1) {
+    worker();
+  } else {
+    std::vector<std::thread> pool;
+    for (unsigned t = 0; t < threads; ++t) pool.emplace_back(worker);
+    std::uint32_t seen = 0;
+    while (progress && done.load() < e.runs) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      if (std::uint32_t d = done.load(); d != seen) progress(seen = d, e.runs);
+    }
+    for (auto& t : pool) t.join();
+  }
+  if (progress) progress(e.runs, e.runs);
+  s.wall_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  aggregate(s);
+  return s;
+}
+
+}  // namespace grapevine::sim

@@ -1,0 +1,131 @@
+// Plumtree: epidemic broadcast trees (Leitão, Pereira, Rodrigues, SRDS 2007) over the symmetric
+// active view HyParView keeps.
+//
+// Algorithm. Each node splits its neighbours into eager and lazy peers (all start eager). A new
+// message is pushed in full (GOSSIP) to the eager peers and announced by id (IHAVE) to the lazy
+// ones. A duplicate GOSSIP moves its sender to lazy and answers PRUNE, so the eager links
+// converge to a spanning tree; the lazy links keep the tree repairable: a node that hears IHAVE
+// for a message it lacks starts a timer, and when it fires sends GRAFT to an announcer, which
+// makes that link eager again and answers with the payload.
+//
+// Deviations and choices:
+//  - IHAVEs are batched per lazy peer and flushed every ihave_interval (the paper's "lazy
+//    queue" policy left open), one datagram per peer per flush.
+//  - Bounded memory for a million nodes: seen ids in a ring of received_ids entries, payloads in
+//    a ring of cache_messages entries, at most missing_max pending GRAFT timers. An IHAVE or
+//    duplicate older than the ring is taken as new (ids must not be reused by callers).
+//  - The paper's optional tree optimisation (swap an eager link for a lazy one announcing a much
+//    shorter path) is not implemented.
+// Plumtree is not a Machine: HyParView owns it, reports neighbour changes, and routes its frames.
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <vector>
+
+#include "core/views/peer.h"
+#include "grapevine/event.h"
+#include "grapevine/time.h"
+#include "wire/native_hyparview.h"
+
+namespace grapevine::views {
+
+struct PlumtreeConfig {
+  /// How long lazy announcements wait to be batched into one IHAVE per peer.
+  Duration ihave_interval = Duration::milliseconds(50);
+  /// Wait for the eager copy this long after the first IHAVE before sending GRAFT.
+  Duration graft_timeout = Duration::milliseconds(300);
+  /// Then GRAFT the next announcer this often until the payload arrives.
+  Duration graft_retry = Duration::milliseconds(150);
+  std::uint16_t received_ids = 64;    // ids remembered as seen (duplicate detection)
+  std::uint16_t cache_messages = 16;  // payloads kept to answer GRAFTs
+  std::uint16_t missing_max = 64;     // messages announced but not received, with timers
+};
+
+/// Where Plumtree sends: HyParView, which notes the traffic as keepalive on the link.
+class PlumtreeTransport {
+ public:
+  virtual ~PlumtreeTransport() = default;
+  virtual void send_to(Peer to, std::span<const std::byte> datagram, Effects& fx) = 0;
+};
+
+struct PlumtreeStats {
+  std::uint64_t payload_sent = 0;  // GOSSIP frames sent (eager pushes and graft answers)
+  std::uint64_t ihave_ids_sent = 0;
+  std::uint64_t ihave_sent = 0;  // IHAVE datagrams
+  std::uint64_t graft_sent = 0;
+  std::uint64_t prune_sent = 0;
+  std::uint64_t delivered = 0;
+  std::uint64_t duplicates = 0;        // GOSSIP for an id already seen
+  std::uint64_t payload_received = 0;  // GOSSIP frames received (first or duplicate)
+};
+
+class Plumtree {
+ public:
+  static constexpr std::size_t kPeersMax = 8;  // the largest active view
+  /// `config` must outlive the Plumtree (HyParView keeps it).
+  explicit Plumtree(const PlumtreeConfig& config) noexcept : cfg_(config) {}
+
+  void neighbor_up(Peer p) noexcept;
+  void neighbor_down(Peer p) noexcept;
+
+  /// Delivers `payload` here (hops 0) and starts spreading it. `id` must be unique per message.
+  void broadcast(Time now, std::uint64_t id, std::span<const std::byte> payload,
+                 PlumtreeTransport& tx, Effects& fx);
+  void on_gossip(Time now, Peer from, const wire::hpv::GossipFrame& f, PlumtreeTransport& tx,
+                 Effects& fx);
+  void on_ihave(Time now, Peer from, const wire::hpv::IHaveFrame& f);
+  void on_graft(Peer from, const wire::hpv::GraftFrame& f, PlumtreeTransport& tx, Effects& fx);
+  void on_prune(Peer from) noexcept;
+  void on_timeout(Time now, PlumtreeTransport& tx, Effects& fx);
+  [[nodiscard]] Time next_deadline() const noexcept;
+
+  [[nodiscard]] std::size_t eager_count() const noexcept;
+  [[nodiscard]] bool is_eager(Peer p) const noexcept;
+  [[nodiscard]] const PlumtreeStats& stats() const noexcept { return stats_; }
+
+ private:
+  struct Cached {
+    std::uint64_t id = 0;
+    std::uint32_t hops = 0;  // hops of the copy we delivered
+    std::vector<std::byte> payload;
+  };
+  struct Missing {
+    std::uint64_t id = 0;
+    Time deadline;
+    std::array<Peer, 3> sources{};  // announcers still to GRAFT, first first
+    std::uint8_t source_count = 0;
+  };
+  struct Queued {  // one id waiting to be announced to the peers in `mask`
+    std::uint64_t id = 0;
+    std::uint32_t hops = 0;
+    std::uint8_t mask = 0;
+  };
+
+  int slot_of(Peer p) const noexcept;
+  bool seen(std::uint64_t id) const noexcept;
+  void remember(std::uint64_t id, std::uint32_t hops, std::span<const std::byte> payload);
+  void spread(Time now, std::uint64_t id, std::uint32_t hops, std::span<const std::byte> payload,
+              int except_slot, PlumtreeTransport& tx, Effects& fx);
+  void send_gossip(Peer to, std::uint64_t id, std::uint32_t hops,
+                   std::span<const std::byte> payload, PlumtreeTransport& tx, Effects& fx);
+  void flush_ihave(PlumtreeTransport& tx, Effects& fx);
+  void fire_missing(Time now, PlumtreeTransport& tx, Effects& fx);
+  void drop_missing(std::uint64_t id) noexcept;
+
+  const PlumtreeConfig& cfg_;
+  std::array<Peer, kPeersMax> peers_{};  // slots are stable; kNoPeer = free
+  std::uint8_t eager_mask_ = 0;
+  std::uint16_t received_head_ = 0;
+  std::uint16_t cache_head_ = 0;
+  std::vector<std::uint64_t> received_;  // ring, grows to cfg_.received_ids
+  std::vector<Cached> cache_;            // ring, grows to cfg_.cache_messages
+  std::vector<Missing> missing_;
+  std::vector<Queued> queue_;
+  Time flush_at_ = Time::max();
+  PlumtreeStats stats_;
+};
+
+}  // namespace grapevine::views
