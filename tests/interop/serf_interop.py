@@ -17,42 +17,17 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import time
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from common import free_port, rpc_call, wait_for  # noqa: E402
+
 GRAPEVINE = sys.argv[1]
 SERF = shutil.which("serf")
 PROCS = []
-
-
-def free_port():
-    while True:
-        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as t:
-            t.bind(("127.0.0.1", 0))
-            port = t.getsockname()[1]
-            try:
-                with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as u:
-                    u.bind(("127.0.0.1", port))
-                return port
-            except OSError:
-                continue
-
-
-def wait_for(what, predicate, timeout):
-    deadline = time.time() + timeout
-    last = None
-    while time.time() < deadline:
-        try:
-            last = predicate()
-            if last:
-                return last
-        except (OSError, ValueError, KeyError, subprocess.CalledProcessError):
-            pass
-        time.sleep(0.3)
-    raise AssertionError(f"timed out after {timeout}s waiting for {what} (last: {last})")
 
 
 def step(title):
@@ -107,15 +82,7 @@ class Agent:
         wait_for(f"{name}'s rpc", lambda: self.call({"cmd": "info"}).get("ok"), 10)
 
     def call(self, request):
-        with socket.create_connection(("127.0.0.1", self.rpc), timeout=5) as s:
-            s.sendall((json.dumps(request) + "\n").encode())
-            data = b""
-            while not data.endswith(b"\n"):
-                chunk = s.recv(65536)
-                if not chunk:
-                    break
-                data += chunk
-        return json.loads(data)
+        return rpc_call(self.rpc, request, json)
 
     def members(self):
         return {m["name"]: m for m in self.call({"cmd": "members"})["members"]}
