@@ -18,7 +18,9 @@ namespace {
 
 using namespace std::chrono_literals;
 
-double seconds(Duration d) { return d.to_seconds(); }
+double seconds(Duration d) {
+  return d.to_seconds();
+}
 
 // Builds a group of `n`, joins everyone through node 0 and waits for every view to be complete.
 void start_converged(LiveCluster& c, const NodeConfig& config) {
@@ -27,8 +29,8 @@ void start_converged(LiveCluster& c, const NodeConfig& config) {
   const Duration bound = convergence_bound(config.membership, c.size());
   auto took = c.run_until([&] { return c.converged(); }, bound);
   ASSERT_TRUE(took) << "no convergence within " << seconds(bound) << " s";
-  std::printf("[timing] %zu nodes converged in %.3f s (bound %.3f s)\n", c.size(),
-              seconds(*took), seconds(bound));
+  std::printf("[timing] %zu nodes converged in %.3f s (bound %.3f s)\n", c.size(), seconds(*took),
+              seconds(bound));
 }
 
 std::span<const std::byte> bytes_of(const std::string& s) {
@@ -137,9 +139,10 @@ TEST(RuntimeCluster, CrashIsReportedFailedByEveryOtherNodeWithinTheBound) {
     last = std::max(last, *at - crashed_at);
     EXPECT_FALSE(c.first_event(i, EventKind::left, victim)) << "a crash is not a leave";
   }
-  std::printf("[timing] crash of 1 of %zu: first failed after %.3f s, everyone after %.3f s "
-              "(bound %.3f s)\n",
-              c.size(), seconds(first), seconds(last), seconds(bound));
+  std::printf(
+      "[timing] crash of 1 of %zu: first failed after %.3f s, everyone after %.3f s "
+      "(bound %.3f s)\n",
+      c.size(), seconds(first), seconds(last), seconds(bound));
   EXPECT_LE(last, bound);
   // Accuracy: nobody else was declared failed, and the survivors still list each other alive.
   EXPECT_EQ(c.count_events(EventKind::failed, {victim}), 0u);
@@ -170,10 +173,9 @@ TEST(RuntimeCluster, LeaveIsReportedLeftNotFailed) {
   // Then its process goes away, as an agent does after a leave. Left members are not probed:
   // for as long as a crash would take to detect, it stays left and is never reported failed.
   c.node(leaver).crash();
-  const Duration watch =
-      detail::suspicion_min(config.membership.suspicion_mult, c.size(),
-                            config.membership.probe_interval) +
-      config.membership.probe_interval * 4;
+  const Duration watch = detail::suspicion_min(config.membership.suspicion_mult, c.size(),
+                                               config.membership.probe_interval) +
+                         config.membership.probe_interval * 4;
   c.run_for(watch);
   EXPECT_TRUE(c.all_see(others, {leaver}, MemberState::left));
   EXPECT_EQ(c.count_events(EventKind::failed), 0u);
@@ -200,8 +202,7 @@ TEST(RuntimeCluster, ForceLeaveOfAFailedMemberTurnsItLeftEverywhere) {
   const auto others = c.indices({victim});
   c.node(victim).crash();
   const Duration detect = failure_detection_bound(config.membership, c.size());
-  ASSERT_TRUE(c.run_until([&] { return c.all_see(others, {victim}, MemberState::failed); },
-                          detect))
+  ASSERT_TRUE(c.run_until([&] { return c.all_see(others, {victim}, MemberState::failed); }, detect))
       << "not failed everywhere within " << seconds(detect) << " s";
 
   const Time forced_at = Runtime::now();
@@ -297,14 +298,14 @@ int tcp_send(const Address& to, const std::vector<std::uint8_t>& bytes, bool clo
 // Datagrams each of which the membership machine must count as malformed exactly once.
 std::vector<std::vector<std::uint8_t>> malformed_datagrams() {
   std::vector<std::vector<std::uint8_t>> out = {
-      {},                                 // empty: no version byte
-      {0x07, 0x20, 0x00},                 // unknown wire version
-      {0x00},                             // version 0
-      {0x01, 0x20},                       // frame type without its length
-      {0x01, 0x20, 0x7f, 0x01},           // frame longer than the datagram
+      {},                        // empty: no version byte
+      {0x07, 0x20, 0x00},        // unknown wire version
+      {0x00},                    // version 0
+      {0x01, 0x20},              // frame type without its length
+      {0x01, 0x20, 0x7f, 0x01},  // frame longer than the datagram
       {0x01, 0x20, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01},  // varint
-      {0x01, 0x22, 0x01, 0xff},           // a membership frame whose body is cut in a varint
-      {0x01, 0x21, 0x00},                 // a membership frame with an empty body
+      {0x01, 0x22, 0x01, 0xff},  // a membership frame whose body is cut in a varint
+      {0x01, 0x21, 0x00},        // a membership frame with an empty body
   };
   std::vector<std::uint8_t> many_frames = {0x01};  // over the frames-per-datagram limit
   for (int i = 0; i < 300; ++i) {
@@ -347,8 +348,8 @@ TEST(RuntimeCluster, MalformedInputIsCountedAndTheNodeKeepsServing) {
            garbage.size();
   };
   ASSERT_TRUE(c.run_until(counted, Duration::seconds(5)))
-      << "counted " << c.node(target).membership().stats().malformed_received -
-                           before.malformed_received
+      << "counted "
+      << c.node(target).membership().stats().malformed_received - before.malformed_received
       << " of " << garbage.size();
   c.run_for(Duration::milliseconds(200));
   const auto after = c.node(target).membership().stats();
@@ -394,6 +395,102 @@ TEST(RuntimeCluster, MalformedInputIsCountedAndTheNodeKeepsServing) {
   };
   EXPECT_TRUE(c.run_until(delivered, multicast_bound(config.multicast, c.size())));
   EXPECT_GT(c.node(target).membership().stats().probes, before.probes);
+}
+
+}  // namespace
+}  // namespace grapevine::testing
+
+namespace grapevine::testing {
+namespace {
+
+// memberlist packets a hostile or broken peer could send: each must be refused and counted
+// (malformed, rejected, or of an unknown message type), never delivered, never fatal.
+std::vector<std::vector<std::uint8_t>> hostile_memberlist_datagrams() {
+  std::vector<std::vector<std::uint8_t>> out = {
+      {},                                            // empty
+      {0x00},                                        // ping without its body
+      {0x00, 0xde, 0xff, 0xff},                      // ping: a map claiming 65,535 entries, cut off
+      {0x04, 0x85, 0xa4, 'N', 'o', 'd', 'e'},        // alive: a map cut inside its first key
+      {0x07, 0xff},                                  // compound claiming 255 parts, no lengths
+      {0x07, 0x02, 0xff, 0xff, 0x00, 0x01},          // compound: part lengths past the packet
+      {0x09, 0x81, 0xa4, 'A', 'l', 'g', 'o', 0x00},  // compress: cut off after the algorithm
+      {0x0c, 0x00, 0x00, 0x00, 0x00, 0x00},          // hasCrc: wrong CRC
+      {0xf4, 0xff, 'x'},                             // hasLabel: length past the packet
+      {0x63},                                        // a message type memberlist does not have
+  };
+  std::vector<std::uint8_t> big(65507, 0xa5);  // the largest UDP payload, all garbage
+  out.push_back(big);
+  std::uint64_t x = 0x2545f4914f6cdd1dull;
+  for (int k = 0; k < 30; ++k) {
+    std::vector<std::uint8_t> junk(1 + k * 53 % 1400);
+    for (auto& b : junk) {
+      x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+      b = std::uint8_t(x);
+    }
+    junk[0] = std::uint8_t(0x40 | (junk[0] & 0x3f));  // no such message type: 0x40-0x7f
+    out.push_back(junk);
+  }
+  return out;
+}
+
+TEST(RuntimeCluster, MemberlistDialectRefusesHostileInputAndKeepsServing) {
+  NodeConfig config = fast_local_config();
+  config.membership.dialect = Dialect::memberlist;
+  RuntimeOptions options;
+  options.stream_timeout = Duration::seconds(1);
+  LiveCluster c(8, config, options);
+  ASSERT_NO_FATAL_FAILURE(start_converged(c, config));
+
+  const std::size_t target = 2;
+  const Address at = c.node(target).address();
+  auto refused = [&] {
+    const auto& s = c.node(target).membership().stats();
+    return s.malformed_received + s.rejected_received + s.unknown_frames;
+  };
+  const auto before = refused();
+  const auto garbage = hostile_memberlist_datagrams();
+  PlainUdp udp;
+  for (const auto& d : garbage) ASSERT_TRUE(udp.send_to(at, d));
+  EXPECT_TRUE(
+      c.run_until([&] { return refused() - before >= garbage.size(); }, Duration::seconds(5)))
+      << "refused " << refused() - before << " of " << garbage.size();
+
+  // Streams: a push-pull whose header is cut off, one claiming a huge state, garbage, and one
+  // that says nothing (given up after stream_timeout).
+  const auto stream_errors_before = c.node(target).io_stats().stream_errors;
+  const auto refused_before_streams = refused();
+  ASSERT_EQ(tcp_send(at, {0x06, 0x84, 0xa4, 'J', 'o', 'i', 'n'}, true), 0);
+  ASSERT_EQ(
+      tcp_send(at, {0x06, 0x84, 0xa5, 'N', 'o', 'd', 'e', 's', 0xce, 0xff, 0xff, 0xff, 0xff}, true),
+      0);
+  ASSERT_EQ(tcp_send(at, {0xee, 0xee, 0xee, 0xee, 0xee}, true), 0);
+  const int silent = tcp_send(at, {}, false);
+  ASSERT_GE(silent, 0);
+  auto streams_handled = [&] {
+    return (c.node(target).io_stats().stream_errors - stream_errors_before) +
+               (refused() - refused_before_streams) >=
+           4;
+  };
+  EXPECT_TRUE(c.run_until(streams_handled, options.stream_timeout + Duration::seconds(3)))
+      << "stream errors " << c.node(target).io_stats().stream_errors - stream_errors_before
+      << ", refused " << refused() - refused_before_streams;
+  ::close(silent);
+
+  // Still serving: alive everywhere through several probe rounds, nobody failed, and a user
+  // broadcast from it reaches every member (nothing of the garbage was delivered).
+  c.run_for(config.membership.probe_interval * 4);
+  EXPECT_TRUE(c.node(target).running());
+  EXPECT_TRUE(c.converged());
+  EXPECT_EQ(c.count_events(EventKind::failed), 0u);
+  for (std::size_t i = 0; i < c.size(); ++i) EXPECT_TRUE(c.deliveries(i).empty()) << i;
+  ASSERT_TRUE(c.node(target).multicast(bytes_of("still here")));
+  auto delivered = [&] {
+    for (std::size_t i = 0; i < c.size(); ++i) {
+      if (i != target && c.deliveries(i).empty()) return false;
+    }
+    return true;
+  };
+  EXPECT_TRUE(c.run_until(delivered, Duration::seconds(5)));
 }
 
 }  // namespace

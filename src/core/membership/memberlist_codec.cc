@@ -178,7 +178,10 @@ class MemberlistCodec final : public Codec {
       return;
     }
     Handler h(from, sink);
-    ml::dispatch_packet(*opened, h, receive_.decompressed_bytes_max);
+    auto stats = ml::dispatch_packet(*opened, h, receive_.decompressed_bytes_max);
+    // Compound parts cut off by the packet's end are dropped (as memberlist does); a packet
+    // that had any is counted once as malformed.
+    if (stats.truncated_parts > 0) sink.on_malformed();
   }
 
   Bytes push_pull(const wire::PushPullHeader& h,
