@@ -93,3 +93,15 @@ if want f13; then  # F13: Lifeguard suspicion timeout, N = 1000: 2 confirmations
   M --detector lifeguard --nodes 1000 --fail 998 --bootstrap preloaded --fail-at 10s --duration 2000s \
     --events $OUT/f13-events.jsonl --json > $OUT/f13-two-survivors.jsonl
 fi
+
+if want f5; then  # F5: infection-style dissemination, piggyback only (no separate gossip, no push-pull)
+  M --detector swim --nodes 10,30,100,300,1000 --bootstrap preloaded --gossip-interval 0 \
+    --push-pull-interval 0 --fail-at 10s --duration 60s --runs 10 --threads 1 --json > $OUT/f5-piggyback.jsonl
+  M --detector swim --nodes 10,30,100,300,1000 --bootstrap preloaded \
+    --fail-at 10s --duration 60s --runs 10 --threads 1 --json > $OUT/f5-gossip.jsonl
+fi
+
+if want f8; then  # F8: gossip heartbeat: spread time of one heartbeat, T_fail and message size against N
+  M --detector gossip-heartbeat --nodes 50,100,200,500,1000,2000 --bootstrap preloaded --fail-at 10s \
+    --duration 40s --runs 2 --threads 1 --load-window steady --json > $OUT/f8.jsonl
+fi
