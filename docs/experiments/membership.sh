@@ -56,6 +56,9 @@ if want f1; then  # F1: SWIM first detection (first failed probe = first suspici
   # memberlist's default: every member's periods at their own random phase
   M --detector swim --nodes 10,30,100,300,1000 --bootstrap preloaded --fail-at 10s \
     --duration 30s --runs 200 --threads 1 --json > $OUT/f1-async.jsonl
+  # a larger synchronous sample at n = 100 with other seeds
+  M --detector swim --nodes 100 --bootstrap preloaded --sync-probes --fail-at 10s --duration 30s \
+    --runs 2000 --seed 1001 --threads 1 --json > $OUT/f1-sync-n100-2000runs.jsonl
 fi
 
 if want f3; then  # F3: plain SWIM, no crash: fraction of probes of live members that fail, against k
@@ -104,4 +107,9 @@ fi
 if want f8; then  # F8: gossip heartbeat: spread time of one heartbeat, T_fail and message size against N
   M --detector gossip-heartbeat --nodes 50,100,200,500,1000,2000 --bootstrap preloaded --fail-at 10s \
     --duration 40s --runs 2 --threads 1 --load-window steady --json > $OUT/f8.jsonl
+fi
+
+if want f6; then  # F6: SWIM load against the optimum L* under loss, the paper's protocol (piggyback only)
+  M --detector swim --nodes 100 --fail 0 --bootstrap preloaded --loss 0.1 --indirect-checks 3 \
+    --gossip-interval 0 --push-pull-interval 0 --fail-at 10s --duration 300s --runs 1 --threads 1 --json > $OUT/f6-swim.jsonl
 fi
