@@ -87,7 +87,14 @@ class Agent:
         self.port = free_port()
         self.rpc = free_port()
         self.log = tempfile.NamedTemporaryFile(prefix=f"gv-{name}-", suffix=".log", delete=False)
-        args = [GRAPEVINE, "agent", "--dialect", "memberlist", "--profile", "local", "--name",
+        # memberlist's user broadcasts are best effort: a fixed number of piggybacked
+        # transmissions and no anti-entropy. In a 6-member cluster memberlist's budget of 4
+        # (retransmit_mult 4 x ceil(log10 7)) misses a given member ~1% of the time, so both
+        # sides here use a budget that makes a miss vanishingly rare (the Go peer: 8 as well).
+        config = os.path.join(tempfile.mkdtemp(), "agent.toml")
+        with open(config, "w") as f:
+            f.write('[membership]\nprofile = "local"\nretransmit_mult = 8\n')
+        args = [GRAPEVINE, "agent", "--dialect", "memberlist", "--config", config, "--name",
                 name, "--bind", f"127.0.0.1:{self.port}", "--rpc-addr", f"127.0.0.1:{self.rpc}",
                 "--leave-timeout", "2s", *extra]
         if join:

@@ -132,7 +132,7 @@ func main() {
 	if err != nil {
 		log.Fatalf("create: %v", err)
 	}
-	d.queue = &memberlist.TransmitLimitedQueue{NumNodes: m.NumMembers, RetransmitMult: 3}
+	d.queue = &memberlist.TransmitLimitedQueue{NumNodes: m.NumMembers, RetransmitMult: 8}
 	emit(map[string]interface{}{"ready": true, "port": m.LocalNode().Port})
 
 	in := bufio.NewScanner(os.Stdin)
