@@ -94,7 +94,14 @@ if want f13; then  # F13: Lifeguard suspicion timeout, N = 1000: 2 confirmations
   M --detector lifeguard --nodes 1000 --bootstrap preloaded --fail-at 10s --duration 60s --runs 3 --threads 1 \
     --json > $OUT/f13-one-crash.jsonl
   M --detector lifeguard --nodes 1000 --fail 998 --bootstrap preloaded --fail-at 10s --duration 2000s \
-    --events $OUT/f13-events.jsonl --json > $OUT/f13-two-survivors.jsonl
+    --runs 1 --threads 1 --events $OUT/f13-events.jsonl --json > $OUT/f13-two-survivors.jsonl
+  # suspicion -> failure per (observer, subject) from the events
+  python3 -c 'import json,sys; ev=[json.loads(l) for l in open(sys.argv[1])]; s={}; d=[]
+for e in ev:
+    k=(e["observer"],e["subject"])
+    if e["kind"]=="suspected": s.setdefault(k,e["time"])
+    elif e["kind"]=="failed" and k in s: d.append(e["time"]-s[k])
+d.sort(); print(len(d), "failures; suspicion->failure min/p50/max", d[0], d[len(d)//2], d[-1])' $OUT/f13-events.jsonl
 fi
 
 if want f5; then  # F5: infection-style dissemination, piggyback only (no separate gossip, no push-pull)
