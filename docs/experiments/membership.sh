@@ -59,6 +59,8 @@ if want f1; then  # F1: SWIM first detection (first failed probe = first suspici
   # a larger synchronous sample at n = 100 with other seeds
   M --detector swim --nodes 100 --bootstrap preloaded --sync-probes --fail-at 10s --duration 30s \
     --runs 2000 --seed 1001 --threads 1 --json > $OUT/f1-sync-n100-2000runs.jsonl
+  M --detector swim --nodes 1000 --bootstrap preloaded --sync-probes --fail-at 10s --duration 30s \
+    --runs 300 --seed 1001 --threads 2 --json > $OUT/f1-sync-n1000-300runs.jsonl
 fi
 
 if want f3; then  # F3: plain SWIM, no crash: fraction of probes of live members that fail, against k
