@@ -78,6 +78,23 @@ void HyParView::send_control(Peer to, hpv::ControlKind kind, Effects& fx) {
   send_to(to, w.written(), fx);
 }
 
+// NEIGHBOR_REJECT with a sample of our passive view in the same datagram. Our deviation: a
+// node refused by the few passive peers it knows (a small clique cut off from the rest, whose
+// shuffles never leave it) would otherwise retry the same refusals forever; the sample gives
+// it fresh candidates, some with room.
+void HyParView::send_reject(Peer to, Effects& fx) {
+  std::array<Peer, kPassiveMax> p = passive_;
+  rng_.shuffle(std::span(p.data(), passive_n_));
+  std::size_t n = std::min<std::size_t>(passive_n_, p_.kp);
+  std::array<std::byte, 256> buf;
+  wire::Writer w(buf);
+  wire::begin_datagram(w);
+  hpv::write_control(w, hpv::ControlKind::neighbor_reject);
+  if (n > 0) hpv::write_shuffle_reply(w, std::span(p.data(), n));
+  ++stats_.control_sent;
+  send_to(to, w.written(), fx);
+}
+
 // Adds `p` to the active view, dropping a random neighbour (DISCONNECT) if full. The caller
 // makes sure `p` learns about it (JOIN_ACCEPT, NEIGHBOR_ACCEPT), keeping links symmetric.
 void HyParView::add_active(Peer p, Effects& fx) {
@@ -237,7 +254,7 @@ void HyParView::on_frame(Time now, Peer from, std::uint8_t type, std::span<const
     case hpv::Frame::ihave: {
       hpv::IHaveFrame ih;
       if (!hpv::decode_ihave(body, ih)) break;
-      return tree_.on_ihave(now, from, ih);
+      return tree_.on_ihave(now, from, ih, *this, fx);
     }
     case hpv::Frame::graft: {
       hpv::GraftFrame g;
@@ -273,10 +290,11 @@ void HyParView::on_control(Time now, Peer from, hpv::ControlKind kind, Effects& 
     case hpv::ControlKind::neighbor_low: {
       bool take = kind == hpv::ControlKind::neighbor_high || active_n_ < p_.active_size ||
                   active_slot(from) >= 0;
-      if (take) add_active(from, fx);
-      send_control(
-          from, take ? hpv::ControlKind::neighbor_accept : hpv::ControlKind::neighbor_reject, fx);
-      return;
+      if (take) {
+        add_active(from, fx);
+        return send_control(from, hpv::ControlKind::neighbor_accept, fx);
+      }
+      return send_reject(from, fx);
     }
     case hpv::ControlKind::neighbor_accept: {
       int s = pending_slot(from);
@@ -336,8 +354,21 @@ void HyParView::on_forward_join(Peer from, const hpv::ForwardJoinFrame& f, Effec
 
 // ---- shuffle --------------------------------------------------------------------------------
 
-void HyParView::start_shuffle(Effects& fx) {
+void HyParView::start_shuffle(Time now, Effects& fx) {
   if (active_n_ == 0) return;
+  // A full active view with a half-empty passive view: the sign of a small closed component
+  // whose links all point inside (its shuffles never leave it, so passive views stop growing).
+  // Ask a passive peer (likely an outsider) for a link; if it has room, accepting it drops a
+  // random link of ours.
+  if (active_n_ >= p_.active_size && passive_n_ > 0 && passive_n_ < p_.passive_size / 2 &&
+      pending_n_ == 0) {
+    Peer c = passive_[rng_.below(passive_n_)];
+    pending_[0] = c;
+    pending_deadline_[0] = now + p_.neighbor_timeout;
+    pending_n_ = 1;
+    ++counters_.escapes;
+    send_control(c, hpv::ControlKind::neighbor_low, fx);
+  }
   Peer to = active_[rng_.below(active_n_)];
   std::array<Peer, hpv::kShufflePeersMax> list;
   std::size_t n = 0;
@@ -453,7 +484,7 @@ void HyParView::on_timeout(Time now, Effects& fx) {
   expire_pending(now, fx);
   if (now >= next_shuffle_) {
     next_shuffle_ = now + p_.shuffle_period;
-    start_shuffle(fx);
+    start_shuffle(now, fx);
   }
   if (now >= tree_.next_deadline()) tree_.on_timeout(now, *this, fx);
   sync_stats();
