@@ -180,12 +180,16 @@ void HyParView::sync_stats() noexcept {
 void HyParView::join(Time now, const Address& contact, Effects& fx) {
   now_ = now;
   left_ = false;
-  // Random phases: a million nodes started at once must not tick in lockstep.
-  next_keepalive_ = now + Duration::nanoseconds(rng_.between(1, p_.keepalive_period.ns()));
-  next_shuffle_ = now + Duration::nanoseconds(rng_.between(1, p_.shuffle_period.ns()));
+  start_timers(now);
   Peer c = peer_of(contact);
   if (c != kNoPeer && c != self_) contact_ = c;
   if (contact_ != kNoPeer) send_control(contact_, hpv::ControlKind::join, fx);
+}
+
+// Random phases: a million nodes started at once must not tick in lockstep.
+void HyParView::start_timers(Time now) {
+  next_keepalive_ = now + Duration::nanoseconds(rng_.between(1, p_.keepalive_period.ns()));
+  next_shuffle_ = now + Duration::nanoseconds(rng_.between(1, p_.shuffle_period.ns()));
 }
 
 void HyParView::leave(Time now, Effects& fx) {
@@ -477,6 +481,10 @@ void HyParView::keepalive_tick(Time now, Effects& fx) {
 void HyParView::on_timeout(Time now, Effects& fx) {
   now_ = now;
   if (left_) return;
+  if (next_keepalive_ == Time::zero()) {  // first call, never joined: the first node
+    start_timers(now);
+    return;
+  }
   if (now >= next_keepalive_) {
     next_keepalive_ = now + p_.keepalive_period;
     keepalive_tick(now, fx);

@@ -128,6 +128,7 @@ class HyParView final : public ViewMachine, private PlumtreeTransport {
   void expire_pending(Time now, Effects& fx);
   void start_shuffle(Time now, Effects& fx);
   void sync_stats() noexcept;
+  void start_timers(Time now);
 
   Params p_;
   Peer self_;
@@ -146,7 +147,7 @@ class HyParView final : public ViewMachine, private PlumtreeTransport {
   std::array<Time, kActiveMax> pending_deadline_{};
   std::array<Peer, kPassiveMax> passive_{};
   std::array<Address, kActiveMax> view_{};  // the active view as Addresses, for view()
-  Time next_keepalive_ = Time::max();
+  Time next_keepalive_ = Time::zero();  // zero: timers not started (first on_timeout starts them)
   Time next_shuffle_ = Time::max();
   Time now_{};
   HyParViewCounters counters_;
