@@ -111,7 +111,7 @@ void HyParView::add_active(Peer p, Effects& fx) {
   silent_[s] = 0;
   heard_mask_ |= std::uint8_t(1u << s);  // a fresh link gets a full timeout before judgement
   sent_mask_ &= std::uint8_t(~(1u << s));
-  tree_.neighbor_up(p);
+  tree_.neighbor_up(now_, p);
   refresh_view_cache();
 }
 

@@ -27,12 +27,24 @@ int Plumtree::slot_of(Peer p) const noexcept {
   return -1;
 }
 
-void Plumtree::neighbor_up(Peer p) noexcept {
+void Plumtree::neighbor_up(Time now, Peer p) {
   if (p == kNoPeer || slot_of(p) >= 0) return;
   int s = slot_of(kNoPeer);
   GV_ASSERT(s >= 0);  // HyParView never has more than kPeersMax neighbours
   peers_[std::size_t(s)] = p;
-  eager_mask_ |= std::uint8_t(1u << s);  // new links start eager: they may be tree edges
+  auto bit = std::uint8_t(1u << s);
+  eager_mask_ |= bit;  // new links start eager: they may be tree edges
+  if (cache_.empty()) return;
+  for (const auto& c : cache_) {
+    auto q =
+        std::find_if(queue_.begin(), queue_.end(), [&](const Queued& x) { return x.id == c.id; });
+    if (q != queue_.end()) {
+      q->mask |= bit;
+    } else if (queue_.size() < kQueueMax) {
+      queue_.push_back(Queued{c.id, c.hops + 1, bit});
+    }
+  }
+  if (flush_at_ == Time::max()) flush_at_ = now + cfg_.ihave_interval;
 }
 
 void Plumtree::neighbor_down(Peer p) noexcept {

@@ -14,6 +14,10 @@
 //  - Bounded memory for a million nodes: seen ids in a ring of received_ids entries, payloads in
 //    a ring of cache_messages entries, at most missing_max pending GRAFT timers. An IHAVE or
 //    duplicate older than the ring is taken as new (ids must not be reused by callers).
+//  - A new link is announced every cached id (one batched IHAVE). The paper announces each
+//    message once, when first received, so a part of the overlay cut off by failures misses
+//    for good whatever was broadcast before HyParView re-linked it; with the announcement the
+//    healed links GRAFT it.
 //  - The paper's optimisation is optional (optimize_hops, off by default): an IHAVE announcing a
 //  path at least optimize_hops shorter
 //    than the one a cached message took swaps links (GRAFT without ids to the announcer, PRUNE to
@@ -76,7 +80,8 @@ class Plumtree {
   /// `config` must outlive the Plumtree (HyParView keeps it).
   explicit Plumtree(const PlumtreeConfig& config) noexcept : cfg_(config) {}
 
-  void neighbor_up(Peer p) noexcept;
+  /// A new neighbour starts eager and is announced every cached message (see above).
+  void neighbor_up(Time now, Peer p);
   void neighbor_down(Peer p) noexcept;
 
   /// Delivers `payload` here (hops 0) and starts spreading it. `id` must be unique per message.
