@@ -115,7 +115,7 @@ wait_until 10000 all_delivered 1 || fail "not every agent delivered the first se
 echo "ok: one send delivered once by all ${#live[@]} agents"
 
 kill -9 "${pids[2]}"
-wait "${pids[2]}" 2>/dev/null || true
+{ wait "${pids[2]}"; } 2>/dev/null || true
 live=(1 3 4 5)
 wait_until 20000 views_ok || fail "dead agent 2 still in active views after 20 s"
 echo "ok: dead agent dropped from every active view"
