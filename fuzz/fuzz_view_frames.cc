@@ -5,14 +5,20 @@
 //  - what a decoder accepts stays inside its limits, re-encodes, decodes back to the same fields,
 //    and re-encodes to exactly the input body when the input used minimal varints (otherwise
 //    never longer).
+//  - the same datagram then goes to long-lived SCAMP, Cyclon and T-MAN nodes (from one of a few
+//    peers, 100 ms later each time, timers run): no assertion fires, Cyclon and T-MAN views stay
+//    within their sizes, and no view holds the node itself.
 // ASan and UBSan catch any out-of-bounds read or undefined arithmetic on the way.
 #include <algorithm>
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <span>
 
 #include "fuzz_check.h"
+#include "grapevine/event.h"
+#include "grapevine/view.h"
 #include "wire/native_views.h"
 
 namespace {
@@ -21,6 +27,14 @@ using namespace grapevine;
 using namespace grapevine::wire;
 
 using Bytes = std::span<const std::byte>;
+
+class NullEffects final : public Effects {
+ public:
+  void send(const Address&, Bytes datagram) override {
+    FUZZ_CHECK(datagram.size() <= kPacketBudgetBytesMax);
+  }
+  void emit(const Event&) override {}
+};
 
 bool same_bytes(Bytes a, Bytes b) {
   return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin());
@@ -113,5 +127,30 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   Frame frame;
   while (it.next(frame)) decode_everything(frame.body);
   decode_everything(in);
+
+  static const Address self = Address::ipv4(10, 0, 0, 1, 7946);
+  static NullEffects fx;
+  static std::unique_ptr<ViewMachine> nodes[3] = {nullptr, nullptr, nullptr};
+  static std::int64_t now_ms = 0;
+  if (!nodes[0]) {
+    const ViewKind kinds[3] = {ViewKind::scamp, ViewKind::cyclon, ViewKind::tman};
+    for (int k = 0; k < 3; ++k) {
+      ViewConfig c;
+      c.kind = kinds[k];
+      nodes[k] = make_view(c, self, 1);
+      nodes[k]->join(Time::zero(), Address::ipv4(10, 0, 0, 2, 7946), fx);
+    }
+  }
+  now_ms += 100;
+  const Time now = Time::from_ns(now_ms * 1000000);
+  const Address from = Address::ipv4(10, 0, 0, std::uint8_t(2 + size % 8), 7946);
+  const ViewConfig defaults;
+  for (auto& node : nodes) {
+    node->on_datagram(now, from, in, fx);
+    if (now >= node->next_deadline()) node->on_timeout(now, fx);
+    for (const Address& a : node->view()) FUZZ_CHECK(a != self);
+  }
+  FUZZ_CHECK(nodes[1]->view().size() <= defaults.cyclon_view_size);
+  FUZZ_CHECK(nodes[2]->view().size() <= defaults.tman_view_size);
   return 0;
 }

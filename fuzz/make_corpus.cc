@@ -15,6 +15,7 @@
 #include "sim/simulator.h"
 #include "wire/native.h"
 #include "wire/native_membership.h"
+#include "wire/native_views.h"
 
 namespace {
 
@@ -104,6 +105,85 @@ std::vector<std::pair<std::string, std::vector<std::byte>>> membership_seeds() {
   return seeds;
 }
 
+// Partial-view datagrams (family 0x30): every frame type and kind, limits (most entries, largest
+// payload, IPv6), several frames in one datagram, and an unknown frame of the family.
+std::vector<std::pair<std::string, std::vector<std::byte>>> view_seeds() {
+  const Address a1 = sim::sim_address(1), a2 = sim::sim_address(2);
+  const Address a6 = *Address::parse("[2001:db8::7]:7946");
+  const auto p5 = payload(5);
+  const auto p_max = payload(kMulticastPayloadBytesMax);
+  std::vector<ViewEntry> two = {{a1, 0}, {a2, 3}};
+  std::vector<ViewEntry> most;
+  std::vector<Address> most_peers;
+  for (std::uint32_t i = 0; i < kViewEntriesMax; ++i) {
+    most.push_back({i % 7 == 6 ? a6 : sim::sim_address(i), i * 1000});
+    most_peers.push_back(most.back().address);
+  }
+  const Address peers[] = {a1, a2};
+  return {
+      {"subscribe_new", datagram([&](Writer& w) {
+         return write_subscribe(w, {true, 0, a1});
+       })},
+      {"subscribe_fwd", datagram([&](Writer& w) {
+         return write_subscribe(w, {false, 5, a2});
+       })},
+      {"subscribe_v6_max_hops", datagram([&](Writer& w) {
+         return write_subscribe(w, {false, kViewHopsMax, a6});
+       })},
+      {"inview_add", datagram([&](Writer& w) { return write_inview(w, {true}); })},
+      {"inview_remove", datagram([&](Writer& w) { return write_inview(w, {false}); })},
+      {"unsubscribe_none", datagram([&](Writer& w) {
+         return write_unsubscribe(w, {a1, {}});
+       })},
+      {"unsubscribe_repl", datagram([&](Writer& w) {
+         return write_unsubscribe(w, {a1, a2});
+       })},
+      {"unsubscribe_v6", datagram([&](Writer& w) {
+         return write_unsubscribe(w, {a6, a1});
+       })},
+      {"walk", datagram([&](Writer& w) {
+         return write_walk(w, {5, a1});
+       })},
+      {"shuffle_req", datagram([&](Writer& w) { return write_shuffle(w, kShuffleRequest, two); })},
+      {"shuffle_reply", datagram([&](Writer& w) { return write_shuffle(w, kShuffleReply, two); })},
+      {"shuffle_join_reply", datagram([&](Writer& w) {
+         return write_shuffle(w, kShuffleJoinReply, std::span(two).first(1));
+       })},
+      {"shuffle_most_entries",
+       datagram([&](Writer& w) { return write_shuffle(w, kShuffleRequest, most); })},
+      {"shuffle_max_age", datagram([&](Writer& w) {
+         const ViewEntry old[] = {{a1, kViewAgeMax}};
+         return write_shuffle(w, kShuffleReply, old);
+       })},
+      {"tman_request", datagram([&](Writer& w) { return write_tman(w, kTmanRequest, peers); })},
+      {"tman_reply", datagram([&](Writer& w) { return write_tman(w, kTmanReply, peers); })},
+      {"tman_most_entries",
+       datagram([&](Writer& w) { return write_tman(w, kTmanReply, most_peers); })},
+      {"tman_empty", datagram([&](Writer& w) { return write_tman(w, kTmanRequest, {}); })},
+      {"gossip", datagram([&](Writer& w) {
+         return write_view_gossip(w, {42, 3, p5});
+       })},
+      {"gossip_max_payload", datagram([&](Writer& w) {
+         return write_view_gossip(w, {~std::uint64_t(0), kViewHopsMax, p_max});
+       })},
+      {"gossip_empty_payload", datagram([&](Writer& w) {
+         return write_view_gossip(w, {7, 0, {}});
+       })},
+      {"mixed", datagram([&](Writer& w) {
+         return write_subscribe(w, {false, 1, a1}) && write_inview(w, {true}) &&
+                write_walk(w, {2, a2}) && write_shuffle(w, kShuffleReply, two) &&
+                write_tman(w, kTmanReply, peers) && write_view_gossip(w, {9, 1, p5});
+       })},
+      {"unknown_view_frame_then_gossip", datagram([&](Writer& w) {
+         w.u8(0x37);  // unassigned in the family: skipped
+         w.varint(2);
+         w.u8(1);
+         w.u8(2);
+         return write_view_gossip(w, {10, 2, p5});
+       })},
+  };
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -178,7 +258,11 @@ int main(int argc, char** argv) {
   }
   const auto membership = membership_seeds();
   for (const auto& [name, bytes] : membership) save(root / "fuzz_membership_frames", name, bytes);
-  std::printf("wrote %zu multicast seeds to each of 2 corpora and %zu membership seeds under %s\n",
-              seeds.size(), membership.size(), root.c_str());
+  const auto views = view_seeds();
+  for (const auto& [name, bytes] : views) save(root / "fuzz_view_frames", name, bytes);
+  std::printf(
+      "wrote %zu multicast seeds to each of 2 corpora, %zu membership and %zu view seeds under "
+      "%s\n",
+      seeds.size(), membership.size(), views.size(), root.c_str());
   return 0;
 }

@@ -14,13 +14,14 @@ HyParViewCluster::HyParViewCluster(const HyParViewClusterOptions& options)
       id_base_(derive_seed(options.seed, 0x6d7367)),
       live_(options.nodes) {
   options_.config.kind = ViewKind::hyparview;
+  latest_.assign(options_.nodes, 0);
   sim_.reserve(options_.nodes);
   for (NodeIndex i = 0; i < options_.nodes; ++i) {
     sim_.add_node(make_hyparview(options_.config, sim_address(i), derive_seed(options_.seed, i),
                                  options_.tuning));
   }
   // Message ids are id_base_ + index: the index comes back out of the delivery event.
-  sim_.set_observer([this](Time, NodeIndex, const Event& e) {
+  sim_.set_observer([this](Time, NodeIndex node, const Event& e) {
     if (e.kind != EventKind::delivered) return;
     std::uint64_t m = e.message.origin - id_base_;
     if (m >= messages_.size()) return;
@@ -30,6 +31,7 @@ HyParViewCluster::HyParViewCluster(const HyParViewClusterOptions& options)
       return;
     }
     ++t.deliveries;
+    latest_[node] = std::max(latest_[node], std::uint32_t(m + 1));
     t.max_hops = std::max(t.max_hops, e.hops);
   });
 }
@@ -85,6 +87,14 @@ NodeIndex HyParViewCluster::random_live() {
     auto i = NodeIndex(rng_.below(options_.nodes));
     if (!sim_.crashed(i)) return i;
   }
+}
+
+std::vector<NodeIndex> HyParViewCluster::missed(std::uint32_t m) const {
+  std::vector<NodeIndex> out;
+  for (NodeIndex i = 0; i < options_.nodes; ++i) {
+    if (!sim_.crashed(i) && latest_[i] <= m) out.push_back(i);
+  }
+  return out;
 }
 
 std::uint64_t HyParViewCluster::payload_sent_total() {

@@ -49,6 +49,8 @@ class HyParViewCluster {
   [[nodiscard]] std::uint32_t message_count() const noexcept {
     return std::uint32_t(messages_.size());
   }
+  /// Live nodes whose latest delivery is older than message `m` (they missed it or later ones).
+  [[nodiscard]] std::vector<NodeIndex> missed(std::uint32_t m) const;
   /// Deliveries of a message beyond one per node (must stay 0).
   [[nodiscard]] std::uint64_t duplicate_deliveries() const noexcept {
     return duplicate_deliveries_;
@@ -76,6 +78,7 @@ class HyParViewCluster {
   Simulator sim_;
   Rng rng_;
   std::vector<Tracked> messages_;
+  std::vector<std::uint32_t> latest_;  // per node: 1 + index of the newest message delivered
   std::uint64_t id_base_;
   std::uint64_t duplicate_deliveries_ = 0;
   std::uint32_t live_;

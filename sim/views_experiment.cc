@@ -31,6 +31,7 @@ class ViewsRunner {
         sim_(network(e), seed_),
         rng_(derive_seed(seed_, 0x76696577)) {  // "view": the harness's own stream
     sim_.reserve(e.nodes);
+    left_.assign(e.nodes, false);
     for (std::uint32_t i = 0; i < e.nodes; ++i) {
       auto m = make_view(e.config, sim_address(i), derive_seed(seed_, i + 1));
       if (!m) throw std::invalid_argument("view protocol not available or config invalid");
@@ -50,6 +51,9 @@ class ViewsRunner {
     return NetworkConfig::uniform(p);
   }
   ViewMachine& node(std::uint32_t i) { return static_cast<ViewMachine&>(sim_.machine(i)); }
+  /// Crashed, or left gracefully: no longer a member.
+  bool gone(std::uint32_t i) const { return sim_.crashed(i) || left_[i]; }
+  void leave_some(ViewsRun& r);
   void observe(Time now, NodeIndex node, const Event& ev);
   void join_all();
   OverlayGraph graph();
@@ -71,6 +75,7 @@ class ViewsRunner {
   Simulator sim_;
   Rng rng_;
   std::vector<Tracked> messages_;
+  std::vector<bool> left_;
   std::uint64_t msg_base_ = 0;
   std::uint64_t hash_ = 0x7669657773ULL;
 };
@@ -102,7 +107,7 @@ OverlayGraph ViewsRunner::graph() {
   g.out.resize(e_.nodes);
   g.live.resize(e_.nodes);
   for (std::uint32_t i = 0; i < e_.nodes; ++i) {
-    g.live[i] = !sim_.crashed(i);
+    g.live[i] = !gone(i);
     if (!g.live[i]) continue;
     for (const Address& a : node(i).view()) {
       const std::uint32_t j = index_of(a, e_.nodes);
@@ -132,7 +137,7 @@ void ViewsRunner::measure(ViewsRun& r) {
 std::uint32_t ViewsRunner::random_live() {
   for (;;) {
     auto i = std::uint32_t(rng_.below(e_.nodes));
-    if (!sim_.crashed(i)) return i;
+    if (!gone(i)) return i;
   }
 }
 
@@ -152,14 +157,40 @@ std::uint64_t ViewsRunner::payload_sent_total() {
   return s;
 }
 
+// Random members (never one that is gone), in random order.
+std::vector<std::uint32_t> pick(std::uint32_t k, std::uint32_t nodes,
+                                const std::function<bool(std::uint32_t)>& gone, Rng& rng) {
+  std::vector<std::uint32_t> pool;
+  for (std::uint32_t i = 0; i < nodes; ++i) {
+    if (!gone(i)) pool.push_back(i);
+  }
+  k = std::min<std::uint32_t>(k, pool.size() > 0 ? std::uint32_t(pool.size() - 1) : 0);
+  for (std::uint32_t i = 0; i < k; ++i) std::swap(pool[i], pool[i + rng.below(pool.size() - i)]);
+  pool.resize(k);
+  return pool;
+}
+
+// Graceful leaves one at a time (SCAMP's unsubscription redirects the leaver's in-links).
+void ViewsRunner::leave_some(ViewsRun& r) {
+  const auto k = std::uint32_t(std::llround(e_.leave_fraction * double(e_.nodes)));
+  const Duration spacing = e_.leave_spacing > Duration::zero() ? e_.leave_spacing : e_.join_spacing;
+  for (std::uint32_t i : pick(
+           k, e_.nodes, [this](std::uint32_t j) { return gone(j); }, rng_)) {
+    sim_.with_node(
+        i, [&](Machine& m, Effects& fx) { static_cast<ViewMachine&>(m).leave(sim_.now(), fx); });
+    left_[i] = true;
+    ++r.left;
+    sim_.run_for(spacing);
+  }
+  if (k > 0) sim_.run_for(e_.config.period);
+}
+
 void ViewsRunner::fail() {
-  auto k = std::uint32_t(std::llround(e_.fail_fraction * double(e_.nodes)));
-  k = std::min(k, e_.nodes - 1);  // someone must survive to measure
-  std::vector<std::uint32_t> pool(e_.nodes);
-  for (std::uint32_t i = 0; i < e_.nodes; ++i) pool[i] = i;
-  for (std::uint32_t i = 0; i < k; ++i) {
-    std::swap(pool[i], pool[i + rng_.below(pool.size() - i)]);
-    sim_.crash(pool[i]);
+  const auto live = std::uint32_t(std::count(left_.begin(), left_.end(), false));
+  const auto k = std::uint32_t(std::llround(e_.fail_fraction * double(live)));
+  for (std::uint32_t i : pick(
+           k, e_.nodes, [this](std::uint32_t j) { return gone(j); }, rng_)) {
+    sim_.crash(i);
   }
 }
 
@@ -167,13 +198,13 @@ void ViewsRunner::fail() {
 void ViewsRunner::phase_result(std::uint32_t first, std::uint32_t count, std::uint64_t payload,
                                std::vector<double>& fractions, double& rmr, double& ldh) {
   std::uint32_t live = 0;
-  for (std::uint32_t i = 0; i < e_.nodes; ++i) live += sim_.crashed(i) ? 0 : 1;
+  for (std::uint32_t i = 0; i < e_.nodes; ++i) live += gone(i) ? 0 : 1;
   double receivers = 0, hops = 0;
   for (std::uint32_t k = first; k < first + count; ++k) {
     std::uint32_t got = 0, any = 0;
     for (std::uint32_t i = 0; i < e_.nodes; ++i) {
       any += messages_[k].got[i] ? 1 : 0;
-      got += (messages_[k].got[i] && !sim_.crashed(i)) ? 1 : 0;
+      got += (messages_[k].got[i] && !gone(i)) ? 1 : 0;
     }
     fractions.push_back(live ? double(got) / double(live) : 0.0);
     receivers += any > 0 ? double(any - 1) : 0.0;
@@ -196,8 +227,10 @@ ViewsRun ViewsRunner::run() {
       if (r.ring_converged_cycle < 0 && r.ring_curve.back() >= 1.0) r.ring_converged_cycle = int(c);
     }
   }
+  leave_some(r);
   measure(r);
-  r.live_before = e_.nodes;
+  r.live_before = e_.nodes - r.left;
+  r.links_to_leavers = dead_links(graph());  // nothing has crashed yet: these point at leavers
 
   const std::uint64_t sent0 = payload_sent_total();
   for (std::uint32_t k = 0; k < e_.multicasts; ++k) {
@@ -218,14 +251,14 @@ ViewsRun ViewsRunner::run() {
   r.dead_links = r.dead_links_curve.back();
   const std::uint64_t sent2 = payload_sent_total();
 
-  // Before-phase fractions are over every node: all were live when those messages ran.
+  // Before-phase fractions are over the members then (every node but the leavers).
   {
     std::uint32_t m = e_.multicasts;
     double receivers = 0, hops = 0;
     for (std::uint32_t k = 0; k < m; ++k) {
       std::uint32_t got = 0;
       for (std::uint32_t i = 0; i < e_.nodes; ++i) got += messages_[k].got[i] ? 1 : 0;
-      r.delivered_before.push_back(double(got) / double(e_.nodes));
+      r.delivered_before.push_back(double(got) / double(r.live_before));
       receivers += got > 0 ? double(got - 1) : 0.0;
       hops += messages_[k].max_hops;
     }
@@ -235,7 +268,7 @@ ViewsRun ViewsRunner::run() {
   phase_result(e_.multicasts, e_.multicasts, sent2 - sent1, r.delivered_after, r.rmr_after,
                r.last_delivery_hop_after);
   for (std::uint32_t i = 0; i < e_.nodes; ++i) {
-    r.live_after += sim_.crashed(i) ? 0 : 1;
+    r.live_after += gone(i) ? 0 : 1;
     r.control_sent += node(i).stats().control_sent;
   }
   r.events = sim_.counters().events;
@@ -252,6 +285,14 @@ double mean_of(const std::vector<ViewsRun>& runs, double ViewsRun::*field) {
 void add_curve(std::vector<double>& into, const std::vector<double>& curve, double weight) {
   if (into.size() < curve.size()) into.resize(curve.size(), 0.0);
   for (std::size_t i = 0; i < curve.size(); ++i) into[i] += curve[i] * weight;
+}
+
+// Simulated periods the graceful leaves take (0 without leaves).
+double leave_periods(const ViewsExperiment& e) {
+  const auto k = std::int64_t(std::llround(e.leave_fraction * double(e.nodes)));
+  if (k == 0) return 0.0;
+  const Duration spacing = e.leave_spacing > Duration::zero() ? e.leave_spacing : e.join_spacing;
+  return double((spacing * k).ns()) / double(e.config.period.ns()) + 1.0;
 }
 
 void aggregate(ViewsSummary& s) {
@@ -281,6 +322,7 @@ void aggregate(ViewsSummary& s) {
     s.in_degree_max += r.in_degree_max * w;
     s.dead_links_at_failure += double(r.dead_links_at_failure) * w;
     s.dead_links += double(r.dead_links) * w;
+    s.links_to_leavers += double(r.links_to_leavers) * w;
     if (s.in_degree_histogram.size() < r.in_degree_histogram.size()) {
       s.in_degree_histogram.resize(r.in_degree_histogram.size(), 0);
     }
@@ -313,7 +355,8 @@ void aggregate(ViewsSummary& s) {
   const ViewsExperiment& e = s.experiment;
   const double periods =
       double(e.cycles + e.multicasts + 1 + std::max(e.after_cycles, e.multicasts + 2)) +
-      double((e.join_spacing * std::int64_t(e.nodes)).ns()) / double(e.config.period.ns());
+      double((e.join_spacing * std::int64_t(e.nodes)).ns()) / double(e.config.period.ns()) +
+      leave_periods(e);
   s.control_messages_per_node_per_cycle = runs.empty() ? 0 : control * w / n / periods;
 }
 

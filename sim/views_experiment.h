@@ -7,6 +7,8 @@
 // Timeline of one run (period T = config.period, one cycle = one T):
 //   joins     node i joins at i * join_spacing through node 0 or a random earlier node
 //   cycles    C periods after the last join; T-MAN's ring fraction is sampled after each
+//   leaves    (leave_fraction > 0) round(L * N) random nodes leave gracefully (leave()), one
+//             every leave_spacing, then one settling period; they count as gone from here on
 //   measure   the overlay graph of view() edges among live nodes
 //   before    M multicasts, one per period from random nodes, then one settling period
 //   failure   round(F * N) random nodes crash at once
@@ -33,6 +35,10 @@ struct ViewsExperiment {
   std::uint32_t nodes = 1000;
   std::uint32_t cycles = 30;
   double fail_fraction = 0.0;
+  /// Fraction of the nodes that leave gracefully, one by one, before the measurement.
+  double leave_fraction = 0.0;
+  /// Time between two leaves (zero = the join spacing).
+  Duration leave_spacing = Duration::zero();
   std::uint64_t seed = 1;
   std::uint32_t runs = 1;
   std::uint32_t threads = 0;  // 0 = one per core, capped by runs
@@ -53,6 +59,8 @@ struct ViewsExperiment {
 
 struct ViewsRun {
   std::uint32_t live_before = 0, live_after = 0;
+  std::uint32_t left = 0;              // nodes that left gracefully
+  std::uint64_t links_to_leavers = 0;  // view() links of remaining nodes to them, at measure
   double view_size_mean = 0, view_size_p50 = 0;
   std::uint32_t view_size_max = 0;
   double passive_size_mean = 0;
@@ -86,6 +94,7 @@ struct ViewsSummary {
   std::vector<std::uint64_t> in_degree_histogram;  // summed over runs
   double clustering = 0, path_length_mean = 0, reachable_fraction = 0;
   double dead_links_at_failure = 0, dead_links = 0;
+  double links_to_leavers = 0;
   std::vector<double> dead_links_curve;
   double delivered_fraction_before = 0, delivered_fraction_before_min = 0;
   double delivered_fraction_after = 0, delivered_fraction_after_min = 0;

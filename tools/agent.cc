@@ -21,7 +21,7 @@ namespace {
 
 struct Flags {
   std::string name, bind, join, config, detector, multicast, profile, rpc_addr, metrics_addr,
-      leave_timeout, log_level, dialect, label;
+      leave_timeout, log_level, dialect, label, view;
   std::vector<std::string> keys;
   std::uint32_t fanout = 0;
   std::string delegate_vsn;
@@ -96,6 +96,16 @@ AgentConfig build_config(const Flags& f) {
   }
   if (auto ok = validate(c.node); !ok)
     throw UsageError(std::string("config: ") + ok.error().detail);
+  if (!f.view.empty()) {
+    ViewConfig v;
+    if (!parse_view_kind(f.view.c_str(), v.kind) || v.kind != ViewKind::hyparview) {
+      throw UsageError("--view: expected hyparview, got '" + f.view + "'");
+    }
+    if (c.node.membership.dialect == Dialect::memberlist) {
+      throw UsageError("--view: the memberlist dialect has no partial views");
+    }
+    c.node.view = v;
+  }
   auto level = spdlog::level::from_str(c.log_level);
   if (level == spdlog::level::off && c.log_level != "off") {
     throw UsageError("--log-level: expected trace|debug|info|warn|error|off, got '" + c.log_level +
@@ -127,6 +137,22 @@ nlohmann::json handle(Runtime& rt, NodeHandle& node, const AgentConfig& cfg,
       nlohmann::json list = nlohmann::json::array();
       for (const auto& m : node.members()) list.push_back(member_json(m));
       return nlohmann::json{{"ok", true}, {"members", list}};
+    });
+  }
+  if (cmd == "view") {
+    return in_loop(rt, [&] {
+      const ViewMachine* v = node.view();
+      if (v == nullptr) return fail("no partial view (start the agent with --view hyparview)");
+      nlohmann::json active = nlohmann::json::array();
+      for (const auto& a : v->view()) active.push_back(a.to_string());
+      const auto& s = v->stats();
+      return nlohmann::json{{"ok", true},
+                            {"kind", view_kind_name(v->kind())},
+                            {"active", active},
+                            {"passive_size", v->passive_size()},
+                            {"payload_sent", s.payload_sent},
+                            {"duplicates", s.duplicates},
+                            {"malformed", s.malformed}};
     });
   }
   if (cmd == "join") {
@@ -164,7 +190,8 @@ nlohmann::json handle(Runtime& rt, NodeHandle& node, const AgentConfig& cfg,
           {"name", cfg.name},
           {"address", node.address().to_string()},
           {"detector", detector_name(cfg.node.membership.detector)},
-          {"multicast", protocol_name(cfg.node.multicast.protocol)},
+          {"multicast", cfg.node.view ? "plumtree" : protocol_name(cfg.node.multicast.protocol)},
+          {"view", cfg.node.view ? view_kind_name(cfg.node.view->kind) : "none"},
           {"health_score", node.membership().health_score()},
           {"dialect", dialect_name(cfg.node.membership.dialect)},
           {"delivered", delivered.load()},
@@ -179,7 +206,8 @@ nlohmann::json handle(Runtime& rt, NodeHandle& node, const AgentConfig& cfg,
             {"malformed", s.malformed_received + node.multicast_stats().malformed_received}}}};
     });
   }
-  return fail("unknown cmd '" + cmd + "' (members, join, leave, force-leave, send, info, monitor)");
+  return fail("unknown cmd '" + cmd +
+              "' (members, view, join, leave, force-leave, send, info, monitor)");
 }
 
 int run_agent(const Flags& flags) {
@@ -276,6 +304,8 @@ void add_agent(CLI::App& app, std::function<int()>& run_cmd) {
   cmd->add_option("--profile", f->profile, "timings: lan|wan|local (memberlist's defaults)");
   cmd->add_option("--detector", f->detector, "swim|lifeguard|gossip-heartbeat|all-to-all");
   cmd->add_option("--multicast", f->multicast, "push|pull|pushpull");
+  cmd->add_option("--view", f->view,
+                  "hyparview: also keep a HyParView overlay and multicast over its Plumtree");
   cmd->add_option("--fanout", f->fanout, "multicast push fanout");
   cmd->add_option("--rpc-addr", f->rpc_addr, "local control address (default 127.0.0.1:7373)");
   cmd->add_option("--metrics-addr", f->metrics_addr, "serve Prometheus metrics on IP:PORT");

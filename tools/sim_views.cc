@@ -2,6 +2,7 @@
 // simulator, measure it, fail a fraction of it, and report what broadcasts over it achieved.
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <fstream>
 #include <iostream>
@@ -20,6 +21,7 @@ struct Options {
   std::string view = "cyclon";
   std::uint32_t nodes = 1000;
   std::string fail_fractions = "0";
+  double leave_fraction = 0;
   std::uint32_t cycles = 30;
   std::uint64_t seed = 1;
   bool json = false;
@@ -46,10 +48,10 @@ struct Options {
   bool no_progress = false;
 };
 
-sim::ViewsExperiment base_experiment(const Options& o) {
+sim::ViewsExperiment base_experiment(const Options& o, const std::string& view) {
   sim::ViewsExperiment e;
-  if (!parse_view_kind(o.view.c_str(), e.config.kind)) {
-    throw UsageError("--view: expected scamp|cyclon|tman|hyparview, got '" + o.view + "'");
+  if (!parse_view_kind(view.c_str(), e.config.kind)) {
+    throw UsageError("--view: expected scamp|cyclon|tman|hyparview, got '" + view + "'");
   }
   if (o.nodes < 2 || o.nodes > 4000000) {
     throw UsageError("--nodes: expected an integer in [2, 4000000], got " +
@@ -82,6 +84,8 @@ sim::ViewsExperiment base_experiment(const Options& o) {
   e.threads = o.threads;
   e.multicasts = o.multicasts;
   e.after_cycles = o.after_cycles;
+  check_fraction("--leave-fraction", o.leave_fraction, false);
+  e.leave_fraction = o.leave_fraction;
   e.random_contact = o.contact == "random";
   // SCAMP's analysis assumes each subscription settles before the next join (a forwarded copy
   // walks ~(c+1) ln N hops); overlapping joins shrink the views by ~15% at N = 1000. SCAMP has
@@ -121,6 +125,8 @@ nlohmann::json to_json(const sim::ViewsSummary& s) {
   j["nodes"] = e.nodes;
   j["cycles"] = e.cycles;
   j["fail_fraction"] = e.fail_fraction;
+  j["leave_fraction"] = e.leave_fraction;
+  j["links_to_leavers"] = s.links_to_leavers;
   j["seed"] = e.seed;
   j["runs"] = e.runs;
   j["multicasts"] = e.multicasts;
@@ -167,6 +173,11 @@ void print_text(const sim::ViewsSummary& s) {
   const auto& e = s.experiment;
   std::printf("%s  N=%u  cycles=%u  fail=%.2f  runs=%u  seed=%llu\n", view_kind_name(e.config.kind),
               e.nodes, e.cycles, e.fail_fraction, e.runs, static_cast<unsigned long long>(e.seed));
+  if (e.leave_fraction > 0) {
+    std::printf(
+        "  leaves         %.0f%% left gracefully one by one; links to them afterwards %.1f\n",
+        e.leave_fraction * 100, s.links_to_leavers);
+  }
   std::printf("  view size      mean %.2f  p50 %.1f  max %.1f", s.view_size_mean, s.view_size_p50,
               s.view_size_max);
   if (s.passive_size_mean > 0) std::printf("  passive %.1f", s.passive_size_mean);
@@ -192,38 +203,55 @@ void print_text(const sim::ViewsSummary& s) {
               static_cast<unsigned long long>(s.events));
 }
 
+// In-degree distribution per protocol (at the first --fail-fraction: it is measured before the
+// failure), and with several fractions FILE-delivery.svg: delivery after the failure against
+// the failed fraction, one mean and one (dashed) worst-message line per protocol.
 void plot(const std::string& path, const std::vector<sim::ViewsSummary>& all) {
-  const auto& first = all.front();
+  std::vector<std::string> names;
+  std::size_t per_view = 0;
+  for (const auto& r : all) {
+    const std::string name = view_kind_name(r.experiment.config.kind);
+    if (std::find(names.begin(), names.end(), name) == names.end()) names.push_back(name);
+  }
+  per_view = all.size() / names.size();
+  std::string joined;
+  for (const auto& n : names) joined += (joined.empty() ? "" : ", ") + n;
+  const std::string n_text = "N=" + std::to_string(all.front().experiment.nodes);
   PlotSpec spec;
-  spec.title = std::string("In-degree distribution: ") +
-               view_kind_name(first.experiment.config.kind) +
-               ", N=" + std::to_string(first.experiment.nodes);
+  spec.title = "In-degree distribution: " + joined + ", " + n_text;
   spec.xlabel = "in-degree";
   spec.ylabel = "fraction of nodes";
-  PlotSeries s{view_kind_name(first.experiment.config.kind), {}, {}, false};
-  double total = 0;
-  for (auto c : first.in_degree_histogram) total += double(c);
-  for (std::size_t d = 0; d < first.in_degree_histogram.size(); ++d) {
-    s.x.push_back(double(d));
-    s.y.push_back(total > 0 ? double(first.in_degree_histogram[d]) / total : 0.0);
+  for (std::size_t v = 0; v < names.size(); ++v) {
+    const auto& first = all[v * per_view];
+    PlotSeries s{names[v], {}, {}, false};
+    double total = 0;
+    for (auto c : first.in_degree_histogram) total += double(c);
+    for (std::size_t d = 0; d < first.in_degree_histogram.size(); ++d) {
+      s.x.push_back(double(d));
+      s.y.push_back(total > 0 ? double(first.in_degree_histogram[d]) / total : 0.0);
+    }
+    spec.series.push_back(s);
   }
-  spec.series.push_back(s);
   plot_svg(path, spec);
-  if (all.size() < 2) return;
+  if (per_view < 2) return;
   // Delivery vs failed fraction, beside the in-degree plot: FILE.svg -> FILE-delivery.svg.
   PlotSpec d;
-  d.title = std::string("Delivery after failures: ") + view_kind_name(first.experiment.config.kind);
+  d.title = "Delivery after failures: " + joined + ", " + n_text;
   d.xlabel = "fraction of nodes failed at once";
   d.ylabel = "delivered fraction of live nodes";
-  PlotSeries after{"after failure (mean)", {}, {}, false};
-  PlotSeries worst{"after failure (min)", {}, {}, true};
-  for (const auto& r : all) {
-    after.x.push_back(r.experiment.fail_fraction);
-    after.y.push_back(r.delivered_fraction_after);
-    worst.x.push_back(r.experiment.fail_fraction);
-    worst.y.push_back(r.delivered_fraction_after_min);
+  for (std::size_t v = 0; v < names.size(); ++v) {
+    PlotSeries after{names[v] + " (mean)", {}, {}, false};
+    PlotSeries worst{names[v] + " (worst message)", {}, {}, true};
+    for (std::size_t k = 0; k < per_view; ++k) {
+      const auto& r = all[v * per_view + k];
+      after.x.push_back(r.experiment.fail_fraction);
+      after.y.push_back(r.delivered_fraction_after);
+      worst.x.push_back(r.experiment.fail_fraction);
+      worst.y.push_back(r.delivered_fraction_after_min);
+    }
+    d.series.push_back(after);
+    d.series.push_back(worst);
   }
-  d.series = {after, worst};
   std::string base = path;
   if (base.size() > 4 && base.substr(base.size() - 4) == ".svg") base.resize(base.size() - 4);
   plot_svg(base + "-delivery.svg", d);
@@ -242,17 +270,23 @@ void write_csv(const std::string& path, const std::vector<sim::ViewsSummary>& al
 }
 
 int run(const Options& o) {
-  const sim::ViewsExperiment base = base_experiment(o);
+  const std::vector<std::string> views = split_list(o.view);
+  if (views.empty()) throw UsageError("--view: expected scamp|cyclon|tman|hyparview");
+  std::vector<sim::ViewsExperiment> bases;
+  for (const auto& v : views) bases.push_back(base_experiment(o, v));  // all checked up front
   const std::vector<double> fractions = parse_fractions(o.fail_fractions);
   const bool tty = isatty(STDERR_FILENO) != 0 && !o.no_progress;
   std::vector<sim::ViewsSummary> results;
-  for (double f : fractions) {
-    sim::ViewsExperiment e = base;
-    e.fail_fraction = f;
-    auto progress = [&](std::uint32_t done, std::uint32_t total) {
-      if (tty) std::fprintf(stderr, "\r%s fail=%.2f: run %u/%u ", o.view.c_str(), f, done, total);
-    };
-    results.push_back(sim::run_views(e, progress));
+  for (const auto& base : bases) {
+    for (double f : fractions) {
+      sim::ViewsExperiment e = base;
+      e.fail_fraction = f;
+      const char* name = view_kind_name(e.config.kind);
+      auto progress = [&](std::uint32_t done, std::uint32_t total) {
+        if (tty) std::fprintf(stderr, "\r%s fail=%.2f: run %u/%u ", name, f, done, total);
+      };
+      results.push_back(sim::run_views(e, progress));
+    }
   }
   if (tty) std::fprintf(stderr, "\r%60s\r", "");
   if (!o.csv.empty()) write_csv(o.csv, results);
@@ -279,18 +313,24 @@ void add_sim_views(CLI::App& sim, std::function<int()>& run_cmd) {
       "Build a partial-view overlay over N simulated nodes (joins one by one through a contact),\n"
       "run C cycles, measure it, crash a fraction F at once, and report broadcast delivery\n"
       "before and after. A comma list in --fail-fraction runs one series per value.");
-  cmd->add_option("--view", o->view, "scamp|cyclon|tman|hyparview")->capture_default_str();
+  cmd->add_option("--view", o->view,
+                  "scamp|cyclon|tman|hyparview; a comma list runs (and plots) each in turn")
+      ->capture_default_str();
   cmd->add_option("--nodes", o->nodes, "overlay size N")->capture_default_str();
   cmd->add_option("--fail-fraction", o->fail_fractions,
                   "fraction of nodes crashed at once after the measurement (comma list ok)")
+      ->capture_default_str();
+  cmd->add_option("--leave-fraction", o->leave_fraction,
+                  "fraction of nodes that leave gracefully (leave()), one per join spacing, "
+                  "before the measurement")
       ->capture_default_str();
   cmd->add_option("--cycles", o->cycles, "periods run after the last join")->capture_default_str();
   cmd->add_option("--seed", o->seed, "master seed (run r uses splitmix(seed, r))")
       ->capture_default_str();
   cmd->add_flag("--json", o->json, "one JSON object per series instead of text");
   cmd->add_option("--plot", o->plot,
-                  "SVG of the in-degree distribution; with several --fail-fraction values also "
-                  "FILE-delivery.svg (delivery vs failed fraction)");
+                  "SVG of the in-degree distribution (one line per --view); with several "
+                  "--fail-fraction values also FILE-delivery.svg (delivery vs failed fraction)");
   cmd->add_option("--csv", o->csv, "write the in-degree histograms to this CSV file");
   cmd->add_option("--runs", o->runs, "independent seeded runs per series")->capture_default_str();
   cmd->add_option("--multicasts", o->multicasts, "broadcasts before and again after the failure")

@@ -9,17 +9,23 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <span>
 
 #include "grapevine/machine.h"
 #include "grapevine/membership.h"
 #include "grapevine/multicast.h"
+#include "grapevine/view.h"
 
 namespace grapevine {
 
 struct NodeConfig {
   MembershipConfig membership;
   MulticastConfig multicast;
+  /// A partial-view overlay (HyParView) beside the membership: when set, multicast() broadcasts
+  /// over the view's own tree (Plumtree) instead of the gossip multicast, and join() also joins
+  /// the overlay through the first seed. Native dialect only.
+  std::optional<ViewConfig> view;
 };
 
 Result<void> validate(const NodeConfig& config) noexcept;
@@ -42,14 +48,19 @@ class Node final : public Machine {
   [[nodiscard]] Time next_deadline() const noexcept override;
 
   Result<void> join(Time now, std::span<const Address> seeds, Effects& fx) {
+    if (view_) view_->join(now, seeds.empty() ? Address{} : seeds.front(), fx);
     return membership_->join(now, seeds, fx);
   }
-  void leave(Time now, Effects& fx) { membership_->leave(now, fx); }
+  void leave(Time now, Effects& fx) {
+    if (view_) view_->leave(now, fx);
+    membership_->leave(now, fx);
+  }
   void preload(Time now, std::span<const Address> members) { membership_->preload(now, members); }
   /// Multicasts `payload` to the live members. Errors as MulticastProtocol::multicast. In the
   /// memberlist dialect the payload travels as memberlist user messages (Membership::broadcast),
   /// which Go members receive through their delegate's NotifyMsg.
   Result<MessageId> multicast(Time now, std::span<const std::byte> payload, Effects& fx) {
+    if (view_) return view_broadcast(now, payload, fx);
     if (config_.membership.dialect == Dialect::memberlist) {
       return membership_->broadcast(now, payload, fx);
     }
@@ -62,12 +73,19 @@ class Node final : public Machine {
   [[nodiscard]] const MulticastProtocol& multicast_protocol() const noexcept {
     return *multicast_;
   }
+  /// The partial-view overlay, or nullptr when NodeConfig::view is unset.
+  [[nodiscard]] const ViewMachine* view() const noexcept { return view_.get(); }
 
  private:
   NodeConfig config_;
   bool memberlist_;
   std::unique_ptr<Membership> membership_;
   std::unique_ptr<MulticastProtocol> multicast_;
+  std::unique_ptr<ViewMachine> view_;
+  std::uint64_t view_id_base_ = 0;  // broadcast ids: our address and a counter
+  std::uint64_t view_seq_ = 0;
+
+  Result<MessageId> view_broadcast(Time now, std::span<const std::byte> payload, Effects& fx);
 };
 
 }  // namespace grapevine

@@ -64,6 +64,8 @@ class NodeHandle {
   [[nodiscard]] virtual const Membership& membership() const = 0;
   [[nodiscard]] virtual const MulticastStats& multicast_stats() const = 0;
   [[nodiscard]] virtual const IoStats& io_stats() const = 0;
+  /// The partial-view overlay (NodeConfig::view), or nullptr.
+  [[nodiscard]] virtual const ViewMachine* view() const { return nullptr; }
   /// Stops the node abruptly, sending nothing: to everyone else it has crashed.
   virtual void crash() = 0;
   [[nodiscard]] virtual bool running() const = 0;

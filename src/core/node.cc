@@ -4,11 +4,18 @@
 
 #include "util/assert.h"
 #include "util/rng.h"
+#include "wire/native.h"
 
 namespace grapevine {
 
 Result<void> validate(const NodeConfig& config) noexcept {
   if (auto ok = validate(config.membership); !ok) return ok;
+  if (config.view) {
+    if (config.membership.dialect == Dialect::memberlist) {
+      return make_error(Errc::invalid_argument, "view: the memberlist dialect has no views");
+    }
+    if (auto ok = validate(*config.view); !ok) return ok;
+  }
   return validate(config.multicast);
 }
 
@@ -19,6 +26,23 @@ Node::Node(const NodeConfig& config, const Address& self, std::uint64_t seed)
   GV_ASSERT(validate(config_));
   // The live view lists this node first: the multicast's own index is always 0.
   multicast_ = make_multicast(config_.multicast, membership_->live_group(), 0, derive_seed(seed, 2));
+  if (config_.view) {
+    view_ = make_view(*config_.view, self, derive_seed(seed, 3));
+    GV_ASSERT(view_ != nullptr);
+    // Ids: the address in the high 48 bits, a counter from a random start below (a restarted
+    // node must not reuse the ids its peers still remember).
+    view_id_base_ = std::uint64_t(self.ipv4_u32()) << 32 | std::uint64_t(self.port) << 16;
+    view_seq_ = derive_seed(seed, 4) & 0xffff;
+  }
+}
+
+Result<MessageId> Node::view_broadcast(Time now, std::span<const std::byte> payload, Effects& fx) {
+  if (payload.size() > wire::kMulticastPayloadBytesMax) {
+    return make_error(Errc::too_large, "payload over kMulticastPayloadBytesMax");
+  }
+  std::uint64_t id = view_id_base_ | (view_seq_++ & 0xffff);
+  view_->broadcast(now, id, payload, fx);
+  return MessageId{id, 0};
 }
 
 Node::~Node() = default;
@@ -29,6 +53,7 @@ void Node::on_datagram(Time now, const Address& from, std::span<const std::byte>
   // memberlist dialect everything is memberlist's, multicast included (user messages).
   membership_->on_datagram(now, from, bytes, fx);
   if (!memberlist_) multicast_->on_datagram(now, from, bytes, fx);
+  if (view_) view_->on_datagram(now, from, bytes, fx);
 }
 
 void Node::on_stream(Time now, const Address& from, std::span<const std::byte> message,
@@ -39,11 +64,13 @@ void Node::on_stream(Time now, const Address& from, std::span<const std::byte> m
 void Node::on_timeout(Time now, Effects& fx) {
   if (now >= membership_->next_deadline()) membership_->on_timeout(now, fx);
   if (!memberlist_ && now >= multicast_->next_deadline()) multicast_->on_timeout(now, fx);
+  if (view_ && now >= view_->next_deadline()) view_->on_timeout(now, fx);
 }
 
 Time Node::next_deadline() const noexcept {
   if (memberlist_) return membership_->next_deadline();
-  return std::min(membership_->next_deadline(), multicast_->next_deadline());
+  Time t = std::min(membership_->next_deadline(), multicast_->next_deadline());
+  return view_ ? std::min(t, view_->next_deadline()) : t;
 }
 
 }  // namespace grapevine

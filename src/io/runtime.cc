@@ -165,6 +165,7 @@ class Runtime::Impl::Hosted final : public NodeHandle, public Effects {
     return node_.multicast_protocol().stats();
   }
   [[nodiscard]] const IoStats& io_stats() const override { return io_; }
+  [[nodiscard]] const ViewMachine* view() const override { return node_.view(); }
   void crash() override;
   [[nodiscard]] bool running() const override { return running_; }
 

@@ -8,8 +8,6 @@ namespace grapevine::wire::hpv {
 namespace {
 
 // Bodies are built in a stack buffer first, then framed: the frame header needs the length.
-constexpr std::size_t kBodyBytesMax = kPacketBudgetBytesMax;
-
 bool put_frame(Writer& w, Frame type, const Writer& body) noexcept {
   if (!body.ok()) return false;
   std::size_t n = body.size();

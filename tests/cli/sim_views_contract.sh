@@ -20,6 +20,15 @@ for v in scamp tman; do
   "$bin" sim views --view $v --nodes 100 --cycles 3 --json --multicasts 1 --after-cycles 3 \
     --no-progress | grep -q "\"view\":\"$v\"" || { echo "$v failed"; exit 1; }
 done
+# A comma list of views runs one series each; graceful leaves are reported.
+both=$("$bin" sim views --view scamp,cyclon --nodes 100 --cycles 2 --leave-fraction 0.1 --json \
+  --multicasts 1 --after-cycles 3 --no-progress)
+[[ $(wc -l <<<"$both") -eq 2 ]] || { echo "expected two series: $both"; exit 1; }
+first=$(head -1 <<<"$both")
+for pat in '"view":"scamp"' '"leave_fraction":0.1' '"links_to_leavers":'; do
+  grep -q "$pat" <<<"$first" || { echo "missing $pat in: $first"; exit 1; }
+done
+grep -q '"view":"cyclon"' <<<"$both" || { echo "no cyclon series: $both"; exit 1; }
 expect_usage() {
   local flag=$1
   shift
@@ -32,6 +41,8 @@ expect_usage() {
   grep -q -- "$flag" <<<"$err" || { echo "error does not name $flag: $err"; exit 1; }
 }
 expect_usage --view --view newscast
+expect_usage --view --view scamp,newscast
+expect_usage --leave-fraction --leave-fraction 1.5
 expect_usage --nodes --nodes 1
 expect_usage --nodes --nodes abc
 expect_usage --fail-fraction --fail-fraction 1.5

@@ -54,10 +54,25 @@ TEST(ViewsScamp, ViewsGrowWithLogNAndFloodingReachesEveryone) {
 }
 
 TEST(ViewsScamp, UnsubscriptionKeepsTheOverlayConnected) {
-  // Leave is covered through the machine directly: a leaver's in-view links are redirected.
-  ViewsExperiment e = scamp(300, 1, 3);
-  const ViewsRun r = run_views_once(e, 0);
-  EXPECT_EQ(r.dead_links, 0u);  // no failures: nothing dangles
+  // 20% of the group leaves gracefully, one node per second (each unsubscription settles before
+  // the next). A leaver asks its in-view to replace their link to it by its own view members
+  // (all but c + 1 of them), so the remaining overlay keeps the (c + 1) ln N shape of a group
+  // that never had the leavers, and nobody keeps a link to a departed node.
+  for (std::uint64_t seed : {3u, 4u}) {
+    ViewsExperiment e = scamp(1000, 1, seed);
+    e.leave_fraction = 0.2;
+    e.multicasts = 5;
+    const ViewsRun r = run_views_once(e, 0);
+    ASSERT_EQ(r.left, 200u);
+    EXPECT_EQ(r.live_before, 800u);
+    EXPECT_EQ(r.links_to_leavers, 0u) << "seed " << seed;
+    const double exact = 2 * (harmonic(800) - 1);  // 12.5: as if 800 had joined
+    EXPECT_NEAR(r.view_size_mean, exact, 0.12 * exact) << "seed " << seed;
+    EXPECT_NEAR(r.view_size_mean, 2 * std::log(800.0), 0.2 * 2 * std::log(800.0));
+    EXPECT_EQ(r.in_degree_mean, r.view_size_mean);  // no link leaves the remaining group
+    EXPECT_GT(r.reachable_fraction, 0.999) << "seed " << seed;
+    for (double f : r.delivered_before) EXPECT_EQ(f, 1.0) << "seed " << seed;
+  }
 }
 
 }  // namespace

@@ -78,6 +78,23 @@ void HyParView::send_control(Peer to, hpv::ControlKind kind, Effects& fx) {
   send_to(to, w.written(), fx);
 }
 
+// NEIGHBOR_REJECT with a sample of our passive view in the same datagram. Our deviation: a
+// node refused by the few passive peers it knows (a small clique cut off from the rest, whose
+// shuffles never leave it) would otherwise retry the same refusals forever; the sample gives
+// it fresh candidates, some with room.
+void HyParView::send_reject(Peer to, Effects& fx) {
+  std::array<Peer, kPassiveMax> p = passive_;
+  rng_.shuffle(std::span(p.data(), passive_n_));
+  std::size_t n = std::min<std::size_t>(passive_n_, p_.kp);
+  std::array<std::byte, 256> buf;
+  wire::Writer w(buf);
+  wire::begin_datagram(w);
+  hpv::write_control(w, hpv::ControlKind::neighbor_reject);
+  if (n > 0) hpv::write_shuffle_reply(w, std::span(p.data(), n));
+  ++stats_.control_sent;
+  send_to(to, w.written(), fx);
+}
+
 // Adds `p` to the active view, dropping a random neighbour (DISCONNECT) if full. The caller
 // makes sure `p` learns about it (JOIN_ACCEPT, NEIGHBOR_ACCEPT), keeping links symmetric.
 void HyParView::add_active(Peer p, Effects& fx) {
@@ -94,7 +111,7 @@ void HyParView::add_active(Peer p, Effects& fx) {
   silent_[s] = 0;
   heard_mask_ |= std::uint8_t(1u << s);  // a fresh link gets a full timeout before judgement
   sent_mask_ &= std::uint8_t(~(1u << s));
-  tree_.neighbor_up(p);
+  tree_.neighbor_up(now_, p);
   refresh_view_cache();
 }
 
@@ -163,12 +180,16 @@ void HyParView::sync_stats() noexcept {
 void HyParView::join(Time now, const Address& contact, Effects& fx) {
   now_ = now;
   left_ = false;
-  // Random phases: a million nodes started at once must not tick in lockstep.
-  next_keepalive_ = now + Duration::nanoseconds(rng_.between(1, p_.keepalive_period.ns()));
-  next_shuffle_ = now + Duration::nanoseconds(rng_.between(1, p_.shuffle_period.ns()));
+  start_timers(now);
   Peer c = peer_of(contact);
   if (c != kNoPeer && c != self_) contact_ = c;
   if (contact_ != kNoPeer) send_control(contact_, hpv::ControlKind::join, fx);
+}
+
+// Random phases: a million nodes started at once must not tick in lockstep.
+void HyParView::start_timers(Time now) {
+  next_keepalive_ = now + Duration::nanoseconds(rng_.between(1, p_.keepalive_period.ns()));
+  next_shuffle_ = now + Duration::nanoseconds(rng_.between(1, p_.shuffle_period.ns()));
 }
 
 void HyParView::leave(Time now, Effects& fx) {
@@ -237,7 +258,7 @@ void HyParView::on_frame(Time now, Peer from, std::uint8_t type, std::span<const
     case hpv::Frame::ihave: {
       hpv::IHaveFrame ih;
       if (!hpv::decode_ihave(body, ih)) break;
-      return tree_.on_ihave(now, from, ih);
+      return tree_.on_ihave(now, from, ih, *this, fx);
     }
     case hpv::Frame::graft: {
       hpv::GraftFrame g;
@@ -273,10 +294,11 @@ void HyParView::on_control(Time now, Peer from, hpv::ControlKind kind, Effects& 
     case hpv::ControlKind::neighbor_low: {
       bool take = kind == hpv::ControlKind::neighbor_high || active_n_ < p_.active_size ||
                   active_slot(from) >= 0;
-      if (take) add_active(from, fx);
-      send_control(
-          from, take ? hpv::ControlKind::neighbor_accept : hpv::ControlKind::neighbor_reject, fx);
-      return;
+      if (take) {
+        add_active(from, fx);
+        return send_control(from, hpv::ControlKind::neighbor_accept, fx);
+      }
+      return send_reject(from, fx);
     }
     case hpv::ControlKind::neighbor_accept: {
       int s = pending_slot(from);
@@ -336,8 +358,21 @@ void HyParView::on_forward_join(Peer from, const hpv::ForwardJoinFrame& f, Effec
 
 // ---- shuffle --------------------------------------------------------------------------------
 
-void HyParView::start_shuffle(Effects& fx) {
+void HyParView::start_shuffle(Time now, Effects& fx) {
   if (active_n_ == 0) return;
+  // A full active view with a half-empty passive view: the sign of a small closed component
+  // whose links all point inside (its shuffles never leave it, so passive views stop growing).
+  // Ask a passive peer (likely an outsider) for a link; if it has room, accepting it drops a
+  // random link of ours.
+  if (active_n_ >= p_.active_size && passive_n_ > 0 && passive_n_ < p_.passive_size / 2 &&
+      pending_n_ == 0) {
+    Peer c = passive_[rng_.below(passive_n_)];
+    pending_[0] = c;
+    pending_deadline_[0] = now + p_.neighbor_timeout;
+    pending_n_ = 1;
+    ++counters_.escapes;
+    send_control(c, hpv::ControlKind::neighbor_low, fx);
+  }
   Peer to = active_[rng_.below(active_n_)];
   std::array<Peer, hpv::kShufflePeersMax> list;
   std::size_t n = 0;
@@ -446,6 +481,10 @@ void HyParView::keepalive_tick(Time now, Effects& fx) {
 void HyParView::on_timeout(Time now, Effects& fx) {
   now_ = now;
   if (left_) return;
+  if (next_keepalive_ == Time::zero()) {  // first call, never joined: the first node
+    start_timers(now);
+    return;
+  }
   if (now >= next_keepalive_) {
     next_keepalive_ = now + p_.keepalive_period;
     keepalive_tick(now, fx);
@@ -453,7 +492,7 @@ void HyParView::on_timeout(Time now, Effects& fx) {
   expire_pending(now, fx);
   if (now >= next_shuffle_) {
     next_shuffle_ = now + p_.shuffle_period;
-    start_shuffle(fx);
+    start_shuffle(now, fx);
   }
   if (now >= tree_.next_deadline()) tree_.on_timeout(now, *this, fx);
   sync_stats();

@@ -23,6 +23,12 @@
 //    with JOIN_ACCEPT, which is always honoured. A HEARTBEAT from a node outside the active view
 //    is answered with DISCONNECT, repairing links left one-sided by lost messages.
 //  - A node whose views are both empty re-sends JOIN to its contact each keepalive period.
+//  - Closed cliques. Under fast joins a few nodes can end up with active views pointing only at
+//    each other (and tiny passive views, since their shuffles never leave the clique): the
+//    overlay is then split for good. A node with a full active view but a passive view under
+//    half its size asks a random passive peer for a link (low priority) at each shuffle;
+//    acceptance drops a random link of ours. Nodes with full passive views never do it.
+//  - NEIGHBOR_REJECT carries a sample of the refuser's passive view (see send_reject).
 //  - Passive view eviction is random (the paper prefers entries just sent in a shuffle).
 //  - Addresses are compact IPv4 peers (core/views/peer.h); IPv6 peers are ignored.
 // Broadcast is Plumtree (core/views/plumtree.h) over the active view.
@@ -56,6 +62,7 @@ struct HyParViewCounters {
   std::uint64_t promotions = 0;         // passive peers that became neighbours on request
   std::uint64_t neighbor_timeouts = 0;  // NEIGHBOR requests never answered
   std::uint64_t shuffles = 0;           // shuffles this node started
+  std::uint64_t escapes = 0;            // link requests from a full, passive-starved node
 };
 
 class HyParView final : public ViewMachine, private PlumtreeTransport {
@@ -99,6 +106,7 @@ class HyParView final : public ViewMachine, private PlumtreeTransport {
 
   void send_to(Peer to, std::span<const std::byte> datagram, Effects& fx) override;
   void send_control(Peer to, wire::hpv::ControlKind kind, Effects& fx);
+  void send_reject(Peer to, Effects& fx);
   void on_frame(Time now, Peer from, std::uint8_t type, std::span<const std::byte> body,
                 Effects& fx);
   void on_control(Time now, Peer from, wire::hpv::ControlKind kind, Effects& fx);
@@ -118,8 +126,9 @@ class HyParView final : public ViewMachine, private PlumtreeTransport {
   void fill_active(Time now, Effects& fx);
   void keepalive_tick(Time now, Effects& fx);
   void expire_pending(Time now, Effects& fx);
-  void start_shuffle(Effects& fx);
+  void start_shuffle(Time now, Effects& fx);
   void sync_stats() noexcept;
+  void start_timers(Time now);
 
   Params p_;
   Peer self_;
@@ -138,7 +147,7 @@ class HyParView final : public ViewMachine, private PlumtreeTransport {
   std::array<Time, kActiveMax> pending_deadline_{};
   std::array<Peer, kPassiveMax> passive_{};
   std::array<Address, kActiveMax> view_{};  // the active view as Addresses, for view()
-  Time next_keepalive_ = Time::max();
+  Time next_keepalive_ = Time::zero();  // zero: timers not started (first on_timeout starts them)
   Time next_shuffle_ = Time::max();
   Time now_{};
   HyParViewCounters counters_;

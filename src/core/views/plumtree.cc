@@ -27,12 +27,24 @@ int Plumtree::slot_of(Peer p) const noexcept {
   return -1;
 }
 
-void Plumtree::neighbor_up(Peer p) noexcept {
+void Plumtree::neighbor_up(Time now, Peer p) {
   if (p == kNoPeer || slot_of(p) >= 0) return;
   int s = slot_of(kNoPeer);
   GV_ASSERT(s >= 0);  // HyParView never has more than kPeersMax neighbours
   peers_[std::size_t(s)] = p;
-  eager_mask_ |= std::uint8_t(1u << s);  // new links start eager: they may be tree edges
+  auto bit = std::uint8_t(1u << s);
+  eager_mask_ |= bit;  // new links start eager: they may be tree edges
+  if (cache_.empty()) return;
+  for (const auto& c : cache_) {
+    auto q =
+        std::find_if(queue_.begin(), queue_.end(), [&](const Queued& x) { return x.id == c.id; });
+    if (q != queue_.end()) {
+      q->mask |= bit;
+    } else if (queue_.size() < kQueueMax) {
+      queue_.push_back(Queued{c.id, c.hops + 1, bit});
+    }
+  }
+  if (flush_at_ == Time::max()) flush_at_ = now + cfg_.ihave_interval;
 }
 
 void Plumtree::neighbor_down(Peer p) noexcept {
@@ -64,7 +76,8 @@ bool Plumtree::seen(std::uint64_t id) const noexcept {
   return std::find(received_.begin(), received_.end(), id) != received_.end();
 }
 
-void Plumtree::remember(std::uint64_t id, std::uint32_t hops, std::span<const std::byte> payload) {
+void Plumtree::remember(std::uint64_t id, std::uint32_t hops, Peer parent,
+                        std::span<const std::byte> payload) {
   if (received_.size() < cfg_.received_ids) {
     received_.push_back(id);
   } else {
@@ -81,6 +94,7 @@ void Plumtree::remember(std::uint64_t id, std::uint32_t hops, std::span<const st
   }
   c->id = id;
   c->hops = hops;
+  c->parent = parent;
   c->payload.assign(payload.begin(), payload.end());
 }
 
@@ -115,7 +129,7 @@ void Plumtree::spread(Time now, std::uint64_t id, std::uint32_t hops,
 void Plumtree::broadcast(Time now, std::uint64_t id, std::span<const std::byte> payload,
                          PlumtreeTransport& tx, Effects& fx) {
   if (seen(id)) return;
-  remember(id, 0, payload);
+  remember(id, 0, kNoPeer, payload);
   ++stats_.delivered;
   Event e;
   e.kind = EventKind::delivered;
@@ -142,7 +156,7 @@ void Plumtree::on_gossip(Time now, Peer from, const wire::hpv::GossipFrame& f,
     }
     return;
   }
-  remember(f.id, f.hops, f.payload);
+  remember(f.id, f.hops, from, f.payload);
   drop_missing(f.id);
   ++stats_.delivered;
   Event e;
@@ -155,10 +169,14 @@ void Plumtree::on_gossip(Time now, Peer from, const wire::hpv::GossipFrame& f,
   spread(now, f.id, f.hops + 1, f.payload, s, tx, fx);
 }
 
-void Plumtree::on_ihave(Time now, Peer from, const wire::hpv::IHaveFrame& f) {
+void Plumtree::on_ihave(Time now, Peer from, const wire::hpv::IHaveFrame& f, PlumtreeTransport& tx,
+                        Effects& fx) {
   for (std::uint32_t i = 0; i < f.count; ++i) {
     std::uint64_t id = f.entries[i].id;
-    if (seen(id)) continue;
+    if (seen(id)) {
+      maybe_optimize(from, f.entries[i], tx, fx);
+      continue;
+    }
     auto it = std::find_if(missing_.begin(), missing_.end(),
                            [&](const Missing& m) { return m.id == id; });
     if (it == missing_.end()) {
@@ -176,6 +194,35 @@ void Plumtree::on_ihave(Time now, Peer from, const wire::hpv::IHaveFrame& f) {
             it->sources.begin() + it->source_count) {
       it->sources[it->source_count++] = from;
     }
+  }
+}
+
+// The paper's tree optimisation: `from` announces a copy that would have reached us in
+// e.hops, while ours took optimize_hops more: make `from` our parent (GRAFT with no ids: "push
+// to me") and PRUNE the old parent.
+void Plumtree::maybe_optimize(Peer from, const wire::hpv::IHaveEntry& e, PlumtreeTransport& tx,
+                              Effects& fx) {
+  if (cfg_.optimize_hops == 0) return;
+  int s = slot_of(from);
+  if (s < 0 || ((eager_mask_ >> s) & 1u)) return;
+  for (auto& c : cache_) {
+    if (c.id != e.id) continue;
+    if (c.parent == kNoPeer || c.parent == from || c.hops < e.hops + cfg_.optimize_hops) return;
+    int ps = slot_of(c.parent);
+    if (ps < 0 || !((eager_mask_ >> ps) & 1u)) return;
+    ++stats_.optimizations;
+    eager_mask_ |= std::uint8_t(1u << s);
+    eager_mask_ &= std::uint8_t(~(1u << ps));
+    send_frame(from, tx, fx, [](wire::Writer& w) {
+      return wire::hpv::write_graft(w, std::span<const std::uint64_t>());
+    });
+    ++stats_.prune_sent;
+    send_frame(c.parent, tx, fx, [](wire::Writer& w) {
+      return wire::hpv::write_control(w, wire::hpv::ControlKind::prune);
+    });
+    c.parent = from;
+    c.hops = e.hops;
+    return;
   }
 }
 

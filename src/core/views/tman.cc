@@ -110,11 +110,12 @@ std::vector<Address> TmanView::ranked_buffer(const Address& base, std::size_t co
 }
 
 void TmanView::exchange(Effects& fx) {
-  if (view_.empty()) {
-    // Nothing ranked yet: start from the sampling layer's view.
-    for (const Address& a : sampling_.view()) view_.push_back(a);
-    if (view_.empty()) return;
-  }
+  // The sampling layer's current entries compete for the view every cycle, not only at the
+  // first one (see the header: a node nobody ranked early would otherwise have no in-links).
+  std::vector<wire::ViewEntry> samples;
+  for (const Address& a : sampling_.view()) samples.push_back({a, 0});
+  merge(samples);
+  if (view_.empty()) return;
   std::vector<Address> ranked = view_;
   rank_for(ranked, node_id_of(self_));
   const std::size_t psi = std::min<std::size_t>(config_.tman_psi, ranked.size());

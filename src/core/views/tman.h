@@ -12,7 +12,13 @@
 //  3. Q answers the same way ranked for P, then keeps the c best of (view + received) for
 //     itself; P does the same with the answer.
 // The random samples come from an embedded Cyclon (the peer sampling service the paper
-// assumes): they bootstrap the view and keep T-MAN from settling in a local optimum.
+// assumes): they bootstrap the view and keep T-MAN from settling in a local optimum. Before
+// each exchange the node also merges its current samples into its own view (keeping the c
+// best): the paper starts every view from random samples at once, but here nodes join over
+// time, and a node that no early view ranked had no in-links at all; once its neighbourhood
+// has converged such a node only learns entries within m ids of the peers it asks, so it
+// walks to its place about m ids per cycle (measured at N = 16384: the last 3 nodes needed
+// 40+ cycles while 99% were placed by cycle 15; docs/experiments.md, Partial views).
 //
 // Deviations: the descriptors carry no ids; ids are derived from addresses (node_id_of). No
 // failure detection: a dead neighbour stays in the view until better-ranked live ones push it

@@ -1,0 +1,202 @@
+// hyparview_scale: HyParView + Plumtree at scale in the simulator (not a ctest; figures in
+// docs/performance.md). Phases: staggered joins, settling (shuffles fill passive views),
+// M broadcasts, a crash of a fraction of the nodes at once, a healing period, M more
+// broadcasts. Prints one JSON object: per phase the fraction of broadcasts that reached every
+// live node, the worst delivery, RMR and last delivery hop, plus wall time and events.
+//
+//   hyparview_scale --nodes 1000000 --multicasts 100 --fail-fraction 0.5 --seed 1
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+
+#include "sim/hyparview_cluster.h"
+
+using namespace grapevine;
+using namespace grapevine::sim;
+
+namespace {
+
+std::int64_t a_spacing_ms = 100;  // between broadcasts (set from --spacing-ms)
+
+struct Args {
+  std::uint32_t nodes = 10000;
+  std::uint32_t multicasts = 100;
+  double fail_fraction = 0.5;
+  std::uint64_t seed = 1;
+  double join_seconds = 0;  // 0 = nodes / 100000 s, at least 2 s
+  double settle_seconds = 15;
+  double heal_seconds = 20;
+  double shuffle_seconds = 10;
+  double keepalive_seconds = 3;
+  std::uint32_t keepalive_misses = 3;
+  double ihave_ms = 1000;
+  std::uint32_t cache = 32;
+};
+
+struct Phase {
+  std::uint32_t complete = 0;  // broadcasts that reached every live node
+  double worst = 1.0;          // lowest delivered fraction
+  double rmr = 0;
+  std::uint32_t ldh_max = 0;  // last delivery hop, max over broadcasts
+  double ldh_mean = 0;
+};
+
+double now_s() {
+  using namespace std::chrono;
+  return duration<double>(steady_clock::now().time_since_epoch()).count();
+}
+
+Phase broadcast_phase(HyParViewCluster& c, std::uint32_t count) {
+  Phase p;
+  std::uint64_t before = c.payload_sent_total();
+  std::uint32_t first = c.message_count();
+  for (std::uint32_t k = 0; k < count; ++k) {
+    c.broadcast(c.random_live());
+    c.run_for(Duration::milliseconds(a_spacing_ms));
+  }
+  c.run_for(Duration::seconds(10));  // drain: lazy repairs take ihave + graft timeouts per hop
+  std::uint64_t payloads = c.payload_sent_total() - before;
+  std::uint64_t useful = 0;
+  for (std::uint32_t m = first; m < c.message_count(); ++m) {
+    std::uint32_t d = c.deliveries(m);
+    if (d >= c.live_count()) ++p.complete;
+    p.worst = std::min(p.worst, double(d) / double(c.live_count()));
+    useful += d - 1;
+    p.ldh_max = std::max(p.ldh_max, c.max_hops(m));
+    p.ldh_mean += double(c.max_hops(m)) / double(count);
+  }
+  if (std::getenv("HPV_DEBUG")) {
+    for (NodeIndex i : c.missed(c.message_count() - 1)) {
+      auto& n = c.node(i);
+      std::fprintf(stderr, "missed: node %u active %zu passive %zu eager %zu fails %llu\n", i,
+                   n.active().size(), n.passive_size(), n.plumtree().eager_count(),
+                   (unsigned long long)n.counters().failures_detected);
+      for (auto p : n.active()) {
+        auto j = NodeIndex(((p >> 16) & 0xffffffu) - 1);
+        std::fprintf(stderr, "   peer %u crashed %d active %zu\n", j, int(c.crashed(j)),
+                     c.node(j).active().size());
+      }
+    }
+  }
+  p.rmr = useful > 0 ? double(payloads) / double(useful) - 1.0 : 0.0;
+  return p;
+}
+
+void print_phase(const char* name, const Phase& p, std::uint32_t count) {
+  std::printf(
+      "  \"%s\": {\"broadcasts\": %u, \"complete\": %u, \"worst_fraction\": %.6f, "
+      "\"rmr\": %.4f, \"ldh_max\": %u, \"ldh_mean\": %.2f},\n",
+      name, count, p.complete, p.worst, p.rmr, p.ldh_max, p.ldh_mean);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Args a;
+  for (int i = 1; i + 1 < argc; i += 2) {
+    std::string k = argv[i];
+    const char* v = argv[i + 1];
+    if (k == "--nodes")
+      a.nodes = std::uint32_t(std::strtoul(v, nullptr, 10));
+    else if (k == "--multicasts")
+      a.multicasts = std::uint32_t(std::strtoul(v, nullptr, 10));
+    else if (k == "--fail-fraction")
+      a.fail_fraction = std::strtod(v, nullptr);
+    else if (k == "--seed")
+      a.seed = std::strtoull(v, nullptr, 10);
+    else if (k == "--join-seconds")
+      a.join_seconds = std::strtod(v, nullptr);
+    else if (k == "--settle-seconds")
+      a.settle_seconds = std::strtod(v, nullptr);
+    else if (k == "--heal-seconds")
+      a.heal_seconds = std::strtod(v, nullptr);
+    else if (k == "--shuffle-seconds")
+      a.shuffle_seconds = std::strtod(v, nullptr);
+    else if (k == "--spacing-ms")
+      a_spacing_ms = std::strtoll(v, nullptr, 10);
+    else if (k == "--keepalive-seconds")
+      a.keepalive_seconds = std::strtod(v, nullptr);
+    else if (k == "--keepalive-misses")
+      a.keepalive_misses = std::uint32_t(std::strtoul(v, nullptr, 10));
+    else if (k == "--ihave-ms")
+      a.ihave_ms = std::strtod(v, nullptr);
+    else if (k == "--cache")
+      a.cache = std::uint32_t(std::strtoul(v, nullptr, 10));
+    else {
+      std::fprintf(stderr, "unknown flag %s\n", k.c_str());
+      return 2;
+    }
+  }
+  if (a.join_seconds <= 0) a.join_seconds = std::max(2.0, a.nodes / 100000.0);
+  auto seconds = [](double s) { return Duration::nanoseconds(std::int64_t(s * 1e9)); };
+
+  HyParViewClusterOptions o;
+  o.nodes = a.nodes;
+  o.seed = a.seed;
+  o.config.kind = ViewKind::hyparview;
+  o.config.period = seconds(a.shuffle_seconds);
+  o.tuning.plumtree.cache_messages = std::uint16_t(a.cache);
+  // Scale settings: longer keepalive (idle links are most of the background traffic) and
+  // IHAVEs batched over several broadcasts (one datagram per lazy link per batch).
+  o.tuning.keepalive_period = seconds(a.keepalive_seconds);
+  o.tuning.keepalive_misses = a.keepalive_misses;
+  o.tuning.plumtree.ihave_interval = seconds(a.ihave_ms / 1000);
+  o.tuning.plumtree.graft_timeout = seconds(a.ihave_ms / 1000 + 0.25);
+  o.join_spacing = Duration::nanoseconds(std::int64_t(a.join_seconds * 1e9 / a.nodes));
+
+  auto mark = [&](const char* what, HyParViewCluster& c) {
+    static std::uint64_t ev = 0, sent = 0;
+    const auto& k = c.sim().counters();
+    std::fprintf(stderr, "%-16s events %llu datagrams %llu\n", what,
+                 (unsigned long long)(k.events - ev), (unsigned long long)(k.sent - sent));
+    ev = k.events;
+    sent = k.sent;
+    std::uint64_t pay = 0, ih = 0, gr = 0, pr = 0, ctl = 0, fd = 0;
+    for (NodeIndex i = 0; i < c.size(); ++i) {
+      const auto& t = c.node(i).plumtree().stats();
+      pay += t.payload_sent;
+      ih += t.ihave_sent;
+      gr += t.graft_sent;
+      pr += t.prune_sent;
+      ctl += c.node(i).stats().control_sent;
+      fd += c.node(i).counters().failures_detected;
+    }
+    std::fprintf(stderr,
+                 "   cumulative payload %llu ihave %llu graft %llu prune %llu control %llu "
+                 "failures_detected %llu\n",
+                 (unsigned long long)pay, (unsigned long long)ih, (unsigned long long)gr,
+                 (unsigned long long)pr, (unsigned long long)ctl, (unsigned long long)fd);
+  };
+  double t0 = now_s();
+  HyParViewCluster c(o);
+  c.join_all();
+  c.run_for(seconds(a.join_seconds + a.settle_seconds));
+  double t_join = now_s();
+  mark("join+settle", c);
+  Phase before = broadcast_phase(c, a.multicasts);
+  double t_before = now_s();
+  mark("broadcasts", c);
+  std::uint32_t crashed = c.crash_random(a.fail_fraction);
+  c.run_for(seconds(a.heal_seconds));
+  double t_heal = now_s();
+  mark("crash+heal", c);
+  Phase after = broadcast_phase(c, a.multicasts);
+  double t_end = now_s();
+  mark("broadcasts", c);
+
+  std::printf("{\n  \"nodes\": %u, \"seed\": %llu, \"fail_fraction\": %.3f, \"crashed\": %u,\n",
+              a.nodes, (unsigned long long)a.seed, a.fail_fraction, crashed);
+  print_phase("before_crash", before, a.multicasts);
+  print_phase("after_heal", after, a.multicasts);
+  std::printf("  \"duplicate_deliveries\": %llu,\n", (unsigned long long)c.duplicate_deliveries());
+  std::printf("  \"virtual_seconds\": %.1f, \"events\": %llu,\n", c.sim().now().to_seconds(),
+              (unsigned long long)c.sim().counters().events);
+  std::printf(
+      "  \"wall_seconds\": {\"join_settle\": %.1f, \"broadcasts\": %.1f, \"heal\": %.1f, "
+      "\"broadcasts_after\": %.1f, \"total\": %.1f},\n",
+      t_join - t0, t_before - t_join, t_heal - t_before, t_end - t_heal, t_end - t0);
+  std::printf("  \"machine_bytes\": %zu\n}\n", sizeof(views::HyParView));
+  return after.complete == a.multicasts ? 0 : 1;
+}
