@@ -146,7 +146,9 @@ class LiveCluster {
   void join_all(std::size_t seed = 0) {
     const Address a = node(seed).address();
     for (std::size_t i = 0; i < size(); ++i) {
-      if (i != seed) EXPECT_TRUE(node(i).join(std::span(&a, 1))) << name(i);
+      if (i != seed) {
+        EXPECT_TRUE(node(i).join(std::span(&a, 1))) << name(i);
+      }
     }
   }
 
