@@ -67,6 +67,9 @@ struct ViewConfig {
   std::uint32_t scamp_c = 1;
   /// A forwarded subscription is dropped after this many hops (bounds a pathological walk).
   std::uint32_t scamp_forward_hops_max = 200;
+  /// Bound on SCAMP's PartialView and InView, against peers that would grow them without end
+  /// ((c+1) ln N is ~40 for c = 1 and N = 10^9): subscriptions beyond it are forwarded on.
+  std::uint32_t scamp_view_max = 256;
 
   // --- Cyclon ---
   /// c: view size (also the in-degree every node converges to).

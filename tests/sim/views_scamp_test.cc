@@ -3,9 +3,13 @@
 // recursion is (c + 1)(H_N - 1) (H_N the harmonic number), which tends to (c + 1) ln N.
 #include <gtest/gtest.h>
 
+#include <array>
 #include <cmath>
 
+#include "grapevine/view.h"
 #include "sim/views_experiment.h"
+#include "wire/native.h"
+#include "wire/native_views.h"
 
 namespace grapevine::sim {
 namespace {
@@ -77,3 +81,46 @@ TEST(ViewsScamp, UnsubscriptionKeepsTheOverlayConnected) {
 
 }  // namespace
 }  // namespace grapevine::sim
+
+namespace grapevine {
+namespace {
+
+class CountingEffects final : public Effects {
+ public:
+  void send(const Address&, std::span<const std::byte>) override { ++sent; }
+  void emit(const Event&) override {}
+  std::size_t sent = 0;
+};
+
+// A peer (or a flood of forwarded subscriptions) must not grow a SCAMP view without bound:
+// past scamp_view_max, subscriptions are forwarded on instead of kept, and in-view claims are
+// ignored.
+TEST(ViewsScamp, ViewsStayBoundedUnderAFloodOfSubscriptions) {
+  ViewConfig config;
+  config.kind = ViewKind::scamp;
+  config.scamp_view_max = 32;
+  const Address self = Address::ipv4_u32((10u << 24) | 1, 7946);
+  auto view = make_view(config, self, 7);
+  ASSERT_NE(view, nullptr);
+  CountingEffects fx;
+  const Address contact = Address::ipv4_u32((10u << 24) | 2, 7946);
+  view->join(Time::zero(), contact, fx);
+  for (std::uint32_t i = 0; i < 5000; ++i) {
+    const Address stranger = Address::ipv4_u32((11u << 24) | (i + 1), 7946);
+    std::array<std::byte, 256> buf;
+    wire::Writer w(buf);
+    wire::begin_datagram(w);
+    ASSERT_TRUE(wire::write_subscribe(w, {false, 1, stranger}));
+    view->on_datagram(Time::zero(), contact, w.written(), fx);
+    // and the stranger claims we are in its view
+    wire::Writer w2(buf);
+    wire::begin_datagram(w2);
+    ASSERT_TRUE(wire::write_inview(w2, {true}));
+    view->on_datagram(Time::zero(), stranger, w2.written(), fx);
+  }
+  EXPECT_LE(view->view().size(), 32u);
+  EXPECT_GT(fx.sent, 0u);
+}
+
+}  // namespace
+}  // namespace grapevine

@@ -32,6 +32,8 @@ Result<void> validate(const ViewConfig& c) noexcept {
   }
   if (c.fanout > 256) return make_error(Errc::invalid_argument, "fanout must be <= 256");
   if (c.scamp_c > 64) return make_error(Errc::invalid_argument, "scamp_c must be <= 64");
+  if (c.scamp_view_max < 2)
+    return make_error(Errc::invalid_argument, "scamp_view_max must be >= 2");
   if (c.cyclon_view_size < 1 || c.cyclon_view_size > kMax) {
     return make_error(Errc::invalid_argument, "cyclon_view_size must be in [1, 64]");
   }

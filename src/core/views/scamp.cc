@@ -33,7 +33,10 @@ void ScampView::on_datagram(Time /*now*/, const Address& from, std::span<const s
         break;
       case wire::ViewFrame::inview:
         if (auto f = wire::decode_inview(frame.body)) {
-          if (f->add && !contains(inview_, from) && from != self_) inview_.push_back(from);
+          if (f->add && !contains(inview_, from) && from != self_ &&
+              inview_.size() < config_.scamp_view_max) {
+            inview_.push_back(from);
+          }
           if (!f->add) erase_peer(inview_, from);
         } else {
           ++stats_.malformed;
@@ -73,7 +76,9 @@ void ScampView::on_subscribe(const Address& from, const wire::SubscribeFrame& f,
 // plus c random extra copies.
 void ScampView::on_new_subscription(const Address& subscriber, Effects& fx) {
   if (subscriber == self_) return;
-  if (!contains(inview_, subscriber)) inview_.push_back(subscriber);
+  if (!contains(inview_, subscriber) && inview_.size() < config_.scamp_view_max) {
+    inview_.push_back(subscriber);
+  }
   if (partial_.empty()) {
     keep(subscriber, fx);
     return;
@@ -89,7 +94,8 @@ void ScampView::on_new_subscription(const Address& subscriber, Effects& fx) {
 
 void ScampView::on_forwarded(const wire::SubscribeFrame& f, Effects& fx) {
   const Address& s = f.subscriber;
-  const bool eligible = s != self_ && !contains(partial_, s);
+  const bool eligible =
+      s != self_ && !contains(partial_, s) && partial_.size() < config_.scamp_view_max;
   if (eligible && (partial_.empty() || rng_.chance(1.0 / double(1 + partial_.size())))) {
     keep(s, fx);
     return;
