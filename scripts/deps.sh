@@ -35,4 +35,10 @@ if [ ${#missing[@]} -gt 0 ]; then
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  # Debian's serf package enables and starts a serf agent service (0.0.0.0:7946, RPC on
+  # 127.0.0.1:7373, grapevine's default RPC address too). The tests only need the binary: when
+  # we installed it just now, stop that service and keep it from starting at boot.
+  if [[ " ${missing[*]} " == *" serf "* ]] && command -v systemctl >/dev/null; then
+    systemctl disable --now serf.service >/dev/null 2>&1 || true
+  fi
 fi
