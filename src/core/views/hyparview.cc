@@ -473,8 +473,12 @@ void HyParView::keepalive_tick(Time now, Effects& fx) {
   heard_mask_ = 0;
   sent_mask_ = 0;
   fill_active(now, fx);
-  if (active_n_ == 0 && passive_n_ == 0 && pending_n_ == 0 && contact_ != kNoPeer) {
-    send_control(contact_, hpv::ControlKind::join, fx);  // isolated: start over
+  // Nothing left to promote and at most one neighbour: we may be cut off with a peer as
+  // stranded as we are (a pair left by a mass failure). Join again through the contact; its
+  // walks bring fresh links.
+  if (active_n_ <= 1 && passive_n_ == 0 && pending_n_ == 0 && contact_ != kNoPeer &&
+      active_slot(contact_) < 0) {
+    send_control(contact_, hpv::ControlKind::join, fx);
   }
 }
 

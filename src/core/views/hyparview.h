@@ -22,7 +22,8 @@
 //  - Symmetry is explicit: a node that adds a peer on its own (JOIN, FORWARDJOIN end) tells it
 //    with JOIN_ACCEPT, which is always honoured. A HEARTBEAT from a node outside the active view
 //    is answered with DISCONNECT, repairing links left one-sided by lost messages.
-//  - A node whose views are both empty re-sends JOIN to its contact each keepalive period.
+//  - A node with an empty passive view and at most one neighbour re-sends JOIN to its contact
+//    each keepalive period (a pair stranded by a mass failure has each other but nobody else).
 //  - Closed cliques. Under fast joins a few nodes can end up with active views pointing only at
 //    each other (and tiny passive views, since their shuffles never leave the clique): the
 //    overlay is then split for good. A node with a full active view but a passive view under

@@ -7,7 +7,8 @@
 namespace grapevine::views {
 namespace {
 
-constexpr std::size_t kQueueMax = 256;  // queued announcements before an early flush
+constexpr std::size_t kQueueMax = 256;         // queued announcements before an early flush
+constexpr std::size_t kAnnounceOnLinkMax = 8;  // newest cached ids announced to a new link
 
 // One frame per datagram: Plumtree messages go to different peers, nothing to batch.
 template <class WriteFn>
@@ -34,8 +35,16 @@ void Plumtree::neighbor_up(Time now, Peer p) {
   peers_[std::size_t(s)] = p;
   auto bit = std::uint8_t(1u << s);
   eager_mask_ |= bit;  // new links start eager: they may be tree edges
-  if (cache_.empty()) return;
-  for (const auto& c : cache_) {
+  // Only the newest few: an old id may have left the peer's seen ring (it can be far ahead of
+  // us), and it would then deliver that message twice. Seen at 10^6 nodes with all 32 cached
+  // ids announced: 1.5M duplicate deliveries.
+  const std::size_t n = std::min(cache_.size(), kAnnounceOnLinkMax);
+  if (n == 0) return;
+  for (std::size_t k = 0; k < n; ++k) {
+    // cache_head_ is the oldest slot once the ring is full; walk back from the newest.
+    std::size_t newest =
+        cache_.size() < cfg_.cache_messages ? cache_.size() - 1 : (cache_head_ + cache_.size() - 1);
+    const Cached& c = cache_[(newest + cache_.size() - k) % cache_.size()];
     auto q =
         std::find_if(queue_.begin(), queue_.end(), [&](const Queued& x) { return x.id == c.id; });
     if (q != queue_.end()) {

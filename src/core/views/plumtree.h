@@ -14,7 +14,8 @@
 //  - Bounded memory for a million nodes: seen ids in a ring of received_ids entries, payloads in
 //    a ring of cache_messages entries, at most missing_max pending GRAFT timers. An IHAVE or
 //    duplicate older than the ring is taken as new (ids must not be reused by callers).
-//  - A new link is announced every cached id (one batched IHAVE). The paper announces each
+//  - A new link is announced the newest cached ids (up to 8, one batched IHAVE). The paper
+//  announces each
 //    message once, when first received, so a part of the overlay cut off by failures misses
 //    for good whatever was broadcast before HyParView re-linked it; with the announcement the
 //    healed links GRAFT it.
