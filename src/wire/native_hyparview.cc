@@ -3,19 +3,14 @@
 #include <array>
 
 #include "util/assert.h"
+#include "wire/framing.h"
 
 namespace grapevine::wire::hpv {
 namespace {
 
 // Bodies are built in a stack buffer first, then framed: the frame header needs the length.
 bool put_frame(Writer& w, Frame type, const Writer& body) noexcept {
-  if (!body.ok()) return false;
-  std::size_t n = body.size();
-  if (w.remaining() < 1 + varint_size(n) + n) return false;
-  w.u8(std::uint8_t(type));
-  w.varint(n);
-  w.bytes(body.written());
-  return w.ok();
+  return framing::put(w, std::uint8_t(type), body);
 }
 
 void write_peer(Writer& w, PeerWire p) noexcept {
@@ -38,16 +33,10 @@ std::uint8_t read_ttl(Reader& r) noexcept {
 }
 
 Result<void> finish_void(Reader& r) noexcept {
-  if (r.ok() && !r.at_end()) r.fail(Errc::malformed, "trailing bytes in frame");
-  if (!r.ok()) return make_error(r.error(), r.error_detail());
-  return {};
+  return framing::finish(r);
 }
 
-template <class T>
-Result<T> finish(Reader& r, T value) noexcept {
-  if (auto ok = finish_void(r); !ok) return ok.error();
-  return value;
-}
+using framing::finish;
 
 void read_peer_list(Reader& r, ShuffleFrame& out) noexcept {
   std::uint8_t n = r.u8();

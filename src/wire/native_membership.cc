@@ -2,31 +2,18 @@
 
 #include <array>
 
+#include "wire/framing.h"
 #include "wire/native.h"
 
 namespace grapevine::wire {
 namespace {
 
-// Writes body into a scratch buffer first, then the frame header and the body if all fits.
 template <class Body>
 bool frame(Writer& w, MemberFrame type, Body&& body) noexcept {
-  std::array<std::byte, kPacketBudgetBytesMax> scratch;
-  Writer b(scratch);
-  body(b);
-  if (!b.ok()) return false;
-  if (w.remaining() < 1 + varint_size(b.size()) + b.size()) return false;
-  w.u8(std::uint8_t(type));
-  w.varint(b.size());
-  w.bytes(b.written());
-  return w.ok();
+  return framing::write(w, std::uint8_t(type), body);
 }
 
-template <class T>
-Result<T> finish(Reader& r, T value) noexcept {
-  if (r.ok() && !r.at_end()) r.fail(Errc::malformed, "trailing bytes in frame");
-  if (!r.ok()) return make_error(r.error(), r.error_detail());
-  return value;
-}
+using framing::finish;
 
 std::uint32_t read_u32_varint(Reader& r, const char* what) noexcept {
   return std::uint32_t(r.varint_max(UINT32_MAX, what));
@@ -53,7 +40,9 @@ void write_name(Writer& w, std::string_view name) noexcept {
 
 }  // namespace
 
-std::size_t address_size(const Address& a) noexcept { return a.family == 6 ? 19 : 7; }
+std::size_t address_size(const Address& a) noexcept {
+  return a.family == 6 ? 19 : 7;
+}
 
 void write_address(Writer& w, const Address& a) noexcept {
   const bool v6 = a.family == 6;

@@ -2,31 +2,18 @@
 
 #include <array>
 
+#include "wire/framing.h"
 #include "wire/native_membership.h"
 
 namespace grapevine::wire {
 namespace {
 
-// Writes the body into a scratch buffer first, then the header and the body if all fits, so a
-// frame that does not fit leaves the writer as it was.
 template <class Body>
 bool frame(Writer& w, ViewFrame type, Body&& body) noexcept {
-  std::array<std::byte, kPacketBudgetBytesMax> scratch;
-  Writer b(scratch);
-  if (!body(b) || !b.ok()) return false;
-  if (w.remaining() < 1 + varint_size(b.size()) + b.size()) return false;
-  w.u8(std::uint8_t(type));
-  w.varint(b.size());
-  w.bytes(b.written());
-  return w.ok();
+  return framing::write(w, std::uint8_t(type), body);
 }
 
-template <class T>
-Result<T> finish(Reader& r, T value) noexcept {
-  if (r.ok() && !r.at_end()) r.fail(Errc::malformed, "trailing bytes in frame");
-  if (!r.ok()) return make_error(r.error(), r.error_detail());
-  return value;
-}
+using framing::finish;
 
 std::uint32_t read_hops(Reader& r) noexcept {
   return std::uint32_t(r.varint_max(kViewHopsMax, "hops over kViewHopsMax"));
