@@ -70,27 +70,8 @@ MulticastConfig base_config(const Options& o) {
   return c;
 }
 
-// "0,0.2,0.5" -> {0, 0.2, 0.5}, each in [0, 1].
-std::vector<double> parse_losses(const std::string& text) {
-  std::vector<double> out;
-  for (const auto& item : split_list(text)) {
-    std::size_t used = 0;
-    double v = -1;
-    try {
-      v = std::stod(item, &used);
-    } catch (...) {
-      used = 0;
-    }
-    if (used != item.size()) throw UsageError("--loss: expected a number, got '" + item + "'");
-    check_fraction("--loss", v, true);
-    out.push_back(v);
-  }
-  if (out.empty()) throw UsageError("--loss: expected a fraction or a comma list of them");
-  return out;
-}
-
-sim::MulticastExperiment experiment(const Options& o, const MulticastConfig& c,
-                                    std::uint32_t nodes, double loss) {
+sim::MulticastExperiment experiment(const Options& o, const MulticastConfig& c, std::uint32_t nodes,
+                                    double loss) {
   sim::MulticastExperiment e;
   e.config = c;
   e.nodes = nodes;
@@ -116,8 +97,10 @@ void add_protocol_series(const Options& o, const MulticastConfig& base, std::uin
   for (const auto& p_text : split_list(o.protocols)) {
     MulticastConfig c = base;
     if (!parse_protocol(p_text.c_str(), c.protocol)) {
-      throw UsageError("--protocol: expected push|pull|pushpull|centralized|tree-ack|tree-nack,"
-                       " got '" + p_text + "'");
+      throw UsageError(
+          "--protocol: expected push|pull|pushpull|centralized|tree-ack|tree-nack,"
+          " got '" +
+          p_text + "'");
     }
     for (const auto& b_text : split_list(o.fanouts)) {
       c.fanout = parse_count("--fanout", b_text, 1, 256);
@@ -132,7 +115,7 @@ void add_protocol_series(const Options& o, const MulticastConfig& base, std::uin
 
 std::vector<sim::MulticastExperiment> build_series(const Options& o) {
   MulticastConfig base = base_config(o);
-  const std::vector<double> losses = parse_losses(o.losses);
+  const std::vector<double> losses = parse_fraction_list("--loss", o.losses, true);
   check_fraction("--crashed", o.crashed, false);
   check_fraction("--jitter", o.jitter, false);
   if (o.period_ms <= 0) throw UsageError("--period-ms: must be > 0");
@@ -237,8 +220,9 @@ void add_sim_multicast(CLI::App& sim, std::function<int()>& run_cmd) {
       ->capture_default_str();
   cmd->add_option("--max-rounds", o->max_rounds, "stop after this many rounds (0 = automatic)")
       ->capture_default_str();
-  cmd->add_flag("--until-quiet", o->until_quiet,
-                "keep running after full delivery until nobody spreads (counts a stop rule's cost)");
+  cmd->add_flag(
+      "--until-quiet", o->until_quiet,
+      "keep running after full delivery until nobody spreads (counts a stop rule's cost)");
   cmd->add_flag("--async", o->async,
                 "asynchronous mode: random phases, jittered periods, 5-50 ms links (default: "
                 "synchronous rounds)");
@@ -254,8 +238,7 @@ void add_sim_multicast(CLI::App& sim, std::function<int()>& run_cmd) {
                   "crash nodes 1..K (the origin's tree children) at the start");
   cmd->add_option("--uplink-bytes-per-sec", o->uplink,
                   "per-node uplink bandwidth; sends queue behind each other (0 = unlimited)");
-  cmd->add_option("--tree-degree", o->tree_degree, "children per tree node")
-      ->capture_default_str();
+  cmd->add_option("--tree-degree", o->tree_degree, "children per tree node")->capture_default_str();
   cmd->add_option("--threads", o->threads, "worker threads for runs (0 = one per core)")
       ->capture_default_str();
   cmd->add_flag("--no-progress", o->no_progress, "no progress line on stderr");

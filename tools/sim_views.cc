@@ -98,26 +98,6 @@ sim::ViewsExperiment base_experiment(const Options& o, const std::string& view) 
   return e;
 }
 
-std::vector<double> parse_fractions(const std::string& text) {
-  std::vector<double> out;
-  for (const auto& item : split_list(text)) {
-    std::size_t used = 0;
-    double v = -1;
-    try {
-      v = std::stod(item, &used);
-    } catch (...) {
-      used = 0;
-    }
-    if (used != item.size()) {
-      throw UsageError("--fail-fraction: expected a fraction in [0, 1), got '" + item + "'");
-    }
-    check_fraction("--fail-fraction", v, false);
-    out.push_back(v);
-  }
-  if (out.empty()) throw UsageError("--fail-fraction: expected a fraction in [0, 1)");
-  return out;
-}
-
 nlohmann::json to_json(const sim::ViewsSummary& s) {
   const auto& e = s.experiment;
   nlohmann::json j;
@@ -274,7 +254,8 @@ int run(const Options& o) {
   if (views.empty()) throw UsageError("--view: expected scamp|cyclon|tman|hyparview");
   std::vector<sim::ViewsExperiment> bases;
   for (const auto& v : views) bases.push_back(base_experiment(o, v));  // all checked up front
-  const std::vector<double> fractions = parse_fractions(o.fail_fractions);
+  const std::vector<double> fractions =
+      parse_fraction_list("--fail-fraction", o.fail_fractions, false);
   const bool tty = isatty(STDERR_FILENO) != 0 && !o.no_progress;
   std::vector<sim::ViewsSummary> results;
   for (const auto& base : bases) {
