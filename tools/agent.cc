@@ -101,10 +101,10 @@ AgentConfig build_config(const Flags& f) {
     if (!parse_view_kind(f.view.c_str(), v.kind) || v.kind != ViewKind::hyparview) {
       throw UsageError("--view: expected hyparview, got '" + f.view + "'");
     }
-    if (c.node.membership.dialect == Dialect::memberlist) {
-      throw UsageError("--view: the memberlist dialect has no partial views");
-    }
     c.node.view = v;
+  }
+  if (c.node.view && c.node.membership.dialect == Dialect::memberlist) {
+    throw UsageError("--view: the memberlist dialect has no partial views");
   }
   auto level = spdlog::level::from_str(c.log_level);
   if (level == spdlog::level::off && c.log_level != "off") {

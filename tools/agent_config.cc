@@ -186,6 +186,13 @@ void load_toml(const std::string& path, AgentConfig& config) {
   }
   if (auto v = t.duration("leave_timeout")) config.leave_timeout = *v;
   if (auto v = t.str("log_level")) config.log_level = *v;
+  if (auto v = t.str("view"); v && *v != "none") {
+    ViewConfig view;
+    if (!parse_view_kind(v->c_str(), view.kind) || view.kind != ViewKind::hyparview) {
+      t.bad("view", "expected \"hyparview\" or \"none\", got '" + *v + "'");
+    }
+    config.node.view = view;
+  }
   if (const toml::table* m = section(root, path, "membership")) {
     load_membership(Table{*m, path, "membership."}, config.node.membership);
   }
@@ -195,7 +202,8 @@ void load_toml(const std::string& path, AgentConfig& config) {
   for (const auto& [key, value] : root) {
     static const char* known[] = {"name",      "bind",         "join",
                                   "rpc_addr",  "metrics_addr", "leave_timeout",
-                                  "log_level", "membership",   "multicast"};
+                                  "log_level", "membership",   "multicast",
+                                  "view"};
     bool ok = false;
     for (const char* k : known) ok = ok || key.str() == k;
     if (!ok) throw UsageError(path + ": unknown key '" + std::string(key.str()) + "'");

@@ -23,6 +23,7 @@ struct AgentConfig {
 
 /// Applies a TOML file to `config`. Keys (all optional):
 ///   name, bind, join (array), rpc_addr, metrics_addr, leave_timeout, log_level,
+///   view ("hyparview": multicast over HyParView + Plumtree; "none", the default),
 ///   [membership] profile, detector, probe_interval, probe_timeout, indirect_checks,
 ///     suspicion_mult, gossip_interval, gossip_nodes, push_pull_interval, heartbeat_interval,
 ///     fail_timeout, retransmit_mult,

@@ -76,7 +76,14 @@ wait_until() {
 start_agent() {
   local i=$1
   local args=(agent --name "v$i" --bind "127.0.0.1:$(bind_port "$i")"
-              --rpc-addr "127.0.0.1:$(rpc_port "$i")" --view hyparview --log-level info)
+              --rpc-addr "127.0.0.1:$(rpc_port "$i")" --log-level info)
+  # The last agent takes the view from its TOML file (view = "hyparview"), the others by flag.
+  if [ "$i" -eq "$n" ]; then
+    printf 'view = "hyparview"\n' >"$work/agent$i.toml"
+    args+=(--config "$work/agent$i.toml")
+  else
+    args+=(--view hyparview)
+  fi
   if [ "$i" -gt 1 ]; then args+=(--join "127.0.0.1:$(bind_port 1)"); fi
   "$grapevine" "${args[@]}" >"$work/agent$i.log" 2>&1 &
   pids[$i]=$!
