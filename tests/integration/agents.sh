@@ -13,28 +13,8 @@ set -euo pipefail
 grapevine=${1:?usage: $0 /path/to/grapevine}
 grapevine=$(cd "$(dirname "$grapevine")" && pwd)/$(basename "$grapevine")
 
-work=$(mktemp -d "${TMPDIR:-/tmp}/grapevine-agents.XXXXXX")
-pids=()
-cleanup() {
-  local rc=$?
-  for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null || true; done
-  for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
-  if [ "$rc" -ne 0 ]; then
-    for f in "$work"/*.log; do
-      [ -f "$f" ] || continue
-      echo "---- $(basename "$f") (last 30 lines)"
-      tail -n 30 "$f"
-    done
-  fi
-  rm -rf "$work"
-}
-trap cleanup EXIT
-
-fail() {
-  echo "FAIL: $*" >&2
-  exit 1
-}
-now_ms() { date +%s%3N; }
+source "$(dirname "$0")/lib/common.sh"
+scratch_dir agents 30
 t_start=$(now_ms)
 
 # ---- timings: memberlist's LAN profile with its durations divided by 4 ----
@@ -96,17 +76,6 @@ print(" ".join(sorted(m["name"] + "=" + m["state"] for m in json.load(sys.stdin)
 }
 # state of member $2 in agent $1's list ("" if unknown or unreachable)
 state_of() { view "$1" | tr ' ' '\n' | sed -n "s/^$2=//p"; }
-# wait_until MS CMD...: runs CMD every 100 ms until it succeeds; sets $waited_ms.
-wait_until() {
-  local limit=$1 t0
-  shift
-  t0=$(now_ms)
-  while ! "$@"; do
-    if [ $(($(now_ms) - t0)) -ge "$limit" ]; then return 1; fi
-    sleep 0.1
-  done
-  waited_ms=$(($(now_ms) - t0))
-}
 all_see() {  # all_see STATE SUBJECT OBSERVER...
   local state=$1 subject=$2 o
   shift 2

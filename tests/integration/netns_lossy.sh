@@ -21,11 +21,7 @@ skip() {
   echo "SKIP: $*"
   exit 77
 }
-fail() {
-  echo "FAIL: $*" >&2
-  exit 1
-}
-now_ms() { date +%s%3N; }
+source "$(dirname "$0")/lib/common.sh"
 t_start=$(now_ms)
 
 [ "$(id -u)" -eq 0 ] || skip "needs root to create network namespaces"
@@ -176,16 +172,6 @@ info() {
     printf "%s\n" "{\"cmd\":\"info\"}" >&3 && head -n 1 <&3' 2>/dev/null
 }
 stat_of() { info "$1" | python3 -c "import json,sys; print(json.load(sys.stdin)['stats']['$2'])"; }
-wait_until() {
-  local limit=$1 t0
-  shift
-  t0=$(now_ms)
-  while ! "$@"; do
-    if [ $(($(now_ms) - t0)) -ge "$limit" ]; then return 1; fi
-    sleep 0.2
-  done
-  waited_ms=$(($(now_ms) - t0))
-}
 views() { for i in "$@"; do echo "[node$i: $(view "$i")]"; done; }
 
 # ---- start the agents ----

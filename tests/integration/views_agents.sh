@@ -10,27 +10,8 @@ set -euo pipefail
 grapevine=${1:?usage: $0 /path/to/grapevine}
 grapevine=$(cd "$(dirname "$grapevine")" && pwd)/$(basename "$grapevine")
 
-work=$(mktemp -d "${TMPDIR:-/tmp}/grapevine-views.XXXXXX")
-pids=()
-cleanup() {
-  local rc=$?
-  for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null || true; done
-  for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
-  if [ "$rc" -ne 0 ]; then
-    for f in "$work"/*.log; do
-      [ -f "$f" ] || continue
-      echo "---- $(basename "$f") (last 20 lines)"
-      tail -n 20 "$f"
-    done
-  fi
-  rm -rf "$work"
-}
-trap cleanup EXIT
-fail() {
-  echo "FAIL: $*" >&2
-  exit 1
-}
-now_ms() { date +%s%3N; }
+source "$(dirname "$0")/lib/common.sh"
+scratch_dir views 20
 
 n=5
 listening() { ss -Hlntu 2>/dev/null | awk '{print $5}' | sed 's/.*://' | sort -u; }
@@ -62,15 +43,6 @@ print("\n".join(sorted(r["active"])))' 2>/dev/null || true
 delivered() {
   rpc "$1" '{"cmd":"info"}' 2>/dev/null |
     python3 -c 'import json, sys; print(json.load(sys.stdin)["delivered"])' 2>/dev/null || echo -1
-}
-wait_until() {
-  local limit=$1 t0
-  shift
-  t0=$(now_ms)
-  while ! "$@"; do
-    if [ $(($(now_ms) - t0)) -ge "$limit" ]; then return 1; fi
-    sleep 0.2
-  done
 }
 
 start_agent() {

@@ -1,0 +1,47 @@
+# Shared by the integration scripts (sourced): failing with a message, a clock in milliseconds,
+# bounded waits, and a scratch directory whose processes are killed (by PID) on exit, with
+# the tail of every log printed when the script failed.
+#   source "$(dirname "$0")/lib/common.sh"; scratch_dir NAME; pids+=($!) for every process started.
+
+fail() {
+  echo "FAIL: $*" >&2
+  exit 1
+}
+
+now_ms() { date +%s%3N; }
+
+# wait_until MS CMD...: runs CMD every 200 ms until it succeeds or MS pass (then returns 1);
+# sets $waited_ms.
+wait_until() {
+  local limit=$1 t0
+  shift
+  t0=$(now_ms)
+  while ! "$@"; do
+    if [ $(($(now_ms) - t0)) -ge "$limit" ]; then return 1; fi
+    sleep 0.2
+  done
+  waited_ms=$(($(now_ms) - t0))
+}
+
+# scratch_dir NAME [LOG_LINES]: sets $work and installs the EXIT trap that ends every PID in
+# $pids and removes $work (printing the last LOG_LINES of each $work/*.log on failure).
+scratch_dir() {
+  work=$(mktemp -d "${TMPDIR:-/tmp}/grapevine-$1.XXXXXX")
+  log_lines=${2:-30}
+  pids=()
+  trap scratch_cleanup EXIT
+}
+
+scratch_cleanup() {
+  local rc=$?
+  for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null || true; done
+  for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
+  if [ "$rc" -ne 0 ]; then
+    for f in "$work"/*.log; do
+      [ -f "$f" ] || continue
+      echo "---- $(basename "$f") (last $log_lines lines)"
+      tail -n "$log_lines" "$f"
+    done
+  fi
+  rm -rf "$work"
+}
