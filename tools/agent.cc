@@ -243,7 +243,7 @@ int run_agent(const Flags& flags) {
   NodeHandle& node = **added;
   spdlog::info("agent {} on {} ({} detector, {} multicast)", cfg.name, node.address().to_string(),
                detector_name(cfg.node.membership.detector),
-               protocol_name(cfg.node.multicast.protocol));
+               cfg.node.view ? "plumtree" : protocol_name(cfg.node.multicast.protocol));
   if (!cfg.join.empty()) {
     if (auto r = node.join(cfg.join); !r) spdlog::warn("join: {}", r.error().detail);
   }

@@ -299,6 +299,10 @@ Result<NodeHandle*> Runtime::Impl::add_node(const NodeConfig& config, const Addr
                                             NodeCallbacks cb) {
   if (auto ok = validate(config); !ok) return ok.error();
   if (!bind.valid()) return make_error(Errc::invalid_argument, "bind address is not set");
+  if (config.view && bind.family != 4) {
+    // HyParView keeps its views as compact 6-byte IPv4 peers (8 bytes with padding).
+    return make_error(Errc::invalid_argument, "partial views need an IPv4 bind address");
+  }
   std::string error;
   auto udp = io::bind_udp(bind, error);
   if (!udp) return make_error(Errc::io, "cannot bind UDP (address in use?)");

@@ -61,6 +61,13 @@ start_agent() {
   pids[$i]=$!
 }
 
+# Views hold IPv4 peers only: an IPv6 bind is refused with one clear line, not run half-working.
+if out=$("$grapevine" agent --name v6 --bind "[::1]:0" --rpc-addr "127.0.0.1:$(rpc_port 1)" \
+  --view hyparview 2>&1); then
+  fail "an IPv6 bind with --view hyparview was accepted"
+fi
+grep -q "IPv4" <<<"$out" || fail "no clear error for an IPv6 bind with --view: $out"
+
 for i in $(seq 1 $n); do
   start_agent "$i"
   sleep 0.2
