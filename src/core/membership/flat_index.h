@@ -1,6 +1,7 @@
 // FlatIndex: an open-addressing hash map from a non-zero 64-bit key to a 32-bit value, in one
-// flat array (16 bytes a slot, key and value on one cache line; load factor <= 3/4). Lookups only; nothing iterates it, so hash
-// order never reaches a protocol decision. Used where a node maps member ids to list slots.
+// flat array (16 bytes a slot, key and value on one cache line; load factor <= 3/4). Lookups only;
+// nothing iterates it, so hash order never reaches a protocol decision. Used where a node maps
+// member ids to list slots.
 #pragma once
 
 #include <cstdint>
@@ -16,7 +17,9 @@ class FlatIndex {
   static constexpr std::uint32_t kMissing = UINT32_MAX;
 
   [[nodiscard]] std::uint32_t find(std::uint64_t key) const noexcept {
-    if (slots_.empty()) return kMissing;
+    // Key 0 marks an empty slot: it must never be found (an empty slot's value is 0, slot 0 of
+    // the member list is self; a peer naming member id 0 once reached self this way).
+    if (key == 0 || slots_.empty()) return kMissing;
     for (std::size_t i = slot_of(key);; i = (i + 1) & mask()) {
       if (slots_[i].key == key) return slots_[i].value;
       if (slots_[i].key == 0) return kMissing;
