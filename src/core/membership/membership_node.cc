@@ -182,7 +182,7 @@ Result<void> MembershipNode::join(Time now, std::span<const Address> seeds, Effe
 void MembershipNode::preload(Time now, std::span<const Address> members) {
   for (const Address& a : members) {
     const NodeId id = node_id_of(a);
-    if (id == self_id_ || list_.find(id) != MemberList::kNone) continue;
+    if (id == 0 || !a.valid() || id == self_id_ || list_.find(id) != MemberList::kNone) continue;
     if (list_.add(id, a, 0, MemberState::alive, now) == MemberList::kNone) return;
     detector_->on_member_added(id);
   }
