@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "grapevine/group.h"
+#include "sim/parallel_runs.h"
 #include "sim/sim_group.h"
 #include "sim/simulator.h"
 #include "sim/stats.h"
@@ -17,7 +18,8 @@
 namespace grapevine::sim {
 
 std::uint32_t default_max_rounds(std::uint32_t n) noexcept {
-  double x = std::log2(double(std::max<std::uint32_t>(n, 2))) + std::log(double(std::max<std::uint32_t>(n, 2)));
+  double x = std::log2(double(std::max<std::uint32_t>(n, 2))) +
+             std::log(double(std::max<std::uint32_t>(n, 2)));
   return std::uint32_t(std::ceil(4.0 * x)) + 20;
 }
 
@@ -195,10 +197,10 @@ std::vector<double> mean_field_curve(const MulticastConfig& c, std::uint32_t n, 
   std::vector<double> curve;
   double u = 1.0 - 1.0 / double(n);
   curve.push_back(1.0 - u);
-  const bool push = c.protocol == MulticastProtocolKind::push ||
-                    c.protocol == MulticastProtocolKind::pushpull;
-  const bool pull = c.protocol == MulticastProtocolKind::pull ||
-                    c.protocol == MulticastProtocolKind::pushpull;
+  const bool push =
+      c.protocol == MulticastProtocolKind::push || c.protocol == MulticastProtocolKind::pushpull;
+  const bool pull =
+      c.protocol == MulticastProtocolKind::pull || c.protocol == MulticastProtocolKind::pushpull;
   const double b_eff = double(c.fanout) * (1.0 - loss);
   const double pull_fail = 1.0 - (1.0 - loss) * (1.0 - loss);  // request and reply must arrive
   for (std::uint32_t t = 0; t < rounds; ++t) {
@@ -287,30 +289,9 @@ MulticastSummary run_multicast(const MulticastExperiment& e,
   MulticastSummary s;
   s.experiment = e;
   s.runs.resize(e.runs);
-  unsigned threads = e.threads > 0 ? e.threads : std::max(1u, std::thread::hardware_concurrency());
-  threads = std::min<unsigned>(threads, std::max<std::uint32_t>(e.runs, 1));
-  std::atomic<std::uint32_t> next{0}, done{0};
-  auto worker = [&] {
-    for (std::uint32_t r; (r = next.fetch_add(1)) < e.runs;) {
-      s.runs[r] = run_multicast_once(e, r);
-      done.fetch_add(1);
-    }
-  };
-  if (threads <= 1) {
-    worker();
-    if (progress) progress(e.runs, e.runs);
-  } else {
-    std::vector<std::thread> pool;
-    for (unsigned t = 0; t < threads; ++t) pool.emplace_back(worker);
-    std::uint32_t seen = 0;
-    while (progress && done.load() < e.runs) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(100));
-      if (std::uint32_t d = done.load(); d != seen) progress(seen = d, e.runs);
-    }
-    for (auto& t : pool) t.join();
-  }
-  s.wall_seconds =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  run_in_parallel(
+      e.runs, e.threads, [&](std::uint32_t r) { s.runs[r] = run_multicast_once(e, r); }, progress);
+  s.wall_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   aggregate(s);
   return s;
 }

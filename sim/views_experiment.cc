@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "sim/overlay_metrics.h"
+#include "sim/parallel_runs.h"
 #include "sim/simulator.h"
 #include "sim/stats.h"
 #include "util/hash.h"
@@ -373,28 +374,8 @@ ViewsSummary run_views(const ViewsExperiment& e,
   ViewsSummary s;
   s.experiment = e;
   s.runs.resize(e.runs);
-  unsigned threads = e.threads > 0 ? e.threads : std::max(1u, std::thread::hardware_concurrency());
-  threads = std::min<unsigned>(threads, std::max<std::uint32_t>(e.runs, 1));
-  std::atomic<std::uint32_t> next{0}, done{0};
-  auto worker = [&] {
-    for (std::uint32_t r; (r = next.fetch_add(1)) < e.runs;) {
-      s.runs[r] = run_views_once(e, r);
-      done.fetch_add(1);
-    }
-  };
-  if (threads <= 1) {
-    worker();
-  } else {
-    std::vector<std::thread> pool;
-    for (unsigned t = 0; t < threads; ++t) pool.emplace_back(worker);
-    std::uint32_t seen = 0;
-    while (progress && done.load() < e.runs) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(100));
-      if (std::uint32_t d = done.load(); d != seen) progress(seen = d, e.runs);
-    }
-    for (auto& t : pool) t.join();
-  }
-  if (progress) progress(e.runs, e.runs);
+  run_in_parallel(
+      e.runs, e.threads, [&](std::uint32_t r) { s.runs[r] = run_views_once(e, r); }, progress);
   s.wall_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   aggregate(s);
   return s;

@@ -43,18 +43,7 @@ spread_bound_ms=$((probe_ms + 2 * 3 * gossip_ms + push_pull_ms + slack_ms))
 converge_bound_ms=10000
 
 # ---- ports: 20 free ones below the ephemeral range (so no kernel-picked port takes them) ----
-listening() { ss -Hlntu 2>/dev/null | awk '{print $5}' | sed 's/.*://' | sort -u; }
-base=
-for _ in $(seq 1 30); do
-  candidate=$((20000 + ((RANDOM + $$) % 600) * 20))
-  busy=$(listening)
-  clash=0
-  for k in $(seq 0 19); do
-    if grep -qx "$((candidate + k))" <<<"$busy"; then clash=1; break; fi
-  done
-  if [ $clash -eq 0 ]; then base=$candidate; break; fi
-done
-[ -n "$base" ] || fail "no free block of 20 ports found"
+free_port_block 20000 600
 bind_port() { echo $((base + $1)); }         # agent i (1..5): base+i
 rpc_port() { echo $((base + 10 + $1)); }     # agent i: base+10+i
 metrics1=$((base + 7))

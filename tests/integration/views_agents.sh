@@ -14,18 +14,7 @@ source "$(dirname "$0")/lib/common.sh"
 scratch_dir views 20
 
 n=5
-listening() { ss -Hlntu 2>/dev/null | awk '{print $5}' | sed 's/.*://' | sort -u; }
-base=
-for _ in $(seq 1 30); do
-  candidate=$((30000 + ((RANDOM + $$) % 500) * 20))
-  busy=$(listening)
-  clash=0
-  for k in $(seq 0 19); do
-    if grep -qx "$((candidate + k))" <<<"$busy"; then clash=1; break; fi
-  done
-  if [ $clash -eq 0 ]; then base=$candidate; break; fi
-done
-[ -n "$base" ] || fail "no free block of 20 ports found"
+free_port_block 30000 500
 bind_port() { echo $((base + $1)); }
 rpc_port() { echo $((base + 10 + $1)); }
 

@@ -45,3 +45,20 @@ scratch_cleanup() {
   fi
   rm -rf "$work"
 }
+
+# free_port_block FIRST SLOTS: sets $base to a random multiple-of-20 offset from FIRST (one of
+# SLOTS) such that base..base+19 are all free for TCP and UDP right now; fails after 30 tries.
+free_port_block() {
+  local first=$1 slots=$2 candidate busy clash k
+  base=
+  for _ in $(seq 1 30); do
+    candidate=$((first + ((RANDOM + $$) % slots) * 20))
+    busy=$(ss -Hlntu 2>/dev/null | awk '{print $5}' | sed 's/.*://' | sort -u)
+    clash=0
+    for k in $(seq 0 19); do
+      if grep -qx "$((candidate + k))" <<<"$busy"; then clash=1; break; fi
+    done
+    if [ $clash -eq 0 ]; then base=$candidate; return 0; fi
+  done
+  fail "no free block of 20 ports found"
+}
