@@ -10,9 +10,9 @@
 #include <thread>
 
 #include "agent_config.h"
-#include "base64.h"
 #include "commands.h"
 #include "node_json.h"
+#include "node_flags.h"
 #include "options.h"
 #include "rpc.h"
 
@@ -20,32 +20,12 @@ namespace grapevine::tools {
 namespace {
 
 struct Flags {
-  std::string name, bind, join, config, detector, multicast, profile, rpc_addr, metrics_addr,
-      leave_timeout, log_level, dialect, label, view;
-  std::vector<std::string> keys;
-  std::uint32_t fanout = 0;
-  std::string delegate_vsn;
+  NodeFlags node;
+  std::string name, bind, join, rpc_addr, metrics_addr, leave_timeout, log_level;
 };
 
-// Decodes a base64 key as `serf keygen` prints it; throws UsageError naming `flag`.
-std::vector<std::byte> decode_key(const std::string& flag, const std::string& text) {
-  auto out = base64_decode(text);
-  if (!out) throw UsageError(flag + ": not base64: '" + text + "'");
-  if (out->size() != 16 && out->size() != 24 && out->size() != 32) {
-    throw UsageError(flag + ": the key must decode to 16, 24 or 32 bytes, got " +
-                     std::to_string(out->size()));
-  }
-  return *out;
-}
-
 AgentConfig build_config(const Flags& f) {
-  AgentConfig c;
-  if (!f.config.empty()) load_toml(f.config, c);
-  if (!f.profile.empty()) {
-    Detector keep = c.node.membership.detector;
-    c.node.membership = profile_by_name("--profile", f.profile);
-    c.node.membership.detector = keep;
-  }
+  AgentConfig c = build_agent_config(f.node);
   if (!f.name.empty()) c.name = f.name;
   if (!f.bind.empty()) c.bind = parse_address("--bind", f.bind);
   if (!f.join.empty()) c.join = parse_address_list("--join", f.join);
@@ -54,58 +34,13 @@ AgentConfig build_config(const Flags& f) {
   if (!f.leave_timeout.empty())
     c.leave_timeout = parse_duration("--leave-timeout", f.leave_timeout);
   if (!f.log_level.empty()) c.log_level = f.log_level;
-  if (!f.detector.empty() && !parse_detector(f.detector, c.node.membership.detector)) {
-    throw UsageError("--detector: expected swim|lifeguard|gossip-heartbeat|all-to-all, got '" +
-                     f.detector + "'");
-  }
-  if (!f.multicast.empty()) {
-    MulticastProtocolKind k;
-    if (!parse_protocol(f.multicast.c_str(), k) ||
-        (k != MulticastProtocolKind::push && k != MulticastProtocolKind::pull &&
-         k != MulticastProtocolKind::pushpull)) {
-      throw UsageError("--multicast: expected push|pull|pushpull, got '" + f.multicast + "'");
-    }
-    c.node.multicast.protocol = k;
-  }
-  if (f.fanout > 0) c.node.multicast.fanout = f.fanout;
   if (c.name.empty()) {
     char host[256] = "node";
     gethostname(host, sizeof host - 1);
     c.name = std::string(host) + "-" + std::to_string(c.bind.port);
   }
   c.node.membership.name = c.name;
-  if (!f.dialect.empty() && !parse_dialect(f.dialect, c.node.membership.dialect)) {
-    throw UsageError("--dialect: expected native|memberlist, got '" + f.dialect + "'");
-  }
-  if (!f.keys.empty()) {
-    c.node.membership.memberlist.keys.clear();
-    for (const auto& k : f.keys)
-      c.node.membership.memberlist.keys.push_back(decode_key("--encrypt", k));
-  }
-  if (!f.label.empty()) c.node.membership.memberlist.label = f.label;
-  if (!f.delegate_vsn.empty()) {
-    auto parts = split_list(f.delegate_vsn);
-    if (parts.size() != 3) throw UsageError("--delegate-vsn: expected MIN,MAX,CUR (serf: 2,5,4)");
-    auto& ml = c.node.membership.memberlist;
-    ml.delegate_min = std::uint8_t(parse_count("--delegate-vsn", parts[0], 0, 255));
-    ml.delegate_max = std::uint8_t(parse_count("--delegate-vsn", parts[1], 0, 255));
-    ml.delegate_cur = std::uint8_t(parse_count("--delegate-vsn", parts[2], 0, 255));
-  }
-  if ((!f.keys.empty() || !f.label.empty()) && c.node.membership.dialect != Dialect::memberlist) {
-    throw UsageError("--encrypt/--label: only with --dialect memberlist");
-  }
-  if (auto ok = validate(c.node); !ok)
-    throw UsageError(std::string("config: ") + ok.error().detail);
-  if (!f.view.empty()) {
-    ViewConfig v;
-    if (!parse_view_kind(f.view.c_str(), v.kind) || v.kind != ViewKind::hyparview) {
-      throw UsageError("--view: expected hyparview, got '" + f.view + "'");
-    }
-    c.node.view = v;
-  }
-  if (c.node.view && c.node.membership.dialect == Dialect::memberlist) {
-    throw UsageError("--view: the memberlist dialect has no partial views");
-  }
+  check_node_config(c);
   auto level = spdlog::level::from_str(c.log_level);
   if (level == spdlog::level::off && c.log_level != "off") {
     throw UsageError("--log-level: expected trace|debug|info|warn|error|off, got '" + c.log_level +
@@ -300,26 +235,12 @@ void add_agent(CLI::App& app, std::function<int()>& run_cmd) {
   cmd->add_option("--name", f->name, "member name (default: HOSTNAME-PORT)");
   cmd->add_option("--bind", f->bind, "UDP and TCP address IP:PORT (default 127.0.0.1:7946)");
   cmd->add_option("--join", f->join, "seeds to join through, comma-separated IP:PORT");
-  cmd->add_option("--config", f->config, "TOML config file (flags override it)");
-  cmd->add_option("--profile", f->profile, "timings: lan|wan|local (memberlist's defaults)");
-  cmd->add_option("--detector", f->detector, "swim|lifeguard|gossip-heartbeat|all-to-all");
-  cmd->add_option("--multicast", f->multicast, "push|pull|pushpull");
-  cmd->add_option("--view", f->view,
-                  "hyparview: also keep a HyParView overlay and multicast over its Plumtree");
-  cmd->add_option("--fanout", f->fanout, "multicast push fanout");
   cmd->add_option("--rpc-addr", f->rpc_addr, "local control address (default 127.0.0.1:7373)");
   cmd->add_option("--metrics-addr", f->metrics_addr, "serve Prometheus metrics on IP:PORT");
   cmd->add_option("--leave-timeout", f->leave_timeout,
                   "how long to keep gossiping after a leave before exiting (default 2s)");
   cmd->add_option("--log-level", f->log_level, "trace|debug|info|warn|error|off");
-  cmd->add_option("--dialect", f->dialect,
-                  "native (default) or memberlist: speak HashiCorp memberlist's wire protocol");
-  cmd->add_option("--encrypt", f->keys,
-                  "memberlist: base64 AES key (16/24/32 bytes, as `serf keygen`); repeat for "
-                  "extra decrypt-only keys, the first is the primary");
-  cmd->add_option("--label", f->label, "memberlist: cluster label on every packet and stream");
-  cmd->add_option("--delegate-vsn", f->delegate_vsn,
-                  "memberlist: delegate protocol versions MIN,MAX,CUR to advertise (serf: 2,5,4)");
+  add_node_flags(*cmd, f->node);
   cmd->callback([f, &run_cmd] { run_cmd = [f] { return run_agent(*f); }; });
 }
 
