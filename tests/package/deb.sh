@@ -7,11 +7,13 @@
 #     CMake package and grapevine.pc are in it;
 #   - `dpkg-deb -x` into a scratch root: the binary runs (`--help`), the unit passes
 #     `systemd-analyze verify` (when present), and an agent started from the shipped config
-#     (ports overridden with free ones) answers `grapevine members`.
-# Usage: deb.sh BUILD_DIR SOURCE_DIR
+#     (ports overridden with free ones) answers `grapevine members`; a trivial program builds
+#     from the unpacked grapevine.pc and runs.
+# Usage: deb.sh BUILD_DIR SOURCE_DIR CXX_COMPILER
 set -euo pipefail
 build=$(cd "$1" && pwd)
 src=$(cd "$2" && pwd)
+cxx=$3
 source "$src/tests/integration/lib/common.sh"
 scratch_dir deb 40
 t0=$(now_ms)
@@ -70,6 +72,14 @@ if command -v systemd-analyze >/dev/null; then
   ! grep -i -e 'unknown' -e 'ignoring' -e 'failed to parse' -e 'not executable' "$work/verify.txt" ||
     fail "systemd-analyze verify: $(cat "$work/verify.txt")"
 fi
+
+echo "== pkg-config from the unpacked package"
+flags=$(PKG_CONFIG_PATH=$root/usr/lib/pkgconfig pkg-config --cflags --libs grapevine) ||
+  fail "pkg-config does not read the packaged grapevine.pc"
+# shellcheck disable=SC2086
+"$cxx" -std=c++20 "$src/tests/package/trivial.cc" -o "$work/trivial" $flags >"$work/trivial.txt" 2>&1 ||
+  fail "a trivial program does not build with the package's flags ($flags): $(tail -20 "$work/trivial.txt")"
+[ "$("$work/trivial")" = "127.0.0.1:7946" ] || fail "the trivial program printed the wrong address"
 
 echo "== an agent from the shipped config (bind and rpc ports overridden)"
 free_port_block 34000 40
