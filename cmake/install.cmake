@@ -3,7 +3,8 @@
 # `grapevine` binary with a systemd unit and a default config, packaged as a .deb by CPack.
 #
 #   cmake --install build/release --prefix /opt/grapevine        # libraries, headers, binary
-#   sudo cmake --install build/release --component service        # + unit and /etc config
+#   sudo cmake --install build/release --component service        # + unit and /etc config (the
+#                                                                 #   unit runs /usr/bin/grapevine)
 #   (cd build/release && cpack -G DEB)                            # grapevine_<ver>_<arch>.deb
 #
 # tests/package/ checks all of it (ctest -L package).
