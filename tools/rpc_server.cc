@@ -234,6 +234,10 @@ void RpcServer::handle_line(Client& c, const std::string& line) {
   }
   if (request.value("cmd", "") == "monitor") {
     c.monitor = true;
+    // Keep what the kernel holds for a monitor modest (no send-buffer autotuning to 4 MiB), so
+    // that output_bytes_max, not the kernel, decides when a client is too far behind.
+    int sndbuf = 256 << 10;
+    ::setsockopt(c.fd.get(), SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof sndbuf);
     c.out += "{\"ok\":true}\n";
     hub_.set_subscribers(1);  // at least this one, from now (recounted by the loop)
     return;
