@@ -16,6 +16,12 @@ here=$(cd "$(dirname "$0")" && pwd)
 source "$here/lib/common.sh"
 scratch_dir stream_flood 30
 hwm_limit_kb=$((256 * 1024))
+# Under AddressSanitizer (the CI's first pass) shadow memory and the free quarantine (256 MB by
+# default) make RSS meaningless; the bound is checked in the release build only, the rest in both.
+if grep -qa __asan_init "$grapevine"; then
+  hwm_limit_kb=$((2048 * 1024))
+  echo "note: AddressSanitizer build, peak RSS bound relaxed to 2 GB"
+fi
 
 free_port_block 20000 600
 port=$((base + 1))
@@ -57,7 +63,8 @@ echo "flood: $(cat "$work/flood.out")"
 hwm_kb=$(awk '/VmHWM/ { print $2 }' /proc/$agent/status)
 echo "peak RSS (VmHWM): $((hwm_kb / 1024)) MB; members answered $answered times, missed $missed"
 
-[ "$hwm_kb" -lt "$hwm_limit_kb" ] || fail "peak RSS $((hwm_kb / 1024)) MB >= 256 MB"
+[ "$hwm_kb" -lt "$hwm_limit_kb" ] ||
+  fail "peak RSS $((hwm_kb / 1024)) MB >= $((hwm_limit_kb / 1024)) MB"
 [ "$answered" -ge 5 ] && [ "$missed" -eq 0 ] ||
   fail "members must answer throughout the flood (answered $answered, missed $missed)"
 
