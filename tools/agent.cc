@@ -5,8 +5,8 @@
 #include <unistd.h>
 
 #include <atomic>
-#include <cstdlib>
 #include <chrono>
+#include <cstdlib>
 #include <future>
 #include <thread>
 
@@ -43,7 +43,9 @@ void apply_limit_flags(const Flags& f, AgentConfig& c) {
     r.inbound_stream_bytes_max =
         parse_bytes("--inbound-stream-bytes-max", f.inbound_stream_bytes_max);
   }
-  if (!f.stream_timeout.empty()) r.stream_timeout = parse_duration("--stream-timeout", f.stream_timeout);
+  if (!f.stream_timeout.empty()) {
+    r.stream_timeout = parse_duration("--stream-timeout", f.stream_timeout);
+  }
   if (!f.datagrams_per_source.empty()) {
     r.datagrams_per_source_per_second =
         parse_count("--datagrams-per-source", f.datagrams_per_source, 0, 1000000);
@@ -54,7 +56,8 @@ void apply_limit_flags(const Flags& f, AgentConfig& c) {
   }
   if (!f.rpc_auth.empty()) {
     c.rpc.auth = f.rpc_auth;
-  } else if (const char* env = std::getenv("GRAPEVINE_RPC_AUTH"); env && *env && c.rpc.auth.empty()) {
+  } else if (const char* env = std::getenv("GRAPEVINE_RPC_AUTH");
+             env && *env && c.rpc.auth.empty()) {
     c.rpc.auth = env;
   }
   if (!f.rpc_clients_max.empty()) {
@@ -95,7 +98,8 @@ void add_limit_flags(CLI::App& cmd, Flags& f) {
   cmd.add_option("--rpc-request-bytes-max", f.rpc_request_bytes_max,
                  "longest RPC request line (default 1MiB)");
   cmd.add_option("--rpc-output-bytes-max", f.rpc_output_bytes_max,
-                 "output queued per RPC client; a monitor further behind is dropped (default 4MiB)");
+                 "output queued per RPC client; a monitor further behind is dropped "
+                 "(default 4MiB)");
 }
 
 AgentConfig build_config(const Flags& f) {
@@ -280,8 +284,9 @@ int run_agent(const Flags& flags) {
   spdlog::info("rpc on {}", cfg.rpc_addr.to_string());
   std::unique_ptr<MetricsServer> metrics;
   if (cfg.metrics_addr) {
-    metrics = std::make_unique<MetricsServer>(
-        [&] { return in_loop(rt, [&] { return render_metrics(node); }) + render_rpc_metrics(rpc.stats()); });
+    metrics = std::make_unique<MetricsServer>([&] {
+      return in_loop(rt, [&] { return render_metrics(node); }) + render_rpc_metrics(rpc.stats());
+    });
     if (auto err = metrics->start(*cfg.metrics_addr); !err.empty()) {
       throw std::runtime_error("--metrics-addr: " + err);
     }

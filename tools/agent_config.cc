@@ -271,13 +271,15 @@ void load_toml(const std::string& path, AgentConfig& config) {
     static const char* known[] = {"name",      "bind",         "join",
                                   "rpc_addr",  "metrics_addr", "leave_timeout",
                                   "log_level", "membership",   "multicast",
-                                  "view",      "allowed_cidrs",
-                                  "inbound_streams_max", "inbound_stream_bytes_max",
-                                  "stream_timeout", "datagrams_per_source_per_second",
-                                  "rate_limited_sources_max", "rpc_auth", "rpc_clients_max",
-                                  "rpc_request_bytes_max", "rpc_output_bytes_max"};
+                                  "view"};
+    static const char* limits[] = {"allowed_cidrs",   "inbound_streams_max",
+                                   "inbound_stream_bytes_max",        "stream_timeout",
+                                   "datagrams_per_source_per_second", "rate_limited_sources_max",
+                                   "rpc_auth",        "rpc_clients_max",
+                                   "rpc_request_bytes_max",           "rpc_output_bytes_max"};
     bool ok = false;
     for (const char* k : known) ok = ok || key.str() == k;
+    for (const char* k : limits) ok = ok || key.str() == k;
     if (!ok) throw UsageError(path + ": unknown key '" + std::string(key.str()) + "'");
   }
 }

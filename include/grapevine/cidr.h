@@ -12,7 +12,7 @@
 namespace grapevine {
 
 struct Cidr {
-  Address network;         // port unused; host bits beyond `prefix_bits` are zero
+  Address network;               // port unused; host bits beyond `prefix_bits` are zero
   std::uint8_t prefix_bits = 0;  // 0..32 (IPv4) or 0..128 (IPv6)
 
   /// Parses "A.B.C.D/N" or "V6/N"; a bare address means a single host (/32 or /128).

@@ -12,8 +12,7 @@ std::size_t InboundGuard::KeyHash::operator()(const Key& k) const noexcept {
 
 bool InboundGuard::allowed(const Address& from) const noexcept {
   if (cidrs_.empty()) return true;
-  return std::any_of(cidrs_.begin(), cidrs_.end(),
-                     [&](const Cidr& c) { return c.contains(from); });
+  return std::any_of(cidrs_.begin(), cidrs_.end(), [&](const Cidr& c) { return c.contains(from); });
 }
 
 bool InboundGuard::admit_stream(const Address& from, IoStats& io) {
@@ -33,7 +32,7 @@ bool InboundGuard::admit_datagram(const Address& from, Time now, IoStats& io) {
 }
 
 bool InboundGuard::take_token(const Address& from, Time now) {
-  constexpr std::int64_t kOne = 1000000000;  // one datagram, in token units
+  constexpr std::int64_t kOne = 1000000000;              // one datagram, in token units
   const std::int64_t full = std::int64_t(rate_) * kOne;  // burst = one second's worth
   Key key{from.ip, from.family};
   if (from.family == 4) std::fill(key.ip.begin() + 4, key.ip.end(), std::uint8_t(0));

@@ -153,8 +153,8 @@ TEST(RuntimeLimits, LoopbackAllowedStillJoinsWithSmallBudgets) {
   LiveCluster c(3, config, o);
   ASSERT_TRUE(c.ok());
   c.join_all(0);
-  EXPECT_TRUE(c.run_until([&] { return c.converged(); },
-                          convergence_bound(config.membership, c.size())));
+  EXPECT_TRUE(
+      c.run_until([&] { return c.converged(); }, convergence_bound(config.membership, c.size())));
   for (std::size_t i = 0; i < c.size(); ++i) {
     EXPECT_EQ(c.node(i).io_stats().datagrams_denied, 0u);
     EXPECT_EQ(c.node(i).io_stats().streams_denied, 0u);
