@@ -97,13 +97,34 @@ def main():
         procs.append(agent)
         wait_for("the agent's rpc",
                  lambda: line_call(rpc, {"cmd": "info", "auth": TOKEN}).get("ok"), 10)
-        # A second member (no token on its RPC), so that `send` has a group to send to.
+        # A second member, so that `send` has a group to send to; its limits and its own token
+        # come from a TOML file (every limit key).
         rpc2 = free_port()
+        toml = os.path.join(work, "a2.toml")
+        with open(toml, "w") as f:
+            f.write('rpc_auth = "t2"\nallowed_cidrs = ["127.0.0.0/8", "::1/128"]\n'
+                    'inbound_streams_max = 64\ninbound_stream_bytes_max = "32MiB"\n'
+                    'stream_timeout = "5s"\ndatagrams_per_source_per_second = 100000\n'
+                    'rate_limited_sources_max = 100\nrpc_clients_max = 8\n'
+                    'rpc_request_bytes_max = 65536\nrpc_output_bytes_max = "1MiB"\n')
         procs.append(subprocess.Popen(
             [GRAPEVINE, "agent", "--name", "a2", "--bind", "127.0.0.1:0", "--rpc-addr",
-             f"127.0.0.1:{rpc2}", "--join", f"127.0.0.1:{gossip}", "--log-level", "warn"],
+             f"127.0.0.1:{rpc2}", "--join", f"127.0.0.1:{gossip}", "--log-level", "warn",
+             "--config", toml],
             stdout=open(os.path.join(work, "agent2.log"), "w"), stderr=subprocess.STDOUT))
         wait_for("a2 joined", lambda: "a2" in cli(rpc, "members", token=TOKEN).stdout, 10)
+        assert "a1" in cli(rpc2, "members", token="t2").stdout
+        r = line_call(rpc2, {"cmd": "members", "auth": TOKEN})
+        assert not r["ok"] and "unauthorized" in r["error"], r
+        with open(toml, "a") as f:
+            f.write('allowed_cidrs_typo = 1\n')
+        bad = subprocess.run([GRAPEVINE, "agent", "--config", toml], capture_output=True,
+                             text=True, timeout=10)
+        assert bad.returncode != 0 and "allowed_cidrs_typo" in bad.stderr, bad.stderr
+        bad = subprocess.run([GRAPEVINE, "agent", "--allowed-cidrs", "10.0.0.0/33"],
+                             capture_output=True, text=True, timeout=10)
+        assert bad.returncode != 0 and "--allowed-cidrs" in bad.stderr, bad.stderr
+        print("a2 configured from TOML (its own token); bad keys and CIDRs refused")
 
         # ---- auth ----
         r = line_call(rpc, {"cmd": "members"})
