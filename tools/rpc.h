@@ -26,7 +26,8 @@
 // Limits (RpcOptions): clients_max connections at once (more are answered with one error line
 // and closed), request_bytes_max per request line (longer: an error line, then closed), and
 // output_bytes_max queued for one client (a monitor client that far behind is dropped; a client
-// that does not read its responses is not read from until it does). Each is counted (RpcStats)
+// that does not read its responses is not read from until it does, and dropped if it takes
+// nothing for output_stall_ms). Each is counted (RpcStats)
 // and exported by the agent's /metrics.
 #pragma once
 
@@ -54,6 +55,9 @@ struct RpcOptions {
   /// Output queued for one client, in bytes: a monitor client further behind is dropped
   /// (RpcStats::slow_clients_dropped).
   std::size_t output_bytes_max = std::size_t(4) << 20;
+  /// A client with output queued that takes none of it for this long is dropped
+  /// (RpcStats::slow_clients_dropped), so a client that never reads cannot hold its slot.
+  std::int64_t output_stall_ms = 10000;
   /// Empty: no token needed. Otherwise every request must carry "auth": this token.
   std::string auth;
 };

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cerrno>
 #include <cstring>
 
@@ -24,9 +25,16 @@ struct RpcServer::Client {
   bool monitor = false;
   bool closing = false;  // close once `out` is written (after a refusal or an error)
   bool gone = false;     // remove now
+  std::int64_t progress_ms = 0;  // when `out` was last empty or last drained a little
 };
 
 namespace {
+
+std::int64_t steady_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
 
 std::string error_line(const std::string& why) {
   return nlohmann::json{{"ok", false}, {"error", why}}.dump() + "\n";
@@ -133,15 +141,23 @@ void RpcServer::loop() {
       fan_out();
     }
     const std::size_t before = clients_.size();  // fds[2..] are these clients, in order
+    const std::int64_t now = steady_ms();
     for (std::size_t i = 0; i < before; ++i) {
       Client& c = *clients_[i];
       const short re = fds[i + 2].revents;
+      if (c.out.empty()) c.progress_ms = now;
       if (re & (POLLIN | POLLHUP | POLLERR)) read_client(c);
       if (!c.gone && (re & POLLOUT)) {
+        const std::size_t queued = c.out.size();
         write_client(c);
+        if (c.out.size() < queued) c.progress_ms = now;
         process_lines(c);  // requests held back while its responses were queued
       }
       if (c.closing && c.out.empty()) c.gone = true;
+      if (!c.gone && !c.out.empty() && now - c.progress_ms > options_.output_stall_ms) {
+        ++stats_.slow_clients_dropped;  // takes nothing we send: its slot goes back
+        c.gone = true;
+      }
     }
     std::size_t monitors = 0;
     std::erase_if(clients_, [](const auto& c) { return c->gone; });
