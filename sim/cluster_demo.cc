@@ -24,7 +24,7 @@ bool everyone_lists_all_alive(NodeCluster& c) {
 }
 
 double seen_as_left(NodeCluster& c, NodeIndex leaver) {
-  const NodeId id = node_id_of(sim_address(leaver));
+  const NodeId id = c.id_of(leaver);
   std::uint32_t saw = 0, others = 0;
   for (NodeIndex i = 0; i < c.size(); ++i) {
     if (!c.active(i)) continue;

@@ -4,6 +4,7 @@
 #include <cstdlib>
 #include <string>
 
+#include "core/membership/codec.h"
 #include "util/rng.h"
 
 namespace grapevine::sim {
@@ -20,6 +21,11 @@ NodeCluster::NodeCluster(const NodeClusterOptions& options)
   if (auto ok = validate(probe); !ok) {
     std::fprintf(stderr, "NodeCluster: bad config: %s\n", ok.error().detail);
     std::abort();
+  }
+  memberlist_ = options_.config.membership.dialect == Dialect::memberlist;
+  if (memberlist_) {
+    by_name_id_.reserve(options.nodes);
+    for (NodeIndex i = 0; i < options.nodes; ++i) by_name_id_.emplace(id_of(i), i);
   }
   sim_.set_observer([this](Time now, NodeIndex observer, const Event& e) {
     observe(now, observer, e);
@@ -70,7 +76,24 @@ void NodeCluster::join_through_seeds(NodeIndex i) {
   });
 }
 
+NodeId NodeCluster::id_of(NodeIndex i) const noexcept {
+  if (memberlist_) return detail::memberlist_id("node-" + std::to_string(i));
+  return node_id_of(sim_address(i));
+}
+
 NodeIndex NodeCluster::index_of(NodeId id) const noexcept {
+  if (memberlist_) {
+    auto it = by_name_id_.find(id);
+    return it == by_name_id_.end() ? UINT32_MAX : it->second;
+  }
+  return address_index_of(id);
+}
+
+NodeIndex NodeCluster::address_index(const Address& a) const noexcept {
+  return address_index_of(node_id_of(a));
+}
+
+NodeIndex NodeCluster::address_index_of(NodeId id) const noexcept {
   // sim_address(i) = 10.x.y.z:7946 with x.y.z = i + 1; node_id_of = ip << 16 | port.
   const std::uint64_t ip = id >> 16;
   if ((id & 0xffff) != 7946 || (ip >> 24) != 10) return UINT32_MAX;
@@ -181,7 +204,7 @@ bool NodeCluster::converged() const {
     if (!active(i)) continue;
     const Group& g = nodes_[i]->membership().live_group();
     for (std::uint32_t k = 0; k < g.size(); ++k) {
-      const NodeIndex j = index_of(node_id_of(g.address(k)));
+      const NodeIndex j = address_index(g.address(k));
       if (j == UINT32_MAX || !active(j)) return false;
     }
   }
@@ -202,7 +225,7 @@ bool NodeCluster::wait_converged(Duration timeout) {
 }
 
 bool NodeCluster::all_see(NodeIndex subject, MemberState s) const {
-  const NodeId id = node_id_of(sim_address(subject));
+  const NodeId id = id_of(subject);
   for (NodeIndex i = 0; i < options_.nodes; ++i) {
     if (i == subject || !active(i)) continue;
     bool ok = false;

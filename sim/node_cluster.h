@@ -22,6 +22,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <unordered_map>
 #include <memory>
 #include <span>
 #include <vector>
@@ -74,8 +75,11 @@ class NodeCluster {
   Node& node(NodeIndex i) { return *nodes_[i]; }
   [[nodiscard]] std::uint32_t size() const noexcept { return options_.nodes; }
   [[nodiscard]] Time now() const noexcept { return sim_.now(); }
-  /// Node index of a member id (members are at sim addresses), or UINT32_MAX.
+  /// Node index of a member id, or UINT32_MAX. Native ids come from the address (arithmetic);
+  /// memberlist ids from the name (a table).
   [[nodiscard]] NodeIndex index_of(NodeId id) const noexcept;
+  /// The member id of node i, as the other members list it.
+  [[nodiscard]] NodeId id_of(NodeIndex i) const noexcept;
 
   void run_for(Duration d) { sim_.run_for(d); }
   void run_until(Time t) { sim_.run_until(t); }
@@ -139,6 +143,8 @@ class NodeCluster {
  private:
   std::unique_ptr<Node> make_node(NodeIndex i, std::uint64_t seed) const;
   void join_through_seeds(NodeIndex i);
+  [[nodiscard]] NodeIndex address_index(const Address& a) const noexcept;
+  [[nodiscard]] NodeIndex address_index_of(NodeId native_id) const noexcept;
   void observe(Time now, NodeIndex observer, const Event& e);
   bool wait(const std::function<bool()>& done, Duration timeout);
 
@@ -146,6 +152,8 @@ class NodeCluster {
   Simulator sim_;
   std::vector<Node*> nodes_;
   std::vector<bool> left_;
+  bool memberlist_ = false;
+  std::unordered_map<NodeId, NodeIndex> by_name_id_;  // memberlist dialect only
   std::vector<std::uint32_t> group_;
   std::vector<std::uint32_t> healed_group_;  // the groups before the last heal
   Time healed_at_ = Time::zero() - kGrace - kGrace;
