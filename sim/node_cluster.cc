@@ -113,8 +113,9 @@ void NodeCluster::observe(Time now, NodeIndex observer, const Event& e) {
   }
   const NodeIndex s = rec.subject;
   if (e.kind == EventKind::failed && s < options_.nodes && active(s)) {
-    const bool after_heal = now - healed_at_ < kGrace && !healed_group_.empty() &&
-                            healed_group_[observer] != healed_group_[s];
+    // After a heal each side hears the other's verdicts ("dead" gossip about members it could
+    // still reach): for kGrace every failure is the partition's.
+    const bool after_heal = now - healed_at_ < kGrace;
     if (!reachable(observer, s) || after_heal) {
       ++partition_failures_;
     } else if (now - restarted_at_[s] < kGrace) {
@@ -157,10 +158,7 @@ void NodeCluster::partition(const std::vector<std::vector<NodeIndex>>& groups) {
 
 void NodeCluster::heal() {
   sim_.heal_partitions();
-  if (partitioned_) {
-    healed_group_ = group_;
-    healed_at_ = sim_.now();
-  }
+  if (partitioned_) healed_at_ = sim_.now();
   std::fill(group_.begin(), group_.end(), 0u);
   partitioned_ = false;
 }

@@ -14,8 +14,9 @@
 // (with its simulated time), the deliveries of each multicast sent through multicast(), and
 // false failures: a `failed` event about a member that was up, had not left and could reach
 // the observer. Failures across an active partition are counted apart (they are correct
-// verdicts, as are those that land within kGrace after the heal, between members the partition
-// had separated: suspicions started while cut off), and so are failures about a member
+// verdicts, as are all those within kGrace after the heal: suspicions started while cut off,
+// and each side's "dead" gossip reaching members that could still see the subject), and so
+// are failures about a member
 // restarted less than kGrace ago (the tail of the verdict about its previous life).
 #pragma once
 
@@ -61,7 +62,7 @@ struct ClusterEvent {
 class NodeCluster {
  public:
   /// Failures about a member restarted less than this long ago are stale, not false; those
-  /// this soon after a heal, between the two sides, count as partition failures.
+  /// this soon after a heal count as partition failures.
   static constexpr Duration kGrace = Duration::seconds(60);
 
   /// Aborts on an invalid config (check it with validate() first).
@@ -155,7 +156,6 @@ class NodeCluster {
   bool memberlist_ = false;
   std::unordered_map<NodeId, NodeIndex> by_name_id_;  // memberlist dialect only
   std::vector<std::uint32_t> group_;
-  std::vector<std::uint32_t> healed_group_;  // the groups before the last heal
   Time healed_at_ = Time::zero() - kGrace - kGrace;
   std::vector<std::uint32_t> lives_;    // restarts so far, per node (seeds differ per life)
   std::vector<Time> restarted_at_;
