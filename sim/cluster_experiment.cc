@@ -269,7 +269,8 @@ ClusterResult Run::go() {
     }
   }
   if (r_.join_convergence_seconds >= 0) {
-    disturbed_.emplace_back(0.0, r_.join_convergence_seconds);
+    // The first anti-entropy rounds after the join (or the preload) are not steady yet.
+    disturbed_.emplace_back(0.0, r_.join_convergence_seconds + kSettleSeconds);
   } else {
     disturbed_.emplace_back(0.0, e_.duration.to_seconds());
   }

@@ -68,7 +68,7 @@ struct ClusterResult {
   double multicast_delivered_fraction = 1.0;  // (multicast, member up throughout) pairs
   std::vector<double> multicast_delivery_samples;  // seconds, per delivered pair
   double messages_per_node_per_second = 0, bytes_per_node_per_second = 0;
-  /// Over the longest stretch with no fault (after the join converged; 30 s after a fault),
+  /// Over the longest stretch with no fault (from 30 s after the join converged or a fault),
   /// per member up; -1 when there is none of at least 2 s.
   double steady_messages_per_node_per_second = -1, steady_bytes_per_node_per_second = -1;
   double steady_from_seconds = 0, steady_to_seconds = 0;
@@ -108,6 +108,7 @@ struct ClusterSummary {
   std::optional<double> multicast_delivery_seconds_p50, multicast_delivery_seconds_p99;
   double messages_per_node_per_second = 0, bytes_per_node_per_second = 0;
   std::optional<double> steady_messages_per_node_per_second, steady_bytes_per_node_per_second;
+  double steady_from_seconds = 0, steady_to_seconds = 0;  // the first run's window
   std::uint32_t runs_final_converged = 0;
   std::uint64_t events = 0, delivery_hash = 0;  // hash: the first run's
   double wall_seconds = 0;                      // summed

@@ -59,6 +59,8 @@ ClusterSummary summarize(std::uint32_t nodes, const std::vector<ClusterResult>& 
   if (!runs.empty()) {
     s.duration_seconds = runs.front().duration_seconds;
     s.delivery_hash = runs.front().delivery_hash;
+    s.steady_from_seconds = runs.front().steady_from_seconds;
+    s.steady_to_seconds = runs.front().steady_to_seconds;
   }
   s.join_convergence_seconds = mean_measured(runs, &ClusterResult::join_convergence_seconds);
   s.completeness = mean_of(runs, &ClusterResult::completeness);

@@ -116,6 +116,10 @@ nlohmann::json summary_json(const sim::ClusterSummary& s) {
   j["bytes_per_node_per_second"] = s.bytes_per_node_per_second;
   j["steady_messages_per_node_per_second"] = opt(s.steady_messages_per_node_per_second);
   j["steady_bytes_per_node_per_second"] = opt(s.steady_bytes_per_node_per_second);
+  j["steady_window_seconds"] = s.steady_bytes_per_node_per_second
+                                   ? nlohmann::json::array({s.steady_from_seconds,
+                                                            s.steady_to_seconds})
+                                   : nlohmann::json(nullptr);
   j["runs_final_converged"] = s.runs_final_converged;
   j["events"] = s.events;
   j["wall_seconds"] = s.wall_seconds;
