@@ -8,7 +8,8 @@
 //   partition:F@T1-T2  a random fraction F of the live members is cut off from the rest at T1,
 //                      healed at T2
 //   loss:P@T1-T2       every link loses a fraction P of its packets from T1 to T2
-//   lossy:K:P@T1-T2    K random live members lose a fraction P of their packets from T1 to T2
+//   lossy:K:P@T1-T2    K random live members lose a fraction P of the packets they send and
+//                      receive from T1 to T2 (Simulator::set_drop)
 // Times are durations from the start: 90s, 1.5m, 500ms, 1h; a plain number is seconds.
 #pragma once
 

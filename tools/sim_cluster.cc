@@ -255,9 +255,18 @@ void add_sim_cluster(CLI::App& sim, std::function<int()>& run_cmd) {
       "  crash:K@T  restart:K@T (K crashed come back, fresh state)  leave:K@T\n"
       "  slow:K@T (CPU-starved: --slow-service per event)\n"
       "  partition:F@T1-T2 (a fraction F of live members cut off, healed at T2)\n"
-      "  loss:P@T1-T2 (every link)  lossy:K:P@T1-T2 (K members drop P of their packets)\n"
+      "  loss:P@T1-T2 (every link)\n"
+      "  lossy:K:P@T1-T2 (K members lose a fraction P of what they send and receive)\n"
+      "--json: nodes, join_convergence_seconds, completeness, accuracy, false_failures\n"
+      "(failures across a partition, or within 60 s of its heal, are partition_failures),\n"
+      "detection_{first,all}_seconds_p50/p99, leaves_seen_as_left, partition_heal_seconds\n"
+      "(heal until every live node lists every live node; null without a partition),\n"
+      "multicast_delivered_fraction, multicast_delivery_seconds_p50/p99,\n"
+      "{messages,bytes}_per_node_per_second, steady_* (longest fault-free stretch),\n"
+      "events, wall_seconds, peak_rss_bytes, delivery_hash (same seed, same hash).\n"
       "--scenario demo replays `grapevine demo` (join at --join-rate, one multicast, --crash\n"
-      "crashes, one leave) in simulated time and prints the fields of `grapevine demo --json`.");
+      "crashes, one leave; multicast period 200 ms unless --config) in simulated time and\n"
+      "prints the fields of `grapevine demo --json`.");
   add_node_flags(*cmd, o->node);
   cmd->add_option("--nodes", o->nodes, "group size N")->capture_default_str();
   cmd->add_option("--bootstrap", o->bootstrap,
