@@ -24,6 +24,8 @@ struct Options {
   std::string node_counts = "100";
   std::string profile = "lan";
   double loss = 0.0;
+  double stream_loss = 0.0;
+  bool no_tcp_fallback = false;
   std::uint32_t fail = 1;
   std::string fail_at = "30s";
   std::uint32_t leave = 0;
@@ -80,12 +82,14 @@ MembershipConfig build_config(const Options& o, Detector d) {
     c.push_pull_interval = parse_duration("--push-pull-interval", o.push_pull_interval);
   }
   if (o.sync_probes) c.probe_random_phase = false;
+  if (o.no_tcp_fallback) c.tcp_fallback_ping = false;
   if (auto ok = validate(c); !ok) throw UsageError(std::string("config: ") + ok.error().detail);
   return c;
 }
 
 std::vector<Series> build_series(const Options& o) {
   check_fraction("--loss", o.loss, true);
+  check_fraction("--stream-loss", o.stream_loss, true);
   if (o.runs == 0) throw UsageError("--runs: must be >= 1");
   const Duration fail_at = parse_duration("--fail-at", o.fail_at);
   const Duration duration = parse_duration("--duration", o.duration);
@@ -108,6 +112,7 @@ std::vector<Series> build_series(const Options& o) {
                          " of " + std::to_string(e.nodes));
       }
       e.loss = o.loss;
+      e.stream_loss = o.stream_loss;
       e.fail = o.fail;
       e.fail_at = fail_at;
       e.leave = o.leave;
@@ -212,7 +217,8 @@ nlohmann::json series_json(const Series& s) {
   std::vector<double> first, all;
   std::uint64_t false_failures = 0, at_slow = 0, by_slow = 0, leaves_failed = 0, resurrections = 0,
                 suspicions = 0, refutations = 0, events = 0, probes = 0, probes_failed = 0,
-                indirect = 0, nacks = 0, push_pulls = 0, unhealed = 0;
+                indirect = 0, nacks = 0, push_pulls = 0, unhealed = 0, stream_pings = 0,
+                stream_ping_acks = 0;
   std::uint32_t views_agree = 0;
   double wall = 0;
   for (const auto& r : runs) {
@@ -230,6 +236,8 @@ nlohmann::json series_json(const Series& s) {
     probes_failed += r.probes_failed;
     indirect += r.indirect_probes;
     nacks += r.nacks;
+    stream_pings += r.stream_pings;
+    stream_ping_acks += r.stream_ping_acks;
     push_pulls += r.push_pulls;
     unhealed += r.unhealed_false_failures;
     views_agree += r.final_views_agree ? 1 : 0;
@@ -243,6 +251,8 @@ nlohmann::json series_json(const Series& s) {
   j["detector"] = detector_name(e.config.detector);
   j["nodes"] = e.nodes;
   j["loss"] = e.loss;
+  j["stream_loss"] = e.stream_loss;
+  j["tcp_fallback_ping"] = e.config.tcp_fallback_ping;
   j["fail"] = e.fail;
   j["fail_at_seconds"] = e.fail_at.to_seconds();
   j["leave"] = e.leave;
@@ -270,6 +280,8 @@ nlohmann::json series_json(const Series& s) {
   j["probes_failed"] = probes_failed;
   j["indirect_probes"] = indirect;
   j["nacks"] = nacks;
+  j["stream_pings"] = stream_pings;
+  j["stream_ping_acks"] = stream_ping_acks;
   j["push_pulls"] = push_pulls;
   j["suspicions"] = suspicions;
   j["refutations"] = refutations;
@@ -432,7 +444,13 @@ void add_sim_membership(CLI::App& sim, std::function<int()>& run_cmd) {
   cmd->add_option("--detector", o->detectors, "swim|lifeguard|gossip-heartbeat|all-to-all")
       ->capture_default_str();
   cmd->add_option("--nodes", o->node_counts, "group size N (comma list ok)")->capture_default_str();
-  cmd->add_option("--loss", o->loss, "per-packet loss probability")->capture_default_str();
+  cmd->add_option("--loss", o->loss, "per-datagram loss probability (streams are TCP-like: "
+                  "not affected)")->capture_default_str();
+  cmd->add_option("--stream-loss", o->stream_loss,
+                  "probability a stream message (push-pull, TCP fallback ping, reply) is lost")
+      ->capture_default_str();
+  cmd->add_flag("--no-tcp-fallback", o->no_tcp_fallback,
+                "SWIM/Lifeguard: no TCP fallback ping (memberlist's DisableTcpPings)");
   cmd->add_option("--fail", o->fail, "members that crash at --fail-at")->capture_default_str();
   cmd->add_option("--fail-at", o->fail_at, "when the crashes, leaves and slowdowns happen")
       ->capture_default_str();

@@ -77,6 +77,12 @@ struct MembershipConfig {
   std::uint32_t suspicion_max_timeout_mult = 6;
   std::uint32_t retransmit_mult = 4;  // updates piggybacked retransmit_mult * ceil(log10(n+1))
   std::uint32_t awareness_max = 8;    // Lifeguard local health multiplier cap
+  /// TCP fallback probe (memberlist's DisableTcpPings = false): when a ping gets no ack within
+  /// probe_timeout, the target is also pinged over a stream, in parallel with the indirect
+  /// probes; an ack on that stream by the end of the probe counts as success. Streams survive
+  /// datagram loss that would otherwise get live members suspected. memberlist members are
+  /// pinged this way only if their Vsn says protocol >= 3.
+  bool tcp_fallback_ping = true;
   /// Each node starts its probe periods at a random offset (memberlist's stagger). False: the
   /// periods start at the node's first on_timeout, so nodes started together probe in lockstep,
   /// the synchronous rounds of SWIM's analysis (for experiments; a real group should stagger).
@@ -137,6 +143,8 @@ struct MembershipStats {
   std::uint64_t rejected_received = 0;
   std::uint64_t user_messages_received = 0;
   std::uint64_t probes = 0, probes_failed = 0, indirect_probes = 0, nacks_received = 0;
+  /// TCP fallback pings sent, and probes their stream ack saved from failing.
+  std::uint64_t stream_pings = 0, stream_ping_acks = 0;
   std::uint64_t suspicions = 0, refutations = 0, failures = 0, leaves = 0, joins = 0;
   std::uint64_t push_pulls = 0;
 };
