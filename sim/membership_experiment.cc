@@ -486,7 +486,7 @@ MembershipResult run_membership(const MembershipExperiment& e,
   for (NodeIndex i = 0; i < e.nodes; ++i) {
     if (roles.role[i] == 0) survivors.push_back(i);
   }
-  if (e.config.detector == Detector::gossip_heartbeat) {
+  if (e.config.detector == Detector::gossip_heartbeat || e.config.detector == Detector::phi) {
     HeartbeatSpread spread(c, survivors, 10);
     for (Time t = Time::zero() + e.fail_at; t < Time::zero() + e.duration;) {
       t = std::min(Time::zero() + e.duration, t + Duration::milliseconds(50));

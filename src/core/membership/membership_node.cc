@@ -51,6 +51,9 @@ MembershipNode::MembershipNode(const MembershipConfig& config, const Address& se
     case Detector::all_to_all:
       detector_ = make_all_to_all_detector(*this);
       break;
+    case Detector::phi:
+      detector_ = make_phi_detector(*this);
+      break;
   }
 }
 

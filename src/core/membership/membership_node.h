@@ -36,6 +36,7 @@ namespace grapevine::detail {
 std::unique_ptr<FailureDetector> make_swim_detector(class MembershipNode& node, bool lifeguard);
 std::unique_ptr<FailureDetector> make_gossip_heartbeat_detector(class MembershipNode& node);
 std::unique_ptr<FailureDetector> make_all_to_all_detector(class MembershipNode& node);
+std::unique_ptr<FailureDetector> make_phi_detector(class MembershipNode& node);
 
 class MembershipNode final : public Membership {
  public:
