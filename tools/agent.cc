@@ -6,6 +6,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <cstdlib>
 #include <future>
 #include <thread>
 
@@ -22,7 +23,84 @@ namespace {
 struct Flags {
   NodeFlags node;
   std::string name, bind, join, rpc_addr, metrics_addr, leave_timeout, log_level;
+  // Limits (docs/limits.md); empty = as the TOML file or the default.
+  std::string allowed_cidrs, inbound_streams_max, inbound_stream_bytes_max, stream_timeout,
+      datagrams_per_source, rate_limited_sources_max, rpc_auth, rpc_clients_max,
+      rpc_request_bytes_max, rpc_output_bytes_max;
 };
+
+// The limit flags over the TOML file's values.
+void apply_limit_flags(const Flags& f, AgentConfig& c) {
+  constexpr std::uint32_t kMax = 1u << 30;
+  RuntimeOptions& r = c.runtime;
+  if (!f.allowed_cidrs.empty()) {
+    r.allowed_cidrs = parse_cidr_list("--allowed-cidrs", split_list(f.allowed_cidrs));
+  }
+  if (!f.inbound_streams_max.empty()) {
+    r.inbound_streams_max = parse_count("--inbound-streams-max", f.inbound_streams_max, 0, kMax);
+  }
+  if (!f.inbound_stream_bytes_max.empty()) {
+    r.inbound_stream_bytes_max =
+        parse_bytes("--inbound-stream-bytes-max", f.inbound_stream_bytes_max);
+  }
+  if (!f.stream_timeout.empty()) {
+    r.stream_timeout = parse_duration("--stream-timeout", f.stream_timeout);
+  }
+  if (!f.datagrams_per_source.empty()) {
+    r.datagrams_per_source_per_second =
+        parse_count("--datagrams-per-source", f.datagrams_per_source, 0, 1000000);
+  }
+  if (!f.rate_limited_sources_max.empty()) {
+    r.rate_limited_sources_max =
+        parse_count("--rate-limited-sources-max", f.rate_limited_sources_max, 1, 1u << 24);
+  }
+  if (!f.rpc_auth.empty()) {
+    c.rpc.auth = f.rpc_auth;
+  } else if (const char* env = std::getenv("GRAPEVINE_RPC_AUTH");
+             env && *env && c.rpc.auth.empty()) {
+    c.rpc.auth = env;
+  }
+  if (!f.rpc_clients_max.empty()) {
+    c.rpc.clients_max = parse_count("--rpc-clients-max", f.rpc_clients_max, 1, 65536);
+  }
+  if (!f.rpc_request_bytes_max.empty()) {
+    c.rpc.request_bytes_max = parse_bytes("--rpc-request-bytes-max", f.rpc_request_bytes_max);
+  }
+  if (!f.rpc_output_bytes_max.empty()) {
+    c.rpc.output_bytes_max = parse_bytes("--rpc-output-bytes-max", f.rpc_output_bytes_max);
+  }
+  if (c.rpc.request_bytes_max == 0 || c.rpc.output_bytes_max == 0) {
+    throw UsageError("--rpc-request-bytes-max/--rpc-output-bytes-max: must be > 0");
+  }
+  if (r.stream_timeout <= Duration::zero()) throw UsageError("--stream-timeout: must be > 0");
+}
+
+void add_limit_flags(CLI::App& cmd, Flags& f) {
+  cmd.add_option("--allowed-cidrs", f.allowed_cidrs,
+                 "accept datagrams and streams only from these networks, comma-separated "
+                 "(A.B.C.D/N or IPV6/N; default: all)");
+  cmd.add_option("--inbound-streams-max", f.inbound_streams_max,
+                 "inbound TCP streams open at once; more are closed at once (default 128)");
+  cmd.add_option("--inbound-stream-bytes-max", f.inbound_stream_bytes_max,
+                 "bytes buffered across all inbound streams; a stream passing it is dropped "
+                 "(default 64MiB)");
+  cmd.add_option("--stream-timeout", f.stream_timeout,
+                 "give-up time of each TCP stream, from connect/accept (default 10s)");
+  cmd.add_option("--datagrams-per-source", f.datagrams_per_source,
+                 "datagrams per second accepted from one source IP (default 0 = no limit)");
+  cmd.add_option("--rate-limited-sources-max", f.rate_limited_sources_max,
+                 "source IPs the datagram rate limiter tracks (default 4096)");
+  cmd.add_option("--rpc-auth", f.rpc_auth,
+                 "token every RPC request must carry (clients: --rpc-auth; env "
+                 "GRAPEVINE_RPC_AUTH)");
+  cmd.add_option("--rpc-clients-max", f.rpc_clients_max,
+                 "RPC clients connected at once; more are refused (default 64)");
+  cmd.add_option("--rpc-request-bytes-max", f.rpc_request_bytes_max,
+                 "longest RPC request line (default 1MiB)");
+  cmd.add_option("--rpc-output-bytes-max", f.rpc_output_bytes_max,
+                 "output queued per RPC client; a monitor further behind is dropped "
+                 "(default 4MiB)");
+}
 
 AgentConfig build_config(const Flags& f) {
   AgentConfig c = build_agent_config(f.node);
@@ -34,6 +112,7 @@ AgentConfig build_config(const Flags& f) {
   if (!f.leave_timeout.empty())
     c.leave_timeout = parse_duration("--leave-timeout", f.leave_timeout);
   if (!f.log_level.empty()) c.log_level = f.log_level;
+  apply_limit_flags(f, c);
   if (c.name.empty()) {
     char host[256] = "node";
     gethostname(host, sizeof host - 1);
@@ -156,7 +235,7 @@ int run_agent(const Flags& flags) {
   sigaddset(&sigs, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &sigs, nullptr);
 
-  Runtime rt;
+  Runtime rt(cfg.runtime);
   EventHub hub;
   NodeCallbacks cb;
   cb.on_member_event = [&](const Event& e) {
@@ -201,14 +280,15 @@ int run_agent(const Flags& flags) {
       [&](const nlohmann::json& req) {
         return handle(rt, node, cfg, delivered, req, leave_and_exit);
       },
-      hub);
+      hub, cfg.rpc);
   if (auto err = rpc.start(cfg.rpc_addr); !err.empty())
     throw std::runtime_error("--rpc-addr: " + err);
   spdlog::info("rpc on {}", cfg.rpc_addr.to_string());
   std::unique_ptr<MetricsServer> metrics;
   if (cfg.metrics_addr) {
-    metrics = std::make_unique<MetricsServer>(
-        [&] { return in_loop(rt, [&] { return render_metrics(node); }); });
+    metrics = std::make_unique<MetricsServer>([&] {
+      return in_loop(rt, [&] { return render_metrics(node); }) + render_rpc_metrics(rpc.stats());
+    });
     if (auto err = metrics->start(*cfg.metrics_addr); !err.empty()) {
       throw std::runtime_error("--metrics-addr: " + err);
     }
@@ -243,6 +323,7 @@ void add_agent(CLI::App& app, std::function<int()>& run_cmd) {
                   "how long to keep gossiping after a leave before exiting (default 2s)");
   cmd->add_option("--log-level", f->log_level, "trace|debug|info|warn|error|off");
   add_node_flags(*cmd, f->node);
+  add_limit_flags(*cmd, *f);
   cmd->callback([f, &run_cmd] { run_cmd = [f] { return run_agent(*f); }; });
 }
 
