@@ -94,6 +94,18 @@ struct Table {
     }
     bad(key, "expected a string or an array of strings");
   }
+  std::optional<bool> boolean(const std::string& key) const {
+    const toml::node* n = t.get(key);
+    if (n == nullptr) return std::nullopt;
+    if (auto v = n->value<bool>()) return *v;
+    bad(key, "expected true or false");
+  }
+  std::optional<double> number(const std::string& key) const {
+    const toml::node* n = t.get(key);
+    if (n == nullptr) return std::nullopt;
+    if (auto v = n->value<double>(); v && *v >= 0) return *v;
+    bad(key, "expected a non-negative number");
+  }
   std::optional<Duration> duration(const std::string& key) const {
     auto s = str(key);
     if (!s) return std::nullopt;
@@ -121,14 +133,15 @@ void load_membership(const Table& t, MembershipConfig& m) {
   t.only({"profile", "detector", "probe_interval", "probe_timeout", "indirect_checks",
           "suspicion_mult", "retransmit_mult", "gossip_interval", "gossip_nodes",
           "push_pull_interval", "heartbeat_interval", "fail_timeout", "dialect", "encrypt", "label",
-          "delegate_vsn"});
+          "delegate_vsn", "tcp_fallback_ping", "heartbeat_fanout", "phi_threshold", "phi_window",
+          "phi_min_std_deviation", "phi_acceptable_pause", "phi_first_heartbeat_estimate"});
   if (auto p = t.str("profile")) {
     Detector keep = m.detector;
     m = profile_by_name(t.file + ": membership.profile", *p);
     m.detector = keep;
   }
   if (auto d = t.str("detector"); d && !parse_detector(*d, m.detector)) {
-    t.bad("detector", "expected swim|lifeguard|gossip-heartbeat|all-to-all");
+    t.bad("detector", "expected swim|lifeguard|gossip-heartbeat|all-to-all|phi");
   }
   if (auto v = t.duration("probe_interval")) m.probe_interval = *v;
   if (auto v = t.duration("probe_timeout")) m.probe_timeout = *v;
@@ -140,6 +153,15 @@ void load_membership(const Table& t, MembershipConfig& m) {
   if (auto v = t.duration("push_pull_interval")) m.push_pull_interval = *v;
   if (auto v = t.duration("heartbeat_interval")) m.heartbeat_interval = *v;
   if (auto v = t.duration("fail_timeout")) m.fail_timeout = *v;
+  if (auto v = t.boolean("tcp_fallback_ping")) m.tcp_fallback_ping = *v;
+  if (auto v = t.integer("heartbeat_fanout")) m.heartbeat_fanout = std::uint32_t(*v);
+  if (auto v = t.number("phi_threshold")) m.phi_threshold = *v;
+  if (auto v = t.integer("phi_window")) {
+    m.phi_window = std::uint32_t(std::min<std::int64_t>(*v, UINT32_MAX));
+  }
+  if (auto v = t.duration("phi_min_std_deviation")) m.phi_min_std_deviation = *v;
+  if (auto v = t.duration("phi_acceptable_pause")) m.phi_acceptable_pause = *v;
+  if (auto v = t.duration("phi_first_heartbeat_estimate")) m.phi_first_heartbeat_estimate = *v;
   if (auto d = t.str("dialect"); d && !parse_dialect(*d, m.dialect)) {
     t.bad("dialect", "expected native|memberlist");
   }

@@ -38,7 +38,10 @@ struct AgentConfig {
 ///     rpc_request_bytes_max (1 MiB), rpc_output_bytes_max (4 MiB),
 ///   [membership] profile, detector, probe_interval, probe_timeout, indirect_checks,
 ///     suspicion_mult, gossip_interval, gossip_nodes, push_pull_interval, heartbeat_interval,
-///     fail_timeout, retransmit_mult,
+///     fail_timeout, retransmit_mult, heartbeat_fanout,
+///     tcp_fallback_ping (true | false; SWIM/Lifeguard's TCP fallback probe, default true),
+///     detector = "phi": phi_threshold (number), phi_window, phi_min_std_deviation,
+///     phi_acceptable_pause, phi_first_heartbeat_estimate (durations),
 ///     dialect ("native" | "memberlist"), encrypt (base64 key or array of keys, the first
 ///     primary), label, delegate_vsn ([MIN, MAX, CUR]; serf: [2, 5, 4])
 ///   [multicast] protocol, fanout, pull_fanout, period, stop, stop_rounds, retention_periods

@@ -63,7 +63,7 @@ void apply_dialect(const NodeFlags& f, MembershipConfig& m) {
 void add_node_flags(CLI::App& cmd, NodeFlags& f) {
   cmd.add_option("--config", f.config, "TOML config file (flags override it)");
   cmd.add_option("--profile", f.profile, "timings: lan|wan|local (memberlist's defaults)");
-  cmd.add_option("--detector", f.detector, "swim|lifeguard|gossip-heartbeat|all-to-all");
+  cmd.add_option("--detector", f.detector, "swim|lifeguard|gossip-heartbeat|all-to-all|phi");
   cmd.add_option("--multicast", f.multicast, "push|pull|pushpull");
   cmd.add_option("--view", f.view,
                  "hyparview: also keep a HyParView overlay and multicast over its Plumtree");
@@ -87,7 +87,7 @@ AgentConfig build_agent_config(const NodeFlags& f) {
     c.node.membership.detector = keep;
   }
   if (!f.detector.empty() && !parse_detector(f.detector, c.node.membership.detector)) {
-    throw UsageError("--detector: expected swim|lifeguard|gossip-heartbeat|all-to-all, got '" +
+    throw UsageError("--detector: expected swim|lifeguard|gossip-heartbeat|all-to-all|phi, got '" +
                      f.detector + "'");
   }
   apply_multicast(f, c.node);

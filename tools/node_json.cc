@@ -89,6 +89,10 @@ std::string render_metrics(const NodeHandle& node) {
          s.indirect_probes);
   metric("grapevine_suspicions_total", "counter", "Members this node marked suspect.",
          s.suspicions);
+  metric("grapevine_stream_pings_total", "counter",
+         "TCP fallback pings sent after a datagram ping went unanswered.", s.stream_pings);
+  metric("grapevine_stream_ping_acks_total", "counter",
+         "Probes that only the TCP fallback ping's answer saved from failing.", s.stream_ping_acks);
   metric("grapevine_refutations_total", "counter", "Accusations about this node it refuted.",
          s.refutations);
   metric("grapevine_failures_total", "counter", "Members marked failed.", s.failures);
