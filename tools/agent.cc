@@ -4,6 +4,7 @@
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <future>
@@ -22,7 +23,23 @@ namespace {
 struct Flags {
   NodeFlags node;
   std::string name, bind, join, rpc_addr, metrics_addr, leave_timeout, log_level;
+  bool insecure = false;
 };
+
+bool is_loopback(const Address& a) {
+  if (a.family == 4) return a.ip[0] == 127;
+  static constexpr std::uint8_t kV6Loopback[16] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
+  return a.family == 6 && std::equal(a.ip.begin(), a.ip.end(), kV6Loopback);
+}
+
+// Protected by default: a node reachable from a network needs a key (docs/security.md).
+void check_protected(const AgentConfig& c, bool insecure) {
+  if (insecure || c.insecure || !c.node.membership.memberlist.keys.empty()) return;
+  if (is_loopback(c.bind)) return;
+  throw UsageError("refusing to bind " + c.bind.to_string() +
+                   " without a key: pass --encrypt KEY (make one with `grapevine keygen`), or "
+                   "--insecure to run unencrypted");
+}
 
 AgentConfig build_config(const Flags& f) {
   AgentConfig c = build_agent_config(f.node);
@@ -41,6 +58,7 @@ AgentConfig build_config(const Flags& f) {
   }
   c.node.membership.name = c.name;
   check_node_config(c);
+  check_protected(c, f.insecure);
   auto level = spdlog::level::from_str(c.log_level);
   if (level == spdlog::level::off && c.log_level != "off") {
     throw UsageError("--log-level: expected trace|debug|info|warn|error|off, got '" + c.log_level +
@@ -132,7 +150,7 @@ nlohmann::json handle(Runtime& rt, NodeHandle& node, const AgentConfig& cfg,
           {"delivered", delivered.load()},
           {"stats",
            {{"probes", s.probes},
-            {"rejected", s.rejected_received},
+            {"rejected", s.rejected_received + node.seal_stats().rejected_total()},
             {"suspicions", s.suspicions},
             {"refutations", s.refutations},
             {"datagrams_out", node.io_stats().datagrams_out},
@@ -240,6 +258,9 @@ void add_agent(CLI::App& app, std::function<int()>& run_cmd) {
   cmd->add_option("--leave-timeout", f->leave_timeout,
                   "how long to keep gossiping after a leave before exiting (default 2s)");
   cmd->add_option("--log-level", f->log_level, "trace|debug|info|warn|error|off");
+  cmd->add_flag("--insecure", f->insecure,
+                "allow a non-loopback --bind without --encrypt (anyone who can send a packet "
+                "can then change the membership)");
   add_node_flags(*cmd, f->node);
   cmd->callback([f, &run_cmd] { run_cmd = [f] { return run_agent(*f); }; });
 }

@@ -186,6 +186,11 @@ void load_toml(const std::string& path, AgentConfig& config) {
   }
   if (auto v = t.duration("leave_timeout")) config.leave_timeout = *v;
   if (auto v = t.str("log_level")) config.log_level = *v;
+  if (const toml::node* n = root.get("insecure")) {
+    auto v = n->value<bool>();
+    if (!v) t.bad("insecure", "expected true or false");
+    config.insecure = *v;
+  }
   if (auto v = t.str("view"); v && *v != "none") {
     ViewConfig view;
     if (!parse_view_kind(v->c_str(), view.kind) || view.kind != ViewKind::hyparview) {
@@ -203,7 +208,7 @@ void load_toml(const std::string& path, AgentConfig& config) {
     static const char* known[] = {"name",      "bind",         "join",
                                   "rpc_addr",  "metrics_addr", "leave_timeout",
                                   "log_level", "membership",   "multicast",
-                                  "view"};
+                                  "view",      "insecure"};
     bool ok = false;
     for (const char* k : known) ok = ok || key.str() == k;
     if (!ok) throw UsageError(path + ": unknown key '" + std::string(key.str()) + "'");

@@ -19,16 +19,18 @@ struct AgentConfig {
   NodeConfig node;
   Duration leave_timeout = Duration::seconds(2);
   std::string log_level = "info";
+  /// TOML `insecure = true`: as --insecure (a non-loopback bind without a key).
+  bool insecure = false;
 };
 
 /// Applies a TOML file to `config`. Keys (all optional):
-///   name, bind, join (array), rpc_addr, metrics_addr, leave_timeout, log_level,
+///   name, bind, join (array), rpc_addr, metrics_addr, leave_timeout, log_level, insecure,
 ///   view ("hyparview": multicast over HyParView + Plumtree; "none", the default),
 ///   [membership] profile, detector, probe_interval, probe_timeout, indirect_checks,
 ///     suspicion_mult, gossip_interval, gossip_nodes, push_pull_interval, heartbeat_interval,
 ///     fail_timeout, retransmit_mult,
 ///     dialect ("native" | "memberlist"), encrypt (base64 key or array of keys, the first
-///     primary), label, delegate_vsn ([MIN, MAX, CUR]; serf: [2, 5, 4])
+///     primary; both dialects, 32 bytes in the native one), label, delegate_vsn ([MIN, MAX, CUR]; serf: [2, 5, 4])
 ///   [multicast] protocol, fanout, pull_fanout, period, stop, stop_rounds, retention_periods
 /// Throws UsageError with the file, key and what is wrong.
 void load_toml(const std::string& path, AgentConfig& config);

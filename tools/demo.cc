@@ -9,6 +9,7 @@
 #include <set>
 
 #include "agent_config.h"
+#include "base64.h"
 #include "commands.h"
 #include "grapevine/runtime.h"
 #include "options.h"
@@ -30,6 +31,7 @@ struct DemoFlags {
   std::string steady;  // measure a quiet stretch after the join, before the faults
   std::uint32_t join_rate = 200;  // joins started per second
   std::string bootstrap = "join";
+  std::vector<std::string> keys;  // --encrypt: seal every packet (docs/security.md)
 };
 
 struct Crash {
@@ -139,6 +141,11 @@ int Demo::run() {
   }
   cfg.multicast.fanout = 3;
   cfg.multicast.period = parse_duration("--multicast-period", f_.multicast_period);
+  for (const auto& k : f_.keys) {
+    auto key = base64_decode(k);
+    if (!key || key->size() != 32) throw UsageError("--encrypt: expected base64 of 32 bytes");
+    cfg.membership.memberlist.keys.push_back(*key);
+  }
   if (f_.nodes < 4) throw UsageError("--nodes: at least 4 (two crash, one leaves)");
   if (f_.crash + 2 > f_.nodes) throw UsageError("--crash: too many for --nodes");
   auto bind = parse_address("--bind-ip", f_.bind_ip + ":0");
@@ -324,6 +331,8 @@ void add_demo(CLI::App& app, std::function<int()>& run_cmd) {
                   "after the join, measure this long of steady state (CPU, messages, bytes)");
   cmd->add_option("--bind-ip", f->bind_ip, "IP to bind every node to (ports are picked)")
       ->capture_default_str();
+  cmd->add_option("--encrypt", f->keys,
+                  "seal every packet and stream with this base64 32-byte key (grapevine keygen)");
   cmd->callback([f, &run_cmd] { run_cmd = [f] { Demo d(*f); return d.run(); }; });
 }
 

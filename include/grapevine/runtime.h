@@ -66,6 +66,8 @@ class NodeHandle {
   [[nodiscard]] virtual const IoStats& io_stats() const = 0;
   /// The partial-view overlay (NodeConfig::view), or nullptr.
   [[nodiscard]] virtual const ViewMachine* view() const { return nullptr; }
+  /// The native seal's counters (Node::seal_stats; all zero in the memberlist dialect).
+  [[nodiscard]] virtual const SealStats& seal_stats() const = 0;
   /// Stops the node abruptly, sending nothing: to everyone else it has crashed.
   virtual void crash() = 0;
   [[nodiscard]] virtual bool running() const = 0;

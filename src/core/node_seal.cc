@@ -1,0 +1,164 @@
+// The native dialect's seal at the Node boundary: see node_seal.h.
+#include "core/node_seal.h"
+
+#include <cstring>
+
+#include "util/assert.h"
+#include "wire/native_membership.h"
+
+namespace grapevine::detail {
+
+// The Effects components write into when the node seals: seals, then forwards to the driver.
+class NodeSeal::Fx final : public Effects {
+ public:
+  explicit Fx(NodeSeal& s) : s_(s) {}
+  void bind(Time now, Effects& inner) noexcept {
+    now_ = now;
+    inner_ = &inner;
+  }
+  void send(const Address& to, std::span<const std::byte> datagram) override {
+    auto sealed = s_.seal(now_, datagram, false);
+    if (!sealed.empty()) inner_->send(to, sealed);
+  }
+  void emit(const Event& event) override { inner_->emit(event); }
+  void send_stream(const Address& to, std::span<const std::byte> message) override {
+    auto sealed = s_.seal(now_, message, true);
+    if (!sealed.empty()) inner_->send_stream(to, sealed);
+  }
+  void reply_stream(StreamId stream, std::span<const std::byte> message) override {
+    auto sealed = s_.seal(now_, message, true);
+    if (!sealed.empty()) inner_->reply_stream(stream, sealed);
+  }
+
+ private:
+  NodeSeal& s_;
+  Time now_{};
+  Effects* inner_ = nullptr;
+};
+
+NodeSeal::NodeSeal(const NodeConfig& config, const Address& self, std::uint64_t seed)
+    : native_(config.membership.dialect == Dialect::native),
+      label_(config.membership.memberlist.label),
+      verify_incoming_(config.membership.memberlist.gossip_verify_incoming),
+      verify_outgoing_(config.membership.memberlist.gossip_verify_outgoing),
+      cfg_(config.seal),
+      fx_(std::make_unique<Fx>(*this)) {
+  const auto& keys = config.membership.memberlist.keys;
+  if (native_ && !keys.empty()) {
+    std::vector<std::span<const std::byte>> extra(keys.begin() + 1, keys.end());
+    auto ring = wire::ml::Keyring::create(keys.front(), extra);
+    GV_ASSERT(ring.has_value());  // validate(NodeConfig) checked the lengths
+    keys_.emplace(std::move(*ring));
+  }
+  // Deterministic default seed: the node's seed and address (the simulator's case).
+  std::byte material[8 + 16 + 2];
+  for (int i = 0; i < 8; ++i) material[i] = std::byte(seed >> (8 * i));
+  std::memcpy(material + 8, self.ip.data(), 16);
+  material[24] = std::byte(self.port >> 8);
+  material[25] = std::byte(self.port & 0xff);
+  const auto s = wire::seal::derive_seed_bytes(material);
+  nonces_ = std::make_unique<wire::seal::NonceGenerator>(s);
+}
+
+NodeSeal::~NodeSeal() = default;
+
+void NodeSeal::seed_nonces(std::span<const std::byte> entropy) {
+  const auto s = wire::seal::derive_seed_bytes(entropy);
+  nonces_ = std::make_unique<wire::seal::NonceGenerator>(s);
+}
+
+std::size_t NodeSeal::overhead() const noexcept {
+  return keyed() ? wire::seal::overhead(label_.size()) : 0;
+}
+
+Effects& NodeSeal::wrap(Time now, Effects& fx) {
+  if (!keyed() || !verify_outgoing_) return fx;
+  fx_->bind(now, fx);
+  return *fx_;
+}
+
+std::optional<std::span<const std::byte>> NodeSeal::open_datagram(
+    Time now, std::span<const std::byte> bytes) {
+  if (!native_) return bytes;
+  if (wire::seal::is_sealed(bytes)) return open_sealed(now, bytes);
+  if (!keyed()) return bytes;
+  if (verify_incoming_) {
+    reject(SealReject::plaintext_refused);
+    return std::nullopt;
+  }
+  ++stats_.plaintext_accepted;
+  return bytes;
+}
+
+std::optional<std::span<const std::byte>> NodeSeal::open_stream(
+    Time now, std::span<const std::byte> message) {
+  // Keyed framing: [u32 length][sealed or, in transition, plaintext native message].
+  if (!native_ || !keyed()) return message;
+  if (message.size() < 4) {
+    reject(SealReject::malformed);
+    return std::nullopt;
+  }
+  const auto body = message.subspan(4);
+  if (wire::seal::is_sealed(body)) return open_sealed(now, body);
+  if (verify_incoming_) {
+    reject(SealReject::plaintext_refused);
+    return std::nullopt;
+  }
+  ++stats_.plaintext_accepted;
+  return body;  // a plaintext native stream message carries its own length header
+}
+
+std::optional<std::span<const std::byte>> NodeSeal::open_sealed(Time now,
+                                                                 std::span<const std::byte> b) {
+  wire::seal::Opened o;
+  if (auto r = wire::seal::open(keys_ ? &*keys_ : nullptr, label_, b, open_buf_, o)) {
+    reject(*r);
+    return std::nullopt;
+  }
+  if (!fresh(now, o)) return std::nullopt;
+  ++stats_.opened;
+  return o.plain;
+}
+
+bool NodeSeal::fresh(Time now, const wire::seal::Opened& o) {
+  const std::int64_t mine_ms = (now.ns() + clock_offset_.ns()) / 1000000;
+  const std::int64_t age_ms = mine_ms - o.timestamp_ms;
+  if (age_ms > cfg_.max_age.ms() || -age_ms > cfg_.max_age.ms()) {
+    reject(SealReject::stale);
+    return false;
+  }
+  while (!seen_order_.empty() && seen_order_.front().first <= now.ns()) {
+    seen_.erase(seen_order_.front().second);
+    seen_order_.pop_front();
+  }
+  if (!seen_.insert(o.tag_id).second) {
+    reject(SealReject::replayed);
+    return false;
+  }
+  seen_order_.emplace_back(now.ns() + 2 * cfg_.max_age.ns(), o.tag_id);
+  if (seen_order_.size() > cfg_.replay_cache_max) {
+    seen_.erase(seen_order_.front().second);
+    seen_order_.pop_front();
+    ++stats_.replay_cache_evictions;
+  }
+  return true;
+}
+
+std::span<const std::byte> NodeSeal::seal(Time now, std::span<const std::byte> plain,
+                                          bool framed) {
+  seal_buf_.clear();
+  if (framed) seal_buf_.resize(4);
+  const std::int64_t ts_ms = (now.ns() + clock_offset_.ns()) / 1000000;
+  if (!wire::seal::seal(*keys_, label_, ts_ms, plain, *nonces_, seal_buf_)) {
+    ++stats_.seal_failures;
+    return {};
+  }
+  if (framed) {
+    const std::size_t n = seal_buf_.size() - 4;
+    for (int i = 0; i < 4; ++i) seal_buf_[std::size_t(i)] = std::byte(n >> (24 - 8 * i));
+  }
+  ++stats_.sealed;
+  return seal_buf_;
+}
+
+}  // namespace grapevine::detail
