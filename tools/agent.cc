@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "agent_config.h"
+#include "base64.h"
 #include "commands.h"
 #include "node_json.h"
 #include "node_flags.h"
@@ -78,6 +79,29 @@ auto in_loop(Runtime& rt, F&& fn) -> decltype(fn()) {
     throw std::runtime_error("the agent's loop did not answer within 10 s");
   }
   return future.get();
+}
+
+// {"cmd":"keys","op":"list|install|use|remove","key":"BASE64"}: this agent's keyring
+// (docs/security.md); answers {"ok":true,"keys":[primary first]}.
+nlohmann::json handle_keys(Runtime& rt, NodeHandle& node, const nlohmann::json& req) {
+  auto fail = [](const std::string& why) { return nlohmann::json{{"ok", false}, {"error", why}}; };
+  const std::string op = req.value("op", "list");
+  if (op != "list") {
+    KeyringOp k;
+    if (op == "install") k = KeyringOp::install;
+    else if (op == "use") k = KeyringOp::use;
+    else if (op == "remove") k = KeyringOp::remove;
+    else return fail("keys: op must be list, install, use or remove");
+    auto key = base64_decode(req.value("key", ""));
+    if (!key) return fail("keys: the key is not base64");
+    auto r = in_loop(rt, [&] { return node.change_keyring(k, *key); });
+    if (!r) return fail(std::string("keys: ") + r.error().detail);
+  }
+  return in_loop(rt, [&] {
+    nlohmann::json keys = nlohmann::json::array();
+    for (const auto& k : node.keyring()) keys.push_back(base64_encode(k));
+    return nlohmann::json{{"ok", true}, {"keys", keys}};
+  });
 }
 
 nlohmann::json handle(Runtime& rt, NodeHandle& node, const AgentConfig& cfg,
@@ -159,8 +183,9 @@ nlohmann::json handle(Runtime& rt, NodeHandle& node, const AgentConfig& cfg,
             {"malformed", s.malformed_received + node.multicast_stats().malformed_received}}}};
     });
   }
+  if (cmd == "keys") return handle_keys(rt, node, req);
   return fail("unknown cmd '" + cmd +
-              "' (members, view, join, leave, force-leave, send, info, monitor)");
+              "' (members, view, join, leave, force-leave, send, info, keys, monitor)");
 }
 
 int run_agent(const Flags& flags) {

@@ -11,6 +11,7 @@
 #include <memory>
 #include <optional>
 #include <span>
+#include <vector>
 
 #include "grapevine/machine.h"
 #include "grapevine/membership.h"
@@ -49,6 +50,10 @@ struct SealConfig {
   /// Most accepted-packet tags remembered; the oldest go first beyond it (counted).
   std::size_t replay_cache_max = 1u << 16;
 };
+
+/// Keyring changes at run time (serf's `keys`): install a key that opens, make an installed key
+/// the one that seals, remove a key that no longer seals.
+enum class KeyringOp : std::uint8_t { install, use, remove };
 
 struct SealStats {
   std::uint64_t sealed = 0, opened = 0;
@@ -132,6 +137,12 @@ class Node final : public Machine {
   /// simulator, where virtual time is everyone's clock).
   void set_clock_offset(Duration offset) noexcept;
   [[nodiscard]] const SealStats& seal_stats() const noexcept;
+  /// Native dialect: changes the keyring. Errors: invalid_argument (memberlist dialect, a key
+  /// not 32 bytes, use/remove of a key not installed, removing the primary), not_ready (the node
+  /// was started without keys: sealing cannot be switched on at run time).
+  Result<void> change_keyring(KeyringOp op, std::span<const std::byte> key);
+  /// The installed keys, primary first (empty without keys or in the memberlist dialect).
+  [[nodiscard]] std::vector<std::vector<std::byte>> keyring() const;
 
  private:
   /// The Effects components write into: `fx`, or a sealing adapter forwarding to it.

@@ -67,6 +67,10 @@ Node::~Node() = default;
 void Node::seed_nonces(std::span<const std::byte> entropy) { seal_->seed_nonces(entropy); }
 void Node::set_clock_offset(Duration offset) noexcept { seal_->set_clock_offset(offset); }
 const SealStats& Node::seal_stats() const noexcept { return seal_->stats(); }
+Result<void> Node::change_keyring(KeyringOp op, std::span<const std::byte> key) {
+  return seal_->change_keyring(op, key);
+}
+std::vector<std::vector<std::byte>> Node::keyring() const { return seal_->keyring(); }
 Effects& Node::sealed(Time now, Effects& fx) { return seal_->wrap(now, fx); }
 
 Result<std::size_t> Node::stream_message_length(std::span<const std::byte> received) const {

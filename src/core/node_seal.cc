@@ -67,6 +67,34 @@ void NodeSeal::seed_nonces(std::span<const std::byte> entropy) {
   nonces_ = std::make_unique<wire::seal::NonceGenerator>(s);
 }
 
+Result<void> NodeSeal::change_keyring(KeyringOp op, std::span<const std::byte> key) {
+  if (!native_) return make_error(Errc::invalid_argument, "memberlist dialect: not supported");
+  if (!keyed()) {
+    return make_error(Errc::not_ready, "no keyring: start the node with a key (--encrypt)");
+  }
+  if (key.size() != wire::seal::kKeyBytes) {
+    return make_error(Errc::invalid_argument, "native dialect keys must be 32 bytes");
+  }
+  switch (op) {
+    case KeyringOp::install:
+      return keys_->add_key(key);
+    case KeyringOp::use:
+      return keys_->use_key(key);
+    case KeyringOp::remove:
+      return keys_->remove_key(key);
+  }
+  return make_error(Errc::invalid_argument, "unknown keyring operation");
+}
+
+std::vector<std::vector<std::byte>> NodeSeal::keyring() const {
+  std::vector<std::vector<std::byte>> out;
+  if (!keys_) return out;
+  for (std::size_t i = 0; i < keys_->size(); ++i) {
+    out.emplace_back(keys_->key(i).begin(), keys_->key(i).end());
+  }
+  return out;
+}
+
 std::size_t NodeSeal::overhead() const noexcept {
   return keyed() ? wire::seal::overhead(label_.size()) : 0;
 }

@@ -55,6 +55,10 @@ class NodeSeal {
   /// and forwards to `fx`. Valid until the next wrap() (calls are not re-entrant).
   Effects& wrap(Time now, Effects& fx);
 
+  /// Node::change_keyring / Node::keyring: see node.h.
+  Result<void> change_keyring(KeyringOp op, std::span<const std::byte> key);
+  [[nodiscard]] std::vector<std::vector<std::byte>> keyring() const;
+
   [[nodiscard]] const SealStats& stats() const noexcept { return stats_; }
   [[nodiscard]] std::size_t overhead() const noexcept;
 

@@ -188,6 +188,12 @@ class Runtime::Impl::Hosted final : public NodeHandle, public Effects {
   [[nodiscard]] const IoStats& io_stats() const override { return io_; }
   [[nodiscard]] const ViewMachine* view() const override { return node_.view(); }
   [[nodiscard]] const SealStats& seal_stats() const override { return node_.seal_stats(); }
+  Result<void> change_keyring(KeyringOp op, std::span<const std::byte> key) override {
+    return node_.change_keyring(op, key);
+  }
+  [[nodiscard]] std::vector<std::vector<std::byte>> keyring() const override {
+    return node_.keyring();
+  }
   void crash() override;
   [[nodiscard]] bool running() const override { return running_; }
 
