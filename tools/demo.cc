@@ -69,6 +69,7 @@ class Demo {
   struct Totals {
     double cpu_ms = 0;
     std::uint64_t messages = 0, bytes = 0;
+    std::uint64_t stream_bytes = 0, rejected = 0, suspicions = 0;
   };
   Totals totals() const;
   nlohmann::json steady_;
@@ -101,6 +102,9 @@ Demo::Totals Demo::totals() const {
   for (auto* n : nodes_) {
     t.messages += n->io_stats().datagrams_out + n->io_stats().streams_out;
     t.bytes += n->io_stats().bytes_out + n->io_stats().stream_bytes_out;
+    t.stream_bytes += n->io_stats().stream_bytes_out;
+    t.rejected += n->seal_stats().rejected_total();
+    t.suspicions += n->membership().stats().suspicions;
   }
   rusage ru{};
   getrusage(RUSAGE_SELF, &ru);
@@ -121,7 +125,11 @@ void Demo::measure_steady(Duration d) {
              {"cpu_fraction_of_one_core",
               (after.cpu_ms - before.cpu_ms) / 1e3 / (Runtime::now() - t0).to_seconds()},
              {"messages_per_node_per_second", double(after.messages - before.messages) / node_seconds},
-             {"bytes_per_node_per_second", double(after.bytes - before.bytes) / node_seconds}};
+             {"bytes_per_node_per_second", double(after.bytes - before.bytes) / node_seconds},
+             {"stream_bytes_per_node_per_second",
+              double(after.stream_bytes - before.stream_bytes) / node_seconds},
+             {"rejected_packets", after.rejected - before.rejected},
+             {"suspicions", after.suspicions - before.suspicions}};
   say("steady state for %.0f s: %.3f CPU ms per node-second (%.1f%% of one core), %.2f messages "
       "and %.0f bytes per node-second",
       steady_["seconds"].get<double>(), steady_["cpu_ms_per_node_second"].get<double>(),

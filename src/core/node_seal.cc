@@ -41,15 +41,16 @@ NodeSeal::NodeSeal(const NodeConfig& config, const Address& self, std::uint64_t 
       label_(config.membership.memberlist.label),
       verify_incoming_(config.membership.memberlist.gossip_verify_incoming),
       verify_outgoing_(config.membership.memberlist.gossip_verify_outgoing),
-      cfg_(config.seal),
-      fx_(std::make_unique<Fx>(*this)) {
+      cfg_(config.seal) {
   const auto& keys = config.membership.memberlist.keys;
-  if (native_ && !keys.empty()) {
-    std::vector<std::span<const std::byte>> extra(keys.begin() + 1, keys.end());
-    auto ring = wire::ml::Keyring::create(keys.front(), extra);
-    GV_ASSERT(ring.has_value());  // validate(NodeConfig) checked the lengths
-    keys_.emplace(std::move(*ring));
-  }
+  if (!native_ || keys.empty()) return;  // nothing to seal: no generator, no replay state
+  std::vector<std::span<const std::byte>> extra(keys.begin() + 1, keys.end());
+  auto ring = wire::ml::Keyring::create(keys.front(), extra);
+  GV_ASSERT(ring.has_value());  // validate(NodeConfig) checked the lengths
+  keys_.emplace(std::move(*ring));
+  gcm_.emplace(*keys_);
+  fx_ = std::make_unique<Fx>(*this);
+  replay_ = std::make_unique<Replay>();
   // Deterministic default seed: the node's seed and address (the simulator's case).
   std::byte material[8 + 16 + 2];
   for (int i = 0; i < 8; ++i) material[i] = std::byte(seed >> (8 * i));
@@ -63,6 +64,7 @@ NodeSeal::NodeSeal(const NodeConfig& config, const Address& self, std::uint64_t 
 NodeSeal::~NodeSeal() = default;
 
 void NodeSeal::seed_nonces(std::span<const std::byte> entropy) {
+  if (!keyed()) return;
   const auto s = wire::seal::derive_seed_bytes(entropy);
   nonces_ = std::make_unique<wire::seal::NonceGenerator>(s);
 }
@@ -75,15 +77,20 @@ Result<void> NodeSeal::change_keyring(KeyringOp op, std::span<const std::byte> k
   if (key.size() != wire::seal::kKeyBytes) {
     return make_error(Errc::invalid_argument, "native dialect keys must be 32 bytes");
   }
+  Result<void> r = make_error(Errc::invalid_argument, "unknown keyring operation");
   switch (op) {
     case KeyringOp::install:
-      return keys_->add_key(key);
+      r = keys_->add_key(key);
+      break;
     case KeyringOp::use:
-      return keys_->use_key(key);
+      r = keys_->use_key(key);
+      break;
     case KeyringOp::remove:
-      return keys_->remove_key(key);
+      r = keys_->remove_key(key);
+      break;
   }
-  return make_error(Errc::invalid_argument, "unknown keyring operation");
+  if (r) gcm_.emplace(*keys_);
+  return r;
 }
 
 std::vector<std::vector<std::byte>> NodeSeal::keyring() const {
@@ -139,7 +146,7 @@ std::optional<std::span<const std::byte>> NodeSeal::open_stream(
 std::optional<std::span<const std::byte>> NodeSeal::open_sealed(Time now,
                                                                  std::span<const std::byte> b) {
   wire::seal::Opened o;
-  if (auto r = wire::seal::open(keys_ ? &*keys_ : nullptr, label_, b, open_buf_, o)) {
+  if (auto r = wire::seal::open(gcm_ ? &*gcm_ : nullptr, label_, b, open_buf_, o)) {
     reject(*r);
     return std::nullopt;
   }
@@ -150,23 +157,26 @@ std::optional<std::span<const std::byte>> NodeSeal::open_sealed(Time now,
 
 bool NodeSeal::fresh(Time now, const wire::seal::Opened& o) {
   const std::int64_t mine_ms = (now.ns() + clock_offset_.ns()) / 1000000;
-  const std::int64_t age_ms = mine_ms - o.timestamp_ms;
-  if (age_ms > cfg_.max_age.ms() || -age_ms > cfg_.max_age.ms()) {
+  // Compared without subtracting the peer's value: any int64 it sends is safe.
+  if (o.timestamp_ms < mine_ms - cfg_.max_age.ms() ||
+      o.timestamp_ms > mine_ms + cfg_.max_age.ms()) {
     reject(SealReject::stale);
     return false;
   }
-  while (!seen_order_.empty() && seen_order_.front().first <= now.ns()) {
-    seen_.erase(seen_order_.front().second);
-    seen_order_.pop_front();
+  auto& order = replay_->order;
+  auto& seen = replay_->seen;
+  while (!order.empty() && order.front().first <= now.ns()) {
+    seen.erase(order.front().second);
+    order.pop_front();
   }
-  if (!seen_.insert(o.tag_id).second) {
+  if (!seen.insert(o.tag_id).second) {
     reject(SealReject::replayed);
     return false;
   }
-  seen_order_.emplace_back(now.ns() + 2 * cfg_.max_age.ns(), o.tag_id);
-  if (seen_order_.size() > cfg_.replay_cache_max) {
-    seen_.erase(seen_order_.front().second);
-    seen_order_.pop_front();
+  order.emplace_back(now.ns() + 2 * cfg_.max_age.ns(), o.tag_id);
+  if (order.size() > cfg_.replay_cache_max) {
+    seen.erase(order.front().second);
+    order.pop_front();
     ++stats_.replay_cache_evictions;
   }
   return true;
@@ -177,7 +187,7 @@ std::span<const std::byte> NodeSeal::seal(Time now, std::span<const std::byte> p
   seal_buf_.clear();
   if (framed) seal_buf_.resize(4);
   const std::int64_t ts_ms = (now.ns() + clock_offset_.ns()) / 1000000;
-  if (!wire::seal::seal(*keys_, label_, ts_ms, plain, *nonces_, seal_buf_)) {
+  if (!wire::seal::seal(*gcm_, label_, ts_ms, plain, *nonces_, seal_buf_)) {
     ++stats_.seal_failures;
     return {};
   }

@@ -74,14 +74,20 @@ class NodeSeal {
 
   bool native_;
   std::optional<wire::ml::Keyring> keys_;
+  std::optional<wire::ml::GcmKeyring> gcm_;  // keys_' contexts, rebuilt when keys_ changes
   std::string label_;
   bool verify_incoming_, verify_outgoing_;
   SealConfig cfg_;
   Duration clock_offset_ = Duration::zero();
   std::unique_ptr<wire::seal::NonceGenerator> nonces_;
   std::vector<std::byte> open_buf_, seal_buf_;
-  std::deque<std::pair<std::int64_t, std::uint64_t>> seen_order_;  // (forget at ns, tag id)
-  std::unordered_set<std::uint64_t> seen_;  // membership test only, never iterated
+  // Accepted tags, for replays. Allocated only when keyed: a keyless Node (the simulator's
+  // large runs) carries no more than a few pointers for the seal.
+  struct Replay {
+    std::deque<std::pair<std::int64_t, std::uint64_t>> order;  // (forget at ns, tag id)
+    std::unordered_set<std::uint64_t> seen;  // membership test only, never iterated
+  };
+  std::unique_ptr<Replay> replay_;
   std::unique_ptr<Fx> fx_;
   SealStats stats_;
 };

@@ -89,6 +89,21 @@ std::array<std::byte, kSeedBytes> derive_seed_bytes(std::span<const std::byte> i
 Result<void> seal(const ml::Keyring& keys, std::string_view label, std::int64_t timestamp_ms,
                   std::span<const std::byte> plain, ml::NonceSource& nonces,
                   std::vector<std::byte>& out) {
+  ml::GcmKeyring gcm(keys);
+  return seal(gcm, label, timestamp_ms, plain, nonces, out);
+}
+
+std::optional<SealReject> open(const ml::Keyring* keys, std::string_view label,
+                               std::span<const std::byte> sealed,
+                               std::vector<std::byte>& scratch, Opened& out) {
+  if (keys == nullptr) return open(static_cast<ml::GcmKeyring*>(nullptr), label, sealed, scratch, out);
+  ml::GcmKeyring gcm(*keys);
+  return open(&gcm, label, sealed, scratch, out);
+}
+
+Result<void> seal(ml::GcmKeyring& keys, std::string_view label, std::int64_t timestamp_ms,
+                  std::span<const std::byte> plain, ml::NonceSource& nonces,
+                  std::vector<std::byte>& out) {
   if (label.size() > kLabelBytesMax) return make_error(Errc::too_large, "label over 255 bytes");
   if (plain.size() > kPlainBytesMax) return make_error(Errc::too_large, "message over 1 GB");
   const std::size_t start = out.size();
@@ -104,16 +119,14 @@ Result<void> seal(const ml::Keyring& keys, std::string_view label, std::int64_t 
   if (!plain.empty()) std::memcpy(inner.data() + kTimestampBytes, plain.data(), plain.size());
   const std::vector<std::byte> aad(out.begin() + std::ptrdiff_t(start),
                                    out.begin() + std::ptrdiff_t(start + header));
-  if (auto r = ml::encrypt_payload(ml::EncryptionVersion::v1, keys.primary(), inner, aad, nonces,
-                                   out);
-      !r) {
+  if (auto r = keys.encrypt(inner, aad, nonces, out); !r) {
     out.resize(start);
     return r;
   }
   return {};
 }
 
-std::optional<SealReject> open(const ml::Keyring* keys, std::string_view label,
+std::optional<SealReject> open(ml::GcmKeyring* keys, std::string_view label,
                                std::span<const std::byte> sealed,
                                std::vector<std::byte>& scratch, Opened& out) {
   if (sealed.size() < 2 || !is_sealed(sealed)) return SealReject::malformed;
@@ -131,7 +144,7 @@ std::optional<SealReject> open(const ml::Keyring* keys, std::string_view label,
       std::to_integer<std::uint8_t>(body[0]) != std::uint8_t(ml::EncryptionVersion::v1)) {
     return SealReject::malformed;
   }
-  auto r = ml::decrypt_payload(*keys, body, sealed.first(header), scratch);
+  auto r = keys->decrypt(body, sealed.first(header), scratch);
   if (!r) return r.error().code == Errc::rejected ? SealReject::wrong_key : SealReject::malformed;
   if (scratch.size() < kTimestampBytes) return SealReject::malformed;
   out.timestamp_ms = std::int64_t(load_u64(scratch.data()));

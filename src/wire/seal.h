@@ -9,7 +9,8 @@
 // authenticated: the AAD is the whole header, [0xC5][label_len][label]. After the header comes
 // memberlist's encrypted form (version 1, unpadded; wire/memberlist/crypto.h), so the AES-GCM
 // code, the keyring (primary seals, every key opens) and the key checks are memberlist's, not a
-// second copy. Overhead: 38 bytes + the label.
+// second copy (ml::GcmKeyring: the same format with each key's AES schedule computed once).
+// Overhead: 38 bytes + the label.
 //
 // The timestamp is the sender's wall clock (Node: driver time + a driver-given offset); the
 // receiver refuses packets too far from its own clock and remembers the tags of the packets it
@@ -26,6 +27,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string_view>
 #include <vector>
@@ -76,6 +78,10 @@ std::array<std::byte, kSeedBytes> derive_seed_bytes(std::span<const std::byte> i
 /// Appends the sealed form of `plain` to `out`, sealed with the keyring's primary key.
 /// Errors: too_large (label over 255 bytes, or payload past 1 GB), io (no nonce or OpenSSL
 /// failed), invalid_argument (bad key length).
+Result<void> seal(ml::GcmKeyring& keys, std::string_view label, std::int64_t timestamp_ms,
+                  std::span<const std::byte> plain, ml::NonceSource& nonces,
+                  std::vector<std::byte>& out);
+/// The same with a plain Keyring (builds its contexts for this one call: tests, tools).
 Result<void> seal(const ml::Keyring& keys, std::string_view label, std::int64_t timestamp_ms,
                   std::span<const std::byte> plain, ml::NonceSource& nonces,
                   std::vector<std::byte>& out);
@@ -90,6 +96,10 @@ struct Opened {
 /// returns nullopt and fills `out` (its span valid until `scratch` changes); else the reason:
 /// no_key, malformed (short, bad header, unknown inner version, no timestamp), label_mismatch,
 /// wrong_key (no key authenticates it: wrong key or tampering). Never reads past `sealed`.
+std::optional<SealReject> open(ml::GcmKeyring* keys, std::string_view label,
+                               std::span<const std::byte> sealed,
+                               std::vector<std::byte>& scratch, Opened& out);
+/// The same with a plain Keyring (builds its contexts for this one call: tests, tools).
 std::optional<SealReject> open(const ml::Keyring* keys, std::string_view label,
                                std::span<const std::byte> sealed,
                                std::vector<std::byte>& scratch, Opened& out);

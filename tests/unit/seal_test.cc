@@ -61,7 +61,8 @@ TEST(Seal, WrongKeyNoKeyAndLabel) {
   const auto right = ring({1});
   EXPECT_EQ(seal::open(&right, "dev", s, scratch, o), SealReject::label_mismatch);
   EXPECT_EQ(seal::open(&right, "", s, scratch, o), SealReject::label_mismatch);
-  EXPECT_EQ(seal::open(nullptr, "prod", s, scratch, o), SealReject::no_key);
+  EXPECT_EQ(seal::open(static_cast<const wire::ml::Keyring*>(nullptr), "prod", s, scratch, o),
+            SealReject::no_key);
   EXPECT_FALSE(seal::open(&right, "prod", s, scratch, o).has_value());
 }
 
@@ -95,6 +96,37 @@ TEST(Seal, TruncatedAndTamperedNeverOpen) {
     ASSERT_TRUE(seal::open(&k, "prod", t, scratch, o).has_value()) << i;
   }
   EXPECT_EQ(seal::open(&k, "prod", std::span(s).first(1), scratch, o), SealReject::malformed);
+}
+
+TEST(Seal, GcmKeyringIsMemberlistsFormat) {
+  // The cached-context cipher and memberlist's per-call one read each other, both ways, for
+  // every key of a keyring, and reject what the other sealed under a key it lacks.
+  const auto both = ring({1, 2});
+  wire::ml::GcmKeyring gcm(both);
+  const Bytes plain = text("the same bytes either way");
+  const Bytes aad = text("aad");
+  auto n = nonces();
+  Bytes ours;
+  ASSERT_TRUE(gcm.encrypt(plain, aad, n, ours).has_value());
+  Bytes back;
+  ASSERT_TRUE(wire::ml::decrypt_payload(both, ours, aad, back).has_value());
+  EXPECT_EQ(back, plain);
+  for (std::uint8_t k : {1, 2}) {
+    Bytes theirs;
+    ASSERT_TRUE(wire::ml::encrypt_payload(wire::ml::EncryptionVersion::v1, key(k), plain, aad, n,
+                                          theirs)
+                    .has_value());
+    ASSERT_TRUE(gcm.decrypt(theirs, aad, back).has_value()) << int(k);
+    EXPECT_EQ(back, plain);
+    // Reuse after a failure (wrong AAD) must not poison the contexts.
+    EXPECT_EQ(gcm.decrypt(theirs, text("other"), back).error().code, Errc::rejected);
+    ASSERT_TRUE(gcm.decrypt(theirs, aad, back).has_value());
+  }
+  Bytes foreign;
+  ASSERT_TRUE(wire::ml::encrypt_payload(wire::ml::EncryptionVersion::v1, key(3), plain, aad, n,
+                                        foreign)
+                  .has_value());
+  EXPECT_EQ(gcm.decrypt(foreign, aad, back).error().code, Errc::rejected);
 }
 
 TEST(Seal, NonceGeneratorIsDeterministicAndDoesNotRepeat) {
