@@ -134,9 +134,10 @@ void load_membership(const Table& t, MembershipConfig& m) {
     m.memberlist.delegate_min = v[0], m.memberlist.delegate_max = v[1];
     m.memberlist.delegate_cur = v[2];
   }
-  if ((!m.memberlist.keys.empty() || !m.memberlist.label.empty()) &&
-      m.dialect != Dialect::memberlist) {
-    t.bad("encrypt", "encrypt/label need dialect = \"memberlist\"");
+  if (m.dialect == Dialect::native) {
+    for (const auto& k : m.memberlist.keys) {
+      if (k.size() != 32) t.bad("encrypt", "the native dialect takes 32-byte keys (grapevine keygen)");
+    }
   }
 }
 

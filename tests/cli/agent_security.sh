@@ -36,6 +36,9 @@ expect_refusal "--encrypt" --bind 127.0.0.1:0 --encrypt "not base64!"
 printf 'bind = "0.0.0.0:0"\nrpc_addr = "127.0.0.1:0"\n' >"$tmp/open.toml"
 expect_refusal "--encrypt" --config "$tmp/open.toml"
 
+printf '[membership]\nencrypt = ["%s"]\n' "$(head -c 16 /dev/urandom | base64)" >"$tmp/short.toml"
+expect_refusal "encrypt" --bind 127.0.0.1:0 --config "$tmp/short.toml"
+
 # Loopback needs no key: the agent starts (and is stopped by timeout: exit 124).
 timeout 2 "$grapevine" agent --bind 127.0.0.2:0 --rpc-addr 127.0.0.1:0 --log-level off \
   >/dev/null 2>"$tmp/err"
@@ -45,6 +48,13 @@ timeout 2 "$grapevine" agent --bind 127.0.0.1:0 --rpc-addr 127.0.0.1:0 --log-lev
   --encrypt "$k1" --encrypt "$k2" --label prod >/dev/null 2>"$tmp/err"
 rc=$?
 [[ $rc -eq 124 ]] || fail "a keyed agent did not run (exit $rc): $(cat "$tmp/err")"
+printf 'bind = "0.0.0.0:0"\nrpc_addr = "127.0.0.1:0"\n[membership]\nencrypt = ["%s"]\nlabel = "prod"\n' \
+  "$k1" >"$tmp/keyed.toml"
+# A key from TOML satisfies the check (--bind overrides the file's 0.0.0.0 to stay on loopback).
+timeout 2 "$grapevine" agent --config "$tmp/keyed.toml" --bind 127.0.0.1:0 --log-level off \
+  >/dev/null 2>"$tmp/err"
+rc=$?
+[[ $rc -eq 124 ]] || fail "an agent keyed by TOML did not run (exit $rc): $(cat "$tmp/err")"
 
 if [[ $failures -ne 0 ]]; then
   echo "$failures failure(s)"
