@@ -140,7 +140,7 @@ std::optional<std::span<const std::byte>> NodeSeal::open_stream(
     return std::nullopt;
   }
   ++stats_.plaintext_accepted;
-  return body;  // a plaintext native stream message carries its own length header
+  return message;  // a plaintext native stream message: its own length header, as framed
 }
 
 std::optional<std::span<const std::byte>> NodeSeal::open_sealed(Time now,

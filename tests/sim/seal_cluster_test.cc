@@ -282,6 +282,40 @@ TEST(SealCluster, ReplayedPacketsChangeNothing) {
   EXPECT_GT(s.rejected[std::size_t(SealReject::stale)], 0u);
 }
 
+// memberlist's transition, three rolling steps: each step's cluster is half the previous
+// configuration, half the next, and must converge.
+NodeConfig transition(bool keyed_node, bool verify_incoming, bool verify_outgoing) {
+  NodeConfig c = keyed_node ? keyed({key(1)}) : NodeConfig{};
+  c.membership.memberlist.gossip_verify_incoming = verify_incoming;
+  c.membership.memberlist.gossip_verify_outgoing = verify_outgoing;
+  return c;
+}
+
+TEST(SealCluster, TransitionFromOpenToSealedInThreeRollingSteps) {
+  const NodeConfig steps[] = {transition(false, true, true), transition(true, false, false),
+                              transition(true, false, true), transition(true, true, true)};
+  for (int step = 0; step < 3; ++step) {
+    SCOPED_TRACE(step);
+    Cluster cl(30 + std::uint64_t(step));
+    for (NodeIndex i = 0; i < 6; ++i) cl.add(i % 2 == 0 ? steps[step] : steps[step + 1]);
+    for (NodeIndex i = 1; i < 6; ++i) cl.join(i, 0);
+    const bool ok = cl.sim.run_until(
+        [&] {
+          for (NodeIndex i = 0; i < 6; ++i) {
+            if (cl.node(i).membership().member_count(MemberState::alive) != 6) return false;
+          }
+          return true;
+        },
+        cl.sim.now() + Duration::seconds(30));
+    EXPECT_TRUE(ok);
+    cl.sim.run_for(Duration::seconds(40));  // push-pulls (streams) included
+    for (NodeIndex i = 0; i < 6; ++i) {
+      EXPECT_EQ(cl.node(i).membership().member_count(MemberState::alive), 6u) << i;
+      EXPECT_EQ(cl.node(i).seal_stats().rejected_total(), 0u) << i;
+    }
+  }
+}
+
 std::uint64_t run_hash(std::uint64_t seed, const NodeConfig& c) {
   Cluster cl(seed);
   converge(cl, c, 10);

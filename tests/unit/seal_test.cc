@@ -222,6 +222,13 @@ TEST(NodeSeal, StreamsAreFramedSealedAndOpened) {
   EXPECT_EQ(Bytes(got->begin(), got->end()), msg);
   EXPECT_FALSE(b.open_stream(kT0, msg).has_value());  // plaintext stream refused
   EXPECT_EQ(b.stats().rejected[std::size_t(SealReject::plaintext_refused)], 1u);
+  // Transition mode: a plaintext stream message is routed whole, length header included.
+  NodeConfig transition = keyed_config({key(1)});
+  transition.membership.memberlist.gossip_verify_incoming = false;
+  detail::NodeSeal t(transition, kSelf, 3);
+  auto plain = t.open_stream(kT0, msg);
+  ASSERT_TRUE(plain.has_value());
+  EXPECT_EQ(Bytes(plain->begin(), plain->end()), msg);
 }
 
 TEST(NodeSeal, NativeKeysMustBe32Bytes) {
