@@ -4,6 +4,7 @@
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdlib>
@@ -11,6 +12,7 @@
 #include <thread>
 
 #include "agent_config.h"
+#include "base64.h"
 #include "commands.h"
 #include "node_json.h"
 #include "node_flags.h"
@@ -27,6 +29,7 @@ struct Flags {
   std::string allowed_cidrs, inbound_streams_max, inbound_stream_bytes_max, stream_timeout,
       datagrams_per_source, rate_limited_sources_max, rpc_auth, rpc_clients_max,
       rpc_request_bytes_max, rpc_output_bytes_max;
+  bool insecure = false;
 };
 
 // The limit flags over the TOML file's values.
@@ -102,6 +105,21 @@ void add_limit_flags(CLI::App& cmd, Flags& f) {
                  "(default 4MiB)");
 }
 
+bool is_loopback(const Address& a) {
+  if (a.family == 4) return a.ip[0] == 127;
+  static constexpr std::uint8_t kV6Loopback[16] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
+  return a.family == 6 && std::equal(a.ip.begin(), a.ip.end(), kV6Loopback);
+}
+
+// Protected by default: a node reachable from a network needs a key (docs/security.md).
+void check_protected(const AgentConfig& c, bool insecure) {
+  if (insecure || c.insecure || !c.node.membership.memberlist.keys.empty()) return;
+  if (is_loopback(c.bind)) return;
+  throw UsageError("refusing to bind " + c.bind.to_string() +
+                   " without a key: pass --encrypt KEY (make one with `grapevine keygen`), or "
+                   "--insecure to run unencrypted");
+}
+
 AgentConfig build_config(const Flags& f) {
   AgentConfig c = build_agent_config(f.node);
   if (!f.name.empty()) c.name = f.name;
@@ -120,6 +138,7 @@ AgentConfig build_config(const Flags& f) {
   }
   c.node.membership.name = c.name;
   check_node_config(c);
+  check_protected(c, f.insecure);
   auto level = spdlog::level::from_str(c.log_level);
   if (level == spdlog::level::off && c.log_level != "off") {
     throw UsageError("--log-level: expected trace|debug|info|warn|error|off, got '" + c.log_level +
@@ -139,6 +158,29 @@ auto in_loop(Runtime& rt, F&& fn) -> decltype(fn()) {
     throw std::runtime_error("the agent's loop did not answer within 10 s");
   }
   return future.get();
+}
+
+// {"cmd":"keys","op":"list|install|use|remove","key":"BASE64"}: this agent's keyring
+// (docs/security.md); answers {"ok":true,"keys":[primary first]}.
+nlohmann::json handle_keys(Runtime& rt, NodeHandle& node, const nlohmann::json& req) {
+  auto fail = [](const std::string& why) { return nlohmann::json{{"ok", false}, {"error", why}}; };
+  const std::string op = req.value("op", "list");
+  if (op != "list") {
+    KeyringOp k;
+    if (op == "install") k = KeyringOp::install;
+    else if (op == "use") k = KeyringOp::use;
+    else if (op == "remove") k = KeyringOp::remove;
+    else return fail("keys: op must be list, install, use or remove");
+    auto key = base64_decode(req.value("key", ""));
+    if (!key) return fail("keys: the key is not base64");
+    auto r = in_loop(rt, [&] { return node.change_keyring(k, *key); });
+    if (!r) return fail(std::string("keys: ") + r.error().detail);
+  }
+  return in_loop(rt, [&] {
+    nlohmann::json keys = nlohmann::json::array();
+    for (const auto& k : node.keyring()) keys.push_back(base64_encode(k));
+    return nlohmann::json{{"ok", true}, {"keys", keys}};
+  });
 }
 
 nlohmann::json handle(Runtime& rt, NodeHandle& node, const AgentConfig& cfg,
@@ -211,7 +253,7 @@ nlohmann::json handle(Runtime& rt, NodeHandle& node, const AgentConfig& cfg,
           {"delivered", delivered.load()},
           {"stats",
            {{"probes", s.probes},
-            {"rejected", s.rejected_received},
+            {"rejected", s.rejected_received + node.seal_stats().rejected_total()},
             {"suspicions", s.suspicions},
             {"refutations", s.refutations},
             {"stream_pings", s.stream_pings},
@@ -222,8 +264,9 @@ nlohmann::json handle(Runtime& rt, NodeHandle& node, const AgentConfig& cfg,
             {"malformed", s.malformed_received + node.multicast_stats().malformed_received}}}};
     });
   }
+  if (cmd == "keys") return handle_keys(rt, node, req);
   return fail("unknown cmd '" + cmd +
-              "' (members, view, join, leave, force-leave, send, info, monitor)");
+              "' (members, view, join, leave, force-leave, send, info, keys, monitor)");
 }
 
 int run_agent(const Flags& flags) {
@@ -322,6 +365,9 @@ void add_agent(CLI::App& app, std::function<int()>& run_cmd) {
   cmd->add_option("--leave-timeout", f->leave_timeout,
                   "how long to keep gossiping after a leave before exiting (default 2s)");
   cmd->add_option("--log-level", f->log_level, "trace|debug|info|warn|error|off");
+  cmd->add_flag("--insecure", f->insecure,
+                "allow a non-loopback --bind without --encrypt (anyone who can send a packet "
+                "can then change the membership)");
   add_node_flags(*cmd, f->node);
   add_limit_flags(*cmd, *f);
   cmd->callback([f, &run_cmd] { run_cmd = [f] { return run_agent(*f); }; });

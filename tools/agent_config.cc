@@ -185,9 +185,10 @@ void load_membership(const Table& t, MembershipConfig& m) {
     m.memberlist.delegate_min = v[0], m.memberlist.delegate_max = v[1];
     m.memberlist.delegate_cur = v[2];
   }
-  if ((!m.memberlist.keys.empty() || !m.memberlist.label.empty()) &&
-      m.dialect != Dialect::memberlist) {
-    t.bad("encrypt", "encrypt/label need dialect = \"memberlist\"");
+  if (m.dialect == Dialect::native) {
+    for (const auto& k : m.memberlist.keys) {
+      if (k.size() != 32) t.bad("encrypt", "the native dialect takes 32-byte keys (grapevine keygen)");
+    }
   }
 }
 
@@ -275,6 +276,11 @@ void load_toml(const std::string& path, AgentConfig& config) {
   }
   if (auto v = t.duration("leave_timeout")) config.leave_timeout = *v;
   if (auto v = t.str("log_level")) config.log_level = *v;
+  if (const toml::node* n = root.get("insecure")) {
+    auto v = n->value<bool>();
+    if (!v) t.bad("insecure", "expected true or false");
+    config.insecure = *v;
+  }
   if (auto v = t.str("view"); v && *v != "none") {
     ViewConfig view;
     if (!parse_view_kind(v->c_str(), view.kind) || view.kind != ViewKind::hyparview) {
@@ -293,7 +299,7 @@ void load_toml(const std::string& path, AgentConfig& config) {
     static const char* known[] = {"name",      "bind",         "join",
                                   "rpc_addr",  "metrics_addr", "leave_timeout",
                                   "log_level", "membership",   "multicast",
-                                  "view"};
+                                  "view",      "insecure"};
     static const char* limits[] = {"allowed_cidrs",   "inbound_streams_max",
                                    "inbound_stream_bytes_max",        "stream_timeout",
                                    "datagrams_per_source_per_second", "rate_limited_sources_max",

@@ -25,10 +25,12 @@ struct AgentConfig {
   RuntimeOptions runtime;
   /// RPC limits and token.
   RpcOptions rpc;
+  /// TOML `insecure = true`: as --insecure (a non-loopback bind without a key).
+  bool insecure = false;
 };
 
 /// Applies a TOML file to `config`. Keys (all optional):
-///   name, bind, join (array), rpc_addr, metrics_addr, leave_timeout, log_level,
+///   name, bind, join (array), rpc_addr, metrics_addr, leave_timeout, log_level, insecure,
 ///   view ("hyparview": multicast over HyParView + Plumtree; "none", the default),
 ///   limits (docs/limits.md; each also a flag of `grapevine agent`):
 ///     allowed_cidrs (array of "A.B.C.D/N" or "V6/N"; empty = all), inbound_streams_max (128),
@@ -43,7 +45,7 @@ struct AgentConfig {
 ///     detector = "phi": phi_threshold (number), phi_window, phi_min_std_deviation,
 ///     phi_acceptable_pause, phi_first_heartbeat_estimate (durations),
 ///     dialect ("native" | "memberlist"), encrypt (base64 key or array of keys, the first
-///     primary), label, delegate_vsn ([MIN, MAX, CUR]; serf: [2, 5, 4])
+///     primary; both dialects, 32 bytes in the native one), label, delegate_vsn ([MIN, MAX, CUR]; serf: [2, 5, 4])
 ///   [multicast] protocol, fanout, pull_fanout, period, stop, stop_rounds, retention_periods
 /// Throws UsageError with the file, key and what is wrong.
 void load_toml(const std::string& path, AgentConfig& config);

@@ -1,5 +1,5 @@
 // Client commands that talk to a running agent over its RPC address (rpc.h): members, join,
-// leave, force-leave, send, monitor.
+// leave, force-leave, send, keys, monitor.
 #include <cstdio>
 #include <cstdlib>
 #include <iostream>
@@ -96,6 +96,36 @@ void add_client_commands(CLI::App& app, std::function<int()>& run_cmd) {
       return 0;
     };
   });
+
+  auto* keys = app.add_subcommand(
+      "keys", "List or change an agent's keyring: keys list | install KEY | use KEY | remove KEY");
+  add_rpc_flag(keys, *f);
+  auto keys_op = std::make_shared<std::vector<std::string>>();
+  keys->add_option("op", *keys_op, "list, or install|use|remove followed by a base64 key")
+      ->required();
+  keys->callback([f, keys_op, &run_cmd] {
+    run_cmd = [f, keys_op] {
+      const auto& a = *keys_op;
+      const bool list = a.size() == 1 && a[0] == "list";
+      const bool change =
+          a.size() == 2 && (a[0] == "install" || a[0] == "use" || a[0] == "remove");
+      if (!list && !change) throw UsageError("keys: expected list | install|use|remove KEY");
+      nlohmann::json req = {{"cmd", "keys"}, {"op", a[0]}};
+      if (change) req["key"] = a[1];
+      auto r = call(*f, req);
+      if (f->json) {
+        std::cout << r["keys"].dump() << "\n";
+        return 0;
+      }
+      bool first = true;
+      for (const auto& k : r["keys"]) {
+        std::printf("%s%s\n", k.get<std::string>().c_str(), first ? "  (primary)" : "");
+        first = false;
+      }
+      return 0;
+    };
+  });
+  keys->add_flag("--json", f->json, "print the keys as a JSON array");
 
   auto* s = app.add_subcommand("send", "Multicast a payload to the group through an agent");
   add_rpc_flag(s, *f);

@@ -22,5 +22,6 @@ void add_sim_cluster(CLI::App& sim, std::function<int()>& run);
 void add_agent(CLI::App& app, std::function<int()>& run);
 void add_client_commands(CLI::App& app, std::function<int()>& run);
 void add_demo(CLI::App& app, std::function<int()>& run);
+void add_keygen(CLI::App& app, std::function<int()>& run);
 
 }  // namespace grapevine::tools

@@ -9,6 +9,7 @@
 #include <set>
 
 #include "agent_config.h"
+#include "base64.h"
 #include "commands.h"
 #include "grapevine/runtime.h"
 #include "options.h"
@@ -30,6 +31,7 @@ struct DemoFlags {
   std::string steady;  // measure a quiet stretch after the join, before the faults
   std::uint32_t join_rate = 200;  // joins started per second
   std::string bootstrap = "join";
+  std::vector<std::string> keys;  // --encrypt: seal every packet (docs/security.md)
 };
 
 struct Crash {
@@ -67,6 +69,7 @@ class Demo {
   struct Totals {
     double cpu_ms = 0;
     std::uint64_t messages = 0, bytes = 0;
+    std::uint64_t stream_bytes = 0, rejected = 0, suspicions = 0;
   };
   Totals totals() const;
   nlohmann::json steady_;
@@ -99,6 +102,9 @@ Demo::Totals Demo::totals() const {
   for (auto* n : nodes_) {
     t.messages += n->io_stats().datagrams_out + n->io_stats().streams_out;
     t.bytes += n->io_stats().bytes_out + n->io_stats().stream_bytes_out;
+    t.stream_bytes += n->io_stats().stream_bytes_out;
+    t.rejected += n->seal_stats().rejected_total();
+    t.suspicions += n->membership().stats().suspicions;
   }
   rusage ru{};
   getrusage(RUSAGE_SELF, &ru);
@@ -119,7 +125,11 @@ void Demo::measure_steady(Duration d) {
              {"cpu_fraction_of_one_core",
               (after.cpu_ms - before.cpu_ms) / 1e3 / (Runtime::now() - t0).to_seconds()},
              {"messages_per_node_per_second", double(after.messages - before.messages) / node_seconds},
-             {"bytes_per_node_per_second", double(after.bytes - before.bytes) / node_seconds}};
+             {"bytes_per_node_per_second", double(after.bytes - before.bytes) / node_seconds},
+             {"stream_bytes_per_node_per_second",
+              double(after.stream_bytes - before.stream_bytes) / node_seconds},
+             {"rejected_packets", after.rejected - before.rejected},
+             {"suspicions", after.suspicions - before.suspicions}};
   say("steady state for %.0f s: %.3f CPU ms per node-second (%.1f%% of one core), %.2f messages "
       "and %.0f bytes per node-second",
       steady_["seconds"].get<double>(), steady_["cpu_ms_per_node_second"].get<double>(),
@@ -139,6 +149,11 @@ int Demo::run() {
   }
   cfg.multicast.fanout = 3;
   cfg.multicast.period = parse_duration("--multicast-period", f_.multicast_period);
+  for (const auto& k : f_.keys) {
+    auto key = base64_decode(k);
+    if (!key || key->size() != 32) throw UsageError("--encrypt: expected base64 of 32 bytes");
+    cfg.membership.memberlist.keys.push_back(*key);
+  }
   if (f_.nodes < 4) throw UsageError("--nodes: at least 4 (two crash, one leaves)");
   if (f_.crash + 2 > f_.nodes) throw UsageError("--crash: too many for --nodes");
   auto bind = parse_address("--bind-ip", f_.bind_ip + ":0");
@@ -324,6 +339,8 @@ void add_demo(CLI::App& app, std::function<int()>& run_cmd) {
                   "after the join, measure this long of steady state (CPU, messages, bytes)");
   cmd->add_option("--bind-ip", f->bind_ip, "IP to bind every node to (ports are picked)")
       ->capture_default_str();
+  cmd->add_option("--encrypt", f->keys,
+                  "seal every packet and stream with this base64 32-byte key (grapevine keygen)");
   cmd->callback([f, &run_cmd] { run_cmd = [f] { Demo d(*f); return d.run(); }; });
 }
 

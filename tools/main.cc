@@ -19,6 +19,7 @@ int main(int argc, char** argv) {
   grapevine::tools::add_agent(app, run);
   grapevine::tools::add_client_commands(app, run);
   grapevine::tools::add_demo(app, run);
+  grapevine::tools::add_keygen(app, run);
 
   try {
     app.parse(argc, argv);

@@ -53,8 +53,13 @@ void apply_dialect(const NodeFlags& f, MembershipConfig& m) {
     m.memberlist.delegate_max = std::uint8_t(parse_count("--delegate-vsn", parts[1], 0, 255));
     m.memberlist.delegate_cur = std::uint8_t(parse_count("--delegate-vsn", parts[2], 0, 255));
   }
-  if ((!f.keys.empty() || !f.label.empty()) && m.dialect != Dialect::memberlist) {
-    throw UsageError("--encrypt/--label: only with --dialect memberlist");
+  if (m.dialect == Dialect::native) {
+    for (const auto& k : m.memberlist.keys) {
+      if (k.size() != 32) {
+        throw UsageError("--encrypt: the native dialect takes 32-byte (AES-256) keys, got " +
+                         std::to_string(k.size()) + " bytes (grapevine keygen makes one)");
+      }
+    }
   }
 }
 
@@ -71,9 +76,11 @@ void add_node_flags(CLI::App& cmd, NodeFlags& f) {
   cmd.add_option("--dialect", f.dialect,
                  "native (default) or memberlist: speak HashiCorp memberlist's wire protocol");
   cmd.add_option("--encrypt", f.keys,
-                 "memberlist: base64 AES key (16/24/32 bytes, as `serf keygen`); repeat for "
-                 "extra decrypt-only keys, the first is the primary");
-  cmd.add_option("--label", f.label, "memberlist: cluster label on every packet and stream");
+                 "base64 AES key (`grapevine keygen`): seals every packet and stream; 32 bytes "
+                 "(native), 16/24/32 (memberlist); repeat for extra decrypt-only keys, the "
+                 "first is the primary");
+  cmd.add_option("--label", f.label,
+                 "cluster label bound into every packet and stream (at most 255 bytes)");
   cmd.add_option("--delegate-vsn", f.delegate_vsn,
                  "memberlist: delegate protocol versions MIN,MAX,CUR to advertise (serf: 2,5,4)");
 }

@@ -65,6 +65,26 @@ nlohmann::json delivery_json(const MessageId& id, std::span<const std::byte> pay
   return j;
 }
 
+namespace {
+// grapevine_rejected_packets_total by reason: the native seal's reasons (node_seal.h), and
+// the memberlist dialect's refusals (wrong key, label or CRC) as reason="memberlist".
+void render_rejected(std::ostringstream& o, const MembershipStats& s, const SealStats& seal) {
+  o << "# HELP grapevine_rejected_packets_total Packets and streams refused by the wire's "
+       "checks, by reason.\n# TYPE grapevine_rejected_packets_total counter\n";
+  for (std::size_t i = 0; i < kSealRejectCount; ++i) {
+    o << "grapevine_rejected_packets_total{reason=\"" << seal_reject_name(SealReject(i))
+      << "\"} " << seal.rejected[i] << '\n';
+  }
+  o << "grapevine_rejected_packets_total{reason=\"memberlist\"} " << s.rejected_received
+    << '\n';
+  o << "# HELP grapevine_sealed_total Native datagrams and streams sealed.\n"
+       "# TYPE grapevine_sealed_total counter\ngrapevine_sealed_total "
+    << seal.sealed << "\n# HELP grapevine_opened_total Sealed datagrams and streams opened.\n"
+       "# TYPE grapevine_opened_total counter\ngrapevine_opened_total "
+    << seal.opened << '\n';
+}
+}  // namespace
+
 std::string render_metrics(const NodeHandle& node) {
   std::ostringstream o;
   const Membership& m = node.membership();
@@ -106,8 +126,7 @@ std::string render_metrics(const NodeHandle& node) {
   metric("grapevine_streams_out_total", "counter", "TCP streams sent.", io.streams_out);
   metric("grapevine_malformed_packets_total", "counter", "Packets dropped as malformed.",
          s.malformed_received + mc.malformed_received);
-  metric("grapevine_rejected_packets_total", "counter",
-         "Packets refused by the wire's checks (wrong key, label or CRC).", s.rejected_received);
+  render_rejected(o, s, node.seal_stats());
   metric("grapevine_unknown_frames_total", "counter", "Frames of unknown type skipped.",
          s.unknown_frames + mc.unknown_frames);
   metric("grapevine_dropped_packets_total", "counter",

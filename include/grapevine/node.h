@@ -11,6 +11,7 @@
 #include <memory>
 #include <optional>
 #include <span>
+#include <vector>
 
 #include "grapevine/machine.h"
 #include "grapevine/membership.h"
@@ -19,6 +20,54 @@
 
 namespace grapevine {
 
+namespace detail {
+class NodeSeal;
+}
+
+/// Why a native packet or stream was refused by the seal (docs/security.md). Counted per reason.
+enum class SealReject : std::uint8_t {
+  no_key,             // sealed, but this node has no keys
+  wrong_key,          // no installed key authenticates it (wrong key, wrong AAD, tampering)
+  malformed,          // too short, bad header, no timestamp
+  label_mismatch,     // sealed under another cluster label
+  plaintext_refused,  // plaintext, and this node has keys (and verify_incoming)
+  stale,              // its timestamp is further than SealConfig::max_age from our clock
+  replayed,           // a packet with the same tag was already accepted within the window
+};
+inline constexpr std::size_t kSealRejectCount = 7;
+const char* seal_reject_name(SealReject r) noexcept;
+
+/// Authenticated encryption of the native dialect (wire/seal.h, docs/security.md). The keys and
+/// the label are MembershipConfig::memberlist.keys and .label, one place for both dialects (the
+/// memberlist dialect seals its own way); native keys must be 32 bytes (AES-256).
+/// memberlist.gossip_verify_incoming = false accepts plaintext too, gossip_verify_outgoing =
+/// false sends plaintext: memberlist's transition to a keyed cluster, node by node.
+struct SealConfig {
+  /// A sealed packet whose sender timestamp is further than this from our clock (either way)
+  /// is refused as stale; accepted packets are remembered for 2 x max_age to refuse replays.
+  /// Members' wall clocks must agree within it (NTP).
+  Duration max_age = Duration::seconds(60);
+  /// Most accepted-packet tags remembered; the oldest go first beyond it (counted).
+  std::size_t replay_cache_max = 1u << 16;
+};
+
+/// Keyring changes at run time (serf's `keys`): install a key that opens, make an installed key
+/// the one that seals, remove a key that no longer seals.
+enum class KeyringOp : std::uint8_t { install, use, remove };
+
+struct SealStats {
+  std::uint64_t sealed = 0, opened = 0;
+  std::uint64_t plaintext_accepted = 0;  // verify_incoming = false only
+  std::uint64_t seal_failures = 0;       // sends dropped: no nonce, or over the size limit
+  std::uint64_t replay_cache_evictions = 0;
+  std::uint64_t rejected[kSealRejectCount] = {};
+  [[nodiscard]] std::uint64_t rejected_total() const noexcept {
+    std::uint64_t n = 0;
+    for (auto v : rejected) n += v;
+    return n;
+  }
+};
+
 struct NodeConfig {
   MembershipConfig membership;
   MulticastConfig multicast;
@@ -26,6 +75,7 @@ struct NodeConfig {
   /// over the view's own tree (Plumtree) instead of the gossip multicast, and join() also joins
   /// the overlay through the first seed. Native dialect only.
   std::optional<ViewConfig> view;
+  SealConfig seal;
 };
 
 Result<void> validate(const NodeConfig& config) noexcept;
@@ -41,17 +91,18 @@ class Node final : public Machine {
   void on_stream(Time now, const Address& from, std::span<const std::byte> message,
                  StreamId stream, Effects& fx) override;
   void on_timeout(Time now, Effects& fx) override;
+  /// Membership's framing, or [u32 length][sealed message] when the node seals.
   [[nodiscard]] Result<std::size_t> stream_message_length(
-      std::span<const std::byte> received) const override {
-    return membership_->stream_message_length(received);
-  }
+      std::span<const std::byte> received) const override;
   [[nodiscard]] Time next_deadline() const noexcept override;
 
-  Result<void> join(Time now, std::span<const Address> seeds, Effects& fx) {
+  Result<void> join(Time now, std::span<const Address> seeds, Effects& driver_fx) {
+    Effects& fx = sealed(now, driver_fx);
     if (view_) view_->join(now, seeds.empty() ? Address{} : seeds.front(), fx);
     return membership_->join(now, seeds, fx);
   }
-  void leave(Time now, Effects& fx) {
+  void leave(Time now, Effects& driver_fx) {
+    Effects& fx = sealed(now, driver_fx);
     if (view_) view_->leave(now, fx);
     membership_->leave(now, fx);
   }
@@ -59,7 +110,9 @@ class Node final : public Machine {
   /// Multicasts `payload` to the live members. Errors as MulticastProtocol::multicast. In the
   /// memberlist dialect the payload travels as memberlist user messages (Membership::broadcast),
   /// which Go members receive through their delegate's NotifyMsg.
-  Result<MessageId> multicast(Time now, std::span<const std::byte> payload, Effects& fx) {
+  Result<MessageId> multicast(Time now, std::span<const std::byte> payload,
+                              Effects& driver_fx) {
+    Effects& fx = sealed(now, driver_fx);
     if (view_) return view_broadcast(now, payload, fx);
     if (config_.membership.dialect == Dialect::memberlist) {
       return membership_->broadcast(now, payload, fx);
@@ -76,12 +129,30 @@ class Node final : public Machine {
   /// The partial-view overlay, or nullptr when NodeConfig::view is unset.
   [[nodiscard]] const ViewMachine* view() const noexcept { return view_.get(); }
 
+  /// Native dialect with keys (SealConfig): seeds the nonce generator from `entropy` (any
+  /// length; hashed). Drivers on a real network call it once with OS randomness, before the
+  /// first call; without it the nonces derive from the constructor's seed (reproducible).
+  void seed_nonces(std::span<const std::byte> entropy);
+  /// The sealed timestamp is `now + offset`: the wall clock minus the driver's clock (0 in the
+  /// simulator, where virtual time is everyone's clock).
+  void set_clock_offset(Duration offset) noexcept;
+  [[nodiscard]] const SealStats& seal_stats() const noexcept;
+  /// Native dialect: changes the keyring. Errors: invalid_argument (memberlist dialect, a key
+  /// not 32 bytes, use/remove of a key not installed, removing the primary), not_ready (the node
+  /// was started without keys: sealing cannot be switched on at run time).
+  Result<void> change_keyring(KeyringOp op, std::span<const std::byte> key);
+  /// The installed keys, primary first (empty without keys or in the memberlist dialect).
+  [[nodiscard]] std::vector<std::vector<std::byte>> keyring() const;
+
  private:
+  /// The Effects components write into: `fx`, or a sealing adapter forwarding to it.
+  Effects& sealed(Time now, Effects& fx);
   NodeConfig config_;
   bool memberlist_;
   std::unique_ptr<Membership> membership_;
   std::unique_ptr<MulticastProtocol> multicast_;
   std::unique_ptr<ViewMachine> view_;
+  std::unique_ptr<detail::NodeSeal> seal_;
   std::uint64_t view_id_base_ = 0;  // broadcast ids: our address and a counter
   std::uint64_t view_seq_ = 0;
 

@@ -82,6 +82,11 @@ class NodeHandle {
   [[nodiscard]] virtual const IoStats& io_stats() const = 0;
   /// The partial-view overlay (NodeConfig::view), or nullptr.
   [[nodiscard]] virtual const ViewMachine* view() const { return nullptr; }
+  /// The native seal's counters (Node::seal_stats; all zero in the memberlist dialect).
+  [[nodiscard]] virtual const SealStats& seal_stats() const = 0;
+  /// Node::change_keyring and Node::keyring, on the loop thread.
+  virtual Result<void> change_keyring(KeyringOp op, std::span<const std::byte> key) = 0;
+  [[nodiscard]] virtual std::vector<std::vector<std::byte>> keyring() const = 0;
   /// Stops the node abruptly, sending nothing: to everyone else it has crashed.
   virtual void crash() = 0;
   [[nodiscard]] virtual bool running() const = 0;

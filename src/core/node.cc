@@ -2,9 +2,11 @@
 
 #include <algorithm>
 
+#include "core/node_seal.h"
 #include "util/assert.h"
 #include "util/rng.h"
 #include "wire/native.h"
+#include "wire/native_membership.h"
 
 namespace grapevine {
 
@@ -16,14 +18,29 @@ Result<void> validate(const NodeConfig& config) noexcept {
     }
     if (auto ok = validate(*config.view); !ok) return ok;
   }
+  if (config.membership.dialect == Dialect::native) {
+    for (const auto& k : config.membership.memberlist.keys) {
+      if (k.size() != wire::seal::kKeyBytes) {
+        return make_error(Errc::invalid_argument, "native dialect keys must be 32 bytes");
+      }
+    }
+  }
   return validate(config.multicast);
 }
 
 Node::Node(const NodeConfig& config, const Address& self, std::uint64_t seed)
     : config_(config),
       memberlist_(config.membership.dialect == Dialect::memberlist),
-      membership_(make_membership(config_.membership, self, derive_seed(seed, 1))) {
+      seal_(std::make_unique<detail::NodeSeal>(config, self, derive_seed(seed, 5))) {
   GV_ASSERT(validate(config_));
+  // Sealing adds bytes to every datagram: the components fill less.
+  const std::size_t overhead = seal_->overhead();
+  auto shrink = [overhead](std::size_t& budget, std::size_t floor) {
+    budget = std::max(budget - std::min(budget, overhead), floor);
+  };
+  shrink(config_.membership.packet_budget_bytes, 256);  // validate()'s minimums
+  shrink(config_.multicast.packet_budget_bytes, 64);
+  membership_ = make_membership(config_.membership, self, derive_seed(seed, 1));
   // The live view lists this node first: the multicast's own index is always 0.
   multicast_ = make_multicast(config_.multicast, membership_->live_group(), 0, derive_seed(seed, 2));
   if (config_.view) {
@@ -47,8 +64,33 @@ Result<MessageId> Node::view_broadcast(Time now, std::span<const std::byte> payl
 
 Node::~Node() = default;
 
-void Node::on_datagram(Time now, const Address& from, std::span<const std::byte> bytes,
-                       Effects& fx) {
+void Node::seed_nonces(std::span<const std::byte> entropy) { seal_->seed_nonces(entropy); }
+void Node::set_clock_offset(Duration offset) noexcept { seal_->set_clock_offset(offset); }
+const SealStats& Node::seal_stats() const noexcept { return seal_->stats(); }
+Result<void> Node::change_keyring(KeyringOp op, std::span<const std::byte> key) {
+  return seal_->change_keyring(op, key);
+}
+std::vector<std::vector<std::byte>> Node::keyring() const { return seal_->keyring(); }
+Effects& Node::sealed(Time now, Effects& fx) { return seal_->wrap(now, fx); }
+
+Result<std::size_t> Node::stream_message_length(std::span<const std::byte> received) const {
+  if (!seal_->frames_streams()) return membership_->stream_message_length(received);
+  if (received.size() < 4) return std::size_t(0);
+  std::size_t len = 0;
+  for (int i = 0; i < 4; ++i) len = len << 8 | std::to_integer<std::uint8_t>(received[i]);
+  if (len > wire::kStreamBytesMax + seal_->overhead()) {
+    return make_error(Errc::too_large, "sealed stream over 20 MB");
+  }
+  return received.size() >= len + 4 ? len + 4 : std::size_t(0);
+}
+
+void Node::on_datagram(Time now, const Address& from, std::span<const std::byte> sealed_bytes,
+                       Effects& driver_fx) {
+  // Open once (refused input is counted and dropped), then route the plaintext.
+  auto opened = seal_->open_datagram(now, sealed_bytes);
+  if (!opened) return;
+  const std::span<const std::byte> bytes = *opened;
+  Effects& fx = sealed(now, driver_fx);
   // Each component walks the frames and takes its own family (wire/native.h). In the
   // memberlist dialect everything is memberlist's, multicast included (user messages).
   membership_->on_datagram(now, from, bytes, fx);
@@ -56,12 +98,14 @@ void Node::on_datagram(Time now, const Address& from, std::span<const std::byte>
   if (view_) view_->on_datagram(now, from, bytes, fx);
 }
 
-void Node::on_stream(Time now, const Address& from, std::span<const std::byte> message,
+void Node::on_stream(Time now, const Address& from, std::span<const std::byte> framed,
                      StreamId stream, Effects& fx) {
-  membership_->on_stream(now, from, message, stream, fx);
+  auto message = seal_->open_stream(now, framed);
+  if (message) membership_->on_stream(now, from, *message, stream, sealed(now, fx));
 }
 
-void Node::on_timeout(Time now, Effects& fx) {
+void Node::on_timeout(Time now, Effects& driver_fx) {
+  Effects& fx = sealed(now, driver_fx);
   if (now >= membership_->next_deadline()) membership_->on_timeout(now, fx);
   if (!memberlist_ && now >= multicast_->next_deadline()) multicast_->on_timeout(now, fx);
   if (view_ && now >= view_->next_deadline()) view_->on_timeout(now, fx);

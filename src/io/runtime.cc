@@ -5,6 +5,7 @@
 
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <sys/random.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -32,6 +33,24 @@ constexpr std::uint64_t tag(Tag t, std::uint64_t id) {
   return std::uint64_t(t) << 56 | id;
 }
 constexpr std::size_t kRecvBytes = 65536;
+
+// The seal's nonces from the OS CSPRNG and its timestamps from the wall clock (node_seal.h).
+void seed_seal(Node& node) {
+  std::byte entropy[32];
+  std::size_t got = 0;
+  while (got < sizeof entropy) {
+    const ssize_t n = getrandom(entropy + got, sizeof entropy - got, 0);
+    if (n > 0) got += std::size_t(n);
+    else GV_ASSERT(errno == EINTR);
+  }
+  node.seed_nonces(entropy);
+  timespec wall{}, mono{};
+  clock_gettime(CLOCK_REALTIME, &wall);
+  clock_gettime(CLOCK_MONOTONIC, &mono);
+  node.set_clock_offset(Duration::seconds(wall.tv_sec - mono.tv_sec) +
+                        Duration::nanoseconds(wall.tv_nsec - mono.tv_nsec));
+}
+
 }  // namespace
 
 Time Runtime::now() {
@@ -108,7 +127,9 @@ class Runtime::Impl::Hosted final : public NodeHandle, public Effects {
         addr_(addr),
         udp_(std::move(udp)),
         tcp_(std::move(tcp)),
-        cb_(std::move(cb)) {}
+        cb_(std::move(cb)) {
+    seed_seal(node_);
+  }
 
   // ---- Effects ----
   void send(const Address& to, std::span<const std::byte> datagram) override {
@@ -169,6 +190,13 @@ class Runtime::Impl::Hosted final : public NodeHandle, public Effects {
   }
   [[nodiscard]] const IoStats& io_stats() const override { return io_; }
   [[nodiscard]] const ViewMachine* view() const override { return node_.view(); }
+  [[nodiscard]] const SealStats& seal_stats() const override { return node_.seal_stats(); }
+  Result<void> change_keyring(KeyringOp op, std::span<const std::byte> key) override {
+    return node_.change_keyring(op, key);
+  }
+  [[nodiscard]] std::vector<std::vector<std::byte>> keyring() const override {
+    return node_.keyring();
+  }
   void crash() override;
   [[nodiscard]] bool running() const override { return running_; }
 

@@ -139,6 +139,9 @@ detect_bound_ms=$(awk -v n=$n -v p=$probe_ms -v g=$gossip_ms -v m=$suspicion_mul
     c = 0; while (2 ^ c < n) c++
     printf "%d", (n - 1) * p + p + x * m * l * p + p + 2 * c * g + pp + s }')
 
+# The agents bind non-loopback addresses, so they need a key (protected by default): this also
+# runs the native seal over lossy links.
+key=$("$grapevine" keygen)
 config="$work/agent.toml"
 cat >"$config" <<EOF
 rpc_addr = "127.0.0.1:7373"
@@ -146,6 +149,7 @@ leave_timeout = "1s"
 [membership]
 profile = "lan"
 detector = "lifeguard"
+encrypt = ["$key"]
 probe_interval = "${probe_ms}ms"
 probe_timeout = "${probe_timeout_ms}ms"
 gossip_interval = "${gossip_ms}ms"

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <climits>
 #include <memory>
+#include <new>
 
 namespace grapevine::wire::ml {
 namespace {
@@ -206,6 +207,95 @@ Result<void> decrypt_payload(const Keyring& keys, std::span<const std::byte> msg
     out.resize(out.size() - pad);
   }
   return {};
+}
+
+// ---- GcmKeyring: per-key contexts, initialised once ----
+
+struct GcmKeyring::Impl {
+  struct KeyCtx {
+    Ctx enc, dec;
+  };
+  std::vector<KeyCtx> keys;  // primary first
+};
+
+GcmKeyring::GcmKeyring(const Keyring& keys) : impl_(std::make_unique<Impl>()) {
+  for (std::size_t i = 0; i < keys.size(); ++i) {
+    const auto key = keys.key(i);
+    Impl::KeyCtx k{Ctx(EVP_CIPHER_CTX_new()), Ctx(EVP_CIPHER_CTX_new())};
+    const bool ok =
+        k.enc && k.dec &&
+        EVP_EncryptInit_ex(k.enc.get(), gcm_for(key.size()), nullptr, u8(key), nullptr) == 1 &&
+        EVP_DecryptInit_ex(k.dec.get(), gcm_for(key.size()), nullptr, u8(key), nullptr) == 1;
+    if (!ok) throw std::bad_alloc();  // OpenSSL out of memory: nothing sensible to do
+    impl_->keys.push_back(std::move(k));
+  }
+}
+
+GcmKeyring::~GcmKeyring() = default;
+GcmKeyring::GcmKeyring(GcmKeyring&&) noexcept = default;
+GcmKeyring& GcmKeyring::operator=(GcmKeyring&&) noexcept = default;
+
+Result<void> GcmKeyring::encrypt(std::span<const std::byte> plain,
+                                 std::span<const std::byte> aad, NonceSource& nonces,
+                                 std::vector<std::byte>& out) {
+  if (plain.size() > INT_MAX / 2 || aad.size() > INT_MAX / 2) {
+    return make_error(Errc::too_large, "payload too large to encrypt");
+  }
+  const std::size_t start = out.size();
+  out.resize(start + encrypted_size(EncryptionVersion::v1, plain.size()));
+  std::byte* p = out.data() + start;
+  p[0] = std::byte(EncryptionVersion::v1);
+  EVP_CIPHER_CTX* c = impl_->keys.front().enc.get();
+  std::byte* ct = p + 1 + kNonceBytes;
+  int n = 0;
+  const bool ok =
+      nonces.fill({p + 1, kNonceBytes}) &&
+      EVP_EncryptInit_ex(c, nullptr, nullptr, nullptr, u8(p + 1)) == 1 &&
+      (aad.empty() || EVP_EncryptUpdate(c, nullptr, &n, u8(aad), int(aad.size())) == 1) &&
+      (plain.empty() || EVP_EncryptUpdate(c, u8(ct), &n, u8(plain), int(plain.size())) == 1) &&
+      EVP_EncryptFinal_ex(c, u8(ct + plain.size()), &n) == 1 &&
+      EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_GCM_GET_TAG, int(kTagBytes), u8(ct + plain.size())) == 1;
+  if (!ok) {
+    out.resize(start);
+    return make_error(Errc::io, "AES-GCM seal failed (nonce or OpenSSL)");
+  }
+  return {};
+}
+
+Result<void> GcmKeyring::decrypt(std::span<const std::byte> msg, std::span<const std::byte> aad,
+                                 std::vector<std::byte>& out) {
+  out.clear();
+  if (msg.empty()) return make_error(Errc::malformed, "empty encrypted payload");
+  if (std::to_integer<std::uint8_t>(msg[0]) != std::uint8_t(EncryptionVersion::v1)) {
+    return make_error(Errc::unsupported_version, "expected encryption version 1");
+  }
+  if (msg.size() < encrypted_size(EncryptionVersion::v1, 0)) {
+    return make_error(Errc::malformed, "encrypted payload too short");
+  }
+  if (msg.size() > INT_MAX / 2 || aad.size() > INT_MAX / 2) {
+    return make_error(Errc::too_large, "payload too large to decrypt");
+  }
+  const auto nonce = msg.subspan(1, kNonceBytes);
+  const auto sealed = msg.subspan(1 + kNonceBytes);
+  const auto ct = sealed.first(sealed.size() - kTagBytes);
+  const auto tag = sealed.last(kTagBytes);
+  out.resize(ct.size());
+  std::byte none{};
+  std::byte* dst = out.empty() ? &none : out.data();
+  for (auto& k : impl_->keys) {
+    EVP_CIPHER_CTX* c = k.dec.get();
+    int n = 0;
+    const bool ok =
+        EVP_DecryptInit_ex(c, nullptr, nullptr, nullptr, u8(nonce)) == 1 &&
+        (aad.empty() || EVP_DecryptUpdate(c, nullptr, &n, u8(aad), int(aad.size())) == 1) &&
+        (ct.empty() || EVP_DecryptUpdate(c, u8(dst), &n, u8(ct), int(ct.size())) == 1) &&
+        EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_GCM_SET_TAG, int(kTagBytes),
+                            const_cast<unsigned char*>(u8(tag))) == 1 &&
+        EVP_DecryptFinal_ex(c, u8(dst + ct.size()), &n) == 1;
+    if (ok) return {};
+  }
+  out.clear();
+  return make_error(Errc::rejected, "no installed key could decrypt the message");
 }
 
 }  // namespace grapevine::wire::ml

@@ -15,6 +15,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <span>
 #include <vector>
 
@@ -91,5 +92,30 @@ Result<void> encrypt_payload(EncryptionVersion version, std::span<const std::byt
 /// wrong AAD/label, or tampering).
 Result<void> decrypt_payload(const Keyring& keys, std::span<const std::byte> msg,
                              std::span<const std::byte> aad, std::vector<std::byte>& out);
+
+/// The same AES-GCM (version 1, unpadded) with each key's schedule computed once: one ready
+/// encrypt and decrypt context per keyring key, re-used for every message (only the nonce is
+/// set per call). For hot paths (the native seal: wire/seal.h); byte-for-byte the format of
+/// encrypt_payload / decrypt_payload. A snapshot of the keyring: rebuild it after a change.
+/// Not thread-safe.
+class GcmKeyring {
+ public:
+  explicit GcmKeyring(const Keyring& keys);
+  ~GcmKeyring();
+  GcmKeyring(GcmKeyring&&) noexcept;
+  GcmKeyring& operator=(GcmKeyring&&) noexcept;
+
+  /// encrypt_payload(v1, primary, ...). Errors: too_large past 1 GB, io (nonce or OpenSSL).
+  Result<void> encrypt(std::span<const std::byte> plain, std::span<const std::byte> aad,
+                       NonceSource& nonces, std::vector<std::byte>& out);
+  /// decrypt_payload of a version-1 message: malformed (short), unsupported_version (not 1),
+  /// rejected (no key authenticates it).
+  Result<void> decrypt(std::span<const std::byte> msg, std::span<const std::byte> aad,
+                       std::vector<std::byte>& out);
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
 
 }  // namespace grapevine::wire::ml

@@ -1,0 +1,92 @@
+#!/usr/bin/env bash
+# A rolling key rotation across three encrypted agents on 127.0.0.1, through `grapevine keys`
+# (each agent's own keyring over its RPC address; docs/security.md): install K2 everywhere, use
+# K2 everywhere, remove K1 everywhere. After every single change all three still list three
+# alive members; a multicast after the rotation reaches all three; an agent holding only K1 can
+# no longer join, and its packets show as wrong_key in the metrics.
+# Every process started here is killed by PID on exit. Usage: bash keys_rotation.sh GRAPEVINE
+set -euo pipefail
+grapevine=${1:?usage: $0 /path/to/grapevine}
+grapevine=$(cd "$(dirname "$grapevine")" && pwd)/$(basename "$grapevine")
+source "$(dirname "$0")/lib/common.sh"
+scratch_dir keys 30
+
+n=3
+free_port_block 26000 300
+bind_port() { echo $((base + $1)); }
+rpc_addr() { echo "127.0.0.1:$((base + 10 + $1))"; }
+metrics_port=$((base + 9))
+k1=$("$grapevine" keygen)
+k2=$("$grapevine" keygen)
+
+start_agent() {  # start_agent i KEY [flags...]
+  local i=$1 key=$2
+  shift 2
+  "$grapevine" agent --name "agent$i" --bind "127.0.0.1:$(bind_port "$i")" \
+    --rpc-addr "$(rpc_addr "$i")" --profile local --encrypt "$key" --leave-timeout 1s \
+    "$@" >"$work/agent$i.log" 2>&1 &
+  pids+=($!)
+}
+alive_count() {
+  "$grapevine" members --json --rpc-addr "$(rpc_addr "$1")" 2>/dev/null |
+    python3 -c 'import json,sys; print(sum(m["state"] == "alive" for m in json.load(sys.stdin)))'
+}
+all_alive() {
+  local i
+  for i in $(seq 1 $n); do [ "$(alive_count "$i")" = "$n" ] || return 1; done
+}
+# Holds all_alive for 2 s (a few probe periods), failing on the first miss.
+stays_alive() {
+  local end=$(($(now_ms) + 2000))
+  while [ "$(now_ms)" -lt "$end" ]; do
+    all_alive || fail "$1: a member is missing or not alive"
+    sleep 0.3
+  done
+}
+
+start_agent 1 "$k1" --metrics-addr "127.0.0.1:$metrics_port"
+rpc_up() { "$grapevine" keys list --rpc-addr "$(rpc_addr 1)" >/dev/null 2>&1; }
+wait_until 5000 rpc_up || fail "agent1's RPC did not come up"
+for i in 2 3; do start_agent "$i" "$k1" --join "127.0.0.1:$(bind_port 1)"; done
+wait_until 15000 all_alive || fail "the encrypted cluster did not converge"
+echo "ok: 3 encrypted agents converged"
+
+[ "$("$grapevine" keys list --json --rpc-addr "$(rpc_addr 1)")" = "[\"$k1\"]" ] ||
+  fail "keys list: $("$grapevine" keys list --rpc-addr "$(rpc_addr 1)")"
+if "$grapevine" keys remove "$k1" --rpc-addr "$(rpc_addr 1)" 2>"$work/err.txt"; then
+  fail "removing the primary key was accepted"
+fi
+grep -q "primary" "$work/err.txt" || fail "no clear error removing the primary: $(cat "$work/err.txt")"
+
+for step in "install $k2" "use $k2" "remove $k1"; do
+  for i in $(seq 1 $n); do
+    # shellcheck disable=SC2086
+    "$grapevine" keys $step --rpc-addr "$(rpc_addr "$i")" >/dev/null || fail "keys $step on $i"
+    stays_alive "after 'keys ${step%% *}' on agent$i"
+  done
+  echo "ok: '${step%% *}' on every agent, nobody lost"
+done
+[ "$("$grapevine" keys list --json --rpc-addr "$(rpc_addr 2)")" = "[\"$k2\"]" ] ||
+  fail "agent2's keyring after the rotation: $("$grapevine" keys list --rpc-addr "$(rpc_addr 2)")"
+
+"$grapevine" send --rpc-addr "$(rpc_addr 2)" "after rotation" >/dev/null
+delivered() {
+  local i
+  for i in $(seq 1 $n); do
+    "$grapevine" members --rpc-addr "$(rpc_addr "$i")" >/dev/null || return 1
+    [ "$(timeout 5 bash -c 'exec 3<>"/dev/tcp/127.0.0.1/$1" && printf "%s\n" "{\"cmd\":\"info\"}" >&3 && head -n 1 <&3' _ "$((base + 10 + i))" |
+      python3 -c 'import json,sys; print(json.load(sys.stdin)["delivered"])')" -ge 1 ] || return 1
+  done
+}
+wait_until 5000 delivered || fail "the multicast after the rotation did not reach everyone"
+echo "ok: a multicast after the rotation reached all $n"
+
+start_agent 4 "$k1" --join "127.0.0.1:$(bind_port 1)"
+sleep 3
+[ "$(alive_count 1)" = "$n" ] || fail "an agent with the retired key was admitted"
+metrics=$(timeout 5 bash -c 'exec 3<>"/dev/tcp/127.0.0.1/$1" &&
+  printf "GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n" >&3 && cat <&3' _ \
+  "$metrics_port")
+grep -Eq 'grapevine_rejected_packets_total\{reason="wrong_key"\} [1-9]' <<<"$metrics" ||
+  fail "no wrong_key refusals in the metrics: $(grep rejected <<<"$metrics")"
+echo "ok: the retired key is refused (wrong_key counted)"
