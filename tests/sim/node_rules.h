@@ -5,6 +5,7 @@
 // node lists about a member; force-leave and update_meta through the node's membership.
 #pragma once
 
+#include <algorithm>
 #include <optional>
 #include <span>
 #include <string>
@@ -120,6 +121,17 @@ inline Result<void> update_meta(NodeCluster& c, NodeIndex at, std::span<const st
     out = c.node(at).membership().update_meta(c.now(), meta, fx);
   });
   return out;
+}
+
+/// Runs the cluster until `done()` (checked every 100 ms) or `timeout`; returns done().
+template <class F>
+bool wait_for(NodeCluster& c, F&& done, Duration timeout) {
+  const Time deadline = c.now() + timeout;
+  while (c.now() < deadline) {
+    if (done()) return true;
+    c.run_until(std::min(deadline, c.now() + Duration::milliseconds(100)));
+  }
+  return done();
 }
 
 /// Events of `kind` that node `observer` raised about `subject` at or after `since`.
