@@ -181,6 +181,48 @@ TEST_P(MergeRules, SuspectAndDeadAboutAnUnknownMemberAreIgnored) {
   EXPECT_FALSE(rules::member(c, 0, 3));
 }
 
+// memberlist names members; an alive under a known name from another address is a conflict
+// (memberlist's ConflictDelegate case) unless the member left, when it is a rejoin from a new
+// address, taken whatever its incarnation (memberlist's updatesNode; DeadNodeReclaimTime = 0, so a
+// failed member's name is not reclaimed). Native ids are the address, so there it is another member.
+TEST(MemberlistRules, AnAliveFromANewAddressIsAConflictUnlessTheMemberLeft) {
+  NodeCluster c(small(Dialect::memberlist, 3));
+  ASSERT_TRUE(c.wait_converged(Duration::seconds(10)));
+  const Address elsewhere = sim_address(40);
+  rules::inject(c, kObserver, kSender, Say::alive, kSubject, kB, {}, elsewhere);
+  auto m = rules::member(c, kObserver, kSubject);
+  EXPECT_EQ(m->address, sim_address(kSubject)) << "alive member: conflict, ignored";
+  EXPECT_EQ(m->state, MemberState::alive);
+  rules::inject(c, kObserver, kSender, Say::dead, kSubject, m->incarnation);
+  rules::inject(c, kObserver, kSender, Say::alive, kSubject, kB, {}, elsewhere);
+  m = rules::member(c, kObserver, kSubject);
+  EXPECT_EQ(m->address, sim_address(kSubject)) << "failed member: conflict, ignored";
+  EXPECT_EQ(m->state, MemberState::failed);
+  rules::inject(c, kObserver, kSender, Say::left, kSubject, m->incarnation);
+  ASSERT_EQ(rules::member(c, kObserver, kSubject)->state, MemberState::left);
+  rules::inject(c, kObserver, kSender, Say::alive, kSubject, 0, {}, elsewhere);
+  m = rules::member(c, kObserver, kSubject);
+  EXPECT_EQ(m->address, elsewhere) << "left member: a rejoin from a new address, even older";
+  EXPECT_EQ(m->state, MemberState::alive);
+  EXPECT_EQ(m->incarnation, 0u);
+}
+
+// A metadata change rides an alive at a higher incarnation and raises `updated` (besides
+// `joined` or `alive` when the state changed too); at the same incarnation it is ignored.
+TEST_P(MergeRules, NewMetadataNeedsAHigherIncarnationAndRaisesUpdated) {
+  NodeCluster c(small(GetParam(), 3));
+  ASSERT_TRUE(c.wait_converged(Duration::seconds(10)));
+  rules::inject(c, kObserver, kSender, Say::alive, kSubject, kB);
+  const std::string meta = "zone=b";
+  const auto meta_bytes = std::as_bytes(std::span(meta.data(), meta.size()));
+  const Time t0 = c.now();
+  rules::inject(c, kObserver, kSender, Say::alive, kSubject, kB, meta_bytes);
+  EXPECT_TRUE(rules::member(c, kObserver, kSubject)->meta.empty()) << "same incarnation: stale";
+  rules::inject(c, kObserver, kSender, Say::alive, kSubject, kB + 1, meta_bytes);
+  EXPECT_EQ(rules::member(c, kObserver, kSubject)->meta.size(), meta.size());
+  EXPECT_EQ(rules::events_about(c, kObserver, kSubject, EventKind::updated, t0), 1u);
+}
+
 INSTANTIATE_TEST_SUITE_P(Both, MergeRules,
                          ::testing::Values(Dialect::native, Dialect::memberlist),
                          [](const auto& info) { return std::string(dialect_name(info.param)); });

@@ -35,10 +35,12 @@ inline const char* say_name(Say s) {
 inline std::string name_of(NodeIndex i) { return "node-" + std::to_string(i); }
 
 /// Node `to` receives, from node `from`'s address, one datagram saying `what` about node
-/// `about` at `incarnation` (`left` is memberlist's dead with From == Node). Effects (re-gossip)
+/// `about` at `incarnation` (`left` is memberlist's dead with From == Node). An alive carries
+/// `meta` and `address` (default: node `about`'s own). Effects (re-gossip)
 /// go out through the simulator; nothing else runs, so the receiver's list shows the verdict.
 inline void inject(NodeCluster& c, NodeIndex to, NodeIndex from, Say what, NodeIndex about,
-                   std::uint32_t incarnation, std::span<const std::byte> meta = {}) {
+                   std::uint32_t incarnation, std::span<const std::byte> meta = {},
+                   std::optional<Address> address = std::nullopt) {
   const Address from_addr = sim_address(from);
   // A member list that names every cluster node: the memberlist codec resolves ids to names.
   detail::MemberList names(c.id_of(from), from_addr, c.now());
@@ -59,7 +61,8 @@ inline void inject(NodeCluster& c, NodeIndex to, NodeIndex from, Say what, NodeI
   bool ok = false;
   switch (what) {
     case Say::alive:
-      ok = codec->alive(wire::AliveFrame{c.id_of(about), incarnation, sim_address(about), meta,
+      ok = codec->alive(wire::AliveFrame{c.id_of(about), incarnation,
+                                         address.value_or(sim_address(about)), meta,
                                          about_name, wire::Vsn{}},
                         msg);
       break;
