@@ -223,6 +223,39 @@ TEST_P(MergeRules, NewMetadataNeedsAHigherIncarnationAndRaisesUpdated) {
   EXPECT_EQ(rules::events_about(c, kObserver, kSubject, EventKind::updated, t0), 1u);
 }
 
+// Anti-entropy (a push-pull's member list) merges by the same rules with one difference, as
+// memberlist's mergeState: a remote dead (or suspect) entry only makes us *suspect* (we run
+// our own suspicion before failing a member), while a remote left is a leave.
+TEST_P(MergeRules, APushPullThatSaysDeadOnlyMakesUsSuspect) {
+  NodeCluster c(small(GetParam(), 3));
+  ASSERT_TRUE(c.wait_converged(Duration::seconds(10)));
+  rules::inject(c, kObserver, kSender, Say::alive, kSubject, kB);
+  rules::inject_push_pull(c, kObserver, kSender, wire::WireState::dead, kSubject, kB);
+  auto m = rules::member(c, kObserver, kSubject);
+  EXPECT_EQ(m->state, MemberState::suspect);
+  EXPECT_EQ(m->incarnation, kB);
+  EXPECT_EQ(rules::events_about(c, kObserver, kSubject, EventKind::failed), 0u);
+}
+
+TEST_P(MergeRules, APushPullThatSaysLeftIsALeave) {
+  NodeCluster c(small(GetParam(), 3));
+  ASSERT_TRUE(c.wait_converged(Duration::seconds(10)));
+  rules::inject(c, kObserver, kSender, Say::alive, kSubject, kB);
+  rules::inject_push_pull(c, kObserver, kSender, wire::WireState::left, kSubject, kB);
+  EXPECT_EQ(rules::member(c, kObserver, kSubject)->state, MemberState::left);
+}
+
+TEST_P(MergeRules, APushPullWithANewerAliveClearsASuspicionAndAnOlderOneDoesNot) {
+  NodeCluster c(small(GetParam(), 3));
+  ASSERT_TRUE(c.wait_converged(Duration::seconds(10)));
+  rules::inject(c, kObserver, kSender, Say::alive, kSubject, kB);
+  rules::inject(c, kObserver, kSender, Say::suspect, kSubject, kB);
+  rules::inject_push_pull(c, kObserver, kSender, wire::WireState::alive, kSubject, kB);
+  EXPECT_EQ(rules::member(c, kObserver, kSubject)->state, MemberState::suspect);
+  rules::inject_push_pull(c, kObserver, kSender, wire::WireState::alive, kSubject, kB + 1);
+  EXPECT_EQ(rules::member(c, kObserver, kSubject)->state, MemberState::alive);
+}
+
 INSTANTIATE_TEST_SUITE_P(Both, MergeRules,
                          ::testing::Values(Dialect::native, Dialect::memberlist),
                          [](const auto& info) { return std::string(dialect_name(info.param)); });

@@ -34,6 +34,29 @@ inline const char* say_name(Say s) {
 
 inline std::string name_of(NodeIndex i) { return "node-" + std::to_string(i); }
 
+/// The codec node `from` would use, and the member list that names every cluster node for it
+/// (the memberlist codec resolves ids to names).
+struct SenderCodec {
+  detail::MemberList names;
+  Rng rng{0x72756c6573};
+  std::unique_ptr<detail::Codec> codec;
+
+  SenderCodec(NodeCluster& c, NodeIndex from)
+      : names(c.id_of(from), sim_address(from), c.now()) {
+    names.set_extra(c.id_of(from), name_of(from), {});
+    for (NodeIndex i = 0; i < c.size(); ++i) {
+      if (i == from) continue;
+      names.add(c.id_of(i), sim_address(i), 0, MemberState::alive, c.now());
+      names.set_extra(c.id_of(i), name_of(i), {});
+    }
+    MembershipConfig config;
+    config.name = name_of(from);
+    const bool ml = c.id_of(0) != node_id_of(sim_address(0));
+    codec = ml ? detail::make_memberlist_codec(config, sim_address(from), names, rng)
+               : detail::make_native_codec();
+  }
+};
+
 /// Node `to` receives, from node `from`'s address, one datagram saying `what` about node
 /// `about` at `incarnation` (`left` is memberlist's dead with From == Node). An alive carries
 /// `meta` and `address` (default: node `about`'s own). Effects (re-gossip)
@@ -42,20 +65,8 @@ inline void inject(NodeCluster& c, NodeIndex to, NodeIndex from, Say what, NodeI
                    std::uint32_t incarnation, std::span<const std::byte> meta = {},
                    std::optional<Address> address = std::nullopt) {
   const Address from_addr = sim_address(from);
-  // A member list that names every cluster node: the memberlist codec resolves ids to names.
-  detail::MemberList names(c.id_of(from), from_addr, c.now());
-  names.set_extra(c.id_of(from), name_of(from), {});
-  for (NodeIndex i = 0; i < c.size(); ++i) {
-    if (i == from) continue;
-    names.add(c.id_of(i), sim_address(i), 0, MemberState::alive, c.now());
-    names.set_extra(c.id_of(i), name_of(i), {});
-  }
-  Rng rng(0x72756c6573);
-  MembershipConfig config;
-  config.name = name_of(from);
-  const bool ml = c.id_of(0) != node_id_of(sim_address(0));
-  std::unique_ptr<detail::Codec> codec =
-      ml ? detail::make_memberlist_codec(config, from_addr, names, rng) : detail::make_native_codec();
+  SenderCodec sender(c, from);
+  detail::Codec* codec = sender.codec.get();
   detail::Bytes msg;
   const std::string about_name = name_of(about);
   bool ok = false;
@@ -81,6 +92,22 @@ inline void inject(NodeCluster& c, NodeIndex to, NodeIndex from, Say what, NodeI
   codec->pack(std::span(&msg, 1), detail::Peer{sim_address(to), 0}, datagram);
   c.sim().with_node(to, [&](Machine& m, Effects& fx) {
     m.on_datagram(c.now(), from_addr, datagram, fx);
+  });
+}
+
+/// Node `to` receives, as if answering its own push-pull, node `from`'s state holding one
+/// entry: node `about` in `state` at `incarnation` (anti-entropy's merge, not gossip's).
+inline void inject_push_pull(NodeCluster& c, NodeIndex to, NodeIndex from, wire::WireState state,
+                             NodeIndex about, std::uint32_t incarnation) {
+  SenderCodec sender(c, from);
+  const std::string about_name = name_of(about);
+  const wire::MemberEntry entry{c.id_of(about), sim_address(about), incarnation, state, {},
+                                about_name, wire::Vsn{1, 5, 2, 0, 0, 0}};
+  const wire::PushPullHeader h{false, true, c.id_of(from), sim_address(from), 1};
+  const detail::Bytes message = sender.codec->push_pull(h, std::span(&entry, 1));
+  GV_ASSERT(!message.empty());
+  c.sim().with_node(to, [&](Machine& m, Effects& fx) {
+    m.on_stream(c.now(), sim_address(from), message, StreamId{0}, fx);
   });
 }
 
