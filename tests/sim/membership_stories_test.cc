@@ -224,6 +224,24 @@ TEST_P(Stories, ARestartedMemberComesBackAliveEverywhereUnderOneEntry) {
   EXPECT_EQ(c.false_failures(), 0u);
 }
 
+TEST_P(Stories, AMemberThatLeftAndRestartsRejoinsAboveItsTombstone) {
+  NodeCluster& c = converged(5);
+  c.leave(3);
+  ASSERT_TRUE(c.wait_all_see(3, MemberState::left, Duration::seconds(10)));
+  const std::uint32_t left_at = rules::member(c, 0, 3)->incarnation;
+  c.crash(3);
+  c.run_for(Duration::seconds(5));
+  const Time t0 = c.now();
+  c.restart(3);  // fresh state: it must hear of its own leave and outbid the tombstone
+  ASSERT_TRUE(rules::wait_for(
+      c, [&] { return rules::all_see_at(c, 3, MemberState::alive, left_at + 1); },
+      Duration::seconds(30)));
+  for (NodeIndex k = 0; k < 5; ++k) {
+    if (k != 3) EXPECT_EQ(rules::events_about(c, k, 3, EventKind::joined, t0), 1u) << k;
+  }
+  EXPECT_TRUE(c.wait_converged(Duration::seconds(10)));
+}
+
 INSTANTIATE_TEST_SUITE_P(Both, Stories, ::testing::Values(Dialect::native, Dialect::memberlist),
                          [](const auto& info) { return std::string(dialect_name(info.param)); });
 
