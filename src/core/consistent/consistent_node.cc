@@ -48,11 +48,7 @@ void ConsistentNode::on_datagram(Time now, const Address& from, std::span<const 
   fx_ = &fx;
   ++stats_.datagrams_received;
   stats_.bytes_received += bytes.size();
-  if (bytes.empty() || std::to_integer<std::uint8_t>(bytes[0]) != wire::kNativeVersion) {
-    ++stats_.malformed_received;
-    return;
-  }
-  wire::FrameIterator it(bytes.subspan(1));
+  wire::FrameIterator it(bytes);
   wire::Frame f;
   while (it.next(f)) {
     if (!wire::is_rapid_frame(f.type)) {
