@@ -59,10 +59,10 @@ void Consensus::check_fast(const Configuration& config, const Proposal& p) {
 }
 
 bool Consensus::vote(const Configuration& config, const std::vector<Address>& cut) {
-  if (voted_ || decided_ || promised_ > kFastRank || cut.empty()) return false;
+  if (voted_ || decided_ || cut.empty()) return false;
+  if (own_.empty()) own_ = cut;  // offered as coordinator even if it cannot vote fast
   auto self = config.index_of(self_);
-  if (!self) return false;
-  own_ = cut;
+  if (!self || promised_ > kFastRank) return false;
   Proposal* p = track(config, cut);
   if (p == nullptr) return false;
   voted_ = true;

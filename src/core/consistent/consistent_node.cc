@@ -134,8 +134,9 @@ void ConsistentNode::on_probe_ack(Time now, const Address& from, const wire::Rap
 void ConsistentNode::probe_subjects(Time now) {
   out_.type = wire::RapidFrame::probe;
   out_.config = view_.ref();
+  // Alerted subjects are probed too: their answers carry their configuration (anti-entropy,
+  // and how a healed minority learns it was removed).
   for (Subject& s : subjects_) {
-    if (s.alerted) continue;
     s.seq++;
     s.waiting = true;
     s.sent = now;
@@ -252,10 +253,13 @@ void ConsistentNode::schedule_propose(Time now) {
 }
 
 void ConsistentNode::try_propose(Time now) {
-  propose_at_ = Time::max();
+  propose_at_ = drop_check_ = Time::max();
   if (!member_ || consensus_.voted() || consensus_.decided()) return;
   std::vector<Address> cut = cut_.proposal(now);
-  if (cut.empty()) return;  // re-checked on the next alert or at cut_.next_change()
+  if (cut.empty()) {
+    drop_check_ = cut_.next_change(now);  // else re-checked on the next alert
+    return;
+  }
   if (consensus_.vote(view_, cut) && next_gossip_ == Time::max()) next_gossip_ = now;
   after_consensus(now);
 }
@@ -320,7 +324,7 @@ void ConsistentNode::reset_for_config(Time now) {
   cut_.reset();
   consensus_.reset(view_);
   alerts_.clear();
-  propose_at_ = classic_at_ = stall_at_ = Time::max();
+  propose_at_ = classic_at_ = stall_at_ = drop_check_ = Time::max();
   stalled_ = false;
   config_since_ = now;
   group_.assign(self_, member_ ? view_.members() : std::span(&self_, 1));
@@ -367,7 +371,7 @@ void ConsistentNode::on_timeout(Time now, Effects& fx) {
     next_probe_ = now + opts_.probe_interval;
     probe_subjects(now);
   }
-  if (now >= propose_at_ || (!consensus_.voted() && now >= cut_.next_change())) try_propose(now);
+  if (now >= propose_at_ || now >= drop_check_) try_propose(now);
   if (now >= next_gossip_) gossip(now);
   if (now >= classic_at_) {
     classic_at_ = Time::max();
@@ -389,10 +393,8 @@ void ConsistentNode::on_timeout(Time now, Effects& fx) {
 }
 
 Time ConsistentNode::next_deadline() const noexcept {
-  Time t = std::min({next_probe_, probe_check_, next_gossip_, propose_at_, classic_at_, stall_at_,
-                     join_at_});
-  if (!consensus_.voted() && member_) t = std::min(t, cut_.next_change());
-  return t;
+  return std::min({next_probe_, probe_check_, next_gossip_, propose_at_, classic_at_, stall_at_,
+                   join_at_, drop_check_});
 }
 
 // ---- the Membership interface ----

@@ -171,6 +171,7 @@ class ConsistentNode final : public Membership, private ConsensusHost {
   Time next_probe_ = Time::max(), probe_check_ = Time::max(), next_gossip_ = Time::max();
   Time propose_at_ = Time::max(), classic_at_ = Time::max(), stall_at_ = Time::max();
   Time join_at_ = Time::max(), sync_allowed_at_ = Time::zero();
+  Time drop_check_ = Time::max();  // when a stuck subject's drop may unblock the proposal
   Time config_since_;
   bool stalled_ = false;
   wire::RapidMessage in_, out_;  // scratch frames (large; one of each per node)

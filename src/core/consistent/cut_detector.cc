@@ -76,11 +76,13 @@ std::vector<Address> CutDetector::proposal(Time now) const {
   return cut;
 }
 
-Time CutDetector::next_change() const noexcept {
+Time CutDetector::next_change(Time now) const noexcept {
   if (first_stable_ == Time::max()) return Time::max();
   Time t = Time::max();
   for (const auto& [subject, e] : by_subject_) {
-    if (unstable(e)) t = std::min(t, std::max(e.unstable_since, first_stable_) + t_.unstable_timeout);
+    if (!unstable(e)) continue;
+    const Time drop = std::max(e.unstable_since, first_stable_) + t_.unstable_timeout;
+    if (drop > now) t = std::min(t, drop);
   }
   return t;
 }

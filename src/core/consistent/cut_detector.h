@@ -49,8 +49,9 @@ class CutDetector {
   void apply_implicit(const Configuration& config, Time now);
   /// The proposal if one is ready at `now` (sorted by id, capped), else empty.
   [[nodiscard]] std::vector<Address> proposal(Time now) const;
-  /// When proposal() may change by time alone (an unstable subject's drop), or Time::max().
-  [[nodiscard]] Time next_change() const noexcept;
+  /// The first time after `now` when proposal() may change by time alone (an unstable
+  /// subject's drop), or Time::max().
+  [[nodiscard]] Time next_change(Time now) const noexcept;
   [[nodiscard]] std::uint32_t tally(const Address& subject) const noexcept;
   /// Did a leave (rather than a failure) cause a REMOVE about `subject`?
   [[nodiscard]] bool left(const Address& subject) const noexcept;
