@@ -24,7 +24,10 @@ struct AgentConfig {
 /// Applies a TOML file to `config`. Keys (all optional):
 ///   name, bind, join (array), rpc_addr, metrics_addr, leave_timeout, log_level,
 ///   view ("hyparview": multicast over HyParView + Plumtree; "none", the default),
-///   [membership] profile, detector, probe_interval, probe_timeout, indirect_checks,
+///   membership = "eventual" | "consistent" (top level, when there is no [membership] table)
+///   [membership] mode ("eventual", the default, or "consistent": Rapid, every member installs
+///     the same sequence of configurations), rings, high, low (Rapid's K, H, L),
+///     profile, detector, probe_interval, probe_timeout, indirect_checks,
 ///     suspicion_mult, gossip_interval, gossip_nodes, push_pull_interval, heartbeat_interval,
 ///     fail_timeout, retransmit_mult,
 ///     dialect ("native" | "memberlist"), encrypt (base64 key or array of keys, the first
