@@ -228,6 +228,8 @@ void ConsistentNode::install_whole(Time now, const Configuration& next) {
     e.kind = kind;
     e.subject = a;
     e.subject_id = node_id_of(a);
+    const std::string name = a.to_string();
+    e.subject_name = name;
     fx_->emit(e);
   };
   if (member_) {

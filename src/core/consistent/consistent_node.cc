@@ -290,6 +290,8 @@ void ConsistentNode::install(Time now, const Configuration& next, std::span<cons
     Event e;
     e.subject = a;
     e.subject_id = node_id_of(a);
+    const std::string name = a.to_string();  // members are named by address
+    e.subject_name = name;
     if (view_.contains(a)) {
       e.kind = cut_.left(a) ? EventKind::left : EventKind::failed;
       if (e.kind == EventKind::left) ++stats_.leaves;
