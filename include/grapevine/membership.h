@@ -55,7 +55,7 @@ struct ConsistentOptions {
   std::uint32_t probe_misses = 5;  // consecutive unanswered probes before an edge alert
   Duration gossip_interval = Duration::milliseconds(200);  // alert and vote gossip rounds
   std::uint32_t gossip_nodes = 3;                           // targets per round
-  std::uint32_t retransmit_mult = 4;  // an alert is gossiped retransmit_mult*ceil(log2(n+1)) rounds
+  std::uint32_t retransmit_mult = 1;  // an alert is gossiped retransmit_mult*ceil(log2(n+1)) rounds
   Duration propose_delay = Duration::milliseconds(500);     // settle time before voting
   Duration unstable_timeout = Duration::seconds(10);        // a stuck subject is dropped after
   Duration classic_timeout = Duration::seconds(4);          // + jitter in [0, classic_timeout)

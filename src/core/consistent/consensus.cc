@@ -94,6 +94,14 @@ void Consensus::on_vote(const Configuration& config, const wire::RapidMessage& m
   check_fast(config, *p);
 }
 
+const std::vector<Address>* Consensus::most_voted() const noexcept {
+  const Proposal* best = nullptr;
+  for (const auto& [d, p] : proposals_) {
+    if (best == nullptr || p.count > best->count) best = &p;
+  }
+  return best == nullptr ? nullptr : &best->cut;
+}
+
 bool Consensus::next_gossip(const Configuration& config, wire::RapidMessage& out) {
   if (proposals_.empty()) return false;
   auto it = proposals_.upper_bound(gossip_cursor_);

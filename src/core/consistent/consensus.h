@@ -53,6 +53,8 @@ class Consensus {
   bool vote(const Configuration& config, const std::vector<Address>& cut);
   /// Merges a gossiped vote frame (already checked to be for `config`).
   void on_vote(const Configuration& config, const wire::RapidMessage& m);
+  /// The tracked proposal with the most votes (ties: lowest digest), or nullptr.
+  [[nodiscard]] const std::vector<Address>* most_voted() const noexcept;
   /// Fills `out` with the next tracked proposal to gossip (round robin); false if none.
   bool next_gossip(const Configuration& config, wire::RapidMessage& out);
 

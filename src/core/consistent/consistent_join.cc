@@ -1,7 +1,9 @@
 // ConsistentNode, part 2: joins through seeds, anti-entropy of decisions, leave and rejoin.
 //
 // Join [P §4.1; reference MembershipService]: the joiner sends pre_join to a seed (rotating
-// through its seeds every join_retry_interval until admitted). A member seed answers join_info:
+// through its seeds every join_retry_interval until admitted). A member seed answers join_info
+// (to at most kJoinsPerConfigMax joiners per configuration: ours, so that a join storm becomes
+// cuts of bounded size instead of an alert flood; the rest retry):
 // its configuration and the joiner's K gatekeepers (configuration.h). The joiner sends join to
 // each distinct gatekeeper; a gatekeeper whose configuration matches raises a JOIN alert with the
 // rings it gatekeeps on, which the cut detector batches with every other join and removal of
@@ -85,12 +87,22 @@ void ConsistentNode::on_pre_join(Time, const Address& from, const wire::RapidMes
     send_config_state(from);
     return;
   }
+  // Admission control: a seed hands out gatekeepers to at most kJoinsPerConfigMax joiners per
+  // configuration; the others hear nothing and retry, so joins arrive in batches one cut holds.
+  if (std::find(granted_.begin(), granted_.end(), from) == granted_.end()) {
+    if (granted_.size() >= kJoinsPerConfigMax) return;
+    granted_.push_back(from);
+  }
   fill_join_info(from, out_);
   send(from, out_);
 }
 
-void ConsistentNode::on_join_info(Time, const Address&, const wire::RapidMessage& m) {
+void ConsistentNode::on_join_info(Time now, const Address&, const wire::RapidMessage& m) {
   if (!joining_ || member_) return;
+  // One round of joins per configuration and join tick (duplicated or late answers ignored).
+  if (m.config == joined_under_ && now < joined_at_ + config_.join_retry_interval) return;
+  joined_under_ = m.config;
+  joined_at_ = now;
   std::vector<Address> sent;
   for (const Address& g : m.cut()) {
     if (std::find(sent.begin(), sent.end(), g) != sent.end()) continue;
@@ -108,11 +120,10 @@ void ConsistentNode::on_join(Time now, const Address& from, const wire::RapidMes
     send_config_state(from);
     return;
   }
-  if (m.config != view_.ref()) {
-    fill_join_info(from, out_);  // the joiner's information was stale
-    send(from, out_);
-    return;
-  }
+  // A stale join is dropped, not answered: answering with join_info let a joiner bounce
+  // between members of two configurations, each answer fanning out K joins (a storm). The
+  // joiner asks a seed again on its next join tick.
+  if (m.config != view_.ref()) return;
   if (consensus_.voted() || consensus_.decided()) return;  // too late for this configuration
   const std::uint16_t rings = view_.rings_observed(self_, from);
   if (rings != 0) raise_alert(now, from, wire::AlertKind::join, rings);

@@ -211,7 +211,10 @@ void ConsistentNode::on_alerts(Time now, const wire::RapidMessage& m) {
 }
 
 std::uint32_t ConsistentNode::retransmit_limit() const noexcept {
-  return opts_.retransmit_mult * std::uint32_t(std::bit_width(view_.size() + 1));
+  // Each member forwards an alert to about retransmit_mult * log2(n) others (push epidemic:
+  // ~ln n copies per member reach everyone w.h.p.); votes and anti-entropy repair the rest.
+  const std::uint32_t sends = opts_.retransmit_mult * std::uint32_t(std::bit_width(view_.size() + 1));
+  return std::max<std::uint32_t>(2, (sends + opts_.gossip_nodes - 1) / opts_.gossip_nodes);
 }
 
 void ConsistentNode::gossip(Time now) {
@@ -220,28 +223,34 @@ void ConsistentNode::gossip(Time now) {
   const bool votes = !consensus_.decided() && consensus_.active();
   if (alerts_.empty() && !votes) return;
   next_gossip_ = now + opts_.gossip_interval;
-  // Alerts: least-sent first, up to one frame per round.
+  // Alerts: least-sent first, up to kAlertFramesPerRound frames (one datagram each) per target.
   std::stable_sort(alerts_.begin(), alerts_.end(),
                    [](auto& x, auto& y) { return x.transmits < y.transmits; });
+  const std::size_t frames = std::min<std::size_t>(
+      kAlertFramesPerRound, (alerts_.size() + wire::kAlertsPerFrameMax - 1) / wire::kAlertsPerFrameMax);
+  std::vector<std::uint32_t> targets;
+  const std::uint32_t n = view_.size();
+  for (std::uint32_t t = 0; t < opts_.gossip_nodes && t + 1 < n; ++t) {
+    const auto i = std::uint32_t(rng_.below(n));
+    if (view_.member(i) != self_) targets.push_back(i);
+  }
   out_.type = wire::RapidFrame::alerts;
   out_.config = view_.ref();
-  out_.alert_count = 0;
-  for (QueuedAlert& q : alerts_) {
-    if (out_.alert_count == wire::kAlertsPerFrameMax) break;
-    out_.alerts[out_.alert_count++] = q.alert;
-    ++q.transmits;
+  for (std::size_t f = 0; f < frames; ++f) {
+    out_.alert_count = 0;
+    for (std::size_t k = f * wire::kAlertsPerFrameMax;
+         k < alerts_.size() && out_.alert_count < wire::kAlertsPerFrameMax; ++k) {
+      out_.alerts[out_.alert_count++] = alerts_[k].alert;
+      ++alerts_[k].transmits;
+    }
+    for (std::uint32_t i : targets) send(view_.member(i), out_);
   }
   const std::uint32_t limit = retransmit_limit();
   std::erase_if(alerts_, [&](auto& q) { return q.transmits >= limit; });
-  const std::uint32_t n = view_.size();
-  for (std::uint32_t t = 0; t < opts_.gossip_nodes && t + 1 < n; ++t) {
-    Address to = view_.member(std::uint32_t(rng_.below(n)));
-    if (to == self_) continue;
-    if (out_.alert_count > 0) send(to, out_);
-    if (votes) {
-      wire::RapidMessage& v = in_;  // in_ is free between frames
-      if (consensus_.next_gossip(view_, v)) send(to, v);
-    }
+  if (!votes) return;
+  wire::RapidMessage& v = in_;  // in_ is free outside on_datagram
+  for (std::uint32_t i : targets) {
+    if (consensus_.next_gossip(view_, v)) send(view_.member(i), v);
   }
 }
 
@@ -259,6 +268,15 @@ void ConsistentNode::try_propose(Time now) {
   if (cut.empty()) {
     drop_check_ = cut_.next_change(now);  // else re-checked on the next alert
     return;
+  }
+  // Adopt the most-voted proposal when this member has evidence (>= L reports) for every
+  // subject in it: it differs from ours only by alerts still in flight, and voting for it
+  // avoids a fast-round conflict (any value may be voted in a fast round).
+  if (const std::vector<Address>* best = consensus_.most_voted()) {
+    const bool supported = std::all_of(best->begin(), best->end(), [&](const Address& a) {
+      return cut_.tally(a) >= opts_.low;
+    });
+    if (supported) cut = *best;
   }
   if (consensus_.vote(view_, cut) && next_gossip_ == Time::max()) next_gossip_ = now;
   after_consensus(now);
@@ -326,6 +344,7 @@ void ConsistentNode::reset_for_config(Time now) {
   cut_.reset();
   consensus_.reset(view_);
   alerts_.clear();
+  granted_.clear();
   propose_at_ = classic_at_ = stall_at_ = drop_check_ = Time::max();
   stalled_ = false;
   config_since_ = now;

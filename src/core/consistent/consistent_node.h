@@ -13,7 +13,8 @@
 // rings) -> alerts spread by gossip: every gossip_interval a member sends its queued alerts
 // (least-sent first, each sent retransmit_mult*ceil(log2(n+1)) rounds) to gossip_nodes random
 // members, and re-queues alerts new to it -> each member's cut detector waits until the alerts
-// settle and votes its cut -> votes spread as merged bitmaps -> a fast quorum decides, else a
+// settle and votes its cut (or the most-voted cut, when it has >= L reports about each of its
+// subjects: ours, it turns in-flight differences into agreement) -> votes spread as merged bitmaps -> a fast quorum decides, else a
 // classic round -> every member installs config.next(cut), emits joined/failed/left for the
 // toggled members and view_changed, resets detection and consensus, and monitors its new
 // subjects.
@@ -65,6 +66,10 @@ class ConsistentNode final : public Membership, private ConsensusHost {
   static constexpr std::size_t kHistoryMax = 64;
   static constexpr std::size_t kAlertQueueMax = 4096;
   static constexpr std::size_t kSeedsMax = 16;
+  /// Alert frames (kAlertsPerFrameMax alerts, one datagram each) per gossip target per round.
+  static constexpr std::size_t kAlertFramesPerRound = 4;
+  /// Joiners a seed admits per configuration (fewer than kCutMembersMax: room for removals).
+  static constexpr std::size_t kJoinsPerConfigMax = 100;
 
   ConsistentNode(const MembershipConfig& config, const Address& self, std::uint64_t seed);
 
@@ -160,8 +165,11 @@ class ConsistentNode final : public Membership, private ConsensusHost {
   bool left_ = false;
   std::vector<Address> seeds_;
   std::uint32_t seed_cursor_ = 0;
+  wire::ConfigRef joined_under_;  // configuration of the last join round sent, and when
+  Time joined_at_;
   ConfigGroup group_;
 
+  std::vector<Address> granted_;  // joiners this seed gave gatekeepers in this configuration
   std::vector<Subject> subjects_;
   std::vector<QueuedAlert> alerts_;
   CutDetector cut_;
