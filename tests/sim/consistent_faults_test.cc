@@ -70,10 +70,10 @@ TEST(ConsistentFaults, MemberThatMissedADecisionCatchesUp) {
   c.crash(12);
   // Node 5 is cut off (every packet to or from it dropped) while the others decide, for less
   // than its observers need to suspect it.
-  c.run_for(Duration::seconds(5));
+  c.run_for(Duration::seconds(10));  // edge detectors fire after 10 misses (~10.5 s)
   c.set_drop(5, 1.0);
   const Time cut_off = c.sim().now();
-  while (c.node(0).configuration().epoch == 0 && c.sim().now() < cut_off + Duration::seconds(3)) {
+  while (c.node(0).configuration().epoch == 0 && c.sim().now() < cut_off + Duration::seconds(6)) {
     c.run_for(Duration::milliseconds(50));
   }
   c.run_for(Duration::milliseconds(300));
@@ -116,6 +116,45 @@ TEST(ConsistentFaults, GracefulLeave) {
   ASSERT_TRUE(c.wait_agreed_on(rest, Duration::seconds(20)));
   EXPECT_EQ(c.node(0).stats().leaves, 1u);
   EXPECT_EQ(c.agreement_error(), "");
+}
+
+}  // namespace
+}  // namespace grapevine::sim
+
+namespace grapevine::sim {
+namespace {
+
+ConsistentClusterOptions lossy(double loss, std::uint64_t seed) {
+  ConsistentClusterOptions o;
+  o.nodes = 64;
+  o.seed = seed;
+  o.preloaded = true;
+  LinkProfile l;
+  l.loss = loss;
+  o.network = NetworkConfig::uniform(l);
+  return o;
+}
+
+// The heavy-loss goal: 30% loss on every link, N = 64, 300 s: no live member removed.
+TEST(ConsistentFaults, ThirtyPercentLossRemovesNoLiveMember) {
+  ConsistentCluster c(lossy(0.3, 3));
+  c.run_for(Duration::seconds(300));
+  EXPECT_EQ(c.false_removals(), 0u);
+  EXPECT_EQ(c.views().size(), 0u);
+  EXPECT_TRUE(c.agreed());
+}
+
+// Agreement under chaos: a detector far too eager for 30% loss (5 misses) removes live members
+// all the time, they rejoin, minorities stall; every install must still agree.
+TEST(ConsistentFaults, ChurnUnderHeavyLossKeepsAgreement) {
+  for (std::uint64_t seed = 1; seed <= 2; ++seed) {
+    ConsistentClusterOptions o = lossy(0.3, seed);
+    o.config.consistent.probe_misses = 5;
+    ConsistentCluster c(o);
+    c.run_for(Duration::seconds(120));
+    EXPECT_GT(c.views().size(), 0u);
+    EXPECT_EQ(c.agreement_error(), "") << "seed " << seed;
+  }
 }
 
 }  // namespace

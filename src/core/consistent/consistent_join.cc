@@ -38,6 +38,7 @@ Result<void> ConsistentNode::join(Time now, std::span<const Address> seeds, Effe
 void ConsistentNode::preload(Time now, std::span<const Address> members) {
   view_ = Configuration(members, opts_.rings);
   member_ = view_.contains(self_);
+  in_chain_ = true;
   history_.clear();
   reset_for_config(now);
 }
@@ -226,10 +227,14 @@ void ConsistentNode::on_stream(Time now, const Address&, std::span<const std::by
     return;
   }
   if (left_ || members.empty() || ref == view_.ref()) return;
+  // Epochs never go back: once this node has been in a chain it only moves forward in it (a
+  // removed node asking a lagging member must not reinstall the configuration it was removed
+  // from). A node that never joined (its own first configuration) takes any that holds it.
+  const bool newer = ref.epoch > view_.ref().epoch;
   Configuration next(ref, members, opts_.rings);
   const bool in = next.contains(self_);
-  if (in && (!member_ || ref.epoch > view_.ref().epoch)) install_whole(now, next);
-  else if (!in && member_ && ref.epoch > view_.ref().epoch) install_whole(now, next);
+  if (in && (newer || !in_chain_)) install_whole(now, next);
+  else if (!in && member_ && newer && in_chain_) install_whole(now, next);
 }
 
 void ConsistentNode::install_whole(Time now, const Configuration& next) {
@@ -256,6 +261,7 @@ void ConsistentNode::install_whole(Time now, const Configuration& next) {
   ++stats_.catch_ups;
   const bool was_member = member_;
   view_ = next;
+  in_chain_ = true;
   member_ = view_.contains(self_);
   reset_for_config(now);
   emit_view(now, EventKind::view_changed);

@@ -323,6 +323,7 @@ void ConsistentNode::install(Time now, const Configuration& next, std::span<cons
     if (a != self_) fx_->emit(e);
   }
   view_ = next;
+  in_chain_ = true;
   member_ = view_.contains(self_);
   reset_for_config(now);
   emit_view(now, EventKind::view_changed);

@@ -163,6 +163,7 @@ class ConsistentNode final : public Membership, private ConsensusHost {
   bool member_ = true;
   bool joining_ = false;
   bool left_ = false;
+  bool in_chain_ = false;  // installed or preloaded a configuration (vs. its own singleton)
   std::vector<Address> seeds_;
   std::uint32_t seed_cursor_ = 0;
   wire::ConfigRef joined_under_;  // configuration of the last join round sent, and when
