@@ -50,10 +50,11 @@ int bootstrap(const Args& a) {
   std::string sizes;
   for (std::uint32_t s : c.distinct_sizes()) sizes += (sizes.empty() ? "" : ",") + std::to_string(s);
   std::printf("{\"experiment\":\"bootstrap\",\"nodes\":%u,\"join_seconds\":%.1f,\"seed\":%llu,"
-              "\"agreed\":%s,\"time_s\":%.2f,\"view_changes\":%llu,\"distinct_sizes\":%zu,"
+              "\"agreed\":%s,\"time_s\":%.2f,\"bootstrap_seconds\":%.2f,\"view_changes\":%llu,\"distinct_sizes\":%zu,"
               "\"sizes\":[%s],\"agreement_error\":\"%s\",\"wall_s\":%.1f}\n",
               a.nodes, a.join_seconds, (unsigned long long)a.seed, ok ? "true" : "false",
-              c.last_install().to_seconds(), (unsigned long long)c.node(0).configuration().epoch,
+              c.last_install().to_seconds(), c.log().bootstrap_seconds(a.nodes).value_or(-1),
+              (unsigned long long)c.node(0).configuration().epoch,
               c.distinct_sizes().size(), sizes.c_str(), c.agreement_error().c_str(),
               wall_since(t0));
   return ok ? 0 : 1;
@@ -78,12 +79,18 @@ int crash(const Args& a) {
   }
   const bool ok = c.wait_agreed(Duration::seconds(120));
   const auto& s = c.node(c.active(0) ? 0 : 1).stats();
+  std::vector<NodeIndex> live;
+  for (NodeIndex i = 0; i < a.nodes; ++i) {
+    if (c.active(i)) live.push_back(i);
+  }
+  const auto delays = c.log().install_delays(at, live);
   std::printf("{\"experiment\":\"crash\",\"nodes\":%u,\"crashes\":%u,\"seed\":%llu,\"agreed\":%s,"
-              "\"configurations_after_crash\":%u,\"install_after_s\":%.2f,\"fast\":%llu,"
+              "\"configurations_after_crash\":%u,\"install_after_s\":%.2f,"
+              "\"view_change_seconds_p50\":%.2f,\"view_change_seconds_p99\":%.2f,\"fast\":%llu,"
               "\"classic\":%llu,\"false_removals\":%u,\"agreement_error\":\"%s\",\"wall_s\":%.1f}\n",
               a.nodes, a.crashes, (unsigned long long)a.seed, ok ? "true" : "false",
               c.configurations_after(at), (c.last_install() - at).to_seconds(),
-              (unsigned long long)s.fast_decisions, (unsigned long long)s.classic_decisions,
+              quantile(delays, 0.5), quantile(delays, 0.99), (unsigned long long)s.fast_decisions, (unsigned long long)s.classic_decisions,
               c.false_removals(), c.agreement_error().c_str(), wall_since(t0));
   return ok ? 0 : 1;
 }

@@ -13,10 +13,8 @@ ConsistentCluster::ConsistentCluster(const ConsistentClusterOptions& options)
     std::abort();
   }
   sim_.set_observer([this](Time now, NodeIndex i, const Event& e) {
-    if (e.kind == EventKind::view_changed) {
-      views_.push_back(ViewRecord{now, i, e.configuration_epoch, e.configuration_id,
-                                  std::uint32_t(e.members.size())});
-    } else if (e.kind == EventKind::view_stalled) {
+    log_.record(now, i, e);
+    if (e.kind == EventKind::view_stalled) {
       ++stalls_;
     } else if (e.kind == EventKind::failed) {
       // sim_address(j) = 10.x.y.z:7946 with x.y.z = j + 1.
@@ -82,50 +80,6 @@ bool ConsistentCluster::wait_agreed_on(const std::vector<NodeIndex>& nodes, Dura
   const Time deadline = sim_.now() + timeout;
   while (sim_.now() < deadline && !agreed_on(nodes)) sim_.run_for(Duration::milliseconds(100));
   return agreed_on(nodes);
-}
-
-std::string ConsistentCluster::agreement_error() const {
-  std::map<std::uint64_t, std::uint64_t> chain;  // epoch -> id
-  std::vector<std::uint64_t> last(options_.nodes, 0);
-  std::vector<bool> seen(options_.nodes, false);
-  char buf[160];
-  for (const ViewRecord& v : views_) {
-    auto [it, fresh] = chain.emplace(v.epoch, v.id);
-    if (!fresh && it->second != v.id) {
-      std::snprintf(buf, sizeof buf, "node %u installed id %llx at epoch %llu, others %llx", v.node,
-                    (unsigned long long)v.id, (unsigned long long)v.epoch,
-                    (unsigned long long)it->second);
-      return buf;
-    }
-    if (seen[v.node] && v.epoch <= last[v.node]) {
-      std::snprintf(buf, sizeof buf, "node %u went from epoch %llu to %llu", v.node,
-                    (unsigned long long)last[v.node], (unsigned long long)v.epoch);
-      return buf;
-    }
-    seen[v.node] = true;
-    last[v.node] = v.epoch;
-  }
-  return {};
-}
-
-std::set<std::uint32_t> ConsistentCluster::distinct_sizes() const {
-  std::set<std::uint32_t> s;
-  for (const ViewRecord& v : views_) s.insert(v.size);
-  return s;
-}
-
-std::uint32_t ConsistentCluster::configurations_after(Time t) const {
-  std::set<std::uint64_t> epochs;
-  for (const ViewRecord& v : views_) {
-    if (v.time > t) epochs.insert(v.epoch);
-  }
-  return std::uint32_t(epochs.size());
-}
-
-Time ConsistentCluster::last_install() const {
-  Time t = Time::zero();
-  for (const ViewRecord& v : views_) t = std::max(t, v.time);
-  return t;
 }
 
 }  // namespace grapevine::sim

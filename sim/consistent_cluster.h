@@ -19,6 +19,7 @@
 
 #include "grapevine/membership.h"
 #include "sim/simulator.h"
+#include "sim/view_log.h"
 
 namespace grapevine::sim {
 
@@ -35,14 +36,6 @@ struct ConsistentClusterOptions {
     c.mode = MembershipMode::consistent;
     return c;
   }
-};
-
-struct ViewRecord {
-  Time time;
-  NodeIndex node;
-  std::uint64_t epoch;
-  std::uint64_t id;
-  std::uint32_t size;
 };
 
 class ConsistentCluster {
@@ -67,15 +60,19 @@ class ConsistentCluster {
   bool wait_agreed(Duration timeout);
   bool wait_agreed_on(const std::vector<NodeIndex>& nodes, Duration timeout);
   /// Empty when the recorded installs satisfy agreement; else a description of the violation.
-  [[nodiscard]] std::string agreement_error() const;
+  [[nodiscard]] std::string agreement_error() const { return log_.agreement_error(); }
 
-  [[nodiscard]] const std::vector<ViewRecord>& views() const { return views_; }
+  /// Every view_changed event of the run, and the metrics over them (sim/view_log.h).
+  [[nodiscard]] const ViewLog& log() const { return log_; }
+  [[nodiscard]] const std::vector<ViewRecord>& views() const { return log_.views(); }
   /// Distinct configuration sizes installed by any node (Rapid's Table 1 metric).
-  [[nodiscard]] std::set<std::uint32_t> distinct_sizes() const;
+  [[nodiscard]] std::set<std::uint32_t> distinct_sizes() const { return log_.distinct_sizes(); }
   /// Distinct configurations (epochs) installed after time t.
-  [[nodiscard]] std::uint32_t configurations_after(Time t) const;
+  [[nodiscard]] std::uint32_t configurations_after(Time t) const {
+    return log_.configurations_after(t);
+  }
   /// Time of the last install of any node, or Time::zero().
-  [[nodiscard]] Time last_install() const;
+  [[nodiscard]] Time last_install() const { return log_.last_install(); }
   [[nodiscard]] std::uint32_t false_removals() const { return false_removals_; }
   [[nodiscard]] std::uint32_t stalls() const { return stalls_; }
 
@@ -83,7 +80,7 @@ class ConsistentCluster {
   ConsistentClusterOptions options_;
   Simulator sim_;
   std::vector<Membership*> members_;
-  std::vector<ViewRecord> views_;
+  ViewLog log_;
   std::uint32_t false_removals_ = 0;
   std::uint32_t stalls_ = 0;
 };
