@@ -172,7 +172,7 @@ struct MembershipStats {
   std::uint64_t classic_rounds = 0;  // classic rounds this member coordinated
   std::uint64_t view_stalls = 0;     // configurations undecided after stall_timeout
   std::uint64_t alerts_sent = 0;     // alerts this member raised (edge or join)
-  std::uint64_t catch_ups = 0;       // configurations installed from anti-entropy
+  std::uint64_t catch_ups = 0;  // installed from a peer (decision frame or whole configuration)
   std::uint64_t removed_self = 0;    // times this member found itself removed (then rejoined)
 };
 
