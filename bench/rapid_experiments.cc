@@ -8,6 +8,10 @@
 //   rapid_experiments crash --nodes 1000 --crashes 10 --seed 1
 //       a preloaded group; `crashes` members crash at once: configurations installed after the
 //       crash and the time until every live node installed the one without them.
+//   rapid_experiments partition --nodes 100 --seed 1
+//       a preloaded group split 70/30 for 60 s after the majority decides, then healed: time for
+//       the majority to install its configuration, whether the minority moved (it must not),
+//       view_stalled events, time and view changes until all N are in one configuration again.
 //   rapid_experiments rest --nodes 1000 --seconds 30 --seed 1
 //       datagrams and bytes sent per member per second in a quiet group (after 10 s), for
 //       consistent mode and for Lifeguard (the default eventual membership) at the same N.
@@ -95,6 +99,39 @@ int crash(const Args& a) {
   return ok ? 0 : 1;
 }
 
+int partition(const Args& a) {
+  const auto t0 = std::chrono::steady_clock::now();
+  ConsistentClusterOptions o;
+  o.nodes = a.nodes;
+  o.seed = a.seed;
+  o.preloaded = true;
+  ConsistentCluster c(o);
+  c.run_for(Duration::seconds(3));
+  const auto cut = NodeIndex(double(a.nodes) * 0.7);
+  std::vector<NodeIndex> majority, minority;
+  for (NodeIndex i = 0; i < a.nodes; ++i) (i < cut ? majority : minority).push_back(i);
+  const Time at = c.sim().now();
+  c.partition({majority, minority});
+  const bool maj_ok = c.wait_agreed_on(majority, Duration::seconds(120));
+  const double maj_s = (c.sim().now() - at).to_seconds();
+  c.run_for(Duration::seconds(60));
+  std::uint32_t minority_moved = 0;
+  for (NodeIndex i : minority) minority_moved += c.node(i).configuration().epoch != 0 ? 1 : 0;
+  const std::uint32_t before = c.log().configurations();
+  const Time healed = c.sim().now();
+  c.heal();
+  const bool ok = c.wait_agreed(Duration::seconds(180));
+  std::printf("{\"experiment\":\"partition\",\"nodes\":%u,\"minority\":%zu,\"seed\":%llu,"
+              "\"majority_agreed\":%s,\"majority_seconds\":%.1f,\"minority_moved\":%u,"
+              "\"stall_events\":%u,\"merged\":%s,\"merge_seconds\":%.1f,"
+              "\"merge_configurations\":%u,\"view_agreement\":%.3f,\"wall_s\":%.1f}\n",
+              a.nodes, minority.size(), (unsigned long long)a.seed, maj_ok ? "true" : "false", maj_s,
+              minority_moved, c.stalls(), ok ? "true" : "false",
+              (c.sim().now() - healed).to_seconds(), c.log().configurations() - before,
+              c.log().view_agreement(a.nodes), wall_since(t0));
+  return ok ? 0 : 1;
+}
+
 template <class Cluster>
 void rest_of(const char* name, Cluster& c, const Args& a) {
   c.run_for(Duration::seconds(10));
@@ -133,7 +170,7 @@ int rest(const Args& a) {
 int main(int argc, char** argv) {
   Args a;
   if (argc < 2) {
-    std::fprintf(stderr, "usage: rapid_experiments bootstrap|crash|rest [--nodes N] "
+    std::fprintf(stderr, "usage: rapid_experiments bootstrap|crash|partition|rest [--nodes N] "
                          "[--crashes C] [--join-seconds S] [--seconds S] [--seed S]\n");
     return 2;
   }
@@ -154,6 +191,7 @@ int main(int argc, char** argv) {
   if (a.experiment == "bootstrap") return bootstrap(a);
   if (a.experiment == "crash") return crash(a);
   if (a.experiment == "rest") return rest(a);
+  if (a.experiment == "partition") return partition(a);
   std::fprintf(stderr, "unknown experiment %s\n", a.experiment.c_str());
   return 2;
 }
