@@ -20,6 +20,15 @@
 // (one classic round, no retry: its issue #36), a member retries with a higher round after each
 // timeout, so the group decides once a majority is connected long enough.
 // An acceptor that promised a classic rank no longer votes in the fast round.
+//
+// What we specify that the reference leaves open: a proposal (vote value) is a *cut*, the list
+// of member addresses the view change toggles, sorted by node id (node_id_of(address)) with no
+// duplicates, at most wire::kCutMembersMax long; a member's address is its identity, so a joiner
+// in a cut needs no separate UP alert to be admitted (the reference's proposals list endpoints
+// only and NPE without the alert). Metadata is not carried (members have none in this mode).
+// Votes for equal cuts share cut_digest(config, cut). Ranks: the fast round is (1, 0); classic
+// round r >= 2 is (r, coordinator's node id), r = 1 + the highest round this member has seen.
+// A member may also vote the most-voted cut instead of its own (consistent_node.cc).
 #pragma once
 
 #include <cstdint>

@@ -28,7 +28,11 @@
 // partition cannot decide (no quorum): it keeps its configuration, emits view_stalled once per
 // configuration and counts stats().view_stalls.
 //
-// Deviations and choices: member identity is the address (node id = node_id_of(address));
+// Epochs only increase on a node: a configuration received whole is installed only if newer
+// (or if the node never was in a chain), so a removed node cannot go back.
+//
+// Deviations and choices: a seed admits at most kJoinsPerConfigMax joiners per configuration;
+// member identity is the address (node id = node_id_of(address));
 // metadata and names are not carried (members() names members by address); force_leave,
 // broadcast and update_meta are unsupported (invalid_argument); a cut holds at most
 // wire::kCutMembersMax members, so a larger bootstrap takes several view changes.
