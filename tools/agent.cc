@@ -192,7 +192,9 @@ nlohmann::json handle(Runtime& rt, NodeHandle& node, const AgentConfig& cfg,
     return in_loop(rt, [&] {
       nlohmann::json list = nlohmann::json::array();
       for (const auto& m : node.members()) list.push_back(member_json(m));
-      return nlohmann::json{{"ok", true}, {"members", list}};
+      return nlohmann::json{{"ok", true},
+                            {"members", list},
+                            {"configuration", configuration_json(node.membership().configuration())}};
     });
   }
   if (cmd == "view") {
@@ -246,6 +248,8 @@ nlohmann::json handle(Runtime& rt, NodeHandle& node, const AgentConfig& cfg,
           {"name", cfg.name},
           {"address", node.address().to_string()},
           {"detector", detector_name(cfg.node.membership.detector)},
+          {"membership", membership_mode_name(cfg.node.membership.mode)},
+          {"configuration", configuration_json(node.membership().configuration())},
           {"multicast", cfg.node.view ? "plumtree" : protocol_name(cfg.node.multicast.protocol)},
           {"view", cfg.node.view ? view_kind_name(cfg.node.view->kind) : "none"},
           {"health_score", node.membership().health_score()},
@@ -282,8 +286,13 @@ int run_agent(const Flags& flags) {
   EventHub hub;
   NodeCallbacks cb;
   cb.on_member_event = [&](const Event& e) {
-    spdlog::info("member {} {} ({}) incarnation {}", event_kind_name(e.kind), e.subject_name,
-                 e.subject.to_string(), e.incarnation);
+    if (e.kind == EventKind::view_changed || e.kind == EventKind::view_stalled) {
+      spdlog::info("{} configuration {:x} epoch {} ({} members)", event_kind_name(e.kind),
+                   e.configuration_id, e.configuration_epoch, e.members.size());
+    } else {
+      spdlog::info("member {} {} ({}) incarnation {}", event_kind_name(e.kind), e.subject_name,
+                   e.subject.to_string(), e.incarnation);
+    }
     hub.publish(event_json(e).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
   };
   std::atomic<std::uint64_t> delivered{0};

@@ -130,16 +130,25 @@ const toml::table* section(const toml::table& root, const std::string& file, con
 }
 
 void load_membership(const Table& t, MembershipConfig& m) {
-  t.only({"profile", "detector", "probe_interval", "probe_timeout", "indirect_checks",
+  t.only({"profile", "mode", "rings", "high", "low", "detector", "probe_interval", "probe_timeout", "indirect_checks",
           "suspicion_mult", "retransmit_mult", "gossip_interval", "gossip_nodes",
           "push_pull_interval", "heartbeat_interval", "fail_timeout", "dialect", "encrypt", "label",
           "delegate_vsn", "tcp_fallback_ping", "heartbeat_fanout", "phi_threshold", "phi_window",
           "phi_min_std_deviation", "phi_acceptable_pause", "phi_first_heartbeat_estimate"});
   if (auto p = t.str("profile")) {
     Detector keep = m.detector;
+    MembershipMode keep_mode = m.mode;
     m = profile_by_name(t.file + ": membership.profile", *p);
     m.detector = keep;
+    m.mode = keep_mode;
   }
+  if (auto v = t.str("mode"); v && !parse_membership_mode(*v, m.mode)) {
+    t.bad("mode", "expected eventual|consistent");
+  }
+  // Consistent mode (Rapid): K rings, thresholds H and L.
+  if (auto v = t.integer("rings")) m.consistent.rings = std::uint32_t(*v);
+  if (auto v = t.integer("high")) m.consistent.high = std::uint32_t(*v);
+  if (auto v = t.integer("low")) m.consistent.low = std::uint32_t(*v);
   if (auto d = t.str("detector"); d && !parse_detector(*d, m.detector)) {
     t.bad("detector", "expected swim|lifeguard|gossip-heartbeat|all-to-all|phi");
   }
@@ -289,7 +298,12 @@ void load_toml(const std::string& path, AgentConfig& config) {
     config.node.view = view;
   }
   load_limits(t, config);
-  if (const toml::table* m = section(root, path, "membership")) {
+  // `membership = "consistent"` (top level, instead of a [membership] table) picks the mode.
+  if (const toml::node* n = root.get("membership"); n != nullptr && n->is_string()) {
+    if (!parse_membership_mode(*n->value<std::string>(), config.node.membership.mode)) {
+      t.bad("membership", "expected \"eventual\" or \"consistent\" (or a [membership] table)");
+    }
+  } else if (const toml::table* m = section(root, path, "membership")) {
     load_membership(Table{*m, path, "membership."}, config.node.membership);
   }
   if (const toml::table* m = section(root, path, "multicast")) {

@@ -38,7 +38,10 @@ struct AgentConfig {
 ///     datagrams_per_source_per_second (0 = off), rate_limited_sources_max (4096),
 ///     rpc_auth (token every RPC request must carry), rpc_clients_max (64),
 ///     rpc_request_bytes_max (1 MiB), rpc_output_bytes_max (4 MiB),
-///   [membership] profile, detector, probe_interval, probe_timeout, indirect_checks,
+///   membership = "eventual" | "consistent" (top level, when there is no [membership] table)
+///   [membership] mode ("eventual", the default, or "consistent": Rapid, every member installs
+///     the same sequence of configurations), rings, high, low (Rapid's K, H, L),
+///     profile, detector, probe_interval, probe_timeout, indirect_checks,
 ///     suspicion_mult, gossip_interval, gossip_nodes, push_pull_interval, heartbeat_interval,
 ///     fail_timeout, retransmit_mult, heartbeat_fanout,
 ///     tcp_fallback_ping (true | false; SWIM/Lifeguard's TCP fallback probe, default true),

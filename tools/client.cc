@@ -38,6 +38,13 @@ int members(const ClientFlags& f) {
     std::cout << r["members"].dump() << "\n";
     return 0;
   }
+  if (const auto& c = r.value("configuration", nlohmann::json()); c.is_object()) {
+    // Consistent mode: every member lists the same configuration.
+    std::printf("configuration %s epoch %llu, %llu members%s\n",
+                c["id"].get<std::string>().c_str(), c["epoch"].get<unsigned long long>(),
+                c["size"].get<unsigned long long>(),
+                c["member"].get<bool>() ? "" : " (this node is not a member: joining)");
+  }
   std::printf("%-24s %-22s %-8s %s\n", "NAME", "ADDRESS", "STATE", "INCARNATION");
   for (const auto& m : r["members"]) {
     std::printf("%-24s %-22s %-8s %u\n", m["name"].get<std::string>().c_str(),

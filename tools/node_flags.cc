@@ -69,6 +69,9 @@ void add_node_flags(CLI::App& cmd, NodeFlags& f) {
   cmd.add_option("--config", f.config, "TOML config file (flags override it)");
   cmd.add_option("--profile", f.profile, "timings: lan|wan|local (memberlist's defaults)");
   cmd.add_option("--detector", f.detector, "swim|lifeguard|gossip-heartbeat|all-to-all|phi");
+  cmd.add_option("--membership", f.membership,
+                 "eventual (default: SWIM-family lists) or consistent (Rapid: every member "
+                 "installs the same sequence of configurations; native dialect)");
   cmd.add_option("--multicast", f.multicast, "push|pull|pushpull");
   cmd.add_option("--view", f.view,
                  "hyparview: also keep a HyParView overlay and multicast over its Plumtree");
@@ -90,8 +93,15 @@ AgentConfig build_agent_config(const NodeFlags& f) {
   if (!f.config.empty()) load_toml(f.config, c);
   if (!f.profile.empty()) {
     Detector keep = c.node.membership.detector;
+    MembershipMode keep_mode = c.node.membership.mode;
+    ConsistentOptions keep_consistent = c.node.membership.consistent;
     c.node.membership = profile_by_name("--profile", f.profile);
     c.node.membership.detector = keep;
+    c.node.membership.mode = keep_mode;
+    c.node.membership.consistent = keep_consistent;
+  }
+  if (!f.membership.empty() && !parse_membership_mode(f.membership, c.node.membership.mode)) {
+    throw UsageError("--membership: expected eventual|consistent, got '" + f.membership + "'");
   }
   if (!f.detector.empty() && !parse_detector(f.detector, c.node.membership.detector)) {
     throw UsageError("--detector: expected swim|lifeguard|gossip-heartbeat|all-to-all|phi, got '" +

@@ -14,12 +14,12 @@ namespace grapevine::tools {
 
 struct NodeFlags {
   std::string config;  // TOML file; flags override it
-  std::string profile, detector, multicast, view, dialect, label, delegate_vsn;
+  std::string profile, detector, membership, multicast, view, dialect, label, delegate_vsn;
   std::vector<std::string> keys;
   std::uint32_t fanout = 0;
 };
 
-/// Registers --config, --profile, --detector, --multicast, --view, --fanout, --dialect,
+/// Registers --config, --profile, --detector, --membership, --multicast, --view, --fanout, --dialect,
 /// --encrypt, --label and --delegate-vsn on `cmd`. `f` must outlive the parse.
 void add_node_flags(CLI::App& cmd, NodeFlags& f);
 

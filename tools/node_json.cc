@@ -51,11 +51,27 @@ nlohmann::json member_json(const MemberInfo& m) {
 }
 
 nlohmann::json event_json(const Event& e) {
+  if (e.kind == EventKind::view_changed || e.kind == EventKind::view_stalled) {
+    // Consistent mode: the configuration this node installed (or is stuck in).
+    nlohmann::json members = nlohmann::json::array();
+    for (const Address& a : e.members) members.push_back(a.to_string());
+    return {{"event", "view"},
+            {"kind", event_kind_name(e.kind)},
+            {"configuration_id", node_id_text(e.configuration_id)},
+            {"epoch", e.configuration_epoch},
+            {"size", e.members.size()},
+            {"members", members}};
+  }
   return {{"event", "member"},
           {"kind", event_kind_name(e.kind)},
           {"name", text_of(e.subject_name)},
           {"address", e.subject.to_string()},
           {"incarnation", e.incarnation}};
+}
+
+nlohmann::json configuration_json(const ConfigurationInfo& c) {
+  if (!c.valid) return nullptr;
+  return {{"id", node_id_text(c.id)}, {"epoch", c.epoch}, {"size", c.size}, {"member", c.member}};
 }
 
 nlohmann::json delivery_json(const MessageId& id, std::span<const std::byte> payload,

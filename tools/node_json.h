@@ -10,6 +10,8 @@ namespace grapevine::tools {
 
 nlohmann::json member_json(const MemberInfo& m);
 nlohmann::json event_json(const Event& e);
+/// Consistent mode's installed configuration {id (hex), epoch, size, member}; null otherwise.
+nlohmann::json configuration_json(const ConfigurationInfo& c);
 nlohmann::json delivery_json(const MessageId& id, std::span<const std::byte> payload,
                              std::uint32_t hops);
 /// "0a0000011f9a:3": origin id in hex, then the sequence number.

@@ -26,6 +26,12 @@ enum class EventKind : std::uint8_t {
   left,       // a member left voluntarily
   alive,      // a suspected member refuted and is alive again
   updated,    // a member's metadata changed
+  /// Consistent mode: this node installed a new configuration (configuration_id/epoch,
+  /// members). Emitted after the joined/failed/left events of the members it toggled.
+  view_changed,
+  /// Consistent mode: no view change was decided within stall_timeout (e.g. this node is on
+  /// the minority side of a partition); it keeps its configuration. Once per configuration.
+  view_stalled,
 };
 
 const char* event_kind_name(EventKind kind) noexcept;
@@ -41,6 +47,10 @@ struct Event {
   Address subject{};
   std::string_view subject_name{};  // valid only during the emit() call
   std::uint32_t incarnation = 0;
+  // kind == view_changed / view_stalled:
+  std::uint64_t configuration_id = 0;
+  std::uint64_t configuration_epoch = 0;
+  std::span<const Address> members{};  // the configuration, valid only during the emit() call
 };
 
 /// Identifies an inbound stream that expects an answer (0 = none expected).

@@ -38,7 +38,33 @@ enum class Detector : std::uint8_t {
 const char* detector_name(Detector d) noexcept;
 bool parse_detector(std::string_view text, Detector& out) noexcept;
 
-/// The wire a membership node speaks.
+/// Which membership protocol runs: `eventual` (the detector above, weakly consistent lists) or
+/// `consistent` (Rapid: every member installs the same sequence of configurations, decided by
+/// consensus; src/core/consistent/). Consistent mode speaks the native dialect only.
+enum class MembershipMode : std::uint8_t { eventual, consistent };
+const char* membership_mode_name(MembershipMode m) noexcept;
+bool parse_membership_mode(std::string_view text, MembershipMode& out) noexcept;
+
+/// Settings of consistent membership (Rapid, Suresh et al., ATC 2018); defaults are the paper's
+/// K, H, L and our edge detector, gossip and consensus timings (src/core/consistent/*.h).
+struct ConsistentOptions {
+  std::uint32_t rings = 10;  // K: observers and subjects per member
+  std::uint32_t high = 9;    // H: reports that make a subject stable
+  std::uint32_t low = 3;     // L: reports that make a subject unstable (blocks proposals)
+  Duration probe_interval = Duration::seconds(1);     // each observer probes each subject
+  Duration probe_timeout = Duration::milliseconds(500);
+  /// Consecutive unanswered probes before an edge alert (the reference counts 10 failures,
+  /// cumulatively). 10 keeps false alerts rare at 30% loss: (1 - 0.7^2)^10 ~ 1e-3 per probe.
+  std::uint32_t probe_misses = 10;
+  Duration gossip_interval = Duration::milliseconds(200);  // alert and vote gossip rounds
+  std::uint32_t gossip_nodes = 3;                           // targets per round
+  std::uint32_t retransmit_mult = 1;  // an alert is gossiped retransmit_mult*ceil(log2(n+1)) rounds
+  Duration propose_delay = Duration::milliseconds(500);     // settle time before voting
+  Duration unstable_timeout = Duration::seconds(10);        // a stuck subject is dropped after
+  Duration classic_timeout = Duration::seconds(4);          // + jitter in [0, classic_timeout)
+  Duration stall_timeout = Duration::seconds(20);           // undecided this long: view_stalled
+};
+
 enum class Dialect : std::uint8_t {
   native,      // grapevine's compact binary frames
   memberlist,  // HashiCorp memberlist's protocol (versions 2-5): joins Go/serf/Consul clusters
@@ -62,6 +88,8 @@ struct MemberlistOptions {
 };
 
 struct MembershipConfig {
+  MembershipMode mode = MembershipMode::eventual;
+  ConsistentOptions consistent;  // used when mode == consistent
   Detector detector = Detector::lifeguard;
   Dialect dialect = Dialect::native;
   MemberlistOptions memberlist;
@@ -176,6 +204,22 @@ struct MembershipStats {
   std::uint64_t stream_pings = 0, stream_ping_acks = 0;
   std::uint64_t suspicions = 0, refutations = 0, failures = 0, leaves = 0, joins = 0;
   std::uint64_t push_pulls = 0;
+  // consistent mode:
+  std::uint64_t view_changes = 0, fast_decisions = 0, classic_decisions = 0;
+  std::uint64_t classic_rounds = 0;  // classic rounds this member coordinated
+  std::uint64_t view_stalls = 0;     // configurations undecided after stall_timeout
+  std::uint64_t alerts_sent = 0;     // alerts this member raised (edge or join)
+  std::uint64_t catch_ups = 0;  // installed from a peer (decision frame or whole configuration)
+  std::uint64_t removed_self = 0;    // times this member found itself removed (then rejoined)
+};
+
+/// The installed configuration of consistent membership (valid = false in eventual mode).
+struct ConfigurationInfo {
+  bool valid = false;
+  bool member = false;  // is this node in it (false while joining)
+  std::uint64_t id = 0;
+  std::uint64_t epoch = 0;  // view changes since the first configuration of the chain
+  std::uint32_t size = 0;
 };
 
 /// The membership machine. Create with make_membership().
@@ -215,6 +259,8 @@ class Membership : public Machine {
   [[nodiscard]] virtual std::size_t queue_depth() const noexcept = 0;
   /// Lifeguard's local health score (0 = healthy).
   [[nodiscard]] virtual std::uint32_t health_score() const noexcept = 0;
+  /// Consistent mode: the installed configuration. Eventual mode: valid = false.
+  [[nodiscard]] virtual ConfigurationInfo configuration() const noexcept { return {}; }
 };
 
 /// Builds the membership machine for a node at `self_address`. `config` is copied.

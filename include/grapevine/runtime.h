@@ -35,7 +35,10 @@ struct NodeCallbacks {
   /// A multicast payload arrived (the origin also delivers its own). Span valid during the call.
   std::function<void(const MessageId& id, std::span<const std::byte> payload, std::uint32_t hops)>
       on_delivery;
-  /// A membership event (joined, suspected, failed, left, alive, updated).
+  /// A membership event (joined, suspected, failed, left, alive, updated). With
+  /// `membership.mode = consistent` also view_changed (a configuration was installed: its id in
+  /// Event::configuration_id, its epoch, its members in Event::members, valid during the call;
+  /// every member sees the same sequence) and view_stalled (no decision within stall_timeout).
   std::function<void(const Event& event)> on_member_event;
 };
 

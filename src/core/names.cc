@@ -32,6 +32,8 @@ const char* event_kind_name(EventKind kind) noexcept {
     case EventKind::left: return "left";
     case EventKind::alive: return "alive";
     case EventKind::updated: return "updated";
+    case EventKind::view_changed: return "view_changed";
+    case EventKind::view_stalled: return "view_stalled";
   }
   return "unknown";
 }

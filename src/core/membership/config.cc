@@ -1,6 +1,7 @@
 // Membership configuration: memberlist-equivalent profiles, validation, names, the factory.
 #include <cstring>
 
+#include "core/consistent/consistent_node.h"
 #include "core/membership/membership_node.h"
 #include "grapevine/membership.h"
 #include "wire/native.h"
@@ -47,6 +48,41 @@ bool parse_dialect(std::string_view text, Dialect& out) noexcept {
   return true;
 }
 
+const char* membership_mode_name(MembershipMode m) noexcept {
+  return m == MembershipMode::consistent ? "consistent" : "eventual";
+}
+
+bool parse_membership_mode(std::string_view text, MembershipMode& out) noexcept {
+  if (text == "eventual") out = MembershipMode::eventual;
+  else if (text == "consistent") out = MembershipMode::consistent;
+  else return false;
+  return true;
+}
+
+namespace {
+Result<void> validate_consistent(const MembershipConfig& c) noexcept {
+  auto bad = [](const char* what) { return make_error(Errc::invalid_argument, what); };
+  const ConsistentOptions& o = c.consistent;
+  if (c.dialect != Dialect::native) return bad("consistent membership speaks the native dialect");
+  if (o.rings < 3 || o.rings > wire::kRingsMax) return bad("consistent.rings must be in [3, 16]");
+  if (o.low < 1 || o.low > o.high || o.high > o.rings) return bad("need 1 <= L <= H <= K");
+  if (o.probe_interval <= Duration::zero()) return bad("consistent.probe_interval must be > 0");
+  if (o.probe_timeout <= Duration::zero() || o.probe_timeout >= o.probe_interval) {
+    return bad("consistent.probe_timeout must be in (0, probe_interval)");
+  }
+  if (o.probe_misses < 1) return bad("consistent.probe_misses must be >= 1");
+  if (o.gossip_interval <= Duration::zero()) return bad("consistent.gossip_interval must be > 0");
+  if (o.gossip_nodes < 1 || o.gossip_nodes > 16) return bad("consistent.gossip_nodes in [1,16]");
+  if (o.retransmit_mult < 1) return bad("consistent.retransmit_mult must be >= 1");
+  if (o.propose_delay < Duration::zero()) return bad("consistent.propose_delay must be >= 0");
+  if (o.unstable_timeout <= Duration::zero() || o.classic_timeout <= Duration::zero() ||
+      o.stall_timeout <= Duration::zero()) {
+    return bad("consistent timeouts must be > 0");
+  }
+  return {};
+}
+}  // namespace
+
 MembershipConfig MembershipConfig::lan() { return MembershipConfig{}; }
 
 MembershipConfig MembershipConfig::wan() {
@@ -78,6 +114,9 @@ MembershipConfig MembershipConfig::local() {
 
 Result<void> validate(const MembershipConfig& c) noexcept {
   auto bad = [](const char* what) { return make_error(Errc::invalid_argument, what); };
+  if (c.mode == MembershipMode::consistent) {
+    if (auto ok = validate_consistent(c); !ok) return ok;
+  }
   if (c.probe_interval <= Duration::zero()) return bad("probe_interval must be > 0");
   if (c.probe_timeout <= Duration::zero() || c.probe_timeout > c.probe_interval) {
     return bad("probe_timeout must be in (0, probe_interval]");
@@ -125,6 +164,9 @@ Result<void> validate(const MembershipConfig& c) noexcept {
 
 std::unique_ptr<Membership> make_membership(const MembershipConfig& config,
                                             const Address& self_address, std::uint64_t seed) {
+  if (config.mode == MembershipMode::consistent) {
+    return std::make_unique<detail::ConsistentNode>(config, self_address, seed);
+  }
   return std::make_unique<detail::MembershipNode>(config, self_address, seed);
 }
 

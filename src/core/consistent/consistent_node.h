@@ -1,0 +1,193 @@
+// ConsistentNode: consistent membership (Rapid; Suresh, Malkhi, Gopalan, Carreiro, Lokhandwala,
+// "Stable and Consistent Membership at Scale with Rapid", USENIX ATC 2018) as a Membership
+// machine. The pieces, each in its own file:
+//   configuration.h  the member set, its id, the K rings (observers, subjects, gatekeepers)
+//   edge_monitor.h   per-edge failure detection (the seam for other detectors)
+//   cut_detector.h   H/L multi-process cut detection, implicit detection, stuck-subject drop
+//   consensus.h      Fast Paxos over gossiped vote bitmaps + classic Paxos fallback
+//   consistent_node.cc   probes, alert gossip, proposals, installing configurations
+//   consistent_join.cc   joins through seeds, anti-entropy (catch-up), leave, rejoin
+//
+// Life of a view change: an observer's edge detector fires (or a gatekeeper is contacted by a
+// joiner) -> the observer raises a REMOVE (JOIN) alert carrying (config, observer, subject,
+// rings) -> alerts spread by gossip: every gossip_interval a member sends its queued alerts
+// (least-sent first, each sent retransmit_mult*ceil(log2(n+1)) rounds) to gossip_nodes random
+// members, and re-queues alerts new to it -> each member's cut detector waits until the alerts
+// settle and votes its cut (or the most-voted cut, when it has >= L reports about each of its
+// subjects: ours, it turns in-flight differences into agreement) -> votes spread as merged bitmaps -> a fast quorum decides, else a
+// classic round -> every member installs config.next(cut), emits joined/failed/left for the
+// toggled members and view_changed, resets detection and consensus, and monitors its new
+// subjects.
+//
+// Anti-entropy (the reference's #24, merged then reverted): every probe and ack carries the
+// sender's (epoch, config id). A member that sees a higher epoch sends sync_request; the peer
+// answers with the decisions it kept since the asker's configuration (decision frames, last
+// kHistoryMax), or the whole configuration on a stream. A member that installs a
+// configuration without itself (removed while partitioned away, or a false removal) rejoins
+// through the members of that configuration, unless it left. A member on the minority side of a
+// partition cannot decide (no quorum): it keeps its configuration, emits view_stalled once per
+// configuration and counts stats().view_stalls.
+//
+// Epochs only increase on a node: a configuration received whole is installed only if newer
+// (or if the node never was in a chain), so a removed node cannot go back.
+//
+// Deviations and choices: a seed admits at most kJoinsPerConfigMax joiners per configuration;
+// member identity is the address (node id = node_id_of(address));
+// metadata and names are not carried (members() names members by address); force_leave,
+// broadcast and update_meta are unsupported (invalid_argument); a cut holds at most
+// wire::kCutMembersMax members, so a larger bootstrap takes several view changes.
+#pragma once
+
+#include <deque>
+#include <memory>
+#include <optional>
+#include <vector>
+
+#include "core/consistent/configuration.h"
+#include "core/consistent/consensus.h"
+#include "core/consistent/cut_detector.h"
+#include "core/consistent/edge_monitor.h"
+#include "grapevine/membership.h"
+#include "util/rng.h"
+
+namespace grapevine::detail {
+
+/// The live members as a Group: self at index 0, then the others in id order.
+class ConfigGroup final : public Group {
+ public:
+  void assign(const Address& self, std::span<const Address> members);
+  [[nodiscard]] std::uint32_t size() const noexcept override { return std::uint32_t(list_.size()); }
+  [[nodiscard]] Address address(std::uint32_t i) const noexcept override { return list_[i]; }
+  [[nodiscard]] std::optional<std::uint32_t> index_of(const Address& a) const noexcept override;
+
+ private:
+  std::vector<Address> list_;
+  std::vector<std::pair<Address, std::uint32_t>> sorted_;
+};
+
+class ConsistentNode final : public Membership, private ConsensusHost {
+ public:
+  static constexpr std::size_t kHistoryMax = 64;
+  static constexpr std::size_t kAlertQueueMax = 4096;
+  static constexpr std::size_t kSeedsMax = 16;
+  /// Alert frames (kAlertsPerFrameMax alerts, one datagram each) per gossip target per round.
+  static constexpr std::size_t kAlertFramesPerRound = 4;
+  /// Joiners a seed admits per configuration (fewer than kCutMembersMax: room for removals).
+  static constexpr std::size_t kJoinsPerConfigMax = 100;
+
+  ConsistentNode(const MembershipConfig& config, const Address& self, std::uint64_t seed);
+
+  void on_datagram(Time now, const Address& from, std::span<const std::byte> bytes,
+                   Effects& fx) override;
+  void on_stream(Time now, const Address& from, std::span<const std::byte> message,
+                 StreamId stream, Effects& fx) override;
+  void on_timeout(Time now, Effects& fx) override;
+  [[nodiscard]] Time next_deadline() const noexcept override;
+
+  Result<void> join(Time now, std::span<const Address> seeds, Effects& fx) override;
+  void preload(Time now, std::span<const Address> members) override;
+  void leave(Time now, Effects& fx) override;
+  Result<void> force_leave(Time now, std::string_view name, Effects& fx) override;
+  Result<MessageId> broadcast(Time now, std::span<const std::byte> payload, Effects& fx) override;
+  Result<void> update_meta(Time now, std::span<const std::byte> meta, Effects& fx) override;
+
+  [[nodiscard]] NodeId self_id() const noexcept override { return node_id_of(self_); }
+  [[nodiscard]] std::vector<MemberInfo> members() const override;
+  [[nodiscard]] std::size_t member_count(MemberState state) const noexcept override;
+  [[nodiscard]] const Group& live_group() const noexcept override { return group_; }
+  [[nodiscard]] const MembershipStats& stats() const noexcept override { return stats_; }
+  [[nodiscard]] std::size_t queue_depth() const noexcept override { return alerts_.size(); }
+  [[nodiscard]] std::uint32_t health_score() const noexcept override { return 0; }
+  [[nodiscard]] ConfigurationInfo configuration() const noexcept override;
+
+ private:
+  struct Subject {
+    Address address;
+    std::uint16_t rings = 0;
+    std::unique_ptr<EdgeDetector> detector;
+    std::uint32_t seq = 0;
+    bool waiting = false;  // probe outstanding
+    bool alerted = false;  // REMOVE raised in this configuration
+    bool leaving = false;  // the subject said it leaves
+    Time sent;
+  };
+  struct QueuedAlert {
+    wire::Alert alert;
+    std::uint32_t transmits = 0;
+  };
+  struct Decision {
+    wire::ConfigRef from;
+    std::vector<Address> cut;
+  };
+
+  // consistent_node.cc: dispatch, monitoring, gossip, proposals, installs.
+  void dispatch(Time now, const Address& from, const wire::RapidMessage& m);
+  void on_probe(Time now, const Address& from, const wire::RapidMessage& m);
+  void on_probe_ack(Time now, const Address& from, const wire::RapidMessage& m);
+  void probe_subjects(Time now);
+  void check_probes(Time now);
+  void raise_alert(Time now, const Address& subject, wire::AlertKind kind, std::uint16_t rings);
+  void on_alerts(Time now, const wire::RapidMessage& m);
+  bool accept_alert(Time now, wire::Alert a);
+  void enqueue_alert(const wire::Alert& a);
+  void gossip(Time now);
+  void schedule_propose(Time now);
+  void try_propose(Time now);
+  void after_consensus(Time now);
+  void install(Time now, const Configuration& next, std::span<const Address> cut, bool catch_up);
+  void reset_for_config(Time now);
+  void emit_view(Time now, EventKind kind);
+  void send(const Address& to, const wire::RapidMessage& m);
+  void send_to(const Address& to, const wire::RapidMessage& m) override { send(to, m); }
+  void send_to_members(const wire::RapidMessage& m) override;
+  [[nodiscard]] std::uint32_t retransmit_limit() const noexcept;
+
+  // consistent_join.cc: joins, anti-entropy, leave.
+  void join_tick(Time now);
+  void on_pre_join(Time now, const Address& from, const wire::RapidMessage& m);
+  void on_join_info(Time now, const Address& from, const wire::RapidMessage& m);
+  void on_join(Time now, const Address& from, const wire::RapidMessage& m);
+  void on_leave(Time now, const Address& from, const wire::RapidMessage& m);
+  void compare_config(Time now, const Address& peer, wire::ConfigRef theirs);
+  void on_sync_request(Time now, const Address& from, const wire::RapidMessage& m);
+  void on_decision_frame(Time now, const Address& from, const wire::RapidMessage& m);
+  void send_config_state(const Address& to);
+  void install_whole(Time now, const Configuration& next);
+  void start_rejoin(Time now);
+  void fill_join_info(const Address& joiner, wire::RapidMessage& out) const;
+
+  MembershipConfig config_;
+  ConsistentOptions opts_;
+  Address self_;
+  Rng rng_;
+  Effects* fx_ = nullptr;  // set for the duration of each call
+  MembershipStats stats_;
+
+  Configuration view_;
+  bool member_ = true;
+  bool joining_ = false;
+  bool left_ = false;
+  bool in_chain_ = false;  // installed or preloaded a configuration (vs. its own singleton)
+  std::vector<Address> seeds_;
+  std::uint32_t seed_cursor_ = 0;
+  wire::ConfigRef joined_under_;  // configuration of the last join round sent, and when
+  Time joined_at_;
+  ConfigGroup group_;
+
+  std::vector<Address> granted_;  // joiners this seed gave gatekeepers in this configuration
+  std::vector<Subject> subjects_;
+  std::vector<QueuedAlert> alerts_;
+  CutDetector cut_;
+  Consensus consensus_;
+  std::deque<Decision> history_;
+
+  Time next_probe_ = Time::max(), probe_check_ = Time::max(), next_gossip_ = Time::max();
+  Time propose_at_ = Time::max(), classic_at_ = Time::max(), stall_at_ = Time::max();
+  Time join_at_ = Time::max(), sync_allowed_at_ = Time::zero();
+  Time drop_check_ = Time::max();  // when a stuck subject's drop may unblock the proposal
+  Time config_since_;
+  bool stalled_ = false;
+  wire::RapidMessage in_, out_;  // scratch frames (large; one of each per node)
+};
+
+}  // namespace grapevine::detail

@@ -1,0 +1,76 @@
+// CutDetector: Rapid's multi-process cut detection (Suresh et al., ATC 2018, §4.2).
+//
+// Per configuration, tally(s) = the distinct rings on which s's observers (gatekeepers, for a
+// joiner) reported s, from REMOVE alerts about members and JOIN alerts about non-members (as in
+// the reference code, which counts ring numbers, not observers). A subject with tally >= H is
+// *stable*, one with L <= tally < H *unstable*, one below L is noise. A proposal, the sorted set
+// of stable subjects, is ready when at least one subject is stable and none is unstable.
+//
+// Implicit detection [P §4.2, reference code]: once any REMOVE was seen in the configuration,
+// an unstable subject s also counts ring k when its ring-k observer o is itself a member with
+// tally(o) >= L (o is being removed, so its silence about s should not hold s back).
+//
+// Stuck subjects (ours; the paper's reinforcement timeout is unspecified, the code has none):
+// a subject that stays unstable for `unstable_timeout` after some subject became stable is
+// *dropped* from this configuration: it no longer blocks the proposal and is not in it. We drop
+// rather than promote, because promotion would remove a member that most observers still
+// reach; a member that really is half-reachable is monitored afresh in the next configuration
+// and reported again there. The drop is local, so members may disagree on it: then their votes
+// differ and the classic round (consensus_*) settles which cut wins.
+//
+// Cuts are capped at wire::kCutMembersMax subjects (lowest ids first); the rest wait for the
+// next configuration (ours: the reference sends unbounded cuts over gRPC).
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <vector>
+
+#include "core/consistent/configuration.h"
+#include "grapevine/time.h"
+
+namespace grapevine::detail {
+
+struct CutThresholds {
+  std::uint32_t high = 9;  // H
+  std::uint32_t low = 3;   // L
+  Duration unstable_timeout = Duration::seconds(10);
+};
+
+class CutDetector {
+ public:
+  explicit CutDetector(CutThresholds t) : t_(t) {}
+  /// Forgets everything (a new configuration was installed).
+  void reset();
+  /// Records an alert already validated against `config` (rings are the sender's real rings).
+  /// Returns true if it added a ring to the subject's tally.
+  bool add(const Configuration& config, const wire::Alert& alert, Time now);
+  /// Applies implicit detection; call after each batch of alerts.
+  void apply_implicit(const Configuration& config, Time now);
+  /// The proposal if one is ready at `now` (sorted by id, capped), else empty.
+  [[nodiscard]] std::vector<Address> proposal(Time now) const;
+  /// The first time after `now` when proposal() may change by time alone (an unstable
+  /// subject's drop), or Time::max().
+  [[nodiscard]] Time next_change(Time now) const noexcept;
+  [[nodiscard]] std::uint32_t tally(const Address& subject) const noexcept;
+  /// Did a leave (rather than a failure) cause a REMOVE about `subject`?
+  [[nodiscard]] bool left(const Address& subject) const noexcept;
+  [[nodiscard]] std::size_t subjects() const noexcept { return by_subject_.size(); }
+
+ private:
+  struct Entry {
+    std::uint16_t rings = 0;
+    bool join = false;
+    bool left = false;
+    Time unstable_since = Time::max();  // when tally first reached L
+  };
+  [[nodiscard]] bool stable(const Entry& e) const noexcept;
+  [[nodiscard]] bool unstable(const Entry& e) const noexcept;
+
+  CutThresholds t_;
+  std::map<Address, Entry> by_subject_;  // ordered: iteration never depends on hashing
+  bool saw_remove_ = false;
+  Time first_stable_ = Time::max();
+};
+
+}  // namespace grapevine::detail

@@ -1,0 +1,198 @@
+// Codec of the consistent-membership frames (family 0x40); layout in native_consistent.h.
+#include "wire/native_consistent.h"
+
+#include "wire/framing.h"
+#include "wire/native.h"
+#include "wire/native_membership.h"
+
+namespace grapevine::wire {
+namespace {
+
+using framing::finish;
+
+void write_config(Writer& b, ConfigRef c) noexcept {
+  b.varint(c.epoch);
+  b.u64be(c.id);
+}
+ConfigRef read_config(Reader& r) noexcept {
+  ConfigRef c;
+  c.epoch = r.varint();
+  c.id = r.u64be();
+  return c;
+}
+void write_rank(Writer& b, Rank k) noexcept {
+  b.varint(k.round);
+  b.u64be(k.node);
+}
+Rank read_rank(Reader& r) noexcept {
+  Rank k;
+  k.round = std::uint32_t(r.varint_max(0xffffffffu, "round over 32 bits"));
+  k.node = r.u64be();
+  return k;
+}
+
+bool write_addrs(Writer& b, std::span<const Address> a) noexcept {
+  if (a.size() > kCutMembersMax) return false;
+  b.varint(a.size());
+  for (const Address& x : a) {
+    if (!x.valid()) return false;
+    write_address(b, x);
+  }
+  return true;
+}
+void read_addrs(Reader& r, RapidMessage& m) noexcept {
+  m.count = std::uint32_t(r.varint_max(kCutMembersMax, "cut over kCutMembersMax"));
+  for (std::uint32_t i = 0; i < m.count && r.ok(); ++i) m.addrs[i] = read_address(r);
+}
+
+bool write_alerts(Writer& b, const RapidMessage& m) noexcept {
+  if (m.alert_count > kAlertsPerFrameMax) return false;
+  b.varint(m.alert_count);
+  for (std::uint32_t i = 0; i < m.alert_count; ++i) {
+    const Alert& a = m.alerts[i];
+    if (!a.observer.valid() || !a.subject.valid() || a.kind > AlertKind::leave) return false;
+    write_address(b, a.observer);
+    write_address(b, a.subject);
+    b.u8(std::uint8_t(a.kind));
+    b.varint(a.rings);
+  }
+  return true;
+}
+void read_alerts(Reader& r, RapidMessage& m) noexcept {
+  m.alert_count = std::uint32_t(r.varint_max(kAlertsPerFrameMax, "alerts over limit"));
+  for (std::uint32_t i = 0; i < m.alert_count && r.ok(); ++i) {
+    Alert& a = m.alerts[i];
+    a.observer = read_address(r);
+    a.subject = read_address(r);
+    std::uint8_t kind = r.u8();
+    if (kind > std::uint8_t(AlertKind::leave)) r.fail(Errc::malformed, "unknown alert kind");
+    a.kind = AlertKind(kind);
+    a.rings = std::uint16_t(r.varint_max(0xffff, "ring mask over 16 rings"));
+  }
+}
+
+bool write_body(Writer& b, const RapidMessage& m) noexcept {
+  write_config(b, m.config);
+  switch (m.type) {
+    case RapidFrame::probe:
+    case RapidFrame::probe_ack: b.varint(m.seq); return true;
+    case RapidFrame::pre_join:
+    case RapidFrame::join:
+      if (!m.address.valid()) return false;
+      write_address(b, m.address);
+      return true;
+    case RapidFrame::join_info:
+    case RapidFrame::decision: return write_addrs(b, m.cut());
+    case RapidFrame::alerts: return write_alerts(b, m);
+    case RapidFrame::vote:
+      if (m.bitmap_bytes > kBitmapBytesMax || !write_addrs(b, m.cut())) return false;
+      b.varint(m.bitmap_bytes);
+      b.bytes(m.bitmap_span());
+      return true;
+    case RapidFrame::phase1a: write_rank(b, m.rank); return true;
+    case RapidFrame::phase1b:
+      write_rank(b, m.rank);
+      write_rank(b, m.vrank);
+      return write_addrs(b, m.cut());
+    case RapidFrame::phase2a: write_rank(b, m.rank); return write_addrs(b, m.cut());
+    case RapidFrame::phase2b:
+      write_rank(b, m.rank);
+      b.u64be(m.digest);
+      return true;
+    case RapidFrame::sync_request:
+    case RapidFrame::leave: return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+bool write_rapid(Writer& w, const RapidMessage& m) noexcept {
+  if (!is_rapid_frame(std::uint8_t(m.type))) return false;
+  return framing::write(w, std::uint8_t(m.type), [&](Writer& b) { return write_body(b, m); });
+}
+
+Result<void> decode_rapid(std::uint8_t type, std::span<const std::byte> body,
+                          RapidMessage& m) noexcept {
+  if (!is_rapid_frame(type)) return make_error(Errc::malformed, "not a consistent frame");
+  Reader r(body);
+  m.type = RapidFrame(type);
+  m.config = read_config(r);
+  m.count = m.alert_count = m.bitmap_bytes = 0;
+  switch (m.type) {
+    case RapidFrame::probe:
+    case RapidFrame::probe_ack:
+      m.seq = std::uint32_t(r.varint_max(0xffffffffu, "seq over 32 bits"));
+      break;
+    case RapidFrame::pre_join:
+    case RapidFrame::join: m.address = read_address(r); break;
+    case RapidFrame::join_info:
+    case RapidFrame::decision: read_addrs(r, m); break;
+    case RapidFrame::alerts: read_alerts(r, m); break;
+    case RapidFrame::vote: {
+      read_addrs(r, m);
+      m.bitmap_bytes = std::uint32_t(r.varint_max(kBitmapBytesMax, "bitmap over limit"));
+      auto bits = r.bytes(m.bitmap_bytes);
+      if (r.ok()) std::copy(bits.begin(), bits.end(), m.bitmap);
+      break;
+    }
+    case RapidFrame::phase1a: m.rank = read_rank(r); break;
+    case RapidFrame::phase1b:
+      m.rank = read_rank(r);
+      m.vrank = read_rank(r);
+      read_addrs(r, m);
+      break;
+    case RapidFrame::phase2a:
+      m.rank = read_rank(r);
+      read_addrs(r, m);
+      break;
+    case RapidFrame::phase2b:
+      m.rank = read_rank(r);
+      m.digest = r.u64be();
+      break;
+    case RapidFrame::sync_request:
+    case RapidFrame::leave: break;
+  }
+  return finish(r);
+}
+
+std::vector<std::byte> encode_config_state(ConfigRef config, std::span<const Address> members) {
+  if (members.size() > kConsistentMembersMax) return {};
+  std::vector<std::byte> out(kConfigStateBytesMax + 8);
+  Writer w(out);
+  w.u32be(0);  // length, patched below
+  w.u8(kNativeVersion);
+  w.u8(kConfigStateStreamType);
+  w.varint(config.epoch);
+  w.u64be(config.id);
+  w.varint(members.size());
+  for (const Address& a : members) {
+    if (!a.valid()) return {};
+    write_address(w, a);
+  }
+  if (!w.ok()) return {};
+  const std::size_t n = w.size();
+  out.resize(n);
+  const std::uint32_t len = std::uint32_t(n - 4);
+  for (int i = 0; i < 4; ++i) out[i] = std::byte((len >> (24 - 8 * i)) & 0xff);
+  return out;
+}
+
+Result<void> decode_config_state(std::span<const std::byte> message, ConfigRef& config,
+                                 std::vector<Address>& members) {
+  if (message.size() > kConfigStateBytesMax + 8) {
+    return make_error(Errc::too_large, "config_state over kConfigStateBytesMax");
+  }
+  Reader r(message);
+  const std::uint32_t len = r.u32be();
+  if (r.ok() && len != message.size() - 4) r.fail(Errc::malformed, "length mismatch");
+  if (r.u8() != kNativeVersion) r.fail(Errc::malformed, "unknown version");
+  if (r.u8() != kConfigStateStreamType) r.fail(Errc::malformed, "not a config_state");
+  config = read_config(r);
+  const auto n = r.varint_max(kConsistentMembersMax, "members over kConsistentMembersMax");
+  members.clear();
+  for (std::uint64_t i = 0; i < n && r.ok(); ++i) members.push_back(read_address(r));
+  return finish(r);
+}
+
+}  // namespace grapevine::wire

@@ -1,0 +1,139 @@
+// Native wire format of consistent membership (Rapid): frame family 0x40 (see wire/native.h for
+// the datagram framing) and one stream message. Types:
+//
+//   0x40 probe, 0x41 probe_ack := seq config                  edge monitoring + anti-entropy
+//   0x42 pre_join              := config address               joiner -> seed
+//   0x43 join_info             := config count address*        seed -> joiner: K gatekeepers
+//   0x44 join                  := config address               joiner -> each gatekeeper
+//   0x45 alerts                := config count alert*          gossiped REMOVE / JOIN alerts
+//   0x46 vote                  := config cut bitmap            fast-round votes for one cut
+//   0x47 phase1a               := config rank                  classic round, coordinator -> all
+//   0x48 phase1b               := config rank vrank cut        acceptor -> coordinator
+//   0x49 phase2a               := config rank cut              coordinator -> all
+//   0x4a phase2b               := config rank digest:u64be     acceptor -> coordinator
+//   0x4b decision              := config cut                   the cut decided in `config`
+//   0x4c sync_request          := config                       "I am at config; catch me up"
+//   0x4d leave                 := config                       leaver -> its observers
+//   0x4e-0x4f unassigned (0x4f is the stream type of config_state below)
+//
+//   config  := epoch:varint id:u64be          (epoch = view changes since the first config)
+//   alert   := observer:address subject:address kind:u8 rings:varint   (kind 0 remove, 1 join,
+//              2 remove because the subject said it leaves; rings: bit k = ring k, < 2^kRingsMax)
+//   cut     := count:varint address*          (the members a view change toggles, by node id)
+//   bitmap  := length:varint byte*            (bit i = member i of the config, in id order)
+//   rank    := round:varint node:u64be
+//
+//   stream config_state := length:u32be version:u8 0x4f epoch:varint id:u64be count:varint
+//                          address*           (the whole configuration: join replies, catch-up)
+//
+// Every count has a named limit below; over it is Errc::too_large. Encoders refuse (return
+// false) what the decoder would refuse, so every accepted frame re-encodes to itself.
+#pragma once
+
+#include <compare>
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <vector>
+
+#include "grapevine/address.h"
+#include "grapevine/result.h"
+#include "wire/reader.h"
+#include "wire/writer.h"
+
+namespace grapevine::wire {
+
+/// Most rings (K) a configuration may use; ring masks fit in 16 bits.
+inline constexpr std::uint32_t kRingsMax = 16;
+/// Most members a view change may toggle (one cut fits one datagram with its vote bitmap).
+inline constexpr std::size_t kCutMembersMax = 128;
+/// Most alerts in one alerts frame.
+inline constexpr std::size_t kAlertsPerFrameMax = 64;
+/// Most members of a consistent configuration (bitmaps of kMembersMax bits per vote).
+inline constexpr std::size_t kConsistentMembersMax = 8192;
+inline constexpr std::size_t kBitmapBytesMax = kConsistentMembersMax / 8;
+/// Largest config_state stream message.
+inline constexpr std::size_t kConfigStateBytesMax = 16 + kConsistentMembersMax * 20;
+
+enum class RapidFrame : std::uint8_t {
+  probe = 0x40,
+  probe_ack = 0x41,
+  pre_join = 0x42,
+  join_info = 0x43,
+  join = 0x44,
+  alerts = 0x45,
+  vote = 0x46,
+  phase1a = 0x47,
+  phase1b = 0x48,
+  phase2a = 0x49,
+  phase2b = 0x4a,
+  decision = 0x4b,
+  sync_request = 0x4c,
+  leave = 0x4d,
+};
+inline constexpr std::uint8_t kConfigStateStreamType = 0x4f;
+inline constexpr std::uint8_t kRapidFrameLast = 0x4d;
+
+enum class AlertKind : std::uint8_t { remove = 0, join = 1, leave = 2 };
+
+struct ConfigRef {
+  std::uint64_t epoch = 0;
+  std::uint64_t id = 0;
+  friend constexpr bool operator==(const ConfigRef&, const ConfigRef&) = default;
+};
+
+/// A Paxos rank: (round, node id), compared lexicographically. The fast round is (1, 0).
+struct Rank {
+  std::uint32_t round = 0;
+  std::uint64_t node = 0;
+  friend constexpr bool operator==(const Rank&, const Rank&) = default;
+  friend constexpr auto operator<=>(const Rank&, const Rank&) = default;
+};
+
+struct Alert {
+  Address observer;
+  Address subject;
+  AlertKind kind = AlertKind::remove;
+  std::uint16_t rings = 0;
+  friend bool operator==(const Alert&, const Alert&) = default;
+};
+
+/// One decoded frame of family 0x40; which fields are meaningful depends on `type` (above).
+struct RapidMessage {
+  RapidFrame type = RapidFrame::probe;
+  ConfigRef config;
+  std::uint32_t seq = 0;
+  Address address;        // pre_join, join: the joiner
+  Rank rank, vrank;       // phase1a/1b/2a/2b
+  std::uint64_t digest = 0;  // phase2b
+  std::uint32_t count = 0;   // entries in addrs (cut or gatekeepers)
+  Address addrs[kCutMembersMax];
+  std::uint32_t alert_count = 0;
+  Alert alerts[kAlertsPerFrameMax];
+  std::uint32_t bitmap_bytes = 0;
+  std::byte bitmap[kBitmapBytesMax];
+
+  [[nodiscard]] std::span<const Address> cut() const noexcept { return {addrs, count}; }
+  [[nodiscard]] std::span<const Alert> alert_list() const noexcept { return {alerts, alert_count}; }
+  [[nodiscard]] std::span<const std::byte> bitmap_span() const noexcept {
+    return {bitmap, bitmap_bytes};
+  }
+};
+
+constexpr bool is_rapid_frame(std::uint8_t type) noexcept {
+  return type >= std::uint8_t(RapidFrame::probe) && type <= kRapidFrameLast;
+}
+
+/// Appends one frame; false (writer unchanged) if it does not fit or breaks a limit.
+bool write_rapid(Writer& w, const RapidMessage& m) noexcept;
+/// Decodes the body of a frame of type `type` into `out` (large: keep one per machine).
+Result<void> decode_rapid(std::uint8_t type, std::span<const std::byte> body,
+                          RapidMessage& out) noexcept;
+
+/// Encodes a config_state stream message (with its length header). Empty on a broken limit.
+std::vector<std::byte> encode_config_state(ConfigRef config, std::span<const Address> members);
+/// Decodes a whole config_state stream message (length header included).
+Result<void> decode_config_state(std::span<const std::byte> message, ConfigRef& config,
+                                 std::vector<Address>& members);
+
+}  // namespace grapevine::wire
