@@ -53,7 +53,7 @@ struct SenderCodec {
     config.name = name_of(from);
     const bool ml = c.id_of(0) != node_id_of(sim_address(0));
     codec = ml ? detail::make_memberlist_codec(config, sim_address(from), names, rng)
-               : detail::make_native_codec();
+               : detail::make_native_codec(c.id_of(from));
   }
 };
 
