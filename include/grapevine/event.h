@@ -26,7 +26,12 @@ enum class EventKind : std::uint8_t {
   left,       // a member left voluntarily
   alive,      // a suspected member refuted and is alive again
   updated,    // a member's metadata changed
+  state_changed,  // a replicated state key was set, updated or erased (NodeConfig::state)
 };
+
+/// What happened to a replicated state key (EventKind::state_changed).
+enum class StateOp : std::uint8_t { set, update, erase };
+const char* state_op_name(StateOp op) noexcept;
 
 const char* event_kind_name(EventKind kind) noexcept;
 
@@ -41,6 +46,11 @@ struct Event {
   Address subject{};
   std::string_view subject_name{};  // valid only during the emit() call
   std::uint32_t incarnation = 0;
+  // kind == state_changed: subject_id/subject = the key's owner (node_id_of its address),
+  // payload = the value (empty on erase); key valid only during the emit() call.
+  std::string_view key{};
+  std::uint64_t version = 0;
+  StateOp state_op = StateOp::set;
 };
 
 /// Identifies an inbound stream that expects an answer (0 = none expected).

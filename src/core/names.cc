@@ -32,6 +32,16 @@ const char* event_kind_name(EventKind kind) noexcept {
     case EventKind::left: return "left";
     case EventKind::alive: return "alive";
     case EventKind::updated: return "updated";
+    case EventKind::state_changed: return "state_changed";
+  }
+  return "unknown";
+}
+
+const char* state_op_name(StateOp op) noexcept {
+  switch (op) {
+    case StateOp::set: return "set";
+    case StateOp::update: return "update";
+    case StateOp::erase: return "delete";
   }
   return "unknown";
 }
