@@ -22,6 +22,19 @@ Result<StateSummary> decode_state_summary(std::span<const std::byte> body) noexc
   return framing::finish(r, s);
 }
 
+bool write_state_buckets(Writer& w, const StateBuckets& b) noexcept {
+  return framing::write(w, std::uint8_t(StateFrame::buckets), [&](Writer& body) {
+    for (std::uint32_t h : b.hash) body.u32be(h);
+  });
+}
+
+Result<StateBuckets> decode_state_buckets(std::span<const std::byte> body) noexcept {
+  Reader r(body);
+  StateBuckets b;
+  for (std::uint32_t& h : b.hash) h = r.u32be();
+  return framing::finish(r, b);
+}
+
 std::size_t state_entry_size(const StateDigestEntry& e, std::uint64_t prev_id) noexcept {
   return varint_size(e.node - prev_id) + varint_size(e.generation) + varint_size(e.max_version);
 }
@@ -67,7 +80,8 @@ static void read_entries(Reader& r, std::vector<StateDigestEntry>& out) noexcept
 }
 
 bool write_state_digest(Writer& w, const StateDigest& d) noexcept {
-  std::size_t body = varint_size(d.lo) + varint_size(d.hi) + varint_size(d.entries.size());
+  std::size_t body = varint_size(d.mask) + varint_size(d.lo) + varint_size(d.hi) +
+                     varint_size(d.entries.size());
   std::uint64_t prev = 0;
   for (const auto& e : d.entries) {
     body += state_entry_size(e, prev);
@@ -76,6 +90,7 @@ bool write_state_digest(Writer& w, const StateDigest& d) noexcept {
   if (w.remaining() < 1 + varint_size(body) + body) return false;
   w.u8(std::uint8_t(StateFrame::digest));
   w.varint(body);
+  w.varint(d.mask);
   w.varint(d.lo);
   w.varint(d.hi);
   write_state_entries(w, d.entries);
@@ -85,12 +100,14 @@ bool write_state_digest(Writer& w, const StateDigest& d) noexcept {
 Result<StateDigest> decode_state_digest(std::span<const std::byte> body) noexcept {
   Reader r(body);
   StateDigest d;
+  d.mask = std::uint32_t(r.varint_max(kAllBuckets, "digest bucket mask"));
   d.lo = r.varint();
   d.hi = r.varint();
   if (r.ok() && d.hi != 0 && d.hi <= d.lo) r.fail(Errc::malformed, "digest window empty");
   read_entries(r, d.entries);
   for (const auto& e : d.entries) {
-    if (e.node < d.lo || (d.hi != 0 && e.node >= d.hi)) {
+    if (e.node < d.lo || (d.hi != 0 && e.node >= d.hi) ||
+        (d.mask & (1u << state_bucket(e.node))) == 0) {
       r.fail(Errc::malformed, "digest entry outside its window");
       break;
     }

@@ -2,9 +2,13 @@
 //
 //   summary  0x50 := count:varint hash:u64be
 //        "my digest has `count` entries hashing to `hash`": a peer with the same answers nothing.
-//   digest   0x51 := lo:varint hi:varint n:varint entry{n}
-//        the sender's (node, generation, max_version) for the nodes with lo <= id < hi (hi 0 =
-//        no upper end), in id order; ids are delta-coded (each entry's id minus the previous).
+//   buckets  0x53 := hash:u32be{32}
+//        the order-free hash of the digest entries in each of 32 buckets (state_bucket(id)):
+//        the answer to a summary that differs, so the digest covers only differing buckets.
+//   digest   0x51 := mask:varint lo:varint hi:varint n:varint entry{n}
+//        the sender's (node, generation, max_version) for the nodes in the buckets of `mask`
+//        with lo <= id < hi (hi 0 = no upper end), in id order; ids are delta-coded (each
+//        entry's id minus the previous).
 //        entry := id_delta:varint generation:varint max_version:varint
 //   delta    0x52 := nreq:varint entry{nreq} block*
 //        `entry`s are requests ("send me this node above this version"), the blocks are state:
@@ -32,7 +36,7 @@
 
 namespace grapevine::wire {
 
-enum class StateFrame : std::uint8_t { summary = 0x50, digest = 0x51, delta = 0x52 };
+enum class StateFrame : std::uint8_t { summary = 0x50, digest = 0x51, delta = 0x52, buckets = 0x53 };
 inline constexpr std::uint8_t kStateFamily = std::uint8_t(FrameFamily::state);
 constexpr bool is_state_frame(std::uint8_t type) noexcept { return (type & 0xf0) == kStateFamily; }
 
@@ -43,6 +47,19 @@ inline constexpr std::size_t kStateEntriesMax = 1u << 20;  // digest entries or 
 inline constexpr std::size_t kStateKeysPerBlockMax = 1u << 20;
 /// Largest stream message we send or accept (as membership's push-pull cap).
 inline constexpr std::size_t kStateStreamBytesMax = 20u << 20;
+
+/// Digest buckets: a node id's bucket is fixed (a hash of the id).
+inline constexpr std::size_t kStateBuckets = 32;
+constexpr std::uint32_t state_bucket(std::uint64_t node) noexcept {
+  std::uint64_t z = node * 0x9e3779b97f4a7c15ULL;
+  z = (z ^ (z >> 31)) * 0xbf58476d1ce4e5b9ULL;
+  return std::uint32_t(z >> 59);  // the top 5 bits: 0..31
+}
+inline constexpr std::uint32_t kAllBuckets = 0xffffffffu;
+
+struct StateBuckets {
+  std::uint32_t hash[kStateBuckets] = {};
+};
 
 struct StateDigestEntry {
   std::uint64_t node = 0;
@@ -57,7 +74,8 @@ struct StateSummary {
 };
 
 struct StateDigest {
-  std::uint64_t lo = 0, hi = 0;  // hi 0 = no upper end
+  std::uint32_t mask = kAllBuckets;  // buckets covered
+  std::uint64_t lo = 0, hi = 0;      // hi 0 = no upper end
   std::vector<StateDigestEntry> entries;
 };
 
@@ -75,6 +93,9 @@ struct StateKeyOp {
 
 bool write_state_summary(Writer& w, const StateSummary& s) noexcept;
 Result<StateSummary> decode_state_summary(std::span<const std::byte> body) noexcept;
+
+bool write_state_buckets(Writer& w, const StateBuckets& b) noexcept;
+Result<StateBuckets> decode_state_buckets(std::span<const std::byte> body) noexcept;
 
 /// Bytes an entry adds to a digest (or a request list) after `prev_id`.
 std::size_t state_entry_size(const StateDigestEntry& e, std::uint64_t prev_id) noexcept;

@@ -40,7 +40,7 @@ TEST(NativeStateCodec, SummaryRoundTrip) {
 }
 
 TEST(NativeStateCodec, DigestRoundTripAndChecks) {
-  StateDigest d{100, 5000, {{100, 7, 3}, {4242, 1ull << 60, 99}, {4999, 1, 1}}};
+  StateDigest d{kAllBuckets, 100, 5000, {{100, 7, 3}, {4242, 1ull << 60, 99}, {4999, 1, 1}}};
   std::array<std::byte, 256> buf;
   Writer w(buf);
   begin_datagram(w);
@@ -52,15 +52,24 @@ TEST(NativeStateCodec, DigestRoundTripAndChecks) {
   EXPECT_EQ(back->hi, 5000u);
   EXPECT_EQ(back->entries, d.entries);
   // An entry outside the window, or ids out of order, is malformed.
-  StateDigest bad{200, 0, {{100, 1, 1}}};
+  StateDigest bad{kAllBuckets, 200, 0, {{100, 1, 1}}};
   Writer w2(buf);
   ASSERT_TRUE(write_state_digest(w2, bad));
   Reader r(w2.written());
   r.u8();
   auto len = r.varint();
   EXPECT_EQ(decode_state_digest(r.bytes(std::size_t(len))).error().code, Errc::malformed);
+  // An entry outside the bucket mask is malformed too.
+  StateDigest unmasked{1u << ((state_bucket(100) + 1) % 32), 0, 0, {{100, 1, 1}}};
+  Writer w3(buf);
+  ASSERT_TRUE(write_state_digest(w3, unmasked));
+  Reader r3(w3.written());
+  r3.u8();
+  auto len3 = r3.varint();
+  EXPECT_EQ(decode_state_digest(r3.bytes(std::size_t(len3))).error().code, Errc::malformed);
   // A count larger than the input can hold is refused before anything is reserved.
-  const std::byte lie[] = {std::byte{0}, std::byte{0}, std::byte{0xff}, std::byte{0x7f}};
+  const std::byte lie[] = {std::byte{1}, std::byte{0}, std::byte{0}, std::byte{0xff},
+                           std::byte{0x7f}};
   EXPECT_FALSE(decode_state_digest(lie));
 }
 
@@ -78,6 +87,21 @@ std::vector<std::byte> delta_body(const std::vector<StateDigestEntry>& req,
   }
   out.resize(w.size());
   return out;
+}
+
+TEST(NativeStateCodec, BucketsRoundTrip) {
+  StateBuckets b;
+  for (std::uint32_t i = 0; i < kStateBuckets; ++i) b.hash[i] = i * 0x01010101u;
+  std::array<std::byte, 256> buf;
+  Writer w(buf);
+  begin_datagram(w);
+  ASSERT_TRUE(write_state_buckets(w, b));
+  Frame f = only_frame(w.written());
+  EXPECT_EQ(f.type, 0x53);
+  auto back = decode_state_buckets(f.body);
+  ASSERT_TRUE(back);
+  EXPECT_EQ(back->hash[31], 31 * 0x01010101u);
+  EXPECT_FALSE(decode_state_buckets(f.body.first(127)));
 }
 
 TEST(NativeStateCodec, DeltaRoundTripAndStream) {

@@ -51,7 +51,13 @@ TEST(Scuttlebutt, SilentWithoutKeysAndWhenSummariesMatch) {
   m.on_timeout(Time::from_ns(5'300'000'000), fx);
   ASSERT_EQ(fx.datagrams.size(), 1u);  // one summary, to B
   EXPECT_LE(fx.datagrams[0].size(), 12u);
-  // B answering the same summary gets nothing back.
+  // A differing summary gets the bucket hashes; the same one gets nothing back.
+  fx.datagrams.clear();
+  deliver(m, Time::from_ns(5'400'000'000), datagram_with([&](Writer& w) {
+            return write_state_summary(w, {5, 6});
+          }), fx);
+  ASSERT_EQ(fx.datagrams.size(), 1u);
+  EXPECT_EQ(std::to_integer<int>(fx.datagrams[0][1]), 0x53);
   fx.datagrams.clear();
   deliver(m, Time::from_ns(5'400'000'000), datagram_with([&](Writer& w) {
             return write_state_summary(w, m.store().summary());
@@ -121,7 +127,7 @@ TEST(Scuttlebutt, DigestIsBoundedAndItsWindowAdvances) {
   std::uint64_t covered = 0, prev_hi = 0;
   for (int round = 0; round < 40; ++round) {
     fx.datagrams.clear();
-    deliver(m, t, datagram_with([](Writer& w2) { return write_state_summary(w2, {1, 2}); }), fx);
+    deliver(m, t, datagram_with([](Writer& w2) { return write_state_buckets(w2, {}); }), fx);
     ASSERT_EQ(fx.datagrams.size(), 1u);
     EXPECT_LE(fx.datagrams[0].size(), 1400u);
     FrameIterator it(fx.datagrams[0]);

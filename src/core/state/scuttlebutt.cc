@@ -2,6 +2,7 @@
 #include "core/state/scuttlebutt.h"
 
 #include <algorithm>
+#include <array>
 
 #include "util/assert.h"
 #include "wire/framing.h"
@@ -159,6 +160,10 @@ void Scuttlebutt::on_frame(Time now, const Address& from, const wire::Frame& fra
       if (auto s = wire::decode_state_summary(frame.body)) on_summary(from, *s, fx);
       else ++store_.stats().malformed;
       break;
+    case wire::StateFrame::buckets:
+      if (auto b = wire::decode_state_buckets(frame.body)) on_buckets(from, *b, fx);
+      else ++store_.stats().malformed;
+      break;
     case wire::StateFrame::digest:
       if (auto d = wire::decode_state_digest(frame.body)) on_digest(from, *d, fx);
       else ++store_.stats().malformed;
@@ -185,21 +190,35 @@ void Scuttlebutt::on_stream(Time now, const Address& from, std::span<const std::
 void Scuttlebutt::on_summary(const Address& from, const wire::StateSummary& s, Effects& fx) {
   const wire::StateSummary mine = store_.summary();
   if (s.count == mine.count && s.hash == mine.hash) return;  // in sync: silence
-  send_digest(from, fx);
+  if (mine.count == 0) return send_digest(from, wire::kAllBuckets, fx);  // we hold nothing
+  std::array<std::byte, 160> buf;
+  wire::Writer w(buf);
+  wire::begin_datagram(w);
+  if (!wire::write_state_buckets(w, store_.buckets())) return;
+  send_bytes(from, w.written(), fx);
+}
+
+void Scuttlebutt::on_buckets(const Address& from, const wire::StateBuckets& b, Effects& fx) {
+  std::uint32_t mask = 0;
+  for (std::uint32_t i = 0; i < wire::kStateBuckets; ++i) {
+    if (b.hash[i] != store_.buckets().hash[i]) mask |= 1u << i;
+  }
+  if (mask != 0) send_digest(from, mask, fx);
 }
 
 // Our digest for the id window starting at the cursor, as much as one datagram holds.
-void Scuttlebutt::send_digest(const Address& to, Effects& fx) {
+void Scuttlebutt::send_digest(const Address& to, std::uint32_t mask, Effects& fx) {
   wire::StateDigest d;
+  d.mask = mask;
   d.lo = digest_cursor_;
-  const std::size_t room = body_budget(config_) - 2 * 10 - 4;
+  const std::size_t room = body_budget(config_) - 3 * 10 - 4;
   std::size_t size = 0;
   std::uint64_t prev = 0;
   const auto& nodes = store_.nodes();
   auto it = nodes.lower_bound(digest_cursor_);
   for (; it != nodes.end(); ++it) {
     const NodeRecord& n = it->second;
-    if (n.max_version == 0) continue;
+    if (n.max_version == 0 || (mask & (1u << wire::state_bucket(n.id))) == 0) continue;
     wire::StateDigestEntry e{n.id, n.generation, n.max_version};
     const std::size_t add = wire::state_entry_size(e, prev);
     if (size + add > room) break;
@@ -244,6 +263,7 @@ void Scuttlebutt::on_digest(const Address& from, const wire::StateDigest& d, Eff
   const auto& nodes = store_.nodes();
   for (auto it = nodes.lower_bound(d.lo); it != nodes.end() && (d.hi == 0 || it->first < d.hi);
        ++it) {
+    if ((d.mask & (1u << wire::state_bucket(it->first))) == 0) continue;
     auto e = std::lower_bound(d.entries.begin(), d.entries.end(), it->first,
                               [](const auto& x, std::uint64_t id) { return x.node < id; });
     const bool known = e != d.entries.end() && e->node == it->first;

@@ -12,8 +12,11 @@
 //  - Silence is free: a round sends only a 10-byte summary (digest entry count and an
 //    order-free hash of the digest) to `fanout` random live members; a peer with the same
 //    summary answers nothing, and a node whose cluster has no keys at all sends nothing.
-//    SUMMARY -> DIGEST -> DELTA(+requests) -> DELTA is one round trip more than chitchat's SYN,
-//    SYN-ACK, ACK, paid only when something differs.
+//    A peer whose summary differs answers with 32 bucket hashes (node ids hashed into 32
+//    buckets), and the digest then covers only the differing buckets: one change among 1,000
+//    nodes costs a ~30-entry digest, not a 1,000-entry one.
+//    SUMMARY -> BUCKETS -> DIGEST -> DELTA(+requests) -> DELTA is two round trips more than
+//    chitchat's SYN, SYN-ACK, ACK, paid only when something differs.
 //  - Digests are bounded and truncatable: a digest covers the node-id window [lo, hi) that fits
 //    one datagram (ids delta-coded, ~6 bytes an entry), and the next digest starts where this one
 //    stopped, so no cluster size overflows a datagram (chitchat's full digest overflowed past ~500
@@ -84,9 +87,10 @@ class Scuttlebutt final : private ChangeSink {
   void round(Time now, Effects& fx);
   void housekeeping(Time now);
   void on_summary(const Address& from, const wire::StateSummary& s, Effects& fx);
+  void on_buckets(const Address& from, const wire::StateBuckets& b, Effects& fx);
   void on_digest(const Address& from, const wire::StateDigest& d, Effects& fx);
   void on_delta(Time now, const Address& from, std::span<const std::byte> body, Effects& fx);
-  void send_digest(const Address& to, Effects& fx);
+  void send_digest(const Address& to, std::uint32_t mask, Effects& fx);
   void plan_for(const NodeRecord& n, bool known, std::uint64_t gen, std::uint64_t max,
                 std::vector<Plan>& out) const;
   void send_delta(const Address& to, std::span<const wire::StateDigestEntry> requests,

@@ -44,12 +44,17 @@ NodeRecord* NodeStateStore::find(std::uint64_t id) noexcept {
 
 void NodeStateStore::rehash(const NodeRecord& n, std::uint64_t old_gen,
                             std::uint64_t old_max) noexcept {
+  std::uint32_t& bucket = buckets_.hash[wire::state_bucket(n.id)];
   if (old_max > 0) {
-    hash_ ^= mix(n.id, old_gen, old_max);
+    const std::uint64_t h = mix(n.id, old_gen, old_max);
+    hash_ ^= h;
+    bucket ^= std::uint32_t(h);
     --count_;
   }
   if (n.max_version > 0) {
-    hash_ ^= mix(n.id, n.generation, n.max_version);
+    const std::uint64_t h = mix(n.id, n.generation, n.max_version);
+    hash_ ^= h;
+    bucket ^= std::uint32_t(h);
     ++count_;
   }
 }

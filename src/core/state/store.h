@@ -96,6 +96,8 @@ class NodeStateStore {
   [[nodiscard]] std::uint64_t self_id() const noexcept { return self_id_; }
   /// Digest summary: entries (nodes with max_version > 0) and their order-free hash.
   [[nodiscard]] wire::StateSummary summary() const noexcept { return {count_, hash_}; }
+  /// The same hash split by digest bucket (wire::state_bucket).
+  [[nodiscard]] const wire::StateBuckets& buckets() const noexcept { return buckets_; }
   [[nodiscard]] std::size_t peer_bytes() const noexcept { return peer_bytes_; }
   [[nodiscard]] StateStats& stats() noexcept { return stats_; }
   [[nodiscard]] const StateStats& stats() const noexcept { return stats_; }
@@ -118,6 +120,7 @@ class NodeStateStore {
   std::map<std::uint64_t, NodeRecord> nodes_;
   std::map<std::uint64_t, Dropped> dropped_;
   std::uint64_t count_ = 0, hash_ = 0;
+  wire::StateBuckets buckets_;
   std::size_t peer_bytes_ = 0;
   StateStats stats_;
 };
