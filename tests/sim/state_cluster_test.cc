@@ -166,6 +166,7 @@ TEST(StateCluster, MissedCollectedDeleteArrivesByReset) {
   c.run_for(Duration::seconds(15));
   EXPECT_TRUE(c.all_hold(1, "a", std::nullopt));
   EXPECT_TRUE(c.all_hold(1, "c", "3"));
+  EXPECT_GT(c.node(5).state_stats().resets, 0u);
 }
 
 TEST(StateCluster, TtlKeysExpireAtTheirOwner) {

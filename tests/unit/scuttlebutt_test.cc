@@ -143,5 +143,29 @@ TEST(Scuttlebutt, DigestIsBoundedAndItsWindowAdvances) {
   EXPECT_EQ(covered, 1000u);
 }
 
+TEST(Scuttlebutt, MovesPastAGenerationOfItsOwnThatPeersHold) {
+  StaticGroup g({kA, kB});
+  StateConfig cfg;
+  cfg.generation = 100;  // reused by mistake: peers hold generation 100 at version 7
+  detail::Scuttlebutt m(cfg, kA, g, 1);
+  Capture fx;
+  ASSERT_TRUE(m.set(Time::from_ns(1), "k", "v", Duration::zero(), fx));
+  deliver(m, Time::from_ns(2), datagram_with([](Writer& w) {
+            return write_state_digest(w, StateDigest{kAllBuckets, 0, 0,
+                                                     {{node_id_of(kA), 100, 7}}});
+          }), fx);
+  EXPECT_EQ(m.generation(), 101u);
+  // The answer carries our state under the new generation, from version 0.
+  ASSERT_FALSE(fx.datagrams.empty());
+  FrameIterator it(fx.datagrams.back());
+  Frame f;
+  ASSERT_TRUE(it.next(f));
+  StateDeltaReader r(f.body);
+  StateBlockHeader h;
+  ASSERT_TRUE(r.next_block(h));
+  EXPECT_EQ(h.generation, 101u);
+  EXPECT_EQ(h.from, 0u);
+}
+
 }  // namespace
 }  // namespace grapevine

@@ -249,6 +249,15 @@ void Scuttlebutt::plan_for(const NodeRecord& n, bool known, std::uint64_t gen, s
 void Scuttlebutt::on_digest(const Address& from, const wire::StateDigest& d, Effects& fx) {
   std::vector<wire::StateDigestEntry> requests;
   for (const auto& e : d.entries) {
+    if (e.node == store_.self_id() &&
+        (e.generation > generation_ ||
+         (e.generation == generation_ && e.max_version > store_.self().max_version))) {
+      // Peers hold a generation of ours at least as new as this one (our clock went back, or
+      // a configured generation was reused): move past it, or our writes would look stale.
+      generation_ = e.generation + 1;
+      store_.set_generation(generation_);
+      ++store_.stats().generations_replaced;
+    }
     if (e.node == store_.self_id() || e.max_version == 0 || store_.dropped(e.node, e.generation)) {
       continue;
     }
