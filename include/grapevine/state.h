@@ -8,6 +8,7 @@
 #include <string>
 
 #include "grapevine/event.h"
+#include "grapevine/result.h"
 #include "grapevine/time.h"
 
 namespace grapevine {
@@ -43,6 +44,11 @@ struct StateConfig {
   /// The state of a member that left or failed is dropped this long after it stopped being live.
   Duration departed_grace = Duration::seconds(60);
 };
+
+/// Checks the settings: invalid_argument for a zero interval, fanout outside 1..8, a packet
+/// budget outside [64, 65507], stream_bytes_max over 20 MB, key or value limits over the wire's
+/// (4096 bytes, 1 MiB).
+Result<void> validate(const StateConfig& config) noexcept;
 
 /// One key of one node, as get()/entries() return it.
 struct StateEntry {

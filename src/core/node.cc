@@ -11,6 +11,7 @@ namespace grapevine {
 
 Result<void> validate(const NodeConfig& config) noexcept {
   if (auto ok = validate(config.membership); !ok) return ok;
+  if (auto ok = validate(config.state); !ok) return ok;
   if (config.view) {
     if (config.membership.dialect == Dialect::memberlist) {
       return make_error(Errc::invalid_argument, "view: the memberlist dialect has no views");

@@ -14,6 +14,23 @@ Error state_off(bool memberlist) noexcept {
 }
 }  // namespace
 
+Result<void> validate(const StateConfig& c) noexcept {
+  auto bad = [](const char* why) { return make_error(Errc::invalid_argument, why); };
+  if (c.gossip_interval <= Duration::zero()) return bad("state.gossip_interval must be > 0");
+  if (c.fanout < 1 || c.fanout > 8) return bad("state.fanout must be 1..8");
+  if (c.packet_budget_bytes < 64 || c.packet_budget_bytes > wire::kDatagramBytesMax) {
+    return bad("state.packet_budget_bytes must be 64..65507");
+  }
+  if (c.stream_bytes_max < 1024 || c.stream_bytes_max > wire::kStateStreamBytesMax - 64) {
+    return bad("state.stream_bytes_max must be 1 KiB..20 MB");
+  }
+  if (c.key_bytes_max > wire::kStateKeyBytesWireMax) return bad("state.key_bytes_max over 4096");
+  if (c.value_bytes_max > wire::kStateValueBytesWireMax) {
+    return bad("state.value_bytes_max over 1 MiB");
+  }
+  return {};
+}
+
 void Node::route_state_frames(Time now, const Address& from, std::span<const std::byte> bytes,
                               Effects& fx) {
   wire::FrameIterator it(bytes);

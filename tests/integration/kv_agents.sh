@@ -2,7 +2,7 @@
 # Three `grapevine agent` processes on 127.0.0.1 joined through the first, and the replicated
 # node state through the client: `kv set` on one agent, `kv get --node` on another sees it,
 # `kv list` shows it, `kv watch` streams the set, update and delete, `--ttl` expires, limits and
-# a missing key fail with a clear message. Every process started here is killed by PID on exit.
+# a missing key fail with a clear message; [state] settings from a TOML file apply, bad ones fail. Every process started here is killed by PID on exit.
 # Usage: bash kv_agents.sh /path/to/grapevine
 set -euo pipefail
 grapevine=${1:?usage: $0 /path/to/grapevine}
@@ -16,10 +16,17 @@ bind_port() { echo $((base + $1)); }
 rpc_port() { echo $((base + 10 + $1)); }
 rpc() { echo "--rpc-addr=127.0.0.1:$(rpc_port "$1")"; }
 
+# Agent 3 takes state settings from its TOML file.
+cat >"$work/kv3.toml" <<TOML
+[state]
+key_bytes_max = 100
+tombstone_grace = "10m"
+TOML
 for i in 1 2 3; do
   args=(agent --name "kv$i" --bind "127.0.0.1:$(bind_port "$i")"
         --rpc-addr "127.0.0.1:$(rpc_port "$i")" --log-level warn)
   [ "$i" -gt 1 ] && args+=(--join "127.0.0.1:$(bind_port 1)")
+  [ "$i" -eq 3 ] && args+=(--config "$work/kv3.toml")
   "$grapevine" "${args[@]}" >"$work/agent$i.log" 2>&1 &
   pids[$i]=$!
   [ "$i" -eq 1 ] && sleep 0.5
@@ -65,4 +72,12 @@ grep -q "no key 'nope'" <<<"$out" || fail "unclear missing-key error: $out"
 big=$(head -c 300 /dev/zero | tr '\0' k)
 if out=$("$grapevine" kv set "$big" v "$(rpc 1)" 2>&1); then fail "oversized key accepted"; fi
 grep -q "key_bytes_max" <<<"$out" || fail "unclear limit error: $out"
+if out=$("$grapevine" kv set "${big:0:150}" v "$(rpc 3)" 2>&1); then
+  fail "[state] key_bytes_max = 100 from the TOML file not applied"
+fi
+printf '[state]\nfanout = 0\n' >"$work/bad.toml"
+if out=$("$grapevine" agent --config "$work/bad.toml" 2>&1); then
+  fail "a bad [state] setting was accepted"
+fi
+grep -q "state.fanout" <<<"$out" || fail "unclear [state] error: $out"
 echo "ok: kv errors are clear"
