@@ -146,7 +146,7 @@ nlohmann::json handle(Runtime& rt, NodeHandle& node, const AgentConfig& cfg,
   if (auto kv = handle_kv(cmd, req, node, loop)) return *kv;
   return fail("unknown cmd '" + cmd +
               "' (members, view, join, leave, force-leave, send, info, monitor, kv-set, kv-get, "
-              "kv-delete, kv-list)");
+              "kv-delete, kv-list, kv-stats)");
 }
 
 int run_agent(const Flags& flags) {

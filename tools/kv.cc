@@ -1,6 +1,6 @@
 // `grapevine kv set|get|delete|list|watch`: the replicated node state through an agent's RPC.
 // Agent commands: kv-set {key, value, ttl_ms}, kv-get {key, node}, kv-delete {key},
-// kv-list {prefix}; changes reach `monitor` streams as {"event":"state",...} lines, which
+// kv-list {prefix}, kv-stats; changes reach `monitor` streams as {"event":"state",...} lines, which
 // `kv watch` filters by prefix.
 #include "kv.h"
 
@@ -69,6 +69,32 @@ std::optional<nlohmann::json> handle_kv(const std::string& cmd, const nlohmann::
       nlohmann::json list = nlohmann::json::array();
       for (const auto& e : node.entries(prefix)) list.push_back(entry_json(node, e));
       out = {{"ok", true}, {"entries", list}};
+    });
+  } else if (cmd == "kv-stats") {
+    in_loop([&] {
+      const StateStats s = node.state_stats();
+      const std::size_t keys = node.entries("").size();
+      out = {{"ok", true},
+             {"stats",
+              {{"keys_held", keys},
+               {"rounds", s.rounds},
+               {"summaries_sent", s.summaries_sent},
+               {"digests_sent", s.digests_sent},
+               {"deltas_sent", s.deltas_sent},
+               {"streams_sent", s.streams_sent},
+               {"bytes_sent", s.bytes_sent + s.stream_bytes_sent},
+               {"keys_applied", s.keys_applied},
+               {"resets", s.resets},
+               {"generations_replaced", s.generations_replaced},
+               {"nodes_dropped", s.nodes_dropped},
+               {"tombstones_collected", s.tombstones_collected},
+               {"ttl_expired", s.ttl_expired},
+               {"malformed", s.malformed},
+               {"refused_key_bytes", s.refused_key_bytes},
+               {"refused_value_bytes", s.refused_value_bytes},
+               {"refused_keys_per_node", s.refused_keys_per_node},
+               {"refused_node_bytes", s.refused_node_bytes},
+               {"refused_peer_bytes", s.refused_peer_bytes}}}};
     });
   } else {
     return std::nullopt;
@@ -197,6 +223,15 @@ void add_kv_commands(CLI::App& app, std::function<int()>& run_cmd) {
   l->add_option("prefix", f->prefix, "key prefix (default: all keys)");
   l->add_flag("--json", f->json, "print a JSON array of {node, address, key, value, version}");
   l->callback([f, &run_cmd] { run_cmd = [f] { return kv_list(*f); }; });
+
+  auto* st = kv->add_subcommand("stats", "Print the agent's state counters (JSON)");
+  rpc(st);
+  st->callback([f, &run_cmd] {
+    run_cmd = [f] {
+      std::cout << call(*f, {{"cmd", "kv-stats"}})["stats"].dump(2) << "\n";
+      return 0;
+    };
+  });
 
   auto* w = kv->add_subcommand("watch", "Stream changes (set, update, delete) of keys with PREFIX");
   rpc(w);

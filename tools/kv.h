@@ -2,6 +2,7 @@
 #pragma once
 
 #include <functional>
+#include <optional>
 #include <string>
 
 #include <CLI/CLI.hpp>
@@ -15,7 +16,7 @@ namespace grapevine::tools {
 /// Runs a task on the node's loop thread and waits for it (the agent's in_loop).
 using LoopRunner = std::function<void(const std::function<void()>&)>;
 
-/// Agent side: answers kv-set, kv-get, kv-delete, kv-list; nullopt for any other command.
+/// Agent side: answers kv-set, kv-get, kv-delete, kv-list, kv-stats; nullopt for any other.
 std::optional<nlohmann::json> handle_kv(const std::string& cmd, const nlohmann::json& req,
                                         NodeHandle& node, const LoopRunner& in_loop);
 /// Agent side: publishes every state change as a {"event":"state",...} line to monitors.

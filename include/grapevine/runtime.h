@@ -109,6 +109,8 @@ class NodeHandle {
     return 0;
   }
   virtual void unwatch(std::uint64_t id) { (void)id; }
+  /// Counters of the state component (rounds, bytes, refusals by limit...); zeros when off.
+  [[nodiscard]] virtual StateStats state_stats() const { return {}; }
 
   /// Stops the node abruptly, sending nothing: to everyone else it has crashed.
   virtual void crash() = 0;

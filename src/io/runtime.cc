@@ -190,6 +190,7 @@ class Runtime::Impl::Hosted final : public NodeHandle, public Effects {
     return state_.watch(node_, prefix, std::move(cb));
   }
   void unwatch(std::uint64_t id) override { state_.unwatch(node_, id); }
+  [[nodiscard]] StateStats state_stats() const override { return node_.state_stats(); }
   void crash() override;
   [[nodiscard]] bool running() const override { return running_; }
 

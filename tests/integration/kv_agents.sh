@@ -80,4 +80,5 @@ if out=$("$grapevine" agent --config "$work/bad.toml" 2>&1); then
   fail "a bad [state] setting was accepted"
 fi
 grep -q "state.fanout" <<<"$out" || fail "unclear [state] error: $out"
+"$grapevine" kv stats "$(rpc 3)" | grep -q '"refused_key_bytes": 0' || fail "kv stats"
 echo "ok: kv errors are clear"
