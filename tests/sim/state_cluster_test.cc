@@ -42,6 +42,13 @@ TEST(StateCluster, SetIsSeenByEveryLiveNodeAndWatched) {
   EXPECT_TRUE(c.all_hold(3, "svc/web", std::nullopt));
   EXPECT_EQ(seen, (std::vector<std::string>{"svc/web=up/set", "svc/web=down/update",
                                             "svc/web=/delete"}));
+  // The other components skip the state frames without counting them as unknown.
+  for (NodeIndex i = 0; i < 20; ++i) {
+    EXPECT_EQ(c.node(i).membership().stats().unknown_frames, 0u);
+    EXPECT_EQ(c.node(i).membership().stats().malformed_received, 0u);
+    EXPECT_EQ(c.node(i).multicast_protocol().stats().unknown_frames, 0u);
+    EXPECT_EQ(c.node(i).state_stats().malformed, 0u);
+  }
 }
 
 TEST(StateCluster, ColdStart200NodesWith20KeysEachConverges) {
