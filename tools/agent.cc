@@ -14,6 +14,7 @@
 #include "agent_config.h"
 #include "base64.h"
 #include "commands.h"
+#include "kv.h"
 #include "node_json.h"
 #include "node_flags.h"
 #include "options.h"
@@ -269,8 +270,11 @@ nlohmann::json handle(Runtime& rt, NodeHandle& node, const AgentConfig& cfg,
     });
   }
   if (cmd == "keys") return handle_keys(rt, node, req);
+  auto loop = [&](const std::function<void()>& f) { in_loop(rt, [&] { f(); return 0; }); };
+  if (auto kv = handle_kv(cmd, req, node, loop)) return *kv;
   return fail("unknown cmd '" + cmd +
-              "' (members, view, join, leave, force-leave, send, info, keys, monitor)");
+              "' (members, view, join, leave, force-leave, send, info, keys, monitor, kv-set, "
+              "kv-get, kv-delete, kv-list, kv-stats)");
 }
 
 int run_agent(const Flags& flags) {
@@ -309,6 +313,7 @@ int run_agent(const Flags& flags) {
                              added.error().detail);
   }
   NodeHandle& node = **added;
+  publish_state_changes(node, hub);
   spdlog::info("agent {} on {} ({} detector, {} multicast)", cfg.name, node.address().to_string(),
                detector_name(cfg.node.membership.detector),
                cfg.node.view ? "plumtree" : protocol_name(cfg.node.multicast.protocol));

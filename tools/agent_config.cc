@@ -255,6 +255,31 @@ void load_multicast(const Table& t, MulticastConfig& c) {
   if (auto v = t.integer("retention_periods")) c.retention_periods = std::uint32_t(*v);
 }
 
+// [state]: the replicated node state (StateConfig, include/grapevine/state.h).
+void load_state(const Table& t, StateConfig& c) {
+  t.only({"enabled", "gossip_interval", "fanout", "tombstone_grace", "departed_grace",
+          "key_bytes_max", "value_bytes_max", "keys_per_node_max", "node_bytes_max",
+          "peer_bytes_max"});
+  if (const toml::node* n = t.t.get("enabled")) {
+    auto v = n->value<bool>();
+    if (!v) t.bad("enabled", "expected true or false");
+    c.enabled = *v;
+  }
+  if (auto v = t.duration("gossip_interval")) c.gossip_interval = *v;
+  if (auto v = t.integer("fanout")) c.fanout = std::uint32_t(*v);
+  if (auto v = t.duration("tombstone_grace")) c.tombstone_grace = *v;
+  if (auto v = t.duration("departed_grace")) c.departed_grace = *v;
+  if (auto v = t.integer("key_bytes_max")) c.key_bytes_max = std::size_t(*v);
+  if (auto v = t.integer("value_bytes_max")) c.value_bytes_max = std::size_t(*v);
+  if (auto v = t.integer("keys_per_node_max")) c.keys_per_node_max = std::size_t(*v);
+  if (auto v = t.integer("node_bytes_max")) c.node_bytes_max = std::size_t(*v);
+  if (auto v = t.integer("peer_bytes_max")) c.peer_bytes_max = std::size_t(*v);
+  if (c.gossip_interval <= Duration::zero()) t.bad("gossip_interval", "must be positive");
+  if (c.fanout < 1 || c.fanout > 8) t.bad("fanout", "expected 1..8");
+  if (c.key_bytes_max > 4096) t.bad("key_bytes_max", "at most 4096 (the wire limit)");
+  if (c.value_bytes_max > (1u << 20)) t.bad("value_bytes_max", "at most 1048576 (the wire limit)");
+}
+
 }  // namespace
 
 void load_toml(const std::string& path, AgentConfig& config) {
@@ -309,11 +334,14 @@ void load_toml(const std::string& path, AgentConfig& config) {
   if (const toml::table* m = section(root, path, "multicast")) {
     load_multicast(Table{*m, path, "multicast."}, config.node.multicast);
   }
+  if (const toml::table* m = section(root, path, "state")) {
+    load_state(Table{*m, path, "state."}, config.node.state);
+  }
   for (const auto& [key, value] : root) {
     static const char* known[] = {"name",      "bind",         "join",
                                   "rpc_addr",  "metrics_addr", "leave_timeout",
                                   "log_level", "membership",   "multicast",
-                                  "view",      "insecure"};
+                                  "view",      "insecure",     "state"};
     static const char* limits[] = {"allowed_cidrs",   "inbound_streams_max",
                                    "inbound_stream_bytes_max",        "stream_timeout",
                                    "datagrams_per_source_per_second", "rate_limited_sources_max",

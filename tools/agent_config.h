@@ -50,6 +50,9 @@ struct AgentConfig {
 ///     dialect ("native" | "memberlist"), encrypt (base64 key or array of keys, the first
 ///     primary; both dialects, 32 bytes in the native one), label, delegate_vsn ([MIN, MAX, CUR]; serf: [2, 5, 4])
 ///   [multicast] protocol, fanout, pull_fanout, period, stop, stop_rounds, retention_periods
+///   [state] (replicated node state, StateConfig) enabled, gossip_interval, fanout,
+///     tombstone_grace, departed_grace, key_bytes_max, value_bytes_max, keys_per_node_max,
+///     node_bytes_max, peer_bytes_max
 /// Throws UsageError with the file, key and what is wrong.
 void load_toml(const std::string& path, AgentConfig& config);
 

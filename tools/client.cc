@@ -1,11 +1,12 @@
 // Client commands that talk to a running agent over its RPC address (rpc.h): members, join,
-// leave, force-leave, send, keys, monitor.
+// leave, force-leave, send, keys, monitor, and kv (kv.cc).
 #include <cstdio>
 #include <cstdlib>
 #include <iostream>
 
 #include "agent_config.h"
 #include "commands.h"
+#include "kv.h"
 #include "rpc.h"
 
 namespace grapevine::tools {
@@ -157,6 +158,8 @@ void add_client_commands(CLI::App& app, std::function<int()>& run_cmd) {
       return 0;
     };
   });
+
+  add_kv_commands(app, run_cmd);
 }
 
 }  // namespace grapevine::tools

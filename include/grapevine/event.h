@@ -32,7 +32,12 @@ enum class EventKind : std::uint8_t {
   /// Consistent mode: no view change was decided within stall_timeout (e.g. this node is on
   /// the minority side of a partition); it keeps its configuration. Once per configuration.
   view_stalled,
+  state_changed,  // a replicated state key was set, updated or erased (NodeConfig::state)
 };
+
+/// What happened to a replicated state key (EventKind::state_changed).
+enum class StateOp : std::uint8_t { set, update, erase };
+const char* state_op_name(StateOp op) noexcept;
 
 const char* event_kind_name(EventKind kind) noexcept;
 
@@ -51,6 +56,11 @@ struct Event {
   std::uint64_t configuration_id = 0;
   std::uint64_t configuration_epoch = 0;
   std::span<const Address> members{};  // the configuration, valid only during the emit() call
+  // kind == state_changed: subject_id/subject = the key's owner (node_id_of its address),
+  // payload = the value (empty on erase); key valid only during the emit() call.
+  std::string_view key{};
+  std::uint64_t version = 0;
+  StateOp state_op = StateOp::set;
 };
 
 /// Identifies an inbound stream that expects an answer (0 = none expected).

@@ -11,17 +11,20 @@
 #include <memory>
 #include <optional>
 #include <span>
+#include <string_view>
 #include <vector>
 
 #include "grapevine/machine.h"
 #include "grapevine/membership.h"
 #include "grapevine/multicast.h"
+#include "grapevine/state.h"
 #include "grapevine/view.h"
 
 namespace grapevine {
 
 namespace detail {
 class NodeSeal;
+class Scuttlebutt;
 }
 
 /// Why a native packet or stream was refused by the seal (docs/security.md). Counted per reason.
@@ -76,6 +79,9 @@ struct NodeConfig {
   /// the overlay through the first seed. Native dialect only.
   std::optional<ViewConfig> view;
   SealConfig seal;
+  /// Replicated per-node key-value state (scuttlebutt; set/get/erase below). On by default: it
+  /// sends nothing while no node has a key. Native dialect only (ignored in memberlist's).
+  StateConfig state;
 };
 
 Result<void> validate(const NodeConfig& config) noexcept;
@@ -126,6 +132,31 @@ class Node final : public Machine {
   [[nodiscard]] const MulticastProtocol& multicast_protocol() const noexcept {
     return *multicast_;
   }
+  // ---- replicated node state (NodeConfig::state) ----
+  /// Sets this node's `key` to `value` (bytes, any content), replicated to every live member.
+  /// `ttl` > 0: the key is deleted `ttl` after now. Returns the key's version (a set of an
+  /// unchanged value returns the current one). Errors: invalid_argument (state off, memberlist
+  /// dialect, empty key), too_large (key_bytes_max, value_bytes_max, keys_per_node_max or
+  /// node_bytes_max exceeded).
+  Result<std::uint64_t> set(Time now, std::string_view key, std::string_view value,
+                            Duration ttl, Effects& fx);
+  /// Deletes this node's `key` (a tombstone, replicated, collected after tombstone_grace).
+  /// Errors: invalid_argument (state off), rejected (no such key).
+  Result<std::uint64_t> erase(Time now, std::string_view key, Effects& fx);
+  /// The value of `key` at the node named `node` (a member name, an "ip:port" address, or ""
+  /// / "self" for this node), as far as this node knows. nullopt: unknown node or key.
+  [[nodiscard]] std::optional<StateEntry> get(std::string_view node, std::string_view key) const;
+  /// Every live key starting with `prefix`, of every node held, by (node id, key).
+  [[nodiscard]] std::vector<StateEntry> entries(std::string_view prefix) const;
+  /// Emits EventKind::state_changed for keys starting with `prefix` (local and remote changes)
+  /// from now on. Returns an id for state_unwatch(), 0 when state is off.
+  std::uint64_t state_watch(std::string_view prefix);
+  void state_unwatch(std::uint64_t id);
+  /// The state machine, or nullptr when off.
+  [[nodiscard]] const detail::Scuttlebutt* state() const noexcept { return state_.get(); }
+  /// Counters of the state component (zeros when off).
+  [[nodiscard]] StateStats state_stats() const noexcept;
+
   /// The partial-view overlay, or nullptr when NodeConfig::view is unset.
   [[nodiscard]] const ViewMachine* view() const noexcept { return view_.get(); }
 
@@ -153,10 +184,13 @@ class Node final : public Machine {
   std::unique_ptr<MulticastProtocol> multicast_;
   std::unique_ptr<ViewMachine> view_;
   std::unique_ptr<detail::NodeSeal> seal_;
+  std::unique_ptr<detail::Scuttlebutt> state_;
   std::uint64_t view_id_base_ = 0;  // broadcast ids: our address and a counter
   std::uint64_t view_seq_ = 0;
 
   Result<MessageId> view_broadcast(Time now, std::span<const std::byte> payload, Effects& fx);
+  void route_state_frames(Time now, const Address& from, std::span<const std::byte> bytes,
+                          Effects& fx);
 };
 
 }  // namespace grapevine

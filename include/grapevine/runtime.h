@@ -17,6 +17,9 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
 #include <span>
 #include <vector>
 
@@ -27,6 +30,7 @@
 #include "grapevine/multicast.h"
 #include "grapevine/node.h"
 #include "grapevine/result.h"
+#include "grapevine/state.h"
 #include "grapevine/time.h"
 
 namespace grapevine {
@@ -90,6 +94,48 @@ class NodeHandle {
   /// Node::change_keyring and Node::keyring, on the loop thread.
   virtual Result<void> change_keyring(KeyringOp op, std::span<const std::byte> key) = 0;
   [[nodiscard]] virtual std::vector<std::vector<std::byte>> keyring() const = 0;
+  // ---- replicated node state (NodeConfig::state; native dialect) ----
+  /// Called on the loop thread for each change of a watched key (set, update or delete, local
+  /// or learnt from a peer). `e.key`, `e.payload` (the value) are valid during the call only;
+  /// `e.subject` is the owner's address, `e.version` the key's version, `e.state_op` the change.
+  /// It runs after the node's call returned, so it may call back into the node.
+  using StateWatch = std::function<void(const Event& e)>;
+  /// Sets this node's `key` to `value`; `ttl` > 0 deletes it after `ttl` (wall time). Returns the
+  /// key's version. Errors: invalid_argument (state off, memberlist dialect, empty key),
+  /// too_large (a StateConfig limit: key_bytes_max, value_bytes_max, keys_per_node_max,
+  /// node_bytes_max).
+  virtual Result<std::uint64_t> set(std::string_view key, std::string_view value,
+                                    Duration ttl = Duration::zero()) {
+    (void)key, (void)value, (void)ttl;
+    return make_error(Errc::invalid_argument, "replicated state not supported here");
+  }
+  /// Deletes this node's `key`. Errors: invalid_argument (state off), rejected (no such key).
+  virtual Result<std::uint64_t> erase(std::string_view key) {
+    (void)key;
+    return make_error(Errc::invalid_argument, "replicated state not supported here");
+  }
+  /// `key` of the node named `node` (member name, "ip:port", or "" / "self"), as this node
+  /// knows it; nullopt when unknown.
+  [[nodiscard]] virtual std::optional<StateEntry> get(std::string_view node,
+                                                      std::string_view key) const {
+    (void)node, (void)key;
+    return std::nullopt;
+  }
+  /// Every live key starting with `prefix`, of every node this node holds.
+  [[nodiscard]] virtual std::vector<StateEntry> entries(std::string_view prefix) const {
+    (void)prefix;
+    return {};
+  }
+  /// Calls `callback` for every change of a key starting with `prefix` from now on. Returns an
+  /// id for unwatch(), 0 when state is off.
+  virtual std::uint64_t watch(std::string_view prefix, StateWatch callback) {
+    (void)prefix, (void)callback;
+    return 0;
+  }
+  virtual void unwatch(std::uint64_t id) { (void)id; }
+  /// Counters of the state component (rounds, bytes, refusals by limit...); zeros when off.
+  [[nodiscard]] virtual StateStats state_stats() const { return {}; }
+
   /// Stops the node abruptly, sending nothing: to everyone else it has crashed.
   virtual void crash() = 0;
   [[nodiscard]] virtual bool running() const = 0;

@@ -34,6 +34,16 @@ const char* event_kind_name(EventKind kind) noexcept {
     case EventKind::updated: return "updated";
     case EventKind::view_changed: return "view_changed";
     case EventKind::view_stalled: return "view_stalled";
+    case EventKind::state_changed: return "state_changed";
+  }
+  return "unknown";
+}
+
+const char* state_op_name(StateOp op) noexcept {
+  switch (op) {
+    case StateOp::set: return "set";
+    case StateOp::update: return "update";
+    case StateOp::erase: return "delete";
   }
   return "unknown";
 }

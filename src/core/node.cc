@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "core/node_seal.h"
+#include "core/state/scuttlebutt.h"
 #include "util/assert.h"
 #include "util/rng.h"
 #include "wire/native.h"
@@ -12,6 +13,7 @@ namespace grapevine {
 
 Result<void> validate(const NodeConfig& config) noexcept {
   if (auto ok = validate(config.membership); !ok) return ok;
+  if (auto ok = validate(config.state); !ok) return ok;
   if (config.view) {
     if (config.membership.dialect == Dialect::memberlist) {
       return make_error(Errc::invalid_argument, "view: the memberlist dialect has no views");
@@ -50,6 +52,10 @@ Node::Node(const NodeConfig& config, const Address& self, std::uint64_t seed)
     // node must not reuse the ids its peers still remember).
     view_id_base_ = std::uint64_t(self.ipv4_u32()) << 32 | std::uint64_t(self.port) << 16;
     view_seq_ = derive_seed(seed, 4) & 0xffff;
+  }
+  if (config_.state.enabled && !memberlist_) {
+    state_ = std::make_unique<detail::Scuttlebutt>(config_.state, self, membership_->live_group(),
+                                                   derive_seed(seed, 5));
   }
 }
 
@@ -96,12 +102,17 @@ void Node::on_datagram(Time now, const Address& from, std::span<const std::byte>
   membership_->on_datagram(now, from, bytes, fx);
   if (!memberlist_) multicast_->on_datagram(now, from, bytes, fx);
   if (view_) view_->on_datagram(now, from, bytes, fx);
+  if (state_) route_state_frames(now, from, bytes, fx);
 }
 
 void Node::on_stream(Time now, const Address& from, std::span<const std::byte> framed,
                      StreamId stream, Effects& fx) {
   auto message = seal_->open_stream(now, framed);
-  if (message) membership_->on_stream(now, from, *message, stream, sealed(now, fx));
+  if (!message) return;
+  if (state_ && wire::is_state_stream(*message)) {
+    return state_->on_stream(now, from, *message, sealed(now, fx));
+  }
+  membership_->on_stream(now, from, *message, stream, sealed(now, fx));
 }
 
 void Node::on_timeout(Time now, Effects& driver_fx) {
@@ -109,11 +120,13 @@ void Node::on_timeout(Time now, Effects& driver_fx) {
   if (now >= membership_->next_deadline()) membership_->on_timeout(now, fx);
   if (!memberlist_ && now >= multicast_->next_deadline()) multicast_->on_timeout(now, fx);
   if (view_ && now >= view_->next_deadline()) view_->on_timeout(now, fx);
+  if (state_ && now >= state_->next_deadline()) state_->on_timeout(now, fx);
 }
 
 Time Node::next_deadline() const noexcept {
   if (memberlist_) return membership_->next_deadline();
   Time t = std::min(membership_->next_deadline(), multicast_->next_deadline());
+  if (state_) t = std::min(t, state_->next_deadline());
   return view_ ? std::min(t, view_->next_deadline()) : t;
 }
 

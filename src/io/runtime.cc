@@ -18,6 +18,7 @@
 
 #include "io/inbound_guard.h"
 #include "io/socket_util.h"
+#include "io/state_watchers.h"
 #include "io/stream_conn.h"
 #include "util/assert.h"
 #include "wire/native.h"
@@ -143,6 +144,7 @@ class Runtime::Impl::Hosted final : public NodeHandle, public Effects {
     if (out_.size() >= rt_.batch()) flush();
   }
   void emit(const Event& e) override {
+    if (e.kind == EventKind::state_changed) return state_.queue(e);
     if (e.kind == EventKind::delivered) {
       if (cb_.on_delivery) cb_.on_delivery(e.message, e.payload, e.hops);
     } else if (cb_.on_member_event) {
@@ -197,6 +199,29 @@ class Runtime::Impl::Hosted final : public NodeHandle, public Effects {
   [[nodiscard]] std::vector<std::vector<std::byte>> keyring() const override {
     return node_.keyring();
   }
+  Result<std::uint64_t> set(std::string_view key, std::string_view value,
+                            Duration ttl) override {
+    auto r = node_.set(Runtime::now(), key, value, ttl, *this);
+    after_call();
+    return r;
+  }
+  Result<std::uint64_t> erase(std::string_view key) override {
+    auto r = node_.erase(Runtime::now(), key, *this);
+    after_call();
+    return r;
+  }
+  [[nodiscard]] std::optional<StateEntry> get(std::string_view node,
+                                              std::string_view key) const override {
+    return node_.get(node, key);
+  }
+  [[nodiscard]] std::vector<StateEntry> entries(std::string_view prefix) const override {
+    return node_.entries(prefix);
+  }
+  std::uint64_t watch(std::string_view prefix, StateWatch cb) override {
+    return state_.watch(node_, prefix, std::move(cb));
+  }
+  void unwatch(std::uint64_t id) override { state_.unwatch(node_, id); }
+  [[nodiscard]] StateStats state_stats() const override { return node_.state_stats(); }
   void crash() override;
   [[nodiscard]] bool running() const override { return running_; }
 
@@ -206,6 +231,7 @@ class Runtime::Impl::Hosted final : public NodeHandle, public Effects {
     ++io_.datagrams_in;
     io_.bytes_in += bytes.size();
     node_.on_datagram(now, from, bytes, *this);
+    state_.deliver();
   }
   void on_stream(Time now, const Address& from, std::span<const std::byte> message,
                  StreamId stream) {
@@ -222,6 +248,7 @@ class Runtime::Impl::Hosted final : public NodeHandle, public Effects {
   }
   /// After any call into the machine: send what it queued, and re-arm its deadline.
   void after_call() {
+    state_.deliver();
     flush();
     if (running_) rt_.schedule(*this);
   }
@@ -233,6 +260,7 @@ class Runtime::Impl::Hosted final : public NodeHandle, public Effects {
   Address addr_;
   Fd udp_, tcp_;
   NodeCallbacks cb_;
+  io::StateWatchers state_;
   IoStats io_;
   bool running_ = true;
   std::int64_t scheduled_ = INT64_MAX;
@@ -349,7 +377,8 @@ Result<NodeHandle*> Runtime::Impl::add_node(const NodeConfig& config, const Addr
   if (!tcp) return make_error(Errc::io, "cannot bind TCP on the UDP port (in use?)");
   const auto index = std::uint32_t(nodes_.size());
   const std::uint64_t seed = node_id_of(actual) ^ std::uint64_t(now().ns());
-  auto h = std::make_unique<Hosted>(*this, index, config, actual, std::move(*udp), std::move(*tcp),
+  auto h = std::make_unique<Hosted>(*this, index, io::with_state_generation(config), actual,
+                                    std::move(*udp), std::move(*tcp),
                                     std::move(cb), seed);
   watch(h->udp_.get(), tag(kUdp, index), EPOLLIN);
   watch(h->tcp_.get(), tag(kListener, index), EPOLLIN);

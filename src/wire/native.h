@@ -36,12 +36,14 @@ inline constexpr std::size_t kFramesPerDatagramMax = 256;
 
 /// Frame types are grouped in families of 16, one per component, so a node composed of several
 /// protocols can hand each frame to its owner: 0x10 multicast, 0x20 membership, 0x30 views,
-/// 0x40 consistent membership (Rapid, wire/native_consistent.h).
+/// 0x40 consistent membership (Rapid, wire/native_consistent.h), 0x50 the replicated node state
+/// (wire/native_state.h).
 enum class FrameFamily : std::uint8_t {
   multicast = 0x10,
   membership = 0x20,
   views = 0x30,
   consistent = 0x40,
+  state = 0x50,
 };
 constexpr bool in_family(std::uint8_t type, FrameFamily f) noexcept {
   return (type & 0xf0) == std::uint8_t(f);
@@ -50,7 +52,8 @@ constexpr bool in_family(std::uint8_t type, FrameFamily f) noexcept {
 constexpr bool other_component(std::uint8_t type, FrameFamily own) noexcept {
   return !in_family(type, own) &&
          (in_family(type, FrameFamily::multicast) || in_family(type, FrameFamily::membership) ||
-          in_family(type, FrameFamily::views) || in_family(type, FrameFamily::consistent));
+          in_family(type, FrameFamily::views) || in_family(type, FrameFamily::consistent) ||
+          in_family(type, FrameFamily::state));
 }
 
 enum class FrameType : std::uint8_t {
