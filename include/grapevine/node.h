@@ -19,9 +19,15 @@
 
 namespace grapevine {
 
+/// A Node's multicast defaults (MulticastConfig's own are the papers' analyses'): push-pull
+/// gossip, fanout 3, each message pushed for 5 rounds after a node receives it (a member is
+/// missed with probability about e^-15, and pull requests catch it up) and forgotten 120
+/// periods later; pull only while spreading (pull_when_idle = false). An idle group is silent.
+MulticastConfig node_multicast_defaults() noexcept;
+
 struct NodeConfig {
   MembershipConfig membership;
-  MulticastConfig multicast;
+  MulticastConfig multicast = node_multicast_defaults();
   /// A partial-view overlay (HyParView) beside the membership: when set, multicast() broadcasts
   /// over the view's own tree (Plumtree) instead of the gossip multicast, and join() also joins
   /// the overlay through the first seed. Native dialect only.

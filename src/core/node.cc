@@ -8,6 +8,17 @@
 
 namespace grapevine {
 
+MulticastConfig node_multicast_defaults() noexcept {
+  MulticastConfig c;
+  c.protocol = MulticastProtocolKind::pushpull;
+  c.fanout = 3;
+  c.stop = StopRule::rounds;
+  c.stop_rounds = 5;
+  c.retention_periods = 120;
+  c.pull_when_idle = false;
+  return c;
+}
+
 Result<void> validate(const NodeConfig& config) noexcept {
   if (auto ok = validate(config.membership); !ok) return ok;
   if (config.view) {
