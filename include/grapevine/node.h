@@ -2,8 +2,9 @@
 // multicast protocol that draws its targets from that membership's live list rather than from
 // a global roster. This is what the runtime runs on sockets and what applications embed.
 //
-// Both components share the node's datagrams: frames of each family go to their owner (see
-// wire/native.h). Tree and centralized multicast work over the live list too, but a tree is only
+// Both components share the node's datagrams: the node walks each datagram's frames once and
+// hands each component only the frames of its family (core/frame_router.h, wire/native.h); a
+// component with nothing in a datagram is not called. Tree and centralized multicast work over the live list too, but a tree is only
 // stable while membership is; gossip (push, pull, push-pull) is what this mode is for.
 #pragma once
 
@@ -18,6 +19,9 @@
 #include "grapevine/view.h"
 
 namespace grapevine {
+namespace detail {
+class FrameRouter;
+}  // namespace detail
 
 /// A Node's multicast defaults (MulticastConfig's own are the papers' analyses'): push-pull
 /// gossip, fanout 3, each message pushed for 5 rounds after a node receives it (a member is
@@ -88,6 +92,7 @@ class Node final : public Machine {
   std::unique_ptr<Membership> membership_;
   std::unique_ptr<MulticastProtocol> multicast_;
   std::unique_ptr<ViewMachine> view_;
+  std::unique_ptr<detail::FrameRouter> router_;  // native dialect: frames to their component
   std::uint64_t view_id_base_ = 0;  // broadcast ids: our address and a counter
   std::uint64_t view_seq_ = 0;
 

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "core/frame_router.h"
 #include "util/assert.h"
 #include "util/rng.h"
 #include "wire/native.h"
@@ -33,7 +34,8 @@ Result<void> validate(const NodeConfig& config) noexcept {
 Node::Node(const NodeConfig& config, const Address& self, std::uint64_t seed)
     : config_(config),
       memberlist_(config.membership.dialect == Dialect::memberlist),
-      membership_(make_membership(config_.membership, self, derive_seed(seed, 1))) {
+      membership_(make_membership(config_.membership, self, derive_seed(seed, 1))),
+      router_(std::make_unique<detail::FrameRouter>()) {
   GV_ASSERT(validate(config_));
   // The live view lists this node first: the multicast's own index is always 0.
   multicast_ = make_multicast(config_.multicast, membership_->live_group(), 0, derive_seed(seed, 2));
@@ -60,11 +62,27 @@ Node::~Node() = default;
 
 void Node::on_datagram(Time now, const Address& from, std::span<const std::byte> bytes,
                        Effects& fx) {
-  // Each component walks the frames and takes its own family (wire/native.h). In the
-  // memberlist dialect everything is memberlist's, multicast included (user messages).
-  membership_->on_datagram(now, from, bytes, fx);
-  if (!memberlist_) multicast_->on_datagram(now, from, bytes, fx);
-  if (view_) view_->on_datagram(now, from, bytes, fx);
+  // In the memberlist dialect everything is memberlist's, multicast included (user messages).
+  if (memberlist_) {
+    membership_->on_datagram(now, from, bytes, fx);
+    return;
+  }
+  // Native: one walk sorts the frames by family, and each component gets only its own (a
+  // component with no frames in this datagram is not called at all).
+  if (!router_->route(bytes)) {
+    // Malformed: each component takes what it can of it and counts it, as it would alone.
+    membership_->on_datagram(now, from, bytes, fx);
+    multicast_->on_datagram(now, from, bytes, fx);
+    if (view_) view_->on_datagram(now, from, bytes, fx);
+    return;
+  }
+  using R = detail::FrameRouter;
+  const auto ours = router_->part(R::kMembership);
+  const auto multicast = router_->part(R::kMulticast);
+  const auto view = router_->part(R::kViews);
+  if (!ours.empty()) membership_->on_datagram(now, from, ours, fx);
+  if (!multicast.empty()) multicast_->on_datagram(now, from, multicast, fx);
+  if (view_ && !view.empty()) view_->on_datagram(now, from, view, fx);
 }
 
 void Node::on_stream(Time now, const Address& from, std::span<const std::byte> message,
