@@ -338,7 +338,8 @@ void add_demo(CLI::App& app, std::function<int()>& run_cmd) {
   cmd->add_option("--multicast-period", f->multicast_period, "multicast gossip period")
       ->capture_default_str();
   cmd->add_option("--steady", f->steady,
-                  "after the join, measure this long of steady state (CPU, messages, bytes)");
+                  "after the join, once every broadcast queue has drained (at most 60 s), "
+                  "measure this long of steady state (CPU, messages, bytes)");
   cmd->add_option("--bind-ip", f->bind_ip, "IP to bind every node to (ports are picked)")
       ->capture_default_str();
   cmd->callback([f, &run_cmd] { run_cmd = [f] { Demo d(*f); return d.run(); }; });

@@ -429,10 +429,12 @@ wire::StateDigestFrame MembershipNode::state_digest() const noexcept {
 
 void MembershipNode::on_state_digest(Time now, const wire::StateDigestFrame& f,
                                      const Address& from, Effects& fx) {
-  if (leaving_ || !list_.index_of(from)) return;  // from live members only
+  // From anyone, members or not: a member that nobody lists is exactly what this repairs.
+  if (leaving_) return;
   const wire::StateDigestFrame own = state_digest();
   if (own.count == f.count && own.digest == f.digest) return;  // in agreement: nothing to say
-  // A disagreement: exchange full states. At most one such exchange a second, whoever asks.
+  // A disagreement: exchange full states. At most one such exchange a second, whoever asks
+  // (a spoofed digest costs us one TCP connect a second, which the peer must accept).
   if (now < digest_push_pull_after_) return;
   digest_push_pull_after_ = now + Duration::seconds(1);
   send_push_pull(fx, from, false);
