@@ -1,5 +1,5 @@
 // Fuzz target: the membership frame decoders (wire/native_membership.h) and the push-pull stream
-// reader, with the same properties as fuzz_native_frames: every decoder on every frame body and
+// reader and the stream ping / ack, with the same properties as fuzz_native_frames: every decoder on every frame body and
 // on the raw input; what is accepted re-encodes to the same fields, never longer than the input,
 // and byte-identical when the input was canonical.
 #include <algorithm>
@@ -90,6 +90,7 @@ void check_push_pull(Bytes message) {
     write_member(w, e);
   }
   FUZZ_CHECK(w.ok());  // canonical is never longer than what was read
+  finish_stream(w);
   PushPullReader back(w.written());
   FUZZ_CHECK(back.header().join == reader.header().join &&
              back.header().reply == reader.header().reply &&
@@ -102,6 +103,30 @@ void check_push_pull(Bytes message) {
                same_address(m.address, want.address));
   }
   FUZZ_CHECK(!back.next(m) && back.ok());
+  if (w.size() == message.size()) FUZZ_CHECK(same_bytes(w.written(), message));
+}
+
+// The TCP fallback ping and its ack (whole stream messages): accepted ones re-encode to the same
+// fields, never longer, byte-identical when the input was canonical; the type agrees.
+void check_stream_ping(Bytes message) {
+  auto type = stream_type(message);
+  std::array<std::byte, kStreamPingBytesMax> buf;
+  Writer w(buf);
+  if (auto p = decode_stream_ping(message)) {
+    FUZZ_CHECK(type.has_value() && *type == StreamType::ping);
+    FUZZ_CHECK(write_stream_ping(w, *p));
+    auto back = decode_stream_ping(w.written());
+    FUZZ_CHECK(back && back->seq == p->seq && back->target == p->target &&
+               back->sender == p->sender);
+  } else if (auto a = decode_stream_ack(message)) {
+    FUZZ_CHECK(type.has_value() && *type == StreamType::ack);
+    FUZZ_CHECK(write_stream_ack(w, *a));
+    auto back = decode_stream_ack(w.written());
+    FUZZ_CHECK(back && back->seq == a->seq);
+  } else {
+    return;
+  }
+  FUZZ_CHECK(w.size() <= message.size());
   if (w.size() == message.size()) FUZZ_CHECK(same_bytes(w.written(), message));
 }
 
@@ -158,5 +183,6 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   while (it.next(frame)) decode_everything(frame.body);
   decode_everything(in);
   check_push_pull(in);  // the same bytes as a stream message
+  check_stream_ping(in);
   return 0;
 }

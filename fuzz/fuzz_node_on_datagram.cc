@@ -3,7 +3,8 @@
 //
 // Input: [mode][bytes]. Mode bit 0: dialect (native / memberlist); bits 1-2: detector; bit 3:
 // the bytes arrive as a stream message (push-pull / user stream) instead of a datagram; bit 4:
-// the node has joined through a seed first (so answers and merges happen against a live list).
+// the node has joined through a seed first (so answers and merges happen against a live list);
+// bit 5 with the gossip-heartbeat detector: the phi-accrual detector instead.
 // The node is driven through its timers after the input. Properties:
 //  - nothing crashes, trips an assertion, or upsets ASan/UBSan, whatever the bytes;
 //  - deadlines never go back past the time they were asked at;
@@ -44,6 +45,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   static constexpr Detector kDetectors[] = {Detector::swim, Detector::lifeguard,
                                             Detector::gossip_heartbeat, Detector::all_to_all};
   config.membership.detector = kDetectors[(mode >> 1) & 3];
+  if ((mode & 32) != 0 && config.membership.detector == Detector::gossip_heartbeat) {
+    config.membership.detector = Detector::phi;
+  }
   if (config.membership.dialect == Dialect::memberlist) {
     config.membership.name = "fuzz";
     if (config.membership.detector == Detector::gossip_heartbeat ||

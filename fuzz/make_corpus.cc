@@ -55,8 +55,8 @@ void save(const std::filesystem::path& dir, const std::string& name,
   }
 }
 
-// Membership datagrams and one push-pull stream message (fuzz_membership_frames reads its
-// input both as a datagram and as a stream message).
+// Membership datagrams, one push-pull stream message, a stream ping and its ack
+// (fuzz_membership_frames reads its input both as a datagram and as a stream message).
 std::vector<std::pair<std::string, std::vector<std::byte>>> membership_seeds() {
   const Address a1 = sim::sim_address(1);
   const Address a6 = *Address::parse("[2001:db8::7]:7946");
@@ -100,8 +100,19 @@ std::vector<std::pair<std::string, std::vector<std::byte>>> membership_seeds() {
   write_push_pull_header(w, PushPullHeader{true, false, id1, a1, 2});
   write_member(w, MemberEntry{id1, a1, 3, WireState::alive, meta, "node-1"});
   write_member(w, MemberEntry{id2, a6, 1, WireState::suspect, {}, ""});
+  finish_stream(w);
   stream.resize(w.size());
   seeds.emplace_back("push_pull_stream", stream);
+  std::vector<std::byte> ping(kStreamPingBytesMax);
+  Writer wp(ping);
+  write_stream_ping(wp, PingFrame{46, id2, id1});
+  ping.resize(wp.size());
+  seeds.emplace_back("stream_ping", ping);
+  std::vector<std::byte> ack(kStreamPingBytesMax);
+  Writer wa(ack);
+  write_stream_ack(wa, SeqFrame{46});
+  ack.resize(wa.size());
+  seeds.emplace_back("stream_ack", ack);
   return seeds;
 }
 

@@ -375,6 +375,8 @@ void load_metrics(MembershipCluster& c, const MembershipExperiment& e, const Sen
     r.probes_failed += s.probes_failed;
     r.indirect_probes += s.indirect_probes;
     r.nacks += s.nacks_received;
+    r.stream_pings += s.stream_pings;
+    r.stream_ping_acks += s.stream_ping_acks;
     r.push_pulls += s.push_pulls;
   }
   const double member_seconds = double(e.nodes) * e.duration.to_seconds();
@@ -402,6 +404,7 @@ MembershipResult run_membership(const MembershipExperiment& e,
   link.latency_min = e.latency_min;
   link.latency_max = e.latency_max;
   link.loss = e.loss;
+  link.stream_loss = e.stream_loss;
   o.network = NetworkConfig::uniform(link);
   o.seed = e.seed;
   o.join_spread = e.join_spread;
@@ -483,7 +486,7 @@ MembershipResult run_membership(const MembershipExperiment& e,
   for (NodeIndex i = 0; i < e.nodes; ++i) {
     if (roles.role[i] == 0) survivors.push_back(i);
   }
-  if (e.config.detector == Detector::gossip_heartbeat) {
+  if (e.config.detector == Detector::gossip_heartbeat || e.config.detector == Detector::phi) {
     HeartbeatSpread spread(c, survivors, 10);
     for (Time t = Time::zero() + e.fail_at; t < Time::zero() + e.duration;) {
       t = std::min(Time::zero() + e.duration, t + Duration::milliseconds(50));

@@ -17,7 +17,8 @@ namespace grapevine::sim {
 struct MembershipExperiment {
   MembershipConfig config;
   std::uint32_t nodes = 100;
-  double loss = 0.0;
+  double loss = 0.0;         // datagrams
+  double stream_loss = 0.0;  // stream messages (LinkProfile::stream_loss)
   std::uint32_t fail = 1;
   Duration fail_at = Duration::seconds(30);
   std::uint32_t leave = 0;
@@ -58,6 +59,7 @@ struct MembershipResult {
   std::uint64_t unhealed_false_failures = 0;
   std::uint64_t suspicions = 0, refutations = 0;
   std::uint64_t probes = 0, probes_failed = 0, indirect_probes = 0, nacks = 0, push_pulls = 0;
+  std::uint64_t stream_pings = 0, stream_ping_acks = 0;  // SWIM's TCP fallback
   double messages_per_member_per_second = 0;
   double bytes_per_member_per_second = 0;
   std::vector<double> detection_first_samples;  // per crashed member, seconds

@@ -17,6 +17,10 @@ struct LinkProfile {
   /// Extra per-packet delay, uniform in [0, jitter]: packets on one link can overtake each other.
   Duration jitter = Duration::zero();
   double loss = 0.0;       // probability a packet is dropped
+  /// Probability a stream message (Effects::send_stream or a reply) never arrives: a connection
+  /// that fails or times out. Streams are not subject to `loss` nor to per-node drop: TCP
+  /// retransmits what datagram loss takes.
+  double stream_loss = 0.0;
   double duplicate = 0.0;  // probability a packet is delivered twice
   double reorder = 0.0;    // probability a packet is held back an extra [0, reorder_delay]
   Duration reorder_delay = Duration::zero();

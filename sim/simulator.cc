@@ -211,6 +211,10 @@ void Simulator::send_stream(NodeIndex from, NodeIndex to, std::span<const std::b
     ++router_crossings_[nodes_[to].subnet];
   }
   const LinkProfile& p = cross ? net_.cross : net_.local;
+  if (rng_.chance(p.stream_loss)) {  // draws nothing when stream_loss is 0
+    ++counters_.lost;
+    return;
+  }
   std::int64_t depart = now_.ns();
   if (net_.uplink_bytes_per_second > 0) {
     std::int64_t tx = std::int64_t(bytes.size() * 1000000000ULL / net_.uplink_bytes_per_second);

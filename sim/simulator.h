@@ -9,9 +9,11 @@
 // EventObserver runs inside the machine's emit(), so it must not call with_node(); it may
 // schedule with at()), virtual time never decreases, a stream is answered only while handled.
 //
-// Streams (Effects::send_stream) are modelled as TCP: no random loss, delivered after a
-// handshake and the transfer (1.5 round trips plus size over the uplink), lost only when an end
-// is down or the two are partitioned. A reply travels back the same way.
+// Streams (Effects::send_stream) are modelled as TCP: not subject to datagram loss (`loss`,
+// per-node drop), delivered after a handshake and the transfer (1.5 round trips plus size over
+// the uplink), lost only when an end is down, the two are partitioned, or with the link's own
+// `stream_loss` probability (a failed connection; 0 by default). A reply travels back the same
+// way.
 //
 // Faults: crash (the node stops; packets to it vanish; what it had queued on its uplink is
 // lost), restart (a fresh machine at the same address), pause (deliveries and timers wait until

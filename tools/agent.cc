@@ -6,13 +6,14 @@
 
 #include <atomic>
 #include <chrono>
+#include <cstdlib>
 #include <future>
 #include <thread>
 
 #include "agent_config.h"
-#include "base64.h"
 #include "commands.h"
 #include "node_json.h"
+#include "node_flags.h"
 #include "options.h"
 #include "rpc.h"
 
@@ -20,32 +21,89 @@ namespace grapevine::tools {
 namespace {
 
 struct Flags {
-  std::string name, bind, join, config, detector, multicast, profile, rpc_addr, metrics_addr,
-      leave_timeout, log_level, dialect, label, view;
-  std::vector<std::string> keys;
-  std::uint32_t fanout = 0;
-  std::string delegate_vsn;
+  NodeFlags node;
+  std::string name, bind, join, rpc_addr, metrics_addr, leave_timeout, log_level;
+  // Limits (docs/limits.md); empty = as the TOML file or the default.
+  std::string allowed_cidrs, inbound_streams_max, inbound_stream_bytes_max, stream_timeout,
+      datagrams_per_source, rate_limited_sources_max, rpc_auth, rpc_clients_max,
+      rpc_request_bytes_max, rpc_output_bytes_max;
 };
 
-// Decodes a base64 key as `serf keygen` prints it; throws UsageError naming `flag`.
-std::vector<std::byte> decode_key(const std::string& flag, const std::string& text) {
-  auto out = base64_decode(text);
-  if (!out) throw UsageError(flag + ": not base64: '" + text + "'");
-  if (out->size() != 16 && out->size() != 24 && out->size() != 32) {
-    throw UsageError(flag + ": the key must decode to 16, 24 or 32 bytes, got " +
-                     std::to_string(out->size()));
+// The limit flags over the TOML file's values.
+void apply_limit_flags(const Flags& f, AgentConfig& c) {
+  constexpr std::uint32_t kMax = 1u << 30;
+  RuntimeOptions& r = c.runtime;
+  if (!f.allowed_cidrs.empty()) {
+    r.allowed_cidrs = parse_cidr_list("--allowed-cidrs", split_list(f.allowed_cidrs));
   }
-  return *out;
+  if (!f.inbound_streams_max.empty()) {
+    r.inbound_streams_max = parse_count("--inbound-streams-max", f.inbound_streams_max, 0, kMax);
+  }
+  if (!f.inbound_stream_bytes_max.empty()) {
+    r.inbound_stream_bytes_max =
+        parse_bytes("--inbound-stream-bytes-max", f.inbound_stream_bytes_max);
+  }
+  if (!f.stream_timeout.empty()) {
+    r.stream_timeout = parse_duration("--stream-timeout", f.stream_timeout);
+  }
+  if (!f.datagrams_per_source.empty()) {
+    r.datagrams_per_source_per_second =
+        parse_count("--datagrams-per-source", f.datagrams_per_source, 0, 1000000);
+  }
+  if (!f.rate_limited_sources_max.empty()) {
+    r.rate_limited_sources_max =
+        parse_count("--rate-limited-sources-max", f.rate_limited_sources_max, 1, 1u << 24);
+  }
+  if (!f.rpc_auth.empty()) {
+    c.rpc.auth = f.rpc_auth;
+  } else if (const char* env = std::getenv("GRAPEVINE_RPC_AUTH");
+             env && *env && c.rpc.auth.empty()) {
+    c.rpc.auth = env;
+  }
+  if (!f.rpc_clients_max.empty()) {
+    c.rpc.clients_max = parse_count("--rpc-clients-max", f.rpc_clients_max, 1, 65536);
+  }
+  if (!f.rpc_request_bytes_max.empty()) {
+    c.rpc.request_bytes_max = parse_bytes("--rpc-request-bytes-max", f.rpc_request_bytes_max);
+  }
+  if (!f.rpc_output_bytes_max.empty()) {
+    c.rpc.output_bytes_max = parse_bytes("--rpc-output-bytes-max", f.rpc_output_bytes_max);
+  }
+  if (c.rpc.request_bytes_max == 0 || c.rpc.output_bytes_max == 0) {
+    throw UsageError("--rpc-request-bytes-max/--rpc-output-bytes-max: must be > 0");
+  }
+  if (r.stream_timeout <= Duration::zero()) throw UsageError("--stream-timeout: must be > 0");
+}
+
+void add_limit_flags(CLI::App& cmd, Flags& f) {
+  cmd.add_option("--allowed-cidrs", f.allowed_cidrs,
+                 "accept datagrams and streams only from these networks, comma-separated "
+                 "(A.B.C.D/N or IPV6/N; default: all)");
+  cmd.add_option("--inbound-streams-max", f.inbound_streams_max,
+                 "inbound TCP streams open at once; more are closed at once (default 128)");
+  cmd.add_option("--inbound-stream-bytes-max", f.inbound_stream_bytes_max,
+                 "bytes buffered across all inbound streams; a stream passing it is dropped "
+                 "(default 64MiB)");
+  cmd.add_option("--stream-timeout", f.stream_timeout,
+                 "give-up time of each TCP stream, from connect/accept (default 10s)");
+  cmd.add_option("--datagrams-per-source", f.datagrams_per_source,
+                 "datagrams per second accepted from one source IP (default 0 = no limit)");
+  cmd.add_option("--rate-limited-sources-max", f.rate_limited_sources_max,
+                 "source IPs the datagram rate limiter tracks (default 4096)");
+  cmd.add_option("--rpc-auth", f.rpc_auth,
+                 "token every RPC request must carry (clients: --rpc-auth; env "
+                 "GRAPEVINE_RPC_AUTH)");
+  cmd.add_option("--rpc-clients-max", f.rpc_clients_max,
+                 "RPC clients connected at once; more are refused (default 64)");
+  cmd.add_option("--rpc-request-bytes-max", f.rpc_request_bytes_max,
+                 "longest RPC request line (default 1MiB)");
+  cmd.add_option("--rpc-output-bytes-max", f.rpc_output_bytes_max,
+                 "output queued per RPC client; a monitor further behind is dropped "
+                 "(default 4MiB)");
 }
 
 AgentConfig build_config(const Flags& f) {
-  AgentConfig c;
-  if (!f.config.empty()) load_toml(f.config, c);
-  if (!f.profile.empty()) {
-    Detector keep = c.node.membership.detector;
-    c.node.membership = profile_by_name("--profile", f.profile);
-    c.node.membership.detector = keep;
-  }
+  AgentConfig c = build_agent_config(f.node);
   if (!f.name.empty()) c.name = f.name;
   if (!f.bind.empty()) c.bind = parse_address("--bind", f.bind);
   if (!f.join.empty()) c.join = parse_address_list("--join", f.join);
@@ -54,58 +112,14 @@ AgentConfig build_config(const Flags& f) {
   if (!f.leave_timeout.empty())
     c.leave_timeout = parse_duration("--leave-timeout", f.leave_timeout);
   if (!f.log_level.empty()) c.log_level = f.log_level;
-  if (!f.detector.empty() && !parse_detector(f.detector, c.node.membership.detector)) {
-    throw UsageError("--detector: expected swim|lifeguard|gossip-heartbeat|all-to-all, got '" +
-                     f.detector + "'");
-  }
-  if (!f.multicast.empty()) {
-    MulticastProtocolKind k;
-    if (!parse_protocol(f.multicast.c_str(), k) ||
-        (k != MulticastProtocolKind::push && k != MulticastProtocolKind::pull &&
-         k != MulticastProtocolKind::pushpull)) {
-      throw UsageError("--multicast: expected push|pull|pushpull, got '" + f.multicast + "'");
-    }
-    c.node.multicast.protocol = k;
-  }
-  if (f.fanout > 0) c.node.multicast.fanout = f.fanout;
+  apply_limit_flags(f, c);
   if (c.name.empty()) {
     char host[256] = "node";
     gethostname(host, sizeof host - 1);
     c.name = std::string(host) + "-" + std::to_string(c.bind.port);
   }
   c.node.membership.name = c.name;
-  if (!f.dialect.empty() && !parse_dialect(f.dialect, c.node.membership.dialect)) {
-    throw UsageError("--dialect: expected native|memberlist, got '" + f.dialect + "'");
-  }
-  if (!f.keys.empty()) {
-    c.node.membership.memberlist.keys.clear();
-    for (const auto& k : f.keys)
-      c.node.membership.memberlist.keys.push_back(decode_key("--encrypt", k));
-  }
-  if (!f.label.empty()) c.node.membership.memberlist.label = f.label;
-  if (!f.delegate_vsn.empty()) {
-    auto parts = split_list(f.delegate_vsn);
-    if (parts.size() != 3) throw UsageError("--delegate-vsn: expected MIN,MAX,CUR (serf: 2,5,4)");
-    auto& ml = c.node.membership.memberlist;
-    ml.delegate_min = std::uint8_t(parse_count("--delegate-vsn", parts[0], 0, 255));
-    ml.delegate_max = std::uint8_t(parse_count("--delegate-vsn", parts[1], 0, 255));
-    ml.delegate_cur = std::uint8_t(parse_count("--delegate-vsn", parts[2], 0, 255));
-  }
-  if ((!f.keys.empty() || !f.label.empty()) && c.node.membership.dialect != Dialect::memberlist) {
-    throw UsageError("--encrypt/--label: only with --dialect memberlist");
-  }
-  if (auto ok = validate(c.node); !ok)
-    throw UsageError(std::string("config: ") + ok.error().detail);
-  if (!f.view.empty()) {
-    ViewConfig v;
-    if (!parse_view_kind(f.view.c_str(), v.kind) || v.kind != ViewKind::hyparview) {
-      throw UsageError("--view: expected hyparview, got '" + f.view + "'");
-    }
-    c.node.view = v;
-  }
-  if (c.node.view && c.node.membership.dialect == Dialect::memberlist) {
-    throw UsageError("--view: the memberlist dialect has no partial views");
-  }
+  check_node_config(c);
   auto level = spdlog::level::from_str(c.log_level);
   if (level == spdlog::level::off && c.log_level != "off") {
     throw UsageError("--log-level: expected trace|debug|info|warn|error|off, got '" + c.log_level +
@@ -200,6 +214,8 @@ nlohmann::json handle(Runtime& rt, NodeHandle& node, const AgentConfig& cfg,
             {"rejected", s.rejected_received},
             {"suspicions", s.suspicions},
             {"refutations", s.refutations},
+            {"stream_pings", s.stream_pings},
+            {"stream_ping_acks", s.stream_ping_acks},
             {"datagrams_out", node.io_stats().datagrams_out},
             {"datagrams_in", node.io_stats().datagrams_in},
             {"delivered", delivered.load()},
@@ -219,7 +235,7 @@ int run_agent(const Flags& flags) {
   sigaddset(&sigs, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &sigs, nullptr);
 
-  Runtime rt;
+  Runtime rt(cfg.runtime);
   EventHub hub;
   NodeCallbacks cb;
   cb.on_member_event = [&](const Event& e) {
@@ -264,14 +280,15 @@ int run_agent(const Flags& flags) {
       [&](const nlohmann::json& req) {
         return handle(rt, node, cfg, delivered, req, leave_and_exit);
       },
-      hub);
+      hub, cfg.rpc);
   if (auto err = rpc.start(cfg.rpc_addr); !err.empty())
     throw std::runtime_error("--rpc-addr: " + err);
   spdlog::info("rpc on {}", cfg.rpc_addr.to_string());
   std::unique_ptr<MetricsServer> metrics;
   if (cfg.metrics_addr) {
-    metrics = std::make_unique<MetricsServer>(
-        [&] { return in_loop(rt, [&] { return render_metrics(node); }); });
+    metrics = std::make_unique<MetricsServer>([&] {
+      return in_loop(rt, [&] { return render_metrics(node); }) + render_rpc_metrics(rpc.stats());
+    });
     if (auto err = metrics->start(*cfg.metrics_addr); !err.empty()) {
       throw std::runtime_error("--metrics-addr: " + err);
     }
@@ -300,26 +317,13 @@ void add_agent(CLI::App& app, std::function<int()>& run_cmd) {
   cmd->add_option("--name", f->name, "member name (default: HOSTNAME-PORT)");
   cmd->add_option("--bind", f->bind, "UDP and TCP address IP:PORT (default 127.0.0.1:7946)");
   cmd->add_option("--join", f->join, "seeds to join through, comma-separated IP:PORT");
-  cmd->add_option("--config", f->config, "TOML config file (flags override it)");
-  cmd->add_option("--profile", f->profile, "timings: lan|wan|local (memberlist's defaults)");
-  cmd->add_option("--detector", f->detector, "swim|lifeguard|gossip-heartbeat|all-to-all");
-  cmd->add_option("--multicast", f->multicast, "push|pull|pushpull");
-  cmd->add_option("--view", f->view,
-                  "hyparview: also keep a HyParView overlay and multicast over its Plumtree");
-  cmd->add_option("--fanout", f->fanout, "multicast push fanout");
   cmd->add_option("--rpc-addr", f->rpc_addr, "local control address (default 127.0.0.1:7373)");
   cmd->add_option("--metrics-addr", f->metrics_addr, "serve Prometheus metrics on IP:PORT");
   cmd->add_option("--leave-timeout", f->leave_timeout,
                   "how long to keep gossiping after a leave before exiting (default 2s)");
   cmd->add_option("--log-level", f->log_level, "trace|debug|info|warn|error|off");
-  cmd->add_option("--dialect", f->dialect,
-                  "native (default) or memberlist: speak HashiCorp memberlist's wire protocol");
-  cmd->add_option("--encrypt", f->keys,
-                  "memberlist: base64 AES key (16/24/32 bytes, as `serf keygen`); repeat for "
-                  "extra decrypt-only keys, the first is the primary");
-  cmd->add_option("--label", f->label, "memberlist: cluster label on every packet and stream");
-  cmd->add_option("--delegate-vsn", f->delegate_vsn,
-                  "memberlist: delegate protocol versions MIN,MAX,CUR to advertise (serf: 2,5,4)");
+  add_node_flags(*cmd, f->node);
+  add_limit_flags(*cmd, *f);
   cmd->callback([f, &run_cmd] { run_cmd = [f] { return run_agent(*f); }; });
 }
 

@@ -20,6 +20,35 @@ std::vector<Address> parse_address_list(const std::string& flag, const std::stri
   return out;
 }
 
+std::size_t parse_bytes(const std::string& flag, const std::string& text) {
+  std::size_t i = 0;
+  std::uint64_t v = 0;
+  while (i < text.size() && text[i] >= '0' && text[i] <= '9' && v < (std::uint64_t(1) << 40)) {
+    v = v * 10 + std::uint64_t(text[i++] - '0');
+  }
+  const std::string unit = text.substr(i);
+  int shift = -1;
+  if (unit.empty() || unit == "B") shift = 0;
+  if (unit == "K" || unit == "KiB") shift = 10;
+  if (unit == "M" || unit == "MiB") shift = 20;
+  if (unit == "G" || unit == "GiB") shift = 30;
+  if (i == 0 || shift < 0 || v >= (std::uint64_t(1) << 40)) {
+    throw UsageError(flag + ": expected a size in bytes (e.g. 67108864 or 64MiB), got '" + text +
+                     "'");
+  }
+  return std::size_t(v << shift);
+}
+
+std::vector<Cidr> parse_cidr_list(const std::string& flag, const std::vector<std::string>& items) {
+  std::vector<Cidr> out;
+  for (const auto& item : items) {
+    auto c = Cidr::parse(item);
+    if (!c) throw UsageError(flag + ": expected A.B.C.D/N or IPV6/N, got '" + item + "'");
+    out.push_back(*c);
+  }
+  return out;
+}
+
 MembershipConfig profile_by_name(const std::string& flag, const std::string& name) {
   if (name == "lan") return MembershipConfig::lan();
   if (name == "wan") return MembershipConfig::wan();
@@ -65,6 +94,18 @@ struct Table {
     }
     bad(key, "expected a string or an array of strings");
   }
+  std::optional<bool> boolean(const std::string& key) const {
+    const toml::node* n = t.get(key);
+    if (n == nullptr) return std::nullopt;
+    if (auto v = n->value<bool>()) return *v;
+    bad(key, "expected true or false");
+  }
+  std::optional<double> number(const std::string& key) const {
+    const toml::node* n = t.get(key);
+    if (n == nullptr) return std::nullopt;
+    if (auto v = n->value<double>(); v && *v >= 0) return *v;
+    bad(key, "expected a non-negative number");
+  }
   std::optional<Duration> duration(const std::string& key) const {
     auto s = str(key);
     if (!s) return std::nullopt;
@@ -92,14 +133,15 @@ void load_membership(const Table& t, MembershipConfig& m) {
   t.only({"profile", "detector", "probe_interval", "probe_timeout", "indirect_checks",
           "suspicion_mult", "retransmit_mult", "gossip_interval", "gossip_nodes",
           "push_pull_interval", "heartbeat_interval", "fail_timeout", "dialect", "encrypt", "label",
-          "delegate_vsn"});
+          "delegate_vsn", "tcp_fallback_ping", "heartbeat_fanout", "phi_threshold", "phi_window",
+          "phi_min_std_deviation", "phi_acceptable_pause", "phi_first_heartbeat_estimate"});
   if (auto p = t.str("profile")) {
     Detector keep = m.detector;
     m = profile_by_name(t.file + ": membership.profile", *p);
     m.detector = keep;
   }
   if (auto d = t.str("detector"); d && !parse_detector(*d, m.detector)) {
-    t.bad("detector", "expected swim|lifeguard|gossip-heartbeat|all-to-all");
+    t.bad("detector", "expected swim|lifeguard|gossip-heartbeat|all-to-all|phi");
   }
   if (auto v = t.duration("probe_interval")) m.probe_interval = *v;
   if (auto v = t.duration("probe_timeout")) m.probe_timeout = *v;
@@ -111,6 +153,15 @@ void load_membership(const Table& t, MembershipConfig& m) {
   if (auto v = t.duration("push_pull_interval")) m.push_pull_interval = *v;
   if (auto v = t.duration("heartbeat_interval")) m.heartbeat_interval = *v;
   if (auto v = t.duration("fail_timeout")) m.fail_timeout = *v;
+  if (auto v = t.boolean("tcp_fallback_ping")) m.tcp_fallback_ping = *v;
+  if (auto v = t.integer("heartbeat_fanout")) m.heartbeat_fanout = std::uint32_t(*v);
+  if (auto v = t.number("phi_threshold")) m.phi_threshold = *v;
+  if (auto v = t.integer("phi_window")) {
+    m.phi_window = std::uint32_t(std::min<std::int64_t>(*v, UINT32_MAX));
+  }
+  if (auto v = t.duration("phi_min_std_deviation")) m.phi_min_std_deviation = *v;
+  if (auto v = t.duration("phi_acceptable_pause")) m.phi_acceptable_pause = *v;
+  if (auto v = t.duration("phi_first_heartbeat_estimate")) m.phi_first_heartbeat_estimate = *v;
   if (auto d = t.str("dialect"); d && !parse_dialect(*d, m.dialect)) {
     t.bad("dialect", "expected native|memberlist");
   }
@@ -138,6 +189,44 @@ void load_membership(const Table& t, MembershipConfig& m) {
       m.dialect != Dialect::memberlist) {
     t.bad("encrypt", "encrypt/label need dialect = \"memberlist\"");
   }
+}
+
+std::uint32_t count(const Table& t, const std::string& key, std::int64_t max) {
+  auto v = t.integer(key);
+  if (*v > max) t.bad(key, "at most " + std::to_string(max));
+  return std::uint32_t(*v);
+}
+
+// A size: an integer (bytes) or a string such as "64MiB"; nullopt when absent.
+std::optional<std::size_t> bytes(const Table& t, const std::string& key) {
+  const toml::node* n = t.t.get(key);
+  if (n == nullptr) return std::nullopt;
+  if (auto v = n->value<std::int64_t>(); v && *v >= 0) return std::size_t(*v);
+  if (auto s = n->value<std::string>()) return parse_bytes(t.file + ": " + key, *s);
+  t.bad(key, "expected a size (bytes, or a string such as \"64MiB\")");
+}
+
+// The top-level limit keys (docs/limits.md).
+void load_limits(const Table& t, AgentConfig& c) {
+  RuntimeOptions& r = c.runtime;
+  if (t.t.get("allowed_cidrs") != nullptr) {
+    r.allowed_cidrs = parse_cidr_list(t.file + ": allowed_cidrs", t.strings("allowed_cidrs"));
+  }
+  if (t.t.get("inbound_streams_max")) {
+    r.inbound_streams_max = count(t, "inbound_streams_max", 1 << 20);
+  }
+  if (auto v = bytes(t, "inbound_stream_bytes_max")) r.inbound_stream_bytes_max = *v;
+  if (auto v = t.duration("stream_timeout")) r.stream_timeout = *v;
+  if (t.t.get("datagrams_per_source_per_second")) {
+    r.datagrams_per_source_per_second = count(t, "datagrams_per_source_per_second", 1000000);
+  }
+  if (t.t.get("rate_limited_sources_max")) {
+    r.rate_limited_sources_max = count(t, "rate_limited_sources_max", 1 << 24);
+  }
+  if (auto v = t.str("rpc_auth")) c.rpc.auth = *v;
+  if (t.t.get("rpc_clients_max")) c.rpc.clients_max = count(t, "rpc_clients_max", 65536);
+  if (auto v = bytes(t, "rpc_request_bytes_max")) c.rpc.request_bytes_max = *v;
+  if (auto v = bytes(t, "rpc_output_bytes_max")) c.rpc.output_bytes_max = *v;
 }
 
 void load_multicast(const Table& t, MulticastConfig& c) {
@@ -193,6 +282,7 @@ void load_toml(const std::string& path, AgentConfig& config) {
     }
     config.node.view = view;
   }
+  load_limits(t, config);
   if (const toml::table* m = section(root, path, "membership")) {
     load_membership(Table{*m, path, "membership."}, config.node.membership);
   }
@@ -204,8 +294,14 @@ void load_toml(const std::string& path, AgentConfig& config) {
                                   "rpc_addr",  "metrics_addr", "leave_timeout",
                                   "log_level", "membership",   "multicast",
                                   "view"};
+    static const char* limits[] = {"allowed_cidrs",   "inbound_streams_max",
+                                   "inbound_stream_bytes_max",        "stream_timeout",
+                                   "datagrams_per_source_per_second", "rate_limited_sources_max",
+                                   "rpc_auth",        "rpc_clients_max",
+                                   "rpc_request_bytes_max",           "rpc_output_bytes_max"};
     bool ok = false;
     for (const char* k : known) ok = ok || key.str() == k;
+    for (const char* k : limits) ok = ok || key.str() == k;
     if (!ok) throw UsageError(path + ": unknown key '" + std::string(key.str()) + "'");
   }
 }

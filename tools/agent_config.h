@@ -7,6 +7,8 @@
 
 #include "grapevine/address.h"
 #include "grapevine/node.h"
+#include "grapevine/runtime.h"
+#include "rpc.h"
 
 namespace grapevine::tools {
 
@@ -19,14 +21,27 @@ struct AgentConfig {
   NodeConfig node;
   Duration leave_timeout = Duration::seconds(2);
   std::string log_level = "info";
+  /// Stream timeout and the limits on what peers can make the node spend (docs/limits.md).
+  RuntimeOptions runtime;
+  /// RPC limits and token.
+  RpcOptions rpc;
 };
 
 /// Applies a TOML file to `config`. Keys (all optional):
 ///   name, bind, join (array), rpc_addr, metrics_addr, leave_timeout, log_level,
 ///   view ("hyparview": multicast over HyParView + Plumtree; "none", the default),
+///   limits (docs/limits.md; each also a flag of `grapevine agent`):
+///     allowed_cidrs (array of "A.B.C.D/N" or "V6/N"; empty = all), inbound_streams_max (128),
+///     inbound_stream_bytes_max (bytes or "64MiB"; default 64 MiB), stream_timeout ("10s"),
+///     datagrams_per_source_per_second (0 = off), rate_limited_sources_max (4096),
+///     rpc_auth (token every RPC request must carry), rpc_clients_max (64),
+///     rpc_request_bytes_max (1 MiB), rpc_output_bytes_max (4 MiB),
 ///   [membership] profile, detector, probe_interval, probe_timeout, indirect_checks,
 ///     suspicion_mult, gossip_interval, gossip_nodes, push_pull_interval, heartbeat_interval,
-///     fail_timeout, retransmit_mult,
+///     fail_timeout, retransmit_mult, heartbeat_fanout,
+///     tcp_fallback_ping (true | false; SWIM/Lifeguard's TCP fallback probe, default true),
+///     detector = "phi": phi_threshold (number), phi_window, phi_min_std_deviation,
+///     phi_acceptable_pause, phi_first_heartbeat_estimate (durations),
 ///     dialect ("native" | "memberlist"), encrypt (base64 key or array of keys, the first
 ///     primary), label, delegate_vsn ([MIN, MAX, CUR]; serf: [2, 5, 4])
 ///   [multicast] protocol, fanout, pull_fanout, period, stop, stop_rounds, retention_periods
@@ -36,6 +51,10 @@ void load_toml(const std::string& path, AgentConfig& config);
 /// "a:1,b:2" -> addresses; throws UsageError naming `flag`.
 std::vector<Address> parse_address_list(const std::string& flag, const std::string& text);
 Address parse_address(const std::string& flag, const std::string& text);
+/// "65536", "64KiB", "64MiB", "1GiB" (also K, M, G: binary units) -> bytes; throws UsageError.
+std::size_t parse_bytes(const std::string& flag, const std::string& text);
+/// "10.0.0.0/8,fd00::/8" -> networks; throws UsageError naming `flag`.
+std::vector<Cidr> parse_cidr_list(const std::string& flag, const std::vector<std::string>& items);
 /// The memberlist-equivalent profile by name; throws UsageError naming `flag`.
 MembershipConfig profile_by_name(const std::string& flag, const std::string& name);
 

@@ -1,6 +1,7 @@
 // Client commands that talk to a running agent over its RPC address (rpc.h): members, join,
 // leave, force-leave, send, monitor.
 #include <cstdio>
+#include <cstdlib>
 #include <iostream>
 
 #include "agent_config.h"
@@ -14,12 +15,19 @@ constexpr const char* kDefaultRpc = "127.0.0.1:7373";
 
 struct ClientFlags {
   std::string rpc_addr = kDefaultRpc;
+  std::string rpc_auth;  // --rpc-auth, else $GRAPEVINE_RPC_AUTH
   bool json = false;
   std::string arg;  // seeds, name or payload
 };
 
+std::string auth_token(const ClientFlags& f) {
+  if (!f.rpc_auth.empty()) return f.rpc_auth;
+  const char* env = std::getenv("GRAPEVINE_RPC_AUTH");
+  return env != nullptr ? env : "";
+}
+
 nlohmann::json call(const ClientFlags& f, const nlohmann::json& req) {
-  auto r = rpc_call(parse_address("--rpc-addr", f.rpc_addr), req);
+  auto r = rpc_call(parse_address("--rpc-addr", f.rpc_addr), req, auth_token(f));
   if (!r.value("ok", false)) throw std::runtime_error("agent: " + r.value("error", "failed"));
   return r;
 }
@@ -41,6 +49,8 @@ int members(const ClientFlags& f) {
 
 void add_rpc_flag(CLI::App* cmd, ClientFlags& f) {
   cmd->add_option("--rpc-addr", f.rpc_addr, "the agent's RPC address")->capture_default_str();
+  cmd->add_option("--rpc-auth", f.rpc_auth,
+                  "the agent's RPC token (its --rpc-auth; default $GRAPEVINE_RPC_AUTH)");
 }
 
 }  // namespace
@@ -105,7 +115,8 @@ void add_client_commands(CLI::App& app, std::function<int()>& run_cmd) {
       rpc_stream(parse_address("--rpc-addr", f->rpc_addr), {{"cmd", "monitor"}},
                  [](const nlohmann::json& j) {
                    if (j.contains("event")) std::cout << j.dump() << std::endl;
-                 });
+                 },
+                 auth_token(*f));
       return 0;
     };
   });

@@ -18,6 +18,7 @@ struct UsageError : std::runtime_error {
 void add_sim_multicast(CLI::App& sim, std::function<int()>& run);
 void add_sim_membership(CLI::App& sim, std::function<int()>& run);
 void add_sim_views(CLI::App& sim, std::function<int()>& run);
+void add_sim_cluster(CLI::App& sim, std::function<int()>& run);
 void add_agent(CLI::App& app, std::function<int()>& run);
 void add_client_commands(CLI::App& app, std::function<int()>& run);
 void add_demo(CLI::App& app, std::function<int()>& run);

@@ -149,7 +149,7 @@ int Demo::run() {
   NodeConfig cfg;
   cfg.membership = profile_by_name("--profile", f_.profile);
   if (!parse_detector(f_.detector, cfg.membership.detector)) {
-    throw UsageError("--detector: expected swim|lifeguard|gossip-heartbeat|all-to-all");
+    throw UsageError("--detector: expected swim|lifeguard|gossip-heartbeat|all-to-all|phi");
   }
   if (!parse_protocol(f_.multicast.c_str(), cfg.multicast.protocol)) {
     throw UsageError("--multicast: expected push|pull|pushpull");
@@ -325,7 +325,7 @@ void add_demo(CLI::App& app, std::function<int()>& run_cmd) {
   cmd->add_option("--nodes", f->nodes, "nodes to start")->capture_default_str();
   cmd->add_option("--crash", f->crash, "nodes to kill")->capture_default_str();
   cmd->add_flag("--json", f->json, "print one JSON object at the end (progress on stderr)");
-  cmd->add_option("--detector", f->detector, "swim|lifeguard|gossip-heartbeat|all-to-all")
+  cmd->add_option("--detector", f->detector, "swim|lifeguard|gossip-heartbeat|all-to-all|phi")
       ->capture_default_str();
   cmd->add_option("--profile", f->profile, "lan|wan|local timings")->capture_default_str();
   cmd->add_option("--multicast", f->multicast, "push|pull|pushpull")->capture_default_str();

@@ -15,6 +15,7 @@ int main(int argc, char** argv) {
   grapevine::tools::add_sim_multicast(*sim, run);
   grapevine::tools::add_sim_membership(*sim, run);
   grapevine::tools::add_sim_views(*sim, run);
+  grapevine::tools::add_sim_cluster(*sim, run);
   grapevine::tools::add_agent(app, run);
   grapevine::tools::add_client_commands(app, run);
   grapevine::tools::add_demo(app, run);

@@ -89,6 +89,10 @@ std::string render_metrics(const NodeHandle& node) {
          s.indirect_probes);
   metric("grapevine_suspicions_total", "counter", "Members this node marked suspect.",
          s.suspicions);
+  metric("grapevine_stream_pings_total", "counter",
+         "TCP fallback pings sent after a datagram ping went unanswered.", s.stream_pings);
+  metric("grapevine_stream_ping_acks_total", "counter",
+         "Probes that only the TCP fallback ping's answer saved from failing.", s.stream_ping_acks);
   metric("grapevine_refutations_total", "counter", "Accusations about this node it refuted.",
          s.refutations);
   metric("grapevine_failures_total", "counter", "Members marked failed.", s.failures);
@@ -109,6 +113,24 @@ std::string render_metrics(const NodeHandle& node) {
   metric("grapevine_dropped_packets_total", "counter",
          "Packets that could not be sent or streams that failed.",
          io.send_errors + io.stream_errors + io.oversized_dropped);
+  // Limits biting (RuntimeOptions; docs/limits.md).
+  metric("grapevine_streams_refused_total", "counter",
+         "Inbound connections closed at once: inbound_streams_max were open.", io.streams_refused);
+  metric("grapevine_streams_over_budget_total", "counter",
+         "Inbound streams dropped at inbound_stream_bytes_max buffered.", io.streams_over_budget);
+  metric("grapevine_streams_timed_out_total", "counter", "Streams dropped at stream_timeout.",
+         io.streams_timed_out);
+  metric("grapevine_datagrams_denied_total", "counter",
+         "Datagrams from outside allowed_cidrs, dropped unparsed.", io.datagrams_denied);
+  metric("grapevine_streams_denied_total", "counter",
+         "Connections from outside allowed_cidrs, closed unread.", io.streams_denied);
+  metric("grapevine_datagrams_rate_limited_total", "counter",
+         "Datagrams over datagrams_per_source_per_second, dropped unparsed.",
+         io.datagrams_rate_limited);
+  metric("grapevine_inbound_streams", "gauge", "Inbound streams open now.",
+         io.inbound_streams_open);
+  metric("grapevine_inbound_stream_bytes", "gauge", "Bytes inbound streams buffer now.",
+         io.inbound_stream_bytes);
   metric("grapevine_queue_depth", "gauge", "Membership updates waiting to be piggybacked.",
          m.queue_depth());
   metric("grapevine_health_score", "gauge", "Lifeguard local health score (0 = healthy).",

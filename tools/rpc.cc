@@ -77,123 +77,6 @@ int connect_blocking(const Address& to) {
 
 }  // namespace
 
-// ---- EventHub -------------------------------------------------------------------------------
-
-void EventHub::publish(const std::string& line) {
-  std::lock_guard<std::mutex> lock(mu_);
-  std::erase_if(subs_, [](const auto& w) { return w.expired(); });
-  for (auto& w : subs_) {
-    if (auto s = w.lock()) {
-      std::lock_guard<std::mutex> l(s->mu);
-      if (s->lines.size() < 10000) s->lines.push_back(line);  // a stuck client loses lines
-      s->cv.notify_one();
-    }
-  }
-}
-
-std::shared_ptr<EventHub::Subscriber> EventHub::subscribe() {
-  auto s = std::make_shared<Subscriber>();
-  std::lock_guard<std::mutex> lock(mu_);
-  subs_.push_back(s);
-  return s;
-}
-
-void EventHub::close_all() {
-  std::lock_guard<std::mutex> lock(mu_);
-  for (auto& w : subs_) {
-    if (auto s = w.lock()) {
-      std::lock_guard<std::mutex> l(s->mu);
-      s->closed = true;
-      s->cv.notify_one();
-    }
-  }
-}
-
-// ---- RpcServer ------------------------------------------------------------------------------
-
-RpcServer::~RpcServer() {
-  stop();
-}
-
-std::string RpcServer::start(const Address& bind) {
-  std::string error;
-  listen_fd_ = listen_blocking(bind, error);
-  if (listen_fd_ < 0) return error;
-  acceptor_ = std::thread([this] { accept_loop(); });
-  return {};
-}
-
-void RpcServer::stop() {
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    if (stopping_) return;
-    stopping_ = true;
-  }
-  if (listen_fd_ >= 0) ::shutdown(listen_fd_, SHUT_RDWR);
-  hub_.close_all();
-  if (acceptor_.joinable()) acceptor_.join();
-  if (listen_fd_ >= 0) ::close(listen_fd_);
-  std::vector<std::thread> clients;
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    clients.swap(clients_);
-  }
-  for (auto& t : clients) t.detach();  // blocked on their clients; the process is exiting
-}
-
-void RpcServer::accept_loop() {
-  for (;;) {
-    int fd = ::accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC);
-    if (fd < 0) {
-      if (errno == EINTR) continue;
-      return;
-    }
-    std::lock_guard<std::mutex> lock(mu_);
-    if (stopping_) {
-      ::close(fd);
-      return;
-    }
-    clients_.emplace_back([this, fd] { serve(fd); });
-  }
-}
-
-void RpcServer::serve(int fd) {
-  std::string buffer, line;
-  while (read_line(fd, buffer, line)) {
-    nlohmann::json request = nlohmann::json::parse(line, nullptr, false);
-    if (request.is_discarded() || !request.is_object()) {
-      write_all(fd, R"({"ok":false,"error":"request must be one JSON object per line"})"
-                    "\n");
-      continue;
-    }
-    if (request.value("cmd", "") == "monitor") {
-      auto sub = hub_.subscribe();
-      write_all(fd, R"({"ok":true})"
-                    "\n");
-      for (;;) {
-        std::unique_lock<std::mutex> lock(sub->mu);
-        sub->cv.wait(lock, [&] { return sub->closed || !sub->lines.empty(); });
-        if (sub->closed) break;
-        std::string out = std::move(sub->lines.front());
-        sub->lines.pop_front();
-        lock.unlock();
-        if (!write_all(fd, out + "\n")) break;
-      }
-      break;
-    }
-    nlohmann::json response;
-    try {
-      response = handler_(request);
-    } catch (const std::exception& e) {
-      response = {{"ok", false}, {"error", e.what()}};
-    }
-    if (!write_all(fd,
-                   response.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n"))
-      break;
-  }
-  ::close(fd);
-}
-
 // ---- MetricsServer --------------------------------------------------------------------------
 
 MetricsServer::~MetricsServer() {
@@ -258,7 +141,8 @@ void MetricsServer::stop() {
 
 // ---- client ---------------------------------------------------------------------------------
 
-nlohmann::json rpc_call(const Address& agent, const nlohmann::json& request) {
+nlohmann::json rpc_call(const Address& agent, nlohmann::json request, const std::string& auth) {
+  if (!auth.empty()) request["auth"] = auth;
   int fd = connect_blocking(agent);
   std::string buffer, line;
   bool ok = write_all(fd, request.dump() + "\n") && read_line(fd, buffer, line);
@@ -269,8 +153,10 @@ nlohmann::json rpc_call(const Address& agent, const nlohmann::json& request) {
   return j;
 }
 
-void rpc_stream(const Address& agent, const nlohmann::json& request,
-                const std::function<void(const nlohmann::json&)>& on_line) {
+void rpc_stream(const Address& agent, nlohmann::json request,
+                const std::function<void(const nlohmann::json&)>& on_line,
+                const std::string& auth) {
+  if (!auth.empty()) request["auth"] = auth;
   int fd = connect_blocking(agent);
   timeval none{0, 0};
   ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &none, sizeof none);  // monitor waits forever
@@ -279,9 +165,16 @@ void rpc_stream(const Address& agent, const nlohmann::json& request,
     ::close(fd);
     throw std::runtime_error("the agent closed the connection");
   }
+  bool first = true;
   while (read_line(fd, buffer, line)) {
     auto j = nlohmann::json::parse(line, nullptr, false);
-    if (!j.is_discarded()) on_line(j);
+    if (j.is_discarded()) continue;
+    if (first && j.is_object() && j.contains("ok") && !j.value("ok", false)) {
+      ::close(fd);  // refused (unauthorized, too many clients...): say why
+      throw std::runtime_error("agent: " + j.value("error", "refused"));
+    }
+    first = false;
+    on_line(j);
   }
   ::close(fd);
 }

@@ -24,6 +24,8 @@ struct Options {
   std::string node_counts = "100";
   std::string profile = "lan";
   double loss = 0.0;
+  double stream_loss = 0.0;
+  bool no_tcp_fallback = false;
   std::uint32_t fail = 1;
   std::string fail_at = "30s";
   std::uint32_t leave = 0;
@@ -51,6 +53,10 @@ struct Options {
   double cleanup_factor = 0;
   std::string gossip_interval;
   std::string push_pull_interval;
+  std::uint32_t heartbeat_fanout = 0;
+  double phi_threshold = 0;
+  std::uint32_t phi_window = 0;
+  std::string phi_min_std, phi_pause, phi_first;
 };
 
 struct Series {
@@ -80,12 +86,27 @@ MembershipConfig build_config(const Options& o, Detector d) {
     c.push_pull_interval = parse_duration("--push-pull-interval", o.push_pull_interval);
   }
   if (o.sync_probes) c.probe_random_phase = false;
+  if (o.no_tcp_fallback) c.tcp_fallback_ping = false;
+  if (o.heartbeat_fanout > 0) c.heartbeat_fanout = o.heartbeat_fanout;
+  if (o.phi_threshold > 0) c.phi_threshold = o.phi_threshold;
+  if (o.phi_window > 0) c.phi_window = o.phi_window;
+  if (!o.phi_min_std.empty()) {
+    c.phi_min_std_deviation = parse_duration("--phi-min-std-deviation", o.phi_min_std);
+  }
+  if (!o.phi_first.empty()) {
+    c.phi_first_heartbeat_estimate =
+        parse_duration("--phi-first-heartbeat-estimate", o.phi_first);
+  }
+  if (!o.phi_pause.empty()) {
+    c.phi_acceptable_pause = parse_duration("--phi-acceptable-pause", o.phi_pause);
+  }
   if (auto ok = validate(c); !ok) throw UsageError(std::string("config: ") + ok.error().detail);
   return c;
 }
 
 std::vector<Series> build_series(const Options& o) {
   check_fraction("--loss", o.loss, true);
+  check_fraction("--stream-loss", o.stream_loss, true);
   if (o.runs == 0) throw UsageError("--runs: must be >= 1");
   const Duration fail_at = parse_duration("--fail-at", o.fail_at);
   const Duration duration = parse_duration("--duration", o.duration);
@@ -94,7 +115,7 @@ std::vector<Series> build_series(const Options& o) {
   for (const auto& d_text : split_list(o.detectors)) {
     Detector d;
     if (!parse_detector(d_text, d)) {
-      throw UsageError("--detector: expected swim|lifeguard|gossip-heartbeat|all-to-all, got '" +
+      throw UsageError("--detector: expected swim|lifeguard|gossip-heartbeat|all-to-all|phi, got '" +
                        d_text + "'");
     }
     for (const auto& n_text : split_list(o.node_counts)) {
@@ -108,6 +129,7 @@ std::vector<Series> build_series(const Options& o) {
                          " of " + std::to_string(e.nodes));
       }
       e.loss = o.loss;
+      e.stream_loss = o.stream_loss;
       e.fail = o.fail;
       e.fail_at = fail_at;
       e.leave = o.leave;
@@ -164,6 +186,14 @@ void add_detail_json(nlohmann::json& j, const Series& s) {
   j["push_pull_interval_seconds"] = c.push_pull_interval.to_seconds();
   j["fail_timeout_seconds"] = c.fail_timeout.to_seconds();
   j["cleanup_factor"] = c.cleanup_factor;
+  j["heartbeat_fanout"] = c.heartbeat_fanout;
+  if (c.detector == Detector::phi) {
+    j["phi_threshold"] = c.phi_threshold;
+    j["phi_window"] = c.phi_window;
+    j["phi_min_std_deviation_seconds"] = c.phi_min_std_deviation.to_seconds();
+    j["phi_acceptable_pause_seconds"] = c.phi_acceptable_pause.to_seconds();
+    j["phi_first_heartbeat_estimate_seconds"] = c.phi_first_heartbeat_estimate.to_seconds();
+  }
   j["slow_service_seconds"] = e.slow_service.to_seconds();
   j["slow_lag_seconds"] = e.slow_lag.to_seconds();
   std::uint64_t healthy = 0;
@@ -212,7 +242,8 @@ nlohmann::json series_json(const Series& s) {
   std::vector<double> first, all;
   std::uint64_t false_failures = 0, at_slow = 0, by_slow = 0, leaves_failed = 0, resurrections = 0,
                 suspicions = 0, refutations = 0, events = 0, probes = 0, probes_failed = 0,
-                indirect = 0, nacks = 0, push_pulls = 0, unhealed = 0;
+                indirect = 0, nacks = 0, push_pulls = 0, unhealed = 0, stream_pings = 0,
+                stream_ping_acks = 0;
   std::uint32_t views_agree = 0;
   double wall = 0;
   for (const auto& r : runs) {
@@ -230,6 +261,8 @@ nlohmann::json series_json(const Series& s) {
     probes_failed += r.probes_failed;
     indirect += r.indirect_probes;
     nacks += r.nacks;
+    stream_pings += r.stream_pings;
+    stream_ping_acks += r.stream_ping_acks;
     push_pulls += r.push_pulls;
     unhealed += r.unhealed_false_failures;
     views_agree += r.final_views_agree ? 1 : 0;
@@ -243,6 +276,8 @@ nlohmann::json series_json(const Series& s) {
   j["detector"] = detector_name(e.config.detector);
   j["nodes"] = e.nodes;
   j["loss"] = e.loss;
+  j["stream_loss"] = e.stream_loss;
+  j["tcp_fallback_ping"] = e.config.tcp_fallback_ping;
   j["fail"] = e.fail;
   j["fail_at_seconds"] = e.fail_at.to_seconds();
   j["leave"] = e.leave;
@@ -270,6 +305,8 @@ nlohmann::json series_json(const Series& s) {
   j["probes_failed"] = probes_failed;
   j["indirect_probes"] = indirect;
   j["nacks"] = nacks;
+  j["stream_pings"] = stream_pings;
+  j["stream_ping_acks"] = stream_ping_acks;
   j["push_pulls"] = push_pulls;
   j["suspicions"] = suspicions;
   j["refutations"] = refutations;
@@ -429,10 +466,16 @@ void add_sim_membership(CLI::App& sim, std::function<int()>& run_cmd) {
       "Reports completeness, accuracy, detection times and load. Comma lists in --detector\n"
       "and --nodes run one series each (with --json, one JSON object per line).\n"
       "Durations take s, ms or m suffixes (plain numbers are seconds).");
-  cmd->add_option("--detector", o->detectors, "swim|lifeguard|gossip-heartbeat|all-to-all")
+  cmd->add_option("--detector", o->detectors, "swim|lifeguard|gossip-heartbeat|all-to-all|phi")
       ->capture_default_str();
   cmd->add_option("--nodes", o->node_counts, "group size N (comma list ok)")->capture_default_str();
-  cmd->add_option("--loss", o->loss, "per-packet loss probability")->capture_default_str();
+  cmd->add_option("--loss", o->loss, "per-datagram loss probability (streams are TCP-like: "
+                  "not affected)")->capture_default_str();
+  cmd->add_option("--stream-loss", o->stream_loss,
+                  "probability a stream message (push-pull, TCP fallback ping, reply) is lost")
+      ->capture_default_str();
+  cmd->add_flag("--no-tcp-fallback", o->no_tcp_fallback,
+                "SWIM/Lifeguard: no TCP fallback ping (memberlist's DisableTcpPings)");
   cmd->add_option("--fail", o->fail, "members that crash at --fail-at")->capture_default_str();
   cmd->add_option("--fail-at", o->fail_at, "when the crashes, leaves and slowdowns happen")
       ->capture_default_str();
@@ -480,6 +523,14 @@ void add_sim_membership(CLI::App& sim, std::function<int()>& run_cmd) {
                   "full-state anti-entropy period (0 = off)");
   cmd->add_option("--fail-timeout", o->fail_timeout, "heartbeat detectors' T_fail (0 = auto)");
   cmd->add_option("--cleanup-factor", o->cleanup_factor, "T_cleanup / T_fail (gossip heartbeat)");
+  cmd->add_option("--heartbeat-fanout", o->heartbeat_fanout,
+                  "gossip heartbeat / phi: members gossiped to per interval");
+  cmd->add_option("--phi-threshold", o->phi_threshold, "phi: suspicion level that fails a member");
+  cmd->add_option("--phi-window", o->phi_window, "phi: inter-arrival samples kept");
+  cmd->add_option("--phi-min-std-deviation", o->phi_min_std, "phi: floor of the deviation");
+  cmd->add_option("--phi-acceptable-pause", o->phi_pause, "phi: added to the mean interval");
+  cmd->add_option("--phi-first-heartbeat-estimate", o->phi_first,
+                  "phi: the interval assumed before any was measured");
   cmd->callback([o, &run_cmd] { run_cmd = [o] { return run(*o); }; });
 }
 

@@ -13,7 +13,10 @@ PLOTS=docs/plots
 mkdir -p "$OUT" "$PLOTS"
 ONLY=" $* "
 want() { [[ "$ONLY" == "  " || "$ONLY" == *" $1 "* ]]; }
-M() { "$G" sim membership "$@"; }
+# F1-F13 were measured before SWIM/Lifeguard had memberlist's TCP fallback probe (now on by
+# default): M turns it off so those figures reproduce; F14/F15 use MF, the defaults.
+M() { "$G" sim membership --no-tcp-fallback "$@"; }
+MF() { "$G" sim membership "$@"; }
 
 if want scen-small; then  # scenario table, N = 10 (20 runs) and 100 (10 runs)
   for n in 10 100; do
@@ -121,4 +124,25 @@ fi
 if want f6; then  # F6: SWIM load against the optimum L* under loss, the paper's protocol (piggyback only)
   M --detector swim --nodes 100 --fail 0 --bootstrap preloaded --loss 0.1 --indirect-checks 3 \
     --gossip-interval 0 --push-pull-interval 0 --fail-at 10s --duration 300s --runs 1 --threads 1 --json > $OUT/f6-swim.jsonl
+fi
+
+if want f14; then  # TCP fallback under 30% datagram loss
+  for f in "" --no-tcp-fallback; do
+    MF --detector swim,lifeguard --nodes 64 --loss 0.3 --fail 0 --fail-at 30s --duration 60s --seed 3 --runs 3 --json $f > "$OUT/f14-60s$f.jsonl"
+    MF --detector lifeguard --nodes 64 --loss 0.3 --fail 0 --duration 300s --seed 3 --json $f > "$OUT/f14-300s$f.jsonl"
+    MF --detector lifeguard --nodes 64 --loss 0.3 --fail 1 --fail-at 30s --duration 90s --seed 3 --runs 5 --json $f > "$OUT/f14-crash$f.jsonl"
+  done
+  for sl in 0.1 0.3; do
+    MF --detector lifeguard --nodes 64 --loss 0.3 --stream-loss $sl --fail 0 --fail-at 30s --duration 60s --seed 3 --runs 3 --json > "$OUT/f14-stream-loss-$sl.jsonl"
+  done
+fi
+
+if want f15; then  # phi-accrual against gossip-heartbeat and Lifeguard, N = 100
+  for l in 0 0.1; do
+    MF --detector phi,gossip-heartbeat,lifeguard --nodes 100 --loss $l --fail 1 --fail-at 30s --duration 120s --seed 1 --runs 5 --json > "$OUT/f15-loss-$l.jsonl"
+  done
+  MF --detector phi --nodes 100 --loss 0.1 --fail 1 --fail-at 30s --duration 120s --seed 1 --runs 5 --heartbeat-fanout 3 --phi-acceptable-pause 3s --json > "$OUT/f15-fanout3.jsonl"
+  MF --detector phi --nodes 100 --loss 0.1 --fail 1 --fail-at 30s --duration 120s --seed 1 --runs 5 --phi-acceptable-pause 3s \
+    --phi-min-std-deviation 100ms --phi-first-heartbeat-estimate 1s --phi-window 1000 --json > "$OUT/f15-akka.jsonl"
+  MF --detector phi,gossip-heartbeat --nodes 100 --fail 50 --fail-at 30s --duration 150s --seed 1 --runs 3 --json > "$OUT/f15-half.jsonl"
 fi

@@ -33,6 +33,7 @@
 #include <vector>
 
 #include "grapevine/address.h"
+#include "grapevine/cidr.h"
 #include "grapevine/event.h"
 #include "grapevine/membership.h"
 #include "grapevine/multicast.h"
@@ -55,6 +56,21 @@ struct IoStats {
   std::uint64_t datagrams_in = 0, datagrams_out = 0, bytes_in = 0, bytes_out = 0;
   std::uint64_t streams_in = 0, streams_out = 0, stream_bytes_in = 0, stream_bytes_out = 0;
   std::uint64_t send_errors = 0, stream_errors = 0, oversized_dropped = 0;
+  // Limits (RuntimeOptions) biting: each a count of what was refused or dropped.
+  /// Inbound connections closed at once: RuntimeOptions::inbound_streams_max were open.
+  std::uint64_t streams_refused = 0;
+  /// Inbound streams dropped because their next bytes would have passed
+  /// RuntimeOptions::inbound_stream_bytes_max (buffered across all inbound streams).
+  std::uint64_t streams_over_budget = 0;
+  /// Streams (either direction) dropped at RuntimeOptions::stream_timeout.
+  std::uint64_t streams_timed_out = 0;
+  /// Datagrams and inbound connections from outside RuntimeOptions::allowed_cidrs.
+  std::uint64_t datagrams_denied = 0, streams_denied = 0;
+  /// Datagrams over RuntimeOptions::datagrams_per_source_per_second.
+  std::uint64_t datagrams_rate_limited = 0;
+  // Gauges.
+  /// Inbound streams open now, and the bytes they buffer now.
+  std::uint64_t inbound_streams_open = 0, inbound_stream_bytes = 0;
 };
 
 class NodeHandle {
@@ -87,8 +103,33 @@ class NodeHandle {
 struct RuntimeOptions {
   /// Datagrams per recvmmsg/sendmmsg call.
   std::uint32_t batch = 64;
-  /// Give-up time for a TCP stream (connect, send, reply), as memberlist's TCPTimeout.
+  /// Give-up time for a TCP stream (connect, send, reply), as memberlist's TCPTimeout. It runs
+  /// per stream from connect or accept, for the whole stream (not reset by progress): a stream
+  /// that trickles bytes (slowloris) holds its slot at most this long. Counted in
+  /// IoStats::streams_timed_out.
   Duration stream_timeout = Duration::seconds(10);
+
+  // ---- limits on what peers can make a node spend (docs/limits.md) ----
+  /// Inbound TCP streams open at once, per node (memberlist caps concurrent push-pulls at 128).
+  /// Connections beyond it are accepted and closed at once (IoStats::streams_refused).
+  /// 0 = no inbound streams at all.
+  std::uint32_t inbound_streams_max = 128;
+  /// Bytes buffered across all inbound streams of a node, in bytes. A stream whose next bytes
+  /// would pass it is dropped (IoStats::streams_over_budget). Each message is also capped by the
+  /// wire at 20 MiB (wire::kStreamBytesMax, memberlist's limit), so set this >= 20 MiB to accept
+  /// the largest legal push-pull.
+  std::size_t inbound_stream_bytes_max = std::size_t(64) << 20;
+  /// Datagrams per second accepted from one source IP (any port), with a burst of as many;
+  /// the rest are dropped before parsing (IoStats::datagrams_rate_limited). 0 = no limit (the
+  /// default: a busy cluster's peers legitimately send tens per second each).
+  std::uint32_t datagrams_per_source_per_second = 0;
+  /// Source IPs the rate limiter tracks at once (its memory bound); beyond it the source seen
+  /// first is forgotten (and starts again with a full bucket).
+  std::uint32_t rate_limited_sources_max = 4096;
+  /// If not empty, datagrams and connections from addresses outside these networks are dropped
+  /// before parsing (IoStats::datagrams_denied, streams_denied), as memberlist's CIDRsAllowed.
+  /// Empty (the default) = every address. IPv4-mapped IPv6 sources match IPv4 networks.
+  std::vector<Cidr> allowed_cidrs;
 };
 
 class Runtime {

@@ -15,6 +15,7 @@
 #include <map>
 #include <mutex>
 
+#include "io/inbound_guard.h"
 #include "io/socket_util.h"
 #include "io/stream_conn.h"
 #include "util/assert.h"
@@ -75,6 +76,7 @@ class Runtime::Impl {
   void accept_streams(Hosted& n);
   void on_conn(std::uint64_t id, std::uint32_t events);
   void finish_conn(std::uint64_t id);
+  std::size_t read_budget(const StreamConn& c) const;
   void fire_timers(Time now);
   void run_posted();
   void expire_conns(Time now);
@@ -88,6 +90,7 @@ class Runtime::Impl {
   // a callback of that very node can remove it.
   std::vector<std::unique_ptr<Hosted>> nodes_;
   std::vector<std::unique_ptr<Hosted>> graveyard_;
+  std::vector<io::InboundGuard> guards_;  // per node: allowed_cidrs, datagram rate
   struct Due {
     std::int64_t t;
     std::uint32_t node;
@@ -413,6 +416,7 @@ Result<NodeHandle*> Runtime::Impl::add_node(const NodeConfig& config, const Addr
   watch(h->tcp_.get(), tag(kListener, index), EPOLLIN);
   Hosted* raw = h.get();
   nodes_.push_back(std::move(h));
+  guards_.emplace_back(options_);
   schedule(*raw);
   return static_cast<NodeHandle*>(raw);
 }
@@ -504,7 +508,9 @@ void Runtime::Impl::read_udp(Hosted& n) {
     for (int i = 0; i < got; ++i) {
       auto bytes = std::span<const std::byte>(recv_buf_.data() + std::size_t(i) * kRecvBytes,
                                               msgs[i].msg_len);
-      n.on_datagram(now, io::from_sockaddr(from[i]), bytes);
+      const Address source = io::from_sockaddr(from[i]);
+      if (!guards_[n.index_].admit_datagram(source, now, n.io_)) continue;  // before parsing
+      n.on_datagram(now, source, bytes);
     }
     n.after_call();
     if (std::uint32_t(got) < batch) break;
@@ -562,9 +568,20 @@ void Runtime::Impl::accept_streams(Hosted& n) {
     int fd = ::accept4(n.tcp_.get(), reinterpret_cast<sockaddr*>(&sa), &len,
                        SOCK_NONBLOCK | SOCK_CLOEXEC);
     if (fd < 0) return;
+    const Address peer = io::from_sockaddr(sa);
+    // Limits first: outside allowed_cidrs, or inbound_streams_max open: closed unread.
+    if (!guards_[n.index_].admit_stream(peer, n.io_)) {
+      ::close(fd);
+      continue;
+    }
+    if (n.io_.inbound_streams_open >= options_.inbound_streams_max) {
+      ++n.io_.streams_refused;
+      ::close(fd);
+      continue;
+    }
+    ++n.io_.inbound_streams_open;
     const std::uint64_t id = next_conn_++;
-    auto conn = std::make_unique<StreamConn>(Fd(fd), n.index_, io::from_sockaddr(sa),
-                                             /*inbound=*/true,
+    auto conn = std::make_unique<StreamConn>(Fd(fd), n.index_, peer, /*inbound=*/true,
                                              Runtime::now() + options_.stream_timeout, n.node_);
     watch(conn->fd(), tag(kConn, id), EPOLLIN);
     conns_.emplace(id, std::move(conn));
@@ -576,7 +593,14 @@ void Runtime::Impl::on_conn(std::uint64_t id, std::uint32_t events) {
   if (it == conns_.end()) return;
   StreamConn& c = *it->second;
   Hosted& n = *nodes_[c.node()];
-  auto step = c.on_ready(events);
+  const std::size_t held = c.buffered();
+  auto step = c.on_ready(events, read_budget(c));
+  if (c.inbound()) n.io_.inbound_stream_bytes += c.buffered() - held;
+  if (step == StreamConn::Step::over_budget) {
+    ++n.io_.streams_over_budget;
+    finish_conn(id);
+    return;
+  }
   const bool handled = step == StreamConn::Step::message;
   if (handled) {
     // A whole message arrived: inbound ones may be answered on this connection.
@@ -597,8 +621,26 @@ void Runtime::Impl::on_conn(std::uint64_t id, std::uint32_t events) {
 void Runtime::Impl::finish_conn(std::uint64_t id) {
   auto it = conns_.find(id);
   if (it == conns_.end()) return;
-  unwatch(it->second->fd());
+  const StreamConn& c = *it->second;
+  if (c.inbound()) {  // give back its slot and its buffered bytes
+    IoStats& io = nodes_[c.node()]->io_;
+    GV_ASSERT(io.inbound_streams_open > 0 && io.inbound_stream_bytes >= c.buffered());
+    --io.inbound_streams_open;
+    io.inbound_stream_bytes -= c.buffered();
+  }
+  unwatch(c.fd());
   conns_.erase(it);
+}
+
+// What inbound stream `c` may still buffer: the node's inbound_stream_bytes_max less what all
+// its inbound streams hold now. Outbound streams (replies to our requests) are capped per
+// message by the wire only.
+std::size_t Runtime::Impl::read_budget(const StreamConn& c) const {
+  if (!c.inbound()) return SIZE_MAX;
+  const std::uint64_t held = nodes_[c.node()]->io_.inbound_stream_bytes;
+  return held >= options_.inbound_stream_bytes_max
+             ? 0
+             : std::size_t(options_.inbound_stream_bytes_max - held);
 }
 
 void Runtime::Impl::drop_streams_of(const Hosted& n) {
@@ -615,7 +657,9 @@ void Runtime::Impl::expire_conns(Time now) {
     if (now >= c->deadline()) ids.push_back(id);
   }
   for (auto id : ids) {
-    ++nodes_[conns_[id]->node()]->io_.stream_errors;
+    IoStats& io = nodes_[conns_[id]->node()]->io_;
+    ++io.stream_errors;
+    ++io.streams_timed_out;
     finish_conn(id);
   }
 }

@@ -14,7 +14,7 @@ void StreamConn::queue_message(std::span<const std::byte> message) {
   wbuf_.insert(wbuf_.end(), message.begin(), message.end());
 }
 
-StreamConn::Step StreamConn::on_ready(std::uint32_t events) {
+StreamConn::Step StreamConn::on_ready(std::uint32_t events, std::size_t read_budget) {
   if (connecting_) {
     if (!(events & (EPOLLOUT | EPOLLERR | EPOLLHUP))) return Step::more;
     int err = 0;
@@ -29,7 +29,7 @@ StreamConn::Step StreamConn::on_ready(std::uint32_t events) {
     if (wpos_ < wbuf_.size()) return Step::more;
     if (inbound_ && got_message_) return Step::done;  // reply written
   }
-  if (events & (EPOLLIN | EPOLLHUP | EPOLLERR)) return read_some();
+  if (events & (EPOLLIN | EPOLLHUP | EPOLLERR)) return read_some(read_budget);
   return Step::more;
 }
 
@@ -45,10 +45,13 @@ StreamConn::Step StreamConn::write_some() {
   return Step::more;
 }
 
-StreamConn::Step StreamConn::read_some() {
+StreamConn::Step StreamConn::read_some(std::size_t budget) {
   std::byte chunk[65536];
   for (;;) {
-    ssize_t n = ::recv(fd_.get(), chunk, sizeof chunk, 0);
+    // Never ask for more than the budget allows plus one byte: one byte past it proves the
+    // stream would exceed it, and nothing past that is buffered.
+    const std::size_t ask = budget < sizeof chunk ? budget + 1 : sizeof chunk;
+    ssize_t n = ::recv(fd_.get(), chunk, ask, 0);
     if (n < 0) {
       if (errno == EAGAIN || errno == EWOULDBLOCK) return Step::more;
       return Step::failed;
@@ -58,6 +61,8 @@ StreamConn::Step StreamConn::read_some() {
       // whole request.
       return inbound_ ? Step::failed : Step::done;
     }
+    if (std::size_t(n) > budget) return Step::over_budget;
+    budget -= std::size_t(n);
     rbuf_.insert(rbuf_.end(), chunk, chunk + n);
     if (rbuf_.size() > wire::kStreamBytesMax + 64) return Step::failed;  // bounded buffering
     auto len = framer_->stream_message_length(rbuf_);

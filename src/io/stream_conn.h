@@ -2,7 +2,9 @@
 // in, the machine's stream_message_length() says where a message ends (native: a length
 // header; memberlist: self-delimiting msgpack). An outbound stream sends one request and reads
 // at most one reply; an inbound stream reads one request and writes at most one reply (queued
-// by the machine while the request is handled), then closes.
+// by the machine while the request is handled), then closes. Reads take a budget (the bytes the
+// stream may still buffer, RuntimeOptions::inbound_stream_bytes_max shared by a node's inbound
+// streams): a read that would pass it ends the stream (Step::over_budget).
 #pragma once
 
 #include <cstdint>
@@ -18,7 +20,7 @@ namespace grapevine::io {
 
 class StreamConn {
  public:
-  enum class Step { more, message, done, failed };
+  enum class Step { more, message, done, failed, over_budget };
 
   StreamConn(Fd fd, std::uint32_t node, const Address& peer, bool inbound, Time deadline,
              const Machine& framer)
@@ -34,8 +36,10 @@ class StreamConn {
 
   /// Queues bytes to send (a message as the machine framed it).
   void queue_message(std::span<const std::byte> message);
-  /// Progress on readiness `events` (epoll flags).
-  Step on_ready(std::uint32_t events);
+  /// Progress on readiness `events` (epoll flags), buffering at most `read_budget` more bytes.
+  Step on_ready(std::uint32_t events, std::size_t read_budget = SIZE_MAX);
+  /// Bytes received and held (the request or reply being read).
+  [[nodiscard]] std::size_t buffered() const noexcept { return rbuf_.size(); }
   /// The message just completed (valid until the next call).
   [[nodiscard]] std::span<const std::byte> message() const noexcept { return rbuf_; }
   /// After the owner handled message(): reply or finish.
@@ -43,7 +47,7 @@ class StreamConn {
 
  private:
   Step write_some();
-  Step read_some();
+  Step read_some(std::size_t budget);
 
   Fd fd_;
   std::uint32_t node_;

@@ -268,17 +268,78 @@ void write_member(Writer& w, const MemberEntry& m) noexcept {
   write_name(w, m.name.size() <= kNameBytesMax ? m.name : std::string_view{});
 }
 
+namespace {
+
+// Reads a stream message's length header, version and type byte; fails `r` unless the type is
+// `want` (any known type when `want` is 0).
+std::uint8_t read_stream_head(Reader& r, std::size_t total, std::uint8_t want) noexcept {
+  if (total > kStreamBytesMax) {
+    r.fail(Errc::too_large, "stream message over kStreamBytesMax");
+    return 0;
+  }
+  const std::uint32_t length = r.u32be();
+  if (r.ok() && length != r.remaining()) r.fail(Errc::malformed, "stream length mismatch");
+  if (r.u8() != kNativeVersion && r.ok()) r.fail(Errc::unsupported_version, "stream version");
+  const std::uint8_t type = r.u8();
+  if (!r.ok()) return 0;
+  const bool known = type >= std::uint8_t(StreamType::push_pull) &&
+                     type <= std::uint8_t(StreamType::ack);
+  if (want != 0 ? type != want : !known) r.fail(Errc::unknown_type, "unexpected stream type");
+  return type;
+}
+
+// Writes a small stream message: header, then `body(Writer&)`; rolls back if it does not fit.
+template <class Body>
+bool write_small_stream(Writer& w, StreamType type, Body&& body) noexcept {
+  std::array<std::byte, kStreamPingBytesMax> scratch;
+  Writer b(scratch);
+  b.u32be(0);
+  b.u8(kNativeVersion);
+  b.u8(std::uint8_t(type));
+  body(b);
+  finish_stream(b);
+  if (!b.ok() || w.remaining() < b.size()) return false;
+  w.bytes(b.written());
+  return w.ok();
+}
+
+}  // namespace
+
+Result<StreamType> stream_type(std::span<const std::byte> message) noexcept {
+  Reader r(message);
+  const std::uint8_t type = read_stream_head(r, message.size(), 0);
+  if (!r.ok()) return make_error(r.error(), r.error_detail());
+  return StreamType(type);
+}
+
+bool write_stream_ping(Writer& w, const PingFrame& f) noexcept {
+  return write_small_stream(w, StreamType::ping, [&](Writer& b) {
+    b.varint(f.seq);
+    b.varint(f.target);
+    b.varint(f.sender);
+  });
+}
+
+bool write_stream_ack(Writer& w, const SeqFrame& f) noexcept {
+  return write_small_stream(w, StreamType::ack, [&](Writer& b) { b.varint(f.seq); });
+}
+
+Result<PingFrame> decode_stream_ping(std::span<const std::byte> message) noexcept {
+  Reader r(message);
+  read_stream_head(r, message.size(), std::uint8_t(StreamType::ping));
+  if (!r.ok()) return make_error(r.error(), r.error_detail());
+  return decode_ping(r.rest());
+}
+
+Result<SeqFrame> decode_stream_ack(std::span<const std::byte> message) noexcept {
+  Reader r(message);
+  read_stream_head(r, message.size(), std::uint8_t(StreamType::ack));
+  if (!r.ok()) return make_error(r.error(), r.error_detail());
+  return decode_seq(r.rest());
+}
+
 PushPullReader::PushPullReader(std::span<const std::byte> message) noexcept : r_(message) {
-  if (message.size() > kStreamBytesMax) {
-    r_.fail(Errc::too_large, "stream message over kStreamBytesMax");
-    return;
-  }
-  const std::uint32_t length = r_.u32be();
-  if (r_.ok() && length != r_.remaining()) r_.fail(Errc::malformed, "stream length mismatch");
-  if (r_.u8() != kNativeVersion && r_.ok()) r_.fail(Errc::unsupported_version, "stream version");
-  if (r_.u8() != std::uint8_t(StreamType::push_pull) && r_.ok()) {
-    r_.fail(Errc::unknown_type, "not a push-pull stream");
-  }
+  read_stream_head(r_, message.size(), std::uint8_t(StreamType::push_pull));
   std::uint8_t flags = r_.u8();
   if (r_.ok() && flags > 3) r_.fail(Errc::malformed, "push-pull flags");
   header_.join = (flags & 1) != 0;

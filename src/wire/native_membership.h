@@ -14,6 +14,8 @@
 //   stream        := length:u32be version:u8 type:u8 body   (length counts what follows it)
 //   push_pull     := flags:u8 (1 = join, 2 = reply) sender_id address count member*
 //   member        := id address incarnation state:u8 meta_len meta name_len name
+//   stream_ping   := seq target_id sender_id     (type 2: SWIM's TCP fallback probe)
+//   stream_ack    := seq                         (type 3: its answer, on the same stream)
 //
 // Every count and length has a named limit below; over it is Errc::too_large.
 #pragma once
@@ -50,7 +52,7 @@ enum class MemberFrame : std::uint8_t {
   state_digest = 0x29,
 };
 
-enum class StreamType : std::uint8_t { push_pull = 1 };
+enum class StreamType : std::uint8_t { push_pull = 1, ping = 2, ack = 3 };
 
 /// Member states on the wire (same numbering as memberlist's).
 enum class WireState : std::uint8_t { alive = 0, suspect = 1, dead = 2, left = 3 };
@@ -171,6 +173,21 @@ void write_push_pull_header(Writer& w, const PushPullHeader& h) noexcept;
 void finish_stream(Writer& w) noexcept;
 void write_member(Writer& w, const MemberEntry& m) noexcept;
 std::size_t member_size(const MemberEntry& m) noexcept;
+
+/// The type of a native stream message, after checking its length header and version byte.
+/// Errors: malformed (length header wrong), too_large (over kStreamBytesMax),
+/// unsupported_version, unknown_type (a type byte this build does not know).
+Result<StreamType> stream_type(std::span<const std::byte> message) noexcept;
+/// A whole stream message (length header included) carrying a fallback ping or its ack.
+/// False (writer untouched past its old size) if it does not fit.
+bool write_stream_ping(Writer& w, const PingFrame& f) noexcept;
+bool write_stream_ack(Writer& w, const SeqFrame& f) noexcept;
+/// Decodes a whole stream message of type ping / ack. Errors: those of stream_type(),
+/// unknown_type (another type), malformed (a bad or trailing field).
+Result<PingFrame> decode_stream_ping(std::span<const std::byte> message) noexcept;
+Result<SeqFrame> decode_stream_ack(std::span<const std::byte> message) noexcept;
+/// Bytes a stream ping or ack message needs, at most.
+inline constexpr std::size_t kStreamPingBytesMax = 4 + 2 + 5 + 10 + 10;
 
 /// Parses a push-pull stream message; next() yields its members without allocating.
 class PushPullReader {

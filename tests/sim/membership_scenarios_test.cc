@@ -92,7 +92,8 @@ INSTANTIATE_TEST_SUITE_P(
                       Scenario{Detector::gossip_heartbeat, 10}, Scenario{Detector::all_to_all, 10},
                       Scenario{Detector::swim, 100}, Scenario{Detector::lifeguard, 100},
                       Scenario{Detector::gossip_heartbeat, 100},
-                      Scenario{Detector::all_to_all, 100}),
+                      Scenario{Detector::all_to_all, 100}, Scenario{Detector::phi, 10},
+                      Scenario{Detector::phi, 100}),
     name);
 
 TEST(MembershipDeterminism, SameSeedSameRunDifferentSeedDifferentRun) {

@@ -126,7 +126,11 @@ TEST(MemberlistPacket, LabelsAndEncryptionPolicy) {
   Recorder plain;
   receive_packet(*sealed, ReceiveConfig{}, plain);
   ASSERT_EQ(plain.seen.size(), 1u);
-  EXPECT_TRUE(plain.seen[0].starts_with("error 1 "));  // version byte 1 read as indirectPing
+  // Version byte 1 is read as indirectPing and the random nonce as its msgpack body: almost
+  // always an error, but ~2% of nonces start with a valid msgpack map (Go reads them the same
+  // way). Either way the sealed ping is never seen as the ping it carries.
+  EXPECT_TRUE(plain.seen[0].starts_with("error 1 ") || plain.seen[0] == "indirect")
+      << plain.seen[0];
 }
 
 TEST(MemberlistPacket, BadPartsDoNotSinkTheOthers) {

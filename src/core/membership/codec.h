@@ -54,6 +54,8 @@ class StreamSink : public MessageSink {
   /// A push-pull header; the members follow through on_member.
   virtual void on_push_pull(const wire::PushPullHeader& h) = 0;
   virtual void on_member(const wire::MemberEntry& m, std::uint8_t pmax) = 0;
+  /// The answer to one of our stream (TCP fallback) pings.
+  virtual void on_stream_ack(std::uint32_t seq) = 0;
 };
 
 /// Per-peer facts the codec needs when sending.
@@ -94,6 +96,9 @@ class Codec {
   /// A whole push-pull stream message carrying `members` (with names and metadata).
   virtual Bytes push_pull(const wire::PushPullHeader& h,
                           std::span<const wire::MemberEntry> members) = 0;
+  /// A whole stream message carrying a ping (SWIM's TCP fallback probe, memberlist protocol
+  /// >= 3), answered by an ack on the same stream. Empty if it cannot be encoded.
+  virtual Bytes stream_ping(const wire::PingFrame& f) = 0;
   /// Walks a received stream message (push-pull, a TCP ping, a user message).
   /// Returns a reply to send back on the same stream, if the message asks for one the codec
   /// can give by itself (a TCP ping's ack); empty otherwise.
@@ -107,7 +112,8 @@ class Codec {
   [[nodiscard]] virtual NodeId id_for_name(std::string_view name) const = 0;
 };
 
-std::unique_ptr<Codec> make_native_codec();
+/// `self`: this node's id; a stream ping naming another target gets no answer.
+std::unique_ptr<Codec> make_native_codec(NodeId self);
 
 /// Resolves member ids to names (memberlist messages name members).
 class NameResolver {

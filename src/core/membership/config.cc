@@ -19,13 +19,15 @@ const char* member_state_name(MemberState s) noexcept {
 }
 
 namespace {
-constexpr const char* kDetectorNames[] = {"swim", "lifeguard", "gossip-heartbeat", "all-to-all"};
+constexpr const char* kDetectorNames[] = {"swim", "lifeguard", "gossip-heartbeat", "all-to-all",
+                                          "phi"};
+constexpr int kDetectorCount = int(sizeof kDetectorNames / sizeof kDetectorNames[0]);
 }
 
 const char* detector_name(Detector d) noexcept { return kDetectorNames[int(d)]; }
 
 bool parse_detector(std::string_view text, Detector& out) noexcept {
-  for (int i = 0; i < 4; ++i) {
+  for (int i = 0; i < kDetectorCount; ++i) {
     if (text == kDetectorNames[i]) {
       out = Detector(i);
       return true;
@@ -91,6 +93,15 @@ Result<void> validate(const MembershipConfig& c) noexcept {
   if (c.fail_timeout < Duration::zero()) return bad("fail_timeout must be >= 0");
   if (c.cleanup_factor < 1.0) return bad("cleanup_factor must be >= 1");
   if (c.heartbeat_fanout < 1 || c.heartbeat_fanout > 16) return bad("heartbeat_fanout in [1,16]");
+  if (!(c.phi_threshold > 0.0 && c.phi_threshold <= 1000.0)) {
+    return bad("phi_threshold must be in (0, 1000]");
+  }
+  if (c.phi_window < 2 || c.phi_window > 100000) return bad("phi_window must be in [2, 100000]");
+  if (c.phi_min_std_deviation <= Duration::zero()) return bad("phi_min_std_deviation must be > 0");
+  if (c.phi_acceptable_pause < Duration::zero()) return bad("phi_acceptable_pause must be >= 0");
+  if (c.phi_first_heartbeat_estimate <= Duration::zero()) {
+    return bad("phi_first_heartbeat_estimate must be > 0");
+  }
   if (c.join_retry_interval <= Duration::zero()) return bad("join_retry_interval must be > 0");
   if (c.meta.size() > wire::kMetaBytesMax) return bad("meta must be <= 512 bytes");
   if (c.name.size() > wire::kNameBytesMax) return bad("name must be <= 255 bytes");

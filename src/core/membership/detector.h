@@ -30,6 +30,8 @@ class FailureDetector {
                            const Address& /*from*/, Effects& /*fx*/) {}
   virtual void on_ack(Time /*now*/, std::uint32_t /*seq*/, Effects& /*fx*/) {}
   virtual void on_nack(std::uint32_t /*seq*/) {}
+  /// The answer to a stream (TCP fallback) ping this node sent.
+  virtual void on_stream_ack(Time /*now*/, std::uint32_t /*seq*/, Effects& /*fx*/) {}
   virtual void on_heartbeat(Time /*now*/, const wire::HeartbeatFrame& /*f*/,
                             const Address& /*from*/, Effects& /*fx*/) {}
   virtual void on_hb_entry(Time /*now*/, const wire::HeartbeatEntry& /*e*/, Effects& /*fx*/) {}

@@ -12,6 +12,9 @@
 // All-to-all: every heartbeat_interval a node sends its counter to every other member; a member
 // silent for T_fail is marked failed locally, and revived if it is heard from again.
 //
+// Phi (Detector::phi): gossip-style heartbeating whose verdict is a phi-accrual detector's
+// (phi_accrual.h) over each member's counter-rise inter-arrival times, not a fixed T_fail.
+//
 // Joins and leaves still travel through the membership node's dissemination (piggybacked
 // updates and push-pull), so "left" is told apart from "failed" as with SWIM.
 #pragma once
@@ -25,5 +28,6 @@ namespace grapevine::detail {
 class MembershipNode;
 std::unique_ptr<FailureDetector> make_gossip_heartbeat_detector(MembershipNode& node);
 std::unique_ptr<FailureDetector> make_all_to_all_detector(MembershipNode& node);
+std::unique_ptr<FailureDetector> make_phi_detector(MembershipNode& node);
 
 }  // namespace grapevine::detail

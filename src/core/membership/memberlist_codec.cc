@@ -4,7 +4,8 @@
 //
 // Packets: one message, or a compound of several; then compression (if smaller), CRC for peers
 // whose Vsn says protocol >= 5, AES-GCM with the primary key, the label. Streams: push/pull,
-// TCP ping (answered with an ack on the same stream), user messages.
+// TCP ping (answered with an ack on the same stream; sent by SWIM's fallback probe), user
+// messages.
 // Nonces come from the node's own seeded PRNG, not the OS: GCM needs nonces that never repeat
 // under one key, not secret ones, and this keeps a node's output a function of its inputs (the
 // machine contract). 96 bits from each node's xoshiro256** stream make a repeat negligible.
@@ -206,6 +207,15 @@ class MemberlistCodec final : public Codec {
     return sealed ? std::move(*sealed) : Bytes{};
   }
 
+  Bytes stream_ping(const wire::PingFrame& f) override {
+    // memberlist's sendPingAndWaitForAck: the probe's ping struct, [0][msgpack ping], through
+    // rawSendMsgStream (compressed if enabled, encrypted with the primary key, labelled).
+    Bytes body;
+    if (!ping(f, self_, body)) return {};
+    auto sealed = ml::seal_stream(body, send_);
+    return sealed ? std::move(*sealed) : Bytes{};
+  }
+
   Bytes unpack_stream(std::span<const std::byte> message, const Address& from,
                       StreamSink& sink) override;
 
@@ -367,6 +377,8 @@ Bytes MemberlistCodec::unpack_stream(std::span<const std::byte> message, const A
         sink.on_user(ev->bytes);
         break;
       case ml::StreamEventKind::ack:
+        sink.on_stream_ack(ev->ack.seq_no);
+        break;
       case ml::StreamEventKind::err:
       case ml::StreamEventKind::user_state:
         break;

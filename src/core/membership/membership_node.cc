@@ -27,7 +27,7 @@ MembershipNode::MembershipNode(const MembershipConfig& config, const Address& se
       list_(self_id_, self, Time::zero()),
       codec_(config.dialect == Dialect::memberlist
                  ? make_memberlist_codec(config_, self, list_, rng_)
-                 : make_native_codec()) {
+                 : make_native_codec(self_id_)) {
   list_.set_extra(self_id_, config_.name, config_.meta);
   if (config_.dialect == Dialect::memberlist) {
     // memberlist creates a member's state at incarnation 0 and then ignores alive messages
@@ -50,6 +50,9 @@ MembershipNode::MembershipNode(const MembershipConfig& config, const Address& se
       break;
     case Detector::all_to_all:
       detector_ = make_all_to_all_detector(*this);
+      break;
+    case Detector::phi:
+      detector_ = make_phi_detector(*this);
       break;
   }
 }
@@ -449,6 +452,22 @@ void MembershipNode::send_push_pull(Effects& fx, const Address& to, bool join) {
   stats_.stream_bytes_sent += state.size();
 }
 
+bool MembershipNode::send_stream_ping(Effects& fx, NodeId target, const wire::PingFrame& f) {
+  if (!config_.tcp_fallback_ping) return false;
+  const std::uint32_t slot = list_.find(target);
+  if (slot == MemberList::kNone) return false;
+  const MemberRecord& r = list_.at(slot);
+  // memberlist pings over TCP only members whose Vsn says protocol >= 3.
+  if (config_.dialect == Dialect::memberlist && r.pmax < 3) return false;
+  Bytes message = codec_->stream_ping(f);
+  if (message.empty()) return false;
+  fx.send_stream(r.address, message);
+  ++stats_.streams_sent;
+  ++stats_.stream_pings;
+  stats_.stream_bytes_sent += message.size();
+  return true;
+}
+
 // ---- receiving ------------------------------------------------------------------------------
 
 // Hands decoded messages to the merge rules and the detector, with the call's time and effects.
@@ -488,6 +507,7 @@ class MembershipNode::Inbound final : public StreamSink {
   void on_member(const wire::MemberEntry& m, std::uint8_t pmax) override {
     n_.merge_member(now_, m, pmax, fx_);
   }
+  void on_stream_ack(std::uint32_t seq) override { n_.detector_->on_stream_ack(now_, seq, fx_); }
   [[nodiscard]] bool got_push_pull() const { return push_pull_; }
   [[nodiscard]] const wire::PushPullHeader& header() const { return header_; }
 

@@ -41,6 +41,7 @@ namespace grapevine::detail {
 std::unique_ptr<FailureDetector> make_swim_detector(class MembershipNode& node, bool lifeguard);
 std::unique_ptr<FailureDetector> make_gossip_heartbeat_detector(class MembershipNode& node);
 std::unique_ptr<FailureDetector> make_all_to_all_detector(class MembershipNode& node);
+std::unique_ptr<FailureDetector> make_phi_detector(class MembershipNode& node);
 
 class MembershipNode final : public Membership {
  public:
@@ -87,6 +88,10 @@ class MembershipNode final : public Membership {
   void send_ping_req(Effects& fx, const Address& to, const wire::PingReqFrame& f);
   void send_ack(Effects& fx, const Address& to, std::uint32_t seq);
   void send_nack(Effects& fx, const Address& to, std::uint32_t seq);
+  /// SWIM's TCP fallback: `f` to member `target` over a stream, answered on it (the answer
+  /// reaches the detector's on_stream_ack). False (nothing sent) when tcp_fallback_ping is off,
+  /// the member is unknown, or, in the memberlist dialect, its Vsn says protocol < 3.
+  bool send_stream_ping(Effects& fx, NodeId target, const wire::PingFrame& f);
   void send_heartbeat(Effects& fx, const Address& to, const wire::HeartbeatFrame& f);
   /// The rows in as many budget-sized datagrams as they need.
   void send_hb_rows(Effects& fx, const Address& to, std::span<const wire::HeartbeatEntry> rows);

@@ -20,6 +20,7 @@ bool append_frame(Bytes& out, Write&& write) {
 
 class NativeCodec final : public Codec {
  public:
+  explicit NativeCodec(NodeId self) : self_(self) {}
   bool ping(const wire::PingFrame& f, const Address&, Bytes& out) override {
     return append_frame(out, [&](wire::Writer& w) { return wire::write_ping(w, f); });
   }
@@ -84,8 +85,27 @@ class NativeCodec final : public Codec {
     return out;
   }
 
+  Bytes stream_ping(const wire::PingFrame& f) override {
+    Bytes out(wire::kStreamPingBytesMax);
+    wire::Writer w(out);
+    if (!wire::write_stream_ping(w, f)) return {};
+    out.resize(w.size());
+    return out;
+  }
+
   Bytes unpack_stream(std::span<const std::byte> message, const Address&,
                       StreamSink& sink) override {
+    auto type = wire::stream_type(message);
+    if (!type) {
+      sink.on_malformed();
+      return {};
+    }
+    if (*type == wire::StreamType::ping) return answer_ping(message, sink);
+    if (*type == wire::StreamType::ack) {
+      if (auto a = wire::decode_stream_ack(message)) sink.on_stream_ack(a->seq);
+      else sink.on_malformed();
+      return {};
+    }
     wire::PushPullReader reader(message);
     if (!reader.ok()) {
       sink.on_malformed();
@@ -112,6 +132,21 @@ class NativeCodec final : public Codec {
   [[nodiscard]] NodeId id_for_name(std::string_view) const override { return 0; }
 
  private:
+  // A TCP fallback ping: acked on the same stream if it is meant for us.
+  Bytes answer_ping(std::span<const std::byte> message, StreamSink& sink) const {
+    auto ping = wire::decode_stream_ping(message);
+    if (!ping) {
+      sink.on_malformed();
+      return {};
+    }
+    if (ping->target != 0 && ping->target != self_) return {};
+    Bytes out(wire::kStreamPingBytesMax);
+    wire::Writer w(out);
+    if (!wire::write_stream_ack(w, wire::SeqFrame{ping->seq})) return {};
+    out.resize(w.size());
+    return out;
+  }
+
   static void dispatch(const wire::Frame& frame, const Address& from, MessageSink& sink) {
     if (!wire::in_family(frame.type, wire::FrameFamily::membership)) {
       // Another component's frame (a node composes several protocols): theirs to count.
@@ -165,11 +200,15 @@ class NativeCodec final : public Codec {
     }
     if (!ok) sink.on_malformed();
   }
+
+  NodeId self_;
 };
 
 }  // namespace
 
-std::unique_ptr<Codec> make_native_codec() { return std::make_unique<NativeCodec>(); }
+std::unique_ptr<Codec> make_native_codec(NodeId self) {
+  return std::make_unique<NativeCodec>(self);
+}
 
 NodeId memberlist_id(std::string_view name) noexcept {
   const NodeId h = hash_bytes(std::as_bytes(std::span(name.data(), name.size())), 0x6d6c);

@@ -29,6 +29,7 @@ class SwimDetector final : public FailureDetector {
                    Effects& fx) override;
   void on_ack(Time now, std::uint32_t seq, Effects& fx) override;
   void on_nack(std::uint32_t seq) override;
+  void on_stream_ack(Time now, std::uint32_t seq, Effects& fx) override;
   void on_member_added(NodeId id) override;
   bool on_suspect(Time now, NodeId id, std::uint32_t incarnation, NodeId from) override;
   void on_unsuspect(NodeId id) override {
@@ -46,6 +47,7 @@ class SwimDetector final : public FailureDetector {
     std::uint32_t seq = 0;
     Time direct_deadline, end;
     std::uint32_t expected_nacks = 0, nacks = 0;
+    bool stream_acked = false;  // the TCP fallback ping was answered
   };
   struct Relay {
     std::uint32_t my_seq, orig_seq;
@@ -169,10 +171,20 @@ void SwimDetector::send_indirect(Effects& fx) {
     ++node_.mutable_stats().indirect_probes;
   }
   probe_.expected_nacks = lifeguard_ ? std::uint32_t(helpers.size()) : 0;
+  // memberlist: a TCP ping in parallel with the indirect probes, answered on its stream; the
+  // answer counts only at the end of the probe, so relayed acks still get their chance.
+  node_.send_stream_ping(fx, probe_.target,
+                         wire::PingFrame{probe_.seq, probe_.target, node_.self_id()});
 }
 
 void SwimDetector::finish_failed_probe(Time now, Effects& fx) {
   probe_.active = false;
+  if (probe_.stream_acked) {
+    // Reached over TCP only (memberlist logs "UDP probes failed, network may be
+    // misconfigured"): not suspected, and a success for local health, as in memberlist.
+    awareness_delta(-1);
+    return;
+  }
   ++node_.mutable_stats().probes_failed;
   // Lifeguard: missing nacks say "it may be me"; with no helper to ask, any failure counts.
   if (probe_.expected_nacks > 0) {
@@ -204,6 +216,13 @@ void SwimDetector::on_nack(std::uint32_t seq) {
   if (probe_.active && seq == probe_.seq) {
     ++probe_.nacks;
     ++node_.mutable_stats().nacks_received;
+  }
+}
+
+void SwimDetector::on_stream_ack(Time /*now*/, std::uint32_t seq, Effects& /*fx*/) {
+  if (probe_.active && seq == probe_.seq && !probe_.stream_acked) {
+    probe_.stream_acked = true;
+    ++node_.mutable_stats().stream_ping_acks;
   }
 }
 

@@ -17,7 +17,16 @@
 //  - dynamic suspicion: the timeout starts at suspicion_max_timeout_mult x min and shrinks to
 //    min as independent confirmations arrive (suspicion.h);
 //  - buddy system: a ping to a suspected member carries the suspicion, so it can refute at once.
-// Deviation: memberlist also tries a TCP ping when UDP fails; we do not (yet).
+//
+// TCP fallback (memberlist, protocol >= 3; tcp_fallback_ping, on by default): when the direct
+// ping times out, the target is also pinged over a stream (Effects::send_stream), in parallel
+// with the indirect probes. The answer arrives asynchronously through on_stream_ack; if it has
+// arrived when the probe ends without a datagram ack, the probe counts as a success (no
+// suspicion, local health improves), as memberlist's probeNode does. Streams are reliable, so
+// heavy datagram loss no longer gets live members suspected.
+// Deviations: memberlist dials the stream with the probe's deadline; we leave stream timeouts
+// to the driver (the runtime's stream_timeout) and simply ignore an answer that comes after
+// the probe ended.
 #pragma once
 
 #include <memory>

@@ -1,0 +1,106 @@
+#include "node_flags.h"
+
+#include "base64.h"
+#include "options.h"
+
+namespace grapevine::tools {
+namespace {
+
+// Decodes a base64 key as `serf keygen` prints it; throws UsageError naming `flag`.
+std::vector<std::byte> decode_key(const std::string& flag, const std::string& text) {
+  auto out = base64_decode(text);
+  if (!out) throw UsageError(flag + ": not base64: '" + text + "'");
+  if (out->size() != 16 && out->size() != 24 && out->size() != 32) {
+    throw UsageError(flag + ": the key must decode to 16, 24 or 32 bytes, got " +
+                     std::to_string(out->size()));
+  }
+  return *out;
+}
+
+void apply_multicast(const NodeFlags& f, NodeConfig& node) {
+  if (!f.multicast.empty()) {
+    MulticastProtocolKind k;
+    if (!parse_protocol(f.multicast.c_str(), k) ||
+        (k != MulticastProtocolKind::push && k != MulticastProtocolKind::pull &&
+         k != MulticastProtocolKind::pushpull)) {
+      throw UsageError("--multicast: expected push|pull|pushpull, got '" + f.multicast + "'");
+    }
+    node.multicast.protocol = k;
+  }
+  if (f.fanout > 0) node.multicast.fanout = f.fanout;
+  if (!f.view.empty()) {
+    ViewConfig v;
+    if (!parse_view_kind(f.view.c_str(), v.kind) || v.kind != ViewKind::hyparview) {
+      throw UsageError("--view: expected hyparview, got '" + f.view + "'");
+    }
+    node.view = v;
+  }
+}
+
+void apply_dialect(const NodeFlags& f, MembershipConfig& m) {
+  if (!f.dialect.empty() && !parse_dialect(f.dialect, m.dialect)) {
+    throw UsageError("--dialect: expected native|memberlist, got '" + f.dialect + "'");
+  }
+  if (!f.keys.empty()) {
+    m.memberlist.keys.clear();
+    for (const auto& k : f.keys) m.memberlist.keys.push_back(decode_key("--encrypt", k));
+  }
+  if (!f.label.empty()) m.memberlist.label = f.label;
+  if (!f.delegate_vsn.empty()) {
+    auto parts = split_list(f.delegate_vsn);
+    if (parts.size() != 3) throw UsageError("--delegate-vsn: expected MIN,MAX,CUR (serf: 2,5,4)");
+    m.memberlist.delegate_min = std::uint8_t(parse_count("--delegate-vsn", parts[0], 0, 255));
+    m.memberlist.delegate_max = std::uint8_t(parse_count("--delegate-vsn", parts[1], 0, 255));
+    m.memberlist.delegate_cur = std::uint8_t(parse_count("--delegate-vsn", parts[2], 0, 255));
+  }
+  if ((!f.keys.empty() || !f.label.empty()) && m.dialect != Dialect::memberlist) {
+    throw UsageError("--encrypt/--label: only with --dialect memberlist");
+  }
+}
+
+}  // namespace
+
+void add_node_flags(CLI::App& cmd, NodeFlags& f) {
+  cmd.add_option("--config", f.config, "TOML config file (flags override it)");
+  cmd.add_option("--profile", f.profile, "timings: lan|wan|local (memberlist's defaults)");
+  cmd.add_option("--detector", f.detector, "swim|lifeguard|gossip-heartbeat|all-to-all|phi");
+  cmd.add_option("--multicast", f.multicast, "push|pull|pushpull");
+  cmd.add_option("--view", f.view,
+                 "hyparview: also keep a HyParView overlay and multicast over its Plumtree");
+  cmd.add_option("--fanout", f.fanout, "multicast push fanout");
+  cmd.add_option("--dialect", f.dialect,
+                 "native (default) or memberlist: speak HashiCorp memberlist's wire protocol");
+  cmd.add_option("--encrypt", f.keys,
+                 "memberlist: base64 AES key (16/24/32 bytes, as `serf keygen`); repeat for "
+                 "extra decrypt-only keys, the first is the primary");
+  cmd.add_option("--label", f.label, "memberlist: cluster label on every packet and stream");
+  cmd.add_option("--delegate-vsn", f.delegate_vsn,
+                 "memberlist: delegate protocol versions MIN,MAX,CUR to advertise (serf: 2,5,4)");
+}
+
+AgentConfig build_agent_config(const NodeFlags& f) {
+  AgentConfig c;
+  if (!f.config.empty()) load_toml(f.config, c);
+  if (!f.profile.empty()) {
+    Detector keep = c.node.membership.detector;
+    c.node.membership = profile_by_name("--profile", f.profile);
+    c.node.membership.detector = keep;
+  }
+  if (!f.detector.empty() && !parse_detector(f.detector, c.node.membership.detector)) {
+    throw UsageError("--detector: expected swim|lifeguard|gossip-heartbeat|all-to-all|phi, got '" +
+                     f.detector + "'");
+  }
+  apply_multicast(f, c.node);
+  apply_dialect(f, c.node.membership);
+  return c;
+}
+
+void check_node_config(const AgentConfig& c) {
+  if (c.node.view && c.node.membership.dialect == Dialect::memberlist) {
+    throw UsageError("--view: the memberlist dialect has no partial views");
+  }
+  if (auto ok = validate(c.node); !ok)
+    throw UsageError(std::string("config: ") + ok.error().detail);
+}
+
+}  // namespace grapevine::tools
