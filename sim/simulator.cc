@@ -27,7 +27,8 @@ class SimEffects final : public Effects {
     }
   }
   void reply_stream(StreamId stream, std::span<const std::byte> message) override {
-    if (stream == 0 || stream > sim_.nodes_.size()) return;
+    sim_.contract_.check_reply(stream);  // only while that stream is being handled
+    if (stream > sim_.nodes_.size()) return;
     sim_.send_stream(current, NodeIndex(stream - 1), message, false);
   }
   NodeIndex current = 0;
@@ -162,6 +163,7 @@ void Simulator::handle_timer(const SimEvent& e) {
   n.scheduled = kNever;
   if (now_ >= n.machine->next_deadline()) {
     fx_->current = e.node;
+    detail::DriverContract::Call call(contract_, now_);
     n.machine->on_timeout(now_, *fx_);
   }
   reschedule(e.node);
@@ -188,7 +190,10 @@ void Simulator::handle_delivery(const SimEvent& e) {
   hash_ = hash_bytes(bytes, hash_);
   ++counters_.delivered;
   fx_->current = e.node;
-  to.machine->on_datagram(now_, address_of(e.from), bytes, *fx_);
+  {
+    detail::DriverContract::Call call(contract_, now_);
+    to.machine->on_datagram(now_, address_of(e.from), bytes, *fx_);
+  }
   pool_.release(e.data);
   reschedule(e.node);
 }
@@ -237,7 +242,10 @@ void Simulator::handle_stream(const SimEvent& e) {
   hash_ = hash_bytes(bytes, hash_);
   fx_->current = e.node;
   StreamId stream = e.kind == kStream ? StreamId(e.from) + 1 : 0;
-  to.machine->on_stream(now_, address_of(e.from), bytes, stream, *fx_);
+  {
+    detail::DriverContract::Call call(contract_, now_, stream);
+    to.machine->on_stream(now_, address_of(e.from), bytes, stream, *fx_);
+  }
   pool_.release(e.data);
   reschedule(e.node);
 }
@@ -342,7 +350,10 @@ void Simulator::with_node(NodeIndex i, const std::function<void(Machine&, Effect
   NodeSlot& n = nodes_[i];
   if (n.crashed_at != kNever) return;
   fx_->current = i;
-  call(*n.machine, *fx_);
+  {
+    detail::DriverContract::Call guard(contract_, now_);
+    call(*n.machine, *fx_);
+  }
   reschedule(i);
 }
 

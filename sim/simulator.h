@@ -5,6 +5,10 @@
 // calls give the same run to the byte, and delivery_hash() (a rolling hash over every packet
 // delivered: time, endpoints, bytes) proves it.
 //
+// Driver contract (machine.h), checked around every machine call: no call re-enters (an
+// EventObserver runs inside the machine's emit(), so it must not call with_node(); it may
+// schedule with at()), virtual time never decreases, a stream is answered only while handled.
+//
 // Streams (Effects::send_stream) are modelled as TCP: not subject to datagram loss (`loss`,
 // per-node drop), delivered after a handshake and the transfer (1.5 round trips plus size over
 // the uplink), lost only when an end is down, the two are partitioned, or with the link's own
@@ -29,6 +33,7 @@
 #include "sim/event_queue.h"
 #include "sim/network.h"
 #include "sim/packet_pool.h"
+#include "util/driver_contract.h"
 #include "util/rng.h"
 
 namespace grapevine::sim {
@@ -90,6 +95,8 @@ class Simulator {
   /// Runs `action` at time t (>= now), in order with the other events of that time.
   void at(Time t, std::function<void()> action);
   /// Calls into a node now, as the driver would (for tests and harnesses: multicast, join...).
+  /// Not from inside a machine call (an EventObserver, an Effects method): calls do not re-enter,
+  /// and a violation aborts (detail::DriverContract). Schedule it with at() instead.
   void with_node(NodeIndex i, const std::function<void(Machine&, Effects&)>& call);
 
   // ---- faults ----
@@ -176,6 +183,9 @@ class Simulator {
   std::uint32_t subnet_count_ = 1;
   EventObserver observer_;
   std::unique_ptr<class SimEffects> fx_;
+  // The Machine contract, checked around every call into a machine. One for the whole loop:
+  // virtual time is global (so monotonic for every node), and only one call is ever open.
+  detail::DriverContract contract_;
   Time now_{};
   std::uint64_t hash_ = 0x6772617065766e65ULL;  // "grapevne"
   NetworkCounters counters_;

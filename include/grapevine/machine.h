@@ -1,11 +1,19 @@
 // Machine: the shape of every protocol in grapevine. A deterministic state machine with no I/O:
 // it never reads a clock, never touches a socket, never draws from a global RNG.
 //
-// Contract, for every implementation:
-//  - calls are not re-entrant (never call a machine from inside one of its Effects callbacks);
-//  - `now` never decreases from one call to the next;
+// Contract between a machine and its driver (the simulator, the runtime, or your own):
+//  - calls are not re-entrant: no call into a machine starts while another call into it (or,
+//    in a driver that runs one call at a time, into any machine) is open. An Effects method
+//    must not call back into a machine; a driver that hands events to application code does so
+//    after the call returns (the runtime queues them), so the application may then call in;
+//  - `now` never decreases from one call to the next (equal is fine);
+//  - Effects::reply_stream(id, ...) is called only during the on_stream() call that received
+//    stream `id` (a machine that needs longer must say so in a new stream);
+//  - spans passed to and from Effects are valid only during that Effects call;
 //  - the same inputs in the same order give byte-identical outputs (sends and events);
 //  - after every call the driver reads next_deadline() and calls on_timeout() once now >= it.
+// Both drivers check the first three on every call with detail::DriverContract
+// (src/util/driver_contract.h); a violation aborts, in release builds too.
 #pragma once
 
 #include <cstddef>

@@ -56,6 +56,12 @@ struct MulticastConfig {
   double fanout_poisson_mean = 0.0;
   /// Peers asked "anything new?" per period by pull and push-pull.
   std::uint32_t pull_fanout = 1;
+  /// True (Demers' pull): ask every period, even holding nothing to spread. False (a Node's
+  /// default, "silence is free"): ask only in periods where this node holds an infective
+  /// message, and answer a request that lists ids this node lacks with one request back to the
+  /// asker. News still reaches everyone (each request announces the asker's ids), and an idle
+  /// group sends no pull traffic at all.
+  bool pull_when_idle = true;
   StopRule stop = StopRule::none;
   std::uint32_t stop_rounds = 0;  // StopRule::rounds
   std::uint32_t stop_k = 1;       // counter and coin

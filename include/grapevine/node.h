@@ -2,8 +2,9 @@
 // multicast protocol that draws its targets from that membership's live list rather than from
 // a global roster. This is what the runtime runs on sockets and what applications embed.
 //
-// Both components share the node's datagrams: frames of each family go to their owner (see
-// wire/native.h). Tree and centralized multicast work over the live list too, but a tree is only
+// Both components share the node's datagrams: the node walks each datagram's frames once and
+// hands each component only the frames of its family (core/frame_router.h, wire/native.h); a
+// component with nothing in a datagram is not called. Tree and centralized multicast work over the live list too, but a tree is only
 // stable while membership is; gossip (push, pull, push-pull) is what this mode is for.
 #pragma once
 
@@ -21,6 +22,15 @@
 #include "grapevine/view.h"
 
 namespace grapevine {
+namespace detail {
+class FrameRouter;
+}  // namespace detail
+
+/// A Node's multicast defaults (MulticastConfig's own are the papers' analyses'): push-pull
+/// gossip, fanout 3, each message pushed for 5 rounds after a node receives it (a member is
+/// missed with probability about e^-15, and pull requests catch it up) and forgotten 120
+/// periods later; pull only while spreading (pull_when_idle = false). An idle group is silent.
+MulticastConfig node_multicast_defaults() noexcept;
 
 namespace detail {
 class NodeSeal;
@@ -73,7 +83,7 @@ struct SealStats {
 
 struct NodeConfig {
   MembershipConfig membership;
-  MulticastConfig multicast;
+  MulticastConfig multicast = node_multicast_defaults();
   /// A partial-view overlay (HyParView) beside the membership: when set, multicast() broadcasts
   /// over the view's own tree (Plumtree) instead of the gossip multicast, and join() also joins
   /// the overlay through the first seed. Native dialect only.
@@ -185,6 +195,7 @@ class Node final : public Machine {
   std::unique_ptr<ViewMachine> view_;
   std::unique_ptr<detail::NodeSeal> seal_;
   std::unique_ptr<detail::Scuttlebutt> state_;
+  std::unique_ptr<detail::FrameRouter> router_;  // native dialect: frames to their component
   std::uint64_t view_id_base_ = 0;  // broadcast ids: our address and a counter
   std::uint64_t view_seq_ = 0;
 

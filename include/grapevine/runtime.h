@@ -6,6 +6,18 @@
 // its own address. Everything a node does happens on the loop thread: callbacks run there, and
 // NodeHandle methods must be called there (from a callback, before run(), or through post()).
 //
+// The driver contract (machine.h), checked on every call into a node (util/driver_contract.h,
+// assertions that stay on in release): no call into a node's machine re-enters it, `now` never
+// decreases for a node, and a stream is answered only while it is being handled.
+// Effects leave after the call: what a node sends during a call is sent when the call returns,
+// and the events it raises (deliveries, membership changes) are queued, their payloads and names
+// copied, and handed to the callbacks only once the call has returned, in the order raised.
+// So a callback may call back into its own node, or any other (join, multicast, leave,
+// force_leave, members, crash, Runtime::remove_node): the events of such a call join the end of
+// the queue and are delivered by the same loop after the ones already queued, never
+// recursively. A callback that raises events forever (a multicast from every delivery) is
+// carried on at the node's next call, not spun on.
+//
 //   grapevine::Runtime rt;
 //   auto node = rt.add_node(config, *grapevine::Address::parse("127.0.0.1:7946"), callbacks);
 //   (*node)->join(seeds);
@@ -77,8 +89,8 @@ class NodeHandle {
   /// Starts out knowing `members` as alive, as if joined (Membership::preload): for static
   /// rosters and steady-state benchmarks. Call before the loop first runs this node.
   virtual void preload(std::span<const Address> members) = 0;
-  /// Graceful leave: the group sees this node *left*. The node keeps running so the news
-  /// spreads; remove it afterwards with Runtime::remove_node.
+  /// Graceful leave: the group sees this node *left*. The node keeps running (answering probes)
+  /// so the news spreads; stop it afterwards with crash() or Runtime::remove_node.
   virtual void leave() = 0;
   virtual Result<MessageId> multicast(std::span<const std::byte> payload) = 0;
   /// Marks a failed member (by name) as left everywhere, as serf's force-leave does.
@@ -136,7 +148,8 @@ class NodeHandle {
   /// Counters of the state component (rounds, bytes, refusals by limit...); zeros when off.
   [[nodiscard]] virtual StateStats state_stats() const { return {}; }
 
-  /// Stops the node abruptly, sending nothing: to everyone else it has crashed.
+  /// Stops the node abruptly, sending nothing: to everyone else it has crashed. Its sockets are
+  /// closed; the handle stays valid (queries answer from the last state) until remove_node.
   virtual void crash() = 0;
   [[nodiscard]] virtual bool running() const = 0;
 };
@@ -185,6 +198,12 @@ class Runtime {
   /// why).
   Result<NodeHandle*> add_node(const NodeConfig& config, const Address& bind,
                                NodeCallbacks callbacks = {});
+  /// Stops `node` (as NodeHandle::crash: sockets closed, streams dropped, nothing more sent or
+  /// delivered) and forgets it: node_count() no longer counts it and `node` is invalid once
+  /// this returns (its memory is freed at the loop's next turn, so a node's own callback may
+  /// remove it). Call on the loop thread, once per node. Leave gracefully first (leave(), then
+  /// run the loop a little) if the group should see *left* rather than *failed*.
+  void remove_node(NodeHandle* node);
   /// Runs the loop until stop() (a stop() before run() makes the next run() return at once).
   void run();
   /// Runs the loop for `d` of wall time (or until stop()).

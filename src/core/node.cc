@@ -4,12 +4,24 @@
 
 #include "core/node_seal.h"
 #include "core/state/scuttlebutt.h"
+#include "core/frame_router.h"
 #include "util/assert.h"
 #include "util/rng.h"
 #include "wire/native.h"
 #include "wire/native_membership.h"
 
 namespace grapevine {
+
+MulticastConfig node_multicast_defaults() noexcept {
+  MulticastConfig c;
+  c.protocol = MulticastProtocolKind::pushpull;
+  c.fanout = 3;
+  c.stop = StopRule::rounds;
+  c.stop_rounds = 5;
+  c.retention_periods = 120;
+  c.pull_when_idle = false;
+  return c;
+}
 
 Result<void> validate(const NodeConfig& config) noexcept {
   if (auto ok = validate(config.membership); !ok) return ok;
@@ -33,7 +45,8 @@ Result<void> validate(const NodeConfig& config) noexcept {
 Node::Node(const NodeConfig& config, const Address& self, std::uint64_t seed)
     : config_(config),
       memberlist_(config.membership.dialect == Dialect::memberlist),
-      seal_(std::make_unique<detail::NodeSeal>(config, self, derive_seed(seed, 5))) {
+      seal_(std::make_unique<detail::NodeSeal>(config, self, derive_seed(seed, 5))),
+      router_(std::make_unique<detail::FrameRouter>()) {
   GV_ASSERT(validate(config_));
   // Sealing adds bytes to every datagram: the components fill less.
   const std::size_t overhead = seal_->overhead();
@@ -55,7 +68,7 @@ Node::Node(const NodeConfig& config, const Address& self, std::uint64_t seed)
   }
   if (config_.state.enabled && !memberlist_) {
     state_ = std::make_unique<detail::Scuttlebutt>(config_.state, self, membership_->live_group(),
-                                                   derive_seed(seed, 5));
+                                                   derive_seed(seed, 6));
   }
 }
 
@@ -97,12 +110,30 @@ void Node::on_datagram(Time now, const Address& from, std::span<const std::byte>
   if (!opened) return;
   const std::span<const std::byte> bytes = *opened;
   Effects& fx = sealed(now, driver_fx);
-  // Each component walks the frames and takes its own family (wire/native.h). In the
-  // memberlist dialect everything is memberlist's, multicast included (user messages).
-  membership_->on_datagram(now, from, bytes, fx);
-  if (!memberlist_) multicast_->on_datagram(now, from, bytes, fx);
-  if (view_) view_->on_datagram(now, from, bytes, fx);
-  if (state_) route_state_frames(now, from, bytes, fx);
+  // In the memberlist dialect everything is memberlist's, multicast included (user messages).
+  if (memberlist_) {
+    membership_->on_datagram(now, from, bytes, fx);
+    return;
+  }
+  // Native: one walk sorts the frames by family, and each component gets only its own (a
+  // component with no frames in this datagram is not called at all).
+  if (!router_->route(bytes)) {
+    // Malformed: each component takes what it can of it and counts it, as it would alone.
+    membership_->on_datagram(now, from, bytes, fx);
+    multicast_->on_datagram(now, from, bytes, fx);
+    if (view_) view_->on_datagram(now, from, bytes, fx);
+    if (state_) route_state_frames(now, from, bytes, fx);
+    return;
+  }
+  using R = detail::FrameRouter;
+  const auto ours = router_->part(R::kMembership);
+  const auto multicast = router_->part(R::kMulticast);
+  const auto view = router_->part(R::kViews);
+  const auto state = router_->part(R::kState);
+  if (!ours.empty()) membership_->on_datagram(now, from, ours, fx);
+  if (!multicast.empty()) multicast_->on_datagram(now, from, multicast, fx);
+  if (view_ && !view.empty()) view_->on_datagram(now, from, view, fx);
+  if (state_ && !state.empty()) route_state_frames(now, from, state, fx);
 }
 
 void Node::on_stream(Time now, const Address& from, std::span<const std::byte> framed,

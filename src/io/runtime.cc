@@ -21,6 +21,7 @@
 #include "io/state_watchers.h"
 #include "io/stream_conn.h"
 #include "util/assert.h"
+#include "util/driver_contract.h"
 #include "wire/native.h"
 
 namespace grapevine {
@@ -67,13 +68,17 @@ class Runtime::Impl {
   explicit Impl(const RuntimeOptions& o);
   ~Impl();
   Result<NodeHandle*> add_node(const NodeConfig& config, const Address& bind, NodeCallbacks cb);
+  void remove_node(NodeHandle* node);
   void run(Time until);
   void post(std::function<void()> task);
   void stop() {
     stop_.store(true);
     wake();
   }
-  [[nodiscard]] std::size_t node_count() const { return nodes_.size(); }
+  [[nodiscard]] std::size_t node_count() const {
+    return std::size_t(std::count_if(nodes_.begin(), nodes_.end(),
+                                     [](const auto& n) { return n != nullptr; }));
+  }
 
   // --- used by Hosted ---
   void watch(int fd, std::uint64_t data, std::uint32_t events);
@@ -100,7 +105,11 @@ class Runtime::Impl {
   RuntimeOptions options_;
   Fd epoll_;
   Fd wake_;
+  // Indexed by the node's index (heap entries and connections name nodes by it); a removed
+  // node leaves a null slot, and its object waits in graveyard_ until the loop's next turn, so
+  // a callback of that very node can remove it.
   std::vector<std::unique_ptr<Hosted>> nodes_;
+  std::vector<std::unique_ptr<Hosted>> graveyard_;
   std::vector<io::InboundGuard> guards_;  // per node: allowed_cidrs, datagram rate
   struct Due {
     std::int64_t t;
@@ -118,6 +127,12 @@ class Runtime::Impl {
 };
 
 // One hosted node: its sockets, its machine, and the Effects the machine writes into.
+//
+// Effects leave after the call: datagrams are batched and sent when the machine call returns,
+// and events are queued (payload and name copied) and handed to the callbacks only then, in
+// order. A callback may call back into its node (or any other): that call's events join the
+// queue and are delivered by the same loop after those already queued, never recursively.
+// Every machine call goes through contract_ (util/driver_contract.h).
 class Runtime::Impl::Hosted final : public NodeHandle, public Effects {
  public:
   Hosted(Impl& rt, std::uint32_t index, const NodeConfig& config, const Address& addr, Fd udp,
@@ -144,44 +159,37 @@ class Runtime::Impl::Hosted final : public NodeHandle, public Effects {
     if (out_.size() >= rt_.batch()) flush();
   }
   void emit(const Event& e) override {
-    if (e.kind == EventKind::state_changed) return state_.queue(e);
-    if (e.kind == EventKind::delivered) {
-      if (cb_.on_delivery) cb_.on_delivery(e.message, e.payload, e.hops);
-    } else if (cb_.on_member_event) {
-      cb_.on_member_event(e);
-    }
+    if (e.kind == EventKind::state_changed) return state_.queue(e);  // watchers, after the call
+    if (!cb_.on_delivery && !cb_.on_member_event) return;
+    Queued& q = events_.emplace_back();
+    q.event = e;
+    q.payload.assign(e.payload.begin(), e.payload.end());
+    q.name.assign(e.subject_name);
   }
   void send_stream(const Address& to, std::span<const std::byte> message) override {
     if (running_) rt_.open_stream(*this, to, message);
   }
   void reply_stream(StreamId stream, std::span<const std::byte> message) override {
+    contract_.check_reply(stream);  // only while that stream is being handled
     if (running_) rt_.reply_stream(*this, stream, message);
   }
 
   // ---- NodeHandle ----
   [[nodiscard]] Address address() const override { return addr_; }
   Result<void> join(std::span<const Address> seeds) override {
-    auto r = node_.join(Runtime::now(), seeds, *this);
-    after_call();
-    return r;
+    return call([&](Time now) { return node_.join(now, seeds, *this); });
   }
   void preload(std::span<const Address> members) override {
-    node_.preload(Runtime::now(), members);
-    after_call();
+    call([&](Time now) { node_.preload(now, members); });
   }
   void leave() override {
-    node_.leave(Runtime::now(), *this);
-    after_call();
+    call([&](Time now) { node_.leave(now, *this); });
   }
   Result<MessageId> multicast(std::span<const std::byte> payload) override {
-    auto r = node_.multicast(Runtime::now(), payload, *this);
-    after_call();
-    return r;
+    return call([&](Time now) { return node_.multicast(now, payload, *this); });
   }
   Result<void> force_leave(std::string_view name) override {
-    auto r = node_.membership().force_leave(Runtime::now(), name, *this);
-    after_call();
-    return r;
+    return call([&](Time now) { return node_.membership().force_leave(now, name, *this); });
   }
   [[nodiscard]] std::vector<MemberInfo> members() const override {
     return node_.membership().members();
@@ -201,14 +209,10 @@ class Runtime::Impl::Hosted final : public NodeHandle, public Effects {
   }
   Result<std::uint64_t> set(std::string_view key, std::string_view value,
                             Duration ttl) override {
-    auto r = node_.set(Runtime::now(), key, value, ttl, *this);
-    after_call();
-    return r;
+    return call([&](Time now) { return node_.set(now, key, value, ttl, *this); });
   }
   Result<std::uint64_t> erase(std::string_view key) override {
-    auto r = node_.erase(Runtime::now(), key, *this);
-    after_call();
-    return r;
+    return call([&](Time now) { return node_.erase(now, key, *this); });
   }
   [[nodiscard]] std::optional<StateEntry> get(std::string_view node,
                                               std::string_view key) const override {
@@ -226,33 +230,65 @@ class Runtime::Impl::Hosted final : public NodeHandle, public Effects {
   [[nodiscard]] bool running() const override { return running_; }
 
   // ---- driven by the loop ----
+  // The loop reads the clock once per batch; a callback's call in between may have read it
+  // later, so each call takes the later of the two (time never decreases for a node).
   void on_datagram(Time now, const Address& from, std::span<const std::byte> bytes) {
     if (!running_) return;
     ++io_.datagrams_in;
     io_.bytes_in += bytes.size();
+    now = std::max(now, contract_.last_now());
+    detail::DriverContract::Call guard(contract_, now);
     node_.on_datagram(now, from, bytes, *this);
-    state_.deliver();
   }
   void on_stream(Time now, const Address& from, std::span<const std::byte> message,
                  StreamId stream) {
     if (!running_) return;
     ++io_.streams_in;
     io_.stream_bytes_in += message.size();
+    now = std::max(now, contract_.last_now());
+    detail::DriverContract::Call guard(contract_, now, stream);
     node_.on_stream(now, from, message, stream, *this);
-    after_call();
+    // The caller (on_conn) runs after_call() once it is done with the connection: a callback
+    // may crash this node, which closes its connections.
   }
   void on_timeout(Time now) {
     if (!running_) return;
-    if (now >= node_.next_deadline()) node_.on_timeout(now, *this);
+    now = std::max(now, contract_.last_now());
+    if (now >= node_.next_deadline()) {
+      detail::DriverContract::Call guard(contract_, now);
+      node_.on_timeout(now, *this);
+    }
     after_call();
   }
-  /// After any call into the machine: send what it queued, and re-arm its deadline.
+  /// One API call into the machine (NodeHandle), then its effects.
+  template <class F>
+  auto call(F&& f) -> decltype(f(Time{})) {
+    const Time now = std::max(Runtime::now(), contract_.last_now());
+    if constexpr (std::is_void_v<decltype(f(now))>) {
+      {
+        detail::DriverContract::Call guard(contract_, now);
+        f(now);
+      }
+      after_call();
+    } else {
+      auto r = [&] {
+        detail::DriverContract::Call guard(contract_, now);
+        return f(now);
+      }();
+      after_call();
+      return r;
+    }
+  }
+  /// After any call into the machine: send what it queued, re-arm its deadline, and hand the
+  /// queued events to the callbacks.
   void after_call() {
     state_.deliver();
     flush();
     if (running_) rt_.schedule(*this);
+    deliver_events();
   }
   void flush();
+  void deliver_events();
 
   Impl& rt_;
   std::uint32_t index_;
@@ -263,9 +299,23 @@ class Runtime::Impl::Hosted final : public NodeHandle, public Effects {
   io::StateWatchers state_;
   IoStats io_;
   bool running_ = true;
+  bool removed_ = false;  // Runtime::remove_node: the handle is dead
   std::int64_t scheduled_ = INT64_MAX;
 
  private:
+  // An event raised during a machine call, with what it points at copied.
+  struct Queued {
+    Event event;
+    std::vector<std::byte> payload;
+    std::string name;
+  };
+  /// Rounds of "deliver what is queued" per after_call: callbacks that keep raising events
+  /// (a multicast from every delivery) continue at the node's next call instead of spinning.
+  static constexpr int kEventRoundsMax = 16;
+  detail::DriverContract contract_;
+  std::vector<Queued> events_;
+  std::size_t events_head_ = 0;
+  bool delivering_events_ = false;
   struct Out {
     Address to;
     std::uint32_t offset, length;
@@ -305,6 +355,29 @@ void Runtime::Impl::Hosted::flush() {
   }
   out_.clear();
   out_bytes_.clear();
+}
+
+void Runtime::Impl::Hosted::deliver_events() {
+  if (delivering_events_) return;  // a call from a callback: the loop below picks its events up
+  delivering_events_ = true;
+  for (int round = 0; round < kEventRoundsMax && events_head_ < events_.size(); ++round) {
+    const std::size_t end = events_.size();  // events raised meanwhile wait for the next round
+    while (events_head_ < end && !removed_) {
+      Queued q = std::move(events_[events_head_++]);  // callbacks may grow events_
+      q.event.payload = q.payload;
+      q.event.subject_name = q.name;
+      if (q.event.kind == EventKind::delivered) {
+        if (cb_.on_delivery) cb_.on_delivery(q.event.message, q.event.payload, q.event.hops);
+      } else if (cb_.on_member_event) {
+        cb_.on_member_event(q.event);
+      }
+    }
+  }
+  if (events_head_ == events_.size() || removed_) {
+    events_.clear();
+    events_head_ = 0;
+  }
+  delivering_events_ = false;
 }
 
 void Runtime::Impl::Hosted::crash() {
@@ -352,6 +425,17 @@ void Runtime::Impl::unwatch(int fd) {
 void Runtime::Impl::wake() {
   std::uint64_t one = 1;
   [[maybe_unused]] auto n = ::write(wake_.get(), &one, sizeof one);
+}
+
+void Runtime::Impl::remove_node(NodeHandle* node) {
+  for (auto& slot : nodes_) {
+    if (slot == nullptr || static_cast<NodeHandle*>(slot.get()) != node) continue;
+    slot->crash();  // sockets closed, streams dropped, nothing more sent
+    slot->removed_ = true;
+    graveyard_.push_back(std::move(slot));
+    return;
+  }
+  GV_ASSERT(node == nullptr);  // not a live node of this runtime (removed twice?)
 }
 
 Result<NodeHandle*> Runtime::Impl::add_node(const NodeConfig& config, const Address& bind,
@@ -402,6 +486,7 @@ void Runtime::Impl::fire_timers(Time now) {
     std::pop_heap(heap_.begin(), heap_.end(), std::greater<>());
     Due due = heap_.back();
     heap_.pop_back();
+    if (nodes_[due.node] == nullptr) continue;  // removed
     Hosted& n = *nodes_[due.node];
     if (due.t != n.scheduled_) continue;  // superseded by an earlier deadline
     n.scheduled_ = INT64_MAX;
@@ -420,6 +505,7 @@ int Runtime::Impl::timeout_ms(Time now) const {
 void Runtime::Impl::run(Time until) {
   epoll_event events[256];
   for (;;) {
+    graveyard_.clear();  // nodes removed during the last turn: nothing refers to them now
     Time now = Runtime::now();
     if (stop_.exchange(false) || now >= until) return;
     int timeout = std::min<std::int64_t>(timeout_ms(now), (until - now).ms() + 1);
@@ -443,10 +529,10 @@ void Runtime::Impl::handle(const epoll_event& ev) {
       break;
     }
     case kUdp:
-      read_udp(*nodes_[id]);
+      if (nodes_[id] != nullptr) read_udp(*nodes_[id]);  // null: removed this turn
       break;
     case kListener:
-      accept_streams(*nodes_[id]);
+      if (nodes_[id] != nullptr) accept_streams(*nodes_[id]);
       break;
     case kConn:
       on_conn(id, ev.events);
@@ -567,7 +653,8 @@ void Runtime::Impl::on_conn(std::uint64_t id, std::uint32_t events) {
     finish_conn(id);
     return;
   }
-  if (step == StreamConn::Step::message) {
+  const bool handled = step == StreamConn::Step::message;
+  if (handled) {
     // A whole message arrived: inbound ones may be answered on this connection.
     delivering_ = &c;
     n.on_stream(Runtime::now(), c.peer(), c.message(), c.inbound() ? StreamId(id) : 0);
@@ -577,9 +664,10 @@ void Runtime::Impl::on_conn(std::uint64_t id, std::uint32_t events) {
   if (step == StreamConn::Step::failed) ++n.io_.stream_errors;
   if (step == StreamConn::Step::done || step == StreamConn::Step::failed) {
     finish_conn(id);
-    return;
+  } else {
+    watch(c.fd(), tag(kConn, id), c.wants_write() ? (EPOLLOUT | EPOLLIN) : EPOLLIN);
   }
-  watch(c.fd(), tag(kConn, id), c.wants_write() ? (EPOLLOUT | EPOLLIN) : EPOLLIN);
+  if (handled) n.after_call();  // sends, deadline, callbacks: after we are done with `c`
 }
 
 void Runtime::Impl::finish_conn(std::uint64_t id) {
@@ -635,6 +723,9 @@ Runtime::~Runtime() = default;
 Result<NodeHandle*> Runtime::add_node(const NodeConfig& config, const Address& bind,
                                       NodeCallbacks callbacks) {
   return impl_->add_node(config, bind, std::move(callbacks));
+}
+void Runtime::remove_node(NodeHandle* node) {
+  impl_->remove_node(node);
 }
 void Runtime::run() {
   impl_->run(Time::max());

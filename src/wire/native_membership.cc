@@ -124,6 +124,13 @@ bool write_heartbeat(Writer& w, const HeartbeatFrame& f) noexcept {
   });
 }
 
+bool write_state_digest(Writer& w, const StateDigestFrame& f) noexcept {
+  return frame(w, MemberFrame::state_digest, [&](Writer& b) {
+    b.varint(f.count);
+    b.varint(f.digest);
+  });
+}
+
 std::size_t hb_entry_size(const HeartbeatEntry& e) noexcept {
   return varint_size(e.id) + address_size(e.address) + varint_size(e.counter) + 1;
 }
@@ -194,6 +201,14 @@ Result<HeartbeatFrame> decode_heartbeat(std::span<const std::byte> body) noexcep
   HeartbeatFrame f;
   f.sender = r.varint();
   f.counter = r.varint();
+  return finish(r, f);
+}
+
+Result<StateDigestFrame> decode_state_digest(std::span<const std::byte> body) noexcept {
+  Reader r(body);
+  StateDigestFrame f;
+  f.count = read_u32_varint(r, "member count over 32 bits");
+  f.digest = r.varint();
   return finish(r, f);
 }
 

@@ -9,6 +9,7 @@
 //   suspect, dead := id incarnation from_id                        (dead with from == id: left)
 //   heartbeat     := sender_id counter                             (all-to-all)
 //   hb_list       := count (id address counter flags:u8)*          (gossip-style heartbeating)
+//   state_digest  := count digest                                  (anti-entropy at rest)
 //
 //   stream        := length:u32be version:u8 type:u8 body   (length counts what follows it)
 //   push_pull     := flags:u8 (1 = join, 2 = reply) sender_id address count member*
@@ -48,6 +49,7 @@ enum class MemberFrame : std::uint8_t {
   dead = 0x26,
   heartbeat = 0x27,
   hb_list = 0x28,
+  state_digest = 0x29,
 };
 
 enum class StreamType : std::uint8_t { push_pull = 1, ping = 2, ack = 3 };
@@ -97,6 +99,14 @@ struct HeartbeatEntry {
   std::uint64_t counter = 0;
   bool left = false;
 };
+/// A summary of the sender's member list (count of records and an order-independent hash of
+/// their ids, incarnations and states): a periodic push-pull first sends this, and only a peer
+/// whose own summary differs answers with a full state exchange. At rest, lists agree and
+/// anti-entropy costs one small datagram per period instead of the whole list.
+struct StateDigestFrame {
+  std::uint32_t count = 0;
+  std::uint64_t digest = 0;
+};
 struct PushPullHeader {
   bool join = false;
   bool reply = false;
@@ -127,6 +137,7 @@ bool write_alive(Writer& w, const AliveFrame& f) noexcept;
 bool write_suspect(Writer& w, const AccuseFrame& f) noexcept;
 bool write_dead(Writer& w, const AccuseFrame& f) noexcept;
 bool write_heartbeat(Writer& w, const HeartbeatFrame& f) noexcept;
+bool write_state_digest(Writer& w, const StateDigestFrame& f) noexcept;
 /// Starts a heartbeat list frame for `count` entries; the caller must then write exactly
 /// `count` entries with write_hb_entry. hb_list_size() tells the bytes needed up front.
 std::size_t hb_entry_size(const HeartbeatEntry& e) noexcept;
@@ -138,6 +149,7 @@ Result<SeqFrame> decode_seq(std::span<const std::byte> body) noexcept;
 Result<AliveFrame> decode_alive(std::span<const std::byte> body) noexcept;
 Result<AccuseFrame> decode_accuse(std::span<const std::byte> body) noexcept;
 Result<HeartbeatFrame> decode_heartbeat(std::span<const std::byte> body) noexcept;
+Result<StateDigestFrame> decode_state_digest(std::span<const std::byte> body) noexcept;
 
 /// Walks the entries of a hb_list frame without allocating.
 class HeartbeatListReader {

@@ -117,7 +117,7 @@ void MembershipNode::on_timeout(Time now, Effects& fx) {
     push_pull_ticker_.advance(now, push_pull_period(), 0.0, rng_);
     if (list_.live_size() > 1 && !leaving_) {
       auto i = 1 + std::uint32_t(rng_.below(list_.live_size() - 1));
-      send_push_pull(fx, list_.address(i), false);
+      anti_entropy(fx, list_.address(i));
     }
   }
   if (config_.reconnect_interval > Duration::zero() && reconnect_ticker_.due(now)) {
@@ -409,6 +409,40 @@ Bytes MembershipNode::encode_state(bool join, bool reply) const {
   return codec_->push_pull(h, entries);
 }
 
+// Periodic anti-entropy. At rest every list agrees, so a summary (one small datagram) replaces
+// the full state: only a peer whose own summary differs answers with a push-pull (see
+// on_state_digest). Dialects without summaries (memberlist) push-pull the whole state.
+void MembershipNode::anti_entropy(Effects& fx, const Address& to) {
+  if (codec_->state_digest(state_digest(), primary(0))) {
+    send_messages(fx, to, 1);
+  } else {
+    send_push_pull(fx, to, false);
+  }
+}
+
+wire::StateDigestFrame MembershipNode::state_digest() const noexcept {
+  wire::StateDigestFrame f;
+  for (const MemberRecord& r : list_.records()) {
+    const MemberState s = (r.id == self_id_ && leaving_) ? MemberState::left : r.state;
+    f.digest += mix64(r.id ^ mix64(std::uint64_t(r.incarnation) << 8 | std::uint64_t(s)));
+    ++f.count;
+  }
+  return f;
+}
+
+void MembershipNode::on_state_digest(Time now, const wire::StateDigestFrame& f,
+                                     const Address& from, Effects& fx) {
+  // From anyone, members or not: a member that nobody lists is exactly what this repairs.
+  if (leaving_) return;
+  const wire::StateDigestFrame own = state_digest();
+  if (own.count == f.count && own.digest == f.digest) return;  // in agreement: nothing to say
+  // A disagreement: exchange full states. At most one such exchange a second, whoever asks
+  // (a spoofed digest costs us one TCP connect a second, which the peer must accept).
+  if (now < digest_push_pull_after_) return;
+  digest_push_pull_after_ = now + Duration::seconds(1);
+  send_push_pull(fx, from, false);
+}
+
 void MembershipNode::send_push_pull(Effects& fx, const Address& to, bool join) {
   auto state = encode_state(join, false);
   if (state.empty()) return;
@@ -460,6 +494,9 @@ class MembershipNode::Inbound final : public StreamSink {
     n_.detector_->on_hb_entry(now_, e, fx_);
   }
   void on_user(std::span<const std::byte> payload) override { n_.on_user(payload, fx_); }
+  void on_state_digest(const wire::StateDigestFrame& f, const Address& from) override {
+    n_.on_state_digest(now_, f, from, fx_);
+  }
   void on_malformed() override { ++n_.stats_.malformed_received; }
   void on_unknown() override { ++n_.stats_.unknown_frames; }
   void on_rejected() override { ++n_.stats_.rejected_received; }

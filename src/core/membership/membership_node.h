@@ -5,6 +5,11 @@
 // reconnection to failed members and reaping. The failure detector is a separate object chosen
 // by config (detector.h).
 //
+// Deviation from memberlist (native dialect): the periodic push-pull first sends a summary of the
+// list (a count and an order-independent hash, wire::StateDigestFrame); only a peer whose list
+// differs answers with a full exchange. At rest anti-entropy costs one datagram per period
+// instead of O(N) bytes, so an idle node's traffic does not grow with the group.
+//
 // Deviation from memberlist: a push-pull server merges the initiator's state *before* replying,
 // so a member that learns it was declared failed refutes in the reply itself and a healed
 // partition merges back in one round trip (memberlist replies first and needs a second one).
@@ -126,6 +131,10 @@ class MembershipNode final : public Membership {
   void emit(Effects& fx, EventKind kind, const MemberRecord& r);
   void gossip_round(Time now, Effects& fx);
   void send_push_pull(Effects& fx, const Address& to, bool join);
+  void anti_entropy(Effects& fx, const Address& to);
+  [[nodiscard]] wire::StateDigestFrame state_digest() const noexcept;
+  void on_state_digest(Time now, const wire::StateDigestFrame& f, const Address& from,
+                       Effects& fx);
   Bytes encode_state(bool join, bool reply) const;
   void housekeeping(Time now, Effects& fx);
   [[nodiscard]] Duration push_pull_period() const noexcept;
@@ -154,6 +163,7 @@ class MembershipNode final : public Membership {
   /// Failed and left members, oldest first (may hold stale entries for revived members):
   /// reaping and gossip-to-the-dead look here instead of scanning the whole list.
   std::vector<NodeId> departed_;
+  Time digest_push_pull_after_ = Time::zero();  // rate limit of digest-triggered push-pulls
   bool started_ = false;
   bool leaving_ = false;
 };

@@ -48,6 +48,9 @@ class NativeCodec final : public Codec {
   bool hb_list(std::span<const wire::HeartbeatEntry> rows, Bytes& out) override {
     return append_frame(out, [&](wire::Writer& w) { return wire::write_hb_list(w, rows); });
   }
+  bool state_digest(const wire::StateDigestFrame& f, Bytes& out) override {
+    return append_frame(out, [&](wire::Writer& w) { return wire::write_state_digest(w, f); });
+  }
   bool user(std::span<const std::byte>, Bytes&) override {
     return false;  // native multicast travels in its own frames (core/multicast)
   }
@@ -179,6 +182,10 @@ class NativeCodec final : public Codec {
         break;
       case wire::MemberFrame::heartbeat:
         if (auto f = wire::decode_heartbeat(frame.body)) sink.on_heartbeat(*f, from);
+        else ok = false;
+        break;
+      case wire::MemberFrame::state_digest:
+        if (auto f = wire::decode_state_digest(frame.body)) sink.on_state_digest(*f, from);
         else ok = false;
         break;
       case wire::MemberFrame::hb_list: {

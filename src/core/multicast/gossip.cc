@@ -136,22 +136,37 @@ void GossipMulticast::unnecessary_contact(StoredMessage& m) {
   }
 }
 
+bool GossipMulticast::spreading() const noexcept {
+  return std::any_of(store_.all().begin(), store_.all().end(),
+                     [](const StoredMessage& m) { return m.spread == Spread::infective; });
+}
+
 void GossipMulticast::pull_round(Effects& fx) {
+  if (!config_.pull_when_idle && !spreading()) return;  // nothing to spread: silence
+  std::array<std::uint32_t, kFanoutMax> targets;
+  std::uint32_t want = std::min(config_.pull_fanout, kFanoutMax);
+  std::uint32_t n = pick_targets(group_, self_, config_.topology_aware, rng_,
+                                 std::span(targets.data(), want));
+  for (std::uint32_t t = 0; t < n; ++t) send_pull_request(group_.address(targets[t]), fx);
+}
+
+void GossipMulticast::send_pull_request(const Address& to, Effects& fx) {
   std::array<MessageId, wire::kPullDigestIdsMax> digest;
   std::size_t count = 0;
   auto all = store_.all();
   for (auto it = all.rbegin(); it != all.rend() && count < digest.size(); ++it) {
     digest[count++] = it->id;  // newest first: those are the ones peers are likely to offer
   }
-  std::array<std::uint32_t, kFanoutMax> targets;
-  std::uint32_t want = std::min(config_.pull_fanout, kFanoutMax);
-  std::uint32_t n = pick_targets(group_, self_, config_.topology_aware, rng_,
-                                 std::span(targets.data(), want));
-  for (std::uint32_t t = 0; t < n; ++t) {
-    send_control(fx, stats_, group_.address(targets[t]), [&](wire::Writer& w) {
-      return wire::write_pull_request(w, std::span(digest.data(), count));
-    });
+  send_control(fx, stats_, to, [&](wire::Writer& w) {
+    return wire::write_pull_request(w, std::span(digest.data(), count));
+  });
+}
+
+bool GossipMulticast::lacks_any(const wire::PullRequestFrame& f) const noexcept {
+  for (std::uint32_t i = 0; i < f.count; ++i) {
+    if (store_.find(f.ids[i]) == nullptr) return true;
   }
+  return false;
 }
 
 void GossipMulticast::on_datagram(Time /*now*/, const Address& from,
@@ -171,6 +186,11 @@ void GossipMulticast::on_datagram(Time /*now*/, const Address& from,
         auto f = wire::decode_pull_request(frame.body);
         if (!f) { ++stats_.malformed_received; return; }
         if (pull_) on_pull_request(from, *f, fx);
+        // Quiet pull: the asker holds something we lack; ask it back (once a tick).
+        if (pull_ && !config_.pull_when_idle && pulled_back_tick_ != tick_ && lacks_any(*f)) {
+          pulled_back_tick_ = tick_;
+          send_pull_request(from, fx);
+        }
         break;
       }
       case wire::FrameType::feedback: {

@@ -20,7 +20,11 @@
 //  - blind counter stops after k sends; blind coin stops with probability 1/k after each send;
 //  - in pure pull mode a counter rises once per tick in which the node served no necessary
 //    request but at least one unnecessary one, and resets after a tick with a necessary one.
-// A removed message is neither pushed nor served to pulls. Deviation from Demers: a node pushes
+// A removed message is neither pushed nor served to pulls.
+// With pull_when_idle off (a Node's default) a node pulls only in ticks where it holds an
+// infective message, and a node that sees a request listing ids it lacks asks the asker back
+// (once a tick): an idle group sends nothing, and the requests of the nodes spreading a message
+// announce it to those that missed it. Deviation from Demers: a node pushes
 // to b *distinct* targets per round (the papers' analyses draw targets independently).
 #pragma once
 
@@ -63,6 +67,9 @@ class GossipMulticast final : public MulticastProtocol {
   void on_data(const Address& from, const wire::DataFrame& f, Effects& fx);
   void on_pull_request(const Address& from, const wire::PullRequestFrame& f, Effects& fx);
   void on_feedback(const wire::FeedbackFrame& f);
+  void send_pull_request(const Address& to, Effects& fx);
+  [[nodiscard]] bool lacks_any(const wire::PullRequestFrame& f) const noexcept;
+  [[nodiscard]] bool spreading() const noexcept;
   void unnecessary_contact(StoredMessage& m);
   [[nodiscard]] bool wants_feedback() const noexcept;
 
@@ -73,6 +80,7 @@ class GossipMulticast final : public MulticastProtocol {
   Rng rng_;
   Ticker ticker_;
   std::uint32_t tick_ = 0;
+  std::uint32_t pulled_back_tick_ = UINT32_MAX;  // the tick of the last request asked back
   std::uint32_t next_seq_ = 1;
   bool push_;
   bool pull_;
