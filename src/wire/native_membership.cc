@@ -124,7 +124,7 @@ bool write_heartbeat(Writer& w, const HeartbeatFrame& f) noexcept {
   });
 }
 
-bool write_state_digest(Writer& w, const StateDigestFrame& f) noexcept {
+bool write_list_digest(Writer& w, const ListDigestFrame& f) noexcept {
   return frame(w, MemberFrame::state_digest, [&](Writer& b) {
     b.varint(f.count);
     b.varint(f.digest);
@@ -204,9 +204,9 @@ Result<HeartbeatFrame> decode_heartbeat(std::span<const std::byte> body) noexcep
   return finish(r, f);
 }
 
-Result<StateDigestFrame> decode_state_digest(std::span<const std::byte> body) noexcept {
+Result<ListDigestFrame> decode_list_digest(std::span<const std::byte> body) noexcept {
   Reader r(body);
-  StateDigestFrame f;
+  ListDigestFrame f;
   f.count = read_u32_varint(r, "member count over 32 bits");
   f.digest = r.varint();
   return finish(r, f);

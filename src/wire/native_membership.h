@@ -103,7 +103,7 @@ struct HeartbeatEntry {
 /// their ids, incarnations and states): a periodic push-pull first sends this, and only a peer
 /// whose own summary differs answers with a full state exchange. At rest, lists agree and
 /// anti-entropy costs one small datagram per period instead of the whole list.
-struct StateDigestFrame {
+struct ListDigestFrame {
   std::uint32_t count = 0;
   std::uint64_t digest = 0;
 };
@@ -137,7 +137,7 @@ bool write_alive(Writer& w, const AliveFrame& f) noexcept;
 bool write_suspect(Writer& w, const AccuseFrame& f) noexcept;
 bool write_dead(Writer& w, const AccuseFrame& f) noexcept;
 bool write_heartbeat(Writer& w, const HeartbeatFrame& f) noexcept;
-bool write_state_digest(Writer& w, const StateDigestFrame& f) noexcept;
+bool write_list_digest(Writer& w, const ListDigestFrame& f) noexcept;
 /// Starts a heartbeat list frame for `count` entries; the caller must then write exactly
 /// `count` entries with write_hb_entry. hb_list_size() tells the bytes needed up front.
 std::size_t hb_entry_size(const HeartbeatEntry& e) noexcept;
@@ -149,7 +149,7 @@ Result<SeqFrame> decode_seq(std::span<const std::byte> body) noexcept;
 Result<AliveFrame> decode_alive(std::span<const std::byte> body) noexcept;
 Result<AccuseFrame> decode_accuse(std::span<const std::byte> body) noexcept;
 Result<HeartbeatFrame> decode_heartbeat(std::span<const std::byte> body) noexcept;
-Result<StateDigestFrame> decode_state_digest(std::span<const std::byte> body) noexcept;
+Result<ListDigestFrame> decode_list_digest(std::span<const std::byte> body) noexcept;
 
 /// Walks the entries of a hb_list frame without allocating.
 class HeartbeatListReader {

@@ -67,19 +67,19 @@ TEST(FrameRouter, MalformedDatagramsAreNotSplit) {
   EXPECT_FALSE(r.route(wrong_version));
 }
 
-TEST(StateDigestFrame, RoundTrips) {
+TEST(ListDigestFrame, RoundTrips) {
   const Bytes d = datagram([](wire::Writer& w) {
-    wire::write_state_digest(w, wire::StateDigestFrame{300, 0xfedcba9876543210ULL});
+    wire::write_list_digest(w, wire::ListDigestFrame{300, 0xfedcba9876543210ULL});
   });
   wire::FrameIterator it(d);
   wire::Frame f;
   ASSERT_TRUE(it.next(f));
   EXPECT_EQ(f.type, std::uint8_t(wire::MemberFrame::state_digest));
-  auto got = wire::decode_state_digest(f.body);
+  auto got = wire::decode_list_digest(f.body);
   ASSERT_TRUE(got.has_value());
   EXPECT_EQ(got->count, 300u);
   EXPECT_EQ(got->digest, 0xfedcba9876543210ULL);
-  EXPECT_FALSE(wire::decode_state_digest(std::span(f.body.data(), 1)).has_value());
+  EXPECT_FALSE(wire::decode_list_digest(std::span(f.body.data(), 1)).has_value());
 }
 
 }  // namespace

@@ -39,7 +39,7 @@ class MessageSink {
   virtual void on_heartbeat(const wire::HeartbeatFrame& f, const Address& from) = 0;
   virtual void on_hb_entry(const wire::HeartbeatEntry& e) = 0;
   /// A peer's member-list summary (native anti-entropy at rest).
-  virtual void on_state_digest(const wire::StateDigestFrame& /*f*/, const Address& /*from*/) {}
+  virtual void on_state_digest(const wire::ListDigestFrame& /*f*/, const Address& /*from*/) {}
   /// An application message (memberlist user message).
   virtual void on_user(std::span<const std::byte> payload) = 0;
   virtual void on_malformed() = 0;
@@ -81,7 +81,7 @@ class Codec {
   virtual bool user(std::span<const std::byte> payload, Bytes& out) = 0;
   /// A member-list summary; dialects without one (memberlist) return false and push-pull the
   /// whole state every period.
-  virtual bool state_digest(const wire::StateDigestFrame& /*f*/, Bytes& /*out*/) { return false; }
+  virtual bool state_digest(const wire::ListDigestFrame& /*f*/, Bytes& /*out*/) { return false; }
 
   /// Bytes the packet wrapper costs (version byte; compound header, label, encryption).
   [[nodiscard]] virtual std::size_t packet_overhead() const = 0;

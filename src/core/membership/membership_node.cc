@@ -420,8 +420,8 @@ void MembershipNode::anti_entropy(Effects& fx, const Address& to) {
   }
 }
 
-wire::StateDigestFrame MembershipNode::state_digest() const noexcept {
-  wire::StateDigestFrame f;
+wire::ListDigestFrame MembershipNode::state_digest() const noexcept {
+  wire::ListDigestFrame f;
   for (const MemberRecord& r : list_.records()) {
     const MemberState s = (r.id == self_id_ && leaving_) ? MemberState::left : r.state;
     f.digest += mix64(r.id ^ mix64(std::uint64_t(r.incarnation) << 8 | std::uint64_t(s)));
@@ -430,11 +430,11 @@ wire::StateDigestFrame MembershipNode::state_digest() const noexcept {
   return f;
 }
 
-void MembershipNode::on_state_digest(Time now, const wire::StateDigestFrame& f,
+void MembershipNode::on_state_digest(Time now, const wire::ListDigestFrame& f,
                                      const Address& from, Effects& fx) {
   // From anyone, members or not: a member that nobody lists is exactly what this repairs.
   if (leaving_) return;
-  const wire::StateDigestFrame own = state_digest();
+  const wire::ListDigestFrame own = state_digest();
   if (own.count == f.count && own.digest == f.digest) return;  // in agreement: nothing to say
   // A disagreement: exchange full states. At most one such exchange a second, whoever asks
   // (a spoofed digest costs us one TCP connect a second, which the peer must accept).
@@ -494,7 +494,7 @@ class MembershipNode::Inbound final : public StreamSink {
     n_.detector_->on_hb_entry(now_, e, fx_);
   }
   void on_user(std::span<const std::byte> payload) override { n_.on_user(payload, fx_); }
-  void on_state_digest(const wire::StateDigestFrame& f, const Address& from) override {
+  void on_state_digest(const wire::ListDigestFrame& f, const Address& from) override {
     n_.on_state_digest(now_, f, from, fx_);
   }
   void on_malformed() override { ++n_.stats_.malformed_received; }

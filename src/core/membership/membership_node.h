@@ -6,7 +6,7 @@
 // by config (detector.h).
 //
 // Deviation from memberlist (native dialect): the periodic push-pull first sends a summary of the
-// list (a count and an order-independent hash, wire::StateDigestFrame); only a peer whose list
+// list (a count and an order-independent hash, wire::ListDigestFrame); only a peer whose list
 // differs answers with a full exchange. At rest anti-entropy costs one datagram per period
 // instead of O(N) bytes, so an idle node's traffic does not grow with the group.
 //
@@ -132,8 +132,8 @@ class MembershipNode final : public Membership {
   void gossip_round(Time now, Effects& fx);
   void send_push_pull(Effects& fx, const Address& to, bool join);
   void anti_entropy(Effects& fx, const Address& to);
-  [[nodiscard]] wire::StateDigestFrame state_digest() const noexcept;
-  void on_state_digest(Time now, const wire::StateDigestFrame& f, const Address& from,
+  [[nodiscard]] wire::ListDigestFrame state_digest() const noexcept;
+  void on_state_digest(Time now, const wire::ListDigestFrame& f, const Address& from,
                        Effects& fx);
   Bytes encode_state(bool join, bool reply) const;
   void housekeeping(Time now, Effects& fx);

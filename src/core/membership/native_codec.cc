@@ -48,8 +48,8 @@ class NativeCodec final : public Codec {
   bool hb_list(std::span<const wire::HeartbeatEntry> rows, Bytes& out) override {
     return append_frame(out, [&](wire::Writer& w) { return wire::write_hb_list(w, rows); });
   }
-  bool state_digest(const wire::StateDigestFrame& f, Bytes& out) override {
-    return append_frame(out, [&](wire::Writer& w) { return wire::write_state_digest(w, f); });
+  bool state_digest(const wire::ListDigestFrame& f, Bytes& out) override {
+    return append_frame(out, [&](wire::Writer& w) { return wire::write_list_digest(w, f); });
   }
   bool user(std::span<const std::byte>, Bytes&) override {
     return false;  // native multicast travels in its own frames (core/multicast)
@@ -185,7 +185,7 @@ class NativeCodec final : public Codec {
         else ok = false;
         break;
       case wire::MemberFrame::state_digest:
-        if (auto f = wire::decode_state_digest(frame.body)) sink.on_state_digest(*f, from);
+        if (auto f = wire::decode_list_digest(frame.body)) sink.on_state_digest(*f, from);
         else ok = false;
         break;
       case wire::MemberFrame::hb_list: {
