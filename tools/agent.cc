@@ -62,6 +62,37 @@ auto in_loop(Runtime& rt, F&& fn) -> decltype(fn()) {
   return future.get();
 }
 
+// {"cmd":"tags","set":{"k":"v"},"delete":["k"]}: this node's tags, changed while running (a new
+// incarnation announces them; `updated` events elsewhere). Answers the tags now in force.
+nlohmann::json handle_tags(Runtime& rt, NodeHandle& node, const nlohmann::json& req) {
+  auto fail = [](const std::string& why) { return nlohmann::json{{"ok", false}, {"error", why}}; };
+  const nlohmann::json set = req.value("set", nlohmann::json::object());
+  const nlohmann::json del = req.value("delete", nlohmann::json::array());
+  if (!set.is_object() || !del.is_array()) return fail("tags: set must be an object, delete a list");
+  return in_loop(rt, [&]() -> nlohmann::json {
+    Tags tags;
+    const NodeId self = node.membership().self_id();
+    for (const auto& m : node.members()) {
+      if (m.id != self) continue;
+      if (auto t = decode_tags(m.meta)) tags = std::move(*t);
+    }
+    for (const auto& [k, v] : set.items()) {
+      if (!v.is_string() || k.empty()) return fail("tags: each tag is a non-empty key and a string");
+      tags.insert_or_assign(k, v.get<std::string>());
+    }
+    for (const auto& k : del) {
+      if (!k.is_string()) return fail("tags: delete takes key strings");
+      if (auto it = tags.find(k.get<std::string>()); it != tags.end()) tags.erase(it);
+    }
+    auto meta = encode_tags(tags);
+    if (!meta) return fail(std::string("tags: ") + meta.error().detail);
+    if (auto r = node.update_meta(*meta); !r) return fail(r.error().detail);
+    nlohmann::json out = nlohmann::json::object();
+    for (const auto& [k, v] : tags) out[k] = v;
+    return {{"ok", true}, {"tags", out}};
+  });
+}
+
 nlohmann::json handle(Runtime& rt, NodeHandle& node, const AgentConfig& cfg,
                       const std::atomic<std::uint64_t>& delivered, const nlohmann::json& req,
                       std::function<void()> leave_and_exit) {
@@ -90,6 +121,7 @@ nlohmann::json handle(Runtime& rt, NodeHandle& node, const AgentConfig& cfg,
                             {"malformed", s.malformed}};
     });
   }
+  if (cmd == "tags") return handle_tags(rt, node, req);
   if (cmd == "join") {
     std::vector<Address> seeds;
     for (const auto& s : req.value("seeds", nlohmann::json::array())) {
@@ -142,7 +174,7 @@ nlohmann::json handle(Runtime& rt, NodeHandle& node, const AgentConfig& cfg,
     });
   }
   return fail("unknown cmd '" + cmd +
-              "' (members, view, join, leave, force-leave, send, info, monitor)");
+              "' (members, view, join, leave, force-leave, send, info, tags, monitor)");
 }
 
 int run_agent(const Flags& flags) {

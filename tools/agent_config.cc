@@ -20,6 +20,14 @@ std::vector<Address> parse_address_list(const std::string& flag, const std::stri
   return out;
 }
 
+std::pair<std::string, std::string> parse_tag(const std::string& flag, const std::string& text) {
+  const auto eq = text.find('=');
+  if (eq == std::string::npos || eq == 0) {
+    throw UsageError(flag + ": expected KEY=VALUE, got '" + text + "'");
+  }
+  return {text.substr(0, eq), text.substr(eq + 1)};
+}
+
 MembershipConfig profile_by_name(const std::string& flag, const std::string& name) {
   if (name == "lan") return MembershipConfig::lan();
   if (name == "wan") return MembershipConfig::wan();
@@ -196,6 +204,13 @@ void load_toml(const std::string& path, AgentConfig& config) {
   if (const toml::table* m = section(root, path, "membership")) {
     load_membership(Table{*m, path, "membership."}, config.node.membership);
   }
+  if (const toml::table* tags = section(root, path, "tags")) {
+    for (const auto& [key, value] : *tags) {
+      auto v = value.value<std::string>();
+      if (!v) t.bad("tags." + std::string(key.str()), "expected a string");
+      config.tags.insert_or_assign(std::string(key.str()), *v);
+    }
+  }
   if (const toml::table* m = section(root, path, "multicast")) {
     load_multicast(Table{*m, path, "multicast."}, config.node.multicast);
   }
@@ -203,7 +218,7 @@ void load_toml(const std::string& path, AgentConfig& config) {
     static const char* known[] = {"name",      "bind",         "join",
                                   "rpc_addr",  "metrics_addr", "leave_timeout",
                                   "log_level", "membership",   "multicast",
-                                  "view"};
+                                  "view",      "tags"};
     bool ok = false;
     for (const char* k : known) ok = ok || key.str() == k;
     if (!ok) throw UsageError(path + ": unknown key '" + std::string(key.str()) + "'");

@@ -4,6 +4,7 @@
 #include <sstream>
 
 #include "base64.h"
+#include "grapevine/tags.h"
 
 namespace grapevine::tools {
 
@@ -38,6 +39,15 @@ std::string text_of(std::string_view s) {
   for (char c : s) out.push_back((static_cast<unsigned char>(c) < 0x80) ? c : '?');
   return out;
 }
+// The tags in a member's metadata as a JSON object (serf's encoding; grapevine/tags.h), or
+// nothing when the metadata is not tags.
+void put_tags(nlohmann::json& j, std::span<const std::byte> meta) {
+  auto tags = decode_tags(meta);
+  if (!tags) return;
+  nlohmann::json t = nlohmann::json::object();
+  for (const auto& [k, v] : *tags) t[text_of(k)] = text_of(v);
+  j["tags"] = std::move(t);
+}
 }  // namespace
 
 nlohmann::json member_json(const MemberInfo& m) {
@@ -47,15 +57,18 @@ nlohmann::json member_json(const MemberInfo& m) {
                       {"state", member_state_name(m.state)},
                       {"incarnation", m.incarnation}};
   put_bytes(j, "meta", std::as_bytes(std::span(m.meta.data(), m.meta.size())));
+  put_tags(j, m.meta);
   return j;
 }
 
 nlohmann::json event_json(const Event& e) {
-  return {{"event", "member"},
-          {"kind", event_kind_name(e.kind)},
-          {"name", text_of(e.subject_name)},
-          {"address", e.subject.to_string()},
-          {"incarnation", e.incarnation}};
+  nlohmann::json j = {{"event", "member"},
+                      {"kind", event_kind_name(e.kind)},
+                      {"name", text_of(e.subject_name)},
+                      {"address", e.subject.to_string()},
+                      {"incarnation", e.incarnation}};
+  put_tags(j, e.subject_meta);
+  return j;
 }
 
 nlohmann::json delivery_json(const MessageId& id, std::span<const std::byte> payload,

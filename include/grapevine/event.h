@@ -26,6 +26,9 @@ enum class EventKind : std::uint8_t {
   left,       // a member left voluntarily
   alive,      // a suspected member refuted and is alive again
   updated,    // a member's metadata changed
+  replaced,   // a member's name was taken over by a new instance (a restart at another
+              // address): the old entry is forgotten (native dialect; see membership_node.cc)
+  conflict,   // two live members claim one name (subject: the claimant we heard of last)
 };
 
 const char* event_kind_name(EventKind kind) noexcept;
@@ -41,6 +44,8 @@ struct Event {
   Address subject{};
   std::string_view subject_name{};  // valid only during the emit() call
   std::uint32_t incarnation = 0;
+  /// The member's metadata (tags; grapevine/tags.h) at the event; valid only during emit().
+  std::span<const std::byte> subject_meta{};
 };
 
 /// Identifies an inbound stream that expects an answer (0 = none expected).

@@ -32,6 +32,8 @@ const char* event_kind_name(EventKind kind) noexcept {
     case EventKind::left: return "left";
     case EventKind::alive: return "alive";
     case EventKind::updated: return "updated";
+    case EventKind::replaced: return "replaced";
+    case EventKind::conflict: return "conflict";
   }
   return "unknown";
 }

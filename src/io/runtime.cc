@@ -157,6 +157,11 @@ class Runtime::Impl::Hosted final : public NodeHandle, public Effects {
     after_call();
     return r;
   }
+  Result<void> update_meta(std::span<const std::byte> meta) override {
+    auto r = node_.membership().update_meta(Runtime::now(), meta, *this);
+    after_call();
+    return r;
+  }
   [[nodiscard]] std::vector<MemberInfo> members() const override {
     return node_.membership().members();
   }

@@ -339,6 +339,7 @@ void MembershipNode::emit(Effects& fx, EventKind kind, const MemberRecord& r) {
   e.subject = r.address;
   e.subject_name = list_.name_of(r.id);
   e.incarnation = r.incarnation;
+  e.subject_meta = list_.meta_of(r.id);
   fx.emit(e);
 }
 
