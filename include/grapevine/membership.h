@@ -139,6 +139,9 @@ struct MembershipStats {
   std::uint64_t probes = 0, probes_failed = 0, indirect_probes = 0, nacks_received = 0;
   std::uint64_t suspicions = 0, refutations = 0, failures = 0, leaves = 0, joins = 0;
   std::uint64_t push_pulls = 0;
+  /// Identity across restarts (membership_node.cc): live members found claiming one name, and
+  /// entries replaced by a newer instance of the same name (native dialect).
+  std::uint64_t name_conflicts = 0, replaced = 0;
 };
 
 /// The membership machine. Create with make_membership().
