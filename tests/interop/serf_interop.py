@@ -113,7 +113,7 @@ def main():
 
     def serf_tagged(flt):
         out = s1.run("members", "-format=json", f"-tag={flt}")
-        return sorted(m["name"] for m in json.loads(out)["members"])
+        return sorted(m["name"] for m in json.loads(out)["members"] or [])  # null when none match
     wait_for("serf members -tag dc=east to list gv1", lambda: serf_tagged("dc=east") == ["gv1"], 10)
     assert gv.call({"cmd": "tags", "set": {"version": "2"}, "delete": ["dc"]})["ok"]
     wait_for("serf to see gv1's new tag", lambda: serf_tagged("version=2") == ["gv1"], 10)
