@@ -122,6 +122,16 @@ nlohmann::json handle(Runtime& rt, NodeHandle& node, const AgentConfig& cfg,
     });
   }
   if (cmd == "tags") return handle_tags(rt, node, req);
+  if (cmd == "event") {  // {"cmd":"event","name":N,"payload":P,"coalesce":true} -> {"ltime":T}
+    const std::string name = req.value("name", ""), payload = req.value("payload", "");
+    const bool coalesce = req.value("coalesce", true);
+    auto r = in_loop(rt, [&] {
+      return node.user_event(name, std::as_bytes(std::span(payload.data(), payload.size())),
+                             coalesce);
+    });
+    if (!r) return fail(r.error().detail);
+    return {{"ok", true}, {"ltime", *r}};
+  }
   if (cmd == "join") {
     std::vector<Address> seeds;
     for (const auto& s : req.value("seeds", nlohmann::json::array())) {
@@ -174,7 +184,7 @@ nlohmann::json handle(Runtime& rt, NodeHandle& node, const AgentConfig& cfg,
     });
   }
   return fail("unknown cmd '" + cmd +
-              "' (members, view, join, leave, force-leave, send, info, tags, monitor)");
+              "' (members, view, join, leave, force-leave, send, info, tags, event, monitor)");
 }
 
 int run_agent(const Flags& flags) {
@@ -190,8 +200,12 @@ int run_agent(const Flags& flags) {
   EventHub hub;
   NodeCallbacks cb;
   cb.on_member_event = [&](const Event& e) {
-    spdlog::info("member {} {} ({}) incarnation {}", event_kind_name(e.kind), e.subject_name,
-                 e.subject.to_string(), e.incarnation);
+    if (e.kind == EventKind::user_event) {
+      spdlog::info("user event {} ltime {} ({} bytes)", e.user_name, e.ltime, e.payload.size());
+    } else {
+      spdlog::info("member {} {} ({}) incarnation {}", event_kind_name(e.kind), e.subject_name,
+                   e.subject.to_string(), e.incarnation);
+    }
     hub.publish(event_json(e).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
   };
   std::atomic<std::uint64_t> delivered{0};

@@ -20,6 +20,8 @@ struct ClientFlags {
   std::vector<std::string> tag_filters;  // members --tag KEY=REGEX
   std::vector<std::string> set_tags;     // tags --set KEY=VALUE
   std::vector<std::string> delete_tags;  // tags --delete KEY
+  std::string payload;                   // event NAME [PAYLOAD]
+  bool coalesce = true;                  // event --coalesce=false
 };
 
 // serf's `members -tag key=regex`: every filter's key must be present with a value the regex
@@ -173,6 +175,25 @@ void add_client_commands(CLI::App& app, std::function<int()>& run_cmd) {
     run_cmd = [f] {
       auto r = call(*f, {{"cmd", "send"}, {"payload", f->arg}});
       std::printf("sent %s\n", r["id"].get<std::string>().c_str());
+      return 0;
+    };
+  });
+
+  auto* ev = app.add_subcommand("event", "Send a user event (serf's semantics) through an agent");
+  add_rpc_flag(ev, *f);
+  ev->add_option("name", f->arg, "event name")->required();
+  ev->add_option("payload", f->payload, "event payload (name + payload <= 512 bytes)");
+  ev->add_option("--coalesce", f->coalesce,
+                 "true (default) or false: may receivers coalesce it with later events of the "
+                 "same name (carried to them; serf's -coalesce)");
+  ev->callback([f, &run_cmd] {
+    run_cmd = [f] {
+      auto r = call(*f, {{"cmd", "event"},
+                         {"name", f->arg},
+                         {"payload", f->payload},
+                         {"coalesce", f->coalesce}});
+      std::printf("event %s sent at Lamport time %llu\n", f->arg.c_str(),
+                  static_cast<unsigned long long>(r["ltime"].get<std::uint64_t>()));
       return 0;
     };
   });

@@ -62,6 +62,14 @@ nlohmann::json member_json(const MemberInfo& m) {
 }
 
 nlohmann::json event_json(const Event& e) {
+  if (e.kind == EventKind::user_event) {
+    nlohmann::json u = {{"event", "user"},
+                        {"name", text_of(e.user_name)},
+                        {"ltime", e.ltime},
+                        {"coalesce", e.coalesce}};
+    put_bytes(u, "payload", e.payload);
+    return u;
+  }
   nlohmann::json j = {{"event", "member"},
                       {"kind", event_kind_name(e.kind)},
                       {"name", text_of(e.subject_name)},

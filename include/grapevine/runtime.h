@@ -63,6 +63,10 @@ class NodeHandle {
   /// Replaces this node's metadata (e.g. encode_tags() of its tags) and announces it with a new
   /// incarnation: an `updated` event on every other member. Errors: too_large (over 512 bytes).
   virtual Result<void> update_meta(std::span<const std::byte> meta) = 0;
+  /// A serf-style user event (Membership::user_event): every member, this one included, gets
+  /// a `user_event` through on_member_event once. Returns its Lamport time.
+  virtual Result<std::uint64_t> user_event(std::string_view name,
+                                           std::span<const std::byte> payload, bool coalesce) = 0;
   [[nodiscard]] virtual std::vector<MemberInfo> members() const = 0;
   [[nodiscard]] virtual const Membership& membership() const = 0;
   [[nodiscard]] virtual const MulticastStats& multicast_stats() const = 0;

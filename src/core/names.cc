@@ -34,6 +34,7 @@ const char* event_kind_name(EventKind kind) noexcept {
     case EventKind::updated: return "updated";
     case EventKind::replaced: return "replaced";
     case EventKind::conflict: return "conflict";
+    case EventKind::user_event: return "user_event";
   }
   return "unknown";
 }

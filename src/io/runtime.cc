@@ -157,6 +157,12 @@ class Runtime::Impl::Hosted final : public NodeHandle, public Effects {
     after_call();
     return r;
   }
+  Result<std::uint64_t> user_event(std::string_view name, std::span<const std::byte> payload,
+                                   bool coalesce) override {
+    auto r = node_.user_event(Runtime::now(), name, payload, coalesce, *this);
+    after_call();
+    return r;
+  }
   Result<void> update_meta(std::span<const std::byte> meta) override {
     auto r = node_.membership().update_meta(Runtime::now(), meta, *this);
     after_call();

@@ -40,6 +40,8 @@ class MessageSink {
   virtual void on_hb_entry(const wire::HeartbeatEntry& e) = 0;
   /// An application message (memberlist user message).
   virtual void on_user(std::span<const std::byte> payload) = 0;
+  /// A serf-style user event (native dialect; user_events.h).
+  virtual void on_user_event(const wire::UserEventFrame& /*f*/) {}
   virtual void on_malformed() = 0;
   virtual void on_unknown() = 0;
   /// A datagram that did not pass the wire's checks (label, key, CRC): counted as rejected.
@@ -75,6 +77,8 @@ class Codec {
   virtual bool heartbeat(const wire::HeartbeatFrame& f, Bytes& out) = 0;
   virtual bool hb_list(std::span<const wire::HeartbeatEntry> rows, Bytes& out) = 0;
   virtual bool user(std::span<const std::byte> payload, Bytes& out) = 0;
+  /// A user event frame; false when the dialect has none (memberlist: serf's layer, not ours).
+  virtual bool user_event(const wire::UserEventFrame& /*f*/, Bytes& /*out*/) { return false; }
 
   /// Bytes the packet wrapper costs (version byte; compound header, label, encryption).
   [[nodiscard]] virtual std::size_t packet_overhead() const = 0;

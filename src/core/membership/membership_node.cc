@@ -448,6 +448,7 @@ class MembershipNode::Inbound final : public StreamSink {
     n_.detector_->on_hb_entry(now_, e, fx_);
   }
   void on_user(std::span<const std::byte> payload) override { n_.on_user(payload, fx_); }
+  void on_user_event(const wire::UserEventFrame& f) override { n_.on_user_event(f, fx_); }
   void on_malformed() override { ++n_.stats_.malformed_received; }
   void on_unknown() override { ++n_.stats_.unknown_frames; }
   void on_rejected() override { ++n_.stats_.rejected_received; }

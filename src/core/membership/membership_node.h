@@ -46,6 +46,7 @@
 #include "core/membership/codec.h"
 #include "core/membership/detector.h"
 #include "core/membership/member_list.h"
+#include "core/membership/user_events.h"
 #include "core/ticker.h"
 #include "grapevine/membership.h"
 #include "util/rng.h"
@@ -78,6 +79,9 @@ class MembershipNode final : public Membership {
   void leave(Time now, Effects& fx) override;
   void preload(Time now, std::span<const Address> members) override;
   Result<void> update_meta(Time now, std::span<const std::byte> meta, Effects& fx) override;
+  Result<std::uint64_t> user_event(Time now, std::string_view name,
+                                   std::span<const std::byte> payload, bool coalesce,
+                                   Effects& fx) override;
   Result<void> force_leave(Time now, std::string_view name, Effects& fx) override;
   Result<MessageId> broadcast(Time now, std::span<const std::byte> payload,
                               Effects& fx) override;
@@ -129,6 +133,8 @@ class MembershipNode final : public Membership {
   void refute(Time now, std::uint32_t accused_incarnation, Effects& fx);
   void merge_member(Time now, const wire::MemberEntry& m, std::uint8_t pmax, Effects& fx);
   void on_user(std::span<const std::byte> payload, Effects& fx);
+  void on_user_event(const wire::UserEventFrame& f, Effects& fx);
+  void deliver_user_event(const wire::UserEventFrame& f, Effects& fx);
   void remember_user(std::uint64_t hash);
   NodeId next_user_key();
   void deliver_user(const MessageId& id, std::span<const std::byte> payload, std::uint32_t hops,
@@ -188,6 +194,7 @@ class MembershipNode final : public Membership {
   std::set<NodeId> contested_;
   // memberlist dialect: the last conflicting address reported per member (at most kRetiredMax).
   std::map<NodeId, Address> conflict_reported_;
+  UserEventLog user_events_;  // serf's event clock and recent-event buffer (user_events.h)
 };
 
 }  // namespace grapevine::detail

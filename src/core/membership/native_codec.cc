@@ -47,6 +47,9 @@ class NativeCodec final : public Codec {
   bool hb_list(std::span<const wire::HeartbeatEntry> rows, Bytes& out) override {
     return append_frame(out, [&](wire::Writer& w) { return wire::write_hb_list(w, rows); });
   }
+  bool user_event(const wire::UserEventFrame& f, Bytes& out) override {
+    return append_frame(out, [&](wire::Writer& w) { return wire::write_user_event(w, f); });
+  }
   bool user(std::span<const std::byte>, Bytes&) override {
     return false;  // native multicast travels in its own frames (core/multicast)
   }
@@ -145,6 +148,9 @@ class NativeCodec final : public Codec {
       case wire::MemberFrame::heartbeat:
         if (auto f = wire::decode_heartbeat(frame.body)) sink.on_heartbeat(*f, from);
         else ok = false;
+        break;
+      case wire::MemberFrame::user_event:
+        if (auto f = wire::decode_user_event(frame.body)) sink.on_user_event(*f); else ok = false;
         break;
       case wire::MemberFrame::hb_list: {
         wire::HeartbeatListReader reader(frame.body);
