@@ -4,7 +4,9 @@
 #   - `grapevine tags --set/--delete` on agent 1: agent 2's `members --tag KEY=REGEX` filters by
 #     the new tag within a few seconds (anchored regex: a partial match does not count), the
 #     deleted tag no longer matches, and agent 2's monitor shows an `updated` event with them;
-#   - a bad filter or tag is a usage error.
+#   - a bad filter or tag is a usage error;
+#   - `grapevine event NAME PAYLOAD` on agent 1 reaches agent 2's monitor once, with its Lamport
+#     time; a second event has a higher one; an oversized event is refused.
 # Every process started here is killed by PID on exit. Usage: bash tags_agents.sh /path/to/grapevine
 set -euo pipefail
 grapevine=${1:?usage: $0 /path/to/grapevine}
@@ -73,4 +75,23 @@ if "$grapevine" tags --rpc-addr "$rpc1" --set "big=$big" >/dev/null 2>"$work/big
   fail "tags over 512 bytes accepted"
 fi
 grep -q "512" "$work/big.err" || fail "oversized tags: $(cat "$work/big.err")"
+
+"$grapevine" event --rpc-addr "$rpc1" deploy v1.2.3 | grep -q "Lamport time" || fail "event output"
+"$grapevine" event --rpc-addr "$rpc1" --coalesce=false deploy v1.2.4 >/dev/null
+wait_until 5000 grep -q '"event":"user".*"name":"deploy".*"payload":"v1.2.4"' "$work/monitor.out" ||
+  fail "the user events did not reach agent 2: $(cat "$work/monitor.out")"
+sleep 1
+python3 - "$work/monitor.out" <<'PY' || fail "user events at agent 2: $(grep '"user"' "$work/monitor.out")"
+import json, sys
+# delivery order is not promised (as serf's); the Lamport times order them
+events = sorted((json.loads(l) for l in open(sys.argv[1]) if '"event":"user"' in l),
+                key=lambda e: e["ltime"])
+assert [e["payload"] for e in events] == ["v1.2.3", "v1.2.4"], events
+assert events[0]["ltime"] < events[1]["ltime"], events
+assert events[0]["coalesce"] is True and events[1]["coalesce"] is False, events
+PY
+if "$grapevine" event --rpc-addr "$rpc1" big "$big" >/dev/null 2>"$work/ev.err"; then
+  fail "an event over 512 bytes was accepted"
+fi
+grep -q "512" "$work/ev.err" || fail "oversized event: $(cat "$work/ev.err")"
 echo "PASS"
