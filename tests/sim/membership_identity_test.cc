@@ -100,10 +100,14 @@ void restart_scenario(Dialect dialect, Duration down, bool new_address) {
     ASSERT_EQ(n3.size(), 1u) << "observer " << obs << ": two entries named n3";
     EXPECT_EQ(n3[0].state, MemberState::alive) << "observer " << obs;
     EXPECT_EQ(n3[0].address, g.sim().address(now_at)) << "observer " << obs;
-    if (!new_address && obs != now_at) EXPECT_GT(n3[0].incarnation, before) << "observer " << obs;
+    if (!new_address && obs != now_at) {
+      EXPECT_GT(n3[0].incarnation, before) << "observer " << obs;
+    }
     EXPECT_EQ(g.node(obs).members().size(), 4u) << "observer " << obs;
   }
-  if (new_address) EXPECT_GE(g.count(EventKind::replaced, "n3"), 3u);
+  if (new_address) {
+    EXPECT_GE(g.count(EventKind::replaced, "n3"), 3u);
+  }
   EXPECT_EQ(g.count(EventKind::conflict, "n3"), 0u);
 }
 
