@@ -159,6 +159,14 @@ void decode_everything(Bytes body) {
                               a.name == b.name;
                      });
   }
+  if (auto f = decode_user_event(body)) {
+    FUZZ_CHECK(f->name.size() + f->payload.size() <= kUserEventBytesMax);
+    check_round_trip(body, *f, MemberFrame::user_event, write_user_event, decode_user_event,
+                     [](const UserEventFrame& a, const UserEventFrame& b) {
+                       return a.ltime == b.ltime && a.coalesce == b.coalesce && a.name == b.name &&
+                              same_bytes(a.payload, b.payload);
+                     });
+  }
   if (auto f = decode_accuse(body)) {
     check_round_trip(body, *f, MemberFrame::suspect, write_suspect, decode_accuse,
                      [](const AccuseFrame& a, const AccuseFrame& b) {

@@ -184,6 +184,37 @@ nlohmann::json handle_keys(Runtime& rt, NodeHandle& node, const nlohmann::json& 
   });
 }
 
+// {"cmd":"tags","set":{"k":"v"},"delete":["k"]}: this node's tags, changed while running (a new
+// incarnation announces them; `updated` events elsewhere). Answers the tags now in force.
+nlohmann::json handle_tags(Runtime& rt, NodeHandle& node, const nlohmann::json& req) {
+  auto fail = [](const std::string& why) { return nlohmann::json{{"ok", false}, {"error", why}}; };
+  const nlohmann::json set = req.value("set", nlohmann::json::object());
+  const nlohmann::json del = req.value("delete", nlohmann::json::array());
+  if (!set.is_object() || !del.is_array()) return fail("tags: set must be an object, delete a list");
+  return in_loop(rt, [&]() -> nlohmann::json {
+    Tags tags;
+    const NodeId self = node.membership().self_id();
+    for (const auto& m : node.members()) {
+      if (m.id != self) continue;
+      if (auto t = decode_tags(m.meta)) tags = std::move(*t);
+    }
+    for (const auto& [k, v] : set.items()) {
+      if (!v.is_string() || k.empty()) return fail("tags: each tag is a non-empty key and a string");
+      tags.insert_or_assign(k, v.get<std::string>());
+    }
+    for (const auto& k : del) {
+      if (!k.is_string()) return fail("tags: delete takes key strings");
+      if (auto it = tags.find(k.get<std::string>()); it != tags.end()) tags.erase(it);
+    }
+    auto meta = encode_tags(tags);
+    if (!meta) return fail(std::string("tags: ") + meta.error().detail);
+    if (auto r = node.update_meta(*meta); !r) return fail(r.error().detail);
+    nlohmann::json out = nlohmann::json::object();
+    for (const auto& [k, v] : tags) out[k] = v;
+    return {{"ok", true}, {"tags", out}};
+  });
+}
+
 nlohmann::json handle(Runtime& rt, NodeHandle& node, const AgentConfig& cfg,
                       const std::atomic<std::uint64_t>& delivered, const nlohmann::json& req,
                       std::function<void()> leave_and_exit) {
@@ -213,6 +244,17 @@ nlohmann::json handle(Runtime& rt, NodeHandle& node, const AgentConfig& cfg,
                             {"duplicates", s.duplicates},
                             {"malformed", s.malformed}};
     });
+  }
+  if (cmd == "tags") return handle_tags(rt, node, req);
+  if (cmd == "event") {  // {"cmd":"event","name":N,"payload":P,"coalesce":true} -> {"ltime":T}
+    const std::string name = req.value("name", ""), payload = req.value("payload", "");
+    const bool coalesce = req.value("coalesce", true);
+    auto r = in_loop(rt, [&] {
+      return node.user_event(name, std::as_bytes(std::span(payload.data(), payload.size())),
+                             coalesce);
+    });
+    if (!r) return fail(r.error().detail);
+    return {{"ok", true}, {"ltime", *r}};
   }
   if (cmd == "join") {
     std::vector<Address> seeds;
@@ -273,8 +315,8 @@ nlohmann::json handle(Runtime& rt, NodeHandle& node, const AgentConfig& cfg,
   auto loop = [&](const std::function<void()>& f) { in_loop(rt, [&] { f(); return 0; }); };
   if (auto kv = handle_kv(cmd, req, node, loop)) return *kv;
   return fail("unknown cmd '" + cmd +
-              "' (members, view, join, leave, force-leave, send, info, keys, monitor, kv-set, "
-              "kv-get, kv-delete, kv-list, kv-stats)");
+              "' (members, view, join, leave, force-leave, send, info, keys, tags, event, monitor, "
+              "kv-set, kv-get, kv-delete, kv-list, kv-stats)");
 }
 
 int run_agent(const Flags& flags) {
@@ -293,6 +335,8 @@ int run_agent(const Flags& flags) {
     if (e.kind == EventKind::view_changed || e.kind == EventKind::view_stalled) {
       spdlog::info("{} configuration {:x} epoch {} ({} members)", event_kind_name(e.kind),
                    e.configuration_id, e.configuration_epoch, e.members.size());
+    } else if (e.kind == EventKind::user_event) {
+      spdlog::info("user event {} ltime {} ({} bytes)", e.user_name, e.ltime, e.payload.size());
     } else {
       spdlog::info("member {} {} ({}) incarnation {}", event_kind_name(e.kind), e.subject_name,
                    e.subject.to_string(), e.incarnation);

@@ -49,6 +49,14 @@ std::vector<Cidr> parse_cidr_list(const std::string& flag, const std::vector<std
   return out;
 }
 
+std::pair<std::string, std::string> parse_tag(const std::string& flag, const std::string& text) {
+  const auto eq = text.find('=');
+  if (eq == std::string::npos || eq == 0) {
+    throw UsageError(flag + ": expected KEY=VALUE, got '" + text + "'");
+  }
+  return {text.substr(0, eq), text.substr(eq + 1)};
+}
+
 MembershipConfig profile_by_name(const std::string& flag, const std::string& name) {
   if (name == "lan") return MembershipConfig::lan();
   if (name == "wan") return MembershipConfig::wan();
@@ -331,6 +339,13 @@ void load_toml(const std::string& path, AgentConfig& config) {
   } else if (const toml::table* m = section(root, path, "membership")) {
     load_membership(Table{*m, path, "membership."}, config.node.membership);
   }
+  if (const toml::table* tags = section(root, path, "tags")) {
+    for (const auto& [key, value] : *tags) {
+      auto v = value.value<std::string>();
+      if (!v) t.bad("tags." + std::string(key.str()), "expected a string");
+      config.tags.insert_or_assign(std::string(key.str()), *v);
+    }
+  }
   if (const toml::table* m = section(root, path, "multicast")) {
     load_multicast(Table{*m, path, "multicast."}, config.node.multicast);
   }
@@ -341,7 +356,8 @@ void load_toml(const std::string& path, AgentConfig& config) {
     static const char* known[] = {"name",      "bind",         "join",
                                   "rpc_addr",  "metrics_addr", "leave_timeout",
                                   "log_level", "membership",   "multicast",
-                                  "view",      "insecure",     "state"};
+                                  "view",      "insecure",     "state",
+                                  "tags"};
     static const char* limits[] = {"allowed_cidrs",   "inbound_streams_max",
                                    "inbound_stream_bytes_max",        "stream_timeout",
                                    "datagrams_per_source_per_second", "rate_limited_sources_max",

@@ -9,6 +9,7 @@
 #include "grapevine/node.h"
 #include "grapevine/runtime.h"
 #include "rpc.h"
+#include "grapevine/tags.h"
 
 namespace grapevine::tools {
 
@@ -19,6 +20,8 @@ struct AgentConfig {
   Address rpc_addr = *Address::parse("127.0.0.1:7373");
   std::optional<Address> metrics_addr;
   NodeConfig node;
+  /// This node's tags (serf's); encoded into node.membership.meta by build_agent_config.
+  Tags tags;
   Duration leave_timeout = Duration::seconds(2);
   std::string log_level = "info";
   /// Stream timeout and the limits on what peers can make the node spend (docs/limits.md).
@@ -49,12 +52,17 @@ struct AgentConfig {
 ///     phi_acceptable_pause, phi_first_heartbeat_estimate (durations),
 ///     dialect ("native" | "memberlist"), encrypt (base64 key or array of keys, the first
 ///     primary; both dialects, 32 bytes in the native one), label, delegate_vsn ([MIN, MAX, CUR]; serf: [2, 5, 4])
+///   [tags] key = "value" ... (this node's tags, as serf's -tag; flags --tag add to them)
 ///   [multicast] protocol, fanout, pull_fanout, period, stop, stop_rounds, retention_periods
 ///   [state] (replicated node state, StateConfig) enabled, gossip_interval, fanout,
 ///     tombstone_grace, departed_grace, key_bytes_max, value_bytes_max, keys_per_node_max,
 ///     node_bytes_max, peer_bytes_max
 /// Throws UsageError with the file, key and what is wrong.
 void load_toml(const std::string& path, AgentConfig& config);
+
+/// "key=value" -> (key, value), split at the first '='; throws UsageError naming `flag` when
+/// there is no '=' or the key is empty.
+std::pair<std::string, std::string> parse_tag(const std::string& flag, const std::string& text);
 
 /// "a:1,b:2" -> addresses; throws UsageError naming `flag`.
 std::vector<Address> parse_address_list(const std::string& flag, const std::string& text);

@@ -1,8 +1,9 @@
 // Client commands that talk to a running agent over its RPC address (rpc.h): members, join,
-// leave, force-leave, send, keys, monitor, and kv (kv.cc).
+// leave, force-leave, send, keys, tags, monitor, and kv (kv.cc).
 #include <cstdio>
 #include <cstdlib>
 #include <iostream>
+#include <regex>
 
 #include "agent_config.h"
 #include "commands.h"
@@ -19,12 +20,58 @@ struct ClientFlags {
   std::string rpc_auth;  // --rpc-auth, else $GRAPEVINE_RPC_AUTH
   bool json = false;
   std::string arg;  // seeds, name or payload
+  std::vector<std::string> tag_filters;  // members --tag KEY=REGEX
+  std::vector<std::string> set_tags;     // tags --set KEY=VALUE
+  std::vector<std::string> delete_tags;  // tags --delete KEY
+  std::string payload;                   // event NAME [PAYLOAD]
+  bool coalesce = true;                  // event --coalesce=false
 };
 
 std::string auth_token(const ClientFlags& f) {
   if (!f.rpc_auth.empty()) return f.rpc_auth;
   const char* env = std::getenv("GRAPEVINE_RPC_AUTH");
   return env != nullptr ? env : "";
+}
+
+// serf's `members -tag key=regex`: every filter's key must be present with a value the regex
+// matches as a whole (serf anchors it as ^(?:re)$; std::regex_match matches the whole value).
+struct TagFilter {
+  std::string key;
+  std::regex re;
+};
+
+std::vector<TagFilter> parse_tag_filters(const std::vector<std::string>& texts) {
+  std::vector<TagFilter> out;
+  for (const auto& t : texts) {
+    auto [k, v] = parse_tag("--tag", t);
+    try {
+      out.push_back({k, std::regex(v, std::regex::ECMAScript)});
+    } catch (const std::regex_error& e) {
+      throw UsageError("--tag " + t + ": bad regular expression: " + e.what());
+    }
+  }
+  return out;
+}
+
+bool tags_match(const nlohmann::json& member, const std::vector<TagFilter>& filters) {
+  if (filters.empty()) return true;
+  if (!member.contains("tags")) return false;
+  const auto& tags = member["tags"];
+  for (const auto& f : filters) {
+    if (!tags.contains(f.key) || !tags[f.key].is_string()) return false;
+    if (!std::regex_match(tags[f.key].get<std::string>(), f.re)) return false;
+  }
+  return true;
+}
+
+std::string tags_text(const nlohmann::json& member) {
+  std::string out;
+  if (!member.contains("tags")) return out;
+  for (const auto& [k, v] : member["tags"].items()) {
+    if (!out.empty()) out += ',';
+    out += k + "=" + (v.is_string() ? v.get<std::string>() : v.dump());
+  }
+  return out;
 }
 
 nlohmann::json call(const ClientFlags& f, const nlohmann::json& req) {
@@ -34,9 +81,14 @@ nlohmann::json call(const ClientFlags& f, const nlohmann::json& req) {
 }
 
 int members(const ClientFlags& f) {
+  const auto filters = parse_tag_filters(f.tag_filters);
   auto r = call(f, {{"cmd", "members"}});
+  nlohmann::json list = nlohmann::json::array();
+  for (const auto& m : r["members"]) {
+    if (tags_match(m, filters)) list.push_back(m);
+  }
   if (f.json) {
-    std::cout << r["members"].dump() << "\n";
+    std::cout << list.dump() << "\n";
     return 0;
   }
   if (const auto& c = r.value("configuration", nlohmann::json()); c.is_object()) {
@@ -46,11 +98,30 @@ int members(const ClientFlags& f) {
                 c["size"].get<unsigned long long>(),
                 c["member"].get<bool>() ? "" : " (this node is not a member: joining)");
   }
-  std::printf("%-24s %-22s %-8s %s\n", "NAME", "ADDRESS", "STATE", "INCARNATION");
-  for (const auto& m : r["members"]) {
-    std::printf("%-24s %-22s %-8s %u\n", m["name"].get<std::string>().c_str(),
+  std::printf("%-24s %-22s %-8s %-11s %s\n", "NAME", "ADDRESS", "STATE", "INCARNATION", "TAGS");
+  for (const auto& m : list) {
+    std::printf("%-24s %-22s %-8s %-11u %s\n", m["name"].get<std::string>().c_str(),
                 m["address"].get<std::string>().c_str(), m["state"].get<std::string>().c_str(),
-                m["incarnation"].get<unsigned>());
+                m["incarnation"].get<unsigned>(), tags_text(m).c_str());
+  }
+  return 0;
+}
+
+int tags(const ClientFlags& f) {
+  nlohmann::json set = nlohmann::json::object();
+  for (const auto& t : f.set_tags) {
+    auto [k, v] = parse_tag("--set", t);
+    set[k] = v;
+  }
+  nlohmann::json del = nlohmann::json::array();
+  for (const auto& k : f.delete_tags) del.push_back(k);
+  auto r = call(f, {{"cmd", "tags"}, {"set", set}, {"delete", del}});
+  if (f.json) {
+    std::cout << r["tags"].dump() << "\n";
+    return 0;
+  }
+  for (const auto& [k, v] : r["tags"].items()) {
+    std::printf("%s=%s\n", k.c_str(), v.get<std::string>().c_str());
   }
   return 0;
 }
@@ -69,6 +140,16 @@ void add_client_commands(CLI::App& app, std::function<int()>& run_cmd) {
   auto* m = app.add_subcommand("members", "List the members an agent knows");
   add_rpc_flag(m, *f);
   m->add_flag("--json", f->json, "print a JSON array of members");
+  m->add_option("--tag", f->tag_filters,
+                "KEY=REGEX: only members whose tag KEY matches REGEX as a whole (repeatable, all "
+                "must match; as serf members -tag)");
+
+  auto* tg = app.add_subcommand("tags", "Change an agent's tags while it runs (prints them)");
+  add_rpc_flag(tg, *f);
+  tg->add_option("--set", f->set_tags, "KEY=VALUE to set (repeatable)");
+  tg->add_option("--delete", f->delete_tags, "KEY to delete (repeatable)");
+  tg->add_flag("--json", f->json, "print the tags as a JSON object");
+  tg->callback([f, &run_cmd] { run_cmd = [f] { return tags(*f); }; });
   m->callback([f, &run_cmd] { run_cmd = [f] { return members(*f); }; });
 
   auto* j = app.add_subcommand("join", "Make an agent join through seeds");
@@ -142,6 +223,25 @@ void add_client_commands(CLI::App& app, std::function<int()>& run_cmd) {
     run_cmd = [f] {
       auto r = call(*f, {{"cmd", "send"}, {"payload", f->arg}});
       std::printf("sent %s\n", r["id"].get<std::string>().c_str());
+      return 0;
+    };
+  });
+
+  auto* ev = app.add_subcommand("event", "Send a user event (serf's semantics) through an agent");
+  add_rpc_flag(ev, *f);
+  ev->add_option("name", f->arg, "event name")->required();
+  ev->add_option("payload", f->payload, "event payload (name + payload <= 512 bytes)");
+  ev->add_option("--coalesce", f->coalesce,
+                 "true (default) or false: may receivers coalesce it with later events of the "
+                 "same name (carried to them; serf's -coalesce)");
+  ev->callback([f, &run_cmd] {
+    run_cmd = [f] {
+      auto r = call(*f, {{"cmd", "event"},
+                         {"name", f->arg},
+                         {"payload", f->payload},
+                         {"coalesce", f->coalesce}});
+      std::printf("event %s sent at Lamport time %llu\n", f->arg.c_str(),
+                  static_cast<unsigned long long>(r["ltime"].get<std::uint64_t>()));
       return 0;
     };
   });

@@ -86,6 +86,9 @@ void add_node_flags(CLI::App& cmd, NodeFlags& f) {
                  "cluster label bound into every packet and stream (at most 255 bytes)");
   cmd.add_option("--delegate-vsn", f.delegate_vsn,
                  "memberlist: delegate protocol versions MIN,MAX,CUR to advertise (serf: 2,5,4)");
+  cmd.add_option("--tag", f.tags,
+                 "KEY=VALUE: a tag of this node (repeatable; serf's encoding, shown by `grapevine "
+                 "members` and `serf members`); adds to the config file's [tags]");
 }
 
 AgentConfig build_agent_config(const NodeFlags& f) {
@@ -109,6 +112,15 @@ AgentConfig build_agent_config(const NodeFlags& f) {
   }
   apply_multicast(f, c.node);
   apply_dialect(f, c.node.membership);
+  for (const auto& t : f.tags) {
+    auto [k, v] = parse_tag("--tag", t);
+    c.tags.insert_or_assign(k, v);
+  }
+  if (!c.tags.empty()) {
+    auto meta = encode_tags(c.tags);
+    if (!meta) throw UsageError("--tag/[tags]: the tags take over 512 bytes encoded");
+    c.node.membership.meta = std::move(*meta);
+  }
   return c;
 }
 

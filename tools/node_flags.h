@@ -16,11 +16,12 @@ struct NodeFlags {
   std::string config;  // TOML file; flags override it
   std::string profile, detector, membership, multicast, view, dialect, label, delegate_vsn;
   std::vector<std::string> keys;
+  std::vector<std::string> tags;  // --tag KEY=VALUE
   std::uint32_t fanout = 0;
 };
 
-/// Registers --config, --profile, --detector, --membership, --multicast, --view, --fanout, --dialect,
-/// --encrypt, --label and --delegate-vsn on `cmd`. `f` must outlive the parse.
+/// Registers --config, --profile, --detector, --membership, --multicast, --view, --fanout,
+/// --dialect, --encrypt, --label, --delegate-vsn and --tag on `cmd`. `f` must outlive the parse.
 void add_node_flags(CLI::App& cmd, NodeFlags& f);
 
 /// Defaults, then the TOML file (which may also set the agent's name, bind, join...), then the

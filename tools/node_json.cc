@@ -4,6 +4,7 @@
 #include <sstream>
 
 #include "base64.h"
+#include "grapevine/tags.h"
 
 namespace grapevine::tools {
 
@@ -38,6 +39,15 @@ std::string text_of(std::string_view s) {
   for (char c : s) out.push_back((static_cast<unsigned char>(c) < 0x80) ? c : '?');
   return out;
 }
+// The tags in a member's metadata as a JSON object (serf's encoding; grapevine/tags.h), or
+// nothing when the metadata is not tags.
+void put_tags(nlohmann::json& j, std::span<const std::byte> meta) {
+  auto tags = decode_tags(meta);
+  if (!tags) return;
+  nlohmann::json t = nlohmann::json::object();
+  for (const auto& [k, v] : *tags) t[text_of(k)] = text_of(v);
+  j["tags"] = std::move(t);
+}
 }  // namespace
 
 nlohmann::json member_json(const MemberInfo& m) {
@@ -47,6 +57,7 @@ nlohmann::json member_json(const MemberInfo& m) {
                       {"state", member_state_name(m.state)},
                       {"incarnation", m.incarnation}};
   put_bytes(j, "meta", std::as_bytes(std::span(m.meta.data(), m.meta.size())));
+  put_tags(j, m.meta);
   return j;
 }
 
@@ -62,11 +73,21 @@ nlohmann::json event_json(const Event& e) {
             {"size", e.members.size()},
             {"members", members}};
   }
-  return {{"event", "member"},
-          {"kind", event_kind_name(e.kind)},
-          {"name", text_of(e.subject_name)},
-          {"address", e.subject.to_string()},
-          {"incarnation", e.incarnation}};
+  if (e.kind == EventKind::user_event) {
+    nlohmann::json u = {{"event", "user"},
+                        {"name", text_of(e.user_name)},
+                        {"ltime", e.ltime},
+                        {"coalesce", e.coalesce}};
+    put_bytes(u, "payload", e.payload);
+    return u;
+  }
+  nlohmann::json j = {{"event", "member"},
+                      {"kind", event_kind_name(e.kind)},
+                      {"name", text_of(e.subject_name)},
+                      {"address", e.subject.to_string()},
+                      {"incarnation", e.incarnation}};
+  put_tags(j, e.subject_meta);
+  return j;
 }
 
 nlohmann::json configuration_json(const ConfigurationInfo& c) {

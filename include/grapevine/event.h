@@ -33,6 +33,10 @@ enum class EventKind : std::uint8_t {
   /// the minority side of a partition); it keeps its configuration. Once per configuration.
   view_stalled,
   state_changed,  // a replicated state key was set, updated or erased (NodeConfig::state)
+  replaced,   // a member's name was taken over by a new instance (a restart at another
+              // address): the old entry is forgotten (native dialect; see membership_node.cc)
+  conflict,   // two live members claim one name (subject: the claimant we heard of last)
+  user_event, // a serf-style user event (name, payload, Lamport time), delivered once
 };
 
 /// What happened to a replicated state key (EventKind::state_changed).
@@ -61,6 +65,12 @@ struct Event {
   std::string_view key{};
   std::uint64_t version = 0;
   StateOp state_op = StateOp::set;
+  /// The member's metadata (tags; grapevine/tags.h) at the event; valid only during emit().
+  std::span<const std::byte> subject_meta{};
+  // kind == user_event (payload above holds its payload):
+  std::string_view user_name{};  // valid only during the emit() call
+  std::uint64_t ltime = 0;       // the event's Lamport time
+  bool coalesce = false;         // the sender allows coalescing it with later same-name events
 };
 
 /// Identifies an inbound stream that expects an answer (0 = none expected).

@@ -211,6 +211,12 @@ struct MembershipStats {
   std::uint64_t alerts_sent = 0;     // alerts this member raised (edge or join)
   std::uint64_t catch_ups = 0;  // installed from a peer (decision frame or whole configuration)
   std::uint64_t removed_self = 0;    // times this member found itself removed (then rejoined)
+  /// Identity across restarts (membership_node.cc): live members found claiming one name, and
+  /// entries replaced by a newer instance of the same name (native dialect).
+  std::uint64_t name_conflicts = 0, replaced = 0;
+  /// User events (native dialect): delivered here (own included), and copies dropped as
+  /// duplicates, too old (Lamport time below clock - 512) or over a slot's bound.
+  std::uint64_t user_events = 0, user_event_duplicates = 0, user_events_dropped = 0;
 };
 
 /// The installed configuration of consistent membership (valid = false in eventual mode).
@@ -245,6 +251,17 @@ class Membership : public Machine {
   /// too_large over the packet budget.
   virtual Result<MessageId> broadcast(Time now, std::span<const std::byte> payload,
                                       Effects& fx) = 0;
+  /// Sends a user event with serf's semantics (native dialect): stamped with this node's
+  /// Lamport event clock, spread through the membership's piggybacked broadcasts, re-broadcast
+  /// by every member that sees it first, and delivered once per member as a `user_event` event
+  /// (this node included, before this call returns). `name` and `payload` are copied. Returns
+  /// the event's Lamport time. Errors: invalid_argument (empty name; the memberlist dialect,
+  /// where user events are serf's layer), too_large (name + payload over 512 bytes).
+  virtual Result<std::uint64_t> user_event(Time /*now*/, std::string_view /*name*/,
+                                           std::span<const std::byte> /*payload*/,
+                                           bool /*coalesce*/, Effects& /*fx*/) {
+    return make_error(Errc::invalid_argument, "user events are not supported here");
+  }
   /// Replaces this node's metadata and announces it (an `updated` event elsewhere).
   virtual Result<void> update_meta(Time now, std::span<const std::byte> meta, Effects& fx) = 0;
 

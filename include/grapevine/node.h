@@ -136,6 +136,13 @@ class Node final : public Machine {
     return multicast_->multicast(now, payload, fx);
   }
 
+  /// A serf-style user event through the membership (Membership::user_event; native dialect).
+  Result<std::uint64_t> user_event(Time now, std::string_view name,
+                                   std::span<const std::byte> payload, bool coalesce,
+                                   Effects& fx) {
+    return membership_->user_event(now, name, payload, coalesce, fx);
+  }
+
   [[nodiscard]] Membership& membership() noexcept { return *membership_; }
   [[nodiscard]] const Membership& membership() const noexcept { return *membership_; }
   [[nodiscard]] MulticastProtocol& multicast_protocol() noexcept { return *multicast_; }

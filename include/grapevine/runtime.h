@@ -95,6 +95,13 @@ class NodeHandle {
   virtual Result<MessageId> multicast(std::span<const std::byte> payload) = 0;
   /// Marks a failed member (by name) as left everywhere, as serf's force-leave does.
   virtual Result<void> force_leave(std::string_view name) = 0;
+  /// Replaces this node's metadata (e.g. encode_tags() of its tags) and announces it with a new
+  /// incarnation: an `updated` event on every other member. Errors: too_large (over 512 bytes).
+  virtual Result<void> update_meta(std::span<const std::byte> meta) = 0;
+  /// A serf-style user event (Membership::user_event): every member, this one included, gets
+  /// a `user_event` through on_member_event once. Returns its Lamport time.
+  virtual Result<std::uint64_t> user_event(std::string_view name,
+                                           std::span<const std::byte> payload, bool coalesce) = 0;
   [[nodiscard]] virtual std::vector<MemberInfo> members() const = 0;
   [[nodiscard]] virtual const Membership& membership() const = 0;
   [[nodiscard]] virtual const MulticastStats& multicast_stats() const = 0;

@@ -35,6 +35,9 @@ const char* event_kind_name(EventKind kind) noexcept {
     case EventKind::view_changed: return "view_changed";
     case EventKind::view_stalled: return "view_stalled";
     case EventKind::state_changed: return "state_changed";
+    case EventKind::replaced: return "replaced";
+    case EventKind::conflict: return "conflict";
+    case EventKind::user_event: return "user_event";
   }
   return "unknown";
 }

@@ -191,6 +191,17 @@ class Runtime::Impl::Hosted final : public NodeHandle, public Effects {
   Result<void> force_leave(std::string_view name) override {
     return call([&](Time now) { return node_.membership().force_leave(now, name, *this); });
   }
+  Result<std::uint64_t> user_event(std::string_view name, std::span<const std::byte> payload,
+                                   bool coalesce) override {
+    auto r = node_.user_event(Runtime::now(), name, payload, coalesce, *this);
+    after_call();
+    return r;
+  }
+  Result<void> update_meta(std::span<const std::byte> meta) override {
+    auto r = node_.membership().update_meta(Runtime::now(), meta, *this);
+    after_call();
+    return r;
+  }
   [[nodiscard]] std::vector<MemberInfo> members() const override {
     return node_.membership().members();
   }

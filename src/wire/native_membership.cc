@@ -187,6 +187,29 @@ Result<AliveFrame> decode_alive(std::span<const std::byte> body) noexcept {
   return finish(r, f);
 }
 
+bool write_user_event(Writer& w, const UserEventFrame& f) noexcept {
+  if (f.name.size() + f.payload.size() > kUserEventBytesMax) return false;
+  return frame(w, MemberFrame::user_event, [&](Writer& b) {
+    b.varint(f.ltime);
+    b.u8(f.coalesce ? 1 : 0);
+    write_blob(b, std::as_bytes(std::span(f.name.data(), f.name.size())));
+    write_blob(b, f.payload);
+  });
+}
+
+Result<UserEventFrame> decode_user_event(std::span<const std::byte> body) noexcept {
+  Reader r(body);
+  UserEventFrame f;
+  f.ltime = r.varint();
+  const std::uint8_t flags = r.u8();
+  if (r.ok() && flags > 1) r.fail(Errc::malformed, "unknown user event flags");
+  f.coalesce = flags == 1;
+  auto name = read_blob(r, kUserEventBytesMax, "user event over kUserEventBytesMax");
+  f.name = std::string_view(reinterpret_cast<const char*>(name.data()), name.size());
+  f.payload = read_blob(r, kUserEventBytesMax - name.size(), "user event over kUserEventBytesMax");
+  return finish(r, f);
+}
+
 Result<AccuseFrame> decode_accuse(std::span<const std::byte> body) noexcept {
   Reader r(body);
   AccuseFrame f;

@@ -10,6 +10,8 @@
 //   heartbeat     := sender_id counter                             (all-to-all)
 //   hb_list       := count (id address counter flags:u8)*          (gossip-style heartbeating)
 //   state_digest  := count digest                                  (anti-entropy at rest)
+//   user_event    := ltime flags:u8 (1 = may coalesce) name_len name payload_len payload
+//                    (serf's user events: Lamport time, name + payload <= kUserEventBytesMax)
 //
 //   stream        := length:u32be version:u8 type:u8 body   (length counts what follows it)
 //   push_pull     := flags:u8 (1 = join, 2 = reply) sender_id address count member*
@@ -38,6 +40,8 @@ inline constexpr std::size_t kNameBytesMax = 255;
 inline constexpr std::size_t kPushPullMembersMax = 1u << 20;  // as memberlist v0.6
 inline constexpr std::size_t kStreamBytesMax = 20u << 20;     // as memberlist's 20 MB cap
 inline constexpr std::size_t kHeartbeatListMax = 4096;        // entries in one datagram
+/// A user event's name and payload together, as serf's UserEventSizeLimit default.
+inline constexpr std::size_t kUserEventBytesMax = 512;
 
 enum class MemberFrame : std::uint8_t {
   ping = 0x20,
@@ -50,6 +54,7 @@ enum class MemberFrame : std::uint8_t {
   heartbeat = 0x27,
   hb_list = 0x28,
   state_digest = 0x29,
+  user_event = 0x2c,
 };
 
 enum class StreamType : std::uint8_t { push_pull = 1, ping = 2, ack = 3 };
@@ -128,6 +133,13 @@ void write_address(Writer& w, const Address& a) noexcept;
 Address read_address(Reader& r) noexcept;
 std::size_t address_size(const Address& a) noexcept;
 
+struct UserEventFrame {
+  std::uint64_t ltime = 0;
+  bool coalesce = false;
+  std::string_view name;
+  std::span<const std::byte> payload;
+};
+
 // Frame writers: false (writer untouched past its old size) if the frame does not fit.
 bool write_ping(Writer& w, const PingFrame& f) noexcept;
 bool write_ping_req(Writer& w, const PingReqFrame& f) noexcept;
@@ -144,6 +156,10 @@ std::size_t hb_entry_size(const HeartbeatEntry& e) noexcept;
 bool write_hb_list(Writer& w, std::span<const HeartbeatEntry> entries) noexcept;
 
 Result<PingFrame> decode_ping(std::span<const std::byte> body) noexcept;
+/// Errors: too_large when name + payload is over kUserEventBytesMax, malformed on a bad flag.
+Result<UserEventFrame> decode_user_event(std::span<const std::byte> body) noexcept;
+/// False when name + payload is over kUserEventBytesMax or the frame does not fit.
+bool write_user_event(Writer& w, const UserEventFrame& f) noexcept;
 Result<PingReqFrame> decode_ping_req(std::span<const std::byte> body) noexcept;
 Result<SeqFrame> decode_seq(std::span<const std::byte> body) noexcept;
 Result<AliveFrame> decode_alive(std::span<const std::byte> body) noexcept;

@@ -35,7 +35,7 @@ def step(title):
 
 
 class Serf:
-    def __init__(self, name, join=None, key=None):
+    def __init__(self, name, join=None, key=None, tags=()):
         self.name = name
         self.port = free_port()
         self.rpc = f"127.0.0.1:{free_port()}"
@@ -46,6 +46,7 @@ class Serf:
             args.append(f"-join={join}")
         if key:
             args.append(f"-encrypt={key}")
+        args += [f"-tag={t}" for t in tags]
         self.proc = subprocess.Popen(args, stdout=self.log, stderr=subprocess.STDOUT)
         PROCS.append(self.proc)
         wait_for(f"serf {name} rpc", lambda: self.members().get(name) == "alive", 15)
@@ -66,7 +67,7 @@ class Serf:
 
 
 class Agent:
-    def __init__(self, name, join, config=None):
+    def __init__(self, name, join, config=None, tags=()):
         self.name = name
         self.port = free_port()
         self.rpc = free_port()
@@ -77,6 +78,8 @@ class Agent:
             args += ["--config", config]
         else:
             args += ["--dialect", "memberlist", "--delegate-vsn", "2,5,4"]
+        for t in tags:
+            args += ["--tag", t]
         self.proc = subprocess.Popen(args, stdout=self.log, stderr=subprocess.STDOUT)
         PROCS.append(self.proc)
         wait_for(f"{name}'s rpc", lambda: self.call({"cmd": "info"}).get("ok"), 10)
@@ -94,9 +97,9 @@ def main():
         sys.exit(77)
     t0 = time.time()
     step("a grapevine node joins a cluster of two serf agents")
-    s1 = Serf("s1")
+    s1 = Serf("s1", tags=("role=web",))
     s2 = Serf("s2", join=s1.addr)
-    gv = Agent("gv1", join=s1.addr)
+    gv = Agent("gv1", join=s1.addr, tags=("dc=east",))
     for s in (s1, s2):
         wait_for(f"{s.name} to list gv1 alive", lambda s=s: s.members().get("gv1") == "alive", 20)
     wait_for("gv1 to list both serf agents alive",
@@ -104,6 +107,17 @@ def main():
              20)
     # serf's tags are binary metadata (0xff, then msgpack): rendered as base64, never a crash.
     assert "meta_base64" in gv.members()["s1"], gv.members()["s1"]
+
+    step("tags: serf's decoded by grapevine, grapevine's shown by serf, changed while running")
+    assert gv.members()["s1"].get("tags") == {"role": "web"}, gv.members()["s1"]
+
+    def serf_tagged(flt):
+        out = s1.run("members", "-format=json", f"-tag={flt}")
+        return sorted(m["name"] for m in json.loads(out)["members"] or [])  # null when none match
+    wait_for("serf members -tag dc=east to list gv1", lambda: serf_tagged("dc=east") == ["gv1"], 10)
+    assert gv.call({"cmd": "tags", "set": {"version": "2"}, "delete": ["dc"]})["ok"]
+    wait_for("serf to see gv1's new tag", lambda: serf_tagged("version=2") == ["gv1"], 10)
+    assert serf_tagged("dc=east") == [], "serf still lists gv1's deleted tag"
 
     step("a serf user event reaches grapevine")
     before = gv.call({"cmd": "info"})["delivered"]

@@ -42,6 +42,8 @@ class MessageSink {
   virtual void on_state_digest(const wire::ListDigestFrame& /*f*/, const Address& /*from*/) {}
   /// An application message (memberlist user message).
   virtual void on_user(std::span<const std::byte> payload) = 0;
+  /// A serf-style user event (native dialect; user_events.h).
+  virtual void on_user_event(const wire::UserEventFrame& /*f*/) {}
   virtual void on_malformed() = 0;
   virtual void on_unknown() = 0;
   /// A datagram that did not pass the wire's checks (label, key, CRC): counted as rejected.
@@ -82,6 +84,8 @@ class Codec {
   /// A member-list summary; dialects without one (memberlist) return false and push-pull the
   /// whole state every period.
   virtual bool state_digest(const wire::ListDigestFrame& /*f*/, Bytes& /*out*/) { return false; }
+  /// A user event frame; false when the dialect has none (memberlist: serf's layer, not ours).
+  virtual bool user_event(const wire::UserEventFrame& /*f*/, Bytes& /*out*/) { return false; }
 
   /// Bytes the packet wrapper costs (version byte; compound header, label, encryption).
   [[nodiscard]] virtual std::size_t packet_overhead() const = 0;

@@ -42,7 +42,10 @@ void MemberList::remove(NodeId id) {
   if (is_live(records_[slot].state)) live_erase(slot);
   --counts_[int(records_[slot].state)];
   index_.erase(id);
-  if (records_[slot].flags & kHasExtra) extras_.erase(id);
+  if (records_[slot].flags & kHasExtra) {
+    if (auto it = extras_.find(id); it != extras_.end()) unname(id, it->second.name);
+    extras_.erase(id);
+  }
   const auto last = std::uint32_t(records_.size() - 1);
   if (slot != last) {
     records_[slot] = records_[last];
@@ -71,6 +74,14 @@ void MemberList::set_extra(NodeId id, std::string_view name, std::span<const std
   if (slot == kNone) return;
   if (name.empty() && meta.empty() && !(records_[slot].flags & kHasExtra)) return;
   Extra& e = extras_[id];
+  if (e.name != name) {
+    unname(id, e.name);
+    if (!name.empty()) {
+      auto it = names_.find(name);
+      if (it == names_.end()) it = names_.emplace(std::string(name), std::vector<NodeId>{}).first;
+      it->second.push_back(id);
+    }
+  }
   e.name.assign(name);
   e.meta.assign(meta.begin(), meta.end());
   records_[slot].flags |= kHasExtra;
@@ -92,6 +103,19 @@ wire::Vsn MemberList::vsn_of(NodeId id) const noexcept {
 std::string_view MemberList::name_of(NodeId id) const noexcept {
   auto it = extras_.find(id);
   return it == extras_.end() ? std::string_view{} : std::string_view(it->second.name);
+}
+
+void MemberList::unname(NodeId id, std::string_view name) {
+  if (name.empty()) return;
+  auto it = names_.find(name);
+  if (it == names_.end()) return;
+  std::erase(it->second, id);
+  if (it->second.empty()) names_.erase(it);
+}
+
+std::vector<NodeId> MemberList::ids_named(std::string_view name) const {
+  auto it = names_.find(name);
+  return it == names_.end() ? std::vector<NodeId>{} : it->second;
 }
 
 std::span<const std::byte> MemberList::meta_of(NodeId id) const noexcept {

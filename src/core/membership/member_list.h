@@ -67,6 +67,9 @@ class MemberList final : public Group {
   // Names and metadata (side table).
   void set_extra(NodeId id, std::string_view name, std::span<const std::byte> meta);
   [[nodiscard]] std::string_view name_of(NodeId id) const noexcept;
+  /// Every member (self included) holding `name`, in the order they were named; empty names are
+  /// not indexed. Native-dialect ids come from addresses, so one name may have several ids.
+  [[nodiscard]] std::vector<NodeId> ids_named(std::string_view name) const;
   [[nodiscard]] std::span<const std::byte> meta_of(NodeId id) const noexcept;
   /// memberlist's protocol versions of a member (all zero when unknown).
   void set_vsn(NodeId id, const wire::Vsn& vsn);
@@ -98,6 +101,8 @@ class MemberList final : public Group {
   std::vector<std::uint32_t> live_;
   std::size_t counts_[4] = {0, 0, 0, 0};
   std::map<NodeId, Extra> extras_;
+  std::map<std::string, std::vector<NodeId>, std::less<>> names_;
+  void unname(NodeId id, std::string_view name);
 };
 
 }  // namespace grapevine::detail

@@ -148,7 +148,13 @@ void MembershipNode::on_timeout(Time now, Effects& fx) {
   }
 }
 
-void MembershipNode::housekeeping(Time now, Effects& /*fx*/) {
+void MembershipNode::housekeeping(Time now, Effects& fx) {
+  // A failed or left member whose name a live member holds now is replaced (identity.cc);
+  // done here, not where it fails, because detectors fail members while iterating their lists.
+  if (config_.dialect == Dialect::native) {
+    const std::vector<NodeId> departed = departed_;
+    for (NodeId id : departed) settle_name(now, id, fx);
+  }
   // Reap failed members after reap_failed_after and left tombstones after tombstone_timeout.
   std::vector<NodeId> keep;
   for (NodeId id : departed_) {
@@ -342,6 +348,7 @@ void MembershipNode::emit(Effects& fx, EventKind kind, const MemberRecord& r) {
   e.subject = r.address;
   e.subject_name = list_.name_of(r.id);
   e.incarnation = r.incarnation;
+  e.subject_meta = list_.meta_of(r.id);
   fx.emit(e);
 }
 
@@ -497,6 +504,7 @@ class MembershipNode::Inbound final : public StreamSink {
   void on_state_digest(const wire::ListDigestFrame& f, const Address& from) override {
     n_.on_state_digest(now_, f, from, fx_);
   }
+  void on_user_event(const wire::UserEventFrame& f) override { n_.on_user_event(f, fx_); }
   void on_malformed() override { ++n_.stats_.malformed_received; }
   void on_unknown() override { ++n_.stats_.unknown_frames; }
   void on_rejected() override { ++n_.stats_.rejected_received; }
@@ -633,6 +641,10 @@ void MembershipNode::apply_alive(Time now, const wire::AliveFrame& a, Effects& f
   if (a.id == 0 || !a.address.valid()) return;
   if (a.id == self_id_) {
     const MemberRecord& self = list_.self();
+    if (a.address != self_address_) {  // memberlist: our name elsewhere is a conflict, checked
+      report_conflict(fx, self, a.address);  // before refuting (no incarnation war)
+      return;
+    }
     if (a.incarnation < self.incarnation) return;
     bool same_meta = std::equal(a.meta.begin(), a.meta.end(), list_.meta_of(self_id_).begin(),
                                 list_.meta_of(self_id_).end());
@@ -642,6 +654,7 @@ void MembershipNode::apply_alive(Time now, const wire::AliveFrame& a, Effects& f
   }
   std::uint32_t slot = list_.find(a.id);
   if (slot == MemberList::kNone) {
+    if (retired(a.id, a.incarnation)) return;  // stale news of a replaced instance
     slot = list_.add(a.id, a.address, a.incarnation, MemberState::alive, now);
     if (slot == MemberList::kNone) return;  // list full
     list_.at(slot).pmax = pmax;
@@ -650,11 +663,15 @@ void MembershipNode::apply_alive(Time now, const wire::AliveFrame& a, Effects& f
     broadcast_alive(list_.at(slot));
     detector_->on_member_added(a.id);
     emit(fx, EventKind::joined, list_.at(slot));
+    if (config_.dialect == Dialect::native && !a.name.empty()) on_name_claim(now, a.id, fx);
     return;
   }
   MemberRecord& r = list_.at(slot);
   const bool moved = r.address != a.address;
-  if (moved && r.state != MemberState::left) return;  // a conflict: someone else's address
+  if (moved && r.state != MemberState::left) {  // a conflict: someone else's address
+    report_conflict(fx, r, a.address);
+    return;
+  }
   if (a.incarnation <= r.incarnation && !moved) return;
   const MemberState old = r.state;
   const bool meta_changed = !std::equal(a.meta.begin(), a.meta.end(), list_.meta_of(a.id).begin(),
@@ -675,6 +692,8 @@ void MembershipNode::apply_alive(Time now, const wire::AliveFrame& a, Effects& f
     emit(fx, EventKind::alive, r);
   }
   if (meta_changed) emit(fx, EventKind::updated, r);
+  // A member suspected because another id claimed its name refuted: two live claimants.
+  if (contested_.erase(a.id) != 0) report_conflict(fx, r, r.address);
 }
 
 void MembershipNode::apply_suspect(Time now, const wire::AccuseFrame& s, Effects& fx) {

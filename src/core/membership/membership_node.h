@@ -19,10 +19,31 @@
 // concurrent joins converge in a second: suppressing it (tried, measured) left early joiners'
 // news with a small retransmit limit and convergence waited for anti-entropy (13-20 s at
 // 32-64 members instead of 0.5 s). Stagger large joins instead (grapevine demo --join-rate).
+//
+// Identity across restarts. The memberlist dialect keys members by name (memberlist's rule: a
+// live name heard at another address is a conflict, refused and reported as a `conflict` event
+// once per address; a left member's name may move). The native dialect keys members by address
+// (ids are node_id_of(address): the simulator and the heartbeat detectors rely on it), so a
+// process restarted under the same name at a new address is a new id. When an alive message
+// introduces an id whose name another member already holds:
+//  - the holder is failed or left: the newcomer replaces it at once (`replaced` event for the
+//    old entry, which is forgotten; its id is remembered with its incarnation, so stale alive
+//    gossip about it cannot bring it back);
+//  - the holder is live: it may be the crashed previous instance not yet detected, or a second
+//    live process with that name. We suspect the holder (or the newcomer, when the holder is
+//    this node): a dead instance cannot refute and fails after the suspicion timeout, and is
+//    then replaced; a live one refutes, and the refutation is reported as a `conflict` event
+//    (and counted), once per claim. Both entries then stay, nothing more is suspected on that
+//    account: no flapping. Serf instead asks every member which address it believes (its
+//    `_serf_conflict` query) and shuts the minority down; we report and leave the decision to
+//    the operator. A restart at the same address keeps its id and refutes its own death with a
+//    higher incarnation, as in memberlist.
 #pragma once
 
 #include <array>
 #include <functional>
+#include <map>
+#include <set>
 #include <memory>
 #include <vector>
 
@@ -30,6 +51,7 @@
 #include "core/membership/codec.h"
 #include "core/membership/detector.h"
 #include "core/membership/member_list.h"
+#include "core/membership/user_events.h"
 #include "core/ticker.h"
 #include "grapevine/membership.h"
 #include "util/rng.h"
@@ -63,6 +85,9 @@ class MembershipNode final : public Membership {
   void leave(Time now, Effects& fx) override;
   void preload(Time now, std::span<const Address> members) override;
   Result<void> update_meta(Time now, std::span<const std::byte> meta, Effects& fx) override;
+  Result<std::uint64_t> user_event(Time now, std::string_view name,
+                                   std::span<const std::byte> payload, bool coalesce,
+                                   Effects& fx) override;
   Result<void> force_leave(Time now, std::string_view name, Effects& fx) override;
   Result<MessageId> broadcast(Time now, std::span<const std::byte> payload,
                               Effects& fx) override;
@@ -118,6 +143,8 @@ class MembershipNode final : public Membership {
   void refute(Time now, std::uint32_t accused_incarnation, Effects& fx);
   void merge_member(Time now, const wire::MemberEntry& m, std::uint8_t pmax, Effects& fx);
   void on_user(std::span<const std::byte> payload, Effects& fx);
+  void on_user_event(const wire::UserEventFrame& f, Effects& fx);
+  void deliver_user_event(const wire::UserEventFrame& f, Effects& fx);
   void remember_user(std::uint64_t hash);
   NodeId next_user_key();
   void deliver_user(const MessageId& id, std::span<const std::byte> payload, std::uint32_t hops,
@@ -139,6 +166,13 @@ class MembershipNode final : public Membership {
   void housekeeping(Time now, Effects& fx);
   [[nodiscard]] Duration push_pull_period() const noexcept;
   void depart(std::uint32_t slot, MemberState state, Time now);
+  // identity across restarts (see the top of this file)
+  void on_name_claim(Time now, NodeId claimant, Effects& fx);
+  void contest(Time now, NodeId id, Effects& fx);
+  void settle_name(Time now, NodeId departed, Effects& fx);
+  void replace(NodeId old_id, Effects& fx);
+  void report_conflict(Effects& fx, const MemberRecord& r, const Address& claimed_at);
+  [[nodiscard]] bool retired(NodeId id, std::uint32_t incarnation) const;
   bool pick_gossip_target(Time now, NodeId& out);
 
   MembershipConfig config_;
@@ -166,6 +200,16 @@ class MembershipNode final : public Membership {
   Time digest_push_pull_after_ = Time::zero();  // rate limit of digest-triggered push-pulls
   bool started_ = false;
   bool leaving_ = false;
+  // Entries replaced by a newer instance of their name: id -> incarnation (the newest
+  // kRetiredMax, oldest first in retired_order_).
+  static constexpr std::size_t kRetiredMax = 1024;
+  std::map<NodeId, std::uint32_t> retired_;
+  std::vector<NodeId> retired_order_;
+  // Members suspected because another id claimed their name, until they fail or refute.
+  std::set<NodeId> contested_;
+  // memberlist dialect: the last conflicting address reported per member (at most kRetiredMax).
+  std::map<NodeId, Address> conflict_reported_;
+  UserEventLog user_events_;  // serf's event clock and recent-event buffer (user_events.h)
 };
 
 }  // namespace grapevine::detail

@@ -51,6 +51,9 @@ class NativeCodec final : public Codec {
   bool state_digest(const wire::ListDigestFrame& f, Bytes& out) override {
     return append_frame(out, [&](wire::Writer& w) { return wire::write_list_digest(w, f); });
   }
+  bool user_event(const wire::UserEventFrame& f, Bytes& out) override {
+    return append_frame(out, [&](wire::Writer& w) { return wire::write_user_event(w, f); });
+  }
   bool user(std::span<const std::byte>, Bytes&) override {
     return false;  // native multicast travels in its own frames (core/multicast)
   }
@@ -187,6 +190,9 @@ class NativeCodec final : public Codec {
       case wire::MemberFrame::state_digest:
         if (auto f = wire::decode_list_digest(frame.body)) sink.on_state_digest(*f, from);
         else ok = false;
+        break;
+      case wire::MemberFrame::user_event:
+        if (auto f = wire::decode_user_event(frame.body)) sink.on_user_event(*f); else ok = false;
         break;
       case wire::MemberFrame::hb_list: {
         wire::HeartbeatListReader reader(frame.body);

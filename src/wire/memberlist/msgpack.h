@@ -129,6 +129,9 @@ class MpReader {
     for (std::size_t i = 0; i < b.size(); ++i) out.bytes[i] = std::to_integer<std::uint8_t>(b[i]);
     out.size = std::uint8_t(b.size());
   }
+  /// A map header: the number of key/value pairs. nil reads as an empty map; anything else is
+  /// malformed. A count the remaining input cannot hold is truncated.
+  std::uint32_t map_header() noexcept;
   /// Skips one value of any type (depth-limited by kMsgpackDepthMax).
   void skip() noexcept { skip_depth(0); }
 

@@ -1,0 +1,46 @@
+// UserEventLog: serf's ordering and de-duplication of user events (serf 0.9.4 serf.go
+// UserEvent/handleUserEvent; service-layer.md A.4), for the native dialect's user events.
+//
+// Algorithm: a Lamport clock (starts at 1, as serf's, so 0 is never used). A local event takes
+// the current time and advances the clock; a received one is witnessed (clock = max(clock,
+// ltime + 1)). Recent events live in a ring of kSlots slots indexed by ltime % kSlots, each
+// holding the events seen at that Lamport time; an event is new unless its slot, at the same
+// ltime, already holds it. Events older than clock - kSlots (once the clock passed kSlots) are
+// dropped as too old, as serf does.
+//
+// Deviations from serf: a slot keeps 64-bit hashes of (name, payload) instead of the events
+// themselves (we do not replay the buffer to joiners), and at most kEventsPerSlotMax of them
+// (serf has no bound): beyond it an event is refused as `full` rather than growing memory. The
+// ring is allocated on the first event, so a node that never sees one pays nothing.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <string_view>
+#include <vector>
+
+namespace grapevine::detail {
+
+class UserEventLog {
+ public:
+  static constexpr std::size_t kSlots = 512;            // serf's EventBuffer size
+  static constexpr std::size_t kEventsPerSlotMax = 64;  // distinct events at one Lamport time
+
+  enum class Verdict : std::uint8_t { fresh, duplicate, too_old, full };
+
+  /// The Lamport time of a new local event; advances the clock.
+  std::uint64_t stamp() noexcept { return clock_++; }
+  /// Witnesses `ltime` and records the event if it is new.
+  Verdict record(std::uint64_t ltime, std::string_view name, std::span<const std::byte> payload);
+  [[nodiscard]] std::uint64_t clock() const noexcept { return clock_; }
+
+ private:
+  struct Slot {
+    std::uint64_t ltime = 0;
+    std::vector<std::uint64_t> hashes;
+  };
+  std::uint64_t clock_ = 1;
+  std::vector<Slot> slots_;
+};
+
+}  // namespace grapevine::detail
