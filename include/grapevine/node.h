@@ -139,8 +139,16 @@ class Node final : public Machine {
   /// A serf-style user event through the membership (Membership::user_event; native dialect).
   Result<std::uint64_t> user_event(Time now, std::string_view name,
                                    std::span<const std::byte> payload, bool coalesce,
-                                   Effects& fx) {
-    return membership_->user_event(now, name, payload, coalesce, fx);
+                                   Effects& driver_fx) {
+    return membership_->user_event(now, name, payload, coalesce, sealed(now, driver_fx));
+  }
+  /// Membership::force_leave and update_meta, their sends sealed like every other call's. Call
+  /// these, not membership().force_leave(...), whenever the node has keys.
+  Result<void> force_leave(Time now, std::string_view name, Effects& driver_fx) {
+    return membership_->force_leave(now, name, sealed(now, driver_fx));
+  }
+  Result<void> update_meta(Time now, std::span<const std::byte> meta, Effects& driver_fx) {
+    return membership_->update_meta(now, meta, sealed(now, driver_fx));
   }
 
   [[nodiscard]] Membership& membership() noexcept { return *membership_; }

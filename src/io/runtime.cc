@@ -189,18 +189,14 @@ class Runtime::Impl::Hosted final : public NodeHandle, public Effects {
     return call([&](Time now) { return node_.multicast(now, payload, *this); });
   }
   Result<void> force_leave(std::string_view name) override {
-    return call([&](Time now) { return node_.membership().force_leave(now, name, *this); });
+    return call([&](Time now) { return node_.force_leave(now, name, *this); });
   }
   Result<std::uint64_t> user_event(std::string_view name, std::span<const std::byte> payload,
                                    bool coalesce) override {
-    auto r = node_.user_event(Runtime::now(), name, payload, coalesce, *this);
-    after_call();
-    return r;
+    return call([&](Time now) { return node_.user_event(now, name, payload, coalesce, *this); });
   }
   Result<void> update_meta(std::span<const std::byte> meta) override {
-    auto r = node_.membership().update_meta(Runtime::now(), meta, *this);
-    after_call();
-    return r;
+    return call([&](Time now) { return node_.update_meta(now, meta, *this); });
   }
   [[nodiscard]] std::vector<MemberInfo> members() const override {
     return node_.membership().members();

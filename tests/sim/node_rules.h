@@ -140,7 +140,7 @@ inline bool all_see_at(NodeCluster& c, NodeIndex who, MemberState s, std::uint32
 inline Result<void> force_leave(NodeCluster& c, NodeIndex at, NodeIndex who) {
   Result<void> out;
   c.sim().with_node(at, [&](Machine&, Effects& fx) {
-    out = c.node(at).membership().force_leave(c.now(), name_of(who), fx);
+    out = c.node(at).force_leave(c.now(), name_of(who), fx);
   });
   return out;
 }
@@ -148,7 +148,7 @@ inline Result<void> force_leave(NodeCluster& c, NodeIndex at, NodeIndex who) {
 inline Result<void> update_meta(NodeCluster& c, NodeIndex at, std::span<const std::byte> meta) {
   Result<void> out;
   c.sim().with_node(at, [&](Machine&, Effects& fx) {
-    out = c.node(at).membership().update_meta(c.now(), meta, fx);
+    out = c.node(at).update_meta(c.now(), meta, fx);
   });
   return out;
 }
