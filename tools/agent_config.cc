@@ -209,7 +209,8 @@ void load_limits(const Table& t, AgentConfig& c) {
 
 void load_multicast(const Table& t, MulticastConfig& c) {
   t.only(
-      {"protocol", "fanout", "pull_fanout", "period", "stop", "stop_rounds", "retention_periods"});
+      {"protocol", "fanout", "pull_fanout", "period", "stop", "stop_rounds", "retention_periods",
+       "topology_aware"});
   if (auto p = t.str("protocol"); p && !parse_protocol(p->c_str(), c.protocol)) {
     t.bad("protocol", "expected push|pull|pushpull|centralized|tree-ack|tree-nack");
   }
@@ -221,6 +222,11 @@ void load_multicast(const Table& t, MulticastConfig& c) {
   }
   if (auto v = t.integer("stop_rounds")) c.stop_rounds = std::uint32_t(*v);
   if (auto v = t.integer("retention_periods")) c.retention_periods = std::uint32_t(*v);
+  if (const toml::node* n = t.t.get("topology_aware")) {
+    auto b = n->value<bool>();
+    if (!b) t.bad("topology_aware", "expected true or false");
+    c.topology_aware = *b;
+  }
 }
 
 }  // namespace
@@ -261,6 +267,10 @@ void load_toml(const std::string& path, AgentConfig& config) {
     config.node.view = view;
   }
   load_limits(t, config);
+  if (auto v = t.str("zone")) config.node.membership.zone = *v;
+  if (root.get("zone_prefix") != nullptr) {
+    config.node.membership.zone_prefix = std::uint8_t(count(t, "zone_prefix", 128));
+  }
   if (const toml::table* m = section(root, path, "membership")) {
     load_membership(Table{*m, path, "membership."}, config.node.membership);
   }
@@ -271,7 +281,7 @@ void load_toml(const std::string& path, AgentConfig& config) {
     static const char* known[] = {"name",      "bind",         "join",
                                   "rpc_addr",  "metrics_addr", "leave_timeout",
                                   "log_level", "membership",   "multicast",
-                                  "view"};
+                                  "view",      "zone",         "zone_prefix"};
     static const char* limits[] = {"allowed_cidrs",   "inbound_streams_max",
                                    "inbound_stream_bytes_max",        "stream_timeout",
                                    "datagrams_per_source_per_second", "rate_limited_sources_max",

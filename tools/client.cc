@@ -38,11 +38,15 @@ int members(const ClientFlags& f) {
     std::cout << r["members"].dump() << "\n";
     return 0;
   }
-  std::printf("%-24s %-22s %-8s %s\n", "NAME", "ADDRESS", "STATE", "INCARNATION");
+  bool zones = false;  // a ZONE column only when some member has one
+  for (const auto& m : r["members"]) zones = zones || !m.value("zone", std::string()).empty();
+  std::printf("%-24s %-22s %-8s %s%s\n", "NAME", "ADDRESS", "STATE", "INCARNATION",
+              zones ? "  ZONE" : "");
   for (const auto& m : r["members"]) {
-    std::printf("%-24s %-22s %-8s %u\n", m["name"].get<std::string>().c_str(),
+    std::printf(zones ? "%-24s %-22s %-8s %-11u%s%s\n" : "%-24s %-22s %-8s %u%s%s\n", m["name"].get<std::string>().c_str(),
                 m["address"].get<std::string>().c_str(), m["state"].get<std::string>().c_str(),
-                m["incarnation"].get<unsigned>());
+                m["incarnation"].get<unsigned>(), zones ? "  " : "",
+                zones ? m.value("zone", std::string()).c_str() : "");
   }
   return 0;
 }

@@ -17,10 +17,13 @@ struct NodeFlags {
   std::string profile, detector, multicast, view, dialect, label, delegate_vsn;
   std::vector<std::string> keys;
   std::uint32_t fanout = 0;
+  std::string zone;
+  int zone_prefix = -1;         // -1: not given
+  bool topology_aware = false;  // only turns it on (TOML may too)
 };
 
 /// Registers --config, --profile, --detector, --multicast, --view, --fanout, --dialect,
-/// --encrypt, --label and --delegate-vsn on `cmd`. `f` must outlive the parse.
+/// --encrypt, --label, --delegate-vsn, --zone, --zone-prefix and --topology-aware on `cmd`. `f` must outlive the parse.
 void add_node_flags(CLI::App& cmd, NodeFlags& f);
 
 /// Defaults, then the TOML file (which may also set the agent's name, bind, join...), then the
