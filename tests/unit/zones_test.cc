@@ -110,7 +110,7 @@ TEST(ZoneGroup, PrefixDerivedZones) {
   EXPECT_EQ(list.own_zone_of(3), "");  // derived, not sent on the wire
   EXPECT_EQ(list.subnet_count(), 2u);
   list.add(4, *Address::parse("[2001:db8:0:7::5]:7946"), 0, MemberState::alive, Time::zero());
-  EXPECT_EQ(list.zone_of(4), "2001:db8::/24");
+  EXPECT_EQ(list.zone_of(4), "2001:d00::/24");  // the first 24 of its 128 bits
   list.set_zone(3, "rack-9");  // its own zone wins over the prefix
   EXPECT_EQ(list.zone_of(3), "rack-9");
   EXPECT_EQ(list.own_zone_of(3), "rack-9");
