@@ -1,14 +1,16 @@
 #!/usr/bin/env bash
 # Topology-aware gossip on real sockets: 3 zones of 4 `grapevine agent` processes, each agent in
 # its own network namespace; each zone is a /24 (10.78.Z.0/24) on a bridge in a router namespace
-# that forwards between the zones (ip_forward, one bridge and address per zone). Every agent runs
-# with --zone-prefix 24, so zones come from addresses. The same group runs twice, topology
-# awareness off then on (--topology-aware); each time the script sends multicasts, and counts the
-# UDP datagrams the router forwards between zones (an iptables FORWARD rule's counter, else the
-# bridges' rx counters) over a window with multicasts minus an equal window without. Checks that
-# every agent delivers every multicast both times, that every agent lists the others' zones, and
-# that topology awareness cuts the cross-zone multicast datagrams (at least by half; the 1/n_i
-# rule predicts ~3x here: b/n_i = 0.5 vs b(K-1)/(N-1) = 1.45 per node per round).
+# that routes between the zones (ip_forward, one bridge and address per zone). Every agent runs
+# with --zone-prefix 24, so zones come from addresses (GRAPEVINE_ZONES_NAMED=1: --zone zZ
+# instead). The same group runs twice, topology awareness off then on (--topology-aware); each
+# time the script sends 10 multicasts and counts the multicast datagrams the router forwards
+# between zones (iptables: routed packets only, multicast ones picked out by a u32 match on the
+# first frame's type; without u32, all routed UDP minus an equal window without multicasts;
+# without iptables, the bridges' rx counters). Checks that every agent delivers every multicast
+# both times, that every agent lists the others' zones, and that topology awareness cuts the
+# cross-zone multicast datagrams at least by half (the 1/n_i rule predicts ~2.9x here:
+# b/n_i = 0.5 against b(K-1)/(N-1) = 1.45 per node and round). About 30 s.
 # Needs root and `ip netns`; without them it exits 77 (skipped, saying why). Everything it creates
 # (namespaces, links, processes) is removed on exit.
 # Usage: bash netns_zones.sh /path/to/grapevine
