@@ -87,19 +87,21 @@ void check_push_pull(Bytes message) {
   write_push_pull_header(w, reader.header());
   for (const MemberEntry& e : members) {
     FUZZ_CHECK(e.meta.size() <= kMetaBytesMax && e.name.size() <= kNameBytesMax);
-    write_member(w, e);
+    FUZZ_CHECK(e.zone.size() <= kZoneBytesMax && (reader.header().zones || e.zone.empty()));
+    write_member(w, e, reader.header().zones);
   }
   FUZZ_CHECK(w.ok());  // canonical is never longer than what was read
   finish_stream(w);
   PushPullReader back(w.written());
   FUZZ_CHECK(back.header().join == reader.header().join &&
              back.header().reply == reader.header().reply &&
+             back.header().zones == reader.header().zones &&
              back.header().sender == reader.header().sender &&
              same_address(back.header().sender_address, reader.header().sender_address));
   for (const MemberEntry& want : members) {
     FUZZ_CHECK(back.next(m));
     FUZZ_CHECK(m.id == want.id && m.incarnation == want.incarnation && m.state == want.state &&
-               same_bytes(m.meta, want.meta) && m.name == want.name &&
+               same_bytes(m.meta, want.meta) && m.name == want.name && m.zone == want.zone &&
                same_address(m.address, want.address));
   }
   FUZZ_CHECK(!back.next(m) && back.ok());
@@ -151,12 +153,13 @@ void decode_everything(Bytes body) {
                      [](const SeqFrame& a, const SeqFrame& b) { return a.seq == b.seq; });
   }
   if (auto f = decode_alive(body)) {
-    FUZZ_CHECK(f->meta.size() <= kMetaBytesMax && f->name.size() <= kNameBytesMax);
+    FUZZ_CHECK(f->meta.size() <= kMetaBytesMax && f->name.size() <= kNameBytesMax &&
+               f->zone.size() <= kZoneBytesMax);
     check_round_trip(body, *f, MemberFrame::alive, write_alive, decode_alive,
                      [](const AliveFrame& a, const AliveFrame& b) {
                        return a.id == b.id && a.incarnation == b.incarnation &&
                               same_address(a.address, b.address) && same_bytes(a.meta, b.meta) &&
-                              a.name == b.name;
+                              a.name == b.name && a.zone == b.zone;
                      });
   }
   if (auto f = decode_user_event(body)) {

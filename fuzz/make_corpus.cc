@@ -77,6 +77,11 @@ std::vector<std::pair<std::string, std::vector<std::byte>>> membership_seeds() {
       {"alive", datagram([&](Writer& w) {
          return write_alive(w, {id1, 3, a1, meta, "node-1"});
        })},
+      {"alive_zone", datagram([&](Writer& w) {
+         AliveFrame f{id1, 3, a1, meta, "node-1"};
+         f.zone = "10.0.1.0/24";
+         return write_alive(w, f);
+       })},
       {"suspect", datagram([&](Writer& w) {
          return write_suspect(w, {id2, 4, id1});
        })},
@@ -113,6 +118,19 @@ std::vector<std::pair<std::string, std::vector<std::byte>>> membership_seeds() {
   write_stream_ack(wa, SeqFrame{46});
   ack.resize(wa.size());
   seeds.emplace_back("stream_ack", ack);
+  // Zones (flag 4): every entry carries one, possibly empty.
+  std::vector<std::byte> zoned(1024);
+  Writer z(zoned);
+  PushPullHeader zh{false, true, id1, a1, 2};
+  zh.zones = true;
+  write_push_pull_header(z, zh);
+  MemberEntry e1{id1, a1, 3, WireState::alive, meta, "node-1"};
+  e1.zone = "rack-1";
+  write_member(z, e1, true);
+  write_member(z, MemberEntry{id2, a6, 1, WireState::suspect, {}, ""}, true);
+  finish_stream(z);
+  zoned.resize(z.size());
+  seeds.emplace_back("push_pull_zones", zoned);
   return seeds;
 }
 

@@ -1,11 +1,14 @@
 #include "sim/cluster_experiment.h"
 
+#include "wire/native.h"
+
 #include <algorithm>
 #include <chrono>
 #include <limits>
 
 #include "sim/stats.h"
 #include "util/rng.h"
+#include "wire/native.h"
 
 namespace grapevine::sim {
 namespace {
@@ -60,6 +63,7 @@ class Run {
   std::vector<std::pair<double, double>> disturbed_;  // [from, to] seconds
   std::vector<Snapshot> snapshots_;
   std::size_t stride_ = 1;  // columns of the matrices
+  std::uint64_t last_round_ = UINT64_MAX;  // the last round a multicast datagram was seen in
 };
 
 Run::Run(const ClusterExperiment& e, const std::function<void(const ClusterEvent&)>& on_event)
@@ -73,6 +77,23 @@ Run::Run(const ClusterExperiment& e, const std::function<void(const ClusterEvent
   r_.nodes = e.nodes;
   r_.duration_seconds = e.duration.to_seconds();
   c_.set_on_event([this](const ClusterEvent& ev) { observe(ev); });
+  if (e.zones > 1 && e.multicasts > 0) {
+    // Multicast datagrams (first frame after the version byte in the multicast family), by
+    // round (multicast period) of the run: all of them, and those that crossed zones.
+    c_.sim().set_datagram_tap([this](bool cross, std::span<const std::byte> b) {
+      if (b.size() < 2 ||
+          !wire::in_family(std::to_integer<std::uint8_t>(b[1]), wire::FrameFamily::multicast)) {
+        return;
+      }
+      const auto round =
+          std::uint64_t(c_.now().ns() / std::max<std::int64_t>(1, e_.config.multicast.period.ns()));
+      if (round != last_round_) {
+        last_round_ = round;
+        ++r_.multicast_rounds;
+      }
+      if (cross) ++r_.cross_zone_multicast_messages;
+    });
+  }
 }
 
 NodeClusterOptions Run::options() const {
@@ -83,6 +104,11 @@ NodeClusterOptions Run::options() const {
   link.latency_min = e_.latency_min;
   link.latency_max = e_.latency_max;
   o.network = NetworkConfig::uniform(link);
+  if (e_.zones > 1) {
+    o.network.cross.latency_min = e_.cross_latency_min;
+    o.network.cross.latency_max = e_.cross_latency_max;
+    o.zones = e_.zones;
+  }
   o.seed = e_.seed;
   o.bootstrap = e_.bootstrap;
   o.join_rate = e_.join_rate;
@@ -348,6 +374,10 @@ void Run::multicast_metrics() {
     }
   }
   r_.multicast_delivered_fraction = pairs ? double(delivered) / double(pairs) : 1.0;
+  if (r_.multicast_rounds > 0) {
+    r_.cross_zone_messages_per_round =
+        double(r_.cross_zone_multicast_messages) / double(r_.multicast_rounds);
+  }
 }
 
 void Run::load_metrics() {
@@ -392,6 +422,7 @@ std::string check(const ClusterExperiment& e) {
   if (e.duration <= Duration::zero()) return "--duration: must be > 0";
   if (!(e.join_rate > 0)) return "--join-rate: must be > 0";
   if (e.latency_max < e.latency_min) return "--latency: MAX below MIN";
+  if (e.zones > e.nodes) return "--zones: more zones than nodes";
   std::uint64_t gone = 0;
   for (const Fault& f : e.faults) {
     const std::string name = std::string("--fault ") + fault_kind_name(f.kind);

@@ -34,6 +34,11 @@ struct ClusterExperiment {
   std::vector<Fault> faults;
   std::uint32_t multicasts = 0;
   std::uint32_t payload_bytes = 64;
+  /// K > 1: K equal zones behind routers (NodeClusterOptions::zones), node i in zone i % K;
+  /// `cross_latency_*` is the latency between zones.
+  std::uint32_t zones = 0;
+  Duration cross_latency_min = Duration::milliseconds(5);
+  Duration cross_latency_max = Duration::milliseconds(20);
   Duration slow_service = Duration::milliseconds(50);  // slow:K@T
   Duration duration = Duration::seconds(120);
   std::uint64_t seed = 1;
@@ -67,6 +72,11 @@ struct ClusterResult {
   std::uint32_t multicasts = 0;
   double multicast_delivered_fraction = 1.0;  // (multicast, member up throughout) pairs
   std::vector<double> multicast_delivery_samples;  // seconds, per delivered pair
+  /// Multicast datagrams (first frame of the multicast family) between zones, and the gossip
+  /// rounds (multicast periods) in which any multicast datagram was sent; their ratio is the
+  /// cross-zone multicast messages per round of a multicast (-1 without zones or multicasts).
+  std::uint64_t cross_zone_multicast_messages = 0, multicast_rounds = 0;
+  double cross_zone_messages_per_round = -1;
   double messages_per_node_per_second = 0, bytes_per_node_per_second = 0;
   /// Over the longest stretch with no fault (from 30 s after the join converged or a fault),
   /// per member up; -1 when there is none of at least 2 s.
@@ -106,6 +116,7 @@ struct ClusterSummary {
   std::uint64_t multicasts = 0;
   double multicast_delivered_fraction = 1;
   std::optional<double> multicast_delivery_seconds_p50, multicast_delivery_seconds_p99;
+  std::optional<double> cross_zone_messages_per_round_mean;  // over the runs that measured it
   double messages_per_node_per_second = 0, bytes_per_node_per_second = 0;
   std::optional<double> steady_messages_per_node_per_second, steady_bytes_per_node_per_second;
   double steady_from_seconds = 0, steady_to_seconds = 0;  // the first run's window

@@ -77,6 +77,8 @@ ClusterSummary summarize(std::uint32_t nodes, const std::vector<ClusterResult>& 
   s.multicast_delivered_fraction = mean_of(runs, &ClusterResult::multicast_delivered_fraction);
   s.multicast_delivery_seconds_p50 = pct(delivery, 0.5);
   s.multicast_delivery_seconds_p99 = pct(delivery, 0.99);
+  s.cross_zone_messages_per_round_mean =
+      mean_measured(runs, &ClusterResult::cross_zone_messages_per_round);
   s.messages_per_node_per_second = mean_of(runs, &ClusterResult::messages_per_node_per_second);
   s.bytes_per_node_per_second = mean_of(runs, &ClusterResult::bytes_per_node_per_second);
   s.steady_messages_per_node_per_second =

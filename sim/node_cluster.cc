@@ -47,7 +47,7 @@ NodeCluster::NodeCluster(const NodeClusterOptions& options)
       n->preload(Time::zero(), order);
     }
     nodes_.push_back(n.get());
-    sim_.add_node(std::move(n));
+    sim_.add_node(std::move(n), zone_of(i));
     if (i == 0 || preloaded) continue;
     const double start_s = double(i - 1) / options.join_rate;
     sim_.at(Time::zero() + Duration::nanoseconds(std::int64_t(start_s * 1e9)),
@@ -60,6 +60,9 @@ NodeCluster::~NodeCluster() = default;
 std::unique_ptr<Node> NodeCluster::make_node(NodeIndex i, std::uint64_t seed) const {
   NodeConfig c = options_.config;
   c.membership.name = "node-" + std::to_string(i);
+  if (options_.zones > 1 && c.membership.dialect == Dialect::native) {
+    c.membership.zone = "z" + std::to_string(zone_of(i));
+  }
   return std::make_unique<Node>(c, sim_address(i), seed);
 }
 

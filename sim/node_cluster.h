@@ -49,6 +49,12 @@ struct NodeClusterOptions {
   /// Keep every event in events() (tests). Experiments on large groups turn it off and use
   /// the on_event callback: a join of N nodes emits N^2 events.
   bool record_events = true;
+  /// K > 1: K zones, each a subnet behind its own router (the simulator's subnets; traffic
+  /// between them takes network.cross and counts in router_crossings). Node i is in zone
+  /// zone_of(i) = i % K and gets membership.zone = "zI" (native dialect) or, in the memberlist
+  /// dialect, which has no zone on the wire, nothing (the simulated addresses are not laid out
+  /// by subnet, so zone_prefix cannot stand in; topology awareness stays off there).
+  std::uint32_t zones = 0;
 };
 
 struct ClusterEvent {
@@ -75,6 +81,10 @@ class NodeCluster {
   /// The node now at index i (a restart replaces it).
   Node& node(NodeIndex i) { return *nodes_[i]; }
   [[nodiscard]] std::uint32_t size() const noexcept { return options_.nodes; }
+  /// Node i's zone (0 without zones).
+  [[nodiscard]] std::uint32_t zone_of(NodeIndex i) const noexcept {
+    return options_.zones > 1 ? i % options_.zones : 0;
+  }
   [[nodiscard]] Time now() const noexcept { return sim_.now(); }
   /// Node index of a member id, or UINT32_MAX. Native ids come from the address (arithmetic);
   /// memberlist ids from the name (a table).

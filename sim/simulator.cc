@@ -301,6 +301,7 @@ void Simulator::send_routed(NodeIndex from, const Address& to_addr,
   }
   NodeSlot& src = nodes_[from];
   const bool cross = subnet_count_ > 1 && src.subnet != nodes_[to].subnet;
+  if (tap_) tap_(cross, bytes);
   if (cross) {
     ++counters_.cross_router;
     ++router_crossings_[src.subnet];

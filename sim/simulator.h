@@ -77,6 +77,11 @@ class Simulator {
   void reserve(std::size_t nodes);
 
   void set_observer(EventObserver observer) { observer_ = std::move(observer); }
+  /// Sees every routed datagram as it is sent: `cross` when it goes between subnets. For
+  /// experiments that classify traffic (which protocol crossed the routers); unset costs
+  /// nothing.
+  using DatagramTap = std::function<void(bool cross, std::span<const std::byte> bytes)>;
+  void set_datagram_tap(DatagramTap tap) { tap_ = std::move(tap); }
 
   [[nodiscard]] Time now() const noexcept { return now_; }
   [[nodiscard]] std::size_t size() const noexcept { return nodes_.size(); }
@@ -182,6 +187,7 @@ class Simulator {
   std::vector<std::uint64_t> router_crossings_;
   std::uint32_t subnet_count_ = 1;
   EventObserver observer_;
+  DatagramTap tap_;
   std::unique_ptr<class SimEffects> fx_;
   // The Machine contract, checked around every call into a machine. One for the whole loop:
   // virtual time is global (so monotonic for every node), and only one call is ever open.

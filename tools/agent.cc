@@ -297,6 +297,7 @@ nlohmann::json handle(Runtime& rt, NodeHandle& node, const AgentConfig& cfg,
           {"view", cfg.node.view ? view_kind_name(cfg.node.view->kind) : "none"},
           {"health_score", node.membership().health_score()},
           {"dialect", dialect_name(cfg.node.membership.dialect)},
+          {"topology_aware", cfg.node.multicast.topology_aware},
           {"delivered", delivered.load()},
           {"stats",
            {{"probes", s.probes},
@@ -361,6 +362,11 @@ int run_agent(const Flags& flags) {
   spdlog::info("agent {} on {} ({} detector, {} multicast)", cfg.name, node.address().to_string(),
                detector_name(cfg.node.membership.detector),
                cfg.node.view ? "plumtree" : protocol_name(cfg.node.multicast.protocol));
+  const auto& ms = cfg.node.membership;
+  if (!ms.zone.empty() || ms.zone_prefix > 0 || cfg.node.multicast.topology_aware) {
+    spdlog::info("zone {}{}", ms.zone.empty() ? "/" + std::to_string(ms.zone_prefix) : ms.zone,
+                 cfg.node.multicast.topology_aware ? ", topology-aware multicast" : "");
+  }
   if (!cfg.join.empty()) {
     if (auto r = node.join(cfg.join); !r) spdlog::warn("join: {}", r.error().detail);
   }

@@ -249,7 +249,8 @@ void load_limits(const Table& t, AgentConfig& c) {
 
 void load_multicast(const Table& t, MulticastConfig& c) {
   t.only(
-      {"protocol", "fanout", "pull_fanout", "period", "stop", "stop_rounds", "retention_periods"});
+      {"protocol", "fanout", "pull_fanout", "period", "stop", "stop_rounds", "retention_periods",
+       "topology_aware"});
   if (auto p = t.str("protocol"); p && !parse_protocol(p->c_str(), c.protocol)) {
     t.bad("protocol", "expected push|pull|pushpull|centralized|tree-ack|tree-nack");
   }
@@ -261,6 +262,11 @@ void load_multicast(const Table& t, MulticastConfig& c) {
   }
   if (auto v = t.integer("stop_rounds")) c.stop_rounds = std::uint32_t(*v);
   if (auto v = t.integer("retention_periods")) c.retention_periods = std::uint32_t(*v);
+  if (const toml::node* n = t.t.get("topology_aware")) {
+    auto b = n->value<bool>();
+    if (!b) t.bad("topology_aware", "expected true or false");
+    c.topology_aware = *b;
+  }
 }
 
 // [state]: the replicated node state (StateConfig, include/grapevine/state.h).
@@ -331,6 +337,10 @@ void load_toml(const std::string& path, AgentConfig& config) {
     config.node.view = view;
   }
   load_limits(t, config);
+  if (auto v = t.str("zone")) config.node.membership.zone = *v;
+  if (root.get("zone_prefix") != nullptr) {
+    config.node.membership.zone_prefix = std::uint8_t(count(t, "zone_prefix", 128));
+  }
   // `membership = "consistent"` (top level, instead of a [membership] table) picks the mode.
   if (const toml::node* n = root.get("membership"); n != nullptr && n->is_string()) {
     if (!parse_membership_mode(*n->value<std::string>(), config.node.membership.mode)) {
@@ -357,7 +367,7 @@ void load_toml(const std::string& path, AgentConfig& config) {
                                   "rpc_addr",  "metrics_addr", "leave_timeout",
                                   "log_level", "membership",   "multicast",
                                   "view",      "insecure",     "state",
-                                  "tags"};
+                                  "tags",      "zone",         "zone_prefix"};
     static const char* limits[] = {"allowed_cidrs",   "inbound_streams_max",
                                    "inbound_stream_bytes_max",        "stream_timeout",
                                    "datagrams_per_source_per_second", "rate_limited_sources_max",

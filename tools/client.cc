@@ -98,11 +98,17 @@ int members(const ClientFlags& f) {
                 c["size"].get<unsigned long long>(),
                 c["member"].get<bool>() ? "" : " (this node is not a member: joining)");
   }
-  std::printf("%-24s %-22s %-8s %-11s %s\n", "NAME", "ADDRESS", "STATE", "INCARNATION", "TAGS");
+  bool zones = false;  // a ZONE column only when some member has one
+  for (const auto& m : list) zones = zones || !m.value("zone", std::string()).empty();
+  std::printf("%-24s %-22s %-8s %-11s %s%s\n", "NAME", "ADDRESS", "STATE", "INCARNATION",
+              zones ? "ZONE         " : "", "TAGS");
   for (const auto& m : list) {
-    std::printf("%-24s %-22s %-8s %-11u %s\n", m["name"].get<std::string>().c_str(),
+    std::printf("%-24s %-22s %-8s %-11u %s%s\n", m["name"].get<std::string>().c_str(),
                 m["address"].get<std::string>().c_str(), m["state"].get<std::string>().c_str(),
-                m["incarnation"].get<unsigned>(), tags_text(m).c_str());
+                m["incarnation"].get<unsigned>(),
+                zones ? (m.value("zone", std::string()) + std::string(13, ' ')).substr(0, 13).c_str()
+                      : "",
+                tags_text(m).c_str());
   }
   return 0;
 }

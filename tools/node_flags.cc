@@ -84,6 +84,14 @@ void add_node_flags(CLI::App& cmd, NodeFlags& f) {
                  "first is the primary");
   cmd.add_option("--label", f.label,
                  "cluster label bound into every packet and stream (at most 255 bytes)");
+  cmd.add_option("--zone", f.zone,
+                 "this member's zone (rack, subnet behind a router); native dialect only");
+  cmd.add_option("--zone-prefix", f.zone_prefix,
+                 "zones from addresses: a member's address masked to this many bits "
+                 "(24: 10.0.1.0/24; IPv6 masks the same number of its 128 bits); both dialects")
+      ->check(CLI::Range(0, 128));
+  cmd.add_flag("--topology-aware", f.topology_aware,
+               "multicast: from a zone of n members, gossip across zones with probability 1/n");
   cmd.add_option("--delegate-vsn", f.delegate_vsn,
                  "memberlist: delegate protocol versions MIN,MAX,CUR to advertise (serf: 2,5,4)");
   cmd.add_option("--tag", f.tags,
@@ -121,6 +129,9 @@ AgentConfig build_agent_config(const NodeFlags& f) {
     if (!meta) throw UsageError("--tag/[tags]: the tags take over 512 bytes encoded");
     c.node.membership.meta = std::move(*meta);
   }
+  if (!f.zone.empty()) c.node.membership.zone = f.zone;
+  if (f.zone_prefix >= 0) c.node.membership.zone_prefix = std::uint8_t(f.zone_prefix);
+  if (f.topology_aware) c.node.multicast.topology_aware = true;
   return c;
 }
 

@@ -18,10 +18,14 @@ struct NodeFlags {
   std::vector<std::string> keys;
   std::vector<std::string> tags;  // --tag KEY=VALUE
   std::uint32_t fanout = 0;
+  std::string zone;
+  int zone_prefix = -1;         // -1: not given
+  bool topology_aware = false;  // only turns it on (TOML may too)
 };
 
 /// Registers --config, --profile, --detector, --membership, --multicast, --view, --fanout,
-/// --dialect, --encrypt, --label, --delegate-vsn and --tag on `cmd`. `f` must outlive the parse.
+/// --dialect, --encrypt, --label, --delegate-vsn, --tag, --zone, --zone-prefix and
+/// --topology-aware on `cmd`. `f` must outlive the parse.
 void add_node_flags(CLI::App& cmd, NodeFlags& f);
 
 /// Defaults, then the TOML file (which may also set the agent's name, bind, join...), then the

@@ -55,7 +55,8 @@ nlohmann::json member_json(const MemberInfo& m) {
                       {"id", node_id_text(m.id)},
                       {"address", m.address.to_string()},
                       {"state", member_state_name(m.state)},
-                      {"incarnation", m.incarnation}};
+                      {"incarnation", m.incarnation},
+                      {"zone", text_of(m.zone)}};
   put_bytes(j, "meta", std::as_bytes(std::span(m.meta.data(), m.meta.size())));
   put_tags(j, m.meta);
   return j;

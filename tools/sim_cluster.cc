@@ -26,6 +26,7 @@ struct Options {
   std::string latency;
   std::uint32_t multicasts = 0;
   std::uint32_t payload_bytes = 64;
+  std::uint32_t zones = 0;
   std::vector<std::string> faults;
   std::string slow_service = "50ms";
   std::string duration;
@@ -72,6 +73,7 @@ sim::ClusterExperiment build(const Options& o) {
   e.latency_max = parse_duration("--latency", latency.substr(dots + 2));
   e.multicasts = o.multicasts;
   e.payload_bytes = o.payload_bytes;
+  e.zones = o.zones;
   e.slow_service = parse_duration("--slow-service", o.slow_service);
   for (const auto& spec : o.faults) {
     sim::Fault f;
@@ -112,6 +114,7 @@ nlohmann::json summary_json(const sim::ClusterSummary& s) {
   j["multicast_delivered_fraction"] = s.multicast_delivered_fraction;
   j["multicast_delivery_seconds_p50"] = opt(s.multicast_delivery_seconds_p50);
   j["multicast_delivery_seconds_p99"] = opt(s.multicast_delivery_seconds_p99);
+  j["cross_zone_messages_per_round_mean"] = opt(s.cross_zone_messages_per_round_mean);
   j["messages_per_node_per_second"] = s.messages_per_node_per_second;
   j["bytes_per_node_per_second"] = s.bytes_per_node_per_second;
   j["steady_messages_per_node_per_second"] = opt(s.steady_messages_per_node_per_second);
@@ -282,6 +285,9 @@ void add_sim_cluster(CLI::App& sim, std::function<int()>& run_cmd) {
   cmd->add_option("--multicasts", o->multicasts,
                   "user multicasts from random live members, spread over the run")
       ->capture_default_str();
+  cmd->add_option("--zones", o->zones,
+                  "K zones behind routers (node i in zone i % K; 5ms..20ms between zones); "
+                  "with --multicasts reports cross_zone_messages_per_round_mean");
   cmd->add_option("--payload-bytes", o->payload_bytes, "bytes per multicast")
       ->capture_default_str();
   cmd->add_option("--fault", o->faults, "fault spec (see above); repeat for more");

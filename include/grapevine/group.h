@@ -19,8 +19,11 @@ class Group {
   [[nodiscard]] virtual Address address(std::uint32_t index) const noexcept = 0;
   [[nodiscard]] virtual std::optional<std::uint32_t> index_of(const Address& a) const noexcept = 0;
 
-  /// Subnets (networks behind one router). Members of subnet s hold the contiguous indices
-  /// [subnet_begin(s), subnet_end(s)). A group without topology is one subnet.
+  /// Subnets (networks behind one router; zones of a membership list). Members of subnet s hold
+  /// the contiguous *positions* [subnet_begin(s), subnet_end(s)) of the subnet order, a
+  /// permutation of the indices: position(index) and at_position(position) map between them.
+  /// For a roster laid out by subnet (the default) a position is the index. A group without
+  /// topology is one subnet.
   [[nodiscard]] virtual std::uint32_t subnet_count() const noexcept { return 1; }
   [[nodiscard]] virtual std::uint32_t subnet_of(std::uint32_t /*index*/) const noexcept {
     return 0;
@@ -30,6 +33,12 @@ class Group {
   }
   [[nodiscard]] virtual std::uint32_t subnet_end(std::uint32_t /*subnet*/) const noexcept {
     return size();
+  }
+  [[nodiscard]] virtual std::uint32_t position(std::uint32_t index) const noexcept {
+    return index;
+  }
+  [[nodiscard]] virtual std::uint32_t at_position(std::uint32_t position) const noexcept {
+    return position;
   }
 };
 

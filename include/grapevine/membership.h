@@ -97,6 +97,16 @@ struct MembershipConfig {
   /// dialect, where the name is the member's identity.
   std::string name;
   std::vector<std::byte> meta;  // at most 512 bytes, carried with the member
+  /// Zone (a network behind one router, a rack, a datacenter): topology-aware multicast sends
+  /// across zones with probability 1/n_i (group.h). At most 64 bytes; empty = none. Carried in
+  /// the member's alive/push-pull entries in the native dialect; the memberlist dialect has no
+  /// room for it on the wire and refuses a non-empty zone (use zone_prefix there).
+  std::string zone;
+  /// Derive zones from addresses: a member without a zone of its own is in the zone named by
+  /// its address masked to this many bits ("10.0.1.0/24"). IPv4 only (1..32); an IPv6 member
+  /// uses the same number of leading bits of its 128-bit address. 0 = off. Works in both
+  /// dialects, computed locally by every node, so all nodes of a group should use the same.
+  std::uint8_t zone_prefix = 0;
 
   // --- SWIM / Lifeguard (memberlist's LAN defaults) ---
   Duration probe_interval = Duration::seconds(1);
@@ -189,6 +199,7 @@ struct MemberInfo {
   MemberState state = MemberState::alive;
   std::uint32_t incarnation = 0;
   std::vector<std::byte> meta;
+  std::string zone;  // empty = none
 };
 
 struct MembershipStats {

@@ -28,15 +28,17 @@ std::uint32_t pick_one(const Group& group, std::uint32_t self, bool topology_awa
   const std::uint32_t n = group.size();
   GV_ASSERT(n >= 2 && self < n);
   if (!topology_aware || group.subnet_count() <= 1) return uniform_excluding(0, n, self, rng);
+  // Positions in the subnet order (group.h): the subnet is [begin, end) there.
   const std::uint32_t subnet = group.subnet_of(self);
+  const std::uint32_t me = group.position(self);
   const std::uint32_t begin = group.subnet_begin(subnet);
   const std::uint32_t end = group.subnet_end(subnet);
   const std::uint32_t local = end - begin;
   const bool has_outside = n > local;
   const bool has_inside = local > 1;
   bool cross = !has_inside || (has_outside && rng.below(local) == 0);  // probability 1/n_i
-  if (cross) return uniform_outside(n, begin, end, rng);
-  return uniform_excluding(begin, end, self, rng);
+  if (cross) return group.at_position(uniform_outside(n, begin, end, rng));
+  return group.at_position(uniform_excluding(begin, end, me, rng));
 }
 
 std::uint32_t pick_targets(const Group& group, std::uint32_t self, bool topology_aware, Rng& rng,

@@ -29,6 +29,11 @@ std::string_view read_name(Reader& r) noexcept {
   return {reinterpret_cast<const char*>(b.data()), b.size()};
 }
 
+std::string_view read_zone(Reader& r) noexcept {
+  auto b = read_blob(r, kZoneBytesMax, "zone over kZoneBytesMax");
+  return {reinterpret_cast<const char*>(b.data()), b.size()};
+}
+
 void write_blob(Writer& w, std::span<const std::byte> b) noexcept {
   w.varint(b.size());
   w.bytes(b);
@@ -91,13 +96,17 @@ bool write_nack(Writer& w, const SeqFrame& f) noexcept {
 }
 
 bool write_alive(Writer& w, const AliveFrame& f) noexcept {
-  if (f.meta.size() > kMetaBytesMax || f.name.size() > kNameBytesMax) return false;
+  if (f.meta.size() > kMetaBytesMax || f.name.size() > kNameBytesMax ||
+      f.zone.size() > kZoneBytesMax) {
+    return false;
+  }
   return frame(w, MemberFrame::alive, [&](Writer& b) {
     b.varint(f.id);
     b.varint(f.incarnation);
     write_address(b, f.address);
     write_blob(b, f.meta);
     write_name(b, f.name);
+    if (!f.zone.empty()) write_name(b, f.zone);  // optional trailing field
   });
 }
 
@@ -184,6 +193,10 @@ Result<AliveFrame> decode_alive(std::span<const std::byte> body) noexcept {
   f.address = read_address(r);
   f.meta = read_blob(r, kMetaBytesMax, "metadata over kMetaBytesMax");
   f.name = read_name(r);
+  if (r.ok() && !r.at_end()) {
+    f.zone = read_zone(r);
+    if (r.ok() && f.zone.empty()) r.fail(Errc::malformed, "empty zone field");
+  }
   return finish(r, f);
 }
 
@@ -261,7 +274,7 @@ void write_push_pull_header(Writer& w, const PushPullHeader& h) noexcept {
   w.u32be(0);  // length, filled in by finish_stream
   w.u8(kNativeVersion);
   w.u8(std::uint8_t(StreamType::push_pull));
-  w.u8(std::uint8_t((h.join ? 1 : 0) | (h.reply ? 2 : 0)));
+  w.u8(std::uint8_t((h.join ? 1 : 0) | (h.reply ? 2 : 0) | (h.zones ? 4 : 0)));
   w.varint(h.sender);
   write_address(w, h.sender_address);
   w.varint(h.count);
@@ -277,18 +290,21 @@ void finish_stream(Writer& w) noexcept {
   p[3] = std::byte(n);
 }
 
-std::size_t member_size(const MemberEntry& m) noexcept {
+std::size_t member_size(const MemberEntry& m, bool zones) noexcept {
+  std::size_t zone = zones ? varint_size(m.zone.size()) + m.zone.size() : 0;
   return varint_size(m.id) + address_size(m.address) + varint_size(m.incarnation) + 1 +
-         varint_size(m.meta.size()) + m.meta.size() + varint_size(m.name.size()) + m.name.size();
+         varint_size(m.meta.size()) + m.meta.size() + varint_size(m.name.size()) + m.name.size() +
+         zone;
 }
 
-void write_member(Writer& w, const MemberEntry& m) noexcept {
+void write_member(Writer& w, const MemberEntry& m, bool zones) noexcept {
   w.varint(m.id);
   write_address(w, m.address);
   w.varint(m.incarnation);
   w.u8(std::uint8_t(m.state));
   write_blob(w, m.meta.size() <= kMetaBytesMax ? m.meta : m.meta.first(0));
   write_name(w, m.name.size() <= kNameBytesMax ? m.name : std::string_view{});
+  if (zones) write_name(w, m.zone.size() <= kZoneBytesMax ? m.zone : std::string_view{});
 }
 
 namespace {
@@ -364,9 +380,10 @@ Result<SeqFrame> decode_stream_ack(std::span<const std::byte> message) noexcept 
 PushPullReader::PushPullReader(std::span<const std::byte> message) noexcept : r_(message) {
   read_stream_head(r_, message.size(), std::uint8_t(StreamType::push_pull));
   std::uint8_t flags = r_.u8();
-  if (r_.ok() && flags > 3) r_.fail(Errc::malformed, "push-pull flags");
+  if (r_.ok() && flags > 7) r_.fail(Errc::malformed, "push-pull flags");
   header_.join = (flags & 1) != 0;
   header_.reply = (flags & 2) != 0;
+  header_.zones = (flags & 4) != 0;
   header_.sender = r_.varint();
   header_.sender_address = read_address(r_);
   header_.count = std::uint32_t(r_.varint_max(kPushPullMembersMax, "members over limit"));
@@ -388,6 +405,7 @@ bool PushPullReader::next(MemberEntry& out) noexcept {
   out.state = WireState(state);
   out.meta = read_blob(r_, kMetaBytesMax, "metadata over kMetaBytesMax");
   out.name = read_name(r_);
+  out.zone = header_.zones ? read_zone(r_) : std::string_view{};
   return r_.ok();
 }
 

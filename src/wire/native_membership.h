@@ -5,7 +5,7 @@
 //   ping          := seq target_id sender_id                       (varints)
 //   ping_req      := seq target_id address want_nack:u8
 //   ack, nack     := seq
-//   alive         := id incarnation address meta_len meta name_len name
+//   alive         := id incarnation address meta_len meta name_len name [zone_len zone]
 //   suspect, dead := id incarnation from_id                        (dead with from == id: left)
 //   heartbeat     := sender_id counter                             (all-to-all)
 //   hb_list       := count (id address counter flags:u8)*          (gossip-style heartbeating)
@@ -14,10 +14,18 @@
 //                    (serf's user events: Lamport time, name + payload <= kUserEventBytesMax)
 //
 //   stream        := length:u32be version:u8 type:u8 body   (length counts what follows it)
-//   push_pull     := flags:u8 (1 = join, 2 = reply) sender_id address count member*
+//   push_pull     := flags:u8 (1 = join, 2 = reply, 4 = zones) sender_id address count member*
 //   member        := id address incarnation state:u8 meta_len meta name_len name
+//                    [zone_len zone]                        (present iff flags has 4)
 //   stream_ping   := seq target_id sender_id     (type 2: SWIM's TCP fallback probe)
 //   stream_ack    := seq                         (type 3: its answer, on the same stream)
+//
+// Zones (topology-aware gossip) were added after version 1 without a version bump, compatibly
+// for members without a zone: an alive frame carries the optional trailing zone only when the
+// member has one, and a push-pull sets flag 4 (members carry zones) only when some member has
+// one; otherwise the bytes are exactly the old ones. A node that predates zones refuses what
+// a zoned member sends, clearly ("trailing bytes in frame" on alive, "push-pull flags" on the
+// stream: counted as malformed), so a group mixes old nodes only with zoneless members.
 //
 // Every count and length has a named limit below; over it is Errc::too_large.
 #pragma once
@@ -37,6 +45,7 @@ namespace grapevine::wire {
 
 inline constexpr std::size_t kMetaBytesMax = 512;       // as memberlist's MetaMaxSize
 inline constexpr std::size_t kNameBytesMax = 255;
+inline constexpr std::size_t kZoneBytesMax = 64;        // a zone's name (topology-aware gossip)
 inline constexpr std::size_t kPushPullMembersMax = 1u << 20;  // as memberlist v0.6
 inline constexpr std::size_t kStreamBytesMax = 20u << 20;     // as memberlist's 20 MB cap
 inline constexpr std::size_t kHeartbeatListMax = 4096;        // entries in one datagram
@@ -87,6 +96,7 @@ struct AliveFrame {
   std::span<const std::byte> meta;
   std::string_view name;
   Vsn vsn{};
+  std::string_view zone;  // empty: none (native only; never sent by the memberlist dialect)
 };
 /// suspect and dead share a shape.
 struct AccuseFrame {
@@ -118,6 +128,9 @@ struct PushPullHeader {
   std::uint64_t sender = 0;
   Address sender_address;
   std::uint32_t count = 0;
+  /// Flag 4: every member entry carries a zone field (the native codec sets it when some
+  /// member has a zone).
+  bool zones = false;
 };
 struct MemberEntry {
   std::uint64_t id = 0;
@@ -127,6 +140,7 @@ struct MemberEntry {
   std::span<const std::byte> meta;
   std::string_view name;
   Vsn vsn{};  // memberlist only
+  std::string_view zone;  // native only; empty = none
 };
 
 void write_address(Writer& w, const Address& a) noexcept;
@@ -187,8 +201,10 @@ class HeartbeatListReader {
 void write_push_pull_header(Writer& w, const PushPullHeader& h) noexcept;
 /// Fills in the stream's length header once everything is written.
 void finish_stream(Writer& w) noexcept;
-void write_member(Writer& w, const MemberEntry& m) noexcept;
-std::size_t member_size(const MemberEntry& m) noexcept;
+/// `zones`: the header's flag 4 (write_push_pull_header takes it from h.zones); every entry
+/// then carries its zone.
+void write_member(Writer& w, const MemberEntry& m, bool zones = false) noexcept;
+std::size_t member_size(const MemberEntry& m, bool zones = false) noexcept;
 
 /// The type of a native stream message, after checking its length header and version byte.
 /// Errors: malformed (length header wrong), too_large (over kStreamBytesMax),

@@ -144,7 +144,13 @@ Result<void> validate(const MembershipConfig& c) noexcept {
   if (c.join_retry_interval <= Duration::zero()) return bad("join_retry_interval must be > 0");
   if (c.meta.size() > wire::kMetaBytesMax) return bad("meta must be <= 512 bytes");
   if (c.name.size() > wire::kNameBytesMax) return bad("name must be <= 255 bytes");
+  if (c.zone.size() > wire::kZoneBytesMax) return bad("zone must be <= 64 bytes");
+  if (c.zone_prefix > 128) return bad("zone_prefix must be <= 128");
   if (c.dialect == Dialect::memberlist) {
+    if (!c.zone.empty()) {
+      return bad("the memberlist dialect cannot carry a zone (no room in its member entry): "
+                 "use zone_prefix");
+    }
     if (c.name.empty()) return bad("the memberlist dialect needs a member name");
     if (c.detector != Detector::swim && c.detector != Detector::lifeguard) {
       return bad("the memberlist dialect runs SWIM or Lifeguard only");

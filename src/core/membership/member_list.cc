@@ -19,6 +19,8 @@ std::uint32_t MemberList::add(NodeId id, const Address& address, std::uint32_t i
   r.state_since = now;
   r.heartbeat_at = now;
   index_.put(id, slot);
+  zone_.push_back(own_zone(address));
+  zone_own_.push_back(false);
   ++counts_[int(state)];
   if (is_live(state)) live_insert(slot);
   return slot;
@@ -49,15 +51,21 @@ void MemberList::remove(NodeId id) {
   const auto last = std::uint32_t(records_.size() - 1);
   if (slot != last) {
     records_[slot] = records_[last];
+    zone_[slot] = zone_[last];
+    zone_own_[slot] = zone_own_[last];
     index_.put(records_[slot].id, slot);
     if (is_live(records_[slot].state)) live_[records_[slot].live_pos] = slot;
   }
   records_.pop_back();
+  zone_.pop_back();
+  zone_own_.pop_back();
+  zones_dirty_ = true;
 }
 
 void MemberList::live_insert(std::uint32_t slot) {
   records_[slot].live_pos = std::uint32_t(live_.size());
   live_.push_back(slot);
+  zones_dirty_ = true;
 }
 
 void MemberList::live_erase(std::uint32_t slot) {
@@ -67,6 +75,7 @@ void MemberList::live_erase(std::uint32_t slot) {
   live_[pos] = moved;
   records_[moved].live_pos = pos;
   live_.pop_back();
+  zones_dirty_ = true;
 }
 
 void MemberList::set_extra(NodeId id, std::string_view name, std::span<const std::byte> meta) {

@@ -84,7 +84,29 @@ class MemberList final : public Group {
   }
   [[nodiscard]] std::optional<std::uint32_t> index_of(const Address& a) const noexcept override;
 
+  // ---- zones: the Group's subnets ----
+  /// Members without a zone of their own get their address masked to `bits` (0 = no zone).
+  void set_zone_prefix(std::uint8_t bits);
+  /// Sets a member's zone; empty = none (then the prefix-derived one, if any).
+  void set_zone(NodeId id, std::string_view zone);
+  [[nodiscard]] std::string_view zone_of(NodeId id) const noexcept;
+  /// The zone the member gave itself (what the native wire carries); empty when none or when
+  /// its zone is only derived from its address.
+  [[nodiscard]] std::string_view own_zone_of(NodeId id) const noexcept;
+  /// The live members grouped by zone (zones numbered in order of first appearance in the
+  /// live view, so self's zone is subnet 0); rebuilt lazily after a change.
+  [[nodiscard]] std::uint32_t subnet_count() const noexcept override;
+  [[nodiscard]] std::uint32_t subnet_of(std::uint32_t i) const noexcept override;
+  [[nodiscard]] std::uint32_t subnet_begin(std::uint32_t s) const noexcept override;
+  [[nodiscard]] std::uint32_t subnet_end(std::uint32_t s) const noexcept override;
+  [[nodiscard]] std::uint32_t position(std::uint32_t i) const noexcept override;
+  [[nodiscard]] std::uint32_t at_position(std::uint32_t p) const noexcept override;
+
  private:
+  std::uint16_t intern_zone(std::string_view zone);
+  std::uint16_t own_zone(const Address& a);  // the prefix-derived zone, or 0
+  void build_zones() const;
+
   static bool is_live(MemberState s) noexcept {
     return s == MemberState::alive || s == MemberState::suspect;
   }
@@ -103,6 +125,17 @@ class MemberList final : public Group {
   std::map<NodeId, Extra> extras_;
   std::map<std::string, std::vector<NodeId>, std::less<>> names_;
   void unname(NodeId id, std::string_view name);
+  // Zones: interned names (0 = none), per record the effective zone and whether it came from
+  // the member itself (wire/config) rather than from zone_prefix_.
+  std::vector<std::string> zone_names_{std::string()};
+  std::vector<std::uint16_t> zone_;    // parallel to records_
+  std::vector<bool> zone_own_;         // parallel to records_
+  std::uint8_t zone_prefix_ = 0;
+  mutable bool zones_dirty_ = true;
+  mutable std::vector<std::uint32_t> live_subnet_;   // live index -> subnet
+  mutable std::vector<std::uint32_t> subnet_start_;  // subnet -> first position; one extra end
+  mutable std::vector<std::uint32_t> order_;         // position -> live index
+  mutable std::vector<std::uint32_t> pos_;           // live index -> position
 };
 
 }  // namespace grapevine::detail

@@ -29,6 +29,8 @@ MembershipNode::MembershipNode(const MembershipConfig& config, const Address& se
                  ? make_memberlist_codec(config_, self, list_, rng_)
                  : make_native_codec(self_id_)) {
   list_.set_extra(self_id_, config_.name, config_.meta);
+  list_.set_zone_prefix(config_.zone_prefix);
+  list_.set_zone(self_id_, config_.zone);
   if (config_.dialect == Dialect::memberlist) {
     // memberlist creates a member's state at incarnation 0 and then ignores alive messages
     // that are not newer: a member must announce itself with incarnation >= 1, as
@@ -246,6 +248,7 @@ std::vector<MemberInfo> MembershipNode::members() const {
     m.incarnation = r.incarnation;
     auto meta = list_.meta_of(r.id);
     m.meta.assign(meta.begin(), meta.end());
+    m.zone = std::string(list_.zone_of(r.id));
     out.push_back(std::move(m));
   }
   return out;
@@ -332,6 +335,7 @@ void MembershipNode::broadcast_alive(const MemberRecord& r) {
   Bytes m;
   wire::AliveFrame f{
       r.id, r.incarnation, r.address, list_.meta_of(r.id), list_.name_of(r.id), list_.vsn_of(r.id)};
+  f.zone = list_.own_zone_of(r.id);
   if (codec_->alive(f, m)) queue_.push(r.id, m);
 }
 
@@ -411,7 +415,8 @@ Bytes MembershipNode::encode_state(bool join, bool reply) const {
     MemberState s = (r.id == self_id_ && leaving_) ? MemberState::left : r.state;
     entries.push_back(wire::MemberEntry{r.id, r.address, r.incarnation, to_wire(s),
                                         list_.meta_of(r.id), list_.name_of(r.id),
-                                        list_.vsn_of(r.id)});
+                                        list_.vsn_of(r.id), list_.own_zone_of(r.id)});
+    h.zones = h.zones || !entries.back().zone.empty();
   }
   return codec_->push_pull(h, entries);
 }
@@ -562,8 +567,9 @@ void MembershipNode::merge_member(Time now, const wire::MemberEntry& m, std::uin
                                   Effects& fx) {
   switch (m.state) {
     case wire::WireState::alive:
-      apply_alive(now, wire::AliveFrame{m.id, m.incarnation, m.address, m.meta, m.name, m.vsn}, fx,
-                  pmax);
+      apply_alive(now,
+                  wire::AliveFrame{m.id, m.incarnation, m.address, m.meta, m.name, m.vsn, m.zone},
+                  fx, pmax);
       break;
     case wire::WireState::left:
       apply_dead(now, wire::AccuseFrame{m.id, m.incarnation, m.id}, fx);
@@ -659,6 +665,7 @@ void MembershipNode::apply_alive(Time now, const wire::AliveFrame& a, Effects& f
     if (slot == MemberList::kNone) return;  // list full
     list_.at(slot).pmax = pmax;
     list_.set_extra(a.id, a.name, a.meta);
+    list_.set_zone(a.id, a.zone);
     if (a.vsn[1] != 0) list_.set_vsn(a.id, a.vsn);
     broadcast_alive(list_.at(slot));
     detector_->on_member_added(a.id);
@@ -682,6 +689,7 @@ void MembershipNode::apply_alive(Time now, const wire::AliveFrame& a, Effects& f
   r.heartbeat_at = now;
   list_.set_state(slot, MemberState::alive, now);
   list_.set_extra(a.id, a.name, a.meta);
+  list_.set_zone(a.id, a.zone);
   if (a.vsn[1] != 0) list_.set_vsn(a.id, a.vsn);
   detector_->on_unsuspect(a.id);
   broadcast_alive(r);

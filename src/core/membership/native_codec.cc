@@ -78,11 +78,11 @@ class NativeCodec final : public Codec {
   Bytes push_pull(const wire::PushPullHeader& h,
                   std::span<const wire::MemberEntry> members) override {
     std::size_t bytes = 64;
-    for (const auto& m : members) bytes += wire::member_size(m);
+    for (const auto& m : members) bytes += wire::member_size(m, h.zones);
     Bytes out(bytes);
     wire::Writer w(out);
     wire::write_push_pull_header(w, h);
-    for (const auto& m : members) wire::write_member(w, m);
+    for (const auto& m : members) wire::write_member(w, m, h.zones);
     wire::finish_stream(w);
     out.resize(w.ok() ? w.size() : 0);
     return out;
