@@ -7,6 +7,7 @@
 
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
+#include <cmath>
 #include <mutex>
 #include <regex>
 #include <string>
@@ -56,7 +57,11 @@ py::object to_python(const nlohmann::json& j) {
     case nlohmann::json::value_t::boolean: return py::bool_(j.get<bool>());
     case nlohmann::json::value_t::number_integer: return py::int_(j.get<std::int64_t>());
     case nlohmann::json::value_t::number_unsigned: return py::int_(j.get<std::uint64_t>());
-    case nlohmann::json::value_t::number_float: return py::float_(j.get<double>());
+    case nlohmann::json::value_t::number_float: {
+      // The CLI's dump() prints NaN and infinities as null; so do we.
+      const double v = j.get<double>();
+      return std::isfinite(v) ? py::object(py::float_(v)) : py::object(py::none());
+    }
     case nlohmann::json::value_t::string: return py::str(j.get_ref<const std::string&>());
     case nlohmann::json::value_t::array: {
       py::list out;
@@ -111,7 +116,7 @@ py::list options(const std::string& command) {
     if (o->get_lnames().empty()) continue;  // --help has one; positional ones have none
     py::dict d;
     d["name"] = o->get_lnames().front();
-    d["takes_value"] = o->get_type_size_max() > 0;
+    d["takes_value"] = o->get_expected_max() != 0;  // flags: expected(0)
     d["repeatable"] = o->get_expected_max() > 1;
     d["help"] = o->get_description();
     d["default"] = o->get_default_str();
