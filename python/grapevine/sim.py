@@ -12,6 +12,8 @@ Values:
     (``"30s"``, ``"500ms"``, ``"2m"``);
   * ``True`` for a flag (``async_=True`` or ``**{"async": True}`` for ``--async``), ``False`` or
     ``None`` to leave it out (a ``None`` value always means "the CLI's default").
+  * ``arrays=True``: lists of numbers (infection curves, histograms) as numpy arrays (needs numpy;
+    the default is plain lists, exactly the CLI's JSON).
   * ``events=True`` (membership, cluster): the event stream of the first run, as a list of dicts
     (the lines ``--events FILE`` writes), under the key ``"event_stream"`` of the first result.
 
@@ -87,7 +89,26 @@ def _flags(command, kwargs):
     return argv + ["--json"]
 
 
+def _to_arrays(value):
+    """Lists of numbers (curves, histograms) -> numpy arrays, recursively; the rest unchanged."""
+    import numpy
+
+    if isinstance(value, dict):
+        return {k: _to_arrays(v) for k, v in value.items()}
+    if isinstance(value, list):
+        if value and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in value):
+            return numpy.asarray(value)
+        return [_to_arrays(v) for v in value]
+    return value
+
+
 def _run(command, kwargs):
+    arrays = kwargs.pop("arrays", False)
+    rows = _run_cli(command, kwargs)
+    return _to_arrays(rows) if arrays else rows
+
+
+def _run_cli(command, kwargs):
     events = kwargs.pop("events", None)
     path = None
     if events is True:

@@ -146,3 +146,12 @@ def test_unknown_and_reserved_keywords_raise_type_error():
 def test_help_is_the_clis():
     assert "--fail-at" in sim.help("membership")
     assert "--fault" in sim.cluster.__doc__
+
+
+def test_arrays_give_numpy_curves():
+    numpy = pytest.importorskip("numpy")
+    lists = sim.multicast(nodes=100, runs=2, seed=1)
+    arrays = sim.multicast(nodes=100, runs=2, seed=1, arrays=True)
+    assert isinstance(arrays[0]["curve_mean"], numpy.ndarray)
+    assert arrays[0]["curve_mean"].tolist() == lists[0]["curve_mean"]
+    assert arrays[0]["rounds_mean"] == lists[0]["rounds_mean"]
