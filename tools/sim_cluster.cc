@@ -11,6 +11,7 @@
 #include "options.h"
 #include "plot.h"
 #include "report.h"
+#include "sim_output.h"
 #include "sim/cluster_demo.h"
 #include "sim/cluster_experiment.h"
 
@@ -191,7 +192,11 @@ int run_demo(const Options& o, const sim::ClusterExperiment& e, std::ofstream& e
   j["events"] = r.events;
   j["wall_seconds"] = r.wall_seconds;
   j["delivery_hash"] = hex(r.delivery_hash);
-  std::cout << (o.json ? j.dump() : j.dump(2)) << "\n";
+  if (o.json) {
+    emit_json_line(j);
+  } else {
+    std::cout << j.dump(2) << "\n";
+  }
   return 0;
 }
 
@@ -236,7 +241,7 @@ int run(const Options& o) {
     }
   }
   if (o.json) {
-    std::cout << j.dump() << "\n";
+    emit_json_line(j);
   } else {
     std::printf("sim cluster: %u nodes, %.0f s simulated, %u run(s)\n", base.nodes,
                 base.duration.to_seconds(), o.runs);

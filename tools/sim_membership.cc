@@ -13,6 +13,7 @@
 #include "options.h"
 #include "plot.h"
 #include "report.h"
+#include "sim_output.h"
 #include "sim/membership_experiment.h"
 #include "sim/stats.h"
 
@@ -448,7 +449,7 @@ int run(const Options& o) {
   if (o.json) {
     for (auto& j : rows) {
       j["peak_rss_bytes"] = peak_rss_bytes();
-      std::cout << j.dump() << "\n";
+      emit_json_line(j);
     }
   } else {
     print_table(rows, steady);

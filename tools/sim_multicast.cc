@@ -10,6 +10,7 @@
 #include "options.h"
 #include "plot.h"
 #include "report.h"
+#include "sim_output.h"
 #include "sim/multicast_experiment.h"
 
 namespace grapevine::tools {
@@ -170,7 +171,7 @@ int run(const Options& o) {
     for (const auto& s : results) {
       auto j = to_json(s, true);
       j["peak_rss_bytes"] = peak_rss_bytes();
-      std::cout << j.dump() << "\n";
+      emit_json_line(j);
     }
   } else {
     if (o.curve) print_curves(results);

@@ -12,6 +12,7 @@
 #include "options.h"
 #include "plot.h"
 #include "report.h"
+#include "sim_output.h"
 #include "sim/views_experiment.h"
 
 namespace grapevine::tools {
@@ -276,7 +277,7 @@ int run(const Options& o) {
     if (o.json) {
       auto j = to_json(s);
       j["peak_rss_bytes"] = peak_rss_bytes();
-      std::cout << j.dump() << "\n";
+      emit_json_line(j);
     } else {
       print_text(s);
     }
