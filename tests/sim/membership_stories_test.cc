@@ -237,7 +237,9 @@ TEST_P(Stories, AMemberThatLeftAndRestartsRejoinsAboveItsTombstone) {
       c, [&] { return rules::all_see_at(c, 3, MemberState::alive, left_at + 1); },
       Duration::seconds(30)));
   for (NodeIndex k = 0; k < 5; ++k) {
-    if (k != 3) EXPECT_EQ(rules::events_about(c, k, 3, EventKind::joined, t0), 1u) << k;
+    if (k != 3) {
+      EXPECT_EQ(rules::events_about(c, k, 3, EventKind::joined, t0), 1u) << k;
+    }
   }
   EXPECT_TRUE(c.wait_converged(Duration::seconds(10)));
 }
