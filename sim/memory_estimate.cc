@@ -11,8 +11,14 @@ namespace grapevine::sim {
 namespace {
 
 // Fits of peak RSS (bytes) against N; see docs/performance.md, "Knowing the limits".
-constexpr double kMembershipFixed = 20e6, kMembershipPerNode = 5000, kMembershipPerRecord = 114;
-constexpr double kClusterFixed = 20e6, kClusterPerNode = 288e3, kClusterPerRecord = 237;
+// sim membership (Lifeguard, preloaded, 10 s) at N = 1000, 2000, 4000: 123.2, 467.1, 1827.4 MB
+// -> a = 3.4 MB, b = 7.7 KB, c = 112 B; predicts 11.3 GB at 10,000 (measured 11.4 GB, 300 s).
+constexpr double kMembershipFixed = 4e6, kMembershipPerNode = 7750, kMembershipPerRecord = 113;
+// sim cluster (join at 200/s, 30 s) at N = 500, 1000, 2000: 153.7, 580.5, 1868.9 MB; a fixed at
+// 8 MB and b, c through the two larger points. Joins and partitions queue updates about every
+// member at every node: a quiet preloaded run needs about a quarter of this (38.9, 126.3,
+// 469.9 MB), one with a partition about as much (461 MiB, 1.42 GiB at 1000, 2000).
+constexpr double kClusterFixed = 8e6, kClusterPerNode = 215e3, kClusterPerRecord = 358;
 
 // a + b*N + c*N^2, saturating instead of wrapping for absurd N.
 std::uint64_t quadratic(double a, double b, double c, std::uint64_t n) {
@@ -35,8 +41,7 @@ std::optional<std::uint64_t> read_number(const char* path) {
 }  // namespace
 
 MemoryEstimate estimate_membership(std::uint64_t nodes) {
-  // Measured (Lifeguard, preloaded, 10 s): see docs/performance.md; c is the cost of one
-  // member record in one member's list, with its index entries.
+  // c is the cost of one member record in one member's list, with its index entries.
   return {quadratic(kMembershipFixed, kMembershipPerNode, kMembershipPerRecord, nodes),
           "N^2 member records"};
 }

@@ -217,7 +217,7 @@ int run(const Options& o) {
   // Runs go one after another: one in memory at a time. Refused before anything big exists.
   const std::uint64_t estimate =
       check_memory({"sim cluster", base.nodes, "nodes with full views", 1, sim::estimate_cluster,
-                    ""},
+                    ", or partial views (grapevine sim views)"},
                    o.force);
   std::ofstream events;
   if (!o.events.empty()) {
