@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "commands.h"
+#include "memory_guard.h"
 #include "node_flags.h"
 #include "options.h"
 #include "plot.h"
@@ -34,6 +35,7 @@ struct Options {
   std::uint64_t seed = 1;
   std::uint32_t runs = 1;
   bool json = false;
+  bool force = false;
   std::string events, plot, scenario;
   std::uint32_t crash = 2;
 };
@@ -212,6 +214,11 @@ int run(const Options& o) {
     throw UsageError("--scenario: expected demo, got '" + o.scenario + "'");
   }
   const sim::ClusterExperiment base = build(o);
+  // Runs go one after another: one in memory at a time. Refused before anything big exists.
+  const std::uint64_t estimate =
+      check_memory({"sim cluster", base.nodes, "nodes with full views", 1, sim::estimate_cluster,
+                    ", or partial views (grapevine sim views)"},
+                   o.force);
   std::ofstream events;
   if (!o.events.empty()) {
     events.open(o.events);
@@ -232,6 +239,7 @@ int run(const Options& o) {
   nlohmann::json j = summary_json(sim::summarize(base.nodes, runs));
   j["seed"] = base.seed;
   j["peak_rss_bytes"] = peak_rss_bytes();
+  j["estimated_peak_bytes"] = estimate;
   if (runs.size() > 1) {
     j["per_run"] = nlohmann::json::array();
     for (std::size_t r = 0; r < runs.size(); ++r) {
@@ -303,6 +311,7 @@ void add_sim_cluster(CLI::App& sim, std::function<int()>& run_cmd) {
   cmd->add_option("--runs", o->runs, "independent runs; --json adds per_run and pools them")
       ->capture_default_str();
   cmd->add_flag("--json", o->json, "one JSON object");
+  cmd->add_flag("--force", o->force, "run even when the memory estimate exceeds what is available");
   cmd->add_option("--events", o->events,
                   "write every membership event and delivery (of the first run) as JSON lines");
   cmd->add_option("--plot", o->plot, "SVG: live members listed over time (first run)");

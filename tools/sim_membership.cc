@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "commands.h"
+#include "memory_guard.h"
 #include "options.h"
 #include "plot.h"
 #include "report.h"
@@ -40,6 +41,7 @@ struct Options {
   std::uint32_t runs = 1;
   std::uint32_t threads = 0;
   bool json = false;
+  bool force = false;
   std::string events;
   std::string plot;
   std::string plot_load;
@@ -63,6 +65,7 @@ struct Options {
 struct Series {
   sim::MembershipExperiment experiment;
   std::vector<sim::MembershipResult> runs;
+  std::uint64_t estimated_peak_bytes = 0;
 };
 
 MembershipConfig build_config(const Options& o, Detector d) {
@@ -375,6 +378,13 @@ int run(const Options& o) {
     throw UsageError("--load-window: expected all|steady, got '" + o.load_window + "'");
   }
   auto series = build_series(o);
+  for (auto& s : series) {  // refuse before anything big is allocated
+    s.estimated_peak_bytes = check_memory(
+        {"sim membership", s.experiment.nodes, "members with full views",
+         parallel_runs(o.threads, o.runs), sim::estimate_membership,
+         ", or partial views (grapevine sim views)"},
+        o.force);
+  }
   if (!o.plot.empty()) {
     // The metric must be a numeric field of the JSON (checked on the first series' shape).
     Series probe = series.front();
@@ -421,6 +431,7 @@ int run(const Options& o) {
     for (auto& t : pool) t.join();
     if (tty) std::fprintf(stderr, "\r[%zu/%zu] done%20s", i + 1, series.size(), "");
     rows.push_back(series_json(s));
+    rows.back()["estimated_peak_bytes"] = s.estimated_peak_bytes;
   }
   if (tty) std::fprintf(stderr, "\r%40s\r", "");
   const bool steady = o.load_window == "steady";
@@ -501,6 +512,7 @@ void add_sim_membership(CLI::App& sim, std::function<int()>& run_cmd) {
   cmd->add_option("--runs", o->runs, "independent runs, pooled")->capture_default_str();
   cmd->add_option("--threads", o->threads, "worker threads for runs (0 = one per core)");
   cmd->add_flag("--json", o->json, "one JSON object per series");
+  cmd->add_flag("--force", o->force, "run even when the memory estimate exceeds what is available");
   cmd->add_option("--events", o->events,
                   "write every membership event of the first run as JSON lines");
   cmd->add_option("--plot", o->plot, "SVG: mean time to first detection against N");

@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "commands.h"
+#include "memory_guard.h"
 #include "options.h"
 #include "plot.h"
 #include "report.h"
@@ -27,6 +28,7 @@ struct Options {
   std::uint32_t runs = 10;
   std::uint64_t seed = 1;
   bool json = false;
+  bool force = false;
   std::string csv;
   std::string plot;
   std::string stop = "none";
@@ -153,6 +155,13 @@ void plot_curves(const std::string& path, const std::vector<sim::MulticastSummar
 
 int run(const Options& o) {
   auto series = build_series(o);
+  std::vector<std::uint64_t> estimates;  // refuse before anything big is allocated
+  for (const auto& e : series) {
+    estimates.push_back(check_memory({"sim multicast", e.nodes, "nodes",
+                                      parallel_runs(e.threads, e.runs), sim::estimate_multicast,
+                                      ""},
+                                     o.force));
+  }
   std::vector<sim::MulticastSummary> results;
   const bool tty = isatty(STDERR_FILENO) != 0 && !o.no_progress;
   for (std::size_t i = 0; i < series.size(); ++i) {
@@ -168,9 +177,10 @@ int run(const Options& o) {
   if (!o.csv.empty()) write_curve_csv(o.csv, results);
   if (!o.plot.empty()) plot_curves(o.plot, results);
   if (o.json) {
-    for (const auto& s : results) {
-      auto j = to_json(s, true);
+    for (std::size_t i = 0; i < results.size(); ++i) {
+      auto j = to_json(results[i], true);
       j["peak_rss_bytes"] = peak_rss_bytes();
+      j["estimated_peak_bytes"] = estimates[i];
       emit_json_line(j);
     }
   } else {
@@ -240,6 +250,7 @@ void add_sim_multicast(CLI::App& sim, std::function<int()>& run_cmd) {
   cmd->add_option("--uplink-bytes-per-sec", o->uplink,
                   "per-node uplink bandwidth; sends queue behind each other (0 = unlimited)");
   cmd->add_option("--tree-degree", o->tree_degree, "children per tree node")->capture_default_str();
+  cmd->add_flag("--force", o->force, "run even when the memory estimate exceeds what is available");
   cmd->add_option("--threads", o->threads, "worker threads for runs (0 = one per core)")
       ->capture_default_str();
   cmd->add_flag("--no-progress", o->no_progress, "no progress line on stderr");

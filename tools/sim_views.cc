@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "commands.h"
+#include "memory_guard.h"
 #include "options.h"
 #include "plot.h"
 #include "report.h"
@@ -26,6 +27,7 @@ struct Options {
   std::uint32_t cycles = 30;
   std::uint64_t seed = 1;
   bool json = false;
+  bool force = false;
   std::string plot;
   std::string csv;
   std::uint32_t runs = 1;
@@ -255,6 +257,16 @@ int run(const Options& o) {
   if (views.empty()) throw UsageError("--view: expected scamp|cyclon|tman|hyparview");
   std::vector<sim::ViewsExperiment> bases;
   for (const auto& v : views) bases.push_back(base_experiment(o, v));  // all checked up front
+  // Every configured view size counted (an upper bound for any one protocol).
+  const std::uint64_t entries = std::uint64_t(o.view_size) + o.tman_view_size + o.active_size +
+                                o.passive_size;
+  std::uint64_t estimate = 0;  // refuse before anything big is allocated
+  for (const auto& b : bases) {
+    estimate = check_memory(
+        {"sim views", b.nodes, "nodes", parallel_runs(b.threads, b.runs),
+         [entries](std::uint64_t n) { return sim::estimate_views(n, entries); }, ""},
+        o.force);
+  }
   const std::vector<double> fractions =
       parse_fraction_list("--fail-fraction", o.fail_fractions, false);
   const bool tty = isatty(STDERR_FILENO) != 0 && !o.no_progress;
@@ -277,6 +289,7 @@ int run(const Options& o) {
     if (o.json) {
       auto j = to_json(s);
       j["peak_rss_bytes"] = peak_rss_bytes();
+      j["estimated_peak_bytes"] = estimate;
       emit_json_line(j);
     } else {
       print_text(s);
@@ -346,6 +359,7 @@ void add_sim_views(CLI::App& sim, std::function<int()>& run_cmd) {
   cmd->add_option("--clustering-samples", o->clustering_samples,
                   "nodes sampled for the clustering coefficient")
       ->capture_default_str();
+  cmd->add_flag("--force", o->force, "run even when the memory estimate exceeds what is available");
   cmd->add_option("--threads", o->threads, "worker threads for runs (0 = one per core)")
       ->capture_default_str();
   cmd->add_flag("--no-progress", o->no_progress, "no progress line on stderr");
