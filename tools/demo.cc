@@ -297,8 +297,8 @@ int Demo::run() {
       const bool gone = consistent_ ? none_lists(c.node) : all_see(c.node, MemberState::failed);
       if (c.all < 0 && gone) {
         c.all = (Runtime::now() - c.at).to_seconds();
-        say("detect: node-%u failed everywhere (first %.2f s, all %.2f s)", c.node, c.first,
-            c.all);
+        say("detect: node-%u %s everywhere (first %.2f s, all %.2f s)", c.node,
+            consistent_ ? "removed from the configuration" : "failed", c.first, c.all);
       }
       all = all && c.all >= 0;
     }
@@ -398,7 +398,8 @@ void add_demo(CLI::App& app, std::function<int()>& run_cmd) {
   cmd->add_option("--nodes", f->nodes, "nodes to start")->capture_default_str();
   cmd->add_option("--crash", f->crash, "nodes to kill")->capture_default_str();
   cmd->add_flag("--json", f->json, "print one JSON object at the end (progress on stderr)");
-  cmd->add_option("--detector", f->detector, "swim|lifeguard|gossip-heartbeat|all-to-all|phi")
+  cmd->add_option("--detector", f->detector,
+                  "swim|lifeguard|gossip-heartbeat|all-to-all|phi (eventual membership)")
       ->capture_default_str();
   cmd->add_option("--membership", f->membership,
                   "eventual (SWIM-family lists) or consistent (Rapid: one agreed configuration)")
