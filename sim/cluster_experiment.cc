@@ -444,7 +444,10 @@ void Run::view_metrics() {
   r_.configurations = log.configurations();
   r_.view_agreement = log.view_agreement(e_.nodes);
   r_.distinct_membership_sizes = std::uint32_t(log.distinct_sizes().size());
-  r_.bootstrap_seconds = log.bootstrap_seconds(e_.nodes).value_or(-1.0);
+  // Preloaded: every node starts in one configuration of all N (installed without an event).
+  r_.bootstrap_seconds = e_.bootstrap == Bootstrap::preloaded
+                             ? 0.0
+                             : log.bootstrap_seconds(e_.nodes).value_or(-1.0);
   std::vector<NodeIndex> survivors;
   for (NodeIndex i = 0; i < e_.nodes; ++i) {
     if (c_.active(i) && role_[i] == kSurvivor) survivors.push_back(i);

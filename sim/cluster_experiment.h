@@ -89,7 +89,7 @@ struct ClusterResult {
   /// Consistent membership only (config.membership.mode == consistent), from the view_changed
   /// events (sim/view_log.h): configurations installed, view agreement over all N nodes,
   /// distinct member counts installed, time until all N installed one N-member configuration
-  /// (-1 never, e.g. preloaded), and per (crash/leave/restart fault, member surviving to the
+  /// (0 preloaded, -1 never), and per (crash/leave/restart fault, member surviving to the
   /// end) the seconds from the fault to that member's next install.
   bool consistent = false;
   std::uint32_t configurations = 0, distinct_membership_sizes = 0;
