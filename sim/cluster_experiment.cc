@@ -46,6 +46,7 @@ class Run {
   void leave_metrics();
   void multicast_metrics();
   void load_metrics();
+  void view_metrics();
 
   const ClusterExperiment& e_;
   const std::function<void(const ClusterEvent&)>& on_event_;
@@ -305,6 +306,7 @@ ClusterResult Run::go() {
   leave_metrics();
   multicast_metrics();
   load_metrics();
+  if (e_.config.membership.mode == MembershipMode::consistent) view_metrics();
   r_.false_failures = c_.false_failures();
   r_.partition_failures = c_.partition_failures();
   r_.stale_failures = c_.stale_failures();
@@ -433,6 +435,30 @@ std::string check(const ClusterExperiment& e) {
   }
   if (gone >= e.nodes) return "--fault: crashes and leaves must spare node 0";
   return "";
+}
+
+// Consistent membership: the view log's metrics (sim/view_log.h).
+void Run::view_metrics() {
+  const ViewLog& log = c_.view_log();
+  r_.consistent = true;
+  r_.configurations = log.configurations();
+  r_.view_agreement = log.view_agreement(e_.nodes);
+  r_.distinct_membership_sizes = std::uint32_t(log.distinct_sizes().size());
+  // Preloaded: every node starts in one configuration of all N (installed without an event).
+  r_.bootstrap_seconds = e_.bootstrap == Bootstrap::preloaded
+                             ? 0.0
+                             : log.bootstrap_seconds(e_.nodes).value_or(-1.0);
+  std::vector<NodeIndex> survivors;
+  for (NodeIndex i = 0; i < e_.nodes; ++i) {
+    if (c_.active(i) && role_[i] == kSurvivor) survivors.push_back(i);
+  }
+  for (const Fault& f : e_.faults) {
+    if (f.kind != FaultKind::crash && f.kind != FaultKind::leave && f.kind != FaultKind::restart) {
+      continue;
+    }
+    const auto d = log.install_delays(Time::zero() + f.at, survivors);
+    r_.view_change_samples.insert(r_.view_change_samples.end(), d.begin(), d.end());
+  }
 }
 
 ClusterResult run_cluster(const ClusterExperiment& e,

@@ -86,6 +86,16 @@ struct ClusterResult {
   std::vector<LiveSample> live;
   std::uint64_t events = 0, delivery_hash = 0;
   double wall_seconds = 0;
+  /// Consistent membership only (config.membership.mode == consistent), from the view_changed
+  /// events (sim/view_log.h): configurations installed, view agreement over all N nodes,
+  /// distinct member counts installed, time until all N installed one N-member configuration
+  /// (0 preloaded, -1 never), and per (crash/leave/restart fault, member surviving to the
+  /// end) the seconds from the fault to that member's next install.
+  bool consistent = false;
+  std::uint32_t configurations = 0, distinct_membership_sizes = 0;
+  double view_agreement = 1.0;
+  double bootstrap_seconds = -1;
+  std::vector<double> view_change_samples;
 };
 
 /// Runs the experiment (check() it first); `on_event` (may be empty) sees every membership
@@ -123,6 +133,12 @@ struct ClusterSummary {
   std::uint32_t runs_final_converged = 0;
   std::uint64_t events = 0, delivery_hash = 0;  // hash: the first run's
   double wall_seconds = 0;                      // summed
+  /// Consistent membership only: configurations summed, view_agreement averaged,
+  /// distinct_membership_sizes the largest, bootstrap the mean of the runs that measured it.
+  bool consistent = false;
+  std::uint32_t configurations = 0, distinct_membership_sizes = 0;
+  double view_agreement = 1;
+  std::optional<double> bootstrap_seconds, view_change_seconds_p50, view_change_seconds_p99;
 };
 
 ClusterSummary summarize(std::uint32_t nodes, const std::vector<ClusterResult>& runs);

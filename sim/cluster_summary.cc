@@ -1,4 +1,6 @@
 // summarize(): pools the runs of a cluster experiment into what `sim cluster --json` prints.
+#include <algorithm>
+
 #include "sim/cluster_experiment.h"
 #include "sim/stats.h"
 
@@ -28,6 +30,23 @@ std::optional<double> mean_measured(const std::vector<ClusterResult>& runs,
   }
   if (n == 0) return std::nullopt;
   return s / double(n);
+}
+
+// Consistent membership: the view-log metrics pooled over the runs.
+void consistent_summary(const std::vector<ClusterResult>& runs, ClusterSummary& s) {
+  if (runs.empty() || !runs.front().consistent) return;
+  s.consistent = true;
+  std::vector<double> changes;
+  for (const auto& r : runs) {
+    s.configurations += r.configurations;
+    s.distinct_membership_sizes =
+        std::max(s.distinct_membership_sizes, r.distinct_membership_sizes);
+    changes.insert(changes.end(), r.view_change_samples.begin(), r.view_change_samples.end());
+  }
+  s.view_agreement = mean_of(runs, &ClusterResult::view_agreement);
+  s.bootstrap_seconds = mean_measured(runs, &ClusterResult::bootstrap_seconds);
+  s.view_change_seconds_p50 = pct(changes, 0.5);
+  s.view_change_seconds_p99 = pct(changes, 0.99);
 }
 
 }  // namespace
@@ -85,6 +104,7 @@ ClusterSummary summarize(std::uint32_t nodes, const std::vector<ClusterResult>& 
       mean_measured(runs, &ClusterResult::steady_messages_per_node_per_second);
   s.steady_bytes_per_node_per_second =
       mean_measured(runs, &ClusterResult::steady_bytes_per_node_per_second);
+  consistent_summary(runs, s);
   return s;
 }
 

@@ -106,6 +106,7 @@ NodeIndex NodeCluster::address_index_of(NodeId id) const noexcept {
 
 void NodeCluster::observe(Time now, NodeIndex observer, const Event& e) {
   ClusterEvent rec{now, observer, UINT32_MAX, e.kind, e.message};
+  view_log_.record(now, observer, e);
   if (e.kind == EventKind::delivered) {
     auto it = tracked_.find(e.message);
     if (it != tracked_.end() && it->second.delivered_at[observer] == Time::max()) {

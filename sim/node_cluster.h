@@ -30,6 +30,7 @@
 
 #include "grapevine/node.h"
 #include "sim/simulator.h"
+#include "sim/view_log.h"
 
 namespace grapevine::sim {
 
@@ -144,6 +145,8 @@ class NodeCluster {
   };
   [[nodiscard]] const std::map<MessageId, Tracked>& multicasts() const { return tracked_; }
   [[nodiscard]] const std::vector<ClusterEvent>& events() const { return events_; }
+  /// Every view_changed event (consistent membership; empty in eventual mode).
+  [[nodiscard]] const ViewLog& view_log() const { return view_log_; }
   [[nodiscard]] std::uint64_t false_failures() const { return false_failures_; }
   [[nodiscard]] std::uint64_t partition_failures() const { return partition_failures_; }
   [[nodiscard]] std::uint64_t stale_failures() const { return stale_failures_; }
@@ -172,6 +175,7 @@ class NodeCluster {
   bool partitioned_ = false;
   std::map<MessageId, Tracked> tracked_;
   std::vector<ClusterEvent> events_;
+  ViewLog view_log_;
   std::function<void(const ClusterEvent&)> on_event_;
   std::uint64_t false_failures_ = 0, partition_failures_ = 0, stale_failures_ = 0;
 };

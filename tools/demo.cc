@@ -1,6 +1,12 @@
 // grapevine demo: N nodes in this process on real loopback sockets. Shows, as it happens, joins
 // converging, a multicast spreading, crashed members detected and a graceful leave, then a
 // summary (a table, or one JSON object with --json).
+//
+// --membership consistent (Rapid): a crashed member is removed from the configuration rather
+// than listed as failed, and a leaver removed with a `left` event; so "detected everywhere" means
+// no live node lists it any more, "seen as left" counts the live nodes that got a `left` event
+// about the leaver, and at the end every live node must be in one configuration
+// (configurations_at_end == 1).
 #include <sys/resource.h>
 
 #include <cstdio>
@@ -31,6 +37,7 @@ struct DemoFlags {
   std::string steady;  // measure a quiet stretch after the join, before the faults
   std::uint32_t join_rate = 200;  // joins started per second
   std::string bootstrap = "join";
+  std::string membership = "eventual";
   std::vector<std::string> keys;  // --encrypt: seal every packet (docs/security.md)
 };
 
@@ -65,6 +72,10 @@ class Demo {
     return done() ? (Runtime::now() - t0).to_seconds() : -1;
   }
   bool all_see(std::uint32_t subject, MemberState s);
+  // Consistent mode: no active node other than `subject` lists it.
+  bool none_lists(std::uint32_t subject);
+  // Consistent mode: the configuration of every active node; returns the distinct ids.
+  std::uint32_t report_configurations();
   void measure_steady(Duration d);
   struct Totals {
     double cpu_ms = 0;
@@ -84,6 +95,8 @@ class Demo {
   std::vector<Crash> crashes_;
   std::uint32_t leaver_ = UINT32_MAX;
   std::uint64_t false_failures_ = 0;
+  bool consistent_ = false;
+  std::set<std::uint32_t> saw_left_event_;  // observers that got `left` about the leaver
   Time start_ = Runtime::now();
 };
 
@@ -96,6 +109,33 @@ bool Demo::all_see(std::uint32_t subject, MemberState s) {
     if (!ok) return false;
   }
   return true;
+}
+
+bool Demo::none_lists(std::uint32_t subject) {
+  const NodeId id = node_id_of(nodes_[subject]->address());
+  for (std::uint32_t i = 0; i < nodes_.size(); ++i) {
+    if (i == subject || !active(i)) continue;
+    for (const auto& m : nodes_[i]->members()) {
+      if (m.id == id) return false;
+    }
+  }
+  return true;
+}
+
+std::uint32_t Demo::report_configurations() {
+  std::map<std::uint64_t, std::vector<std::uint32_t>> by_id;
+  for (std::uint32_t i = 0; i < nodes_.size(); ++i) {
+    if (!active(i)) continue;
+    const ConfigurationInfo c = nodes_[i]->membership().configuration();
+    by_id[c.member ? c.id : 0].push_back(i);
+  }
+  for (const auto& [id, who] : by_id) {
+    const ConfigurationInfo c = nodes_[who.front()]->membership().configuration();
+    say("configuration %016llx (epoch %llu, %u members): %zu live nodes in it%s",
+        (unsigned long long)id, (unsigned long long)c.epoch, c.size, who.size(),
+        id == 0 ? " (not members: joining)" : "");
+  }
+  return std::uint32_t(by_id.size());
 }
 
 Demo::Totals Demo::totals() const {
@@ -161,6 +201,10 @@ int Demo::run() {
   if (!parse_protocol(f_.multicast.c_str(), cfg.multicast.protocol)) {
     throw UsageError("--multicast: expected push|pull|pushpull");
   }
+  if (!parse_membership_mode(f_.membership, cfg.membership.mode)) {
+    throw UsageError("--membership: expected eventual|consistent, got '" + f_.membership + "'");
+  }
+  consistent_ = cfg.membership.mode == MembershipMode::consistent;
   cfg.multicast.fanout = 3;
   cfg.multicast.period = parse_duration("--multicast-period", f_.multicast_period);
   for (const auto& k : f_.keys) {
@@ -177,11 +221,15 @@ int Demo::run() {
     cb.on_delivery = [this, i](const MessageId& id, std::span<const std::byte>, std::uint32_t) {
       delivered_[id].insert(i);
     };
-    cb.on_member_event = [this](const Event& e) {
-      if (e.kind != EventKind::failed) return;
+    cb.on_member_event = [this, i](const Event& e) {
+      if (e.kind != EventKind::failed && e.kind != EventKind::left) return;
       auto it = index_.find(e.subject_id);
       if (it == index_.end()) return;
       const std::uint32_t s = it->second;
+      if (e.kind == EventKind::left) {
+        if (s == leaver_) saw_left_event_.insert(i);
+        return;
+      }
       if (nodes_[s]->running() && s != leaver_) ++false_failures_;
       for (Crash& c : crashes_) {
         if (c.node == s && c.first < 0) c.first = (Runtime::now() - c.at).to_seconds();
@@ -193,9 +241,10 @@ int Demo::run() {
     nodes_.push_back(*r);
     index_[node_id_of((*r)->address())] = i;
   }
-  say("started %u nodes on %s (ports %u..%u), %s detector, %s multicast", f_.nodes,
-      f_.bind_ip.c_str(), nodes_.front()->address().port, nodes_.back()->address().port,
-      f_.detector.c_str(), f_.multicast.c_str());
+  say("started %u nodes on %s (ports %u..%u), %s, %s multicast", f_.nodes, f_.bind_ip.c_str(),
+      nodes_.front()->address().port, nodes_.back()->address().port,
+      consistent_ ? "consistent membership" : (f_.detector + " detector").c_str(),
+      f_.multicast.c_str());
 
   // 1. Everyone joins through node 0.
   // Joins are staggered (--join-rate), as members of a real cluster start: a thousand members
@@ -245,10 +294,11 @@ int Demo::run() {
   wait([&] {
     bool all = true;
     for (Crash& c : crashes_) {
-      if (c.all < 0 && all_see(c.node, MemberState::failed)) {
+      const bool gone = consistent_ ? none_lists(c.node) : all_see(c.node, MemberState::failed);
+      if (c.all < 0 && gone) {
         c.all = (Runtime::now() - c.at).to_seconds();
-        say("detect: node-%u failed everywhere (first %.2f s, all %.2f s)", c.node, c.first,
-            c.all);
+        say("detect: node-%u %s everywhere (first %.2f s, all %.2f s)", c.node,
+            consistent_ ? "removed from the configuration" : "failed", c.first, c.all);
       }
       all = all && c.all >= 0;
     }
@@ -259,19 +309,25 @@ int Demo::run() {
   leaver_ = f_.nodes - 1;
   nodes_[leaver_]->leave();
   say("leave: node-%u says goodbye", leaver_);
-  const double leave_s = wait([&] { return all_see(leaver_, MemberState::left); },
-                              Duration::seconds(15));
+  const double leave_s = wait([&] {
+    return consistent_ ? none_lists(leaver_) : all_see(leaver_, MemberState::left);
+  }, Duration::seconds(15));
   std::uint32_t saw_left = 0, others = 0;
   const NodeId leaver_id = node_id_of(nodes_[leaver_]->address());
   for (std::uint32_t i = 0; i < f_.nodes; ++i) {
     if (!active(i)) continue;
     ++others;
+    if (consistent_) {  // removed from the configuration, told apart by the event's kind
+      saw_left += saw_left_event_.count(i) ? 1 : 0;
+      continue;
+    }
     for (const auto& m : nodes_[i]->members()) {
       if (m.id == leaver_id && m.state == MemberState::left) ++saw_left;
     }
   }
   say("leave: %u/%u nodes list node-%u as left (not failed) after %.2f s", saw_left, others,
       leaver_, leave_s);
+  const std::uint32_t configurations = consistent_ ? report_configurations() : 0;
 
   // Summary.
   const double elapsed = (Runtime::now() - start_).to_seconds();
@@ -306,6 +362,10 @@ int Demo::run() {
   j["rss_bytes_per_node"] = double(peak_rss_bytes()) / double(f_.nodes);
   j["elapsed_seconds"] = elapsed;
   if (!steady_.is_null()) j["steady"] = steady_;
+  if (consistent_) {  // eventual output unchanged
+    j["membership"] = "consistent";
+    j["configurations_at_end"] = configurations;
+  }
   if (f_.json) {
     std::cout << j.dump() << "\n";
     return 0;
@@ -317,6 +377,7 @@ int Demo::run() {
     std::printf("  node-%-4u crash detected     %8.2f s first, %.2f s everywhere\n", c.node,
                 c.first, c.all);
   }
+  if (consistent_) std::printf("  configurations at end       %8u\n", configurations);
   std::printf("  leave seen as left          %8.3f of nodes\n",
               j["leave_seen_as_left_fraction"].get<double>());
   std::printf("  false failures              %8llu\n",
@@ -337,7 +398,11 @@ void add_demo(CLI::App& app, std::function<int()>& run_cmd) {
   cmd->add_option("--nodes", f->nodes, "nodes to start")->capture_default_str();
   cmd->add_option("--crash", f->crash, "nodes to kill")->capture_default_str();
   cmd->add_flag("--json", f->json, "print one JSON object at the end (progress on stderr)");
-  cmd->add_option("--detector", f->detector, "swim|lifeguard|gossip-heartbeat|all-to-all|phi")
+  cmd->add_option("--detector", f->detector,
+                  "swim|lifeguard|gossip-heartbeat|all-to-all|phi (eventual membership)")
+      ->capture_default_str();
+  cmd->add_option("--membership", f->membership,
+                  "eventual (SWIM-family lists) or consistent (Rapid: one agreed configuration)")
       ->capture_default_str();
   cmd->add_option("--profile", f->profile, "lan|wan|local timings")->capture_default_str();
   cmd->add_option("--multicast", f->multicast, "push|pull|pushpull")->capture_default_str();

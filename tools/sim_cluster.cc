@@ -130,6 +130,14 @@ nlohmann::json summary_json(const sim::ClusterSummary& s) {
   j["events"] = s.events;
   j["wall_seconds"] = s.wall_seconds;
   j["delivery_hash"] = hex(s.delivery_hash);
+  if (s.consistent) {  // --membership consistent only: the eventual output is unchanged
+    j["configurations"] = s.configurations;
+    j["view_agreement"] = s.view_agreement;
+    j["distinct_membership_sizes"] = s.distinct_membership_sizes;
+    j["bootstrap_seconds"] = opt(s.bootstrap_seconds);
+    j["view_change_seconds_p50"] = opt(s.view_change_seconds_p50);
+    j["view_change_seconds_p99"] = opt(s.view_change_seconds_p99);
+  }
   return j;
 }
 
@@ -280,6 +288,8 @@ void add_sim_cluster(CLI::App& sim, std::function<int()>& run_cmd) {
       "multicast_delivered_fraction, multicast_delivery_seconds_p50/p99,\n"
       "{messages,bytes}_per_node_per_second, steady_* (longest fault-free stretch),\n"
       "events, wall_seconds, peak_rss_bytes, delivery_hash (same seed, same hash).\n"
+      "--membership consistent adds configurations, view_agreement, distinct_membership_sizes,\n"
+      "bootstrap_seconds, view_change_seconds_p50/p99 (fault to each survivor's next install).\n"
       "--scenario demo replays `grapevine demo` (join at --join-rate, one multicast, --crash\n"
       "crashes, one leave; multicast period 200 ms unless --config) in simulated time and\n"
       "prints the fields of `grapevine demo --json`.");

@@ -43,6 +43,15 @@ ml=$("$bin" sim cluster --config "$tmp/agent.toml" --nodes 16 --duration 40s --f
   --multicasts 1 --json)
 grep -q '"completeness":1' <<<"$ml" || { echo "memberlist crash not detected: $ml"; exit 1; }
 grep -q '"multicast_delivered_fraction":1' <<<"$ml" || { echo "memberlist multicast: $ml"; exit 1; }
+# --membership consistent adds the view-log fields; every live member agrees (view_agreement 1).
+cons=$("$bin" sim cluster --membership consistent --nodes 50 --duration 60s --fault crash:3@30s \
+  --seed 1 --json)
+for field in nodes completeness delivery_hash configurations view_agreement \
+  distinct_membership_sizes bootstrap_seconds view_change_seconds_p50 view_change_seconds_p99; do
+  grep -q "\"$field\":" <<<"$cons" || { echo "consistent: missing $field in: $cons"; exit 1; }
+done
+grep -Eq '"view_agreement":1(\.0)?[,}]' <<<"$cons" || { echo "consistent: agreement: $cons"; exit 1; }
+! grep -q '"view_agreement"' <<<"$out" || { echo "eventual run prints view fields: $out"; exit 1; }
 # --scenario demo prints `grapevine demo --json`'s fields.
 demo=$("$bin" sim cluster --scenario demo --nodes 16 --seed 1 --json)
 for field in nodes detector multicast join_convergence_seconds multicast_delivery_seconds \
