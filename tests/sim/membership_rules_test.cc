@@ -11,6 +11,7 @@
 #include <optional>
 #include <string>
 
+#include "tests/sim/node_cluster_util.h"
 #include "tests/sim/node_rules.h"
 
 namespace grapevine::sim {
@@ -22,16 +23,7 @@ constexpr std::uint32_t kB = 10;
 constexpr NodeIndex kObserver = 0, kSender = 1, kSubject = 2;
 
 NodeClusterOptions small(Dialect d, std::uint32_t nodes, std::uint64_t seed = 11) {
-  NodeClusterOptions o;
-  o.nodes = nodes;
-  o.config.membership = MembershipConfig::lan();
-  o.config.membership.dialect = d;
-  o.config.multicast.period = Duration::milliseconds(200);
-  o.network = NetworkConfig::uniform(LinkProfile{Duration::milliseconds(1),
-                                                 Duration::milliseconds(5)});
-  o.seed = seed;
-  o.join_rate = 100;
-  return o;
+  return test::lan_cluster(d, nodes, seed);
 }
 
 struct Row {

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <string>
 
+#include "tests/sim/node_cluster_util.h"
 #include "tests/sim/node_rules.h"
 
 namespace grapevine::sim {
@@ -15,21 +16,10 @@ namespace {
 using rules::Say;
 
 NodeClusterOptions small(Dialect d, std::uint32_t nodes, std::uint64_t seed = 5) {
-  NodeClusterOptions o;
-  o.nodes = nodes;
-  o.config.membership = MembershipConfig::lan();
-  o.config.membership.dialect = d;
-  o.config.multicast.period = Duration::milliseconds(200);
-  o.network = NetworkConfig::uniform(LinkProfile{Duration::milliseconds(1),
-                                                 Duration::milliseconds(5)});
-  o.seed = seed;
-  o.join_rate = 100;
-  return o;
+  return test::lan_cluster(d, nodes, seed);
 }
 
-std::span<const std::byte> bytes(const std::string& s) {
-  return std::as_bytes(std::span(s.data(), s.size()));
-}
+using test::bytes;
 
 std::uint32_t own_incarnation(NodeCluster& c, NodeIndex i) {
   return rules::member(c, i, i)->incarnation;

@@ -9,26 +9,16 @@
 
 #include "sim/cluster_experiment.h"
 #include "sim/node_cluster.h"
+#include "tests/sim/node_cluster_util.h"
 
 namespace grapevine::sim {
 namespace {
 
 NodeClusterOptions options(Dialect d, std::uint32_t nodes, std::uint64_t seed = 7) {
-  NodeClusterOptions o;
-  o.nodes = nodes;
-  o.config.membership = MembershipConfig::lan();
-  o.config.membership.dialect = d;
-  o.config.multicast.period = Duration::milliseconds(200);
-  o.network = NetworkConfig::uniform(LinkProfile{Duration::milliseconds(1),
-                                                 Duration::milliseconds(5)});
-  o.seed = seed;
-  o.join_rate = 100;
-  return o;
+  return test::lan_cluster(d, nodes, seed);
 }
 
-std::span<const std::byte> bytes(const std::string& s) {
-  return std::as_bytes(std::span(s.data(), s.size()));
-}
+using test::bytes;
 
 class NodeClusterDialects : public ::testing::TestWithParam<Dialect> {};
 
