@@ -15,6 +15,15 @@
 //   rapid_experiments rest --nodes 1000 --seconds 30 --seed 1
 //       datagrams and bytes sent per member per second in a quiet group (after 10 s), for
 //       consistent mode and for Lifeguard (the default eventual membership) at the same N.
+//   rapid_experiments flipflop --nodes 1000 --faulty 10 --seconds 120 --seed 1
+//       a preloaded group, settled 10 s; `faulty` members lose every packet (Simulator::set_drop:
+//       both directions, not only ingress as in Rapid's Fig. 9) for 20 s, then 20 s fine,
+//       repeated for `seconds`. Consistent mode: view changes, which members were removed and
+//       when, agreement. Then Lifeguard under the same schedule: failed / suspected / rejoined
+//       events about the faulty members and false failures of the healthy ones.
+//   rapid_experiments lossy --nodes 1000 --faulty 10 --loss 0.8 --seconds 120 --seed 1
+//       the same, with `loss` drop on the faulty members (both directions) for the whole run
+//       (Rapid's Fig. 10).
 // Prints one JSON object per run.
 #include <chrono>
 #include <cstdio>
@@ -24,6 +33,7 @@
 
 #include "sim/consistent_cluster.h"
 #include "sim/membership_cluster.h"
+#include "rapid_faults.h"
 
 using namespace grapevine;
 using namespace grapevine::sim;
@@ -36,6 +46,9 @@ struct Args {
   std::uint32_t crashes = 10;
   double join_seconds = 10;
   double seconds = 30;
+  bool seconds_set = false;
+  std::uint32_t faulty = 10;
+  double loss = 0.8;
   std::uint64_t seed = 1;
 };
 
@@ -165,13 +178,27 @@ int rest(const Args& a) {
   return 0;
 }
 
+int faults(const Args& a) {
+  FaultRun r;
+  r.flipflop = a.experiment == "flipflop";
+  r.nodes = a.nodes;
+  r.faulty = a.faulty;
+  r.loss = r.flipflop ? 1.0 : a.loss;
+  r.seconds = a.seconds;
+  r.seed = a.seed;
+  const bool ok = run_consistent_faults(r);
+  run_lifeguard_faults(r);
+  return ok ? 0 : 1;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   Args a;
   if (argc < 2) {
-    std::fprintf(stderr, "usage: rapid_experiments bootstrap|crash|partition|rest [--nodes N] "
-                         "[--crashes C] [--join-seconds S] [--seconds S] [--seed S]\n");
+    std::fprintf(stderr, "usage: rapid_experiments bootstrap|crash|partition|rest|flipflop|lossy "
+                         "[--nodes N] [--crashes C] [--join-seconds S] [--seconds S] [--seed S] "
+                         "[--faulty F] [--loss P]\n");
     return 2;
   }
   a.experiment = argv[1];
@@ -181,7 +208,9 @@ int main(int argc, char** argv) {
     if (k == "--nodes") a.nodes = std::uint32_t(std::atoi(v));
     else if (k == "--crashes") a.crashes = std::uint32_t(std::atoi(v));
     else if (k == "--join-seconds") a.join_seconds = std::atof(v);
-    else if (k == "--seconds") a.seconds = std::atof(v);
+    else if (k == "--seconds") a.seconds = std::atof(v), a.seconds_set = true;
+    else if (k == "--faulty") a.faulty = std::uint32_t(std::atoi(v));
+    else if (k == "--loss") a.loss = std::atof(v);
     else if (k == "--seed") a.seed = std::uint64_t(std::atoll(v));
     else {
       std::fprintf(stderr, "unknown flag %s\n", k.c_str());
@@ -192,6 +221,10 @@ int main(int argc, char** argv) {
   if (a.experiment == "crash") return crash(a);
   if (a.experiment == "rest") return rest(a);
   if (a.experiment == "partition") return partition(a);
+  if (a.experiment == "flipflop" || a.experiment == "lossy") {
+    if (!a.seconds_set) a.seconds = 120;
+    return faults(a);
+  }
   std::fprintf(stderr, "unknown experiment %s\n", a.experiment.c_str());
   return 2;
 }

@@ -1,0 +1,23 @@
+// rapid_faults: the flipflop and lossy experiments of rapid_experiments (Rapid's Figures 9 and
+// 10): a few members with packet loss in a preloaded group, consistent mode and Lifeguard under
+// the same fault schedule. Each run prints one JSON line.
+//   FaultRun r; r.flipflop = true; run_consistent_faults(r); run_lifeguard_faults(r);
+#pragma once
+
+#include <cstdint>
+
+struct FaultRun {
+  bool flipflop = true;       // 20 s of `loss`, 20 s fine, repeated; else `loss` throughout
+  std::uint32_t nodes = 1000;
+  std::uint32_t faulty = 10;  // members with the loss (chosen at random, never node 0)
+  double loss = 1.0;          // drop probability of every packet to or from a faulty member
+  double seconds = 120;       // fault schedule length, after a 10 s settled start
+  std::uint64_t seed = 1;
+};
+
+/// Consistent mode; returns whether agreement held.
+bool run_consistent_faults(const FaultRun& r);
+/// Lifeguard, twice: with its TCP fallback ping (the default) and without. Simulated streams
+/// are not subject to the per-node drop, so the fallback pings get through.
+void run_lifeguard_faults(const FaultRun& r);
+void run_lifeguard_faults(const FaultRun& r, bool tcp_fallback);
