@@ -106,13 +106,17 @@ void run_lifeguard_faults(const FaultRun& r) {
   run_lifeguard_faults(r, false);
 }
 
-void run_lifeguard_faults(const FaultRun& r, bool tcp_fallback) {
+void run_lifeguard_faults(const FaultRun& r, bool streams) {
   const auto t0 = std::chrono::steady_clock::now();
   MembershipClusterOptions o;
   o.nodes = r.nodes;
   o.seed = r.seed;
   o.preloaded = true;
-  o.config.tcp_fallback_ping = tcp_fallback;
+  if (!streams) {  // simulated streams ignore set_drop: take Lifeguard to datagrams only
+    o.config.tcp_fallback_ping = false;
+    o.config.push_pull_interval = Duration::zero();
+    o.config.reconnect_interval = Duration::zero();
+  }
   MembershipCluster c(o);
   c.run_for(Duration::seconds(10));
   const auto faulty = pick_faulty(r);
@@ -168,14 +172,14 @@ void run_lifeguard_faults(const FaultRun& r, bool tcp_fallback) {
       h_suspected += e.kind == EventKind::suspected;
     }
   }
-  std::printf("{\"experiment\":\"%s\",\"membership\":\"lifeguard\",\"tcp_fallback_ping\":%s,\"nodes\":%u,\"faulty\":%u,"
+  std::printf("{\"experiment\":\"%s\",\"membership\":\"lifeguard\",\"streams\":%s,\"nodes\":%u,\"faulty\":%u,"
               "\"loss\":%.2f,\"drop\":\"both directions\",\"seconds\":%.0f,\"seed\":%llu,"
               "\"faulty_failed_share_per_phase\":[%s],\"views_differing_from_node0_per_phase\":[%s],"
               "\"faulty_failed_events\":%llu,\"faulty_suspected_events\":%llu,"
               "\"faulty_back_alive_events\":%llu,\"healthy_failed_events\":%llu,"
               "\"healthy_suspected_events\":%llu,\"failed_events_by_faulty_observers\":%llu,"
               "\"probes_failed\":%llu,\"probes_saved_by_stream_ping\":%llu,\"wall_s\":%.1f}\n",
-              r.flipflop ? "flipflop" : "lossy", tcp_fallback ? "true" : "false", r.nodes, r.faulty,
+              r.flipflop ? "flipflop" : "lossy", streams ? "true" : "false", r.nodes, r.faulty,
               r.loss, r.seconds, (unsigned long long)r.seed, join(failed_share).c_str(), join(views_differ).c_str(),
               (unsigned long long)f_failed, (unsigned long long)f_suspected,
               (unsigned long long)f_back, (unsigned long long)h_failed,

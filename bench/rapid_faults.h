@@ -17,7 +17,8 @@ struct FaultRun {
 
 /// Consistent mode; returns whether agreement held.
 bool run_consistent_faults(const FaultRun& r);
-/// Lifeguard, twice: with its TCP fallback ping (the default) and without. Simulated streams
-/// are not subject to the per-node drop, so the fallback pings get through.
+/// Lifeguard, twice: as configured by default, then without streams (no TCP fallback ping, no
+/// push-pull, no reconnect): simulated streams are not subject to the per-node drop, so they
+/// would get through to a faulty member.
 void run_lifeguard_faults(const FaultRun& r);
-void run_lifeguard_faults(const FaultRun& r, bool tcp_fallback);
+void run_lifeguard_faults(const FaultRun& r, bool streams);
