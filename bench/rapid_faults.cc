@@ -48,6 +48,32 @@ std::string join(const std::vector<std::string>& v) {
   return s;
 }
 
+/// At the end of a phase: the share of (healthy observer, faulty member) pairs where the
+/// observer lists the member as failed (1 = all removed everywhere), and how many healthy
+/// observers hold a view of the faulty members that differs from node 0's.
+void sample_failed(MembershipCluster& c, const FaultRun& r, const std::set<NodeIndex>& fset,
+                   std::vector<std::string>& failed_share, std::vector<std::string>& views_differ) {
+  std::uint64_t failed = 0, pairs = 0;
+  std::uint32_t differ = 0;
+  std::set<NodeIndex> ref;
+  for (NodeIndex i = 0; i < r.nodes; ++i) {
+    if (fset.count(i)) continue;
+    std::set<NodeIndex> down;
+    for (const auto& m : c.node(i).members()) {
+      const NodeIndex j = index_of(m.address);
+      if (fset.count(j) == 0) continue;
+      ++pairs;
+      if (m.state == MemberState::failed || m.state == MemberState::left) ++failed, down.insert(j);
+    }
+    if (i == 0) ref = down;
+    else if (down != ref) ++differ;
+  }
+  char b[32];
+  std::snprintf(b, sizeof b, "%.3f", pairs ? double(failed) / double(pairs) : 0.0);
+  failed_share.push_back(b);
+  views_differ.push_back(std::to_string(differ));
+}
+
 }  // namespace
 
 bool run_consistent_faults(const FaultRun& r) {
@@ -122,31 +148,8 @@ void run_lifeguard_faults(const FaultRun& r, bool streams) {
   const auto faulty = pick_faulty(r);
   const std::set<NodeIndex> fset(faulty.begin(), faulty.end());
   const std::size_t first_event = c.events().size();
-  // At the end of each phase: the share of (healthy observer, faulty member) pairs where the
-  // observer lists the member as failed (1 = all removed everywhere), and how many healthy
-  // observers hold a view of the faulty members that differs from node 0's.
   std::vector<std::string> failed_share, views_differ;
-  schedule(c, r, faulty, [&] {
-    std::uint64_t failed = 0, pairs = 0;
-    std::uint32_t differ = 0;
-    std::set<NodeIndex> ref;
-    for (NodeIndex i = 0; i < r.nodes; ++i) {
-      if (fset.count(i)) continue;
-      std::set<NodeIndex> down;
-      for (const auto& m : c.node(i).members()) {
-        const NodeIndex j = index_of(m.address);
-        if (fset.count(j) == 0) continue;
-        ++pairs;
-        if (m.state == MemberState::failed || m.state == MemberState::left) ++failed, down.insert(j);
-      }
-      if (i == 0) ref = down;
-      else if (down != ref) ++differ;
-    }
-    char b[32];
-    std::snprintf(b, sizeof b, "%.3f", pairs ? double(failed) / double(pairs) : 0.0);
-    failed_share.push_back(b);
-    views_differ.push_back(std::to_string(differ));
-  });
+  schedule(c, r, faulty, [&] { sample_failed(c, r, fset, failed_share, views_differ); });
   std::uint64_t probes_failed = 0, stream_acks = 0;
   for (NodeIndex i = 0; i < r.nodes; ++i) {
     probes_failed += c.node(i).stats().probes_failed;
