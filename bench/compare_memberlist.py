@@ -9,7 +9,7 @@ per member per second counted by iptables at the IP layer (headers included). Ev
 inside a network namespace made here (loopback only), so the counters see nothing else.
 
 Run as root:  python3 bench/compare_memberlist.py build/release/tools/grapevine [--nodes 32]
-             [--settle 15] [--window 60] [--json]
+             [--settle 15] [--window 60] [--json] [--grapevine-dialect memberlist|native]
 """
 import argparse
 import json
@@ -125,10 +125,12 @@ def go_cluster(peer, n, first_port):
     return procs
 
 
-def grapevine_cluster(binary, n, first_port, log_dir):
+def grapevine_cluster(binary, n, first_port, log_dir, dialect):
     procs = []
     for i in range(n):
-        args = [binary, "agent", "--dialect", "memberlist", "--profile", "lan", "--name", f"gv{i}",
+        # native: the default agent configuration (grapevine's own wire, LAN timings)
+        dialect_args = ["--dialect", "memberlist", "--profile", "lan"] if dialect == "memberlist" else []
+        args = [binary, "agent", *dialect_args, "--name", f"gv{i}",
                 "--bind", f"127.0.0.1:{first_port + i}", "--rpc-addr",
                 f"127.0.0.1:{first_port + 1000 + i}", "--log-level", "warn"]
         if i > 0:
@@ -153,6 +155,8 @@ def main():
     ap.add_argument("--settle", type=float, default=15)
     ap.add_argument("--window", type=float, default=60)
     ap.add_argument("--json", action="store_true")
+    ap.add_argument("--grapevine-dialect", choices=["memberlist", "native"], default="memberlist",
+                    help="memberlist: the same protocol as Go; native: the default agent")
     a = ap.parse_args()
     peer = sh(os.path.join(HERE, "..", "tests", "interop", "peer", "build.sh"),
               os.path.join(tempfile.mkdtemp(), "memberlist-peer")).strip()
@@ -170,8 +174,8 @@ def main():
                                a.window, lambda: go_alive(go0)))
         stop(procs)
         procs = grapevine_cluster(os.path.abspath(a.grapevine), a.nodes, gv_port,
-                                  tempfile.mkdtemp())
-        results.append(measure("grapevine --dialect memberlist", procs, gv_port, a.nodes,
+                                  tempfile.mkdtemp(), a.grapevine_dialect)
+        results.append(measure(f"grapevine --dialect {a.grapevine_dialect}", procs, gv_port, a.nodes,
                                a.settle, a.window, lambda: gv_alive(gv_port + 1000)))
         stop(procs)
         if a.json:
