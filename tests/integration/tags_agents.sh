@@ -14,7 +14,7 @@ grapevine=$(cd "$(dirname "$grapevine")" && pwd)/$(basename "$grapevine")
 source "$(dirname "$0")/lib/common.sh"
 scratch_dir tags 30
 
-free_port_block 32000 400
+free_port_block 20000 600
 rpc1="127.0.0.1:$((base + 11))"
 rpc2="127.0.0.1:$((base + 12))"
 cat >"$work/a1.toml" <<CONF

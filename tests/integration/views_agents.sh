@@ -14,7 +14,7 @@ source "$(dirname "$0")/lib/common.sh"
 scratch_dir views 20
 
 n=5
-free_port_block 30000 500
+free_port_block 20000 600
 bind_port() { echo $((base + $1)); }
 rpc_port() { echo $((base + 10 + $1)); }
 

@@ -82,7 +82,7 @@ flags=$(PKG_CONFIG_PATH=$root/usr/lib/pkgconfig pkg-config --cflags --libs grape
 [ "$("$work/trivial")" = "127.0.0.1:7946" ] || fail "the trivial program printed the wrong address"
 
 echo "== an agent from the shipped config (bind and rpc ports overridden)"
-free_port_block 34000 40
+free_port_block 20000 600
 config=$root/etc/grapevine/grapevine.toml
 grep -qx 'bind = "127.0.0.1:7946"' "$config" || fail "the default config does not bind 127.0.0.1"
 "$bin" agent --config "$config" --name pkg-test --bind "127.0.0.1:$base" \

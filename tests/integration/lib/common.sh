@@ -48,6 +48,9 @@ scratch_cleanup() {
 
 # free_port_block FIRST SLOTS: sets $base to a random multiple-of-20 offset from FIRST (one of
 # SLOTS) such that base..base+19 are all free for TCP and UDP right now; fails after 30 tries.
+# Keep FIRST + 20 * SLOTS below the kernel's ephemeral range (32768 and up): a client's
+# connection (another test's RPC call, a stream flood) takes ports there, which `ss -l` does
+# not show, and an agent's later bind fails ("Address already in use").
 free_port_block() {
   local first=$1 slots=$2 candidate busy clash k
   base=
