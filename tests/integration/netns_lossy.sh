@@ -32,24 +32,7 @@ command -v python3 >/dev/null || skip "python3 is not installed"
 n=5
 prefix="gv$$"
 hub="$prefix-hub"
-work=$(mktemp -d "${TMPDIR:-/tmp}/grapevine-netns.XXXXXX")
-namespaces=()
-pids=()
-cleanup() {
-  local rc=$? p ns
-  for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null || true; done
-  for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
-  for ns in "${namespaces[@]}"; do ip netns del "$ns" 2>/dev/null || true; done
-  if [ "$rc" -ne 0 ] && [ "$rc" -ne 77 ]; then
-    for f in "$work"/*.log; do
-      [ -f "$f" ] || continue
-      echo "---- $(basename "$f") (last 25 lines)"
-      tail -n 25 "$f"
-    done
-  fi
-  rm -rf "$work"
-}
-trap cleanup EXIT
+scratch_dir netns 25  # $work, $pids and $namespaces, ended on exit
 
 if ! ip netns add "$hub" 2>"$work/netns.err"; then
   skip "ip netns add failed (no CAP_SYS_ADMIN?): $(head -n 1 "$work/netns.err")"

@@ -24,19 +24,22 @@ wait_until() {
 }
 
 # scratch_dir NAME [LOG_LINES]: sets $work and installs the EXIT trap that ends every PID in
-# $pids and removes $work (printing the last LOG_LINES of each $work/*.log on failure).
+# $pids, deletes every network namespace in $namespaces and removes $work (printing the last
+# LOG_LINES of each $work/*.log on failure; a skip, exit 77, is not one).
 scratch_dir() {
   work=$(mktemp -d "${TMPDIR:-/tmp}/grapevine-$1.XXXXXX")
   log_lines=${2:-30}
   pids=()
+  namespaces=()
   trap scratch_cleanup EXIT
 }
 
 scratch_cleanup() {
-  local rc=$?
+  local rc=$? p ns
   for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null || true; done
   for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
-  if [ "$rc" -ne 0 ]; then
+  for ns in "${namespaces[@]}"; do ip netns del "$ns" 2>/dev/null || true; done
+  if [ "$rc" -ne 0 ] && [ "$rc" -ne 77 ]; then
     for f in "$work"/*.log; do
       [ -f "$f" ] || continue
       echo "---- $(basename "$f") (last $log_lines lines)"
