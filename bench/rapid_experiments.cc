@@ -79,10 +79,7 @@ int bootstrap(const Args& a) {
 
 int crash(const Args& a) {
   const auto t0 = std::chrono::steady_clock::now();
-  ConsistentClusterOptions o;
-  o.nodes = a.nodes;
-  o.seed = a.seed;
-  o.preloaded = true;
+  auto o = preloaded<ConsistentClusterOptions>(a.nodes, a.seed);
   ConsistentCluster c(o);
   c.run_for(Duration::seconds(10));
   const Time at = c.sim().now();
@@ -114,10 +111,7 @@ int crash(const Args& a) {
 
 int partition(const Args& a) {
   const auto t0 = std::chrono::steady_clock::now();
-  ConsistentClusterOptions o;
-  o.nodes = a.nodes;
-  o.seed = a.seed;
-  o.preloaded = true;
+  auto o = preloaded<ConsistentClusterOptions>(a.nodes, a.seed);
   ConsistentCluster c(o);
   c.run_for(Duration::seconds(3));
   const auto cut = NodeIndex(double(a.nodes) * 0.7);
@@ -162,17 +156,11 @@ void rest_of(const char* name, Cluster& c, const Args& a) {
 
 int rest(const Args& a) {
   {
-    ConsistentClusterOptions o;
-    o.nodes = a.nodes;
-    o.seed = a.seed;
-    o.preloaded = true;
+    auto o = preloaded<ConsistentClusterOptions>(a.nodes, a.seed);
     ConsistentCluster c(o);
     rest_of("consistent", c, a);
   }
-  MembershipClusterOptions o;
-  o.nodes = a.nodes;
-  o.seed = a.seed;
-  o.preloaded = true;
+  auto o = preloaded<MembershipClusterOptions>(a.nodes, a.seed);
   MembershipCluster c(o);
   rest_of("lifeguard", c, a);
   return 0;

@@ -78,10 +78,7 @@ void sample_failed(MembershipCluster& c, const FaultRun& r, const std::set<NodeI
 
 bool run_consistent_faults(const FaultRun& r) {
   const auto t0 = std::chrono::steady_clock::now();
-  ConsistentClusterOptions o;
-  o.nodes = r.nodes;
-  o.seed = r.seed;
-  o.preloaded = true;
+  auto o = preloaded<ConsistentClusterOptions>(r.nodes, r.seed);
   ConsistentCluster c(o);
   c.run_for(Duration::seconds(10));
   const auto faulty = pick_faulty(r);
@@ -134,10 +131,7 @@ void run_lifeguard_faults(const FaultRun& r) {
 
 void run_lifeguard_faults(const FaultRun& r, bool streams) {
   const auto t0 = std::chrono::steady_clock::now();
-  MembershipClusterOptions o;
-  o.nodes = r.nodes;
-  o.seed = r.seed;
-  o.preloaded = true;
+  auto o = preloaded<MembershipClusterOptions>(r.nodes, r.seed);
   if (!streams) {  // simulated streams ignore set_drop: take Lifeguard to datagrams only
     o.config.tcp_fallback_ping = false;
     o.config.push_pull_interval = Duration::zero();

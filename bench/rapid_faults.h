@@ -6,6 +6,17 @@
 
 #include <cstdint>
 
+/// Options of a group of `nodes` that starts knowing every member (ConsistentClusterOptions or
+/// MembershipClusterOptions): every experiment here starts from a settled group.
+template <class Options>
+Options preloaded(std::uint32_t nodes, std::uint64_t seed) {
+  Options o;
+  o.nodes = nodes;
+  o.seed = seed;
+  o.preloaded = true;
+  return o;
+}
+
 struct FaultRun {
   bool flipflop = true;       // 20 s of `loss`, 20 s fine, repeated; else `loss` throughout
   std::uint32_t nodes = 1000;
