@@ -62,6 +62,12 @@ struct SealConfig {
   Duration max_age = Duration::seconds(60);
   /// Most accepted-packet tags remembered; the oldest go first beyond it (counted).
   std::size_t replay_cache_max = 1u << 16;
+  /// A packet sealed more than this before the node's first call (its start) is refused as
+  /// stale: the tag cache starts empty, so without this a restarted (or new) node would accept
+  /// replays of packets recorded before it started (docs/security.md). Also the clock skew a
+  /// just-started node tolerates: a peer whose clock lags by more is refused until our clock
+  /// has run that far past our start.
+  Duration start_slack = Duration::seconds(1);
 };
 
 /// Keyring changes at run time (serf's `keys`): install a key that opens, make an installed key
