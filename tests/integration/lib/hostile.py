@@ -249,8 +249,8 @@ def flood(a):
     n = 0
     while n < a.total:
         kind = cycle[n % len(cycle)]
-        src, sport = rng.choice(sources)
         dst, dport = targets[n % len(targets)]
+        src, sport = rng.choice([x for x in sources if x[0] != dst])  # a receiver drops its own
         if kind == "garbage":
             data = os.urandom(rng.randint(1, 1400))
         elif kind == "truncated":
@@ -269,10 +269,13 @@ def flood(a):
             b[i] ^= 1 << rng.randrange(8)
             data = bytes(b)
             src, sport = r["src"], r["sport"]
-        else:  # replay: every captured packet to every target, in turn, from its sender
-            r = sealed[(replay_i // len(targets)) % len(sealed)]
-            dst, dport = targets[replay_i % len(targets)]
-            replay_i += 1
+        else:  # replay: every captured packet to every other target, in turn, from its sender
+            while True:
+                r = sealed[(replay_i // len(targets)) % len(sealed)]
+                dst, dport = targets[replay_i % len(targets)]
+                replay_i += 1
+                if r["src"] != dst:
+                    break
             data = r["data"]
             src, sport = r["src"], r["sport"]
         if raw.send(src, sport, dst, dport, data):
