@@ -324,6 +324,49 @@ TEST(SealCluster, ReplayToOtherMembersOfAForgottenMulticastDeliversNothing) {
   EXPECT_GT(replayed, 0u);  // the copies each member had accepted itself
 }
 
+// docs/security.md's fallback argument: past the tag cache (its size exceeded, here 1 tag), a
+// replay inside max_age passes the seal and only the components' own rules stand. They hold:
+// the join's alive and push-pull, the multicast and the leave, replayed to every remaining
+// member 5 s later, change no state or incarnation, add nobody and deliver nothing again.
+TEST(SealCluster, ReplaysPastAnOverflowingTagCacheChangeNothing) {
+  Cluster cl(16);
+  std::uint64_t delivered = 0;
+  count_deliveries(cl, &delivered);
+  NodeConfig c = keyed({key(1)});
+  c.seal.replay_cache_max = 1;
+  cl.log.clear();
+  converge(cl, c, 5);
+  cl.sim.with_node(1, [&](Machine&, Effects& fx) {
+    ASSERT_TRUE(cl.node(1).multicast(cl.sim.now(), Bytes(10, std::byte(4)), fx).has_value());
+  });
+  cl.sim.run_for(Duration::seconds(5));
+  ASSERT_EQ(delivered, 5u);
+  cl.sim.with_node(4, [&](Machine&, Effects& fx) { cl.node(4).leave(cl.sim.now(), fx); });
+  cl.sim.run_for(Duration::seconds(5));
+  cl.sim.crash(4);
+  for (Tap* t : cl.taps) t->stop_recording();
+  const std::vector<Tap::Packet> captured = std::move(cl.log);
+  ASSERT_GT(captured.size(), 50u);
+  cl.sim.run_for(Duration::seconds(5));
+  std::vector<std::map<NodeId, std::pair<MemberState, std::uint32_t>>> before;
+  for (NodeIndex i = 0; i < 4; ++i) before.push_back(cl.view_of(i));
+  ASSERT_EQ(cl.node(0).membership().member_count(MemberState::left), 1u);
+  std::uint64_t opened_before = 0;
+  for (NodeIndex i = 0; i < 4; ++i) opened_before += cl.node(i).seal_stats().opened;
+  for (NodeIndex i = 0; i < 4; ++i) {
+    for (const auto& p : captured) cl.deliver(i, p.from, p.bytes, p.stream);
+  }
+  cl.sim.run_for(Duration::seconds(10));
+  std::uint64_t opened_after = 0;
+  for (NodeIndex i = 0; i < 4; ++i) {
+    EXPECT_EQ(cl.view_of(i), before[i]) << i;
+    opened_after += cl.node(i).seal_stats().opened;
+  }
+  // The replays did pass the seal: each was delivered to four members, and nearly all opened.
+  EXPECT_GT(opened_after - opened_before, 3 * captured.size());
+  EXPECT_EQ(delivered, 5u);
+}
+
 // memberlist's transition, three rolling steps: each step's cluster is half the previous
 // configuration, half the next, and must converge.
 NodeConfig transition(bool keyed_node, bool verify_incoming, bool verify_outgoing) {
