@@ -243,7 +243,7 @@ echo "flood: $(cat "$work/flood.out")"
 echo "streams: $(cat "$work/streams.out")"
 sent=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["sent"])' "$work/flood.out")
 [ "$sent" -ge 100000 ] || fail "only $sent forged datagrams sent (want >= 100000)"
-echo "ok: ($(($(now_ms) - t_start)) ms) during a ${attack_ms} ms attack, $polls member lists (every agent, every 0.2 s) were" \
+echo "ok: ($(($(now_ms) - t_start)) ms) during a ${attack_ms} ms attack, $polls member lists (the four in turn, 0.2 s between rounds) were" \
   "exactly as before; slowest answer ${worst_ms} ms"
 
 # ---- 4. after ----
