@@ -16,12 +16,12 @@ packages=(
   golang-go golang-github-hashicorp-memberlist-dev golang-github-hashicorp-go-msgpack-dev
   # serf interop: tests/interop/serf_interop.py joins a grapevine agent to serf agents
   serf
-  # Python bindings (python/, target grapevine_python) and their pytest suite; matplotlib only for
-  # examples/python/plot_infection.py
-  pybind11-dev python3-dev python3-pytest python3-numpy python3-matplotlib
   # netns_hostile.sh: the attacker seals its forgeries with its own AES-GCM key (without it, random
   # ciphertext, which a receiver cannot tell apart)
   python3-cryptography
+  # Python bindings (python/, target grapevine_python) and their pytest suite; matplotlib only for
+  # examples/python/plot_infection.py
+  pybind11-dev python3-dev python3-pytest python3-numpy python3-matplotlib
 )
 
 missing=()
