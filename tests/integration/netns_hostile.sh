@@ -184,8 +184,10 @@ for i in $(seq 1 $n); do
   grep -q "$four" <<<"$(eval echo "\$before$i")" ||
     fail "node$i does not list the four members alive before the attack"
 done
+cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }  # utime + stime, in clock ticks
 for i in $(seq 1 $n); do
   eval "rss_before$i=$(awk '/VmRSS/ { print $2 }' /proc/"$(eval echo "\$pid$i")"/status)"
+  eval "cpu_before$i=$(cpu_ticks "$(eval echo "\$pid$i")")"
 done
 
 # ---- 2. the attack ----
@@ -238,6 +240,11 @@ done
 wait "$flood_pid" || fail "the flooder failed: $(tail -n 5 "$work/flood.log")"
 wait "$streams_pid" || fail "the stream flood failed: $(tail -n 5 "$work/streams.log")"
 attack_ms=$(($(now_ms) - t_attack))
+hz=$(getconf CLK_TCK)
+for i in $(seq 1 $n); do
+  used_ms=$((($(cpu_ticks "$(eval echo "\$pid$i")") - $(eval echo "\$cpu_before$i")) * 1000 / hz))
+  echo "node$i: CPU $used_ms ms during the ${attack_ms} ms attack ($((used_ms * 100 / attack_ms))% of a core)"
+done
 [ $sent_during -eq 1 ] || fail "the attack ended before the multicast was sent"
 echo "flood: $(cat "$work/flood.out")"
 echo "streams: $(cat "$work/streams.out")"
