@@ -438,7 +438,9 @@ std::size_t ConsistentNode::member_count(MemberState state) const noexcept {
 }
 
 ConfigurationInfo ConsistentNode::configuration() const noexcept {
-  return ConfigurationInfo{true, member_, view_.ref().id, view_.ref().epoch, view_.size()};
+  ConfigurationInfo c{true, member_, view_.ref().id, view_.ref().epoch, view_.size()};
+  c.stalled = stalled_;
+  return c;
 }
 
 Result<void> ConsistentNode::force_leave(Time, std::string_view, Effects&) {
