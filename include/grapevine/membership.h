@@ -62,7 +62,7 @@ struct ConsistentOptions {
   Duration propose_delay = Duration::milliseconds(500);     // settle time before voting
   Duration unstable_timeout = Duration::seconds(10);        // a stuck subject is dropped after
   Duration classic_timeout = Duration::seconds(4);          // + jitter in [0, classic_timeout)
-  Duration stall_timeout = Duration::seconds(20);           // undecided this long: view_stalled
+  Duration stall_timeout = Duration::seconds(20);  // a change pending this long: view_stalled
 };
 
 enum class Dialect : std::uint8_t {
