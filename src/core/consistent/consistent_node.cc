@@ -155,12 +155,12 @@ void ConsistentNode::check_probes(Time now) {
     }
     if (!s.alerted && (s.leaving || s.detector->faulty(now))) {
       s.alerted = true;
-      s.realert_at = now + opts_.classic_timeout;
+      s.realert_at = now + opts_.probe_interval;
       raise_alert(now, s.address, s.leaving ? wire::AlertKind::leave : wire::AlertKind::remove,
                   s.rings);
     } else if (s.alerted && !s.leaving && now >= s.realert_at && s.detector->faulty(now)) {
       // Standing alert, configuration undecided: gossip it again (consistent_node.h).
-      s.realert_at = now + opts_.classic_timeout;
+      s.realert_at = now + opts_.probe_interval;
       const wire::Alert a{self_, s.address, wire::AlertKind::remove,
                           std::uint16_t(s.rings & view_.rings_observed(self_, s.address))};
       if (a.rings == 0) continue;

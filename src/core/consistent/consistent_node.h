@@ -30,7 +30,7 @@
 // (a subject has >= L reports, or this member voted) and runs stall_timeout; it does not wait for
 // a proposal, which a minority may never form (too few observers on its side to reach H).
 // Alert gossip picks random members, and on a minority side most of them are cut off, so an
-// observer sends its own standing REMOVE alerts again every classic_timeout while the subject
+// observer sends its own standing REMOVE alerts again every probe_interval while the subject
 // stays faulty and no configuration is installed (ours; found with 2 of 7 agents cut off in
 // network namespaces, where one minority member missed the other's alerts 1 run in 6).
 //
