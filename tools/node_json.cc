@@ -144,8 +144,8 @@ void render_consistent(std::ostringstream& o, const Membership& m) {
   metric("grapevine_consistent_members", "gauge", "Members of the installed configuration.",
          c.size);
   metric("grapevine_consistent_stalled", "gauge",
-         "1 while the installed configuration is undecided past stall_timeout (no quorum: the "
-         "minority side of a partition), else 0.",
+         "1 while a change to the installed configuration is pending past stall_timeout (no "
+         "quorum: the minority side of a partition), else 0.",
          c.stalled ? 1 : 0);
   metric("grapevine_consistent_view_changes_total", "counter", "Configurations installed.",
          s.view_changes);

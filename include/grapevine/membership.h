@@ -237,7 +237,7 @@ struct ConfigurationInfo {
   std::uint64_t id = 0;
   std::uint64_t epoch = 0;  // view changes since the first configuration of the chain
   std::uint32_t size = 0;
-  /// This configuration is undecided past stall_timeout (view_stalled was emitted for it and
+  /// A change to this configuration is pending past stall_timeout (view_stalled was emitted and
   /// nothing was installed since): the minority side of a partition. Cleared by an install.
   bool stalled = false;
 };
