@@ -93,10 +93,12 @@ int members(const ClientFlags& f) {
   }
   if (const auto& c = r.value("configuration", nlohmann::json()); c.is_object()) {
     // Consistent mode: every member lists the same configuration.
-    std::printf("configuration %s epoch %llu, %llu members%s\n",
+    // A stalled configuration: no quorum decided the pending change (a partition's minority).
+    std::printf("configuration %s epoch %llu, %llu members%s%s\n",
                 c["id"].get<std::string>().c_str(), c["epoch"].get<unsigned long long>(),
                 c["size"].get<unsigned long long>(),
-                c["member"].get<bool>() ? "" : " (this node is not a member: joining)");
+                c["member"].get<bool>() ? "" : " (this node is not a member: joining)",
+                c.value("stalled", false) ? " (stalled: no quorum for the next one)" : "");
   }
   bool zones = false;  // a ZONE column only when some member has one
   for (const auto& m : list) zones = zones || !m.value("zone", std::string()).empty();

@@ -93,7 +93,11 @@ nlohmann::json event_json(const Event& e) {
 
 nlohmann::json configuration_json(const ConfigurationInfo& c) {
   if (!c.valid) return nullptr;
-  return {{"id", node_id_text(c.id)}, {"epoch", c.epoch}, {"size", c.size}, {"member", c.member}};
+  return {{"id", node_id_text(c.id)},
+          {"epoch", c.epoch},
+          {"size", c.size},
+          {"member", c.member},
+          {"stalled", c.stalled}};
 }
 
 nlohmann::json delivery_json(const MessageId& id, std::span<const std::byte> payload,
@@ -120,6 +124,41 @@ void render_rejected(std::ostringstream& o, const MembershipStats& s, const Seal
     << seal.sealed << "\n# HELP grapevine_opened_total Sealed datagrams and streams opened.\n"
        "# TYPE grapevine_opened_total counter\ngrapevine_opened_total "
     << seal.opened << '\n';
+}
+// Consistent mode (Rapid): the installed configuration and its view changes; nothing in
+// eventual mode, where there is no configuration.
+void render_consistent(std::ostringstream& o, const Membership& m) {
+  const ConfigurationInfo c = m.configuration();
+  if (!c.valid) return;
+  const MembershipStats& s = m.stats();
+  auto metric = [&](const char* name, const char* type, const char* help, auto value) {
+    o << "# HELP " << name << ' ' << help << "\n# TYPE " << name << ' ' << type << '\n'
+      << name << ' ' << value << '\n';
+  };
+  o << "# HELP grapevine_consistent_configuration The installed configuration (its id as a "
+       "label; 1 while this node is a member of it, 0 while joining).\n"
+       "# TYPE grapevine_consistent_configuration gauge\n"
+    << "grapevine_consistent_configuration{id=\"" << node_id_text(c.id) << "\"} "
+    << (c.member ? 1 : 0) << '\n';
+  metric("grapevine_consistent_epoch", "gauge", "View changes in the installed chain.", c.epoch);
+  metric("grapevine_consistent_members", "gauge", "Members of the installed configuration.",
+         c.size);
+  metric("grapevine_consistent_stalled", "gauge",
+         "1 while a change to the installed configuration is pending past stall_timeout (no "
+         "quorum: the minority side of a partition), else 0.",
+         c.stalled ? 1 : 0);
+  metric("grapevine_consistent_view_changes_total", "counter", "Configurations installed.",
+         s.view_changes);
+  metric("grapevine_consistent_view_stalls_total", "counter",
+         "Configurations that stalled (view_stalled events).", s.view_stalls);
+  metric("grapevine_consistent_fast_decisions_total", "counter", "Fast Paxos decisions.",
+         s.fast_decisions);
+  metric("grapevine_consistent_classic_decisions_total", "counter", "Classic Paxos decisions.",
+         s.classic_decisions);
+  metric("grapevine_consistent_catch_ups_total", "counter",
+         "Configurations installed from a peer (missed decisions).", s.catch_ups);
+  metric("grapevine_consistent_removed_self_total", "counter",
+         "Times this node found itself removed (then rejoined).", s.removed_self);
 }
 }  // namespace
 
@@ -196,6 +235,7 @@ std::string render_metrics(const NodeHandle& node) {
          mc.delivered);
   metric("grapevine_multicast_duplicates_total", "counter", "Duplicate payload copies received.",
          mc.duplicates_received);
+  render_consistent(o, m);
   return o.str();
 }
 

@@ -62,7 +62,7 @@ struct ConsistentOptions {
   Duration propose_delay = Duration::milliseconds(500);     // settle time before voting
   Duration unstable_timeout = Duration::seconds(10);        // a stuck subject is dropped after
   Duration classic_timeout = Duration::seconds(4);          // + jitter in [0, classic_timeout)
-  Duration stall_timeout = Duration::seconds(20);           // undecided this long: view_stalled
+  Duration stall_timeout = Duration::seconds(20);  // a change pending this long: view_stalled
 };
 
 enum class Dialect : std::uint8_t {
@@ -237,6 +237,9 @@ struct ConfigurationInfo {
   std::uint64_t id = 0;
   std::uint64_t epoch = 0;  // view changes since the first configuration of the chain
   std::uint32_t size = 0;
+  /// A change to this configuration is pending past stall_timeout (view_stalled was emitted and
+  /// nothing was installed since): the minority side of a partition. Cleared by an install.
+  bool stalled = false;
 };
 
 /// The membership machine. Create with make_membership().
