@@ -160,7 +160,7 @@ def agents_part(g, work, browser):
     page.wait_for("the summary to count one failed member",
                   "document.getElementById('count-failed').textContent === '1'", 5)
     check_no_errors(browser, "agent page")
-    return ui[0]
+    return ui[0], page
 
 
 def limits_part(g, work, port):
@@ -248,8 +248,16 @@ def main():
     ok = False
     try:
         with cdp.Browser(chromium) as browser:
-            port = agents_part(a.grapevine, work, browser)
+            port, agent_page = agents_part(a.grapevine, work, browser)
             limits_part(a.grapevine, work, port)
+            # The agents go before the demo starts: a demo node could be given a port an agent
+            # still probes (agent4's), and the two groups would meet.
+            for p in procs:
+                p.kill()
+                p.wait()
+            agent_page.navigate("about:blank")
+            time.sleep(0.2)
+            browser.errors.clear()  # the agent page's failed reconnections
             demo_part(a.grapevine, work, browser, a.demo_nodes, a.screenshot)
         ok = True
     finally:
