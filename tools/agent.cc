@@ -465,7 +465,8 @@ void add_agent(CLI::App& app, std::function<int()>& run_cmd) {
   cmd->add_option("--log-level", f->log_level, "trace|debug|info|warn|error|off");
   cmd->add_flag("--insecure", f->insecure,
                 "allow a non-loopback --bind without --encrypt (anyone who can send a packet "
-                "can then change the membership)");
+                "can then change the membership), and a non-loopback --ui-addr without "
+                "--rpc-auth");
   add_node_flags(*cmd, f->node);
   add_limit_flags(*cmd, *f);
   cmd->callback([f, &run_cmd] { run_cmd = [f] { return run_agent(*f); }; });

@@ -20,6 +20,7 @@ struct HttpServer::Client {
   std::string in, out;
   bool responded = false;  // `out` holds the whole response: close once written
   bool stream = false;     // an event stream: `out` takes published events
+  bool eof = false;        // the client half-closed after its request: still owed `out`
   bool gone = false;       // remove now
   std::int64_t opened_ms = 0;
   std::int64_t progress_ms = 0;  // when `out` was last empty or last drained a little
@@ -125,7 +126,8 @@ void HttpServer::loop() {
     fds.push_back({wake_fd_, POLLIN, 0});
     fds.push_back({listen_fd_, POLLIN, 0});
     for (const auto& c : clients_) {
-      short ev = POLLIN;  // a request's head; afterwards, to see hangups (input is discarded)
+      // A request's head; afterwards, to see hangups (input is discarded).
+      short ev = c->eof ? 0 : POLLIN;
       if (!c->out.empty()) ev |= POLLOUT;
       fds.push_back({c->fd.get(), ev, 0});
     }
@@ -207,6 +209,10 @@ void HttpServer::read_client(Client& c) {
     ssize_t n = ::recv(c.fd.get(), chunk, sizeof chunk, 0);
     if (n < 0 && errno == EINTR) continue;
     if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) break;
+    if (n == 0 && c.responded && !c.stream) {  // half-closed after its request: still answer
+      c.eof = true;
+      break;
+    }
     if (n <= 0) {  // hung up or failed
       c.gone = true;
       return;

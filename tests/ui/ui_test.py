@@ -4,8 +4,8 @@ protocol (cdp.py, standard library only):
   - four `grapevine agent --ui-addr` processes on 127.0.0.1: agent1's page shows every member
     alive; after a SIGKILL of agent4 it shows agent4 failed within the detector's bound (from
     the config, as agents.sh), and the event list shows the news (server-sent events);
-  - the HTTP server's limits: non-GET 405, a request head over 8 KiB 431, a foreign Host 403, a
-    client that says nothing does not hold the server; --rpc-auth: /api/ needs ?token=; a
+  - the HTTP server's limits: non-GET 405, a request head over 8 KiB 431, a foreign Host 403,
+    the 33rd client 503, a client that says nothing does not hold the server; --rpc-auth: /api/ needs ?token=; a
     non-loopback --ui-addr without a token is refused;
   - `grapevine demo --ui`: every node is a dot, the multicast reaches every dot, the crashed
     node turns failed and the leaver left, the cluster keeps serving after the scenario, and
@@ -75,9 +75,11 @@ def http(port, path, method="GET", headers=None, timeout=5):
         return e.code, e.read()
 
 
-def raw(port, data, timeout=5):
+def raw(port, data, timeout=5, half_close=False):
     with socket.create_connection(("127.0.0.1", port), timeout=timeout) as s:
         s.sendall(data)
+        if half_close:
+            s.shutdown(socket.SHUT_WR)
         out = b""
         try:
             while chunk := s.recv(65536):
@@ -172,13 +174,24 @@ def limits_part(g, work, port):
     assert http(port, "/api/members", headers={"Host": "evil.example:80"})[0] == 403
     assert b" 431 " in raw(port, b"GET / HTTP/1.1\r\nX: " + b"a" * 9000 + b"\r\n\r\n")[:40]
     assert b" 400 " in raw(port, b"nonsense\r\n\r\n")[:40]
+    half = raw(port, b"GET /api/members HTTP/1.1\r\nHost: localhost\r\n\r\n", half_close=True)
+    assert half.startswith(b"HTTP/1.1 200 ") and b'"kind":"agent"' in half, half[:200]
     silent = [socket.create_connection(("127.0.0.1", port)) for _ in range(5)]
     t0 = time.monotonic()
     assert http(port, "/ui.css")[0] == 200
     assert time.monotonic() - t0 < 2, "silent clients held the server"
     for s in silent:
         s.close()
-    print("ok: 405 for POST, 431 for a long head, 403 for a foreign Host, silent clients harmless")
+    crowd = [socket.create_connection(("127.0.0.1", port)) for _ in range(40)]  # limit: 32
+    time.sleep(0.3)
+    refused = raw(port, b"")  # answered on accept, before any request
+    assert b" 503 " in refused[:40], refused[:80]
+    for s in crowd:
+        s.close()
+    time.sleep(0.3)
+    assert http(port, "/ui.css")[0] == 200
+    print("ok: 405 for POST, 431 for a long head, 403 for a foreign Host, silent clients harmless, "
+          "the 33rd client refused with 503")
 
     bind, ui, rpc = free_ports(3)
     cfg = write_config(work, 9, bind, None)
