@@ -6,7 +6,7 @@
   const {el} = GV;
   const order = {alive: 0, suspect: 1, failed: 2, left: 3};
   const eventsMax = 200;
-  let selfName = null;
+  let selfAddress = null;
   let refreshTimer = null;
 
   function tagsCell(m) {
@@ -39,7 +39,7 @@
   }
 
   function render(snap) {
-    selfName = snap.self.name;
+    selfAddress = snap.self.address;
     document.getElementById('self').textContent = `${snap.self.name} · ${snap.self.address}`;
     document.title = `grapevine · ${snap.self.name}`;
     renderSummary(snap);
@@ -47,7 +47,7 @@
       (order[a.state] ?? 9) - (order[b.state] ?? 9) || a.name.localeCompare(b.name));
     const body = document.getElementById('members');
     body.replaceChildren(...rows.map((m) =>
-      el('tr', {'data-name': m.name, 'data-state': m.state, class: m.name === selfName ? 'self' : null},
+      el('tr', {'data-name': m.name, 'data-state': m.state, class: m.address === selfAddress ? 'self' : null},
          el('td', {}, m.name),
          el('td', {}, el('span', {class: 'state s-' + m.state}, m.state)),
          el('td', {class: 'num'}, m.incarnation),
