@@ -52,7 +52,7 @@ const char* reason(int status) {
 
 std::string response_text(const HttpResponse& r, bool head_only) {
   std::string s = "HTTP/1.1 " + std::to_string(r.status) + " " + reason(r.status) +
-                  "\r\nContent-Type: " + r.content_type +
+                  "\r\nContent-Type: " + (r.event_stream ? "text/event-stream" : r.content_type) +
                   "\r\nCache-Control: no-store\r\nX-Content-Type-Options: nosniff\r\n"
                   "Content-Security-Policy: default-src 'self'; img-src 'self' data:\r\n";
   if (r.event_stream) return s + "Connection: keep-alive\r\n\r\n" + (head_only ? "" : r.body);
