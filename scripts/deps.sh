@@ -22,6 +22,8 @@ packages=(
   # Python bindings (python/, target grapevine_python) and their pytest suite; matplotlib only for
   # examples/python/plot_infection.py
   pybind11-dev python3-dev python3-pytest python3-numpy python3-matplotlib
+  # tests/ui/ui_test.py: the browser UI in headless Chromium (driven over its DevTools pipe)
+  chromium
 )
 
 missing=()

@@ -19,6 +19,7 @@
 #include "node_flags.h"
 #include "options.h"
 #include "rpc.h"
+#include "ui_server.h"
 
 namespace grapevine::tools {
 namespace {
@@ -26,6 +27,7 @@ namespace {
 struct Flags {
   NodeFlags node;
   std::string name, bind, join, rpc_addr, metrics_addr, leave_timeout, log_level;
+  std::string ui_addr;
   // Limits (docs/limits.md); empty = as the TOML file or the default.
   std::string allowed_cidrs, inbound_streams_max, inbound_stream_bytes_max, stream_timeout,
       datagrams_per_source, rate_limited_sources_max, rpc_auth, rpc_clients_max,
@@ -114,6 +116,11 @@ bool is_loopback(const Address& a) {
 
 // Protected by default: a node reachable from a network needs a key (docs/security.md).
 void check_protected(const AgentConfig& c, bool insecure) {
+  if (!insecure && !c.insecure && c.ui_addr && !is_loopback(*c.ui_addr) && c.rpc.auth.empty()) {
+    throw UsageError("refusing to serve the UI on " + c.ui_addr->to_string() +
+                     " without a token: pass --rpc-auth TOKEN (then open "
+                     "http://HOST:PORT/?token=TOKEN), or --insecure");
+  }
   if (insecure || c.insecure || !c.node.membership.memberlist.keys.empty()) return;
   if (is_loopback(c.bind)) return;
   throw UsageError("refusing to bind " + c.bind.to_string() +
@@ -128,6 +135,7 @@ AgentConfig build_config(const Flags& f) {
   if (!f.join.empty()) c.join = parse_address_list("--join", f.join);
   if (!f.rpc_addr.empty()) c.rpc_addr = parse_address("--rpc-addr", f.rpc_addr);
   if (!f.metrics_addr.empty()) c.metrics_addr = parse_address("--metrics-addr", f.metrics_addr);
+  if (!f.ui_addr.empty()) c.ui_addr = parse_address("--ui-addr", f.ui_addr);
   if (!f.leave_timeout.empty())
     c.leave_timeout = parse_duration("--leave-timeout", f.leave_timeout);
   if (!f.log_level.empty()) c.log_level = f.log_level;
@@ -331,8 +339,18 @@ int run_agent(const Flags& flags) {
 
   Runtime rt(cfg.runtime);
   EventHub hub;
+  // The browser UI (--ui-addr): its snapshot reads the node on the loop thread.
+  NodeHandle* ui_node = nullptr;
+  UiServer ui(
+      UiServer::Page::agent,
+      [&] { return in_loop(rt, [&] { return agent_ui_snapshot(*ui_node, cfg.name); }); },
+      cfg.rpc.auth);
   NodeCallbacks cb;
   cb.on_member_event = [&](const Event& e) {
+    if (ui.has_streams() && e.kind != EventKind::state_changed) {
+      nlohmann::json j = event_json(e);
+      ui.publish(j.value("event", "member"), j);
+    }
     if (e.kind == EventKind::view_changed || e.kind == EventKind::view_stalled) {
       spdlog::info("{} configuration {:x} epoch {} ({} members)", event_kind_name(e.kind),
                    e.configuration_id, e.configuration_epoch, e.members.size());
@@ -348,6 +366,7 @@ int run_agent(const Flags& flags) {
   cb.on_delivery = [&](const MessageId& id, std::span<const std::byte> payload,
                        std::uint32_t hops) {
     ++delivered;
+    if (ui.has_streams()) ui.publish("delivered", delivery_json(id, payload, hops));
     spdlog::info("delivered {} ({} bytes, {} hops)", message_id_text(id), payload.size(), hops);
     hub.publish(delivery_json(id, payload, hops)
                     .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
@@ -358,6 +377,7 @@ int run_agent(const Flags& flags) {
                              added.error().detail);
   }
   NodeHandle& node = **added;
+  ui_node = &node;
   publish_state_changes(node, hub);
   spdlog::info("agent {} on {} ({} detector, {} multicast)", cfg.name, node.address().to_string(),
                detector_name(cfg.node.membership.detector),
@@ -394,12 +414,21 @@ int run_agent(const Flags& flags) {
   std::unique_ptr<MetricsServer> metrics;
   if (cfg.metrics_addr) {
     metrics = std::make_unique<MetricsServer>([&] {
-      return in_loop(rt, [&] { return render_metrics(node); }) + render_rpc_metrics(rpc.stats());
+      return in_loop(rt, [&] { return render_metrics(node); }) + render_rpc_metrics(rpc.stats()) +
+             (cfg.ui_addr ? render_ui_metrics(ui.stats()) : std::string());
     });
     if (auto err = metrics->start(*cfg.metrics_addr); !err.empty()) {
       throw std::runtime_error("--metrics-addr: " + err);
     }
     spdlog::info("metrics on http://{}/metrics", cfg.metrics_addr->to_string());
+  }
+  if (cfg.ui_addr) {
+    if (auto err = ui.start(*cfg.ui_addr, is_loopback(*cfg.ui_addr) && cfg.rpc.auth.empty());
+        !err.empty()) {
+      throw std::runtime_error("--ui-addr: " + err);
+    }
+    spdlog::info("ui on http://{}/{}", ui.address().to_string(),
+                 cfg.rpc.auth.empty() ? "" : "?token=(the --rpc-auth token)");
   }
   std::thread signals([&] {
     int sig = 0;
@@ -410,6 +439,7 @@ int run_agent(const Flags& flags) {
   signals.detach();
 
   rt.run();
+  ui.stop();
   if (metrics) metrics->stop();
   rpc.stop();
   spdlog::info("agent stopped");
@@ -426,12 +456,17 @@ void add_agent(CLI::App& app, std::function<int()>& run_cmd) {
   cmd->add_option("--join", f->join, "seeds to join through, comma-separated IP:PORT");
   cmd->add_option("--rpc-addr", f->rpc_addr, "local control address (default 127.0.0.1:7373)");
   cmd->add_option("--metrics-addr", f->metrics_addr, "serve Prometheus metrics on IP:PORT");
+  cmd->add_option("--ui-addr", f->ui_addr,
+                  "serve a live view of the cluster to a browser on http://IP:PORT/ (a "
+                  "non-loopback address needs --rpc-auth, whose token the page then needs as "
+                  "?token=, or --insecure)");
   cmd->add_option("--leave-timeout", f->leave_timeout,
                   "how long to keep gossiping after a leave before exiting (default 2s)");
   cmd->add_option("--log-level", f->log_level, "trace|debug|info|warn|error|off");
   cmd->add_flag("--insecure", f->insecure,
                 "allow a non-loopback --bind without --encrypt (anyone who can send a packet "
-                "can then change the membership)");
+                "can then change the membership), and a non-loopback --ui-addr without "
+                "--rpc-auth");
   add_node_flags(*cmd, f->node);
   add_limit_flags(*cmd, *f);
   cmd->callback([f, &run_cmd] { run_cmd = [f] { return run_agent(*f); }; });

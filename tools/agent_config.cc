@@ -354,6 +354,7 @@ void load_toml(const std::string& path, AgentConfig& config) {
   if (auto v = t.str("metrics_addr")) {
     config.metrics_addr = parse_address(path + ": metrics_addr", *v);
   }
+  if (auto v = t.str("ui_addr")) config.ui_addr = parse_address(path + ": ui_addr", *v);
   if (auto v = t.duration("leave_timeout")) config.leave_timeout = *v;
   if (auto v = t.str("log_level")) config.log_level = *v;
   if (const toml::node* n = root.get("insecure")) {
@@ -399,7 +400,8 @@ void load_toml(const std::string& path, AgentConfig& config) {
                                   "rpc_addr",  "metrics_addr", "leave_timeout",
                                   "log_level", "membership",   "multicast",
                                   "view",      "insecure",     "state",
-                                  "tags",      "zone",         "zone_prefix"};
+                                  "tags",      "zone",         "zone_prefix",
+                                  "ui_addr"};
     static const char* limits[] = {"allowed_cidrs",   "inbound_streams_max",
                                    "inbound_stream_bytes_max",        "stream_timeout",
                                    "datagrams_per_source_per_second", "rate_limited_sources_max",

@@ -19,6 +19,8 @@ struct AgentConfig {
   std::vector<Address> join;
   Address rpc_addr = *Address::parse("127.0.0.1:7373");
   std::optional<Address> metrics_addr;
+  /// The browser UI (tools/ui_server.h); loopback, or a token (rpc.auth) or insecure.
+  std::optional<Address> ui_addr;
   NodeConfig node;
   /// This node's tags (serf's); encoded into node.membership.meta by build_agent_config.
   Tags tags;
@@ -33,7 +35,7 @@ struct AgentConfig {
 };
 
 /// Applies a TOML file to `config`. Keys (all optional):
-///   name, bind, join (array), rpc_addr, metrics_addr, leave_timeout, log_level, insecure,
+///   name, bind, join (array), rpc_addr, metrics_addr, ui_addr, leave_timeout, log_level, insecure,
 ///   view ("hyparview": multicast over HyParView + Plumtree; "none", the default),
 ///   limits (docs/limits.md; each also a flag of `grapevine agent`):
 ///     allowed_cidrs (array of "A.B.C.D/N" or "V6/N"; empty = all), inbound_streams_max (128),
