@@ -187,8 +187,8 @@ std::string render_metrics(const NodeHandle& node) {
   metric("grapevine_tls_handshakes_total", "counter",
          "Mutual-TLS stream handshakes completed (--tls-cert).", io.tls_handshakes);
   o << "# HELP grapevine_tls_handshake_failures_total Streams refused by mutual TLS, by reason: "
-       "handshake (not TLS 1.3, or the peer refused us), certificate (missing or not from the "
-       "CA), name (not the member's name), timeout (no handshake by stream_timeout).\n"
+       "handshake (not TLS 1.3, broken), certificate (missing or not from the CA, ours or "
+       "the peer's), name (not the member's name), timeout (no handshake by stream_timeout).\n"
        "# TYPE grapevine_tls_handshake_failures_total counter\n";
   for (auto [reason, value] : {std::pair{"handshake", io.tls_failed_handshake},
                                std::pair{"certificate", io.tls_failed_certificate},

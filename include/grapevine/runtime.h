@@ -80,10 +80,11 @@ struct IoStats {
   std::uint64_t inbound_streams_open = 0, inbound_stream_bytes = 0;
   // Mutual TLS (RuntimeOptions::tls): handshakes completed, and streams refused, by reason.
   std::uint64_t tls_handshakes = 0;
-  /// The TLS handshake failed: not TLS (a plain-TCP client), not TLS 1.3, or the peer sent
-  /// an alert (it refused our certificate).
+  /// The TLS handshake failed otherwise: not TLS (a plain-TCP client), not TLS 1.3, a broken
+  /// record or another alert.
   std::uint64_t tls_failed_handshake = 0;
-  /// The peer's certificate is missing or does not verify against the CA.
+  /// The peer's certificate is missing or does not verify against the CA, or the peer's alert
+  /// says it refused ours (unknown CA, bad or missing certificate).
   std::uint64_t tls_failed_certificate = 0;
   /// The certificate's name is not the member's name (outbound: the member at the address we
   /// dialled; either way: the sender a push-pull names, checked by Node).

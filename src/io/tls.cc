@@ -68,6 +68,24 @@ std::vector<std::string> certificate_names(X509* cert) {
 
 int no_passphrase(char*, int, int, void*) { return 0; }  // never prompt on a terminal
 
+// The peer's alert says it refused a certificate (ours): a certificate failure, not a protocol
+// one (a member of another CA sees our certificate first and refuses it).
+bool certificate_alert(unsigned long err) {
+  switch (ERR_GET_REASON(err)) {
+    case SSL_R_SSLV3_ALERT_BAD_CERTIFICATE:
+    case SSL_R_SSLV3_ALERT_UNSUPPORTED_CERTIFICATE:
+    case SSL_R_SSLV3_ALERT_CERTIFICATE_REVOKED:
+    case SSL_R_SSLV3_ALERT_CERTIFICATE_EXPIRED:
+    case SSL_R_SSLV3_ALERT_CERTIFICATE_UNKNOWN:
+    case SSL_R_TLSV1_ALERT_UNKNOWN_CA:
+    case SSL_R_TLSV13_ALERT_CERTIFICATE_REQUIRED:
+    case SSL_R_PEER_DID_NOT_RETURN_A_CERTIFICATE:
+      return true;
+    default:
+      return false;
+  }
+}
+
 }  // namespace
 
 const char* tls_failure_name(TlsFailure f) noexcept {
@@ -101,8 +119,11 @@ std::unique_ptr<TlsContext> TlsContext::load(const TlsOptions& o, std::string& e
   if (SSL_CTX_use_certificate_chain_file(ctx, o.cert_file.c_str()) != 1) {
     error = "TLS certificate file '" + o.cert_file + "': " + ossl_reason();
   } else if (SSL_CTX_use_PrivateKey_file(ctx, o.key_file.c_str(), SSL_FILETYPE_PEM) != 1) {
-    error = "TLS key file '" + o.key_file + "': " + ossl_reason() +
-            " (an unencrypted PEM key is needed)";
+    const bool mismatch = ERR_GET_REASON(ERR_peek_last_error()) == X509_R_KEY_VALUES_MISMATCH;
+    error = "TLS key file '" + o.key_file + "': " +
+            (mismatch ? "does not match the certificate '" + o.cert_file + "'"
+                      : ossl_reason() + " (an unencrypted PEM key is needed)");
+    ERR_clear_error();
   } else if (SSL_CTX_check_private_key(ctx) != 1) {
     error = "TLS key file '" + o.key_file + "' does not match the certificate '" + o.cert_file +
             "'";
@@ -169,9 +190,7 @@ TlsStream::Io TlsStream::handshake() {
       detail_ = X509_verify_cert_error_string(verify);
       return fail(TlsFailure::certificate, e);
     }
-    if (ERR_GET_REASON(err) == SSL_R_PEER_DID_NOT_RETURN_A_CERTIFICATE) {
-      return fail(TlsFailure::certificate, e);
-    }
+    if (certificate_alert(err)) return fail(TlsFailure::certificate, e);
     return fail(TlsFailure::handshake, e);
   }
   want_write_ = false;
@@ -196,7 +215,9 @@ TlsStream::Io TlsStream::status(int ret, TlsFailure on_error) {
     return Io::want;
   }
   if (e == SSL_ERROR_ZERO_RETURN) return Io::eof;
-  if (e == SSL_ERROR_SSL) return fail(on_error, e);  // an alert: the peer refused us
+  if (e == SSL_ERROR_SSL) {  // an alert: the peer refused us
+    return fail(certificate_alert(ERR_peek_last_error()) ? TlsFailure::certificate : on_error, e);
+  }
   ERR_clear_error();
   return Io::failed;  // reset: an ordinary stream error
 }
