@@ -77,8 +77,8 @@ run() {  # run plain|tls
   hs=$(metric_sum grapevine_tls_handshakes_total)
   awk -v m="$mode" -v j="$join_ms" -v c=$((c1 - c0)) -v t="$tick" -v n="$n" -v s="$steady" \
     -v p=$((p1 - p0)) -v h="$hs" 'BEGIN {
-      printf "%-5s join %5d ms  CPU %6.2f ms/agent-s  push-pulls %5d  (%.2f CPU ms per push-pull)  handshakes %d\n",
-        m, j, c * 1000 / t / n / s, p, c * 1000 / t / (p > 0 ? p : 1), h }'
+      printf "%-5s join %5d ms  CPU %6.2f ms/agent-s  push-pulls %5d  (%s CPU ms per push-pull)  handshakes %d\n",
+        m, j, c * 1000 / t / n / s, p, p > 0 ? sprintf("%.2f", c * 1000 / t / p) : "-", h }'
   for i in "${agents[@]}"; do kill "$i" 2>/dev/null || true; done
   for i in "${agents[@]}"; do wait "$i" 2>/dev/null || true; done
 }
