@@ -697,6 +697,7 @@ void Runtime::Impl::on_conn(std::uint64_t id, std::uint32_t events) {
       tls_refused(n, c, io::TlsFailure::name, "the push-pull names another sender");
     }
     step = c.after_message();
+    if (step == StreamConn::Step::tls_failed) step = StreamConn::Step::failed;  // reply failed
   }
   if (step == StreamConn::Step::failed) ++n.io_.stream_errors;
   if (step == StreamConn::Step::done || step == StreamConn::Step::failed) {
