@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "agent_config.h"
+#include "agent_tls.h"
 #include "base64.h"
 #include "commands.h"
 #include "kv.h"
@@ -33,6 +34,7 @@ struct Flags {
       datagrams_per_source, rate_limited_sources_max, rpc_auth, rpc_clients_max,
       rpc_request_bytes_max, rpc_output_bytes_max;
   bool insecure = false;
+  TlsFlags tls;  // --tls-cert, --tls-key, --tls-ca (agent_tls.h)
 };
 
 // The limit flags over the TOML file's values.
@@ -140,6 +142,7 @@ AgentConfig build_config(const Flags& f) {
     c.leave_timeout = parse_duration("--leave-timeout", f.leave_timeout);
   if (!f.log_level.empty()) c.log_level = f.log_level;
   apply_limit_flags(f, c);
+  apply_tls_flags(f.tls, c);
   if (c.name.empty()) {
     char host[256] = "node";
     gethostname(host, sizeof host - 1);
@@ -387,6 +390,12 @@ int run_agent(const Flags& flags) {
     spdlog::info("zone {}{}", ms.zone.empty() ? "/" + std::to_string(ms.zone_prefix) : ms.zone,
                  cfg.node.multicast.topology_aware ? ", topology-aware multicast" : "");
   }
+  if (cfg.runtime.tls.enabled()) {
+    spdlog::info("mutual TLS on streams (CA {}){}", cfg.runtime.tls.ca_file,
+                 ms.dialect == Dialect::memberlist
+                     ? ": not interoperable with Go memberlist, whose streams are plain TCP"
+                     : "");
+  }
   if (!cfg.join.empty()) {
     if (auto r = node.join(cfg.join); !r) spdlog::warn("join: {}", r.error().detail);
   }
@@ -469,6 +478,7 @@ void add_agent(CLI::App& app, std::function<int()>& run_cmd) {
                 "--rpc-auth");
   add_node_flags(*cmd, f->node);
   add_limit_flags(*cmd, *f);
+  add_tls_flags(*cmd, f->tls);
   cmd->callback([f, &run_cmd] { run_cmd = [f] { return run_agent(*f); }; });
 }
 

@@ -277,6 +277,10 @@ void load_limits(const Table& t, AgentConfig& c) {
   if (t.t.get("rpc_clients_max")) c.rpc.clients_max = count(t, "rpc_clients_max", 65536);
   if (auto v = bytes(t, "rpc_request_bytes_max")) c.rpc.request_bytes_max = *v;
   if (auto v = bytes(t, "rpc_output_bytes_max")) c.rpc.output_bytes_max = *v;
+  // Mutual TLS for streams (checked with the flags: agent_tls.cc).
+  if (auto v = t.str("tls_cert")) r.tls.cert_file = *v;
+  if (auto v = t.str("tls_key")) r.tls.key_file = *v;
+  if (auto v = t.str("tls_ca")) r.tls.ca_file = *v;
 }
 
 void load_multicast(const Table& t, MulticastConfig& c) {
@@ -406,7 +410,8 @@ void load_toml(const std::string& path, AgentConfig& config) {
                                    "inbound_stream_bytes_max",        "stream_timeout",
                                    "datagrams_per_source_per_second", "rate_limited_sources_max",
                                    "rpc_auth",        "rpc_clients_max",
-                                   "rpc_request_bytes_max",           "rpc_output_bytes_max"};
+                                   "rpc_request_bytes_max",           "rpc_output_bytes_max",
+                                   "tls_cert", "tls_key", "tls_ca"};
     bool ok = false;
     for (const char* k : known) ok = ok || key.str() == k;
     for (const char* k : limits) ok = ok || key.str() == k;

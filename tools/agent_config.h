@@ -43,6 +43,8 @@ struct AgentConfig {
 ///     datagrams_per_source_per_second (0 = off), rate_limited_sources_max (4096),
 ///     rpc_auth (token every RPC request must carry), rpc_clients_max (64),
 ///     rpc_request_bytes_max (1 MiB), rpc_output_bytes_max (4 MiB),
+///   tls_cert, tls_key, tls_ca (mutual TLS for streams, all three or none: files as the
+///     agent's --tls-cert, --tls-key, --tls-ca; docs/security.md),
 ///   membership = "eventual" | "consistent" (top level, when there is no [membership] table)
 ///   [membership] mode ("eventual", the default, or "consistent": Rapid, every member installs
 ///     the same sequence of configurations), rings, high, low (Rapid's K, H, L),

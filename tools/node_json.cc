@@ -223,6 +223,18 @@ std::string render_metrics(const NodeHandle& node) {
   metric("grapevine_datagrams_rate_limited_total", "counter",
          "Datagrams over datagrams_per_source_per_second, dropped unparsed.",
          io.datagrams_rate_limited);
+  metric("grapevine_tls_handshakes_total", "counter",
+         "Mutual-TLS stream handshakes completed (--tls-cert).", io.tls_handshakes);
+  o << "# HELP grapevine_tls_handshake_failures_total Streams refused by mutual TLS, by reason: "
+       "handshake (not TLS 1.3, broken), certificate (missing or not from the CA, ours or "
+       "the peer's), name (not the member's name), timeout (no handshake by stream_timeout).\n"
+       "# TYPE grapevine_tls_handshake_failures_total counter\n";
+  for (auto [reason, value] : {std::pair{"handshake", io.tls_failed_handshake},
+                               std::pair{"certificate", io.tls_failed_certificate},
+                               std::pair{"name", io.tls_failed_name},
+                               std::pair{"timeout", io.tls_failed_timeout}}) {
+    o << "grapevine_tls_handshake_failures_total{reason=\"" << reason << "\"} " << value << '\n';
+  }
   metric("grapevine_inbound_streams", "gauge", "Inbound streams open now.",
          io.inbound_streams_open);
   metric("grapevine_inbound_stream_bytes", "gauge", "Bytes inbound streams buffer now.",

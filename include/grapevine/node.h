@@ -12,6 +12,7 @@
 #include <memory>
 #include <optional>
 #include <span>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -206,6 +207,18 @@ class Node final : public Machine {
   /// The installed keys, primary first (empty without keys or in the memberlist dialect).
   [[nodiscard]] std::vector<std::vector<std::byte>> keyring() const;
 
+  /// Mutual TLS (the runtime's RuntimeOptions::tls): the names the driver authenticated (the
+  /// peer certificate's) for the stream it hands to the next on_stream(); cleared by that call.
+  /// Empty = no check. There, a native push-pull whose sender entry has a name not among them
+  /// is refused unread (stream_identity_refused()); other stream messages carry no name.
+  void set_stream_peer_names(std::span<const std::string> names) {
+    stream_peer_names_.assign(names.begin(), names.end());
+  }
+  /// Streams refused by that check, since start.
+  [[nodiscard]] std::uint64_t stream_identity_refused() const noexcept {
+    return stream_identity_refused_;
+  }
+
  private:
   /// The Effects components write into: `fx`, or a sealing adapter forwarding to it.
   Effects& sealed(Time now, Effects& fx);
@@ -219,6 +232,10 @@ class Node final : public Machine {
   std::unique_ptr<detail::FrameRouter> router_;  // native dialect: frames to their component
   std::uint64_t view_id_base_ = 0;  // broadcast ids: our address and a counter
   std::uint64_t view_seq_ = 0;
+  std::vector<std::string> stream_peer_names_;  // set_stream_peer_names, for one on_stream
+  std::uint64_t stream_identity_refused_ = 0;
+  /// True unless stream_peer_names_ is set and `message` claims another sender (node_tls.cc).
+  bool stream_identity_ok(std::span<const std::byte> message) const;
 
   Result<MessageId> view_broadcast(Time now, std::span<const std::byte> payload, Effects& fx);
   void route_state_frames(Time now, const Address& from, std::span<const std::byte> bytes,

@@ -78,6 +78,19 @@ struct IoStats {
   // Gauges.
   /// Inbound streams open now, and the bytes they buffer now.
   std::uint64_t inbound_streams_open = 0, inbound_stream_bytes = 0;
+  // Mutual TLS (RuntimeOptions::tls): handshakes completed, and streams refused, by reason.
+  std::uint64_t tls_handshakes = 0;
+  /// The TLS handshake failed otherwise: not TLS (a plain-TCP client), not TLS 1.3, a broken
+  /// record or another alert.
+  std::uint64_t tls_failed_handshake = 0;
+  /// The peer's certificate is missing or does not verify against the CA, or the peer's alert
+  /// says it refused ours (unknown CA, bad or missing certificate).
+  std::uint64_t tls_failed_certificate = 0;
+  /// The certificate's name is not the member's name (outbound: the member at the address we
+  /// dialled; either way: the sender a push-pull names, checked by Node).
+  std::uint64_t tls_failed_name = 0;
+  /// The handshake had not completed at stream_timeout (also counted in streams_timed_out).
+  std::uint64_t tls_failed_timeout = 0;
 };
 
 class NodeHandle {
@@ -161,6 +174,28 @@ class NodeHandle {
   [[nodiscard]] virtual bool running() const = 0;
 };
 
+/// Mutual TLS on the runtime's TCP streams (docs/security.md): TLS 1.3 only, both sides present
+/// a certificate that must verify against `ca_file`, and the certificate's name (a DNS
+/// subjectAltName, or the subject CN when it has none) must be the member's name. Datagrams are
+/// unchanged (seal them with a key). All three files, or none (off).
+struct TlsOptions {
+  std::string cert_file;  ///< PEM: this member's certificate, then any intermediates
+  std::string key_file;   ///< PEM: its private key
+  std::string ca_file;    ///< PEM: the CA certificate(s) peers' certificates must chain to
+  /// A refused handshake is logged at most once per peer IP per interval (counted always).
+  Duration log_interval = Duration::seconds(60);
+  /// Where those log lines go (loop thread); unset = not logged.
+  std::function<void(const std::string& line)> log;
+  [[nodiscard]] bool enabled() const noexcept {
+    return !cert_file.empty() || !key_file.empty() || !ca_file.empty();
+  }
+};
+
+/// Checks `tls` as the runtime will load it: "" when off or usable, else one line naming the
+/// file that cannot be read or parsed, or what is missing (all three files or none; the key
+/// must match the certificate).
+std::string check_tls_options(const TlsOptions& tls);
+
 struct RuntimeOptions {
   /// Datagrams per recvmmsg/sendmmsg call.
   std::uint32_t batch = 64;
@@ -191,6 +226,8 @@ struct RuntimeOptions {
   /// before parsing (IoStats::datagrams_denied, streams_denied), as memberlist's CIDRsAllowed.
   /// Empty (the default) = every address. IPv4-mapped IPv6 sources match IPv4 networks.
   std::vector<Cidr> allowed_cidrs;
+  /// Mutual TLS for streams (off by default). A bad setting makes add_node fail (Errc::io).
+  TlsOptions tls;
 };
 
 class Runtime {

@@ -150,6 +150,12 @@ void Node::on_datagram(Time now, const Address& from, std::span<const std::byte>
 void Node::on_stream(Time now, const Address& from, std::span<const std::byte> framed,
                      StreamId stream, Effects& fx) {
   auto message = seal_->open_stream(now, framed);
+  if (!stream_peer_names_.empty()) {  // mutual TLS: the sender must be the certified member
+    const bool ok = message && stream_identity_ok(*message);
+    stream_peer_names_.clear();
+    if (!ok && message) ++stream_identity_refused_;
+    if (!ok) return;
+  }
   if (!message) return;
   if (state_ && wire::is_state_stream(*message)) {
     return state_->on_stream(now, from, *message, sealed(now, fx));

@@ -20,6 +20,7 @@
 #include "io/socket_util.h"
 #include "io/state_watchers.h"
 #include "io/stream_conn.h"
+#include "io/tls.h"
 #include "util/assert.h"
 #include "util/driver_contract.h"
 #include "wire/native.h"
@@ -124,6 +125,11 @@ class Runtime::Impl {
   std::atomic<bool> stop_{false};
   std::vector<std::byte> recv_buf_;
   StreamConn* delivering_ = nullptr;  // inbound stream whose message is being handled
+  // Mutual TLS (RuntimeOptions::tls): the context (null when off or not loadable), and the
+  // rate-limited log of refusals.
+  std::unique_ptr<io::TlsContext> tls_;
+  io::TlsLog tls_log_;
+  void tls_refused(Hosted& n, const StreamConn& c, io::TlsFailure why, std::string_view detail);
 };
 
 // One hosted node: its sockets, its machine, and the Effects the machine writes into.
@@ -406,8 +412,11 @@ Runtime::Impl::Impl(const RuntimeOptions& o)
     : options_(o),
       epoll_(::epoll_create1(EPOLL_CLOEXEC)),
       wake_(::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)),
-      recv_buf_(std::size_t(std::max<std::uint32_t>(o.batch, 1)) * kRecvBytes) {
+      recv_buf_(std::size_t(std::max<std::uint32_t>(o.batch, 1)) * kRecvBytes),
+      tls_log_(o.tls) {
   GV_ASSERT(epoll_ && wake_);
+  std::string tls_error;  // check_tls_options() says it; add_node refuses to start without it
+  if (options_.tls.enabled()) tls_ = io::TlsContext::load(options_.tls, tls_error);
   if (options_.batch == 0) options_.batch = 1;
   if (options_.batch > 64) options_.batch = 64;
   io::raise_fd_limit();
@@ -449,6 +458,10 @@ Result<NodeHandle*> Runtime::Impl::add_node(const NodeConfig& config, const Addr
                                             NodeCallbacks cb) {
   if (auto ok = validate(config); !ok) return ok.error();
   if (!bind.valid()) return make_error(Errc::invalid_argument, "bind address is not set");
+  if (options_.tls.enabled() && !tls_) {
+    return make_error(Errc::io, "TLS: cannot load the certificate, key or CA (see "
+                                "check_tls_options)");
+  }
   if (config.view && bind.family != 4) {
     // HyParView keeps its views as compact 6-byte IPv4 peers (8 bytes with padding).
     return make_error(Errc::invalid_argument, "partial views need an IPv4 bind address");
@@ -605,6 +618,10 @@ void Runtime::Impl::open_stream(Hosted& n, const Address& to, std::span<const st
   const std::uint64_t id = next_conn_++;
   auto conn = std::make_unique<StreamConn>(std::move(*fd), n.index_, to, /*inbound=*/false,
                                            Runtime::now() + options_.stream_timeout, n.node_);
+  if (tls_) {  // to a known member: its certificate must carry its name
+    conn->use_tls(std::make_unique<io::TlsStream>(*tls_, conn->fd(), /*server=*/false,
+                                                  io::member_name_at(n.node_.membership(), to)));
+  }
   conn->queue_message(message);
   ++n.io_.streams_out;
   n.io_.stream_bytes_out += message.size();
@@ -642,6 +659,7 @@ void Runtime::Impl::accept_streams(Hosted& n) {
     const std::uint64_t id = next_conn_++;
     auto conn = std::make_unique<StreamConn>(Fd(fd), n.index_, peer, /*inbound=*/true,
                                              Runtime::now() + options_.stream_timeout, n.node_);
+    if (tls_) conn->use_tls(std::make_unique<io::TlsStream>(*tls_, conn->fd(), true, ""));
     watch(conn->fd(), tag(kConn, id), EPOLLIN);
     conns_.emplace(id, std::move(conn));
   }
@@ -653,8 +671,15 @@ void Runtime::Impl::on_conn(std::uint64_t id, std::uint32_t events) {
   StreamConn& c = *it->second;
   Hosted& n = *nodes_[c.node()];
   const std::size_t held = c.buffered();
+  const bool was_secured = c.tls() && c.tls()->established();
   auto step = c.on_ready(events, read_budget(c));
   if (c.inbound()) n.io_.inbound_stream_bytes += c.buffered() - held;
+  if (!was_secured && c.tls() && c.tls()->established()) ++n.io_.tls_handshakes;
+  if (step == StreamConn::Step::tls_failed) {
+    tls_refused(n, c, c.tls()->failure(), c.tls()->failure_detail());
+    finish_conn(id);
+    return;
+  }
   if (step == StreamConn::Step::over_budget) {
     ++n.io_.streams_over_budget;
     finish_conn(id);
@@ -664,9 +689,15 @@ void Runtime::Impl::on_conn(std::uint64_t id, std::uint32_t events) {
   if (handled) {
     // A whole message arrived: inbound ones may be answered on this connection.
     delivering_ = &c;
+    const std::uint64_t refused = n.node_.stream_identity_refused();
+    if (c.tls()) n.node_.set_stream_peer_names(c.tls()->peer_names());
     n.on_stream(Runtime::now(), c.peer(), c.message(), c.inbound() ? StreamId(id) : 0);
     delivering_ = nullptr;
+    if (n.node_.stream_identity_refused() != refused) {
+      tls_refused(n, c, io::TlsFailure::name, "the push-pull names another sender");
+    }
     step = c.after_message();
+    if (step == StreamConn::Step::tls_failed) step = StreamConn::Step::failed;  // reply failed
   }
   if (step == StreamConn::Step::failed) ++n.io_.stream_errors;
   if (step == StreamConn::Step::done || step == StreamConn::Step::failed) {
@@ -716,11 +747,21 @@ void Runtime::Impl::expire_conns(Time now) {
     if (now >= c->deadline()) ids.push_back(id);
   }
   for (auto id : ids) {
-    IoStats& io = nodes_[conns_[id]->node()]->io_;
-    ++io.stream_errors;
-    ++io.streams_timed_out;
+    const StreamConn& c = *conns_[id];
+    Hosted& n = *nodes_[c.node()];
+    ++n.io_.stream_errors;
+    ++n.io_.streams_timed_out;
+    if (c.tls() && !c.tls()->established()) {
+      tls_refused(n, c, io::TlsFailure::timeout, "no completed handshake by stream_timeout");
+    }
     finish_conn(id);
   }
+}
+
+void Runtime::Impl::tls_refused(Hosted& n, const StreamConn& c, io::TlsFailure why,
+                                std::string_view detail) {
+  io::count_tls_failure(n.io_, why);
+  tls_log_.refused(Runtime::now(), c.peer(), c.inbound(), why, detail);
 }
 
 // ---- Runtime --------------------------------------------------------------------------------
