@@ -95,6 +95,7 @@ Time MembershipNode::next_deadline() const noexcept {
   }
   t = std::min(t, house_ticker_.deadline());
   if (!seeds_.empty() && join_ticker_.started()) t = std::min(t, join_ticker_.deadline());
+  if (queries_) t = std::min(t, queries_->next_deadline());
   return t;
 }
 
@@ -111,6 +112,7 @@ void MembershipNode::on_timeout(Time now, Effects& fx) {
     return;
   }
   if (now >= detector_->deadline()) detector_->on_timeout(now, fx);
+  if (queries_) expire_queries(now, fx);
   if (config_.gossip_interval > Duration::zero() && gossip_ticker_.due(now)) {
     gossip_ticker_.advance(now, config_.gossip_interval, 0.0, rng_);
     gossip_round(now, fx);
@@ -510,6 +512,10 @@ class MembershipNode::Inbound final : public StreamSink {
     n_.on_state_digest(now_, f, from, fx_);
   }
   void on_user_event(const wire::UserEventFrame& f) override { n_.on_user_event(f, fx_); }
+  void on_query(const wire::QueryFrame& f) override { n_.on_query(now_, f, fx_); }
+  void on_query_response(const wire::QueryResponseFrame& f) override {
+    n_.on_query_response(now_, f, fx_);
+  }
   void on_malformed() override { ++n_.stats_.malformed_received; }
   void on_unknown() override { ++n_.stats_.unknown_frames; }
   void on_rejected() override { ++n_.stats_.rejected_received; }
