@@ -265,13 +265,14 @@ Peer MembershipNode::peer(const Address& to) const {
   return p;
 }
 
-void MembershipNode::send_messages(Effects& fx, const Address& to, std::size_t primaries) {
+void MembershipNode::send_messages(Effects& fx, const Address& to, std::size_t primaries,
+                                   bool piggyback) {
   // Top the packet up with queued updates (infection-style dissemination), then send it.
   std::size_t used = codec_->packet_overhead();
   for (std::size_t i = 0; i < primaries; ++i) used += out_[i].size() + codec_->message_overhead();
   const std::size_t budget = config_.packet_budget_bytes;
   std::size_t count = primaries;
-  if (used < budget) {
+  if (piggyback && used < budget) {
     queue_.fill(budget - used, codec_->message_overhead(), retransmit_limit(),
                 [&](std::span<const std::byte> m) {
                   if (out_.size() <= count) out_.emplace_back();

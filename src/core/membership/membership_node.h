@@ -174,7 +174,10 @@ class MembershipNode final : public Membership {
   void deliver_user(const MessageId& id, std::span<const std::byte> payload, std::uint32_t hops,
                     Effects& fx);
   Bytes& primary(std::size_t i);
-  void send_messages(Effects& fx, const Address& to, std::size_t primaries);
+  /// `piggyback` false: only the primaries (query answers, as memberlist's SendTo: topping
+  /// them up would spend the updates' transmissions on the querier, who has them).
+  void send_messages(Effects& fx, const Address& to, std::size_t primaries,
+                     bool piggyback = true);
   [[nodiscard]] Peer peer(const Address& to) const;
   // dissemination
   void broadcast_alive(const MemberRecord& r);

@@ -239,7 +239,7 @@ Result<void> MembershipNode::send_query_answer(Time now, const QueryTable::Recei
   if (!codec_->query_response(r, primary(0))) {
     return make_error(Errc::too_large, "query response does not fit a datagram");
   }
-  send_messages(fx, q.querier_address, 1);
+  send_messages(fx, q.querier_address, 1, false);
   relay_query_answer(q, r, fx);
   return {};
 }
@@ -261,7 +261,7 @@ void MembershipNode::relay_query_answer(const QueryTable::Received& q,
       continue;
     }
     picked[n++] = i;
-    if (codec_->query_response(r, primary(0))) send_messages(fx, list_.address(i), 1);
+    if (codec_->query_response(r, primary(0))) send_messages(fx, list_.address(i), 1, false);
   }
 }
 
@@ -272,7 +272,7 @@ void MembershipNode::on_query_response(Time now, const wire::QueryResponseFrame&
     wire::QueryResponseFrame direct = f;
     direct.relay = false;
     if (codec_->query_response(direct, primary(0))) {
-      send_messages(fx, f.relay_to, 1);
+      send_messages(fx, f.relay_to, 1, false);
       ++stats_.query_relays;
     }
     return;
@@ -314,8 +314,8 @@ void MembershipNode::expire_queries(Time now, Effects& fx) {
     pending.erase(pending.begin() + std::ptrdiff_t(i));
     fx.emit(e);
   }
-  auto& received = queries_->received;
-  std::erase_if(received, [&](const QueryTable::Received& r) { return now >= r.deadline; });
+  // Received queries stay (at most kQueriesReceivedMax) so a late respond() says "deadline
+  // passed" rather than "unknown".
 }
 
 }  // namespace grapevine::detail
