@@ -67,7 +67,8 @@ nlohmann::json run_query(const nlohmann::json& req, NodeHandle& node, const Loop
     if (!n.is_string()) return fail("query: nodes must be names");
     p.nodes.push_back(n.get<std::string>());
   }
-  for (const auto& [k, v] : req.value("tags", nlohmann::json::object()).items()) {
+  const nlohmann::json tags = req.value("tags", nlohmann::json::object());
+  for (const auto& [k, v] : tags.items()) {
     if (!v.is_string()) return fail("query: tags must map keys to regexes");
     p.tags.push_back({k, v.get<std::string>()});
   }
