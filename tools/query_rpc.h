@@ -24,7 +24,8 @@ namespace grapevine::tools {
 using LoopRunner = std::function<void(const std::function<void()>&)>;
 
 /// Handles `query` and cluster-wide `keys`; nullopt for any other request. Blocks the calling
-/// (RPC) thread until the query is done.
+/// (RPC) thread until the query is done: the RPC server serves nobody else meanwhile (other
+/// clients and monitors wait up to the query's timeout; a streaming answer is future work).
 std::optional<nlohmann::json> handle_query_rpc(const std::string& cmd, const nlohmann::json& req,
                                                NodeHandle& node, const LoopRunner& loop);
 

@@ -13,6 +13,7 @@
 //                                          "refutations","datagrams_out","datagrams_in",
 //                                          "delivered" (multicasts delivered here),"malformed"}}
 //   {"cmd":"monitor"}                  -> {"event":"member","kind":"joined",...} ... (stream)
+//   {"cmd":"query",...}, {"cmd":"keys",...}: queries and the cluster-wide keyring, query_rpc.h
 // Errors: {"ok":false,"error":"what went wrong"}.
 //
 // Authentication: an agent started with --rpc-auth TOKEN (TOML rpc_auth) answers only requests
