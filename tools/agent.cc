@@ -9,6 +9,8 @@
 #include <chrono>
 #include <cstdlib>
 #include <future>
+#include <map>
+#include <optional>
 #include <thread>
 
 #include "agent_config.h"
@@ -19,6 +21,7 @@
 #include "node_json.h"
 #include "node_flags.h"
 #include "options.h"
+#include "query_rpc.h"
 #include "rpc.h"
 #include "ui_server.h"
 
@@ -35,6 +38,7 @@ struct Flags {
       rpc_request_bytes_max, rpc_output_bytes_max;
   bool insecure = false;
   TlsFlags tls;  // --tls-cert, --tls-key, --tls-ca (agent_tls.h)
+  std::vector<std::string> query_responses;  // --query-response NAME=TEXT
 };
 
 // The limit flags over the TOML file's values.
@@ -323,11 +327,13 @@ nlohmann::json handle(Runtime& rt, NodeHandle& node, const AgentConfig& cfg,
             {"malformed", s.malformed_received + node.multicast_stats().malformed_received}}}};
     });
   }
-  if (cmd == "keys") return handle_keys(rt, node, req);
   auto loop = [&](const std::function<void()>& f) { in_loop(rt, [&] { f(); return 0; }); };
+  if (auto q = handle_query_rpc(cmd, req, node, loop)) return *q;  // query, cluster-wide keys
+  if (cmd == "keys") return handle_keys(rt, node, req);             // "local": true
   if (auto kv = handle_kv(cmd, req, node, loop)) return *kv;
   return fail("unknown cmd '" + cmd +
-              "' (members, view, join, leave, force-leave, send, info, keys, tags, event, monitor, "
+              "' (members, view, join, leave, force-leave, send, info, keys, tags, event, query, "
+              "monitor, "
               "kv-set, kv-get, kv-delete, kv-list, kv-stats)");
 }
 
@@ -359,6 +365,9 @@ int run_agent(const Flags& flags) {
                    e.configuration_id, e.configuration_epoch, e.members.size());
     } else if (e.kind == EventKind::user_event) {
       spdlog::info("user event {} ltime {} ({} bytes)", e.user_name, e.ltime, e.payload.size());
+    } else if (e.kind == EventKind::query) {
+      spdlog::info("query {} from {} ltime {} ({} bytes)", e.user_name, e.subject_name, e.ltime,
+                   e.payload.size());
     } else {
       spdlog::info("member {} {} ({}) incarnation {}", event_kind_name(e.kind), e.subject_name,
                    e.subject.to_string(), e.incarnation);
@@ -373,6 +382,19 @@ int run_agent(const Flags& flags) {
     spdlog::info("delivered {} ({} bytes, {} hops)", message_id_text(id), payload.size(), hops);
     hub.publish(delivery_json(id, payload, hops)
                     .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+  };
+  // Built-in answers to queries by name (a query handler; event handler scripts come later).
+  std::map<std::string, std::string, std::less<>> answers;
+  for (const auto& a : flags.query_responses) {
+    const auto eq = a.find('=');
+    if (eq == std::string::npos || eq == 0) throw UsageError("--query-response: expected NAME=TEXT");
+    answers[a.substr(0, eq)] = a.substr(eq + 1);
+  }
+  cb.on_query = [answers](const Event& e) -> std::optional<std::vector<std::byte>> {
+    auto it = answers.find(e.user_name);
+    if (it == answers.end()) return std::nullopt;
+    const auto b = std::as_bytes(std::span(it->second.data(), it->second.size()));
+    return std::vector<std::byte>(b.begin(), b.end());
   };
   auto added = rt.add_node(cfg.node, cfg.bind, cb);
   if (!added) {
@@ -476,6 +498,9 @@ void add_agent(CLI::App& app, std::function<int()>& run_cmd) {
                 "allow a non-loopback --bind without --encrypt (anyone who can send a packet "
                 "can then change the membership), and a non-loopback --ui-addr without "
                 "--rpc-auth");
+  cmd->add_option("--query-response", f->query_responses,
+                  "answer queries named NAME with TEXT (NAME=TEXT, repeatable; others get only an "
+                  "ack)");
   add_node_flags(*cmd, f->node);
   add_limit_flags(*cmd, *f);
   add_tls_flags(*cmd, f->tls);

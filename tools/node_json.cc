@@ -82,6 +82,16 @@ nlohmann::json event_json(const Event& e) {
     put_bytes(u, "payload", e.payload);
     return u;
   }
+  if (e.kind == EventKind::query) {  // a query received here (monitor shows it)
+    nlohmann::json q = {{"event", "query"},
+                        {"name", text_of(e.user_name)},
+                        {"ltime", e.ltime},
+                        {"id", e.query_id},
+                        {"from", text_of(e.subject_name)},
+                        {"from_address", e.subject.to_string()}};
+    put_bytes(q, "payload", e.payload);
+    return q;
+  }
   nlohmann::json j = {{"event", "member"},
                       {"kind", event_kind_name(e.kind)},
                       {"name", text_of(e.subject_name)},

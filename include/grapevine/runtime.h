@@ -56,7 +56,16 @@ struct NodeCallbacks {
   /// Event::configuration_id, its epoch, its members in Event::members, valid during the call;
   /// every member sees the same sequence) and view_stalled (no decision within stall_timeout).
   std::function<void(const Event& event)> on_member_event;
+  /// A query reached this node and passed its filters (grapevine/query.h): Event::user_name is
+  /// its name, payload its payload, subject_* the querier (valid during the call). Return the
+  /// response (sent to the querier through NodeHandle::respond) or nullopt to stay silent. The
+  /// event also goes to on_member_event first. Internal queries never come here.
+  std::function<std::optional<std::vector<std::byte>>(const Event& query)> on_query;
 };
+
+/// Acks (`query_ack`), responses (`query_response`: subject_name the member, payload its
+/// answer) and finally `query_done` of one query this node issued; valid during the call.
+using QueryCallback = std::function<void(const Event& update)>;
 
 /// Socket-level counters of one node.
 struct IoStats {
@@ -115,6 +124,29 @@ class NodeHandle {
   /// a `user_event` through on_member_event once. Returns its Lamport time.
   virtual Result<std::uint64_t> user_event(std::string_view name,
                                            std::span<const std::byte> payload, bool coalesce) = 0;
+  /// Issues a serf-style query (Node::query); `on_update` gets its acks and responses as they
+  /// arrive (each member once, this node included), then query_done at the deadline. Errors as
+  /// Membership::query (invalid_argument, too_large, not_ready).
+  virtual Result<QueryTicket> query(std::string_view name, std::span<const std::byte> payload,
+                                    const QueryParams& params, QueryCallback on_update) {
+    (void)name, (void)payload, (void)params, (void)on_update;
+    return make_error(Errc::invalid_argument, "queries not supported here");
+  }
+  /// Cluster-wide keyring command (Node::keyring_query): each member's KeyringAnswer arrives
+  /// as a query_response (decode_keyring_answer), then query_done. Errors as Node::keyring_query.
+  virtual Result<QueryTicket> keyring_query(KeyringCommand command, std::span<const std::byte> key,
+                                            QueryCallback on_update) {
+    (void)command, (void)key, (void)on_update;
+    return make_error(Errc::invalid_argument, "queries not supported here");
+  }
+  /// Answers a received query (Node::respond); on_query's answer is sent this way. Errors as
+  /// Membership::respond (invalid_argument: unknown or answered; rejected: past its deadline;
+  /// too_large).
+  virtual Result<void> respond(std::uint64_t ltime, std::uint32_t id,
+                               std::span<const std::byte> payload) {
+    (void)ltime, (void)id, (void)payload;
+    return make_error(Errc::invalid_argument, "queries not supported here");
+  }
   [[nodiscard]] virtual std::vector<MemberInfo> members() const = 0;
   [[nodiscard]] virtual const Membership& membership() const = 0;
   [[nodiscard]] virtual const MulticastStats& multicast_stats() const = 0;

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "core/node_keyring.h"
 #include "core/node_seal.h"
 #include "core/state/scuttlebutt.h"
 #include "core/frame_router.h"
@@ -67,6 +68,8 @@ Node::Node(const NodeConfig& config, const Address& self, std::uint64_t seed)
         std::max<std::int64_t>(config_.multicast.retention_periods, need), UINT32_MAX));
   }
   membership_ = make_membership(config_.membership, self, derive_seed(seed, 1));
+  keyring_queries_ = std::make_unique<detail::KeyringQueries>(*seal_);
+  membership_->set_internal_queries(keyring_queries_.get());
   // The live view lists this node first: the multicast's own index is always 0.
   multicast_ = make_multicast(config_.multicast, membership_->live_group(), 0, derive_seed(seed, 2));
   if (config_.view) {

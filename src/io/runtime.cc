@@ -166,11 +166,13 @@ class Runtime::Impl::Hosted final : public NodeHandle, public Effects {
   }
   void emit(const Event& e) override {
     if (e.kind == EventKind::state_changed) return state_.queue(e);  // watchers, after the call
-    if (!cb_.on_delivery && !cb_.on_member_event) return;
+    const bool query = e.kind >= EventKind::query && e.kind <= EventKind::query_done;
+    if (!cb_.on_delivery && !cb_.on_member_event && !query) return;
     Queued& q = events_.emplace_back();
     q.event = e;
     q.payload.assign(e.payload.begin(), e.payload.end());
     q.name.assign(e.subject_name);
+    q.user_name.assign(e.user_name);
   }
   void send_stream(const Address& to, std::span<const std::byte> message) override {
     if (running_) rt_.open_stream(*this, to, message);
@@ -203,6 +205,26 @@ class Runtime::Impl::Hosted final : public NodeHandle, public Effects {
   }
   Result<void> update_meta(std::span<const std::byte> meta) override {
     return call([&](Time now) { return node_.update_meta(now, meta, *this); });
+  }
+  Result<QueryTicket> query(std::string_view name, std::span<const std::byte> payload,
+                            const QueryParams& params, QueryCallback on_update) override {
+    return call([&](Time now) {  // registered before the call's own events are delivered
+      auto r = node_.query(now, name, payload, params, *this);
+      if (r) query_callbacks_[r->id] = std::move(on_update);
+      return r;
+    });
+  }
+  Result<QueryTicket> keyring_query(KeyringCommand command, std::span<const std::byte> key,
+                                    QueryCallback on_update) override {
+    return call([&](Time now) {
+      auto r = node_.keyring_query(now, command, key, QueryParams{}, *this);
+      if (r) query_callbacks_[r->id] = std::move(on_update);
+      return r;
+    });
+  }
+  Result<void> respond(std::uint64_t ltime, std::uint32_t id,
+                       std::span<const std::byte> payload) override {
+    return call([&](Time now) { return node_.respond(now, ltime, id, payload, *this); });
   }
   [[nodiscard]] std::vector<MemberInfo> members() const override {
     return node_.membership().members();
@@ -320,8 +342,11 @@ class Runtime::Impl::Hosted final : public NodeHandle, public Effects {
   struct Queued {
     Event event;
     std::vector<std::byte> payload;
-    std::string name;
+    std::string name, user_name;
   };
+  void deliver_query_event(const Event& e);
+  // Callbacks of this node's pending queries, by query id (NodeHandle::query).
+  std::map<std::uint32_t, QueryCallback> query_callbacks_;
   /// Rounds of "deliver what is queued" per after_call: callbacks that keep raising events
   /// (a multicast from every delivery) continue at the node's next call instead of spinning.
   static constexpr int kEventRoundsMax = 16;
@@ -379,7 +404,10 @@ void Runtime::Impl::Hosted::deliver_events() {
       Queued q = std::move(events_[events_head_++]);  // callbacks may grow events_
       q.event.payload = q.payload;
       q.event.subject_name = q.name;
-      if (q.event.kind == EventKind::delivered) {
+      q.event.user_name = q.user_name;
+      if (q.event.kind >= EventKind::query && q.event.kind <= EventKind::query_done) {
+        deliver_query_event(q.event);
+      } else if (q.event.kind == EventKind::delivered) {
         if (cb_.on_delivery) cb_.on_delivery(q.event.message, q.event.payload, q.event.hops);
       } else if (cb_.on_member_event) {
         cb_.on_member_event(q.event);
@@ -391,6 +419,22 @@ void Runtime::Impl::Hosted::deliver_events() {
     events_head_ = 0;
   }
   delivering_events_ = false;
+}
+
+// A query event: `query` to on_member_event (monitors) and on_query, whose answer is sent with
+// respond(); acks, responses and done to the callback of the query they belong to.
+void Runtime::Impl::Hosted::deliver_query_event(const Event& e) {
+  if (e.kind == EventKind::query) {
+    if (cb_.on_member_event) cb_.on_member_event(e);
+    if (!cb_.on_query || removed_) return;
+    if (auto answer = cb_.on_query(e)) (void)respond(e.ltime, e.query_id, *answer);
+    return;
+  }
+  auto it = query_callbacks_.find(e.query_id);
+  if (it == query_callbacks_.end()) return;
+  QueryCallback cb = it->second;  // a copy: the callback may issue queries
+  if (e.kind == EventKind::query_done) query_callbacks_.erase(it);
+  if (cb) cb(e);
 }
 
 void Runtime::Impl::Hosted::crash() {
