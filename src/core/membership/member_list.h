@@ -1,7 +1,9 @@
 // MemberList: what one node knows about the group. Compact records (64 bytes, no strings) in a
 // dense vector, an id -> slot index, and the live view (alive or suspect members, self first)
-// that multicast protocols use as their Group. Names and metadata, which most simulated members
-// do not have, live in a side table.
+// that multicast protocols use as their Group. Names live in one byte arena per list with an
+// open-addressing name -> slot index (member_names.cc: ~14 bytes a named member, not the ~250
+// of a std::string in two std::maps, which at 10,000 members was 25 GB in the simulator);
+// metadata and memberlist versions, which most members do not have, live in a side table.
 //
 // The list only stores; the merge rules (who may overwrite what) are in membership_node.cc.
 #pragma once
@@ -27,7 +29,7 @@ struct MemberRecord {
   MemberState state = MemberState::alive;
   std::uint8_t flags = 0;        // kHasExtra
   std::uint8_t pmax = 0;         // highest protocol version it speaks (memberlist Vsn; 0 = ?)
-  std::uint8_t reserved = 0;
+  std::uint8_t name_len = 0;    // bytes of its name (in MemberList's arena; 0 = none)
   std::uint32_t live_pos = 0;    // position in the live view while alive or suspect
   Time state_since;              // local time of the last state change
   std::uint64_t heartbeat = 0;   // heartbeat detectors: highest counter seen
@@ -40,7 +42,7 @@ inline constexpr std::size_t kMembersMax = 1u << 22;
 class MemberList final : public Group {
  public:
   static constexpr std::uint32_t kNone = FlatIndex::kMissing;
-  static constexpr std::uint8_t kHasExtra = 1;
+  static constexpr std::uint8_t kHasExtra = 1;  // an entry in the metadata side table
 
   /// Adds self as slot 0, alive.
   MemberList(NodeId self, const Address& self_address, Time now);
@@ -60,15 +62,18 @@ class MemberList final : public Group {
   void set_state(std::uint32_t slot, MemberState state, Time now);
   /// Forgets a member (reaping). Slots of other members may change.
   void remove(NodeId id);
+  /// Room for `n` records without reallocating (a preloaded list knows its size).
+  void reserve(std::size_t n);
 
   /// Members per state.
   [[nodiscard]] std::size_t count(MemberState s) const noexcept { return counts_[int(s)]; }
 
   // Names and metadata (side table).
   void set_extra(NodeId id, std::string_view name, std::span<const std::byte> meta);
+  /// The member's name; valid until the next call that changes a name or removes a member.
   [[nodiscard]] std::string_view name_of(NodeId id) const noexcept;
-  /// Every member (self included) holding `name`, in the order they were named; empty names are
-  /// not indexed. Native-dialect ids come from addresses, so one name may have several ids.
+  /// Every member (self included) holding `name`, in list (slot) order; empty names are not
+  /// indexed. Native-dialect ids come from addresses, so one name may have several ids.
   [[nodiscard]] std::vector<NodeId> ids_named(std::string_view name) const;
   [[nodiscard]] std::span<const std::byte> meta_of(NodeId id) const noexcept;
   /// memberlist's protocol versions of a member (all zero when unknown).
@@ -113,8 +118,20 @@ class MemberList final : public Group {
   void live_insert(std::uint32_t slot);
   void live_erase(std::uint32_t slot);
 
+  // Names (member_names.cc).
+  [[nodiscard]] std::string_view name_at(std::uint32_t slot) const noexcept {
+    return {name_bytes_.data() + name_at_[slot], records_[slot].name_len};
+  }
+  void set_name(std::uint32_t slot, std::string_view name);
+  void unname(std::uint32_t slot);
+  void name_index_insert(std::uint32_t slot);
+  void name_index_erase(std::uint32_t slot);
+  void name_index_move(std::uint32_t from, std::uint32_t to);
+  [[nodiscard]] std::size_t name_home(std::string_view name) const noexcept;
+  void name_index_grow();
+  void compact_names();
+
   struct Extra {
-    std::string name;
     std::vector<std::byte> meta;
     wire::Vsn vsn{};
   };
@@ -123,8 +140,14 @@ class MemberList final : public Group {
   std::vector<std::uint32_t> live_;
   std::size_t counts_[4] = {0, 0, 0, 0};
   std::map<NodeId, Extra> extras_;
-  std::map<std::string, std::vector<NodeId>, std::less<>> names_;
-  void unname(NodeId id, std::string_view name);
+  // Names: each named record's bytes at name_bytes_[name_at_[slot]], name_len of them; renamed
+  // and removed names leave garbage, compacted when it is over half the arena. name_index_ is
+  // an open-addressing table of named slots by name hash (kNone = empty; load <= 1/2).
+  std::vector<char> name_bytes_;
+  std::size_t name_garbage_ = 0;
+  std::vector<std::uint32_t> name_at_;  // parallel to records_
+  std::vector<std::uint32_t> name_index_;
+  std::size_t named_ = 0;
   // Zones: interned names (0 = none), per record the effective zone and whether it came from
   // the member itself (wire/config) rather than from zone_prefix_.
   std::vector<std::string> zone_names_{std::string()};

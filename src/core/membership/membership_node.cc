@@ -191,6 +191,7 @@ Result<void> MembershipNode::join(Time now, std::span<const Address> seeds, Effe
 }
 
 void MembershipNode::preload(Time now, std::span<const Address> members) {
+  list_.reserve(list_.record_count() + members.size());
   for (const Address& a : members) {
     const NodeId id = node_id_of(a);
     if (id == 0 || !a.valid() || id == self_id_ || list_.find(id) != MemberList::kNone) continue;
