@@ -19,8 +19,8 @@ std::uint32_t MemberList::add(NodeId id, const Address& address, std::uint32_t i
   r.incarnation = incarnation;
   r.state = state;
   r.state_since = now;
-  r.heartbeat_at = now;
-  index_.put(id, slot);
+  if (!beats_.empty()) beats_.push_back(MemberBeat{0, now});
+  index_.insert(id, slot);
   zone_.push_back(own_zone(address));
   zone_own_.push_back(false);
   name_at_.push_back(0);
@@ -46,7 +46,8 @@ void MemberList::remove(NodeId id) {
   if (slot == kNone || slot == 0) return;  // never forget self
   if (is_live(records_[slot].state)) live_erase(slot);
   --counts_[int(records_[slot].state)];
-  index_.erase(id);
+  auto id_of = [this](std::uint32_t s) { return records_[s].id; };
+  index_.erase(id, id_of);
   if (records_[slot].flags & kHasExtra) extras_.erase(id);
   unname(slot);
   const auto last = std::uint32_t(records_.size() - 1);
@@ -56,14 +57,22 @@ void MemberList::remove(NodeId id) {
     zone_[slot] = zone_[last];
     zone_own_[slot] = zone_own_[last];
     name_at_[slot] = name_at_[last];
-    index_.put(records_[slot].id, slot);
+    if (!beats_.empty()) beats_[slot] = beats_[last];
+    index_.relink(records_[slot].id, slot, id_of);
     if (is_live(records_[slot].state)) live_[records_[slot].live_pos] = slot;
   }
   records_.pop_back();
   zone_.pop_back();
   zone_own_.pop_back();
   name_at_.pop_back();
+  if (!beats_.empty()) beats_.pop_back();
   zones_dirty_ = true;
+}
+
+void MemberList::track_beats() {
+  if (!beats_.empty()) return;
+  beats_.reserve(records_.capacity());
+  for (const MemberRecord& r : records_) beats_.push_back(MemberBeat{0, r.state_since});
 }
 
 void MemberList::reserve(std::size_t n) {
@@ -72,6 +81,7 @@ void MemberList::reserve(std::size_t n) {
   zone_.reserve(n);
   zone_own_.reserve(n);
   name_at_.reserve(n);
+  if (!beats_.empty()) beats_.reserve(n);
   live_.reserve(n);
 }
 

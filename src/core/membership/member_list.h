@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "core/membership/flat_index.h"
+#include "core/membership/slot_index.h"
 #include "grapevine/group.h"
 #include "grapevine/membership.h"
 #include "wire/native_membership.h"
@@ -32,8 +33,15 @@ struct MemberRecord {
   std::uint8_t name_len = 0;    // bytes of its name (in MemberList's arena; 0 = none)
   std::uint32_t live_pos = 0;    // position in the live view while alive or suspect
   Time state_since;              // local time of the last state change
-  std::uint64_t heartbeat = 0;   // heartbeat detectors: highest counter seen
-  Time heartbeat_at;             // local time the counter last rose
+};
+// 48 bytes: one is held per member per member (N^2 in a simulated group), so every field counts.
+static_assert(sizeof(MemberRecord) <= 48);
+
+/// Heartbeat detectors' per-member counter, kept beside the records only when one asks
+/// (MemberList::track_beats), so SWIM's lists do not pay 16 bytes a member for it.
+struct MemberBeat {
+  std::uint64_t counter = 0;  // highest counter seen
+  Time at;                    // local time the counter last rose (or the member was added)
 };
 
 /// Most members one node tracks; beyond it new members are refused (and counted).
@@ -41,13 +49,15 @@ inline constexpr std::size_t kMembersMax = 1u << 22;
 
 class MemberList final : public Group {
  public:
-  static constexpr std::uint32_t kNone = FlatIndex::kMissing;
+  static constexpr std::uint32_t kNone = SlotIndex::kMissing;
   static constexpr std::uint8_t kHasExtra = 1;  // an entry in the metadata side table
 
   /// Adds self as slot 0, alive.
   MemberList(NodeId self, const Address& self_address, Time now);
 
-  [[nodiscard]] std::uint32_t find(NodeId id) const noexcept { return index_.find(id); }
+  [[nodiscard]] std::uint32_t find(NodeId id) const noexcept {
+    return index_.find(id, [this](std::uint32_t s) { return records_[s].id; });
+  }
   MemberRecord& at(std::uint32_t slot) noexcept { return records_[slot]; }
   [[nodiscard]] const MemberRecord& at(std::uint32_t slot) const noexcept { return records_[slot]; }
   [[nodiscard]] std::size_t record_count() const noexcept { return records_.size(); }
@@ -64,6 +74,19 @@ class MemberList final : public Group {
   void remove(NodeId id);
   /// Room for `n` records without reallocating (a preloaded list knows its size).
   void reserve(std::size_t n);
+
+  // Heartbeat counters (heartbeat detectors only).
+  /// Keeps a MemberBeat per record from now on (each listed one stamped at its state_since).
+  void track_beats();
+  /// The counter of the member in `slot`; track_beats() must have been called.
+  MemberBeat& beat(std::uint32_t slot) noexcept {
+    GV_ASSERT(slot < beats_.size());
+    return beats_[slot];
+  }
+  /// The member in `slot` was just heard from (stamps its beat time, when beats are kept).
+  void touch_beat(std::uint32_t slot, Time now) noexcept {
+    if (!beats_.empty()) beats_[slot].at = now;
+  }
 
   /// Members per state.
   [[nodiscard]] std::size_t count(MemberState s) const noexcept { return counts_[int(s)]; }
@@ -136,13 +159,14 @@ class MemberList final : public Group {
     wire::Vsn vsn{};
   };
   std::vector<MemberRecord> records_;
-  FlatIndex index_;
+  std::vector<MemberBeat> beats_;  // parallel to records_ once track_beats(); else empty
+  SlotIndex index_;
   std::vector<std::uint32_t> live_;
   std::size_t counts_[4] = {0, 0, 0, 0};
   std::map<NodeId, Extra> extras_;
   // Names: each named record's bytes at name_bytes_[name_at_[slot]], name_len of them; renamed
   // and removed names leave garbage, compacted when it is over half the arena. name_index_ is
-  // an open-addressing table of named slots by name hash (kNone = empty; load <= 1/2).
+  // an open-addressing table of named slots by name hash (kNone = empty; load <= 3/4).
   std::vector<char> name_bytes_;
   std::size_t name_garbage_ = 0;
   std::vector<std::uint32_t> name_at_;  // parallel to records_

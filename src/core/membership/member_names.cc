@@ -36,7 +36,7 @@ void MemberList::name_index_grow() {
 }
 
 void MemberList::name_index_insert(std::uint32_t slot) {
-  if ((named_ + 1) * 2 > name_index_.size()) name_index_grow();  // counts slot if named already
+  if ((named_ + 1) * 4 > name_index_.size() * 3) name_index_grow();  // may index slot already
   const std::size_t mask = name_index_.size() - 1;
   std::size_t i = name_home(name_at(slot));
   while (name_index_[i] != kNone) {

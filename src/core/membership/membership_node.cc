@@ -687,7 +687,7 @@ void MembershipNode::apply_alive(Time now, const wire::AliveFrame& a, Effects& f
   r.incarnation = a.incarnation;
   r.address = a.address;
   if (pmax != 0) r.pmax = pmax;
-  r.heartbeat_at = now;
+  list_.touch_beat(slot, now);
   list_.set_state(slot, MemberState::alive, now);
   list_.set_extra(a.id, a.name, a.meta);
   list_.set_zone(a.id, a.zone);
@@ -813,7 +813,7 @@ void MembershipNode::mark_failed_locally(Time now, std::uint32_t slot, Effects& 
 
 void MembershipNode::revive_locally(Time now, std::uint32_t slot, Effects& fx) {
   list_.set_state(slot, MemberState::alive, now);
-  list_.at(slot).heartbeat_at = now;
+  list_.touch_beat(slot, now);
   emit(fx, EventKind::joined, list_.at(slot));
 }
 
