@@ -357,26 +357,26 @@ void MembershipNode::emit(Effects& fx, EventKind kind, const MemberRecord& r) {
   fx.emit(e);
 }
 
-// A random gossip target: a live member, or one that failed or left less than
-// gossip_to_the_dead ago (so it hears what was said about it).
-bool MembershipNode::pick_gossip_target(Time now, NodeId& out) {
-  // memberlist's gossip targets: live members and those *failed* less than gossip_to_the_dead
-  // ago (so a falsely failed member still hears its own death and refutes). Members that left
-  // are not targets: a leaver exits, and gossip sent to it is gossip a live member misses.
-  auto recent_failed = [&](auto&& visit) {
-    std::uint32_t count = 0;
-    for (auto it = departed_.rbegin(); it != departed_.rend(); ++it) {
-      std::uint32_t slot = list_.find(*it);
-      if (slot == MemberList::kNone) continue;
-      const MemberRecord& r = list_.at(slot);
-      if (now - r.state_since > config_.gossip_to_the_dead) break;
-      if (r.state != MemberState::failed) continue;
-      if (visit(count, r.id)) return count;
-      ++count;
-    }
-    return count;
-  };
-  const std::uint32_t recent = recent_failed([](std::uint32_t, NodeId) { return false; });
+// memberlist's gossip targets: live members and those *failed* less than gossip_to_the_dead
+// ago (so a falsely failed member still hears its own death and refutes). Members that left
+// are not targets: a leaver exits, and gossip sent to it is gossip a live member misses.
+// The failed ones, newest first, are listed once a round (a partition fails thousands at once:
+// listing them per pick, as before, cost O(failed) per pick, 8 times a round).
+void MembershipNode::list_recent_failed(Time now) {
+  recent_failed_.clear();
+  for (auto it = departed_.rbegin(); it != departed_.rend(); ++it) {
+    std::uint32_t slot = list_.find(*it);
+    if (slot == MemberList::kNone) continue;
+    const MemberRecord& r = list_.at(slot);
+    if (now - r.state_since > config_.gossip_to_the_dead) break;
+    if (r.state != MemberState::failed) continue;
+    recent_failed_.push_back(r.id);
+  }
+}
+
+// A random gossip target: a live member, or one in recent_failed_.
+bool MembershipNode::pick_gossip_target(NodeId& out) {
+  const auto recent = std::uint32_t(recent_failed_.size());
   const std::uint32_t live = list_.live_size() - 1;
   if (live + recent == 0) return false;
   std::uint64_t k = rng_.below(live + recent);
@@ -384,12 +384,7 @@ bool MembershipNode::pick_gossip_target(Time now, NodeId& out) {
     out = list_.at(list_.live_slot(std::uint32_t(k) + 1)).id;
     return true;
   }
-  const std::uint64_t want = k - live;
-  recent_failed([&](std::uint32_t i, NodeId id) {
-    if (i != want) return false;
-    out = id;
-    return true;
-  });
+  out = recent_failed_[k - live];
   return true;
 }
 
@@ -398,9 +393,10 @@ void MembershipNode::gossip_round(Time now, Effects& fx) {
   NodeId chosen[16];
   std::uint32_t n = 0;
   const std::uint32_t want = std::min<std::uint32_t>(config_.gossip_nodes, 16);
+  list_recent_failed(now);
   for (std::uint32_t attempt = 0; n < want && attempt < want * 4; ++attempt) {
     NodeId id;
-    if (!pick_gossip_target(now, id)) break;
+    if (!pick_gossip_target(id)) break;
     if (std::find(chosen, chosen + n, id) == chosen + n) chosen[n++] = id;
   }
   for (std::uint32_t i = 0; i < n && !queue_.empty(); ++i) {
