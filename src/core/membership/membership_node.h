@@ -200,7 +200,8 @@ class MembershipNode final : public Membership {
   void replace(NodeId old_id, Effects& fx);
   void report_conflict(Effects& fx, const MemberRecord& r, const Address& claimed_at);
   [[nodiscard]] bool retired(NodeId id, std::uint32_t incarnation) const;
-  bool pick_gossip_target(Time now, NodeId& out);
+  void list_recent_failed(Time now);
+  bool pick_gossip_target(NodeId& out);
 
   MembershipConfig config_;
   NodeId self_id_;
@@ -224,6 +225,7 @@ class MembershipNode final : public Membership {
   /// Failed and left members, oldest first (may hold stale entries for revived members):
   /// reaping and gossip-to-the-dead look here instead of scanning the whole list.
   std::vector<NodeId> departed_;
+  std::vector<NodeId> recent_failed_;  // gossip_round's failed targets (list_recent_failed)
   Time digest_push_pull_after_ = Time::zero();  // rate limit of digest-triggered push-pulls
   bool started_ = false;
   bool leaving_ = false;
