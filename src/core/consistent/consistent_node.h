@@ -31,11 +31,13 @@
 // Epochs only increase on a node: a configuration received whole is installed only if newer
 // (or if the node never was in a chain), so a removed node cannot go back.
 //
-// Deviations and choices: a seed admits at most kJoinsPerConfigMax joiners per configuration;
-// member identity is the address (node id = node_id_of(address));
-// metadata and names are not carried (members() names members by address); force_leave,
-// broadcast and update_meta are unsupported (invalid_argument); a cut holds at most
-// wire::kCutMembersMax members, so a larger bootstrap takes several view changes.
+// Deviations and choices: a seed holds joiners and answers them in batches (join_batch_window,
+// join_batch_quiet; at most kJoinsParkedMax held); alerts are merged per subject by relays
+// (the ring masks of all its observers' reports OR-ed), so a batch of J joiners costs J alert
+// entries, not K*J; cuts larger than wire::kCutMembersMax travel by digest and their member
+// list on a stream (consensus.h); member identity is the address (node id =
+// node_id_of(address)); metadata and names are not carried (members() names members by
+// address); force_leave, broadcast and update_meta are unsupported (invalid_argument).
 #pragma once
 
 #include <deque>
@@ -71,9 +73,11 @@ class ConsistentNode final : public Membership, private ConsensusHost {
   static constexpr std::size_t kAlertQueueMax = 4096;
   static constexpr std::size_t kSeedsMax = 16;
   /// Alert frames (kAlertsPerFrameMax alerts, one datagram each) per gossip target per round.
-  static constexpr std::size_t kAlertFramesPerRound = 4;
-  /// Joiners a seed admits per configuration (fewer than kCutMembersMax: room for removals).
-  static constexpr std::size_t kJoinsPerConfigMax = 100;
+  static constexpr std::size_t kAlertFramesPerRound = 16;
+  /// Joiners a seed holds for its next batch; more are not answered (they retry).
+  static constexpr std::size_t kJoinsParkedMax = 4096;
+  /// How often a member that decided a cut it lacks asks another voter for it.
+  static constexpr Duration kCutFetchInterval = Duration::milliseconds(300);
 
   ConsistentNode(const MembershipConfig& config, const Address& self, std::uint64_t seed);
 
@@ -115,6 +119,10 @@ class ConsistentNode final : public Membership, private ConsensusHost {
     wire::Alert alert;
     std::uint32_t transmits = 0;
   };
+  struct Parked {
+    Address joiner;
+    Time last;  // its last pre_join
+  };
   struct Decision {
     wire::ConfigRef from;
     std::vector<Address> cut;
@@ -133,7 +141,10 @@ class ConsistentNode final : public Membership, private ConsensusHost {
   void gossip(Time now);
   void schedule_propose(Time now);
   void try_propose(Time now);
-  void after_consensus(Time now);
+  void after_consensus(Time now, bool catch_up = false);
+  void fetch_cut(Time now);
+  void on_cut_request(Time now, const Address& from, const wire::RapidMessage& m);
+  void on_cut_state(Time now, std::span<const std::byte> message);
   void install(Time now, const Configuration& next, std::span<const Address> cut, bool catch_up);
   void reset_for_config(Time now);
   void emit_view(Time now, EventKind kind);
@@ -155,6 +166,9 @@ class ConsistentNode final : public Membership, private ConsensusHost {
   void install_whole(Time now, const Configuration& next);
   void start_rejoin(Time now);
   void fill_join_info(const Address& joiner, wire::RapidMessage& out) const;
+  void schedule_release(Time now);
+  void release_joiners(Time now);
+  void reopen_batch(Time now);
 
   MembershipConfig config_;
   ConsistentOptions opts_;
@@ -175,6 +189,9 @@ class ConsistentNode final : public Membership, private ConsensusHost {
   ConfigGroup group_;
 
   std::vector<Address> granted_;  // joiners this seed gave gatekeepers in this configuration
+  std::vector<Parked> parked_;    // joiners held for the next batch
+  bool released_ = false;         // this configuration's batch went out
+  Time batch_open_ = Time::max(), last_parked_ = Time::zero(), release_at_ = Time::max();
   std::vector<Subject> subjects_;
   std::vector<QueuedAlert> alerts_;
   CutDetector cut_;
@@ -185,6 +202,9 @@ class ConsistentNode final : public Membership, private ConsensusHost {
   Time propose_at_ = Time::max(), classic_at_ = Time::max(), stall_at_ = Time::max();
   Time join_at_ = Time::max(), sync_allowed_at_ = Time::zero();
   Time drop_check_ = Time::max();  // when a stuck subject's drop may unblock the proposal
+  Time cut_fetch_at_ = Time::max();
+  Address cut_hint_;               // who sent the decision whose cut we lack
+  bool catch_up_pending_ = false;
   Time config_since_;
   bool stalled_ = false;
   wire::RapidMessage in_, out_;  // scratch frames (large; one of each per node)
