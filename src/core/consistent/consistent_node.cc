@@ -182,7 +182,7 @@ bool ConsistentNode::accept_alert(Time now, wire::Alert a) {
   // Relays merge reports per subject, so the observers behind a ring mask are not named; the
   // originator (raise_alert) sets only its own rings.
   a.rings = std::uint16_t(a.rings & ((1u << view_.rings()) - 1));
-  if (a.rings == 0 || a.subject == self_) return false;
+  if (a.rings == 0) return false;
   if (!cut_.add(view_, a, now)) return false;
   enqueue_alert(a);
   if (next_gossip_ == Time::max()) next_gossip_ = now;

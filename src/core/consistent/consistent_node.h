@@ -9,10 +9,11 @@
 //   consistent_join.cc   joins through seeds, anti-entropy (catch-up), leave, rejoin
 //
 // Life of a view change: an observer's edge detector fires (or a gatekeeper is contacted by a
-// joiner) -> the observer raises a REMOVE (JOIN) alert carrying (config, observer, subject,
-// rings) -> alerts spread by gossip: every gossip_interval a member sends its queued alerts
-// (least-sent first, each sent retransmit_mult*ceil(log2(n+1)) rounds) to gossip_nodes random
-// members, and re-queues alerts new to it -> each member's cut detector waits until the alerts
+// joiner) -> the observer raises a REMOVE (JOIN) alert carrying (config, subject, rings) ->
+// alerts spread by gossip: every gossip_interval a member sends its queued alerts (least-sent
+// first, each sent retransmit_mult*ceil(log2(n+1)) rounds, one queue entry per subject with
+// the rings of every report merged) to gossip_nodes random members, and re-queues alerts that
+// add rings -> each member's cut detector waits until the alerts
 // settle and votes its cut (or the most-voted cut, when it has >= L reports about each of its
 // subjects: ours, it turns in-flight differences into agreement) -> votes spread as merged bitmaps -> a fast quorum decides, else a
 // classic round -> every member installs config.next(cut), emits joined/failed/left for the
