@@ -23,7 +23,10 @@
 // Anti-entropy (the reference's #24, merged then reverted): every probe and ack carries the
 // sender's (epoch, config id). A member that sees a higher epoch sends sync_request; the peer
 // answers with the decisions it kept since the asker's configuration (decision frames, last
-// kHistoryMax), or the whole configuration on a stream. A member that installs a
+// kHistoryMax), or the whole configuration on a stream (also when a decision's cut is over
+// wire::kCutMembersMax). A member that decided a cut by digest without its list asks a voter
+// for it (cut_request; answered with cut_state on a stream, from the current configuration's
+// known cuts or from history). A member that installs a
 // configuration without itself (removed while partitioned away, or a false removal) rejoins
 // through the members of that configuration, unless it left. A member on the minority side of a
 // partition cannot decide (no quorum): it keeps its configuration, emits view_stalled once per
