@@ -99,6 +99,7 @@ void ConsistentNode::on_pre_join(Time now, const Address& from, const wire::Rapi
                          [&](const Parked& p) { return p.joiner == from; });
   if (it != parked_.end()) {
     it->last = now;
+    if (released_) schedule_release(now);  // may start a second batch (schedule_release)
     return;
   }
   if (parked_.size() >= kJoinsParkedMax) return;
@@ -108,7 +109,14 @@ void ConsistentNode::on_pre_join(Time now, const Address& from, const wire::Rapi
 }
 
 void ConsistentNode::schedule_release(Time now) {
-  if (released_ || !member_) return;
+  if (!member_) return;
+  if (released_) {
+    // A batch went out in this configuration but no view change followed (its joiners gone,
+    // or admitted through another seed): after stall_timeout, the next batch may go too.
+    if (now < released_at_ + opts_.stall_timeout) return;
+    released_ = false;
+    batch_open_ = Time::max();
+  }
   if (batch_open_ == Time::max()) batch_open_ = now;
   release_at_ = std::min(batch_open_ + opts_.join_batch_window,
                          std::max(last_parked_, batch_open_) + opts_.join_batch_quiet);
@@ -131,15 +139,21 @@ void ConsistentNode::release_joiners(Time now) {
   if (!member_ || released_) return;
   // Too late in this configuration: gatekeepers would drop the joins; wait for the next.
   if (consensus_.voted() || consensus_.has_decided()) return;
-  released_ = true;
   const Time fresh = now - config_.join_retry_interval - config_.join_retry_interval;
+  bool any = false;
   for (const Parked& p : parked_) {
     if (p.last < fresh || view_.contains(p.joiner)) continue;  // gone quiet: it asks again
     granted_.push_back(p.joiner);
     fill_join_info(p.joiner, out_);
     send(p.joiner, out_);
+    any = true;
   }
   parked_.clear();
+  batch_open_ = Time::max();
+  if (any) {
+    released_ = true;
+    released_at_ = now;
+  }
 }
 
 void ConsistentNode::on_join_info(Time now, const Address&, const wire::RapidMessage& m) {

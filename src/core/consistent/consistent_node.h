@@ -194,7 +194,8 @@ class ConsistentNode final : public Membership, private ConsensusHost {
 
   std::vector<Address> granted_;  // joiners this seed gave gatekeepers in this configuration
   std::vector<Parked> parked_;    // joiners held for the next batch
-  bool released_ = false;         // this configuration's batch went out
+  bool released_ = false;         // this configuration's batch went out (at released_at_)
+  Time released_at_ = Time::zero();
   Time batch_open_ = Time::max(), last_parked_ = Time::zero(), release_at_ = Time::max();
   std::vector<Subject> subjects_;
   std::vector<QueuedAlert> alerts_;
