@@ -118,8 +118,13 @@ void ConsistentNode::schedule_release(Time now) {
     batch_open_ = Time::max();
   }
   if (batch_open_ == Time::max()) batch_open_ = now;
-  release_at_ = std::min(batch_open_ + opts_.join_batch_window,
-                         std::max(last_parked_, batch_open_) + opts_.join_batch_quiet);
+  // The quiet deadline is rounded up to a whole number of join_batch_quiet periods since this
+  // configuration was installed, so that seeds holding a few joiners each (rejoins after a
+  // fault pick random members as seeds) release them together and one cut takes them all.
+  const std::int64_t q = std::max<std::int64_t>(1, opts_.join_batch_quiet.ns());
+  const std::int64_t quiet = (std::max(last_parked_, batch_open_) - config_since_).ns() + q;
+  const Time aligned = config_since_ + Duration::nanoseconds((quiet + q - 1) / q * q);
+  release_at_ = std::min(batch_open_ + opts_.join_batch_window, aligned);
 }
 
 // A new configuration: held joiners (those that asked during the view change) form its batch.

@@ -409,9 +409,9 @@ void ConsistentNode::reset_for_config(Time now) {
   propose_at_ = classic_at_ = stall_at_ = drop_check_ = cut_fetch_at_ = Time::max();
   catch_up_pending_ = false;
   cut_hint_ = Address{};
-  reopen_batch(now);
   stalled_ = false;
   config_since_ = now;
+  reopen_batch(now);
   group_.assign(self_, member_ ? view_.members() : std::span(&self_, 1));
   subjects_.clear();
   next_probe_ = probe_check_ = Time::max();
