@@ -183,7 +183,9 @@ bool ConsistentNode::accept_alert(Time now, wire::Alert a) {
   // originator (raise_alert) sets only its own rings.
   a.rings = std::uint16_t(a.rings & ((1u << view_.rings()) - 1));
   if (a.rings == 0) return false;
+  const bool fresh = cut_.tally(a.subject) == 0;
   if (!cut_.add(view_, a, now)) return false;
+  fresh_subject_ |= fresh;
   enqueue_alert(a);
   if (next_gossip_ == Time::max()) next_gossip_ = now;
   return true;
@@ -261,9 +263,21 @@ void ConsistentNode::gossip(Time now) {
 
 // ---- proposals and decisions ----
 
+// The settle time runs from the first alert; a subject first reported during it extends it to
+// propose_delay after that report (the alert stream has not settled: joiners released a little
+// later by another seed, failures detected a little later), up to kSettleMax propose_delays
+// after the first alert of the configuration.
 void ConsistentNode::schedule_propose(Time now) {
+  const bool fresh = std::exchange(fresh_subject_, false);
   if (consensus_.voted() || consensus_.has_decided()) return;
-  if (propose_at_ == Time::max()) propose_at_ = now + opts_.propose_delay;
+  if (settle_from_ == Time::max()) settle_from_ = now;
+  const Time cap = settle_from_ + opts_.propose_delay * kSettleMax;
+  if (propose_at_ == Time::max()) {
+    propose_at_ = now + opts_.propose_delay;
+  } else if (fresh) {
+    propose_at_ = std::min(std::max(propose_at_, now + opts_.propose_delay),
+                           std::max(propose_at_, cap));
+  }
 }
 
 void ConsistentNode::try_propose(Time now) {
@@ -409,6 +423,8 @@ void ConsistentNode::reset_for_config(Time now) {
   propose_at_ = classic_at_ = stall_at_ = drop_check_ = cut_fetch_at_ = Time::max();
   catch_up_pending_ = false;
   cut_hint_ = Address{};
+  settle_from_ = Time::max();
+  fresh_subject_ = false;
   stalled_ = false;
   config_since_ = now;
   reopen_batch(now);

@@ -82,6 +82,8 @@ class ConsistentNode final : public Membership, private ConsensusHost {
   static constexpr std::size_t kJoinsParkedMax = 4096;
   /// How often a member that decided a cut it lacks asks another voter for it.
   static constexpr Duration kCutFetchInterval = Duration::milliseconds(300);
+  /// The settle time before voting is extended by new subjects up to this many propose_delays.
+  static constexpr std::int64_t kSettleMax = 3;
 
   ConsistentNode(const MembershipConfig& config, const Address& self, std::uint64_t seed);
 
@@ -210,6 +212,8 @@ class ConsistentNode final : public Membership, private ConsensusHost {
   Time cut_fetch_at_ = Time::max();
   Address cut_hint_;               // who sent the decision whose cut we lack
   bool catch_up_pending_ = false;
+  Time settle_from_ = Time::max();  // first alert of this configuration
+  bool fresh_subject_ = false;      // the last alerts named a subject new to the detector
   Time config_since_;
   bool stalled_ = false;
   wire::RapidMessage in_, out_;  // scratch frames (large; one of each per node)
