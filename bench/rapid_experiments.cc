@@ -2,6 +2,8 @@
 // docs/experiments.md "Consistent membership (Rapid)" (a plain program, not a ctest).
 //
 //   rapid_experiments bootstrap --nodes 1000 --join-seconds 10 --seed 1
+//   rapid_experiments bootstrap --nodes 2000 --join-rate 200 --seed 1   (join-seconds = N / rate,
+//       as `grapevine sim cluster --join-rate`)
 //       one seed, the others join through it at uniform times in [0, join-seconds): time until
 //       every node is in one configuration of all N, view changes, distinct sizes installed
 //       (Rapid's Table 1 metric), agreement check.
@@ -45,6 +47,7 @@ struct Args {
   std::uint32_t nodes = 1000;
   std::uint32_t crashes = 10;
   double join_seconds = 10;
+  double join_rate = 0;  // joins per second; when set, join_seconds = nodes / join_rate
   double seconds = 30;
   bool seconds_set = false;
   std::uint32_t faulty = 10;
@@ -66,13 +69,18 @@ int bootstrap(const Args& a) {
   const bool ok = c.wait_agreed(Duration::seconds(600));
   std::string sizes;
   for (std::uint32_t s : c.distinct_sizes()) sizes += (sizes.empty() ? "" : ",") + std::to_string(s);
+  const NetworkCounters net = c.sim().counters();  // sent during the bootstrap
   std::printf("{\"experiment\":\"bootstrap\",\"nodes\":%u,\"join_seconds\":%.1f,\"seed\":%llu,"
               "\"agreed\":%s,\"time_s\":%.2f,\"bootstrap_seconds\":%.2f,\"view_changes\":%llu,\"distinct_sizes\":%zu,"
-              "\"sizes\":[%s],\"agreement_error\":\"%s\",\"wall_s\":%.1f}\n",
+              "\"sizes\":[%s],\"view_agreement\":%.3f,\"agreement_error\":\"%s\","
+              "\"datagrams_per_member\":%.0f,\"kb_per_member\":%.1f,"
+              "\"stream_kb_per_member\":%.1f,\"wall_s\":%.1f}\n",
               a.nodes, a.join_seconds, (unsigned long long)a.seed, ok ? "true" : "false",
               c.last_install().to_seconds(), c.log().bootstrap_seconds(a.nodes).value_or(-1),
               (unsigned long long)c.node(0).configuration().epoch,
-              c.distinct_sizes().size(), sizes.c_str(), c.agreement_error().c_str(),
+              c.distinct_sizes().size(), sizes.c_str(), c.log().view_agreement(a.nodes),
+              c.agreement_error().c_str(), double(net.sent) / a.nodes,
+              double(net.bytes_sent) / a.nodes / 1e3, double(net.stream_bytes) / a.nodes / 1e3,
               wall_since(t0));
   return ok ? 0 : 1;
 }
@@ -185,7 +193,8 @@ int main(int argc, char** argv) {
   Args a;
   if (argc < 2) {
     std::fprintf(stderr, "usage: rapid_experiments bootstrap|crash|partition|rest|flipflop|lossy "
-                         "[--nodes N] [--crashes C] [--join-seconds S] [--seconds S] [--seed S] "
+                         "[--nodes N] [--crashes C] [--join-seconds S] [--join-rate R] "
+                         "[--seconds S] [--seed S] "
                          "[--faulty F] [--loss P]\n");
     return 2;
   }
@@ -196,6 +205,7 @@ int main(int argc, char** argv) {
     if (k == "--nodes") a.nodes = std::uint32_t(std::atoi(v));
     else if (k == "--crashes") a.crashes = std::uint32_t(std::atoi(v));
     else if (k == "--join-seconds") a.join_seconds = std::atof(v);
+    else if (k == "--join-rate") a.join_rate = std::atof(v);
     else if (k == "--seconds") a.seconds = std::atof(v), a.seconds_set = true;
     else if (k == "--faulty") a.faulty = std::uint32_t(std::atoi(v));
     else if (k == "--loss") a.loss = std::atof(v);
@@ -205,6 +215,7 @@ int main(int argc, char** argv) {
       return 2;
     }
   }
+  if (a.join_rate > 0) a.join_seconds = double(a.nodes) / a.join_rate;
   if (a.experiment == "bootstrap") return bootstrap(a);
   if (a.experiment == "crash") return crash(a);
   if (a.experiment == "rest") return rest(a);

@@ -1,12 +1,13 @@
 // Fuzz target: the consistent-membership (Rapid) frame decoders (native family 0x40,
-// wire/native_consistent.h) and the config_state stream message.
+// wire/native_consistent.h) and the config_state and cut_state stream messages.
 //
 // Input: a datagram. Properties checked (a failure aborts, so libFuzzer keeps the input):
 //  - decode_rapid runs on every frame body the FrameIterator yields (with its type) and on the
 //    raw input under every type; what it accepts re-encodes, the re-encoding decodes and
 //    re-encodes to the same bytes, is never longer than the input body, and equals it when the
 //    input used minimal varints (same length);
-//  - decode_config_state on the raw input: what it accepts re-encodes to the same length or less;
+//  - decode_config_state and decode_cut_state on the raw input: what they accept re-encodes to
+//    the same length or less, and a cut frame's inline list is all of it or none;
 //  - the same bytes then go, as a datagram from one of a few members and as a stream, to a
 //    long-lived consistent node (timers run, 100 ms later each time): no assertion fires, its
 //    configuration always contains its live group, and nothing it sends is over the budget.
@@ -53,7 +54,10 @@ void check_frame(std::uint8_t type, Bytes body) {
   static RapidMessage m, again;
   if (!decode_rapid(type, body, m)) return;
   FUZZ_CHECK(m.count <= kCutMembersMax && m.alert_count <= kAlertsPerFrameMax &&
-             m.bitmap_bytes <= kBitmapBytesMax);
+             m.bitmap_bytes <= kBitmapBytesMax && m.total <= kCutTotalMax);
+  const bool cut_frame = m.type == RapidFrame::vote || m.type == RapidFrame::phase1b ||
+                         m.type == RapidFrame::phase2a || m.type == RapidFrame::decision;
+  FUZZ_CHECK(!cut_frame || m.count == 0 || m.count == m.total);
   std::vector<std::byte> e1 = encode(m);
   FUZZ_CHECK(decode_rapid(type, e1, again).has_value());
   std::vector<std::byte> e2 = encode(again);
@@ -70,6 +74,16 @@ void check_config_state(Bytes in) {
   FUZZ_CHECK(!out.empty() && out.size() <= in.size());
 }
 
+void check_cut_state(Bytes in) {
+  ConfigRef ref;
+  std::uint64_t digest = 0;
+  std::vector<Address> cut;
+  if (!decode_cut_state(in, ref, digest, cut)) return;
+  FUZZ_CHECK(consistent_stream_type(in) == kCutStateStreamType && cut.size() <= kCutTotalMax);
+  std::vector<std::byte> out = encode_cut_state(ref, digest, cut);
+  FUZZ_CHECK(!out.empty() && out.size() <= in.size());
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
@@ -81,6 +95,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   }
   for (std::uint8_t t = 0x40; t <= kRapidFrameLast; ++t) check_frame(t, in);
   check_config_state(in);
+  check_cut_state(in);
 
   static const Address self = Address::ipv4(10, 0, 0, 1, 7946);
   static const Address peers[3] = {Address::ipv4(10, 0, 0, 2, 7946),

@@ -14,6 +14,7 @@
 #include "grapevine/group.h"
 #include "sim/simulator.h"
 #include "wire/native.h"
+#include "wire/native_consistent.h"
 #include "wire/native_membership.h"
 #include "wire/native_views.h"
 
@@ -215,6 +216,41 @@ std::vector<std::pair<std::string, std::vector<std::byte>>> view_seeds() {
 
 }  // namespace
 
+// Consistent-membership (Rapid) seeds: one datagram per frame type (frame_40 .. frame_4e), a
+// vote for a cut sent by digest only, and the two stream messages. Members are the fuzzer's
+// preloaded group (10.0.0.1-4:7946).
+std::vector<std::pair<std::string, std::vector<std::byte>>> consistent_seeds() {
+  const Address peer = Address::ipv4(10, 0, 0, 2, 7946), joiner = Address::ipv4(10, 0, 0, 9, 7946);
+  std::vector<std::pair<std::string, std::vector<std::byte>>> seeds;
+  RapidMessage m;
+  m.config = ConfigRef{0, 0};
+  m.seq = 1;
+  m.address = joiner;
+  m.rank = Rank{2, 77};
+  m.vrank = Rank{1, 0};
+  m.digest = 0x5eed;
+  m.count = m.total = 1;
+  m.addrs[0] = joiner;
+  m.alert_count = 1;
+  m.alerts[0] = Alert{joiner, AlertKind::join, 0x3ff};
+  m.bitmap_bytes = 1;
+  m.bitmap[0] = std::byte{0x0f};
+  char name[16];
+  for (std::uint8_t t = 0x40; t <= kRapidFrameLast; ++t) {
+    m.type = RapidFrame(t);
+    std::snprintf(name, sizeof name, "frame_%02x", t);
+    seeds.emplace_back(name, datagram([&](Writer& w) { return write_rapid(w, m); }));
+  }
+  m.type = RapidFrame::vote;
+  m.count = 0;
+  m.total = 400;
+  seeds.emplace_back("vote_by_digest", datagram([&](Writer& w) { return write_rapid(w, m); }));
+  const Address members[] = {Address::ipv4(10, 0, 0, 1, 7946), peer, joiner};
+  seeds.emplace_back("config_state", encode_config_state(ConfigRef{1, 0x55}, members));
+  seeds.emplace_back("cut_state", encode_cut_state(ConfigRef{0, 0}, 0x5eed, members));
+  return seeds;
+}
+
 int main(int argc, char** argv) {
   if (argc != 2) {
     std::fprintf(stderr, "usage: %s <corpus-root>\n", argv[0]);
@@ -289,6 +325,10 @@ int main(int argc, char** argv) {
   for (const auto& [name, bytes] : membership) save(root / "fuzz_membership_frames", name, bytes);
   const auto views = view_seeds();
   for (const auto& [name, bytes] : views) save(root / "fuzz_view_frames", name, bytes);
+  const auto consistent = consistent_seeds();
+  for (const auto& [name, bytes] : consistent) {
+    save(root / "fuzz_consistent_frames", name, bytes);
+  }
   std::printf(
       "wrote %zu multicast seeds to each of 2 corpora, %zu membership and %zu view seeds under "
       "%s\n",

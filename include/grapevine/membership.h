@@ -63,7 +63,12 @@ struct ConsistentOptions {
   Duration propose_delay = Duration::milliseconds(500);     // settle time before voting
   Duration unstable_timeout = Duration::seconds(10);        // a stuck subject is dropped after
   Duration classic_timeout = Duration::seconds(4);          // + jitter in [0, classic_timeout)
-  Duration stall_timeout = Duration::seconds(20);  // a change pending this long: view_stalled
+  Duration stall_timeout = Duration::seconds(20);           // undecided this long: view_stalled
+  /// Join batching at a seed: joiners asking in one configuration are held and answered
+  /// together once no new joiner came for join_batch_quiet, or join_batch_window after the
+  /// first, so that a join storm becomes a few large view changes.
+  Duration join_batch_window = Duration::seconds(5);
+  Duration join_batch_quiet = Duration::seconds(1);
 };
 
 enum class Dialect : std::uint8_t {

@@ -45,13 +45,26 @@ void read_addrs(Reader& r, RapidMessage& m) noexcept {
   for (std::uint32_t i = 0; i < m.count && r.ok(); ++i) m.addrs[i] = read_address(r);
 }
 
+// cut := digest total count address*count, count in {0, total}.
+bool write_cut(Writer& b, const RapidMessage& m) noexcept {
+  if (m.total > kCutTotalMax || (m.count != 0 && m.count != m.total)) return false;
+  b.u64be(m.digest);
+  b.varint(m.total);
+  return write_addrs(b, m.cut());
+}
+void read_cut(Reader& r, RapidMessage& m) noexcept {
+  m.digest = r.u64be();
+  m.total = std::uint32_t(r.varint_max(kCutTotalMax, "cut over 2 * members max"));
+  read_addrs(r, m);
+  if (r.ok() && m.count != 0 && m.count != m.total) r.fail(Errc::malformed, "partial cut");
+}
+
 bool write_alerts(Writer& b, const RapidMessage& m) noexcept {
   if (m.alert_count > kAlertsPerFrameMax) return false;
   b.varint(m.alert_count);
   for (std::uint32_t i = 0; i < m.alert_count; ++i) {
     const Alert& a = m.alerts[i];
-    if (!a.observer.valid() || !a.subject.valid() || a.kind > AlertKind::leave) return false;
-    write_address(b, a.observer);
+    if (!a.subject.valid() || a.kind > AlertKind::leave) return false;
     write_address(b, a.subject);
     b.u8(std::uint8_t(a.kind));
     b.varint(a.rings);
@@ -62,7 +75,6 @@ void read_alerts(Reader& r, RapidMessage& m) noexcept {
   m.alert_count = std::uint32_t(r.varint_max(kAlertsPerFrameMax, "alerts over limit"));
   for (std::uint32_t i = 0; i < m.alert_count && r.ok(); ++i) {
     Alert& a = m.alerts[i];
-    a.observer = read_address(r);
     a.subject = read_address(r);
     std::uint8_t kind = r.u8();
     if (kind > std::uint8_t(AlertKind::leave)) r.fail(Errc::malformed, "unknown alert kind");
@@ -81,11 +93,11 @@ bool write_body(Writer& b, const RapidMessage& m) noexcept {
       if (!m.address.valid()) return false;
       write_address(b, m.address);
       return true;
-    case RapidFrame::join_info:
-    case RapidFrame::decision: return write_addrs(b, m.cut());
+    case RapidFrame::join_info: return write_addrs(b, m.cut());
+    case RapidFrame::decision: return write_cut(b, m);
     case RapidFrame::alerts: return write_alerts(b, m);
     case RapidFrame::vote:
-      if (m.bitmap_bytes > kBitmapBytesMax || !write_addrs(b, m.cut())) return false;
+      if (m.bitmap_bytes > kBitmapBytesMax || !write_cut(b, m)) return false;
       b.varint(m.bitmap_bytes);
       b.bytes(m.bitmap_span());
       return true;
@@ -93,10 +105,11 @@ bool write_body(Writer& b, const RapidMessage& m) noexcept {
     case RapidFrame::phase1b:
       write_rank(b, m.rank);
       write_rank(b, m.vrank);
-      return write_addrs(b, m.cut());
-    case RapidFrame::phase2a: write_rank(b, m.rank); return write_addrs(b, m.cut());
+      return write_cut(b, m);
+    case RapidFrame::phase2a: write_rank(b, m.rank); return write_cut(b, m);
     case RapidFrame::phase2b:
-      write_rank(b, m.rank);
+    case RapidFrame::cut_request:
+      if (m.type == RapidFrame::phase2b) write_rank(b, m.rank);
       b.u64be(m.digest);
       return true;
     case RapidFrame::sync_request:
@@ -118,7 +131,8 @@ Result<void> decode_rapid(std::uint8_t type, std::span<const std::byte> body,
   Reader r(body);
   m.type = RapidFrame(type);
   m.config = read_config(r);
-  m.count = m.alert_count = m.bitmap_bytes = 0;
+  m.count = m.total = m.alert_count = m.bitmap_bytes = 0;
+  m.digest = 0;
   switch (m.type) {
     case RapidFrame::probe:
     case RapidFrame::probe_ack:
@@ -126,11 +140,11 @@ Result<void> decode_rapid(std::uint8_t type, std::span<const std::byte> body,
       break;
     case RapidFrame::pre_join:
     case RapidFrame::join: m.address = read_address(r); break;
-    case RapidFrame::join_info:
-    case RapidFrame::decision: read_addrs(r, m); break;
+    case RapidFrame::join_info: read_addrs(r, m); break;
+    case RapidFrame::decision: read_cut(r, m); break;
     case RapidFrame::alerts: read_alerts(r, m); break;
     case RapidFrame::vote: {
-      read_addrs(r, m);
+      read_cut(r, m);
       m.bitmap_bytes = std::uint32_t(r.varint_max(kBitmapBytesMax, "bitmap over limit"));
       auto bits = r.bytes(m.bitmap_bytes);
       if (r.ok()) std::copy(bits.begin(), bits.end(), m.bitmap);
@@ -140,31 +154,37 @@ Result<void> decode_rapid(std::uint8_t type, std::span<const std::byte> body,
     case RapidFrame::phase1b:
       m.rank = read_rank(r);
       m.vrank = read_rank(r);
-      read_addrs(r, m);
+      read_cut(r, m);
       break;
     case RapidFrame::phase2a:
       m.rank = read_rank(r);
-      read_addrs(r, m);
+      read_cut(r, m);
       break;
     case RapidFrame::phase2b:
       m.rank = read_rank(r);
       m.digest = r.u64be();
       break;
+    case RapidFrame::cut_request: m.digest = r.u64be(); break;
     case RapidFrame::sync_request:
     case RapidFrame::leave: break;
   }
   return finish(r);
 }
 
-std::vector<std::byte> encode_config_state(ConfigRef config, std::span<const Address> members) {
-  if (members.size() > kConsistentMembersMax) return {};
-  std::vector<std::byte> out(kConfigStateBytesMax + 8);
+namespace {
+
+// Both stream messages: length version type epoch id [digest] count address*.
+std::vector<std::byte> encode_list(std::uint8_t type, ConfigRef config, const std::uint64_t* digest,
+                                   std::span<const Address> members, std::size_t max) {
+  if (members.size() > max) return {};
+  std::vector<std::byte> out(40 + members.size() * 20);
   Writer w(out);
   w.u32be(0);  // length, patched below
   w.u8(kNativeVersion);
-  w.u8(kConfigStateStreamType);
+  w.u8(type);
   w.varint(config.epoch);
   w.u64be(config.id);
+  if (digest != nullptr) w.u64be(*digest);
   w.varint(members.size());
   for (const Address& a : members) {
     if (!a.valid()) return {};
@@ -178,21 +198,47 @@ std::vector<std::byte> encode_config_state(ConfigRef config, std::span<const Add
   return out;
 }
 
-Result<void> decode_config_state(std::span<const std::byte> message, ConfigRef& config,
-                                 std::vector<Address>& members) {
-  if (message.size() > kConfigStateBytesMax + 8) {
-    return make_error(Errc::too_large, "config_state over kConfigStateBytesMax");
-  }
+Result<void> decode_list(std::uint8_t type, std::span<const std::byte> message, ConfigRef& config,
+                         std::uint64_t* digest, std::vector<Address>& members, std::size_t max) {
+  if (message.size() > 40 + max * 20) return make_error(Errc::too_large, "stream over its limit");
   Reader r(message);
   const std::uint32_t len = r.u32be();
   if (r.ok() && len != message.size() - 4) r.fail(Errc::malformed, "length mismatch");
   if (r.u8() != kNativeVersion) r.fail(Errc::malformed, "unknown version");
-  if (r.u8() != kConfigStateStreamType) r.fail(Errc::malformed, "not a config_state");
+  if (r.u8() != type) r.fail(Errc::malformed, "other stream type");
   config = read_config(r);
-  const auto n = r.varint_max(kConsistentMembersMax, "members over kConsistentMembersMax");
+  if (digest != nullptr) *digest = r.u64be();
+  const auto n = r.varint_max(max, "members over limit");
   members.clear();
   for (std::uint64_t i = 0; i < n && r.ok(); ++i) members.push_back(read_address(r));
   return finish(r);
+}
+
+}  // namespace
+
+std::vector<std::byte> encode_config_state(ConfigRef config, std::span<const Address> members) {
+  return encode_list(kConfigStateStreamType, config, nullptr, members, kConsistentMembersMax);
+}
+
+Result<void> decode_config_state(std::span<const std::byte> message, ConfigRef& config,
+                                 std::vector<Address>& members) {
+  return decode_list(kConfigStateStreamType, message, config, nullptr, members,
+                     kConsistentMembersMax);
+}
+
+std::vector<std::byte> encode_cut_state(ConfigRef config, std::uint64_t digest,
+                                        std::span<const Address> cut) {
+  return encode_list(kCutStateStreamType, config, &digest, cut, kCutTotalMax);
+}
+
+Result<void> decode_cut_state(std::span<const std::byte> message, ConfigRef& config,
+                              std::uint64_t& digest, std::vector<Address>& cut) {
+  return decode_list(kCutStateStreamType, message, config, &digest, cut,
+                     kCutTotalMax);
+}
+
+std::uint8_t consistent_stream_type(std::span<const std::byte> message) noexcept {
+  return message.size() >= 6 ? std::to_integer<std::uint8_t>(message[5]) : 0;
 }
 
 }  // namespace grapevine::wire

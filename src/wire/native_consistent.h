@@ -14,17 +14,24 @@
 //   0x4b decision              := config cut                   the cut decided in `config`
 //   0x4c sync_request          := config                       "I am at config; catch me up"
 //   0x4d leave                 := config                       leaver -> its observers
-//   0x4e-0x4f unassigned (0x4f is the stream type of config_state below)
+//   0x4e cut_request           := config digest:u64be          "send me the members of this cut"
+//   (0x4e and 0x4f are also the stream types of cut_state and config_state below)
 //
 //   config  := epoch:varint id:u64be          (epoch = view changes since the first config)
-//   alert   := observer:address subject:address kind:u8 rings:varint   (kind 0 remove, 1 join,
-//              2 remove because the subject said it leaves; rings: bit k = ring k, < 2^kRingsMax)
-//   cut     := count:varint address*          (the members a view change toggles, by node id)
+//   alert   := subject:address kind:u8 rings:varint   (kind 0 remove, 1 join, 2 remove because
+//              the subject said it leaves; rings: bit k = ring k, < 2^kRingsMax: the rings on
+//              which the subject's observers (gatekeepers) reported it, merged by relays)
+//   cut     := digest:u64be total:varint count:varint address*count
+//              (a cut is the member list a view change toggles, sorted by node id; digest =
+//              cut_digest(config, list); count is total (members inline) or 0 (by digest
+//              only: a cut of more than kCutMembersMax, whose list is fetched with cut_request)
 //   bitmap  := length:varint byte*            (bit i = member i of the config, in id order)
 //   rank    := round:varint node:u64be
 //
 //   stream config_state := length:u32be version:u8 0x4f epoch:varint id:u64be count:varint
 //                          address*           (the whole configuration: join replies, catch-up)
+//   stream cut_state    := length:u32be version:u8 0x4e epoch:varint id:u64be digest:u64be
+//                          count:varint address*   (a cut's members, answering cut_request)
 //
 // Every count has a named limit below; over it is Errc::too_large. Encoders refuse (return
 // false) what the decoder would refuse, so every accepted frame re-encodes to itself.
@@ -45,7 +52,7 @@ namespace grapevine::wire {
 
 /// Most rings (K) a configuration may use; ring masks fit in 16 bits.
 inline constexpr std::uint32_t kRingsMax = 16;
-/// Most members a view change may toggle (one cut fits one datagram with its vote bitmap).
+/// Most members of a cut sent inline in a frame; larger cuts travel by digest (cut_state).
 inline constexpr std::size_t kCutMembersMax = 128;
 /// Most alerts in one alerts frame.
 inline constexpr std::size_t kAlertsPerFrameMax = 64;
@@ -53,7 +60,11 @@ inline constexpr std::size_t kAlertsPerFrameMax = 64;
 inline constexpr std::size_t kConsistentMembersMax = 8192;
 inline constexpr std::size_t kBitmapBytesMax = kConsistentMembersMax / 8;
 /// Largest config_state stream message.
-inline constexpr std::size_t kConfigStateBytesMax = 16 + kConsistentMembersMax * 20;
+inline constexpr std::size_t kConfigStateBytesMax = 40 + kConsistentMembersMax * 20;
+/// Most members of one cut (it may remove every member of a configuration and add as many).
+inline constexpr std::size_t kCutTotalMax = 2 * kConsistentMembersMax;
+/// Largest cut_state stream message.
+inline constexpr std::size_t kCutStateBytesMax = 40 + kCutTotalMax * 20;
 
 enum class RapidFrame : std::uint8_t {
   probe = 0x40,
@@ -70,9 +81,11 @@ enum class RapidFrame : std::uint8_t {
   decision = 0x4b,
   sync_request = 0x4c,
   leave = 0x4d,
+  cut_request = 0x4e,
 };
 inline constexpr std::uint8_t kConfigStateStreamType = 0x4f;
-inline constexpr std::uint8_t kRapidFrameLast = 0x4d;
+inline constexpr std::uint8_t kCutStateStreamType = 0x4e;
+inline constexpr std::uint8_t kRapidFrameLast = 0x4e;
 
 enum class AlertKind : std::uint8_t { remove = 0, join = 1, leave = 2 };
 
@@ -91,7 +104,6 @@ struct Rank {
 };
 
 struct Alert {
-  Address observer;
   Address subject;
   AlertKind kind = AlertKind::remove;
   std::uint16_t rings = 0;
@@ -105,8 +117,9 @@ struct RapidMessage {
   std::uint32_t seq = 0;
   Address address;        // pre_join, join: the joiner
   Rank rank, vrank;       // phase1a/1b/2a/2b
-  std::uint64_t digest = 0;  // phase2b
-  std::uint32_t count = 0;   // entries in addrs (cut or gatekeepers)
+  std::uint64_t digest = 0;  // cut frames, phase2b, cut_request: the cut's digest
+  std::uint32_t total = 0;   // cut frames: members in the cut (count == total, or 0: by digest)
+  std::uint32_t count = 0;   // entries in addrs (cut inline, or gatekeepers)
   Address addrs[kCutMembersMax];
   std::uint32_t alert_count = 0;
   Alert alerts[kAlertsPerFrameMax];
@@ -135,5 +148,14 @@ std::vector<std::byte> encode_config_state(ConfigRef config, std::span<const Add
 /// Decodes a whole config_state stream message (length header included).
 Result<void> decode_config_state(std::span<const std::byte> message, ConfigRef& config,
                                  std::vector<Address>& members);
+
+/// Encodes a cut_state stream message (with its length header). Empty on a broken limit.
+std::vector<std::byte> encode_cut_state(ConfigRef config, std::uint64_t digest,
+                                        std::span<const Address> cut);
+/// Decodes a whole cut_state stream message (length header included).
+Result<void> decode_cut_state(std::span<const std::byte> message, ConfigRef& config,
+                              std::uint64_t& digest, std::vector<Address>& cut);
+/// The stream type byte of a consistent stream message (after length and version), or 0.
+std::uint8_t consistent_stream_type(std::span<const std::byte> message) noexcept;
 
 }  // namespace grapevine::wire

@@ -56,11 +56,11 @@ TEST(NativeConsistentCodec, EveryFrameRoundTrips) {
   m.rank = Rank{3, 0xabcdef};
   m.vrank = Rank{1, 0};
   m.digest = 0x1234;
-  m.count = 5;
+  m.count = m.total = 5;
   for (std::uint32_t i = 0; i < 5; ++i) m.addrs[i] = addr(i + 1);
   m.alert_count = 2;
-  m.alerts[0] = Alert{addr(1), addr(2), AlertKind::remove, 0x3ff};
-  m.alerts[1] = Alert{addr(3), Address::ipv4(192, 168, 1, 1, 1), AlertKind::join, 1};
+  m.alerts[0] = Alert{addr(2), AlertKind::remove, 0x3ff};
+  m.alerts[1] = Alert{Address::ipv4(192, 168, 1, 1, 1), AlertKind::join, 1};
   m.bitmap_bytes = 3;
   m.bitmap[0] = std::byte{0xff};
   m.bitmap[1] = std::byte{0x01};
@@ -80,6 +80,22 @@ TEST(NativeConsistentCodec, EveryFrameRoundTrips) {
   EXPECT_EQ(v.addrs[4], addr(5));
   EXPECT_EQ(v.bitmap_bytes, 3u);
   EXPECT_EQ(v.bitmap[2], std::byte{0x80});
+  // A cut over kCutMembersMax travels by digest and size only.
+  m.type = RapidFrame::decision;
+  m.count = 0;
+  m.total = 900;
+  RapidMessage d = round_trip(m);
+  EXPECT_EQ(d.count, 0u);
+  EXPECT_EQ(d.total, 900u);
+  EXPECT_EQ(d.digest, 0x1234u);
+  m.type = RapidFrame::cut_request;
+  EXPECT_EQ(round_trip(m).digest, 0x1234u);
+  // A partial cut (count neither 0 nor total) is refused by both sides.
+  m.type = RapidFrame::vote;
+  m.count = 3;
+  std::array<std::byte, kPacketBudgetBytesMax> buf;
+  Writer w(buf);
+  EXPECT_FALSE(write_rapid(w, m));
 }
 
 TEST(NativeConsistentCodec, LimitsAndMalformedInput) {
@@ -90,24 +106,27 @@ TEST(NativeConsistentCodec, LimitsAndMalformedInput) {
   Writer w(buf);
   EXPECT_FALSE(write_rapid(w, m));
   EXPECT_EQ(w.size(), 0u);
-  // A cut count over the limit, an unknown alert kind, trailing bytes: all refused.
-  const std::byte over[] = {std::byte{0}, std::byte{0}, std::byte{0}, std::byte{0}, std::byte{0},
-                            std::byte{0}, std::byte{0}, std::byte{0}, std::byte{0}, std::byte{0x81},
-                            std::byte{0x01}};
+  // A cut count over the inline limit, an unknown alert kind, trailing bytes: all refused.
+  std::vector<std::byte> over(9 + 8, std::byte{0});  // config, digest
+  for (int b : {0x81, 0x01, 0x81, 0x01}) over.push_back(std::byte(b));  // total 129, count 129
   RapidMessage out;
   EXPECT_EQ(decode_rapid(0x4b, over, out).error().code, Errc::too_large);
   const std::byte kind[] = {std::byte{0}, std::byte{0}, std::byte{0}, std::byte{0}, std::byte{0},
                             std::byte{0}, std::byte{0}, std::byte{0}, std::byte{0}, std::byte{1},
-                            std::byte{4}, std::byte{10}, std::byte{0}, std::byte{0}, std::byte{1},
-                            std::byte{0}, std::byte{1}, std::byte{4}, std::byte{10}, std::byte{0},
-                            std::byte{0}, std::byte{2}, std::byte{0}, std::byte{1}, std::byte{9},
-                            std::byte{1}};
+                            std::byte{4}, std::byte{10}, std::byte{0}, std::byte{0}, std::byte{2},
+                            std::byte{0}, std::byte{1}, std::byte{9}, std::byte{1}};
   EXPECT_FALSE(decode_rapid(0x45, kind, out));
+  const std::byte good[] = {std::byte{0}, std::byte{0}, std::byte{0}, std::byte{0}, std::byte{0},
+                            std::byte{0}, std::byte{0}, std::byte{0}, std::byte{0}, std::byte{1},
+                            std::byte{4}, std::byte{10}, std::byte{0}, std::byte{0}, std::byte{2},
+                            std::byte{0}, std::byte{1}, std::byte{1}, std::byte{1}};
+  EXPECT_TRUE(decode_rapid(0x45, good, out));
   const std::byte trailing[] = {std::byte{0}, std::byte{0}, std::byte{0}, std::byte{0},
                                 std::byte{0}, std::byte{0}, std::byte{0}, std::byte{0},
                                 std::byte{0}, std::byte{0}};
   EXPECT_FALSE(decode_rapid(0x4c, trailing, out));
   EXPECT_FALSE(decode_rapid(0x4e, {}, out));
+  EXPECT_FALSE(decode_rapid(0x4f, trailing, out));
 }
 
 TEST(NativeConsistentCodec, ConfigStateRoundTrips) {
@@ -122,6 +141,17 @@ TEST(NativeConsistentCodec, ConfigStateRoundTrips) {
   EXPECT_EQ(out, members);
   bytes.push_back(std::byte{0});
   EXPECT_FALSE(decode_config_state(bytes, ref, out));
+  // cut_state: the same list with the cut's digest; neither decodes as the other.
+  auto cut = encode_cut_state(ConfigRef{12, 0x55}, 0xabcdef, members);
+  ASSERT_FALSE(cut.empty());
+  std::uint64_t digest = 0;
+  ASSERT_TRUE(decode_cut_state(cut, ref, digest, out));
+  EXPECT_EQ(digest, 0xabcdefu);
+  EXPECT_EQ(out, members);
+  EXPECT_EQ(consistent_stream_type(cut), kCutStateStreamType);
+  EXPECT_FALSE(decode_config_state(cut, ref, out));
+  bytes.pop_back();
+  EXPECT_FALSE(decode_cut_state(bytes, ref, digest, out));
 }
 
 TEST(ConsistentConfiguration, RingsGiveKObserversAndSubjects) {
@@ -167,7 +197,7 @@ TEST(ConsistentCutDetector, WaitsForUnstableThenDropsAfterTimeout) {
   auto report = [&](std::uint32_t subject, std::uint32_t rings) {
     for (std::uint32_t k = 0; k < rings; ++k) {
       const Address& o = c.member(c.observer_of(subject, k));
-      Alert a{o, c.member(subject), AlertKind::remove, c.rings_observed(o, c.member(subject))};
+      Alert a{c.member(subject), AlertKind::remove, c.rings_observed(o, c.member(subject))};
       d.add(c, a, t0);
     }
   };

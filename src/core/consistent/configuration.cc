@@ -53,10 +53,12 @@ Configuration::Configuration(wire::ConfigRef ref, std::span<const Address> membe
 }
 
 Configuration Configuration::next(std::span<const Address> cut) const {
+  std::vector<Address> sorted(cut.begin(), cut.end());
+  canonical_cut(sorted);
   std::vector<Address> out;
   out.reserve(members_.size() + cut.size());
   for (const Address& a : members_) {
-    if (std::find(cut.begin(), cut.end(), a) == cut.end()) out.push_back(a);
+    if (!std::binary_search(sorted.begin(), sorted.end(), a, by_id)) out.push_back(a);
   }
   for (const Address& a : cut) {
     if (!contains(a)) out.push_back(a);
@@ -76,13 +78,12 @@ void Configuration::build_rings() {
   for (std::uint32_t i = 0; i < n; ++i) ids_[i] = node_id_of(members_[i]);
   order_.resize(std::size_t(rings_) * n);
   pos_.resize(std::size_t(rings_) * n);
+  std::vector<std::pair<std::uint64_t, std::uint32_t>> keyed(n);  // (ring key, member)
   for (std::uint32_t k = 0; k < rings_; ++k) {
     std::uint32_t* o = order_.data() + std::size_t(k) * n;
-    for (std::uint32_t i = 0; i < n; ++i) o[i] = i;
-    std::sort(o, o + n, [&](std::uint32_t a, std::uint32_t b) {
-      const std::uint64_t x = ring_key(ids_[a], k), y = ring_key(ids_[b], k);
-      return x != y ? x < y : a < b;
-    });
+    for (std::uint32_t i = 0; i < n; ++i) keyed[i] = {ring_key(ids_[i], k), i};
+    std::sort(keyed.begin(), keyed.end());
+    for (std::uint32_t p = 0; p < n; ++p) o[p] = keyed[p].second;
     for (std::uint32_t p = 0; p < n; ++p) pos_[std::size_t(k) * n + o[p]] = p;
   }
 }

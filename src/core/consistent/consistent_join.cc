@@ -1,10 +1,12 @@
 // ConsistentNode, part 2: joins through seeds, anti-entropy of decisions, leave and rejoin.
 //
 // Join [P §4.1; reference MembershipService]: the joiner sends pre_join to a seed (rotating
-// through its seeds every join_retry_interval until admitted). A member seed answers join_info
-// (to at most kJoinsPerConfigMax joiners per configuration: ours, so that a join storm becomes
-// cuts of bounded size instead of an alert flood; the rest retry):
-// its configuration and the joiner's K gatekeepers (configuration.h). The joiner sends join to
+// through its seeds every join_retry_interval until admitted). A member seed holds the joiners
+// that ask in one configuration and answers them together (ours: join batching, so that a join
+// storm becomes a few large cuts): once no new joiner came for join_batch_quiet, or
+// join_batch_window after the batch opened, it sends each join_info: its configuration and the
+// joiner's K gatekeepers (configuration.h). Joiners that ask after that, or while a view change
+// is under way, wait for the next configuration's batch (opened when it is installed). The joiner sends join to
 // each distinct gatekeeper; a gatekeeper whose configuration matches raises a JOIN alert with the
 // rings it gatekeeps on, which the cut detector batches with every other join and removal of
 // that configuration. Once a configuration admits the joiner, its ring-0 observer sends it the
@@ -82,20 +84,81 @@ void ConsistentNode::fill_join_info(const Address& joiner, wire::RapidMessage& o
   }
 }
 
-void ConsistentNode::on_pre_join(Time, const Address& from, const wire::RapidMessage&) {
+void ConsistentNode::on_pre_join(Time now, const Address& from, const wire::RapidMessage&) {
   if (!member_) return;
   if (view_.contains(from)) {
     send_config_state(from);
     return;
   }
-  // Admission control: a seed hands out gatekeepers to at most kJoinsPerConfigMax joiners per
-  // configuration; the others hear nothing and retry, so joins arrive in batches one cut holds.
-  if (std::find(granted_.begin(), granted_.end(), from) == granted_.end()) {
-    if (granted_.size() >= kJoinsPerConfigMax) return;
-    granted_.push_back(from);
+  if (std::find(granted_.begin(), granted_.end(), from) != granted_.end()) {
+    fill_join_info(from, out_);  // released in this configuration: the answer was lost
+    send(from, out_);
+    return;
   }
-  fill_join_info(from, out_);
-  send(from, out_);
+  auto it = std::find_if(parked_.begin(), parked_.end(),
+                         [&](const Parked& p) { return p.joiner == from; });
+  if (it != parked_.end()) {
+    it->last = now;
+    if (released_) schedule_release(now);  // may start a second batch (schedule_release)
+    return;
+  }
+  if (parked_.size() >= kJoinsParkedMax) return;
+  parked_.push_back(Parked{from, now});
+  last_parked_ = now;
+  schedule_release(now);
+}
+
+void ConsistentNode::schedule_release(Time now) {
+  if (!member_) return;
+  if (released_) {
+    // A batch went out in this configuration but no view change followed (its joiners gone,
+    // or admitted through another seed): after stall_timeout, the next batch may go too.
+    if (now < released_at_ + opts_.stall_timeout) return;
+    released_ = false;
+    batch_open_ = Time::max();
+  }
+  if (batch_open_ == Time::max()) batch_open_ = now;
+  // The quiet deadline is rounded up to a whole number of join_batch_quiet periods since this
+  // configuration was installed, so that seeds holding a few joiners each (rejoins after a
+  // fault pick random members as seeds) release them together and one cut takes them all.
+  const std::int64_t q = std::max<std::int64_t>(1, opts_.join_batch_quiet.ns());
+  const std::int64_t quiet = (std::max(last_parked_, batch_open_) - config_since_).ns() + q;
+  const Time aligned = config_since_ + Duration::nanoseconds((quiet + q - 1) / q * q);
+  release_at_ = std::min(batch_open_ + opts_.join_batch_window, aligned);
+}
+
+// A new configuration: held joiners (those that asked during the view change) form its batch.
+void ConsistentNode::reopen_batch(Time now) {
+  granted_.clear();
+  released_ = false;
+  batch_open_ = release_at_ = Time::max();
+  if (!member_) {
+    parked_.clear();
+    return;
+  }
+  if (!parked_.empty()) schedule_release(now);
+}
+
+void ConsistentNode::release_joiners(Time now) {
+  release_at_ = Time::max();
+  if (!member_ || released_) return;
+  // Too late in this configuration: gatekeepers would drop the joins; wait for the next.
+  if (consensus_.voted() || consensus_.has_decided()) return;
+  const Time fresh = now - config_.join_retry_interval - config_.join_retry_interval;
+  bool any = false;
+  for (const Parked& p : parked_) {
+    if (p.last < fresh || view_.contains(p.joiner)) continue;  // gone quiet: it asks again
+    granted_.push_back(p.joiner);
+    fill_join_info(p.joiner, out_);
+    send(p.joiner, out_);
+    any = true;
+  }
+  parked_.clear();
+  batch_open_ = Time::max();
+  if (any) {
+    released_ = true;
+    released_at_ = now;
+  }
 }
 
 void ConsistentNode::on_join_info(Time now, const Address&, const wire::RapidMessage& m) {
@@ -125,7 +188,7 @@ void ConsistentNode::on_join(Time now, const Address& from, const wire::RapidMes
   // between members of two configurations, each answer fanning out K joins (a storm). The
   // joiner asks a seed again on its next join tick.
   if (m.config != view_.ref()) return;
-  if (consensus_.voted() || consensus_.decided()) return;  // too late for this configuration
+  if (consensus_.voted() || consensus_.has_decided()) return;  // too late for this configuration
   const std::uint16_t rings = view_.rings_observed(self_, from);
   if (rings != 0) raise_alert(now, from, wire::AlertKind::join, rings);
 }
@@ -180,9 +243,14 @@ void ConsistentNode::on_sync_request(Time, const Address& from, const wire::Rapi
     return;
   }
   for (int sent = 0; it != history_.end() && sent < 8; ++it, ++sent) {
+    if (it->cut.size() > wire::kCutMembersMax) {  // too big for a frame: the whole state
+      send_config_state(from);
+      return;
+    }
     out_.type = wire::RapidFrame::decision;
     out_.config = it->from;
-    out_.count = std::uint32_t(it->cut.size());
+    out_.digest = cut_digest(it->from, it->cut);
+    out_.total = out_.count = std::uint32_t(it->cut.size());
     std::copy(it->cut.begin(), it->cut.end(), out_.addrs);
     send(from, out_);
   }
@@ -193,19 +261,12 @@ void ConsistentNode::on_decision_frame(Time now, const Address& from, const wire
     compare_config(now, from, m.config);
     return;
   }
-  if (!member_ || consensus_.decided() || m.count == 0) return;
-  std::vector<Address> cut(m.addrs, m.addrs + m.count);
-  std::vector<Address> canon = cut;
-  canonical_cut(canon);
-  if (canon != cut) return;
+  if (!member_ || consensus_.has_decided()) return;
   const bool mine = consensus_.active();
-  consensus_.on_decision(m);
-  if (!mine) {
-    ++stats_.classic_decisions;  // counted here, not in after_consensus
-    install(now, view_.next(cut), cut, true);
-    return;
-  }
-  after_consensus(now);
+  consensus_.on_decision(view_, m);
+  if (!consensus_.has_decided()) return;
+  cut_hint_ = from;
+  after_consensus(now, !mine);
 }
 
 void ConsistentNode::send_config_state(const Address& to) {
@@ -220,6 +281,10 @@ void ConsistentNode::on_stream(Time now, const Address&, std::span<const std::by
                                StreamId, Effects& fx) {
   fx_ = &fx;
   ++stats_.streams_received;
+  if (wire::consistent_stream_type(message) == wire::kCutStateStreamType) {
+    on_cut_state(now, message);
+    return;
+  }
   wire::ConfigRef ref;
   std::vector<Address> members;
   if (!wire::decode_config_state(message, ref, members)) {

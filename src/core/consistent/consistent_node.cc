@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <bit>
+#include <utility>
 
 #include "util/assert.h"
 #include "wire/native.h"
@@ -75,6 +76,7 @@ void ConsistentNode::dispatch(Time now, const Address& from, const wire::RapidMe
     case RapidFrame::sync_request: on_sync_request(now, from, m); return;
     case RapidFrame::decision: on_decision_frame(now, from, m); return;
     case RapidFrame::leave: on_leave(now, from, m); return;
+    case RapidFrame::cut_request: on_cut_request(now, from, m); return;
     default: break;
   }
   // Alerts, votes and Paxos messages count only within this configuration.
@@ -161,8 +163,7 @@ void ConsistentNode::check_probes(Time now) {
     } else if (s.alerted && !s.leaving && now >= s.realert_at && s.detector->faulty(now)) {
       // Standing alert, configuration undecided: gossip it again (consistent_node.h).
       s.realert_at = now + opts_.probe_interval;
-      const wire::Alert a{self_, s.address, wire::AlertKind::remove,
-                          std::uint16_t(s.rings & view_.rings_observed(self_, s.address))};
+      const wire::Alert a{s.address, wire::AlertKind::remove, s.rings};
       if (a.rings == 0) continue;
       enqueue_alert(a);
       if (next_gossip_ == Time::max()) next_gossip_ = now;
@@ -175,7 +176,7 @@ void ConsistentNode::check_probes(Time now) {
 
 void ConsistentNode::raise_alert(Time now, const Address& subject, wire::AlertKind kind,
                                  std::uint16_t rings) {
-  wire::Alert a{self_, subject, kind, rings};
+  wire::Alert a{subject, kind, rings};
   if (accept_alert(now, a)) {
     ++stats_.alerts_sent;
     cut_.apply_implicit(view_, now);
@@ -186,13 +187,17 @@ void ConsistentNode::raise_alert(Time now, const Address& subject, wire::AlertKi
 bool ConsistentNode::accept_alert(Time now, wire::Alert a) {
   const bool is_member = view_.contains(a.subject);
   if ((a.kind == wire::AlertKind::join) == is_member) return false;
-  a.rings = std::uint16_t(a.rings & view_.rings_observed(a.observer, a.subject));
+  // Relays merge reports per subject, so the observers behind a ring mask are not named; the
+  // originator (raise_alert) sets only its own rings.
+  a.rings = std::uint16_t(a.rings & ((1u << view_.rings()) - 1));
   if (a.rings == 0) return false;
+  const bool fresh = cut_.tally(a.subject) == 0;
   if (!cut_.add(view_, a, now)) return false;
   // A change is pending: undecided for stall_timeout, this configuration stalls.
   if (stall_at_ == Time::max() && cut_.tally(a.subject) >= opts_.low) {
     stall_at_ = now + opts_.stall_timeout;
   }
+  fresh_subject_ |= fresh;
   enqueue_alert(a);
   if (next_gossip_ == Time::max()) next_gossip_ = now;
   return true;
@@ -200,8 +205,9 @@ bool ConsistentNode::accept_alert(Time now, wire::Alert a) {
 
 void ConsistentNode::enqueue_alert(const wire::Alert& a) {
   for (QueuedAlert& q : alerts_) {
-    if (q.alert.observer == a.observer && q.alert.subject == a.subject) {
+    if (q.alert.subject == a.subject) {
       q.alert.rings = std::uint16_t(q.alert.rings | a.rings);
+      if (a.kind == wire::AlertKind::leave) q.alert.kind = a.kind;
       q.transmits = 0;
       return;
     }
@@ -233,7 +239,7 @@ std::uint32_t ConsistentNode::retransmit_limit() const noexcept {
 void ConsistentNode::gossip(Time now) {
   next_gossip_ = Time::max();
   if (!member_ || view_.size() < 2) return;
-  const bool votes = !consensus_.decided() && consensus_.active();
+  const bool votes = !consensus_.has_decided() && consensus_.active();
   if (alerts_.empty() && !votes) return;
   next_gossip_ = now + opts_.gossip_interval;
   // Alerts: least-sent first, up to kAlertFramesPerRound frames (one datagram each) per target.
@@ -269,14 +275,26 @@ void ConsistentNode::gossip(Time now) {
 
 // ---- proposals and decisions ----
 
+// The settle time runs from the first alert; a subject first reported during it extends it to
+// propose_delay after that report (the alert stream has not settled: joiners released a little
+// later by another seed, failures detected a little later), up to kSettleMax propose_delays
+// after the first alert of the configuration.
 void ConsistentNode::schedule_propose(Time now) {
-  if (consensus_.voted() || consensus_.decided()) return;
-  if (propose_at_ == Time::max()) propose_at_ = now + opts_.propose_delay;
+  const bool fresh = std::exchange(fresh_subject_, false);
+  if (consensus_.voted() || consensus_.has_decided()) return;
+  if (settle_from_ == Time::max()) settle_from_ = now;
+  const Time cap = settle_from_ + opts_.propose_delay * kSettleMax;
+  if (propose_at_ == Time::max()) {
+    propose_at_ = now + opts_.propose_delay;
+  } else if (fresh) {
+    propose_at_ = std::min(std::max(propose_at_, now + opts_.propose_delay),
+                           std::max(propose_at_, cap));
+  }
 }
 
 void ConsistentNode::try_propose(Time now) {
   propose_at_ = drop_check_ = Time::max();
-  if (!member_ || consensus_.voted() || consensus_.decided()) return;
+  if (!member_ || consensus_.voted() || consensus_.has_decided()) return;
   std::vector<Address> cut = cut_.proposal(now);
   if (cut.empty()) {
     drop_check_ = cut_.next_change(now);  // else re-checked on the next alert
@@ -285,7 +303,8 @@ void ConsistentNode::try_propose(Time now) {
   // Adopt the most-voted proposal when this member has evidence (>= L reports) for every
   // subject in it: it differs from ours only by alerts still in flight, and voting for it
   // avoids a fast-round conflict (any value may be voted in a fast round).
-  if (const std::vector<Address>* best = consensus_.most_voted()) {
+  const auto most = consensus_.most_voted();
+  if (const std::vector<Address>* best = most ? consensus_.known(most->digest) : nullptr) {
     const bool supported = std::all_of(best->begin(), best->end(), [&](const Address& a) {
       return cut_.tally(a) >= opts_.low;
     });
@@ -295,18 +314,72 @@ void ConsistentNode::try_propose(Time now) {
   after_consensus(now);
 }
 
-void ConsistentNode::after_consensus(Time now) {
-  if (consensus_.active() && classic_at_ == Time::max() && !consensus_.decided()) {
+void ConsistentNode::after_consensus(Time now, bool catch_up) {
+  if (consensus_.active() && classic_at_ == Time::max() && !consensus_.has_decided()) {
     const std::int64_t base = opts_.classic_timeout.ns();
     classic_at_ = now + Duration::nanoseconds(base + rng_.between(0, base));
     if (stall_at_ == Time::max()) stall_at_ = now + opts_.stall_timeout;
     if (next_gossip_ == Time::max()) next_gossip_ = now;
   }
-  if (!consensus_.decided()) return;
+  catch_up_pending_ |= catch_up;
+  if (consensus_.cut_wanted()) {
+    if (cut_fetch_at_ == Time::max()) fetch_cut(now);
+    return;
+  }
+  if (consensus_.decided() == nullptr) return;
   if (consensus_.decided_fast()) ++stats_.fast_decisions;
   else ++stats_.classic_decisions;
   std::vector<Address> cut = *consensus_.decided();
-  install(now, view_.next(cut), cut, false);
+  install(now, view_.next(cut), cut, std::exchange(catch_up_pending_, false));
+}
+
+// A decided cut this member lacks: ask a member that voted for it (else whoever sent the
+// decision) for its list, again every kCutFetchInterval until it comes (on_cut_state).
+void ConsistentNode::fetch_cut(Time now) {
+  cut_fetch_at_ = Time::max();
+  const auto digest = consensus_.cut_wanted();
+  if (!member_ || !digest) return;
+  Address to = cut_hint_;
+  if (auto v = consensus_.voter_of(*digest, rng_.next()); v && view_.member(*v) != self_) {
+    to = view_.member(*v);
+  }
+  if (!to.valid() || to == self_) return;
+  out_.type = wire::RapidFrame::cut_request;
+  out_.config = view_.ref();
+  out_.digest = *digest;
+  send(to, out_);
+  cut_fetch_at_ = now + kCutFetchInterval;
+}
+
+void ConsistentNode::on_cut_request(Time, const Address& from, const wire::RapidMessage& m) {
+  const std::vector<Address>* cut = nullptr;
+  if (m.config == view_.ref()) {
+    cut = consensus_.known(m.digest);
+  } else {
+    for (const Decision& d : history_) {
+      if (d.from == m.config && cut_digest(d.from, d.cut) == m.digest) cut = &d.cut;
+    }
+  }
+  if (cut == nullptr) return;
+  std::vector<std::byte> bytes = wire::encode_cut_state(m.config, m.digest, *cut);
+  if (bytes.empty()) return;
+  ++stats_.streams_sent;
+  stats_.stream_bytes_sent += bytes.size();
+  fx_->send_stream(from, bytes);
+}
+
+void ConsistentNode::on_cut_state(Time now, std::span<const std::byte> message) {
+  wire::ConfigRef ref;
+  std::uint64_t digest = 0;
+  std::vector<Address> cut;
+  if (!wire::decode_cut_state(message, ref, digest, cut)) {
+    ++stats_.malformed_received;
+    return;
+  }
+  if (!member_ || ref != view_.ref() || consensus_.known(digest) != nullptr) return;
+  if (consensus_.learn(view_, std::move(cut)) != digest) return;
+  cut_fetch_at_ = Time::max();
+  after_consensus(now);
 }
 
 void ConsistentNode::install(Time now, const Configuration& next, std::span<const Address> cut,
@@ -335,17 +408,17 @@ void ConsistentNode::install(Time now, const Configuration& next, std::span<cons
     }
     if (a != self_) fx_->emit(e);
   }
+  const Configuration old = std::move(view_);
   view_ = next;
   in_chain_ = true;
   member_ = view_.contains(self_);
   reset_for_config(now);
   emit_view(now, EventKind::view_changed);
-  if (member_) {
-    // The joiner's ring-0 observer hands it the configuration (it also asks, if this is lost).
-    const std::uint32_t me = *view_.index_of(self_);
+  if (member_ && !welcome.empty()) {
+    // The joiner's ring-0 gatekeeper in the configuration that admitted it (so a member that
+    // installs this one itself) hands it the configuration; it also asks, if this is lost.
     for (const Address& j : welcome) {
-      auto ji = view_.index_of(j);
-      if (ji && view_.observer_of(*ji, 0) == me && j != self_) send_config_state(j);
+      if (j != self_ && old.member(old.gatekeeper_of(j, 0)) == self_) send_config_state(j);
     }
   }
   if (self_removed) {
@@ -359,9 +432,14 @@ void ConsistentNode::reset_for_config(Time now) {
   consensus_.reset(view_);
   alerts_.clear();
   granted_.clear();
-  propose_at_ = classic_at_ = stall_at_ = drop_check_ = Time::max();
+  propose_at_ = classic_at_ = stall_at_ = drop_check_ = cut_fetch_at_ = Time::max();
+  catch_up_pending_ = false;
+  cut_hint_ = Address{};
+  settle_from_ = Time::max();
+  fresh_subject_ = false;
   stalled_ = false;
   config_since_ = now;
+  reopen_batch(now);
   group_.assign(self_, member_ ? view_.members() : std::span(&self_, 1));
   subjects_.clear();
   next_probe_ = probe_check_ = Time::max();
@@ -425,11 +503,13 @@ void ConsistentNode::on_timeout(Time now, Effects& fx) {
     }
   }
   if (now >= join_at_) join_tick(now);
+  if (now >= cut_fetch_at_) fetch_cut(now);
+  if (now >= release_at_) release_joiners(now);
 }
 
 Time ConsistentNode::next_deadline() const noexcept {
   return std::min({next_probe_, probe_check_, next_gossip_, propose_at_, classic_at_, stall_at_,
-                   join_at_, drop_check_});
+                   join_at_, drop_check_, cut_fetch_at_, release_at_});
 }
 
 // ---- the Membership interface ----

@@ -9,10 +9,11 @@
 //   consistent_join.cc   joins through seeds, anti-entropy (catch-up), leave, rejoin
 //
 // Life of a view change: an observer's edge detector fires (or a gatekeeper is contacted by a
-// joiner) -> the observer raises a REMOVE (JOIN) alert carrying (config, observer, subject,
-// rings) -> alerts spread by gossip: every gossip_interval a member sends its queued alerts
-// (least-sent first, each sent retransmit_mult*ceil(log2(n+1)) rounds) to gossip_nodes random
-// members, and re-queues alerts new to it -> each member's cut detector waits until the alerts
+// joiner) -> the observer raises a REMOVE (JOIN) alert carrying (config, subject, rings) ->
+// alerts spread by gossip: every gossip_interval a member sends its queued alerts (least-sent
+// first, each sent retransmit_mult*ceil(log2(n+1)) rounds, one queue entry per subject with
+// the rings of every report merged) to gossip_nodes random members, and re-queues alerts that
+// add rings -> each member's cut detector waits until the alerts
 // settle and votes its cut (or the most-voted cut, when it has >= L reports about each of its
 // subjects: ours, it turns in-flight differences into agreement) -> votes spread as merged bitmaps -> a fast quorum decides, else a
 // classic round -> every member installs config.next(cut), emits joined/failed/left for the
@@ -22,7 +23,10 @@
 // Anti-entropy (the reference's #24, merged then reverted): every probe and ack carries the
 // sender's (epoch, config id). A member that sees a higher epoch sends sync_request; the peer
 // answers with the decisions it kept since the asker's configuration (decision frames, last
-// kHistoryMax), or the whole configuration on a stream. A member that installs a
+// kHistoryMax), or the whole configuration on a stream (also when a decision's cut is over
+// wire::kCutMembersMax). A member that decided a cut by digest without its list asks a voter
+// for it (cut_request; answered with cut_state on a stream, from the current configuration's
+// known cuts or from history). A member that installs a
 // configuration without itself (removed while partitioned away, or a false removal) rejoins
 // through the members of that configuration, unless it left. A member on the minority side of a
 // partition cannot decide (no quorum): it keeps its configuration, emits view_stalled once per
@@ -37,11 +41,13 @@
 // Epochs only increase on a node: a configuration received whole is installed only if newer
 // (or if the node never was in a chain), so a removed node cannot go back.
 //
-// Deviations and choices: a seed admits at most kJoinsPerConfigMax joiners per configuration;
-// member identity is the address (node id = node_id_of(address));
-// metadata and names are not carried (members() names members by address); force_leave,
-// broadcast and update_meta are unsupported (invalid_argument); a cut holds at most
-// wire::kCutMembersMax members, so a larger bootstrap takes several view changes.
+// Deviations and choices: a seed holds joiners and answers them in batches (join_batch_window,
+// join_batch_quiet; at most kJoinsParkedMax held); alerts are merged per subject by relays
+// (the ring masks of all its observers' reports OR-ed), so a batch of J joiners costs J alert
+// entries, not K*J; cuts larger than wire::kCutMembersMax travel by digest and their member
+// list on a stream (consensus.h); member identity is the address (node id =
+// node_id_of(address)); metadata and names are not carried (members() names members by
+// address); force_leave, broadcast and update_meta are unsupported (invalid_argument).
 #pragma once
 
 #include <deque>
@@ -77,9 +83,13 @@ class ConsistentNode final : public Membership, private ConsensusHost {
   static constexpr std::size_t kAlertQueueMax = 4096;
   static constexpr std::size_t kSeedsMax = 16;
   /// Alert frames (kAlertsPerFrameMax alerts, one datagram each) per gossip target per round.
-  static constexpr std::size_t kAlertFramesPerRound = 4;
-  /// Joiners a seed admits per configuration (fewer than kCutMembersMax: room for removals).
-  static constexpr std::size_t kJoinsPerConfigMax = 100;
+  static constexpr std::size_t kAlertFramesPerRound = 16;
+  /// Joiners a seed holds for its next batch; more are not answered (they retry).
+  static constexpr std::size_t kJoinsParkedMax = 4096;
+  /// How often a member that decided a cut it lacks asks another voter for it.
+  static constexpr Duration kCutFetchInterval = Duration::milliseconds(300);
+  /// The settle time before voting is extended by new subjects up to this many propose_delays.
+  static constexpr std::int64_t kSettleMax = 3;
 
   ConsistentNode(const MembershipConfig& config, const Address& self, std::uint64_t seed);
 
@@ -122,6 +132,10 @@ class ConsistentNode final : public Membership, private ConsensusHost {
     wire::Alert alert;
     std::uint32_t transmits = 0;
   };
+  struct Parked {
+    Address joiner;
+    Time last;  // its last pre_join
+  };
   struct Decision {
     wire::ConfigRef from;
     std::vector<Address> cut;
@@ -140,7 +154,10 @@ class ConsistentNode final : public Membership, private ConsensusHost {
   void gossip(Time now);
   void schedule_propose(Time now);
   void try_propose(Time now);
-  void after_consensus(Time now);
+  void after_consensus(Time now, bool catch_up = false);
+  void fetch_cut(Time now);
+  void on_cut_request(Time now, const Address& from, const wire::RapidMessage& m);
+  void on_cut_state(Time now, std::span<const std::byte> message);
   void install(Time now, const Configuration& next, std::span<const Address> cut, bool catch_up);
   void reset_for_config(Time now);
   void emit_view(Time now, EventKind kind);
@@ -162,6 +179,9 @@ class ConsistentNode final : public Membership, private ConsensusHost {
   void install_whole(Time now, const Configuration& next);
   void start_rejoin(Time now);
   void fill_join_info(const Address& joiner, wire::RapidMessage& out) const;
+  void schedule_release(Time now);
+  void release_joiners(Time now);
+  void reopen_batch(Time now);
 
   MembershipConfig config_;
   ConsistentOptions opts_;
@@ -182,6 +202,10 @@ class ConsistentNode final : public Membership, private ConsensusHost {
   ConfigGroup group_;
 
   std::vector<Address> granted_;  // joiners this seed gave gatekeepers in this configuration
+  std::vector<Parked> parked_;    // joiners held for the next batch
+  bool released_ = false;         // this configuration's batch went out (at released_at_)
+  Time released_at_ = Time::zero();
+  Time batch_open_ = Time::max(), last_parked_ = Time::zero(), release_at_ = Time::max();
   std::vector<Subject> subjects_;
   std::vector<QueuedAlert> alerts_;
   CutDetector cut_;
@@ -192,6 +216,11 @@ class ConsistentNode final : public Membership, private ConsensusHost {
   Time propose_at_ = Time::max(), classic_at_ = Time::max(), stall_at_ = Time::max();
   Time join_at_ = Time::max(), sync_allowed_at_ = Time::zero();
   Time drop_check_ = Time::max();  // when a stuck subject's drop may unblock the proposal
+  Time cut_fetch_at_ = Time::max();
+  Address cut_hint_;               // who sent the decision whose cut we lack
+  bool catch_up_pending_ = false;
+  Time settle_from_ = Time::max();  // first alert of this configuration
+  bool fresh_subject_ = false;      // the last alerts named a subject new to the detector
   Time config_since_;
   bool stalled_ = false;
   wire::RapidMessage in_, out_;  // scratch frames (large; one of each per node)

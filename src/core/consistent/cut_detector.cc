@@ -72,7 +72,7 @@ std::vector<Address> CutDetector::proposal(Time now) const {
     }
   }
   canonical_cut(cut);
-  if (cut.size() > wire::kCutMembersMax) cut.resize(wire::kCutMembersMax);
+  if (cut.size() > wire::kCutTotalMax) cut.resize(wire::kCutTotalMax);
   return cut;
 }
 

@@ -18,8 +18,8 @@
 // and reported again there. The drop is local, so members may disagree on it: then their votes
 // differ and the classic round (consensus_*) settles which cut wins.
 //
-// Cuts are capped at wire::kCutMembersMax subjects (lowest ids first); the rest wait for the
-// next configuration (ours: the reference sends unbounded cuts over gRPC).
+// Cuts are capped at wire::kCutTotalMax subjects (lowest ids first; more than any
+// configuration holds); cuts over wire::kCutMembersMax travel by digest (consensus.h).
 #pragma once
 
 #include <cstdint>
