@@ -85,6 +85,14 @@ struct MemberlistOptions {
   /// Delegate protocol versions advertised in Vsn [dmin, dmax, dcur]: serf uses 2, 5, 4 and
   /// refuses members whose range does not overlap its own.
   std::uint8_t delegate_min = 0, delegate_max = 0, delegate_cur = 0;
+  /// Serf's protocol layer on top (src/core/serf/; `--dialect serf`): join/leave intents,
+  /// user events, queries and serf's internal queries ride memberlist's user messages and
+  /// push-pull user state, so this node is a full member of a serf cluster. Set the delegate
+  /// versions to serf's agent's 2, 5, 5 with it.
+  bool serf = false;
+  /// serf: fixed answers to user queries, query name -> response payload ("" = any query);
+  /// queries not listed are acked (when asked) but not answered.
+  std::vector<std::pair<std::string, std::string>> serf_responses;
 };
 
 struct MembershipConfig {
@@ -190,6 +198,11 @@ struct MembershipConfig {
 };
 
 Result<void> validate(const MembershipConfig& config) noexcept;
+
+/// `--dialect serf`: the memberlist dialect with serf's protocol layer on
+/// (MemberlistOptions::serf), advertising serf's agent's delegate versions 2, 5, 5 unless
+/// delegate versions are already set.
+void use_serf_dialect(MembershipConfig& config) noexcept;
 
 /// One member as the application sees it.
 struct MemberInfo {

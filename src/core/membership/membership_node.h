@@ -52,6 +52,7 @@
 #include "core/membership/detector.h"
 #include "core/membership/member_list.h"
 #include "core/membership/user_events.h"
+#include "core/serf/serf_layer.h"
 #include "core/ticker.h"
 #include "grapevine/membership.h"
 #include "util/rng.h"
@@ -100,6 +101,8 @@ class MembershipNode final : public Membership {
   [[nodiscard]] const MembershipStats& stats() const noexcept override { return stats_; }
   [[nodiscard]] std::uint32_t health_score() const noexcept override;
   [[nodiscard]] std::size_t queue_depth() const noexcept override { return queue_.size(); }
+  /// Serf's protocol layer (MemberlistOptions::serf), or nullptr.
+  [[nodiscard]] serf::Layer* serf_layer() noexcept { return serf_.get(); }
 
   // ---- for the failure detectors ----
   [[nodiscard]] const MembershipConfig& config() const noexcept { return config_; }
@@ -210,6 +213,11 @@ class MembershipNode final : public Membership {
   // memberlist dialect: the last conflicting address reported per member (at most kRetiredMax).
   std::map<NodeId, Address> conflict_reported_;
   UserEventLog user_events_;  // serf's event clock and recent-event buffer (user_events.h)
+  // Serf's protocol layer and its view of this node (serf_bridge.cc); the layer goes first.
+  class SerfBridge;
+  void start_serf();
+  std::unique_ptr<serf::Host> serf_bridge_;  // a SerfBridge
+  std::unique_ptr<serf::Layer> serf_;
 };
 
 }  // namespace grapevine::detail
