@@ -243,6 +243,22 @@ struct MembershipStats {
   std::uint64_t user_events = 0, user_event_duplicates = 0, user_events_dropped = 0;
 };
 
+/// A serf query from this node (serf dialect; Membership::serf_query).
+struct SerfQueryOptions {
+  std::vector<std::string> nodes;                         // only these members answer
+  std::vector<std::pair<std::string, std::string>> tags;  // tag -> regular expression
+  bool request_ack = true;
+  std::uint8_t relay_factor = 0;        // answers also come back through this many members
+  Duration timeout = Duration::zero();  // zero: serf's default (16 gossip intervals x log10 n)
+};
+/// What a serf query collected: acks and responses by member name, until `deadline`.
+struct SerfQueryResult {
+  Time deadline;
+  bool done = false;
+  std::vector<std::string> acks;
+  std::vector<std::pair<std::string, std::vector<std::byte>>> responses;
+};
+
 /// The installed configuration of consistent membership (valid = false in eventual mode).
 struct ConfigurationInfo {
   bool valid = false;
@@ -285,6 +301,20 @@ class Membership : public Machine {
                                            std::span<const std::byte> /*payload*/,
                                            bool /*coalesce*/, Effects& /*fx*/) {
     return make_error(Errc::invalid_argument, "user events are not supported here");
+  }
+  /// Serf dialect (MemberlistOptions::serf): sends a serf query, answered by serf agents'
+  /// handlers and grapevine members alike (this node too); acks and responses are collected
+  /// until the timeout (serf_query_result). Returns the query's Lamport time, its key.
+  /// Errors: invalid_argument (not the serf dialect, empty name, `_serf_` prefix), too_large.
+  virtual Result<std::uint64_t> serf_query(Time /*now*/, std::string_view /*name*/,
+                                           std::span<const std::byte> /*payload*/,
+                                           const SerfQueryOptions& /*options*/,
+                                           Effects& /*fx*/) {
+    return make_error(Errc::invalid_argument, "serf queries need the serf dialect");
+  }
+  /// A serf query's acks and responses so far; false when unknown (or forgotten, 64 later).
+  virtual bool serf_query_result(std::uint64_t /*ltime*/, SerfQueryResult& /*out*/) const {
+    return false;
   }
   /// Replaces this node's metadata and announces it (an `updated` event elsewhere).
   virtual Result<void> update_meta(Time now, std::span<const std::byte> meta, Effects& fx) = 0;

@@ -142,6 +142,12 @@ class Node final : public Machine {
                                    Effects& driver_fx) {
     return membership_->user_event(now, name, payload, coalesce, sealed(now, driver_fx));
   }
+  /// A serf query (Membership::serf_query; serf dialect).
+  Result<std::uint64_t> serf_query(Time now, std::string_view name,
+                                   std::span<const std::byte> payload,
+                                   const SerfQueryOptions& options, Effects& driver_fx) {
+    return membership_->serf_query(now, name, payload, options, sealed(now, driver_fx));
+  }
   /// Membership::force_leave and update_meta, their sends sealed like every other call's. Call
   /// these, not membership().force_leave(...), whenever the node has keys.
   Result<void> force_leave(Time now, std::string_view name, Effects& driver_fx) {

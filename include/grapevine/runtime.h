@@ -102,6 +102,16 @@ class NodeHandle {
   /// a `user_event` through on_member_event once. Returns its Lamport time.
   virtual Result<std::uint64_t> user_event(std::string_view name,
                                            std::span<const std::byte> payload, bool coalesce) = 0;
+  /// A serf query (Membership::serf_query; serf dialect). Returns its Lamport time; read what
+  /// it collected with serf_query_result.
+  virtual Result<std::uint64_t> serf_query(std::string_view /*name*/,
+                                           std::span<const std::byte> /*payload*/,
+                                           const SerfQueryOptions& /*options*/) {
+    return make_error(Errc::invalid_argument, "serf queries need the serf dialect");
+  }
+  virtual bool serf_query_result(std::uint64_t /*ltime*/, SerfQueryResult& /*out*/) {
+    return false;
+  }
   [[nodiscard]] virtual std::vector<MemberInfo> members() const = 0;
   [[nodiscard]] virtual const Membership& membership() const = 0;
   [[nodiscard]] virtual const MulticastStats& multicast_stats() const = 0;

@@ -9,7 +9,8 @@ through gv1). Every scenario in both directions:
   - user events: `serf event` reaches both grapevine monitors; `grapevine event` runs both serf
     agents' handlers and reaches the other grapevine node;
   - queries: `serf query` gets acks and responses from gv1 and gv2 (and the serf agents), with
-    -node and -tag filters and -relay-factor;
+    -node and -tag filters and -relay-factor; the agent's `serf-query` RPC on a grapevine node
+    collects the serf agents' acks and handler responses, with the same filters;
   - serf's internal queries: `serf reachability` (_serf_ping) and `serf keys` -list, -install,
     -use, -remove across the four members (then a grapevine event still reaches serf);
   - intents: `grapevine leave` shows gv2 `left` at serf, `serf leave` shows s2 `left` at
@@ -174,6 +175,18 @@ def main():
     assert acks == ["gv1"] and list(responses) == ["gv1"], (acks, responses)
     acks, responses = query(s1, "-tag=dc=^w", "greet", "hi")
     assert acks == ["gv2"], acks
+
+    step("queries: grapevine's serf-query collects serf's acks and handler responses")
+    r = gv1.call({"cmd": "serf-query", "name": "greet", "payload": "hi", "timeout_ms": 1000})
+    assert r["ok"] and sorted(r["acks"]) == sorted(names), r
+    assert r["responses"]["s1"].strip() == "serf:s1" and r["responses"]["s2"].strip() == "serf:s2", r
+    assert r["responses"]["gv1"] == "hello-from-gv1" and r["responses"]["gv2"] == "any-gv2", r
+    r = gv2.call({"cmd": "serf-query", "name": "greet", "nodes": ["s2"], "relay_factor": 1,
+                  "timeout_ms": 1000})
+    assert r["acks"] == ["s2"] and list(r["responses"]) == ["s2"], r
+    r = gv2.call({"cmd": "serf-query", "name": "greet", "tags": {"role": "^web$"},
+                  "timeout_ms": 1000})
+    assert r["acks"] == ["s1"], r
 
     step("serf's internal queries: reachability and keys across the mixed cluster")
     assert "Successfully contacted all live nodes" in s1.run("reachability")

@@ -313,3 +313,22 @@ TEST_F(LayerTest, PushPullStateMerges) {
 
 }  // namespace
 }  // namespace grapevine::detail::serf
+
+namespace grapevine::detail::serf {
+namespace {
+
+TEST_F(LayerTest, OwnQueryWithFilters) {
+  QueryParams p;
+  p.tags = {{"role", "^web$"}};
+  p.nodes = {"s1"};
+  p.timeout = Duration::seconds(1);
+  auto ltime = layer.query(Time::zero(), "greet", {}, p, fx);
+  ASSERT_TRUE(ltime.has_value());
+  EXPECT_TRUE(replies_to(kSelf).empty());  // we are neither s1 nor role=web
+  auto q = decode_query(ByteSpan(host.gossiped.back()).subspan(1));
+  ASSERT_TRUE(q.has_value());
+  ASSERT_EQ(q->filters.size(), 2u);
+}
+
+}  // namespace
+}  // namespace grapevine::detail::serf

@@ -101,6 +101,10 @@ class MembershipNode final : public Membership {
   [[nodiscard]] const MembershipStats& stats() const noexcept override { return stats_; }
   [[nodiscard]] std::uint32_t health_score() const noexcept override;
   [[nodiscard]] std::size_t queue_depth() const noexcept override { return queue_.size(); }
+  Result<std::uint64_t> serf_query(Time now, std::string_view name,
+                                   std::span<const std::byte> payload,
+                                   const SerfQueryOptions& options, Effects& fx) override;
+  bool serf_query_result(std::uint64_t ltime, SerfQueryResult& out) const override;
   /// Serf's protocol layer (MemberlistOptions::serf), or nullptr.
   [[nodiscard]] serf::Layer* serf_layer() noexcept { return serf_.get(); }
 

@@ -47,6 +47,29 @@ class MembershipNode::SerfBridge final : public serf::Host {
 
 MembershipNode::~MembershipNode() = default;
 
+Result<std::uint64_t> MembershipNode::serf_query(Time now, std::string_view name,
+                                                 std::span<const std::byte> payload,
+                                                 const SerfQueryOptions& options, Effects& fx) {
+  if (!serf_) return make_error(Errc::invalid_argument, "serf queries need the serf dialect");
+  serf::QueryParams p;
+  p.nodes = options.nodes;
+  p.tags = options.tags;
+  p.request_ack = options.request_ack;
+  p.relay_factor = options.relay_factor;
+  p.timeout = options.timeout;
+  return serf_->query(now, name, payload, p, fx);
+}
+
+bool MembershipNode::serf_query_result(std::uint64_t ltime, SerfQueryResult& out) const {
+  const serf::QueryResult* r = serf_ ? serf_->query_result(ltime) : nullptr;
+  if (r == nullptr) return false;
+  out.deadline = r->deadline;
+  out.done = r->done;
+  out.acks = r->acks;
+  out.responses = r->responses;
+  return true;
+}
+
 void MembershipNode::start_serf() {
   if (config_.dialect != Dialect::memberlist || !config_.memberlist.serf) return;
   serf_bridge_ = std::make_unique<SerfBridge>(*this);
