@@ -2,8 +2,8 @@
 """`grapevine agent --dialect serf` as a full member of a serf cluster (Debian's serf agent).
 
 A mixed cluster on 127.0.0.1, encrypted: two serf agents (s1, s2; event handlers writing to
-files, answering queries on stdout) and two grapevine agents (gv1 joins through s1, gv2
-through gv1). Every scenario in both directions:
+files, answering queries on stdout) and two grapevine agents (gv1 by flags joins through s1,
+gv2 by a TOML file through gv1). Every scenario in both directions:
   - members: `serf members` lists gv1/gv2 alive with their tags and serf's protocol 5 [2, 5];
     `grapevine members` lists s1/s2 alive with theirs;
   - user events: `serf event` reaches both grapevine monitors; `grapevine event` runs both serf
@@ -77,14 +77,17 @@ class Serf:
 
 
 class Agent:
-    def __init__(self, name, key, join, tags=(), respond=()):
+    def __init__(self, name, key, join, tags=(), respond=(), config=None):
         self.name = name
         self.port = free_port()
         self.rpc = free_port()
         log = open(os.path.join(WORK, f"{name}.log"), "w")
         args = [GRAPEVINE, "agent", "--name", name, "--bind", f"127.0.0.1:{self.port}",
-                "--rpc-addr", f"127.0.0.1:{self.rpc}", "--join", join, "--dialect", "serf",
-                "--encrypt", key]
+                "--rpc-addr", f"127.0.0.1:{self.rpc}", "--join", join]
+        if config:
+            args += ["--config", config]
+        else:
+            args += ["--dialect", "serf", "--encrypt", key]
         for t in tags:
             args += ["--tag", t]
         for r in respond:
@@ -135,7 +138,11 @@ def main():
     s1 = Serf("s1", key, tags=("role=web",))
     s2 = Serf("s2", key, join=s1.addr)
     gv1 = Agent("gv1", key, s1.addr, tags=("dc=east",), respond=("greet=hello-from-gv1",))
-    gv2 = Agent("gv2", key, f"127.0.0.1:{gv1.port}", tags=("dc=west",), respond=("=any-gv2",))
+    toml = os.path.join(WORK, "gv2.toml")  # gv2 from TOML: dialect, key, query answers
+    with open(toml, "w") as f:
+        f.write(f'[membership]\ndialect = "serf"\nencrypt = ["{key}"]\n'
+                'serf_respond = ["=any-gv2"]\n')
+    gv2 = Agent("gv2", key, f"127.0.0.1:{gv1.port}", tags=("dc=west",), config=toml)
     names = {"s1", "s2", "gv1", "gv2"}
     for s in (s1, s2):
         wait_for(f"{s.name} to list the grapevine agents alive",
