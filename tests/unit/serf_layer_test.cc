@@ -305,6 +305,17 @@ TEST_F(LayerTest, PushPullStateMerges) {
   ASSERT_TRUE(other.intent_of("gv1", t, leaving));
   EXPECT_EQ(t, 1u);
   EXPECT_FALSE(leaving);
+  // A join's push-pull: events before it are not delivered, even when replayed later.
+  Events joiner_fx;
+  Layer joiner(LayerConfig{"s3", kS2, {}, Duration::milliseconds(200)}, other_host, 2);
+  PushPull old;
+  old.event_ltime = 10;
+  old.events = {UserEvent{4, "before", {}, false}};
+  const Bytes old_state = encode(old);
+  joiner.merge_remote_state(Time::zero(), old_state, true, joiner_fx);
+  joiner.merge_remote_state(Time::zero(), old_state, false, joiner_fx);
+  joiner.on_message(Time::zero(), encode(UserEvent{12, "after", {}, false}), joiner_fx);
+  EXPECT_EQ(joiner_fx.user, std::vector<std::string>{"after=@12"});
   // Garbage state is counted, not applied.
   const Bytes junk = {std::byte(MessageType::push_pull), std::byte{0xc1}};
   other.merge_remote_state(Time::zero(), junk, false, other_fx);

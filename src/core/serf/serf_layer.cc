@@ -147,7 +147,12 @@ void Layer::merge_remote_state(Time /*now*/, std::span<const std::byte> state, b
     }
     on_join_intent(Join{t, name});
   }
-  if (join) return;  // serf's agent ignores a joiner's replayed events (-replay off)
+  if (join) {
+    // serf's agent (-replay off): events from before our join are not ours to deliver, now or
+    // when a later push-pull replays them.
+    event_min_time_ = std::max(event_min_time_, pp->event_ltime);
+    return;
+  }
   for (const UserEvent& e : pp->events) on_user_event(e, fx);
 }
 

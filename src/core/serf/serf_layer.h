@@ -24,8 +24,8 @@
 // Deviations: user queries are answered by a fixed table (name -> response payload, from the
 // configuration) rather than by an application handler (none exists yet at this layer); our
 // push-pull carries no event ring (serf replays its ring to peers; ours relies on gossip) and
-// a remote ring is replayed only on periodic, not join, exchanges (serf's agent default,
-// -replay off); intents for members not known yet share the member table (serf keeps them
+// a remote ring is replayed only from periodic exchanges, never events older than our join's
+// push-pull (serf's agent default, -replay off: eventMinTime); intents for members not known yet share the member table (serf keeps them
 // apart for 5 minutes) and the table is bounded (kMembersMax); tag filters use std::regex
 // (ECMAScript) where serf uses Go's RE2 syntax: simple patterns agree.
 #pragma once
@@ -181,6 +181,7 @@ class Layer {
   std::uint64_t member_clock_ = 1;
   std::uint64_t query_clock_ = 1;
   UserEventLog events_;
+  std::uint64_t event_min_time_ = 0;  // events older were sent before we joined (serf's)
   std::map<std::string, MemberStatus, std::less<>> members_;
   std::vector<QuerySlot> query_slots_;  // allocated on the first query
   std::map<std::uint64_t, QueryResult> pending_;

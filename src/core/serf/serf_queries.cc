@@ -54,6 +54,10 @@ Result<std::uint64_t> Layer::user_event(std::string_view name,
 }
 
 bool Layer::on_user_event(const UserEvent& m, Effects& fx) {
+  if (m.ltime < event_min_time_) {
+    events_.witness(m.ltime);
+    return false;
+  }
   if (events_.record(m.ltime, m.name, m.payload) != UserEventLog::Verdict::fresh) return false;
   deliver(m, fx);
   return true;
