@@ -19,6 +19,8 @@ struct AgentConfig {
   std::vector<Address> join;
   Address rpc_addr = *Address::parse("127.0.0.1:7373");
   std::optional<Address> metrics_addr;
+  /// The browser UI (tools/ui_server.h); loopback, or a token (rpc.auth) or insecure.
+  std::optional<Address> ui_addr;
   NodeConfig node;
   /// This node's tags (serf's); encoded into node.membership.meta by build_agent_config.
   Tags tags;
@@ -33,7 +35,7 @@ struct AgentConfig {
 };
 
 /// Applies a TOML file to `config`. Keys (all optional):
-///   name, bind, join (array), rpc_addr, metrics_addr, leave_timeout, log_level, insecure,
+///   name, bind, join (array), rpc_addr, metrics_addr, ui_addr, leave_timeout, log_level, insecure,
 ///   view ("hyparview": multicast over HyParView + Plumtree; "none", the default),
 ///   limits (docs/limits.md; each also a flag of `grapevine agent`):
 ///     allowed_cidrs (array of "A.B.C.D/N" or "V6/N"; empty = all), inbound_streams_max (128),
@@ -41,6 +43,8 @@ struct AgentConfig {
 ///     datagrams_per_source_per_second (0 = off), rate_limited_sources_max (4096),
 ///     rpc_auth (token every RPC request must carry), rpc_clients_max (64),
 ///     rpc_request_bytes_max (1 MiB), rpc_output_bytes_max (4 MiB),
+///   tls_cert, tls_key, tls_ca (mutual TLS for streams, all three or none: files as the
+///     agent's --tls-cert, --tls-key, --tls-ca; docs/security.md),
 ///   membership = "eventual" | "consistent" (top level, when there is no [membership] table)
 ///   [membership] mode ("eventual", the default, or "consistent": Rapid, every member installs
 ///     the same sequence of configurations), rings, high, low (Rapid's K, H, L),

@@ -107,6 +107,7 @@ std::size_t NodeSeal::overhead() const noexcept {
 }
 
 Effects& NodeSeal::wrap(Time now, Effects& fx) {
+  if (!start_) start_ = now;
   if (!keyed() || !verify_outgoing_) return fx;
   fx_->bind(now, fx);
   return *fx_;
@@ -156,9 +157,13 @@ std::optional<std::span<const std::byte>> NodeSeal::open_sealed(Time now,
 }
 
 bool NodeSeal::fresh(Time now, const wire::seal::Opened& o) {
+  if (!start_) start_ = now;
   const std::int64_t mine_ms = (now.ns() + clock_offset_.ns()) / 1000000;
+  // Not sealed before we started (less the slack): our tag cache would not know it.
+  const std::int64_t floor_ms =
+      (start_->ns() + clock_offset_.ns()) / 1000000 - cfg_.start_slack.ms();
   // Compared without subtracting the peer's value: any int64 it sends is safe.
-  if (o.timestamp_ms < mine_ms - cfg_.max_age.ms() ||
+  if (o.timestamp_ms < mine_ms - cfg_.max_age.ms() || o.timestamp_ms < floor_ms ||
       o.timestamp_ms > mine_ms + cfg_.max_age.ms()) {
     reject(SealReject::stale);
     return false;

@@ -10,6 +10,8 @@
 // sealed input with its keyring (malformed / label_mismatch / wrong_key), refuses a timestamp
 // further than SealConfig::max_age from its own clock (stale), and refuses a tag it accepted
 // before (replayed). Accepted tags are kept 2 x max_age: a packet older than that is stale.
+// The tag cache starts empty, so a packet sealed more than SealConfig::start_slack before this
+// node's first call is stale too: replays recorded before a restart are refused.
 //
 // Clock: the timestamp is `now + clock_offset`: the runtime sets the offset to wall clock minus
 // its monotonic clock; the simulator leaves 0 (virtual time is everyone's clock). Nonces: a
@@ -79,6 +81,7 @@ class NodeSeal {
   bool verify_incoming_, verify_outgoing_;
   SealConfig cfg_;
   Duration clock_offset_ = Duration::zero();
+  std::optional<Time> start_;  // the first wrap() or accepted packet: SealConfig::start_slack
   std::unique_ptr<wire::seal::NonceGenerator> nonces_;
   std::vector<std::byte> open_buf_, seal_buf_;
   // Accepted tags, for replays. Allocated only when keyed: a keyless Node (the simulator's

@@ -207,6 +207,24 @@ TEST(NodeSeal, SendsSealedOpensOnceRefusesReplayAndStale) {
   EXPECT_EQ(c.stats().rejected[std::size_t(SealReject::stale)], 1u);
 }
 
+// A node refuses what was sealed before it started (less SealConfig::start_slack), even inside
+// max_age: its tag cache starts empty, so a replay recorded before a restart would pass it.
+TEST(NodeSeal, RefusesWhatWasSealedBeforeItStarted) {
+  detail::NodeSeal a(keyed_config({key(1)}), kSelf, 1);
+  Capture fx;
+  const Bytes msg = text("\x01\x20\x03\x01\x02\x03");
+  a.wrap(kT0, fx).send(kSelf, msg);
+  a.wrap(kT0 + Duration::seconds(10), fx).send(kSelf, msg);
+  ASSERT_EQ(fx.sent.size(), 2u);
+  detail::NodeSeal b(keyed_config({key(1)}), kSelf, 2);
+  Capture out;
+  (void)b.wrap(kT0 + Duration::milliseconds(10500), out);  // b starts 10.5 s after kT0
+  EXPECT_FALSE(b.open_datagram(kT0 + Duration::seconds(11), fx.sent[0]).has_value());
+  EXPECT_EQ(b.stats().rejected[std::size_t(SealReject::stale)], 1u);
+  // Sealed 0.5 s before b started: within the slack (clock skew), accepted.
+  EXPECT_TRUE(b.open_datagram(kT0 + Duration::seconds(11), fx.sent[1]).has_value());
+}
+
 TEST(NodeSeal, StreamsAreFramedSealedAndOpened) {
   detail::NodeSeal a(keyed_config({key(1)}), kSelf, 1), b(keyed_config({key(1)}), kSelf, 2);
   Capture fx;

@@ -94,6 +94,7 @@ Time MembershipNode::next_deadline() const noexcept {
   }
   t = std::min(t, house_ticker_.deadline());
   if (!seeds_.empty() && join_ticker_.started()) t = std::min(t, join_ticker_.deadline());
+  if (queries_) t = std::min(t, queries_->next_deadline());
   return t;
 }
 
@@ -110,6 +111,7 @@ void MembershipNode::on_timeout(Time now, Effects& fx) {
     return;
   }
   if (now >= detector_->deadline()) detector_->on_timeout(now, fx);
+  if (queries_) expire_queries(now, fx);
   if (config_.gossip_interval > Duration::zero() && gossip_ticker_.due(now)) {
     gossip_ticker_.advance(now, config_.gossip_interval, 0.0, rng_);
     gossip_round(now, fx);
@@ -265,13 +267,14 @@ Peer MembershipNode::peer(const Address& to) const {
   return p;
 }
 
-void MembershipNode::send_messages(Effects& fx, const Address& to, std::size_t primaries) {
+void MembershipNode::send_messages(Effects& fx, const Address& to, std::size_t primaries,
+                                   bool piggyback) {
   // Top the packet up with queued updates (infection-style dissemination), then send it.
   std::size_t used = codec_->packet_overhead();
   for (std::size_t i = 0; i < primaries; ++i) used += out_[i].size() + codec_->message_overhead();
   const std::size_t budget = config_.packet_budget_bytes;
   std::size_t count = primaries;
-  if (used < budget) {
+  if (piggyback && used < budget) {
     queue_.fill(budget - used, codec_->message_overhead(), retransmit_limit(),
                 [&](std::span<const std::byte> m) {
                   if (out_.size() <= count) out_.emplace_back();
@@ -520,6 +523,10 @@ class MembershipNode::Inbound final : public StreamSink {
     n_.on_state_digest(now_, f, from, fx_);
   }
   void on_user_event(const wire::UserEventFrame& f) override { n_.on_user_event(f, fx_); }
+  void on_query(const wire::QueryFrame& f) override { n_.on_query(now_, f, fx_); }
+  void on_query_response(const wire::QueryResponseFrame& f) override {
+    n_.on_query_response(now_, f, fx_);
+  }
   void on_malformed() override { ++n_.stats_.malformed_received; }
   void on_unknown() override { ++n_.stats_.unknown_frames; }
   void on_rejected() override { ++n_.stats_.rejected_received; }

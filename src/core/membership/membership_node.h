@@ -51,6 +51,7 @@
 #include "core/membership/codec.h"
 #include "core/membership/detector.h"
 #include "core/membership/member_list.h"
+#include "core/membership/queries.h"
 #include "core/membership/user_events.h"
 #include "core/serf/serf_layer.h"
 #include "core/ticker.h"
@@ -90,6 +91,17 @@ class MembershipNode final : public Membership {
                                    std::span<const std::byte> payload, bool coalesce,
                                    Effects& fx) override;
   Result<void> force_leave(Time now, std::string_view name, Effects& fx) override;
+  // queries (queries.h, queries.cc)
+  Result<QueryTicket> query(Time now, std::string_view name, std::span<const std::byte> payload,
+                            const QueryParams& params, Effects& fx) override;
+  Result<QueryTicket> internal_query(Time now, std::string_view name,
+                                     std::span<const std::byte> payload,
+                                     const QueryParams& params, Effects& fx) override;
+  Result<void> respond(Time now, std::uint64_t ltime, std::uint32_t id,
+                       std::span<const std::byte> payload, Effects& fx) override;
+  void set_internal_queries(InternalQueryHandler* handler) override {
+    internal_queries_ = handler;
+  }
   Result<MessageId> broadcast(Time now, std::span<const std::byte> payload,
                               Effects& fx) override;
   [[nodiscard]] NodeId self_id() const noexcept override { return self_id_; }
@@ -152,12 +164,27 @@ class MembershipNode final : public Membership {
   void on_user(std::span<const std::byte> payload, Effects& fx);
   void on_user_event(const wire::UserEventFrame& f, Effects& fx);
   void deliver_user_event(const wire::UserEventFrame& f, Effects& fx);
+  Result<QueryTicket> issue_query(Time now, std::string_view name,
+                                  std::span<const std::byte> payload, const QueryParams& params,
+                                  Effects& fx);
+  void on_query(Time now, const wire::QueryFrame& f, Effects& fx);
+  [[nodiscard]] bool passes_query_filters(const wire::QueryFrame& f) const;
+  void handle_query(Time now, const wire::QueryFrame& f, Effects& fx);
+  Result<void> send_query_answer(Time now, const QueryTable::Received& q, bool ack,
+                                 std::span<const std::byte> payload, Effects& fx);
+  void relay_query_answer(const QueryTable::Received& q, wire::QueryResponseFrame r,
+                          Effects& fx);
+  void on_query_response(Time now, const wire::QueryResponseFrame& f, Effects& fx);
+  void expire_queries(Time now, Effects& fx);
   void remember_user(std::uint64_t hash);
   NodeId next_user_key();
   void deliver_user(const MessageId& id, std::span<const std::byte> payload, std::uint32_t hops,
                     Effects& fx);
   Bytes& primary(std::size_t i);
-  void send_messages(Effects& fx, const Address& to, std::size_t primaries);
+  /// `piggyback` false: only the primaries (query answers, as memberlist's SendTo: topping
+  /// them up would spend the updates' transmissions on the querier, who has them).
+  void send_messages(Effects& fx, const Address& to, std::size_t primaries,
+                     bool piggyback = true);
   [[nodiscard]] Peer peer(const Address& to) const;
   // dissemination
   void broadcast_alive(const MemberRecord& r);
@@ -222,6 +249,8 @@ class MembershipNode final : public Membership {
   void start_serf();
   std::unique_ptr<serf::Host> serf_bridge_;  // a SerfBridge
   std::unique_ptr<serf::Layer> serf_;
+  std::unique_ptr<QueryTable> queries_;  // allocated on the first query (queries.h)
+  InternalQueryHandler* internal_queries_ = nullptr;
 };
 
 }  // namespace grapevine::detail
