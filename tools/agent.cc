@@ -176,6 +176,40 @@ auto in_loop(Runtime& rt, F&& fn) -> decltype(fn()) {
   return future.get();
 }
 
+// {"cmd":"serf-query","name":N,"payload":P,"nodes":[..],"tags":{"k":"re"},"relay_factor":0,
+//  "timeout_ms":0,"ack":true} (serf dialect): sends a serf query and waits for its timeout;
+// answers {"ok":true,"ltime":T,"acks":[names],"responses":{name:payload}}.
+nlohmann::json handle_serf_query(Runtime& rt, NodeHandle& node, const nlohmann::json& req) {
+  auto fail = [](const std::string& why) { return nlohmann::json{{"ok", false}, {"error", why}}; };
+  const std::string name = req.value("name", ""), payload = req.value("payload", "");
+  SerfQueryOptions o;
+  for (const auto& n : req.value("nodes", nlohmann::json::array())) {
+    if (n.is_string()) o.nodes.push_back(n.get<std::string>());
+  }
+  const nlohmann::json tags = req.value("tags", nlohmann::json::object());
+  for (const auto& [k, v] : tags.items()) {
+    if (v.is_string()) o.tags.emplace_back(k, v.get<std::string>());
+  }
+  o.request_ack = req.value("ack", true);
+  o.relay_factor = std::uint8_t(std::clamp(req.value("relay_factor", 0), 0, 255));
+  o.timeout = Duration::milliseconds(std::clamp(req.value("timeout_ms", 0), 0, 60'000));
+  auto ltime = in_loop(rt, [&] {
+    return node.serf_query(name, std::as_bytes(std::span(payload.data(), payload.size())), o);
+  });
+  if (!ltime) return fail(ltime.error().detail);
+  SerfQueryResult r;
+  for (;;) {  // until the deadline (the node marks it done within a second of it)
+    if (!in_loop(rt, [&] { return node.serf_query_result(*ltime, r); })) return fail("forgotten");
+    if (r.done || rt.now() > r.deadline) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  nlohmann::json responses = nlohmann::json::object();
+  for (const auto& [from, p] : r.responses) {
+    responses[from] = std::string(reinterpret_cast<const char*>(p.data()), p.size());
+  }
+  return {{"ok", true}, {"ltime", *ltime}, {"acks", r.acks}, {"responses", responses}};
+}
+
 // {"cmd":"keys","op":"list|install|use|remove","key":"BASE64"}: this agent's keyring
 // (docs/security.md); answers {"ok":true,"keys":[primary first]}.
 nlohmann::json handle_keys(Runtime& rt, NodeHandle& node, const nlohmann::json& req) {
@@ -261,6 +295,7 @@ nlohmann::json handle(Runtime& rt, NodeHandle& node, const AgentConfig& cfg,
     });
   }
   if (cmd == "tags") return handle_tags(rt, node, req);
+  if (cmd == "serf-query") return handle_serf_query(rt, node, req);
   if (cmd == "event") {  // {"cmd":"event","name":N,"payload":P,"coalesce":true} -> {"ltime":T}
     const std::string name = req.value("name", ""), payload = req.value("payload", "");
     const bool coalesce = req.value("coalesce", true);
@@ -311,7 +346,8 @@ nlohmann::json handle(Runtime& rt, NodeHandle& node, const AgentConfig& cfg,
           {"multicast", cfg.node.view ? "plumtree" : protocol_name(cfg.node.multicast.protocol)},
           {"view", cfg.node.view ? view_kind_name(cfg.node.view->kind) : "none"},
           {"health_score", node.membership().health_score()},
-          {"dialect", dialect_name(cfg.node.membership.dialect)},
+          {"dialect", cfg.node.membership.memberlist.serf ? "serf"
+                                                          : dialect_name(cfg.node.membership.dialect)},
           {"topology_aware", cfg.node.multicast.topology_aware},
           {"delivered", delivered.load()},
           {"stats",
@@ -333,7 +369,7 @@ nlohmann::json handle(Runtime& rt, NodeHandle& node, const AgentConfig& cfg,
   if (auto kv = handle_kv(cmd, req, node, loop)) return *kv;
   return fail("unknown cmd '" + cmd +
               "' (members, view, join, leave, force-leave, send, info, keys, tags, event, query, "
-              "monitor, "
+              "serf-query, monitor, "
               "kv-set, kv-get, kv-delete, kv-list, kv-stats)");
 }
 

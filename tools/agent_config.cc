@@ -168,7 +168,7 @@ void load_membership(const Table& t, MembershipConfig& m) {
   t.only({"profile", "mode", "consistent", "rings", "high", "low", "detector", "probe_interval", "probe_timeout", "indirect_checks",
           "suspicion_mult", "retransmit_mult", "gossip_interval", "gossip_nodes",
           "push_pull_interval", "heartbeat_interval", "fail_timeout", "dialect", "encrypt", "label",
-          "delegate_vsn", "tcp_fallback_ping", "heartbeat_fanout", "phi_threshold", "phi_window",
+          "delegate_vsn", "serf_respond", "tcp_fallback_ping", "heartbeat_fanout", "phi_threshold", "phi_window",
           "phi_min_std_deviation", "phi_acceptable_pause", "phi_first_heartbeat_estimate"});
   if (auto p = t.str("profile")) {
     Detector keep = m.detector;
@@ -211,8 +211,15 @@ void load_membership(const Table& t, MembershipConfig& m) {
   if (auto v = t.duration("phi_min_std_deviation")) m.phi_min_std_deviation = *v;
   if (auto v = t.duration("phi_acceptable_pause")) m.phi_acceptable_pause = *v;
   if (auto v = t.duration("phi_first_heartbeat_estimate")) m.phi_first_heartbeat_estimate = *v;
-  if (auto d = t.str("dialect"); d && !parse_dialect(*d, m.dialect)) {
-    t.bad("dialect", "expected native|memberlist");
+  if (auto d = t.str("dialect"); d && *d == "serf") {
+    use_serf_dialect(m);
+  } else if (d && !parse_dialect(*d, m.dialect)) {
+    t.bad("dialect", "expected native|memberlist|serf");
+  }
+  for (const std::string& r : t.strings("serf_respond")) {
+    const auto eq = r.find('=');
+    if (eq == std::string::npos) t.bad("serf_respond", "expected [\"QUERY=RESPONSE\", ...]");
+    m.memberlist.serf_responses.emplace_back(r.substr(0, eq), r.substr(eq + 1));
   }
   for (const std::string& k : t.strings("encrypt")) {
     auto key = base64_decode(k);

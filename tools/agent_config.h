@@ -54,7 +54,9 @@ struct AgentConfig {
 ///     tcp_fallback_ping (true | false; SWIM/Lifeguard's TCP fallback probe, default true),
 ///     detector = "phi": phi_threshold (number), phi_window, phi_min_std_deviation,
 ///     phi_acceptable_pause, phi_first_heartbeat_estimate (durations),
-///     dialect ("native" | "memberlist"), encrypt (base64 key or array of keys, the first
+///     dialect ("native" | "memberlist" | "serf": memberlist plus Serf's layer, delegate
+///     versions [2, 5, 5]), serf_respond (["QUERY=RESPONSE", ...]: fixed answers to serf
+///     queries, "=RESPONSE" answers any), encrypt (base64 key or array of keys, the first
 ///     primary; both dialects, 32 bytes in the native one), label, delegate_vsn ([MIN, MAX, CUR]; serf: [2, 5, 4])
 ///   [tags] key = "value" ... (this node's tags, as serf's -tag; flags --tag add to them)
 ///   [multicast] protocol, fanout, pull_fanout, period, stop, stop_rounds, retention_periods

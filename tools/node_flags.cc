@@ -38,8 +38,15 @@ void apply_multicast(const NodeFlags& f, NodeConfig& node) {
 }
 
 void apply_dialect(const NodeFlags& f, MembershipConfig& m) {
-  if (!f.dialect.empty() && !parse_dialect(f.dialect, m.dialect)) {
-    throw UsageError("--dialect: expected native|memberlist, got '" + f.dialect + "'");
+  if (f.dialect == "serf") {
+    use_serf_dialect(m);
+  } else if (!f.dialect.empty() && !parse_dialect(f.dialect, m.dialect)) {
+    throw UsageError("--dialect: expected native|memberlist|serf, got '" + f.dialect + "'");
+  }
+  for (const std::string& r : f.serf_responses) {
+    const auto eq = r.find('=');
+    if (eq == std::string::npos) throw UsageError("--serf-respond: expected QUERY=RESPONSE");
+    m.memberlist.serf_responses.emplace_back(r.substr(0, eq), r.substr(eq + 1));
   }
   if (!f.keys.empty()) {
     m.memberlist.keys.clear();
@@ -77,7 +84,12 @@ void add_node_flags(CLI::App& cmd, NodeFlags& f) {
                  "hyparview: also keep a HyParView overlay and multicast over its Plumtree");
   cmd.add_option("--fanout", f.fanout, "multicast push fanout");
   cmd.add_option("--dialect", f.dialect,
-                 "native (default) or memberlist: speak HashiCorp memberlist's wire protocol");
+                 "native (default), memberlist (HashiCorp memberlist's wire protocol) or serf "
+                 "(memberlist plus Serf's layer: a full member of a serf cluster, with "
+                 "intents, user events, queries and `serf keys`)");
+  cmd.add_option("--serf-respond", f.serf_responses,
+                 "serf: QUERY=RESPONSE answers `serf query QUERY` with RESPONSE (repeatable; "
+                 "an empty QUERY answers every query); other queries are only acked");
   cmd.add_option("--encrypt", f.keys,
                  "base64 AES key (`grapevine keygen`): seals every packet and stream; 32 bytes "
                  "(native), 16/24/32 (memberlist); repeat for extra decrypt-only keys, the "

@@ -17,6 +17,7 @@ struct NodeFlags {
   std::string profile, detector, membership, multicast, view, dialect, label, delegate_vsn;
   std::vector<std::string> keys;
   std::vector<std::string> tags;  // --tag KEY=VALUE
+  std::vector<std::string> serf_responses;  // --serf-respond QUERY=RESPONSE
   std::uint32_t fanout = 0;
   std::string zone;
   int zone_prefix = -1;         // -1: not given

@@ -91,6 +91,14 @@ struct MemberlistOptions {
   /// Delegate protocol versions advertised in Vsn [dmin, dmax, dcur]: serf uses 2, 5, 4 and
   /// refuses members whose range does not overlap its own.
   std::uint8_t delegate_min = 0, delegate_max = 0, delegate_cur = 0;
+  /// Serf's protocol layer on top (src/core/serf/; `--dialect serf`): join/leave intents,
+  /// user events, queries and serf's internal queries ride memberlist's user messages and
+  /// push-pull user state, so this node is a full member of a serf cluster. Set the delegate
+  /// versions to serf's agent's 2, 5, 5 with it.
+  bool serf = false;
+  /// serf: fixed answers to user queries, query name -> response payload ("" = any query);
+  /// queries not listed are acked (when asked) but not answered.
+  std::vector<std::pair<std::string, std::string>> serf_responses;
 };
 
 struct MembershipConfig {
@@ -201,6 +209,11 @@ struct MembershipConfig {
 
 Result<void> validate(const MembershipConfig& config) noexcept;
 
+/// `--dialect serf`: the memberlist dialect with serf's protocol layer on
+/// (MemberlistOptions::serf), advertising serf's agent's delegate versions 2, 5, 5 unless
+/// delegate versions are already set.
+void use_serf_dialect(MembershipConfig& config) noexcept;
+
 /// One member as the application sees it.
 struct MemberInfo {
   NodeId id = 0;
@@ -245,6 +258,22 @@ struct MembershipStats {
   std::uint64_t queries = 0, query_duplicates = 0, queries_dropped = 0, queries_filtered = 0;
   std::uint64_t query_relays = 0, query_acks = 0, query_responses = 0;
   std::uint64_t query_response_duplicates = 0, query_responses_unmatched = 0;
+};
+
+/// A serf query from this node (serf dialect; Membership::serf_query).
+struct SerfQueryOptions {
+  std::vector<std::string> nodes;                         // only these members answer
+  std::vector<std::pair<std::string, std::string>> tags;  // tag -> regular expression
+  bool request_ack = true;
+  std::uint8_t relay_factor = 0;        // answers also come back through this many members
+  Duration timeout = Duration::zero();  // zero: serf's default (16 gossip intervals x log10 n)
+};
+/// What a serf query collected: acks and responses by member name, until `deadline`.
+struct SerfQueryResult {
+  Time deadline;
+  bool done = false;
+  std::vector<std::string> acks;
+  std::vector<std::pair<std::string, std::vector<std::byte>>> responses;
 };
 
 /// The installed configuration of consistent membership (valid = false in eventual mode).
@@ -292,6 +321,20 @@ class Membership : public Machine {
                                            std::span<const std::byte> /*payload*/,
                                            bool /*coalesce*/, Effects& /*fx*/) {
     return make_error(Errc::invalid_argument, "user events are not supported here");
+  }
+  /// Serf dialect (MemberlistOptions::serf): sends a serf query, answered by serf agents'
+  /// handlers and grapevine members alike (this node too); acks and responses are collected
+  /// until the timeout (serf_query_result). Returns the query's Lamport time, its key.
+  /// Errors: invalid_argument (not the serf dialect, empty name, `_serf_` prefix), too_large.
+  virtual Result<std::uint64_t> serf_query(Time /*now*/, std::string_view /*name*/,
+                                           std::span<const std::byte> /*payload*/,
+                                           const SerfQueryOptions& /*options*/,
+                                           Effects& /*fx*/) {
+    return make_error(Errc::invalid_argument, "serf queries need the serf dialect");
+  }
+  /// A serf query's acks and responses so far; false when unknown (or forgotten, 64 later).
+  virtual bool serf_query_result(std::uint64_t /*ltime*/, SerfQueryResult& /*out*/) const {
+    return false;
   }
   /// Replaces this node's metadata and announces it (an `updated` event elsewhere).
   virtual Result<void> update_meta(Time now, std::span<const std::byte> meta, Effects& fx) = 0;

@@ -150,6 +150,12 @@ class Node final : public Machine {
                                    Effects& driver_fx) {
     return membership_->user_event(now, name, payload, coalesce, sealed(now, driver_fx));
   }
+  /// A serf query (Membership::serf_query; serf dialect).
+  Result<std::uint64_t> serf_query(Time now, std::string_view name,
+                                   std::span<const std::byte> payload,
+                                   const SerfQueryOptions& options, Effects& driver_fx) {
+    return membership_->serf_query(now, name, payload, options, sealed(now, driver_fx));
+  }
   /// A serf-style query (Membership::query; grapevine/query.h; native dialect). Errors as
   /// Membership::query.
   Result<QueryTicket> query(Time now, std::string_view name, std::span<const std::byte> payload,

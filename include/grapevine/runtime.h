@@ -124,6 +124,16 @@ class NodeHandle {
   /// a `user_event` through on_member_event once. Returns its Lamport time.
   virtual Result<std::uint64_t> user_event(std::string_view name,
                                            std::span<const std::byte> payload, bool coalesce) = 0;
+  /// A serf query (Membership::serf_query; serf dialect). Returns its Lamport time; read what
+  /// it collected with serf_query_result.
+  virtual Result<std::uint64_t> serf_query(std::string_view /*name*/,
+                                           std::span<const std::byte> /*payload*/,
+                                           const SerfQueryOptions& /*options*/) {
+    return make_error(Errc::invalid_argument, "serf queries need the serf dialect");
+  }
+  virtual bool serf_query_result(std::uint64_t /*ltime*/, SerfQueryResult& /*out*/) {
+    return false;
+  }
   /// Issues a serf-style query (Node::query); `on_update` gets its acks and responses as they
   /// arrive (each member once, this node included), then query_done at the deadline. Errors as
   /// Membership::query (invalid_argument, too_large, not_ready).

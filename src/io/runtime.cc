@@ -206,6 +206,13 @@ class Runtime::Impl::Hosted final : public NodeHandle, public Effects {
   Result<void> update_meta(std::span<const std::byte> meta) override {
     return call([&](Time now) { return node_.update_meta(now, meta, *this); });
   }
+  Result<std::uint64_t> serf_query(std::string_view name, std::span<const std::byte> payload,
+                                   const SerfQueryOptions& options) override {
+    return call([&](Time now) { return node_.serf_query(now, name, payload, options, *this); });
+  }
+  bool serf_query_result(std::uint64_t ltime, SerfQueryResult& out) override {
+    return call([&](Time) { return node_.membership().serf_query_result(ltime, out); });
+  }
   Result<QueryTicket> query(std::string_view name, std::span<const std::byte> payload,
                             const QueryParams& params, QueryCallback on_update) override {
     return call([&](Time now) {  // registered before the call's own events are delivered

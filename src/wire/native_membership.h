@@ -134,6 +134,8 @@ struct PushPullHeader {
   /// Flag 4: every member entry carries a zone field (the native codec sets it when some
   /// member has a zone).
   bool zones = false;
+  /// memberlist dialect: the delegate's user state (serf's push-pull), sent after the members.
+  std::span<const std::byte> user_state{};
 };
 struct MemberEntry {
   std::uint64_t id = 0;

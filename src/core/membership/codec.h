@@ -62,6 +62,8 @@ class StreamSink : public MessageSink {
   virtual void on_member(const wire::MemberEntry& m, std::uint8_t pmax) = 0;
   /// The answer to one of our stream (TCP fallback) pings.
   virtual void on_stream_ack(std::uint32_t seq) = 0;
+  /// A push-pull's delegate user state (memberlist dialect; serf's push-pull), non-empty.
+  virtual void on_user_state(std::span<const std::byte> /*state*/) {}
 };
 
 /// Per-peer facts the codec needs when sending.
@@ -69,6 +71,8 @@ struct Peer {
   Address address;
   std::uint8_t pmax = 0;  // 0 = unknown
 };
+
+enum class KeyChange : std::uint8_t { install, use, remove };
 
 class Codec {
  public:
@@ -123,6 +127,13 @@ class Codec {
   /// Dialect-specific member identity from a name (memberlist), 0 if the dialect uses
   /// addresses (native).
   [[nodiscard]] virtual NodeId id_for_name(std::string_view name) const = 0;
+  /// Changes the keyring (memberlist dialect; serf's key queries). Errors: not_ready when
+  /// encryption is off or the dialect has no keyring, invalid_argument from the keyring.
+  virtual Result<void> change_key(KeyChange /*op*/, std::span<const std::byte> /*key*/) {
+    return make_error(Errc::not_ready, "no keyring");
+  }
+  /// The keyring, primary first; empty without encryption.
+  [[nodiscard]] virtual std::vector<std::vector<std::byte>> keys() const { return {}; }
 };
 
 /// `self`: this node's id; a stream ping naming another target gets no answer.

@@ -37,6 +37,15 @@ bool parse_detector(std::string_view text, Detector& out) noexcept {
   return false;
 }
 
+void use_serf_dialect(MembershipConfig& config) noexcept {
+  config.dialect = Dialect::memberlist;
+  config.memberlist.serf = true;
+  auto& m = config.memberlist;
+  if (m.delegate_min == 0 && m.delegate_max == 0 && m.delegate_cur == 0) {
+    m.delegate_min = 2, m.delegate_max = 5, m.delegate_cur = 5;  // serf's agent (protocol 5)
+  }
+}
+
 const char* dialect_name(Dialect d) noexcept {
   return d == Dialect::memberlist ? "memberlist" : "native";
 }

@@ -201,7 +201,7 @@ class MemberlistCodec final : public Codec {
       n.vsn = to_ml(m.vsn);
       nodes.push_back(n);
     }
-    auto body = ml::encode_push_pull(nodes, {}, h.join);
+    auto body = ml::encode_push_pull(nodes, h.user_state, h.join);
     if (!body) return {};
     auto sealed = ml::seal_stream(*body, send_);
     return sealed ? std::move(*sealed) : Bytes{};
@@ -259,6 +259,25 @@ class MemberlistCodec final : public Codec {
 
   [[nodiscard]] NodeId id_for_name(std::string_view name) const override {
     return memberlist_id(name);
+  }
+
+  Result<void> change_key(KeyChange op, std::span<const std::byte> key) override {
+    if (!keyring_) return make_error(Errc::not_ready, "encryption is not enabled");
+    switch (op) {
+      case KeyChange::install: return keyring_->add_key(key);
+      case KeyChange::use: return keyring_->use_key(key);
+      case KeyChange::remove: return keyring_->remove_key(key);
+    }
+    return make_error(Errc::invalid_argument, "unknown key operation");
+  }
+  [[nodiscard]] std::vector<std::vector<std::byte>> keys() const override {
+    std::vector<std::vector<std::byte>> out;
+    if (!keyring_) return out;
+    for (std::size_t i = 0; i < keyring_->size(); ++i) {
+      auto k = keyring_->key(i);
+      out.emplace_back(k.begin(), k.end());
+    }
+    return out;
   }
 
  private:
@@ -379,8 +398,10 @@ Bytes MemberlistCodec::unpack_stream(std::span<const std::byte> message, const A
       case ml::StreamEventKind::ack:
         sink.on_stream_ack(ev->ack.seq_no);
         break;
-      case ml::StreamEventKind::err:
       case ml::StreamEventKind::user_state:
+        if (!ev->bytes.empty()) sink.on_user_state(ev->bytes);
+        break;
+      case ml::StreamEventKind::err:
         break;
     }
     consumed += ev->consumed;

@@ -57,9 +57,8 @@ MembershipNode::MembershipNode(const MembershipConfig& config, const Address& se
       detector_ = make_phi_detector(*this);
       break;
   }
+  start_serf();
 }
-
-MembershipNode::~MembershipNode() = default;
 
 std::uint32_t MembershipNode::health_score() const noexcept {
   return detector_->health_score();
@@ -141,6 +140,7 @@ void MembershipNode::on_timeout(Time now, Effects& fx) {
   if (house_ticker_.due(now)) {
     house_ticker_.advance(now, Duration::seconds(1), 0.0, rng_);
     housekeeping(now, fx);
+    if (serf_) serf_->on_timeout(now);
   }
   if (!seeds_.empty() && join_ticker_.due(now)) {
     join_ticker_.advance(now, config_.join_retry_interval, 0.0, rng_);
@@ -189,6 +189,7 @@ Result<void> MembershipNode::join(Time now, std::span<const Address> seeds, Effe
   if (seeds_.empty()) return make_error(Errc::invalid_argument, "no seed other than self");
   for (const Address& seed : seeds_) send_push_pull(fx, seed, true);
   join_ticker_.start(now, config_.join_retry_interval, false, rng_);
+  if (serf_) serf_->joined();
   return {};
 }
 
@@ -206,6 +207,7 @@ void MembershipNode::leave(Time now, Effects& fx) {
   if (leaving_) return;
   leaving_ = true;
   detector_->stop();
+  if (serf_) serf_->leave();  // serf's leave intent first: shown left, not failed
   MemberRecord& self = list_.self();
   broadcast_accuse(wire::MemberFrame::dead,
                    wire::AccuseFrame{self_id_, self.incarnation, self_id_});
@@ -418,6 +420,8 @@ Bytes MembershipNode::encode_state(bool join, bool reply) const {
                                         list_.vsn_of(r.id), list_.own_zone_of(r.id)});
     h.zones = h.zones || !entries.back().zone.empty();
   }
+  const Bytes user_state = serf_ ? serf_->local_state() : Bytes{};
+  h.user_state = user_state;
   return codec_->push_pull(h, entries);
 }
 
@@ -505,7 +509,13 @@ class MembershipNode::Inbound final : public StreamSink {
   void on_hb_entry(const wire::HeartbeatEntry& e) override {
     n_.detector_->on_hb_entry(now_, e, fx_);
   }
-  void on_user(std::span<const std::byte> payload) override { n_.on_user(payload, fx_); }
+  void on_user(std::span<const std::byte> payload) override {
+    if (n_.serf_) return n_.serf_->on_message(now_, payload, fx_);  // serf's messages
+    n_.on_user(payload, fx_);
+  }
+  void on_user_state(std::span<const std::byte> state) override {
+    if (n_.serf_) n_.serf_->merge_remote_state(now_, state, header_.join, fx_);
+  }
   void on_state_digest(const wire::ListDigestFrame& f, const Address& from) override {
     n_.on_state_digest(now_, f, from, fx_);
   }

@@ -53,6 +53,7 @@
 #include "core/membership/member_list.h"
 #include "core/membership/queries.h"
 #include "core/membership/user_events.h"
+#include "core/serf/serf_layer.h"
 #include "core/ticker.h"
 #include "grapevine/membership.h"
 #include "util/rng.h"
@@ -112,6 +113,12 @@ class MembershipNode final : public Membership {
   [[nodiscard]] const MembershipStats& stats() const noexcept override { return stats_; }
   [[nodiscard]] std::uint32_t health_score() const noexcept override;
   [[nodiscard]] std::size_t queue_depth() const noexcept override { return queue_.size(); }
+  Result<std::uint64_t> serf_query(Time now, std::string_view name,
+                                   std::span<const std::byte> payload,
+                                   const SerfQueryOptions& options, Effects& fx) override;
+  bool serf_query_result(std::uint64_t ltime, SerfQueryResult& out) const override;
+  /// Serf's protocol layer (MemberlistOptions::serf), or nullptr.
+  [[nodiscard]] serf::Layer* serf_layer() noexcept { return serf_.get(); }
 
   // ---- for the failure detectors ----
   [[nodiscard]] const MembershipConfig& config() const noexcept { return config_; }
@@ -239,6 +246,11 @@ class MembershipNode final : public Membership {
   // memberlist dialect: the last conflicting address reported per member (at most kRetiredMax).
   std::map<NodeId, Address> conflict_reported_;
   UserEventLog user_events_;  // serf's event clock and recent-event buffer (user_events.h)
+  // Serf's protocol layer and its view of this node (serf_bridge.cc); the layer goes first.
+  class SerfBridge;
+  void start_serf();
+  std::unique_ptr<serf::Host> serf_bridge_;  // a SerfBridge
+  std::unique_ptr<serf::Layer> serf_;
   std::unique_ptr<QueryTable> queries_;  // allocated on the first query (queries.h)
   InternalQueryHandler* internal_queries_ = nullptr;
 };

@@ -38,6 +38,7 @@ namespace grapevine::detail {
 Result<std::uint64_t> MembershipNode::user_event(Time /*now*/, std::string_view name,
                                                  std::span<const std::byte> payload,
                                                  bool coalesce, Effects& fx) {
+  if (serf_) return serf_->user_event(name, payload, coalesce, fx);  // serf's own events
   if (name.empty()) return make_error(Errc::invalid_argument, "a user event needs a name");
   if (name.size() + payload.size() > wire::kUserEventBytesMax) {
     return make_error(Errc::too_large, "user event name + payload over 512 bytes");

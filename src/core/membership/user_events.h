@@ -33,6 +33,10 @@ class UserEventLog {
   /// Witnesses `ltime` and records the event if it is new.
   Verdict record(std::uint64_t ltime, std::string_view name, std::span<const std::byte> payload);
   [[nodiscard]] std::uint64_t clock() const noexcept { return clock_; }
+  /// Lamport witness without recording (serf's push-pull merge): clock = max(clock, ltime + 1).
+  void witness(std::uint64_t ltime) noexcept {
+    if (ltime >= clock_ && ltime != UINT64_MAX) clock_ = ltime + 1;
+  }
 
  private:
   struct Slot {

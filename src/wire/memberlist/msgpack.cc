@@ -229,6 +229,21 @@ std::uint32_t MpReader::map_header() noexcept {
   return n;
 }
 
+std::uint32_t MpReader::array_header() noexcept {
+  if (peek() == 0xc0) {
+    r_.u8();
+    return 0;
+  }
+  if (!ok()) return 0;
+  bool is_map = false;
+  const std::uint32_t n = container(is_map);
+  if (ok() && is_map) {
+    fail(Errc::malformed, "expected an array");
+    return 0;
+  }
+  return n;
+}
+
 std::uint32_t MpReader::container(bool& is_map) noexcept {
   const std::uint8_t b = r_.u8();
   std::uint32_t n = 0;

@@ -132,6 +132,9 @@ class MpReader {
   /// A map header: the number of key/value pairs. nil reads as an empty map; anything else is
   /// malformed. A count the remaining input cannot hold is truncated.
   std::uint32_t map_header() noexcept;
+  /// An array header: the number of elements. nil reads as an empty array; anything else is
+  /// malformed. A count the remaining input cannot hold is truncated.
+  std::uint32_t array_header() noexcept;
   /// Skips one value of any type (depth-limited by kMsgpackDepthMax).
   void skip() noexcept { skip_depth(0); }
 
