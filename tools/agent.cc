@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "agent_config.h"
+#include "agent_services.h"
 #include "base64.h"
 #include "commands.h"
 #include "kv.h"
@@ -25,6 +26,7 @@ namespace {
 
 struct Flags {
   NodeFlags node;
+  ServiceFlags service;  // event handlers, snapshot, retry-join (agent_services.h)
   std::string name, bind, join, rpc_addr, metrics_addr, leave_timeout, log_level;
   // Limits (docs/limits.md); empty = as the TOML file or the default.
   std::string allowed_cidrs, inbound_streams_max, inbound_stream_bytes_max, stream_timeout,
@@ -125,7 +127,15 @@ AgentConfig build_config(const Flags& f) {
   AgentConfig c = build_agent_config(f.node);
   if (!f.name.empty()) c.name = f.name;
   if (!f.bind.empty()) c.bind = parse_address("--bind", f.bind);
-  if (!f.join.empty()) c.join = parse_address_list("--join", f.join);
+  if (!f.join.empty()) {  // IP:PORT seeds, and DNS/SRV names resolved when joining (seeds.h)
+    c.join.clear();
+    c.service.join_names.clear();
+    for (const auto& item : split_list(f.join)) {
+      if (auto a = Address::parse(item)) c.join.push_back(*a);
+      else c.service.join_names.push_back(item);
+    }
+  }
+  apply_service_flags(f.service, c);
   if (!f.rpc_addr.empty()) c.rpc_addr = parse_address("--rpc-addr", f.rpc_addr);
   if (!f.metrics_addr.empty()) c.metrics_addr = parse_address("--metrics-addr", f.metrics_addr);
   if (!f.leave_timeout.empty())
@@ -331,8 +341,10 @@ int run_agent(const Flags& flags) {
 
   Runtime rt(cfg.runtime);
   EventHub hub;
+  AgentServices services(cfg);
   NodeCallbacks cb;
   cb.on_member_event = [&](const Event& e) {
+    services.on_event(e);
     if (e.kind == EventKind::view_changed || e.kind == EventKind::view_stalled) {
       spdlog::info("{} configuration {:x} epoch {} ({} members)", event_kind_name(e.kind),
                    e.configuration_id, e.configuration_epoch, e.members.size());
@@ -370,13 +382,17 @@ int run_agent(const Flags& flags) {
   if (!cfg.join.empty()) {
     if (auto r = node.join(cfg.join); !r) spdlog::warn("join: {}", r.error().detail);
   }
+  services.start(rt, node);  // seeds by name, the snapshot's members, --retry-join
 
   std::once_flag leaving;
   auto leave_and_exit = [&] {
     std::call_once(leaving, [&] {
       spdlog::info("leaving the group (waiting {} ms for the news to spread)",
                    cfg.leave_timeout.ms());
-      rt.post([&] { node.leave(); });
+      rt.post([&] {
+        services.on_leave();
+        node.leave();
+      });
       std::thread([&rt, t = cfg.leave_timeout] {
         std::this_thread::sleep_for(std::chrono::nanoseconds(t.ns()));
         rt.stop();
@@ -394,7 +410,8 @@ int run_agent(const Flags& flags) {
   std::unique_ptr<MetricsServer> metrics;
   if (cfg.metrics_addr) {
     metrics = std::make_unique<MetricsServer>([&] {
-      return in_loop(rt, [&] { return render_metrics(node); }) + render_rpc_metrics(rpc.stats());
+      return in_loop(rt, [&] { return render_metrics(node); }) + render_rpc_metrics(rpc.stats()) +
+             services.render_metrics();
     });
     if (auto err = metrics->start(*cfg.metrics_addr); !err.empty()) {
       throw std::runtime_error("--metrics-addr: " + err);
@@ -423,7 +440,9 @@ void add_agent(CLI::App& app, std::function<int()>& run_cmd) {
   auto* cmd = app.add_subcommand("agent", "Run one grapevine node on real sockets");
   cmd->add_option("--name", f->name, "member name (default: HOSTNAME-PORT)");
   cmd->add_option("--bind", f->bind, "UDP and TCP address IP:PORT (default 127.0.0.1:7946)");
-  cmd->add_option("--join", f->join, "seeds to join through, comma-separated IP:PORT");
+  cmd->add_option("--join", f->join,
+                  "seeds to join through, comma-separated IP:PORT, HOST[:PORT] (A/AAAA) or "
+                  "_SERVICE._udp.DOMAIN (SRV)");
   cmd->add_option("--rpc-addr", f->rpc_addr, "local control address (default 127.0.0.1:7373)");
   cmd->add_option("--metrics-addr", f->metrics_addr, "serve Prometheus metrics on IP:PORT");
   cmd->add_option("--leave-timeout", f->leave_timeout,
@@ -434,6 +453,7 @@ void add_agent(CLI::App& app, std::function<int()>& run_cmd) {
                 "can then change the membership)");
   add_node_flags(*cmd, f->node);
   add_limit_flags(*cmd, *f);
+  add_service_flags(*cmd, f->service);
   cmd->callback([f, &run_cmd] { run_cmd = [f] { return run_agent(*f); }; });
 }
 

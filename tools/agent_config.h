@@ -10,6 +10,7 @@
 #include "grapevine/runtime.h"
 #include "rpc.h"
 #include "grapevine/tags.h"
+#include "service_config.h"
 
 namespace grapevine::tools {
 
@@ -30,10 +31,12 @@ struct AgentConfig {
   RpcOptions rpc;
   /// TOML `insecure = true`: as --insecure (a non-loopback bind without a key).
   bool insecure = false;
+  /// Event handlers, snapshot, seeds by name, retry-join (service_config.h, service_toml.h).
+  ServiceConfig service;
 };
 
 /// Applies a TOML file to `config`. Keys (all optional):
-///   name, bind, join (array), rpc_addr, metrics_addr, leave_timeout, log_level, insecure,
+///   name, bind, join (array; IP:PORT, HOST[:PORT] or _SRV._udp.NAME), rpc_addr, metrics_addr, leave_timeout, log_level, insecure,
 ///   view ("hyparview": multicast over HyParView + Plumtree; "none", the default),
 ///   limits (docs/limits.md; each also a flag of `grapevine agent`):
 ///     allowed_cidrs (array of "A.B.C.D/N" or "V6/N"; empty = all), inbound_streams_max (128),
@@ -41,6 +44,8 @@ struct AgentConfig {
 ///     datagrams_per_source_per_second (0 = off), rate_limited_sources_max (4096),
 ///     rpc_auth (token every RPC request must carry), rpc_clients_max (64),
 ///     rpc_request_bytes_max (1 MiB), rpc_output_bytes_max (4 MiB),
+///   service layer (service_toml.h): event_handlers, coalesce_period, quiescent_period,
+///     handler_timeout, snapshot, retry_join, retry_interval, retry_max,
 ///   membership = "eventual" | "consistent" (top level, when there is no [membership] table)
 ///   [membership] mode ("eventual", the default, or "consistent": Rapid, every member installs
 ///     the same sequence of configurations), rings, high, low (Rapid's K, H, L),
