@@ -124,6 +124,9 @@ bool AgentServices::in_loop(const std::function<void()>& fn) {
 void AgentServices::start(Runtime& rt, NodeHandle& node) {
   rt_ = &rt;
   node_ = &node;
+  // serf's restore: our next user event is stamped after every one handled before the restart
+  // (before the loop runs: NodeHandle calls are allowed then).
+  if (restored_.event_clock > 0) node.witness_event_clock(restored_.event_clock + 1);
   std::vector<std::string> known;
   if (!restored_.left) {
     for (const auto& [name, addr] : restored_.alive) known.push_back(addr.to_string());

@@ -102,6 +102,9 @@ class NodeHandle {
   /// a `user_event` through on_member_event once. Returns its Lamport time.
   virtual Result<std::uint64_t> user_event(std::string_view name,
                                            std::span<const std::byte> payload, bool coalesce) = 0;
+  /// Membership::witness_event_clock: the user-event clock moves to at least `ltime` (restored
+  /// from the agent's snapshot). Loop thread.
+  virtual void witness_event_clock(std::uint64_t ltime) { (void)ltime; }
   [[nodiscard]] virtual std::vector<MemberInfo> members() const = 0;
   [[nodiscard]] virtual const Membership& membership() const = 0;
   [[nodiscard]] virtual const MulticastStats& multicast_stats() const = 0;

@@ -7,8 +7,8 @@
 #     latest payload; one sent with --coalesce=false runs it at once;
 #   - a filtered handler (user:deploy=...) runs only for that name;
 #   - agent 1 (--snapshot) is killed with -9 and restarted without --join: it rejoins the members
-#     it knew, and its handler does not run again for the user events it already handled; a new
-#     event is handled.
+#     it knew, its handler does not run again for the user events it already handled, its own
+#     next event is stamped after them (restored Lamport clock), and new events are handled.
 # Every process started here is killed by PID on exit. Usage: bash event_handlers.sh /path/to/grapevine
 set -euo pipefail
 grapevine=${1:?usage: $0 /path/to/grapevine}
@@ -82,7 +82,12 @@ echo "restarted n1 rejoined without --join after ${waited_ms} ms"
 grep -q "joining through the snapshot" "$work/a1.log" || fail "no snapshot rejoin logged"
 sleep 2
 [ "$(count '^user|' "$work/h1.out")" = 0 ] || fail "old user events handled again: $(cat "$work/h1.out")"
+# The restored clock: n1's own first event after the restart is stamped after the old ones
+# (else its own handler would skip it as already handled).
+"$grapevine" event --rpc-addr "$(rpc 1)" --coalesce=false deploy v3 >/dev/null
+wait_until 5000 has "^user|deploy|[5-9]|.*|v3$" "$work/h1.out" ||
+  fail "n1's own event after restart: $(cat "$work/h1.out")"
 "$grapevine" event --rpc-addr "$(rpc 2)" --coalesce=false deploy v2 >/dev/null
 wait_until 5000 has "^user|deploy|.*|v2$" "$work/h1.out" || fail "new event after restart: $(cat "$work/h1.out")"
-[ "$(wc -l <"$work/deploy.out")" = 2 ] || fail "deploy handler runs: $(cat "$work/deploy.out")"
+[ "$(wc -l <"$work/deploy.out")" = 3 ] || fail "deploy handler runs: $(cat "$work/deploy.out")"
 echo "PASS"

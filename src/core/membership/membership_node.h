@@ -89,6 +89,7 @@ class MembershipNode final : public Membership {
                                    std::span<const std::byte> payload, bool coalesce,
                                    Effects& fx) override;
   Result<void> force_leave(Time now, std::string_view name, Effects& fx) override;
+  void witness_event_clock(std::uint64_t ltime) override { user_events_.witness(ltime); }
   Result<MessageId> broadcast(Time now, std::span<const std::byte> payload,
                               Effects& fx) override;
   [[nodiscard]] NodeId self_id() const noexcept override { return self_id_; }
