@@ -33,14 +33,15 @@ install(FILES ${PROJECT_BINARY_DIR}/grapevineConfig.cmake
         DESTINATION ${GRAPEVINE_CMAKE_DIR} COMPONENT dev)
 
 # pkg-config: the embedding API (grapevine_io + grapevine_core). Relocatable: the prefix is found
-# from the .pc file's own directory. The archives are static, so libcrypto is a plain Requires.
+# from the .pc file's own directory. The archives are static, so libcrypto is a plain Requires
+# (and libssl: the runtime's optional mutual TLS on streams, src/io/tls.cc).
 file(RELATIVE_PATH GRAPEVINE_PC_TO_PREFIX /prefix/${CMAKE_INSTALL_LIBDIR}/pkgconfig /prefix)
 string(REGEX REPLACE "/$" "" GRAPEVINE_PC_TO_PREFIX "${GRAPEVINE_PC_TO_PREFIX}")
 if(BUILD_SHARED_LIBS)
   set(GRAPEVINE_PC_REQUIRES "")
-  set(GRAPEVINE_PC_REQUIRES_PRIVATE "libcrypto")
+  set(GRAPEVINE_PC_REQUIRES_PRIVATE "libssl libcrypto")
 else()
-  set(GRAPEVINE_PC_REQUIRES "libcrypto")
+  set(GRAPEVINE_PC_REQUIRES "libssl libcrypto")
   set(GRAPEVINE_PC_REQUIRES_PRIVATE "")
 endif()
 set(GRAPEVINE_PC_LIBS_EXTRA "-pthread")

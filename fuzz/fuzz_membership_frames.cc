@@ -1,5 +1,5 @@
 // Fuzz target: the membership frame decoders (wire/native_membership.h) and the push-pull stream
-// reader and the stream ping / ack, with the same properties as fuzz_native_frames: every decoder on every frame body and
+// reader (and its mutual-TLS sender claim, wire/stream_sender.h) and the stream ping / ack, with the same properties as fuzz_native_frames: every decoder on every frame body and
 // on the raw input; what is accepted re-encodes to the same fields, never longer than the input,
 // and byte-identical when the input was canonical.
 #include <algorithm>
@@ -12,6 +12,7 @@
 #include "fuzz_check.h"
 #include "wire/native.h"
 #include "wire/native_membership.h"
+#include "wire/stream_sender.h"
 
 namespace {
 
@@ -76,6 +77,15 @@ void check_heartbeat_list(Bytes body) {
 }
 
 void check_push_pull(Bytes message) {
+  // The mutual-TLS sender claim (wire/stream_sender.h): a name it returns lies inside the
+  // message and is at most a member name long; a push-pull it accepts also reads back whole.
+  if (auto claim = stream_sender_name(message); claim && claim->has_value()) {
+    const std::string_view name = **claim;
+    FUZZ_CHECK(name.size() <= kNameBytesMax);
+    FUZZ_CHECK(name.empty() || (reinterpret_cast<const std::byte*>(name.data()) >= message.data() &&
+                                reinterpret_cast<const std::byte*>(name.data()) + name.size() <=
+                                    message.data() + message.size()));
+  }
   PushPullReader reader(message);
   std::vector<MemberEntry> members;
   MemberEntry m;

@@ -12,6 +12,8 @@ packages=(
   gnuplot-nox iproute2 procps
   # tests: JSON checks in the shell tests; netns_*.sh loads sch_netem (kmod) or drops with iptables
   python3 kmod iptables
+  # tests/integration/tls_agents.sh makes its CA and member certificates with the openssl CLI
+  openssl
   # memberlist interop: tests/interop/golden/generate.sh builds golden vectors with memberlist's Go code
   golang-go golang-github-hashicorp-memberlist-dev golang-github-hashicorp-go-msgpack-dev
   # serf interop: tests/interop/serf_interop.py joins a grapevine agent to serf agents
@@ -24,6 +26,8 @@ packages=(
   # Python bindings (python/, target grapevine_python) and their pytest suite; matplotlib only for
   # examples/python/plot_infection.py
   pybind11-dev python3-dev python3-pytest python3-numpy python3-matplotlib
+  # tests/ui/ui_test.py: the browser UI in headless Chromium (driven over its DevTools pipe)
+  chromium
 )
 
 missing=()

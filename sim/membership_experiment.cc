@@ -168,18 +168,18 @@ class HeartbeatSpread {
     for (std::size_t k = 0; k < std::min(subjects, survivors_.size()); ++k) {
       Track t;
       t.subject = survivors_[k * survivors_.size() / std::min(subjects, survivors_.size())];
-      t.base = core(t.subject).list().self().heartbeat;
+      t.base = core(t.subject).list().beat(0).counter;
       tracks_.push_back(t);
     }
   }
 
   void poll(Time now, MembershipResult& r) {
     for (Track& t : tracks_) {
-      const detail::MemberRecord& self = core(t.subject).list().self();
+      const detail::MemberBeat& self = core(t.subject).list().beat(0);
       if (t.counter == 0) {
-        if (self.heartbeat <= t.base) continue;
-        t.counter = self.heartbeat;
-        t.beat_at = self.heartbeat_at;
+        if (self.counter <= t.base) continue;
+        t.counter = self.counter;
+        t.beat_at = self.at;
         t.latest = t.beat_at;
         t.seen.assign(survivors_.size(), false);
         t.remaining = survivors_.size() - 1;
@@ -192,7 +192,7 @@ class HeartbeatSpread {
       } else {
         continue;
       }
-      t.base = self.heartbeat;  // wait for a beat after this one
+      t.base = self.counter;  // wait for a beat after this one
       t.counter = 0;
     }
   }
@@ -216,12 +216,12 @@ class HeartbeatSpread {
       if (t.seen[k] || survivors_[k] == t.subject) continue;
       detail::MemberList& list = core(survivors_[k]).list();
       const std::uint32_t slot = list.find(id);
-      if (slot == detail::MemberList::kNone || list.at(slot).heartbeat < t.counter) continue;
+      if (slot == detail::MemberList::kNone || list.beat(slot).counter < t.counter) continue;
       t.seen[k] = true;
       --t.remaining;
       // The local time the counter last rose: exact unless a later one also came within the
       // last poll interval.
-      t.latest = std::max(t.latest, list.at(slot).heartbeat_at);
+      t.latest = std::max(t.latest, list.beat(slot).at);
     }
   }
 

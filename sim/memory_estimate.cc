@@ -11,14 +11,18 @@ namespace grapevine::sim {
 namespace {
 
 // Fits of peak RSS (bytes) against N; see docs/performance.md, "Knowing the limits".
-// sim membership (Lifeguard, preloaded, 10 s) at N = 1000, 2000, 4000: 123.2, 467.1, 1827.4 MB
-// -> a = 3.4 MB, b = 7.7 KB, c = 112 B; predicts 11.3 GB at 10,000 (measured 11.4 GB, 300 s).
-constexpr double kMembershipFixed = 4e6, kMembershipPerNode = 7750, kMembershipPerRecord = 113;
-// sim cluster (join at 200/s, 30 s) at N = 500, 1000, 2000: 153.7, 580.5, 1868.9 MB; a fixed at
-// 8 MB and b, c through the two larger points. Joins and partitions queue updates about every
-// member at every node: a quiet preloaded run needs about a quarter of this (38.9, 126.3,
-// 469.9 MB), one with a partition about as much (461 MiB, 1.42 GiB at 1000, 2000).
-constexpr double kClusterFixed = 8e6, kClusterPerNode = 215e3, kClusterPerRecord = 358;
+// sim membership (Lifeguard, preloaded, 10 s) at N = 1000, 2000, 4000: 93.3, 344.4, 1344.3 MB
+// -> a = 8 MB, b = 2.3 KB, c = 83 B (a 48-byte record, 8-byte id index entries, the live view,
+// zones, name offsets); predicts 8.3 GB at 10,000 (sim cluster preloaded there, 20 s: 8.28 GB).
+// Before the records shrank (2026-12-05 morning): 123.2, 467.1, 1827.4 MB, c = 112 B.
+constexpr double kMembershipFixed = 8e6, kMembershipPerNode = 2250, kMembershipPerRecord = 83;
+// sim cluster (join at 200/s, 30 s) at N = 500, 1000, 2000: 92.0, 332.1, 871.6 MB; a fixed at
+// 8 MB and b, c through the two larger points: b = 208 KB a node is the piggyback queue, full
+// (kQueuedMax updates) once the group has over 1,024 members, c = 116 B a member record with its
+// name. Conservative below 1,024 members (500: 141 MB estimated) and for preloaded runs (8.28 GB
+// at 10,000 without faults against 13.7 GB estimated). Before names moved to an arena: 153.7,
+// 580.5, 1868.9 MB, c = 358 B.
+constexpr double kClusterFixed = 8e6, kClusterPerNode = 208e3, kClusterPerRecord = 116;
 
 // a + b*N + c*N^2, saturating instead of wrapping for absurd N.
 std::uint64_t quadratic(double a, double b, double c, std::uint64_t n) {

@@ -115,6 +115,9 @@ void NodeCluster::observe(Time now, NodeIndex observer, const Event& e) {
   } else {
     rec.subject = index_of(e.subject_id);
   }
+  if (e.kind >= EventKind::query && e.kind <= EventKind::query_done) {
+    observe_query(now, observer, e);
+  }
   const NodeIndex s = rec.subject;
   if (e.kind == EventKind::failed && s < options_.nodes && active(s)) {
     // After a heal each side hears the other's verdicts ("dead" gossip about members it could

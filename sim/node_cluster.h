@@ -25,10 +25,14 @@
 #include <map>
 #include <unordered_map>
 #include <memory>
+#include <optional>
+#include <set>
+#include <string>
 #include <span>
 #include <vector>
 
 #include "grapevine/node.h"
+#include "grapevine/query.h"
 #include "sim/simulator.h"
 #include "sim/view_log.h"
 
@@ -119,6 +123,29 @@ class NodeCluster {
   /// Multicasts `payload` from node i and tracks its deliveries. Errors as Node::multicast.
   Result<MessageId> multicast(NodeIndex i, std::span<const std::byte> payload);
 
+  // ---- queries (grapevine/query.h) ----
+  /// Answers node i's `query` events: the response, or nullopt to stay silent. Called inside
+  /// the event; the answer goes out through Node::respond right after the machine call.
+  using QueryHandler = std::function<std::optional<std::string>(NodeIndex i, const Event& query)>;
+  void set_query_handler(QueryHandler h) { query_handler_ = std::move(h); }
+  /// Node i issues a query (Node::query) and the cluster records its acks and responses.
+  Result<QueryTicket> query(NodeIndex i, std::string_view name, std::string_view payload,
+                            const QueryParams& params);
+  /// Node i issues a keyring query (Node::keyring_query); answers recorded as query()'s.
+  Result<QueryTicket> keyring_query(NodeIndex i, KeyringCommand command,
+                                    std::span<const std::byte> key);
+  struct QueryOutcome {
+    std::set<NodeIndex> acks;
+    std::map<NodeIndex, std::string> responses;  // by answering node: its payload
+    std::uint32_t events = 0;                    // ack and response events (duplicates would show)
+    bool done = false;
+    Time done_at = Time::max();
+  };
+  /// What node i's query `id` gathered so far (nullptr: no such query).
+  [[nodiscard]] const QueryOutcome* query_outcome(NodeIndex i, std::uint32_t id) const;
+  /// Runs until node i's query `id` is done (query_done) or timeout.
+  bool wait_query_done(NodeIndex i, std::uint32_t id, Duration timeout);
+
   // ---- observation ----
   /// Up and not left.
   [[nodiscard]] bool active(NodeIndex i) const { return !sim_.crashed(i) && !left_[i]; }
@@ -160,6 +187,7 @@ class NodeCluster {
   [[nodiscard]] NodeIndex address_index(const Address& a) const noexcept;
   [[nodiscard]] NodeIndex address_index_of(NodeId native_id) const noexcept;
   void observe(Time now, NodeIndex observer, const Event& e);
+  void observe_query(Time now, NodeIndex observer, const Event& e);
   bool wait(const std::function<bool()>& done, Duration timeout);
 
   NodeClusterOptions options_;
@@ -177,6 +205,8 @@ class NodeCluster {
   std::vector<ClusterEvent> events_;
   ViewLog view_log_;
   std::function<void(const ClusterEvent&)> on_event_;
+  QueryHandler query_handler_;
+  std::map<std::pair<NodeIndex, std::uint32_t>, QueryOutcome> queries_;
   std::uint64_t false_failures_ = 0, partition_failures_ = 0, stale_failures_ = 0;
 };
 

@@ -9,17 +9,22 @@
 #include <chrono>
 #include <cstdlib>
 #include <future>
+#include <map>
+#include <optional>
 #include <thread>
 
 #include "agent_config.h"
 #include "agent_services.h"
+#include "agent_tls.h"
 #include "base64.h"
 #include "commands.h"
 #include "kv.h"
 #include "node_json.h"
 #include "node_flags.h"
 #include "options.h"
+#include "query_rpc.h"
 #include "rpc.h"
+#include "ui_server.h"
 
 namespace grapevine::tools {
 namespace {
@@ -28,11 +33,14 @@ struct Flags {
   NodeFlags node;
   ServiceFlags service;  // event handlers, snapshot, retry-join (agent_services.h)
   std::string name, bind, join, rpc_addr, metrics_addr, leave_timeout, log_level;
+  std::string ui_addr;
   // Limits (docs/limits.md); empty = as the TOML file or the default.
   std::string allowed_cidrs, inbound_streams_max, inbound_stream_bytes_max, stream_timeout,
       datagrams_per_source, rate_limited_sources_max, rpc_auth, rpc_clients_max,
       rpc_request_bytes_max, rpc_output_bytes_max;
   bool insecure = false;
+  TlsFlags tls;  // --tls-cert, --tls-key, --tls-ca (agent_tls.h)
+  std::vector<std::string> query_responses;  // --query-response NAME=TEXT
 };
 
 // The limit flags over the TOML file's values.
@@ -116,6 +124,11 @@ bool is_loopback(const Address& a) {
 
 // Protected by default: a node reachable from a network needs a key (docs/security.md).
 void check_protected(const AgentConfig& c, bool insecure) {
+  if (!insecure && !c.insecure && c.ui_addr && !is_loopback(*c.ui_addr) && c.rpc.auth.empty()) {
+    throw UsageError("refusing to serve the UI on " + c.ui_addr->to_string() +
+                     " without a token: pass --rpc-auth TOKEN (then open "
+                     "http://HOST:PORT/?token=TOKEN), or --insecure");
+  }
   if (insecure || c.insecure || !c.node.membership.memberlist.keys.empty()) return;
   if (is_loopback(c.bind)) return;
   throw UsageError("refusing to bind " + c.bind.to_string() +
@@ -138,10 +151,12 @@ AgentConfig build_config(const Flags& f) {
   apply_service_flags(f.service, c);
   if (!f.rpc_addr.empty()) c.rpc_addr = parse_address("--rpc-addr", f.rpc_addr);
   if (!f.metrics_addr.empty()) c.metrics_addr = parse_address("--metrics-addr", f.metrics_addr);
+  if (!f.ui_addr.empty()) c.ui_addr = parse_address("--ui-addr", f.ui_addr);
   if (!f.leave_timeout.empty())
     c.leave_timeout = parse_duration("--leave-timeout", f.leave_timeout);
   if (!f.log_level.empty()) c.log_level = f.log_level;
   apply_limit_flags(f, c);
+  apply_tls_flags(f.tls, c);
   if (c.name.empty()) {
     char host[256] = "node";
     gethostname(host, sizeof host - 1);
@@ -322,11 +337,13 @@ nlohmann::json handle(Runtime& rt, NodeHandle& node, const AgentConfig& cfg,
             {"malformed", s.malformed_received + node.multicast_stats().malformed_received}}}};
     });
   }
-  if (cmd == "keys") return handle_keys(rt, node, req);
   auto loop = [&](const std::function<void()>& f) { in_loop(rt, [&] { f(); return 0; }); };
+  if (auto q = handle_query_rpc(cmd, req, node, loop)) return *q;  // query, cluster-wide keys
+  if (cmd == "keys") return handle_keys(rt, node, req);             // "local": true
   if (auto kv = handle_kv(cmd, req, node, loop)) return *kv;
   return fail("unknown cmd '" + cmd +
-              "' (members, view, join, leave, force-leave, send, info, keys, tags, event, monitor, "
+              "' (members, view, join, leave, force-leave, send, info, keys, tags, event, query, "
+              "monitor, "
               "kv-set, kv-get, kv-delete, kv-list, kv-stats)");
 }
 
@@ -342,14 +359,27 @@ int run_agent(const Flags& flags) {
   Runtime rt(cfg.runtime);
   EventHub hub;
   AgentServices services(cfg);
+  // The browser UI (--ui-addr): its snapshot reads the node on the loop thread.
+  NodeHandle* ui_node = nullptr;
+  UiServer ui(
+      UiServer::Page::agent,
+      [&] { return in_loop(rt, [&] { return agent_ui_snapshot(*ui_node, cfg.name); }); },
+      cfg.rpc.auth);
   NodeCallbacks cb;
   cb.on_member_event = [&](const Event& e) {
     services.on_event(e);
+    if (ui.has_streams() && e.kind != EventKind::state_changed) {
+      nlohmann::json j = event_json(e);
+      ui.publish(j.value("event", "member"), j);
+    }
     if (e.kind == EventKind::view_changed || e.kind == EventKind::view_stalled) {
       spdlog::info("{} configuration {:x} epoch {} ({} members)", event_kind_name(e.kind),
                    e.configuration_id, e.configuration_epoch, e.members.size());
     } else if (e.kind == EventKind::user_event) {
       spdlog::info("user event {} ltime {} ({} bytes)", e.user_name, e.ltime, e.payload.size());
+    } else if (e.kind == EventKind::query) {
+      spdlog::info("query {} from {} ltime {} ({} bytes)", e.user_name, e.subject_name, e.ltime,
+                   e.payload.size());
     } else {
       spdlog::info("member {} {} ({}) incarnation {}", event_kind_name(e.kind), e.subject_name,
                    e.subject.to_string(), e.incarnation);
@@ -360,9 +390,23 @@ int run_agent(const Flags& flags) {
   cb.on_delivery = [&](const MessageId& id, std::span<const std::byte> payload,
                        std::uint32_t hops) {
     ++delivered;
+    if (ui.has_streams()) ui.publish("delivered", delivery_json(id, payload, hops));
     spdlog::info("delivered {} ({} bytes, {} hops)", message_id_text(id), payload.size(), hops);
     hub.publish(delivery_json(id, payload, hops)
                     .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+  };
+  // Built-in answers to queries by name (a query handler; event handler scripts come later).
+  std::map<std::string, std::string, std::less<>> answers;
+  for (const auto& a : flags.query_responses) {
+    const auto eq = a.find('=');
+    if (eq == std::string::npos || eq == 0) throw UsageError("--query-response: expected NAME=TEXT");
+    answers[a.substr(0, eq)] = a.substr(eq + 1);
+  }
+  cb.on_query = [answers](const Event& e) -> std::optional<std::vector<std::byte>> {
+    auto it = answers.find(e.user_name);
+    if (it == answers.end()) return std::nullopt;
+    const auto b = std::as_bytes(std::span(it->second.data(), it->second.size()));
+    return std::vector<std::byte>(b.begin(), b.end());
   };
   auto added = rt.add_node(cfg.node, cfg.bind, cb);
   if (!added) {
@@ -370,6 +414,7 @@ int run_agent(const Flags& flags) {
                              added.error().detail);
   }
   NodeHandle& node = **added;
+  ui_node = &node;
   publish_state_changes(node, hub);
   spdlog::info("agent {} on {} ({} detector, {} multicast)", cfg.name, node.address().to_string(),
                detector_name(cfg.node.membership.detector),
@@ -378,6 +423,12 @@ int run_agent(const Flags& flags) {
   if (!ms.zone.empty() || ms.zone_prefix > 0 || cfg.node.multicast.topology_aware) {
     spdlog::info("zone {}{}", ms.zone.empty() ? "/" + std::to_string(ms.zone_prefix) : ms.zone,
                  cfg.node.multicast.topology_aware ? ", topology-aware multicast" : "");
+  }
+  if (cfg.runtime.tls.enabled()) {
+    spdlog::info("mutual TLS on streams (CA {}){}", cfg.runtime.tls.ca_file,
+                 ms.dialect == Dialect::memberlist
+                     ? ": not interoperable with Go memberlist, whose streams are plain TCP"
+                     : "");
   }
   if (!cfg.join.empty()) {
     if (auto r = node.join(cfg.join); !r) spdlog::warn("join: {}", r.error().detail);
@@ -411,12 +462,21 @@ int run_agent(const Flags& flags) {
   if (cfg.metrics_addr) {
     metrics = std::make_unique<MetricsServer>([&] {
       return in_loop(rt, [&] { return render_metrics(node); }) + render_rpc_metrics(rpc.stats()) +
-             services.render_metrics();
+             services.render_metrics() +
+             (cfg.ui_addr ? render_ui_metrics(ui.stats()) : std::string());
     });
     if (auto err = metrics->start(*cfg.metrics_addr); !err.empty()) {
       throw std::runtime_error("--metrics-addr: " + err);
     }
     spdlog::info("metrics on http://{}/metrics", cfg.metrics_addr->to_string());
+  }
+  if (cfg.ui_addr) {
+    if (auto err = ui.start(*cfg.ui_addr, is_loopback(*cfg.ui_addr) && cfg.rpc.auth.empty());
+        !err.empty()) {
+      throw std::runtime_error("--ui-addr: " + err);
+    }
+    spdlog::info("ui on http://{}/{}", ui.address().to_string(),
+                 cfg.rpc.auth.empty() ? "" : "?token=(the --rpc-auth token)");
   }
   std::thread signals([&] {
     int sig = 0;
@@ -427,6 +487,7 @@ int run_agent(const Flags& flags) {
   signals.detach();
 
   rt.run();
+  ui.stop();
   if (metrics) metrics->stop();
   rpc.stop();
   spdlog::info("agent stopped");
@@ -445,15 +506,24 @@ void add_agent(CLI::App& app, std::function<int()>& run_cmd) {
                   "_SERVICE._udp.DOMAIN (SRV)");
   cmd->add_option("--rpc-addr", f->rpc_addr, "local control address (default 127.0.0.1:7373)");
   cmd->add_option("--metrics-addr", f->metrics_addr, "serve Prometheus metrics on IP:PORT");
+  cmd->add_option("--ui-addr", f->ui_addr,
+                  "serve a live view of the cluster to a browser on http://IP:PORT/ (a "
+                  "non-loopback address needs --rpc-auth, whose token the page then needs as "
+                  "?token=, or --insecure)");
   cmd->add_option("--leave-timeout", f->leave_timeout,
                   "how long to keep gossiping after a leave before exiting (default 2s)");
   cmd->add_option("--log-level", f->log_level, "trace|debug|info|warn|error|off");
   cmd->add_flag("--insecure", f->insecure,
                 "allow a non-loopback --bind without --encrypt (anyone who can send a packet "
-                "can then change the membership)");
+                "can then change the membership), and a non-loopback --ui-addr without "
+                "--rpc-auth");
+  cmd->add_option("--query-response", f->query_responses,
+                  "answer queries named NAME with TEXT (NAME=TEXT, repeatable; others get only an "
+                  "ack)");
   add_node_flags(*cmd, f->node);
   add_limit_flags(*cmd, *f);
   add_service_flags(*cmd, f->service);
+  add_tls_flags(*cmd, f->tls);
   cmd->callback([f, &run_cmd] { run_cmd = [f] { return run_agent(*f); }; });
 }
 

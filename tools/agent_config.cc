@@ -138,8 +138,35 @@ const toml::table* section(const toml::table& root, const std::string& file, con
   throw UsageError(file + ": " + name + ": expected a table ([" + name + "])");
 }
 
+// [membership.consistent]: Rapid's timings (ConsistentOptions; defaults in membership.h).
+void load_consistent(const Table& t, ConsistentOptions& c) {
+  t.only({"rings", "high", "low", "probe_interval", "probe_timeout", "probe_misses",
+          "gossip_interval", "gossip_nodes", "retransmit_mult", "propose_delay",
+          "unstable_timeout", "classic_timeout", "stall_timeout"});
+  if (auto v = t.integer("rings")) c.rings = std::uint32_t(*v);
+  if (auto v = t.integer("high")) c.high = std::uint32_t(*v);
+  if (auto v = t.integer("low")) c.low = std::uint32_t(*v);
+  if (auto v = t.duration("probe_interval")) c.probe_interval = *v;
+  if (auto v = t.duration("probe_timeout")) c.probe_timeout = *v;
+  if (auto v = t.integer("probe_misses")) c.probe_misses = std::uint32_t(*v);
+  if (auto v = t.duration("gossip_interval")) c.gossip_interval = *v;
+  if (auto v = t.integer("gossip_nodes")) c.gossip_nodes = std::uint32_t(*v);
+  if (auto v = t.integer("retransmit_mult")) c.retransmit_mult = std::uint32_t(*v);
+  if (auto v = t.duration("propose_delay")) c.propose_delay = *v;
+  if (auto v = t.duration("unstable_timeout")) c.unstable_timeout = *v;
+  if (auto v = t.duration("classic_timeout")) c.classic_timeout = *v;
+  if (auto v = t.duration("stall_timeout")) c.stall_timeout = *v;
+  if (c.rings < 1 || c.rings > 16) t.bad("rings", "expected 1..16");
+  if (c.low < 1 || c.low > c.high || c.high > c.rings) {
+    t.bad("high", "expected 1 <= low <= high <= rings");
+  }
+  if (c.probe_interval <= Duration{} || c.gossip_interval <= Duration{} || c.probe_misses < 1) {
+    t.bad("probe_interval", "probe_interval, gossip_interval and probe_misses must be positive");
+  }
+}
+
 void load_membership(const Table& t, MembershipConfig& m) {
-  t.only({"profile", "mode", "rings", "high", "low", "detector", "probe_interval", "probe_timeout", "indirect_checks",
+  t.only({"profile", "mode", "consistent", "rings", "high", "low", "detector", "probe_interval", "probe_timeout", "indirect_checks",
           "suspicion_mult", "retransmit_mult", "gossip_interval", "gossip_nodes",
           "push_pull_interval", "heartbeat_interval", "fail_timeout", "dialect", "encrypt", "label",
           "delegate_vsn", "tcp_fallback_ping", "heartbeat_fanout", "phi_threshold", "phi_window",
@@ -158,6 +185,11 @@ void load_membership(const Table& t, MembershipConfig& m) {
   if (auto v = t.integer("rings")) m.consistent.rings = std::uint32_t(*v);
   if (auto v = t.integer("high")) m.consistent.high = std::uint32_t(*v);
   if (auto v = t.integer("low")) m.consistent.low = std::uint32_t(*v);
+  if (const toml::node* n = t.t.get("consistent")) {
+    const toml::table* c = n->as_table();
+    if (c == nullptr) t.bad("consistent", "expected a table ([membership.consistent])");
+    load_consistent(Table{*c, t.file, t.prefix + "consistent."}, m.consistent);
+  }
   if (auto d = t.str("detector"); d && !parse_detector(*d, m.detector)) {
     t.bad("detector", "expected swim|lifeguard|gossip-heartbeat|all-to-all|phi");
   }
@@ -246,6 +278,10 @@ void load_limits(const Table& t, AgentConfig& c) {
   if (t.t.get("rpc_clients_max")) c.rpc.clients_max = count(t, "rpc_clients_max", 65536);
   if (auto v = bytes(t, "rpc_request_bytes_max")) c.rpc.request_bytes_max = *v;
   if (auto v = bytes(t, "rpc_output_bytes_max")) c.rpc.output_bytes_max = *v;
+  // Mutual TLS for streams (checked with the flags: agent_tls.cc).
+  if (auto v = t.str("tls_cert")) r.tls.cert_file = *v;
+  if (auto v = t.str("tls_key")) r.tls.key_file = *v;
+  if (auto v = t.str("tls_ca")) r.tls.ca_file = *v;
 }
 
 void load_multicast(const Table& t, MulticastConfig& c) {
@@ -328,6 +364,7 @@ void load_toml(const std::string& path, AgentConfig& config) {
   if (auto v = t.str("metrics_addr")) {
     config.metrics_addr = parse_address(path + ": metrics_addr", *v);
   }
+  if (auto v = t.str("ui_addr")) config.ui_addr = parse_address(path + ": ui_addr", *v);
   if (auto v = t.duration("leave_timeout")) config.leave_timeout = *v;
   if (auto v = t.str("log_level")) config.log_level = *v;
   if (const toml::node* n = root.get("insecure")) {
@@ -375,12 +412,14 @@ void load_toml(const std::string& path, AgentConfig& config) {
                                   "rpc_addr",  "metrics_addr", "leave_timeout",
                                   "log_level", "membership",   "multicast",
                                   "view",      "insecure",     "state",
-                                  "tags",      "zone",         "zone_prefix"};
+                                  "tags",      "zone",         "zone_prefix",
+                                  "ui_addr"};
     static const char* limits[] = {"allowed_cidrs",   "inbound_streams_max",
                                    "inbound_stream_bytes_max",        "stream_timeout",
                                    "datagrams_per_source_per_second", "rate_limited_sources_max",
                                    "rpc_auth",        "rpc_clients_max",
-                                   "rpc_request_bytes_max",           "rpc_output_bytes_max"};
+                                   "rpc_request_bytes_max",           "rpc_output_bytes_max",
+                                   "tls_cert", "tls_key", "tls_ca"};
     bool ok = false;
     for (const char* k : known) ok = ok || key.str() == k;
     for (const char* k : limits) ok = ok || key.str() == k;

@@ -20,6 +20,8 @@ struct AgentConfig {
   std::vector<Address> join;
   Address rpc_addr = *Address::parse("127.0.0.1:7373");
   std::optional<Address> metrics_addr;
+  /// The browser UI (tools/ui_server.h); loopback, or a token (rpc.auth) or insecure.
+  std::optional<Address> ui_addr;
   NodeConfig node;
   /// This node's tags (serf's); encoded into node.membership.meta by build_agent_config.
   Tags tags;
@@ -37,6 +39,7 @@ struct AgentConfig {
 
 /// Applies a TOML file to `config`. Keys (all optional):
 ///   name, bind, join (array; IP:PORT, HOST[:PORT] or _SRV._udp.NAME), rpc_addr, metrics_addr, leave_timeout, log_level, insecure,
+///   name, bind, join (array), rpc_addr, metrics_addr, ui_addr, leave_timeout, log_level, insecure,
 ///   view ("hyparview": multicast over HyParView + Plumtree; "none", the default),
 ///   limits (docs/limits.md; each also a flag of `grapevine agent`):
 ///     allowed_cidrs (array of "A.B.C.D/N" or "V6/N"; empty = all), inbound_streams_max (128),
@@ -46,6 +49,8 @@ struct AgentConfig {
 ///     rpc_request_bytes_max (1 MiB), rpc_output_bytes_max (4 MiB),
 ///   service layer (service_toml.h): event_handlers, coalesce_period, quiescent_period,
 ///     handler_timeout, snapshot, retry_join, retry_interval, retry_max,
+///   tls_cert, tls_key, tls_ca (mutual TLS for streams, all three or none: files as the
+///     agent's --tls-cert, --tls-key, --tls-ca; docs/security.md),
 ///   membership = "eventual" | "consistent" (top level, when there is no [membership] table)
 ///   [membership] mode ("eventual", the default, or "consistent": Rapid, every member installs
 ///     the same sequence of configurations), rings, high, low (Rapid's K, H, L),

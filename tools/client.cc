@@ -8,6 +8,7 @@
 #include "agent_config.h"
 #include "commands.h"
 #include "kv.h"
+#include "options.h"
 #include "rpc.h"
 
 namespace grapevine::tools {
@@ -25,6 +26,12 @@ struct ClientFlags {
   std::vector<std::string> delete_tags;  // tags --delete KEY
   std::string payload;                   // event NAME [PAYLOAD]
   bool coalesce = true;                  // event --coalesce=false
+  // query NAME [PAYLOAD] [--node N]... [--tag K=RE]... [--timeout D] [--no-ack] [--relay-factor R]
+  std::vector<std::string> nodes;
+  std::string timeout;
+  bool no_ack = false;
+  int relay_factor = 0;
+  bool local = false;  // keys --local: this agent's keyring only
 };
 
 std::string auth_token(const ClientFlags& f) {
@@ -93,10 +100,12 @@ int members(const ClientFlags& f) {
   }
   if (const auto& c = r.value("configuration", nlohmann::json()); c.is_object()) {
     // Consistent mode: every member lists the same configuration.
-    std::printf("configuration %s epoch %llu, %llu members%s\n",
+    // A stalled configuration: no quorum decided the pending change (a partition's minority).
+    std::printf("configuration %s epoch %llu, %llu members%s%s\n",
                 c["id"].get<std::string>().c_str(), c["epoch"].get<unsigned long long>(),
                 c["size"].get<unsigned long long>(),
-                c["member"].get<bool>() ? "" : " (this node is not a member: joining)");
+                c["member"].get<bool>() ? "" : " (this node is not a member: joining)",
+                c.value("stalled", false) ? " (stalled: no quorum for the next one)" : "");
   }
   bool zones = false;  // a ZONE column only when some member has one
   for (const auto& m : list) zones = zones || !m.value("zone", std::string()).empty();
@@ -136,6 +145,134 @@ void add_rpc_flag(CLI::App* cmd, ClientFlags& f) {
   cmd->add_option("--rpc-addr", f.rpc_addr, "the agent's RPC address")->capture_default_str();
   cmd->add_option("--rpc-auth", f.rpc_auth,
                   "the agent's RPC token (its --rpc-auth; default $GRAPEVINE_RPC_AUTH)");
+}
+
+// keys list | install KEY | use KEY | remove KEY: every live member's keyring through an
+// internal query (serf's `keys`), or this agent's alone with --local.
+int keys_command(const ClientFlags& f, const std::vector<std::string>& a) {
+  const bool list = a.size() == 1 && a[0] == "list";
+  const bool change = a.size() == 2 && (a[0] == "install" || a[0] == "use" || a[0] == "remove");
+  if (!list && !change) throw UsageError("keys: expected list | install|use|remove KEY");
+  nlohmann::json req = {{"cmd", "keys"}, {"op", a[0]}, {"local", f.local}};
+  if (change) req["key"] = a[1];
+  if (f.local) {
+    auto r = call(f, req);
+    if (f.json) {
+      std::cout << r["keys"].dump() << "\n";
+      return 0;
+    }
+    bool first = true;
+    for (const auto& k : r["keys"]) {
+      std::printf("%s%s\n", k.get<std::string>().c_str(), first ? "  (primary)" : "");
+      first = false;
+    }
+    return 0;
+  }
+  if (!auth_token(f).empty()) req["auth"] = auth_token(f);
+  auto r = rpc_call(parse_address("--rpc-addr", f.rpc_addr), req, {}, 120);
+  if (!r.value("ok", false)) throw std::runtime_error("agent: " + r.value("error", "failed"));
+  const auto members = r["members"].get<std::size_t>(), answered = r["responses"].get<std::size_t>();
+  const auto failures = r["failures"].get<std::size_t>();
+  if (f.json) {
+    std::cout << r.dump() << "\n";
+  } else {
+    std::printf("%s: %zu members, %zu answered, %zu failed\n", a[0].c_str(), members, answered,
+                failures);
+    for (const auto& [name, why] : r["failed"].items()) {
+      std::printf("  %s: %s\n", name.c_str(), why.get<std::string>().c_str());
+    }
+    if (list) {
+      for (const auto& [key, count] : r["keys"].items()) {
+        std::printf("  %s [%d/%zu]\n", key.c_str(), count.get<int>(), members);
+      }
+    }
+  }
+  if (failures > 0 || answered < members) {
+    std::fprintf(stderr, "keys %s: %zu of %zu members failed or did not answer%s\n", a[0].c_str(),
+                 failures + (members > answered ? members - answered : 0), members,
+                 failures > 0 ? " (see above)" : "");
+    return 1;
+  }
+  return 0;
+}
+
+void add_keys_command(CLI::App& app, const std::shared_ptr<ClientFlags>& f,
+                      std::function<int()>& run_cmd) {
+  auto* keys = app.add_subcommand(
+      "keys", "List or change the cluster's keyring on every live member (serf's keys): keys "
+              "list | install KEY | use KEY | remove KEY");
+  add_rpc_flag(keys, *f);
+  auto keys_op = std::make_shared<std::vector<std::string>>();
+  keys->add_option("op", *keys_op, "list, or install|use|remove followed by a base64 key")
+      ->required();
+  keys->add_flag("--json", f->json, "print the answer as JSON");
+  keys->add_flag("--local", f->local, "this agent's keyring only (the previous behaviour)");
+  keys->callback([f, keys_op, &run_cmd] {
+    run_cmd = [f, keys_op] { return keys_command(*f, *keys_op); };
+  });
+}
+
+int query_command(const ClientFlags& f) {
+  nlohmann::json req = {{"cmd", "query"},
+                        {"name", f.arg},
+                        {"payload", f.payload},
+                        {"nodes", f.nodes},
+                        {"ack", !f.no_ack},
+                        {"relay_factor", f.relay_factor}};
+  nlohmann::json tags = nlohmann::json::object();
+  for (const auto& t : f.tag_filters) {
+    auto [k, v] = parse_tag("--tag", t);
+    tags[k] = v;
+  }
+  req["tags"] = tags;
+  int wait_s = 120;
+  if (!f.timeout.empty()) {
+    const Duration d = parse_duration("--timeout", f.timeout);
+    req["timeout_ms"] = d.ms();
+    wait_s = int(d.ms() / 1000) + 10;
+  }
+  if (!auth_token(f).empty()) req["auth"] = auth_token(f);
+  auto r = rpc_call(parse_address("--rpc-addr", f.rpc_addr), req, {}, wait_s);
+  if (!r.value("ok", false)) throw std::runtime_error("agent: " + r.value("error", "failed"));
+  if (f.json) {
+    r.erase("ok");
+    r.erase("events");
+    std::cout << r.dump() << "\n";
+    return 0;
+  }
+  for (const auto& e : r["events"]) {
+    const std::string from = e["from"].get<std::string>();
+    if (e["type"] == "ack") {
+      std::printf("ack from '%s' (%lld ms)\n", from.c_str(), e["ms"].get<long long>());
+    } else {
+      std::printf("response from '%s' (%lld ms): %s\n", from.c_str(), e["ms"].get<long long>(),
+                  e["payload"].get<std::string>().c_str());
+    }
+  }
+  std::printf("total acks: %zu, total responses: %zu (timeout %.1f s)\n", r["acks"].size(),
+              r["responses"].size(), r["timeout_seconds"].get<double>());
+  return 0;
+}
+
+void add_query_command(CLI::App& app, const std::shared_ptr<ClientFlags>& f,
+                       std::function<int()>& run_cmd) {
+  auto* q = app.add_subcommand("query", "Send a query (serf's semantics) and gather the answers");
+  add_rpc_flag(q, *f);
+  q->add_option("name", f->arg, "query name")->required();
+  q->add_option("payload", f->payload, "query payload");
+  q->add_option("--node", f->nodes, "only this member answers (repeatable)");
+  q->add_option("--tag", f->tag_filters,
+                "only members whose tag KEY matches REGEX somewhere (KEY=REGEX, repeatable)");
+  q->add_option("--timeout", f->timeout,
+                "how long to gather answers (default: serf's, gossip interval x 16 x "
+                "ceil(log10(N+1)))");
+  q->add_flag("--no-ack", f->no_ack, "members send no ack");
+  q->add_option("--relay-factor", f->relay_factor,
+                "each answer is also relayed through this many random members (0..5)")
+      ->check(CLI::Range(0, 5));
+  q->add_flag("--json", f->json,
+              "print one object: acks, responses (member -> payload), timeout_seconds");
+  q->callback([f, &run_cmd] { run_cmd = [f] { return query_command(*f); }; });
 }
 
 }  // namespace
@@ -192,35 +329,8 @@ void add_client_commands(CLI::App& app, std::function<int()>& run_cmd) {
     };
   });
 
-  auto* keys = app.add_subcommand(
-      "keys", "List or change an agent's keyring: keys list | install KEY | use KEY | remove KEY");
-  add_rpc_flag(keys, *f);
-  auto keys_op = std::make_shared<std::vector<std::string>>();
-  keys->add_option("op", *keys_op, "list, or install|use|remove followed by a base64 key")
-      ->required();
-  keys->callback([f, keys_op, &run_cmd] {
-    run_cmd = [f, keys_op] {
-      const auto& a = *keys_op;
-      const bool list = a.size() == 1 && a[0] == "list";
-      const bool change =
-          a.size() == 2 && (a[0] == "install" || a[0] == "use" || a[0] == "remove");
-      if (!list && !change) throw UsageError("keys: expected list | install|use|remove KEY");
-      nlohmann::json req = {{"cmd", "keys"}, {"op", a[0]}};
-      if (change) req["key"] = a[1];
-      auto r = call(*f, req);
-      if (f->json) {
-        std::cout << r["keys"].dump() << "\n";
-        return 0;
-      }
-      bool first = true;
-      for (const auto& k : r["keys"]) {
-        std::printf("%s%s\n", k.get<std::string>().c_str(), first ? "  (primary)" : "");
-        first = false;
-      }
-      return 0;
-    };
-  });
-  keys->add_flag("--json", f->json, "print the keys as a JSON array");
+  add_keys_command(app, f, run_cmd);
+  add_query_command(app, f, run_cmd);
 
   auto* s = app.add_subcommand("send", "Multicast a payload to the group through an agent");
   add_rpc_flag(s, *f);

@@ -7,19 +7,24 @@
 // no live node lists it any more, "seen as left" counts the live nodes that got a `left` event
 // about the leaver, and at the end every live node must be in one configuration
 // (configurations_at_end == 1).
+#include <signal.h>
 #include <sys/resource.h>
 
+#include <cstdarg>
 #include <cstdio>
 #include <iostream>
 #include <map>
+#include <mutex>
 #include <set>
 
 #include "agent_config.h"
 #include "base64.h"
 #include "commands.h"
 #include "grapevine/runtime.h"
+#include "node_json.h"
 #include "options.h"
 #include "report.h"
+#include "ui_server.h"
 
 namespace grapevine::tools {
 namespace {
@@ -39,7 +44,12 @@ struct DemoFlags {
   std::string bootstrap = "join";
   std::string membership = "eventual";
   std::vector<std::string> keys;  // --encrypt: seal every packet (docs/security.md)
+  std::string ui;                 // --ui IP:PORT: the cluster as a picture in the browser
+  std::string ui_token;           // --ui-token: needed for a non-loopback --ui
+  std::string ui_wait = "0s";     // --ui-wait: wait this long for a browser before the scenario
 };
+
+volatile sig_atomic_t g_demo_stop = 0;
 
 struct Crash {
   std::uint32_t node;
@@ -53,13 +63,28 @@ class Demo {
   int run();
 
  private:
-  void say(const char* fmt, auto... args) {
+  int scenario();
+  void say(const char* fmt, ...) __attribute__((format(printf, 2, 3))) {
+    char line[512];
+    va_list ap;
+    va_start(ap, fmt);
+    std::vsnprintf(line, sizeof line, fmt, ap);
+    va_end(ap);
     std::FILE* out = f_.json ? stderr : stdout;
-    std::fprintf(out, "[%6.2fs] ", (Runtime::now() - start_).to_seconds());
-    std::fprintf(out, fmt, args...);
-    std::fputc('\n', out);
+    std::fprintf(out, "[%6.2fs] %s\n", (Runtime::now() - start_).to_seconds(), line);
     std::fflush(out);
+    if (ui_) ui_->publish("log", {{"text", line}});
   }
+  // --ui: the browser view (tools/ui/demo.js). The snapshot is computed on this (the loop's)
+  // thread every ui_tick() and handed to the UI server's thread under ui_mu_.
+  void start_ui();
+  void ui_tick(bool force = false);
+  std::string ui_snapshot() const;
+  void serve_until_signal();
+  std::unique_ptr<UiServer> ui_;
+  std::mutex ui_mu_;
+  std::string ui_json_;
+  Time ui_at_{};
   // Runs the loop in small steps until `done` holds or `timeout` passes; returns the seconds
   // it took, or -1.
   template <class Done>
@@ -68,6 +93,7 @@ class Demo {
     while (Runtime::now() - t0 < timeout) {
       if (done()) return (Runtime::now() - t0).to_seconds();
       rt_.run_for(Duration::milliseconds(20));
+      ui_tick();
     }
     return done() ? (Runtime::now() - t0).to_seconds() : -1;
   }
@@ -193,6 +219,12 @@ void Demo::measure_steady(Duration d) {
 }
 
 int Demo::run() {
+  const int rc = scenario();
+  if (ui_) serve_until_signal();
+  return rc;
+}
+
+int Demo::scenario() {
   NodeConfig cfg;
   cfg.membership = profile_by_name("--profile", f_.profile);
   if (!parse_detector(f_.detector, cfg.membership.detector)) {
@@ -218,10 +250,18 @@ int Demo::run() {
 
   for (std::uint32_t i = 0; i < f_.nodes; ++i) {
     NodeCallbacks cb;
-    cb.on_delivery = [this, i](const MessageId& id, std::span<const std::byte>, std::uint32_t) {
+    cb.on_delivery = [this, i](const MessageId& id, std::span<const std::byte>, std::uint32_t hops) {
       delivered_[id].insert(i);
+      if (ui_) ui_->publish("delivered", {{"node", i}, {"id", message_id_text(id)}, {"hops", hops}});
     };
     cb.on_member_event = [this, i](const Event& e) {
+      if (ui_ && (e.kind == EventKind::suspected || e.kind == EventKind::failed ||
+                  e.kind == EventKind::left || e.kind == EventKind::alive)) {
+        if (auto it = index_.find(e.subject_id); it != index_.end()) {
+          ui_->publish("member", {{"observer", i}, {"subject", it->second},
+                                  {"kind", event_kind_name(e.kind)}});
+        }
+      }
       if (e.kind != EventKind::failed && e.kind != EventKind::left) return;
       auto it = index_.find(e.subject_id);
       if (it == index_.end()) return;
@@ -245,6 +285,7 @@ int Demo::run() {
       nodes_.front()->address().port, nodes_.back()->address().port,
       consistent_ ? "consistent membership" : (f_.detector + " detector").c_str(),
       f_.multicast.c_str());
+  if (!f_.ui.empty()) start_ui();
 
   // 1. Everyone joins through node 0.
   // Joins are staggered (--join-rate), as members of a real cluster start: a thousand members
@@ -389,6 +430,107 @@ int Demo::run() {
   return 0;
 }
 
+// ---- --ui -------------------------------------------------------------------------------------
+
+void Demo::start_ui() {
+  const Address bind = parse_address("--ui", f_.ui);
+  if (!ui_address_is_loopback(bind) && f_.ui_token.empty()) {
+    throw UsageError("--ui: refusing to serve " + bind.to_string() +
+                     " without --ui-token TOKEN (the page is then http://HOST:PORT/?token=TOKEN)");
+  }
+  ui_tick(true);
+  ui_ = std::make_unique<UiServer>(
+      UiServer::Page::demo,
+      [this] {
+        std::lock_guard<std::mutex> lock(ui_mu_);
+        return ui_json_;
+      },
+      f_.ui_token);
+  if (auto err = ui_->start(bind, f_.ui_token.empty()); !err.empty()) {
+    ui_.reset();
+    throw std::runtime_error("--ui: " + err);
+  }
+  say("ui: http://%s/%s", ui_->address().to_string().c_str(),
+      f_.ui_token.empty() ? "" : "?token=...");
+  const Duration patience = parse_duration("--ui-wait", f_.ui_wait);
+  if (patience > Duration::zero()) {
+    say("ui: waiting up to %.0f s for a browser to open the page", patience.to_seconds());
+    wait([&] { return ui_->has_streams(); }, patience);
+  }
+}
+
+// The picture's data: for each node, what the live nodes (other than itself) list it as.
+std::string Demo::ui_snapshot() const {
+  nlohmann::json list = nlohmann::json::array();
+  std::vector<std::map<NodeId, MemberState>> views;
+  std::uint32_t observers = 0;
+  for (std::uint32_t o = 0; o < nodes_.size(); ++o) {
+    views.emplace_back();
+    if (!active(o)) continue;
+    ++observers;
+    for (const auto& m : nodes_[o]->members()) views.back()[m.id] = m.state;
+  }
+  static constexpr const char* kNames[] = {"alive", "suspect", "failed", "left", "absent"};
+  for (std::uint32_t s = 0; s < nodes_.size(); ++s) {
+    const NodeId id = node_id_of(nodes_[s]->address());
+    std::uint32_t seen[5] = {0, 0, 0, 0, 0};
+    for (std::uint32_t o = 0; o < nodes_.size(); ++o) {
+      if (o == s || !active(o)) continue;
+      auto it = views[o].find(id);
+      const int k = it == views[o].end() ? 4
+                    : it->second == MemberState::alive   ? 0
+                    : it->second == MemberState::suspect ? 1
+                    : it->second == MemberState::failed  ? 2
+                                                          : 3;
+      ++seen[k];
+    }
+    int top = 0;
+    for (int k = 1; k < 5; ++k) top = seen[k] > seen[top] ? k : top;
+    std::string state = kNames[top];
+    const bool running = nodes_[s]->running();
+    if (top == 4) state = consistent_ && (s == leaver_ || !running) ? "removed" : "unknown";
+    if (observers == 0 || (observers == 1 && active(s))) state = running ? "alive" : "failed";
+    nlohmann::json counts = nlohmann::json::object();
+    for (int k = 0; k < 5; ++k) counts[kNames[k]] = seen[k];
+    list.push_back({{"name", "node-" + std::to_string(s)},
+                    {"address", nodes_[s]->address().to_string()},
+                    {"running", running && s != leaver_},
+                    {"state", state},
+                    {"seen", counts}});
+  }
+  return nlohmann::json{{"kind", "demo"},
+                        {"elapsed", (Runtime::now() - start_).to_seconds()},
+                        {"observers", observers},
+                        {"nodes", std::move(list)}}
+      .dump();
+}
+
+void Demo::ui_tick(bool force) {
+  if (!force && !ui_) return;
+  const Duration every = Duration::milliseconds(nodes_.size() > 256 ? 1000 : 250);
+  if (!force && Runtime::now() - ui_at_ < every) return;
+  ui_at_ = Runtime::now();
+  std::string json = ui_snapshot();
+  std::lock_guard<std::mutex> lock(ui_mu_);
+  ui_json_ = std::move(json);
+}
+
+void Demo::serve_until_signal() {
+  struct sigaction sa {};
+  sa.sa_handler = [](int) { g_demo_stop = 1; };
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGINT, &sa, nullptr);
+  sigaction(SIGTERM, &sa, nullptr);
+  say("ui: the cluster keeps running at http://%s/ until interrupted (Ctrl-C)",
+      ui_->address().to_string().c_str());
+  while (g_demo_stop == 0) {
+    rt_.run_for(Duration::milliseconds(50));
+    ui_tick();
+  }
+  say("ui: interrupted; stopping");
+  ui_->stop();
+}
+
 }  // namespace
 
 void add_demo(CLI::App& app, std::function<int()>& run_cmd) {
@@ -421,6 +563,16 @@ void add_demo(CLI::App& app, std::function<int()>& run_cmd) {
       ->capture_default_str();
   cmd->add_option("--encrypt", f->keys,
                   "seal every packet and stream with this base64 32-byte key (grapevine keygen)");
+  cmd->add_option("--ui", f->ui,
+                  "serve the cluster as a live picture on http://IP:PORT/ (loopback unless "
+                  "--ui-token), and keep the cluster running after the scenario until Ctrl-C");
+  cmd->add_option("--ui-token", f->ui_token,
+                  "token the page's API requests must carry (open http://IP:PORT/?token=TOKEN); "
+                  "needed for a non-loopback --ui");
+  cmd->add_option("--ui-wait", f->ui_wait,
+                  "with --ui: wait up to this long for a browser to open the page before the "
+                  "scenario starts")
+      ->capture_default_str();
   cmd->callback([f, &run_cmd] { run_cmd = [f] { Demo d(*f); return d.run(); }; });
 }
 

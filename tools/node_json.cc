@@ -82,6 +82,16 @@ nlohmann::json event_json(const Event& e) {
     put_bytes(u, "payload", e.payload);
     return u;
   }
+  if (e.kind == EventKind::query) {  // a query received here (monitor shows it)
+    nlohmann::json q = {{"event", "query"},
+                        {"name", text_of(e.user_name)},
+                        {"ltime", e.ltime},
+                        {"id", e.query_id},
+                        {"from", text_of(e.subject_name)},
+                        {"from_address", e.subject.to_string()}};
+    put_bytes(q, "payload", e.payload);
+    return q;
+  }
   nlohmann::json j = {{"event", "member"},
                       {"kind", event_kind_name(e.kind)},
                       {"name", text_of(e.subject_name)},
@@ -93,7 +103,11 @@ nlohmann::json event_json(const Event& e) {
 
 nlohmann::json configuration_json(const ConfigurationInfo& c) {
   if (!c.valid) return nullptr;
-  return {{"id", node_id_text(c.id)}, {"epoch", c.epoch}, {"size", c.size}, {"member", c.member}};
+  return {{"id", node_id_text(c.id)},
+          {"epoch", c.epoch},
+          {"size", c.size},
+          {"member", c.member},
+          {"stalled", c.stalled}};
 }
 
 nlohmann::json delivery_json(const MessageId& id, std::span<const std::byte> payload,
@@ -120,6 +134,41 @@ void render_rejected(std::ostringstream& o, const MembershipStats& s, const Seal
     << seal.sealed << "\n# HELP grapevine_opened_total Sealed datagrams and streams opened.\n"
        "# TYPE grapevine_opened_total counter\ngrapevine_opened_total "
     << seal.opened << '\n';
+}
+// Consistent mode (Rapid): the installed configuration and its view changes; nothing in
+// eventual mode, where there is no configuration.
+void render_consistent(std::ostringstream& o, const Membership& m) {
+  const ConfigurationInfo c = m.configuration();
+  if (!c.valid) return;
+  const MembershipStats& s = m.stats();
+  auto metric = [&](const char* name, const char* type, const char* help, auto value) {
+    o << "# HELP " << name << ' ' << help << "\n# TYPE " << name << ' ' << type << '\n'
+      << name << ' ' << value << '\n';
+  };
+  o << "# HELP grapevine_consistent_configuration The installed configuration (its id as a "
+       "label; 1 while this node is a member of it, 0 while joining).\n"
+       "# TYPE grapevine_consistent_configuration gauge\n"
+    << "grapevine_consistent_configuration{id=\"" << node_id_text(c.id) << "\"} "
+    << (c.member ? 1 : 0) << '\n';
+  metric("grapevine_consistent_epoch", "gauge", "View changes in the installed chain.", c.epoch);
+  metric("grapevine_consistent_members", "gauge", "Members of the installed configuration.",
+         c.size);
+  metric("grapevine_consistent_stalled", "gauge",
+         "1 while a change to the installed configuration is pending past stall_timeout (no "
+         "quorum: the minority side of a partition), else 0.",
+         c.stalled ? 1 : 0);
+  metric("grapevine_consistent_view_changes_total", "counter", "Configurations installed.",
+         s.view_changes);
+  metric("grapevine_consistent_view_stalls_total", "counter",
+         "Configurations that stalled (view_stalled events).", s.view_stalls);
+  metric("grapevine_consistent_fast_decisions_total", "counter", "Fast Paxos decisions.",
+         s.fast_decisions);
+  metric("grapevine_consistent_classic_decisions_total", "counter", "Classic Paxos decisions.",
+         s.classic_decisions);
+  metric("grapevine_consistent_catch_ups_total", "counter",
+         "Configurations installed from a peer (missed decisions).", s.catch_ups);
+  metric("grapevine_consistent_removed_self_total", "counter",
+         "Times this node found itself removed (then rejoined).", s.removed_self);
 }
 }  // namespace
 
@@ -184,6 +233,18 @@ std::string render_metrics(const NodeHandle& node) {
   metric("grapevine_datagrams_rate_limited_total", "counter",
          "Datagrams over datagrams_per_source_per_second, dropped unparsed.",
          io.datagrams_rate_limited);
+  metric("grapevine_tls_handshakes_total", "counter",
+         "Mutual-TLS stream handshakes completed (--tls-cert).", io.tls_handshakes);
+  o << "# HELP grapevine_tls_handshake_failures_total Streams refused by mutual TLS, by reason: "
+       "handshake (not TLS 1.3, broken), certificate (missing or not from the CA, ours or "
+       "the peer's), name (not the member's name), timeout (no handshake by stream_timeout).\n"
+       "# TYPE grapevine_tls_handshake_failures_total counter\n";
+  for (auto [reason, value] : {std::pair{"handshake", io.tls_failed_handshake},
+                               std::pair{"certificate", io.tls_failed_certificate},
+                               std::pair{"name", io.tls_failed_name},
+                               std::pair{"timeout", io.tls_failed_timeout}}) {
+    o << "grapevine_tls_handshake_failures_total{reason=\"" << reason << "\"} " << value << '\n';
+  }
   metric("grapevine_inbound_streams", "gauge", "Inbound streams open now.",
          io.inbound_streams_open);
   metric("grapevine_inbound_stream_bytes", "gauge", "Bytes inbound streams buffer now.",
@@ -196,6 +257,7 @@ std::string render_metrics(const NodeHandle& node) {
          mc.delivered);
   metric("grapevine_multicast_duplicates_total", "counter", "Duplicate payload copies received.",
          mc.duplicates_received);
+  render_consistent(o, m);
   return o.str();
 }
 

@@ -141,9 +141,12 @@ void MetricsServer::stop() {
 
 // ---- client ---------------------------------------------------------------------------------
 
-nlohmann::json rpc_call(const Address& agent, nlohmann::json request, const std::string& auth) {
+nlohmann::json rpc_call(const Address& agent, nlohmann::json request, const std::string& auth,
+                        int timeout_seconds) {
   if (!auth.empty()) request["auth"] = auth;
   int fd = connect_blocking(agent);
+  timeval tv{timeout_seconds, 0};  // a query's answer comes after its timeout
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
   std::string buffer, line;
   bool ok = write_all(fd, request.dump() + "\n") && read_line(fd, buffer, line);
   ::close(fd);

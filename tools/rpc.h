@@ -13,6 +13,7 @@
 //                                          "refutations","datagrams_out","datagrams_in",
 //                                          "delivered" (multicasts delivered here),"malformed"}}
 //   {"cmd":"monitor"}                  -> {"event":"member","kind":"joined",...} ... (stream)
+//   {"cmd":"query",...}, {"cmd":"keys",...}: queries and the cluster-wide keyring, query_rpc.h
 // Errors: {"ok":false,"error":"what went wrong"}.
 //
 // Authentication: an agent started with --rpc-auth TOKEN (TOML rpc_auth) answers only requests
@@ -157,7 +158,8 @@ class MetricsServer {
 /// Client side: one request, one response; `auth` (if not empty) is added as the request's
 /// "auth" field. Throws std::runtime_error with an actionable message if the agent cannot be
 /// reached.
-nlohmann::json rpc_call(const Address& agent, nlohmann::json request, const std::string& auth = {});
+nlohmann::json rpc_call(const Address& agent, nlohmann::json request, const std::string& auth = {},
+                        int timeout_seconds = 10);
 /// Client side: sends `request` (with `auth` as rpc_call) and calls `on_line` for each line
 /// until the agent closes.
 void rpc_stream(const Address& agent, nlohmann::json request,

@@ -37,6 +37,11 @@ enum class EventKind : std::uint8_t {
               // address): the old entry is forgotten (native dialect; see membership_node.cc)
   conflict,   // two live members claim one name (subject: the claimant we heard of last)
   user_event, // a serf-style user event (name, payload, Lamport time), delivered once
+  // Queries (grapevine/query.h; native dialect):
+  query,           // a query this member passed the filters of: answer with Node::respond
+  query_ack,       // at the querier: a member acknowledged our query (subject_*)
+  query_response,  // at the querier: a member's response (subject_*, payload)
+  query_done,      // at the querier: the query's deadline passed; nothing more is gathered
 };
 
 /// What happened to a replicated state key (EventKind::state_changed).
@@ -71,6 +76,10 @@ struct Event {
   std::string_view user_name{};  // valid only during the emit() call
   std::uint64_t ltime = 0;       // the event's Lamport time
   bool coalesce = false;         // the sender allows coalescing it with later same-name events
+  // kind == query, query_ack, query_response, query_done: the query's id (its Lamport time in
+  // ltime; kind == query: user_name its name, payload its payload, subject_* the querier;
+  // query_ack/query_response: subject_* the member answering, payload its response).
+  std::uint32_t query_id = 0;
 };
 
 /// Identifies an inbound stream that expects an answer (0 = none expected).

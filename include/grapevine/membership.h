@@ -18,6 +18,7 @@
 #include "grapevine/address.h"
 #include "grapevine/group.h"
 #include "grapevine/machine.h"
+#include "grapevine/query.h"
 #include "grapevine/result.h"
 #include "grapevine/time.h"
 
@@ -62,7 +63,7 @@ struct ConsistentOptions {
   Duration propose_delay = Duration::milliseconds(500);     // settle time before voting
   Duration unstable_timeout = Duration::seconds(10);        // a stuck subject is dropped after
   Duration classic_timeout = Duration::seconds(4);          // + jitter in [0, classic_timeout)
-  Duration stall_timeout = Duration::seconds(20);           // undecided this long: view_stalled
+  Duration stall_timeout = Duration::seconds(20);  // a change pending this long: view_stalled
 };
 
 enum class Dialect : std::uint8_t {
@@ -183,6 +184,10 @@ struct MembershipConfig {
 
   std::size_t packet_budget_bytes = 1400;
 
+  /// A query's default timeout is gossip_interval * query_timeout_mult * ceil(log10(n + 1))
+  /// (serf's QueryTimeoutMult; grapevine/query.h).
+  std::uint32_t query_timeout_mult = 16;
+
   /// memberlist's DefaultLANConfig, DefaultWANConfig and DefaultLocalConfig timings.
   static MembershipConfig lan();
   static MembershipConfig wan();
@@ -228,6 +233,13 @@ struct MembershipStats {
   /// User events (native dialect): delivered here (own included), and copies dropped as
   /// duplicates, too old (Lamport time below clock - 512) or over a slot's bound.
   std::uint64_t user_events = 0, user_event_duplicates = 0, user_events_dropped = 0;
+  /// Queries (grapevine/query.h): received and handled here (own included), copies dropped as
+  /// duplicates, dropped as too old or over a bound, filtered out; responses relayed for
+  /// others; acks and responses gathered for our queries, duplicates of them dropped, and
+  /// those arriving for no pending query (late or unknown).
+  std::uint64_t queries = 0, query_duplicates = 0, queries_dropped = 0, queries_filtered = 0;
+  std::uint64_t query_relays = 0, query_acks = 0, query_responses = 0;
+  std::uint64_t query_response_duplicates = 0, query_responses_unmatched = 0;
 };
 
 /// The installed configuration of consistent membership (valid = false in eventual mode).
@@ -237,6 +249,9 @@ struct ConfigurationInfo {
   std::uint64_t id = 0;
   std::uint64_t epoch = 0;  // view changes since the first configuration of the chain
   std::uint32_t size = 0;
+  /// A change to this configuration is pending past stall_timeout (view_stalled was emitted and
+  /// nothing was installed since): the minority side of a partition. Cleared by an install.
+  bool stalled = false;
 };
 
 /// The membership machine. Create with make_membership().
@@ -278,6 +293,38 @@ class Membership : public Machine {
   virtual void witness_event_clock(std::uint64_t /*ltime*/) {}
   /// Replaces this node's metadata and announces it (an `updated` event elsewhere).
   virtual Result<void> update_meta(Time now, std::span<const std::byte> meta, Effects& fx) = 0;
+
+  /// Issues a serf-style query (grapevine/query.h; native dialect): stamped with this node's
+  /// Lamport query clock, spread like a user event, handled by this node too (it may answer its
+  /// own query). `name`, `payload` and `params` are copied. Acks and responses arrive as
+  /// `query_ack` / `query_response` events, one per member, until the ticket's deadline, then
+  /// `query_done`. Errors: invalid_argument (empty name, a name starting with
+  /// kInternalQueryPrefix, relay factor over 5, a filter over its limits, the memberlist
+  /// dialect), too_large (the encoded query over kQueryBytesMax), not_ready (kQueriesPendingMax
+  /// of this node's queries are still pending).
+  virtual Result<QueryTicket> query(Time /*now*/, std::string_view /*name*/,
+                                    std::span<const std::byte> /*payload*/,
+                                    const QueryParams& /*params*/, Effects& /*fx*/) {
+    return make_error(Errc::invalid_argument, "queries are not supported here");
+  }
+  /// Answers the received query (`ltime`, `id`: the `query` event's ltime and query_id) with
+  /// `payload` (copied): sent to the querier, and through the query's relay factor of random
+  /// members. Errors: invalid_argument (no such query held, or already answered), rejected (its
+  /// deadline passed), too_large (the response over kQueryResponseBytesMax with this node's
+  /// name and header: keep payloads under ~700 bytes).
+  virtual Result<void> respond(Time /*now*/, std::uint64_t /*ltime*/, std::uint32_t /*id*/,
+                               std::span<const std::byte> /*payload*/, Effects& /*fx*/) {
+    return make_error(Errc::invalid_argument, "queries are not supported here");
+  }
+  /// The answerer of internal queries (names starting with kInternalQueryPrefix), called inside
+  /// the machine call; not owned. Node sets it (keyring queries). Null: they go unanswered.
+  virtual void set_internal_queries(InternalQueryHandler* /*handler*/) {}
+  /// Issues an internal query (a name starting with kInternalQueryPrefix); as query() otherwise.
+  virtual Result<QueryTicket> internal_query(Time /*now*/, std::string_view /*name*/,
+                                             std::span<const std::byte> /*payload*/,
+                                             const QueryParams& /*params*/, Effects& /*fx*/) {
+    return make_error(Errc::invalid_argument, "queries are not supported here");
+  }
 
   [[nodiscard]] virtual NodeId self_id() const noexcept = 0;
   /// Every member known, self included, in no particular order.

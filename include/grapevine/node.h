@@ -12,6 +12,7 @@
 #include <memory>
 #include <optional>
 #include <span>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -35,6 +36,7 @@ MulticastConfig node_multicast_defaults() noexcept;
 namespace detail {
 class NodeSeal;
 class Scuttlebutt;
+class KeyringQueries;
 }
 
 /// Why a native packet or stream was refused by the seal (docs/security.md). Counted per reason.
@@ -150,6 +152,27 @@ class Node final : public Machine {
                                    Effects& driver_fx) {
     return membership_->user_event(now, name, payload, coalesce, sealed(now, driver_fx));
   }
+  /// A serf-style query (Membership::query; grapevine/query.h; native dialect). Errors as
+  /// Membership::query.
+  Result<QueryTicket> query(Time now, std::string_view name, std::span<const std::byte> payload,
+                            const QueryParams& params, Effects& driver_fx) {
+    return membership_->query(now, name, payload, params, sealed(now, driver_fx));
+  }
+  /// Answers a received `query` event (its ltime and query_id). Errors as Membership::respond.
+  Result<void> respond(Time now, std::uint64_t ltime, std::uint32_t id,
+                       std::span<const std::byte> payload, Effects& driver_fx) {
+    return membership_->respond(now, ltime, id, payload, sealed(now, driver_fx));
+  }
+  /// Cluster-wide keyring change or listing (serf's `keys`): an internal query every live
+  /// member answers by applying `command` with `key` (32 bytes; ignored by list) to its own
+  /// keyring (change_keyring) and answering a KeyringAnswer (decode_keyring_answer; for list,
+  /// its keys), this node included. The answers arrive as `query_response` events of the
+  /// returned ticket, then `query_done`. A member refuses use of a key it does not hold and
+  /// removal of its primary (ok = false, with the reason). Errors: as Membership::query;
+  /// invalid_argument (a key not 32 bytes for install/use/remove).
+  Result<QueryTicket> keyring_query(Time now, KeyringCommand command,
+                                    std::span<const std::byte> key, const QueryParams& params,
+                                    Effects& driver_fx);
   /// Membership::force_leave and update_meta, their sends sealed like every other call's. Call
   /// these, not membership().force_leave(...), whenever the node has keys.
   Result<void> force_leave(Time now, std::string_view name, Effects& driver_fx) {
@@ -208,6 +231,18 @@ class Node final : public Machine {
   /// The installed keys, primary first (empty without keys or in the memberlist dialect).
   [[nodiscard]] std::vector<std::vector<std::byte>> keyring() const;
 
+  /// Mutual TLS (the runtime's RuntimeOptions::tls): the names the driver authenticated (the
+  /// peer certificate's) for the stream it hands to the next on_stream(); cleared by that call.
+  /// Empty = no check. There, a native push-pull whose sender entry has a name not among them
+  /// is refused unread (stream_identity_refused()); other stream messages carry no name.
+  void set_stream_peer_names(std::span<const std::string> names) {
+    stream_peer_names_.assign(names.begin(), names.end());
+  }
+  /// Streams refused by that check, since start.
+  [[nodiscard]] std::uint64_t stream_identity_refused() const noexcept {
+    return stream_identity_refused_;
+  }
+
  private:
   /// The Effects components write into: `fx`, or a sealing adapter forwarding to it.
   Effects& sealed(Time now, Effects& fx);
@@ -219,8 +254,13 @@ class Node final : public Machine {
   std::unique_ptr<detail::NodeSeal> seal_;
   std::unique_ptr<detail::Scuttlebutt> state_;
   std::unique_ptr<detail::FrameRouter> router_;  // native dialect: frames to their component
+  std::unique_ptr<detail::KeyringQueries> keyring_queries_;  // answers keyring queries
   std::uint64_t view_id_base_ = 0;  // broadcast ids: our address and a counter
   std::uint64_t view_seq_ = 0;
+  std::vector<std::string> stream_peer_names_;  // set_stream_peer_names, for one on_stream
+  std::uint64_t stream_identity_refused_ = 0;
+  /// True unless stream_peer_names_ is set and `message` claims another sender (node_tls.cc).
+  bool stream_identity_ok(std::span<const std::byte> message) const;
 
   Result<MessageId> view_broadcast(Time now, std::span<const std::byte> payload, Effects& fx);
   void route_state_frames(Time now, const Address& from, std::span<const std::byte> bytes,

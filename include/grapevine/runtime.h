@@ -56,7 +56,16 @@ struct NodeCallbacks {
   /// Event::configuration_id, its epoch, its members in Event::members, valid during the call;
   /// every member sees the same sequence) and view_stalled (no decision within stall_timeout).
   std::function<void(const Event& event)> on_member_event;
+  /// A query reached this node and passed its filters (grapevine/query.h): Event::user_name is
+  /// its name, payload its payload, subject_* the querier (valid during the call). Return the
+  /// response (sent to the querier through NodeHandle::respond) or nullopt to stay silent. The
+  /// event also goes to on_member_event first. Internal queries never come here.
+  std::function<std::optional<std::vector<std::byte>>(const Event& query)> on_query;
 };
+
+/// Acks (`query_ack`), responses (`query_response`: subject_name the member, payload its
+/// answer) and finally `query_done` of one query this node issued; valid during the call.
+using QueryCallback = std::function<void(const Event& update)>;
 
 /// Socket-level counters of one node.
 struct IoStats {
@@ -78,6 +87,19 @@ struct IoStats {
   // Gauges.
   /// Inbound streams open now, and the bytes they buffer now.
   std::uint64_t inbound_streams_open = 0, inbound_stream_bytes = 0;
+  // Mutual TLS (RuntimeOptions::tls): handshakes completed, and streams refused, by reason.
+  std::uint64_t tls_handshakes = 0;
+  /// The TLS handshake failed otherwise: not TLS (a plain-TCP client), not TLS 1.3, a broken
+  /// record or another alert.
+  std::uint64_t tls_failed_handshake = 0;
+  /// The peer's certificate is missing or does not verify against the CA, or the peer's alert
+  /// says it refused ours (unknown CA, bad or missing certificate).
+  std::uint64_t tls_failed_certificate = 0;
+  /// The certificate's name is not the member's name (outbound: the member at the address we
+  /// dialled; either way: the sender a push-pull names, checked by Node).
+  std::uint64_t tls_failed_name = 0;
+  /// The handshake had not completed at stream_timeout (also counted in streams_timed_out).
+  std::uint64_t tls_failed_timeout = 0;
 };
 
 class NodeHandle {
@@ -105,6 +127,29 @@ class NodeHandle {
   /// Membership::witness_event_clock: the user-event clock moves to at least `ltime` (restored
   /// from the agent's snapshot). Loop thread.
   virtual void witness_event_clock(std::uint64_t ltime) { (void)ltime; }
+  /// Issues a serf-style query (Node::query); `on_update` gets its acks and responses as they
+  /// arrive (each member once, this node included), then query_done at the deadline. Errors as
+  /// Membership::query (invalid_argument, too_large, not_ready).
+  virtual Result<QueryTicket> query(std::string_view name, std::span<const std::byte> payload,
+                                    const QueryParams& params, QueryCallback on_update) {
+    (void)name, (void)payload, (void)params, (void)on_update;
+    return make_error(Errc::invalid_argument, "queries not supported here");
+  }
+  /// Cluster-wide keyring command (Node::keyring_query): each member's KeyringAnswer arrives
+  /// as a query_response (decode_keyring_answer), then query_done. Errors as Node::keyring_query.
+  virtual Result<QueryTicket> keyring_query(KeyringCommand command, std::span<const std::byte> key,
+                                            QueryCallback on_update) {
+    (void)command, (void)key, (void)on_update;
+    return make_error(Errc::invalid_argument, "queries not supported here");
+  }
+  /// Answers a received query (Node::respond); on_query's answer is sent this way. Errors as
+  /// Membership::respond (invalid_argument: unknown or answered; rejected: past its deadline;
+  /// too_large).
+  virtual Result<void> respond(std::uint64_t ltime, std::uint32_t id,
+                               std::span<const std::byte> payload) {
+    (void)ltime, (void)id, (void)payload;
+    return make_error(Errc::invalid_argument, "queries not supported here");
+  }
   [[nodiscard]] virtual std::vector<MemberInfo> members() const = 0;
   [[nodiscard]] virtual const Membership& membership() const = 0;
   [[nodiscard]] virtual const MulticastStats& multicast_stats() const = 0;
@@ -164,6 +209,28 @@ class NodeHandle {
   [[nodiscard]] virtual bool running() const = 0;
 };
 
+/// Mutual TLS on the runtime's TCP streams (docs/security.md): TLS 1.3 only, both sides present
+/// a certificate that must verify against `ca_file`, and the certificate's name (a DNS
+/// subjectAltName, or the subject CN when it has none) must be the member's name. Datagrams are
+/// unchanged (seal them with a key). All three files, or none (off).
+struct TlsOptions {
+  std::string cert_file;  ///< PEM: this member's certificate, then any intermediates
+  std::string key_file;   ///< PEM: its private key
+  std::string ca_file;    ///< PEM: the CA certificate(s) peers' certificates must chain to
+  /// A refused handshake is logged at most once per peer IP per interval (counted always).
+  Duration log_interval = Duration::seconds(60);
+  /// Where those log lines go (loop thread); unset = not logged.
+  std::function<void(const std::string& line)> log;
+  [[nodiscard]] bool enabled() const noexcept {
+    return !cert_file.empty() || !key_file.empty() || !ca_file.empty();
+  }
+};
+
+/// Checks `tls` as the runtime will load it: "" when off or usable, else one line naming the
+/// file that cannot be read or parsed, or what is missing (all three files or none; the key
+/// must match the certificate).
+std::string check_tls_options(const TlsOptions& tls);
+
 struct RuntimeOptions {
   /// Datagrams per recvmmsg/sendmmsg call.
   std::uint32_t batch = 64;
@@ -194,6 +261,8 @@ struct RuntimeOptions {
   /// before parsing (IoStats::datagrams_denied, streams_denied), as memberlist's CIDRsAllowed.
   /// Empty (the default) = every address. IPv4-mapped IPv6 sources match IPv4 networks.
   std::vector<Cidr> allowed_cidrs;
+  /// Mutual TLS for streams (off by default). A bad setting makes add_node fail (Errc::io).
+  TlsOptions tls;
 };
 
 class Runtime {

@@ -38,6 +38,10 @@ const char* event_kind_name(EventKind kind) noexcept {
     case EventKind::replaced: return "replaced";
     case EventKind::conflict: return "conflict";
     case EventKind::user_event: return "user_event";
+    case EventKind::query: return "query";
+    case EventKind::query_ack: return "query_ack";
+    case EventKind::query_response: return "query_response";
+    case EventKind::query_done: return "query_done";
   }
   return "unknown";
 }

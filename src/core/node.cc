@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "core/node_keyring.h"
 #include "core/node_seal.h"
 #include "core/state/scuttlebutt.h"
 #include "core/frame_router.h"
@@ -67,6 +68,8 @@ Node::Node(const NodeConfig& config, const Address& self, std::uint64_t seed)
         std::max<std::int64_t>(config_.multicast.retention_periods, need), UINT32_MAX));
   }
   membership_ = make_membership(config_.membership, self, derive_seed(seed, 1));
+  keyring_queries_ = std::make_unique<detail::KeyringQueries>(*seal_);
+  membership_->set_internal_queries(keyring_queries_.get());
   // The live view lists this node first: the multicast's own index is always 0.
   multicast_ = make_multicast(config_.multicast, membership_->live_group(), 0, derive_seed(seed, 2));
   if (config_.view) {
@@ -150,6 +153,12 @@ void Node::on_datagram(Time now, const Address& from, std::span<const std::byte>
 void Node::on_stream(Time now, const Address& from, std::span<const std::byte> framed,
                      StreamId stream, Effects& fx) {
   auto message = seal_->open_stream(now, framed);
+  if (!stream_peer_names_.empty()) {  // mutual TLS: the sender must be the certified member
+    const bool ok = message && stream_identity_ok(*message);
+    stream_peer_names_.clear();
+    if (!ok && message) ++stream_identity_refused_;
+    if (!ok) return;
+  }
   if (!message) return;
   if (state_ && wire::is_state_stream(*message)) {
     return state_->on_stream(now, from, *message, sealed(now, fx));

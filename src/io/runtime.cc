@@ -20,6 +20,7 @@
 #include "io/socket_util.h"
 #include "io/state_watchers.h"
 #include "io/stream_conn.h"
+#include "io/tls.h"
 #include "util/assert.h"
 #include "util/driver_contract.h"
 #include "wire/native.h"
@@ -124,6 +125,11 @@ class Runtime::Impl {
   std::atomic<bool> stop_{false};
   std::vector<std::byte> recv_buf_;
   StreamConn* delivering_ = nullptr;  // inbound stream whose message is being handled
+  // Mutual TLS (RuntimeOptions::tls): the context (null when off or not loadable), and the
+  // rate-limited log of refusals.
+  std::unique_ptr<io::TlsContext> tls_;
+  io::TlsLog tls_log_;
+  void tls_refused(Hosted& n, const StreamConn& c, io::TlsFailure why, std::string_view detail);
 };
 
 // One hosted node: its sockets, its machine, and the Effects the machine writes into.
@@ -160,11 +166,13 @@ class Runtime::Impl::Hosted final : public NodeHandle, public Effects {
   }
   void emit(const Event& e) override {
     if (e.kind == EventKind::state_changed) return state_.queue(e);  // watchers, after the call
-    if (!cb_.on_delivery && !cb_.on_member_event) return;
+    const bool query = e.kind >= EventKind::query && e.kind <= EventKind::query_done;
+    if (!cb_.on_delivery && !cb_.on_member_event && !query) return;
     Queued& q = events_.emplace_back();
     q.event = e;
     q.payload.assign(e.payload.begin(), e.payload.end());
     q.name.assign(e.subject_name);
+    q.user_name.assign(e.user_name);
   }
   void send_stream(const Address& to, std::span<const std::byte> message) override {
     if (running_) rt_.open_stream(*this, to, message);
@@ -198,6 +206,26 @@ class Runtime::Impl::Hosted final : public NodeHandle, public Effects {
   void witness_event_clock(std::uint64_t ltime) override { node_.witness_event_clock(ltime); }
   Result<void> update_meta(std::span<const std::byte> meta) override {
     return call([&](Time now) { return node_.update_meta(now, meta, *this); });
+  }
+  Result<QueryTicket> query(std::string_view name, std::span<const std::byte> payload,
+                            const QueryParams& params, QueryCallback on_update) override {
+    return call([&](Time now) {  // registered before the call's own events are delivered
+      auto r = node_.query(now, name, payload, params, *this);
+      if (r) query_callbacks_[r->id] = std::move(on_update);
+      return r;
+    });
+  }
+  Result<QueryTicket> keyring_query(KeyringCommand command, std::span<const std::byte> key,
+                                    QueryCallback on_update) override {
+    return call([&](Time now) {
+      auto r = node_.keyring_query(now, command, key, QueryParams{}, *this);
+      if (r) query_callbacks_[r->id] = std::move(on_update);
+      return r;
+    });
+  }
+  Result<void> respond(std::uint64_t ltime, std::uint32_t id,
+                       std::span<const std::byte> payload) override {
+    return call([&](Time now) { return node_.respond(now, ltime, id, payload, *this); });
   }
   [[nodiscard]] std::vector<MemberInfo> members() const override {
     return node_.membership().members();
@@ -315,8 +343,11 @@ class Runtime::Impl::Hosted final : public NodeHandle, public Effects {
   struct Queued {
     Event event;
     std::vector<std::byte> payload;
-    std::string name;
+    std::string name, user_name;
   };
+  void deliver_query_event(const Event& e);
+  // Callbacks of this node's pending queries, by query id (NodeHandle::query).
+  std::map<std::uint32_t, QueryCallback> query_callbacks_;
   /// Rounds of "deliver what is queued" per after_call: callbacks that keep raising events
   /// (a multicast from every delivery) continue at the node's next call instead of spinning.
   static constexpr int kEventRoundsMax = 16;
@@ -374,7 +405,10 @@ void Runtime::Impl::Hosted::deliver_events() {
       Queued q = std::move(events_[events_head_++]);  // callbacks may grow events_
       q.event.payload = q.payload;
       q.event.subject_name = q.name;
-      if (q.event.kind == EventKind::delivered) {
+      q.event.user_name = q.user_name;
+      if (q.event.kind >= EventKind::query && q.event.kind <= EventKind::query_done) {
+        deliver_query_event(q.event);
+      } else if (q.event.kind == EventKind::delivered) {
         if (cb_.on_delivery) cb_.on_delivery(q.event.message, q.event.payload, q.event.hops);
       } else if (cb_.on_member_event) {
         cb_.on_member_event(q.event);
@@ -386,6 +420,22 @@ void Runtime::Impl::Hosted::deliver_events() {
     events_head_ = 0;
   }
   delivering_events_ = false;
+}
+
+// A query event: `query` to on_member_event (monitors) and on_query, whose answer is sent with
+// respond(); acks, responses and done to the callback of the query they belong to.
+void Runtime::Impl::Hosted::deliver_query_event(const Event& e) {
+  if (e.kind == EventKind::query) {
+    if (cb_.on_member_event) cb_.on_member_event(e);
+    if (!cb_.on_query || removed_) return;
+    if (auto answer = cb_.on_query(e)) (void)respond(e.ltime, e.query_id, *answer);
+    return;
+  }
+  auto it = query_callbacks_.find(e.query_id);
+  if (it == query_callbacks_.end()) return;
+  QueryCallback cb = it->second;  // a copy: the callback may issue queries
+  if (e.kind == EventKind::query_done) query_callbacks_.erase(it);
+  if (cb) cb(e);
 }
 
 void Runtime::Impl::Hosted::crash() {
@@ -407,8 +457,11 @@ Runtime::Impl::Impl(const RuntimeOptions& o)
     : options_(o),
       epoll_(::epoll_create1(EPOLL_CLOEXEC)),
       wake_(::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)),
-      recv_buf_(std::size_t(std::max<std::uint32_t>(o.batch, 1)) * kRecvBytes) {
+      recv_buf_(std::size_t(std::max<std::uint32_t>(o.batch, 1)) * kRecvBytes),
+      tls_log_(o.tls) {
   GV_ASSERT(epoll_ && wake_);
+  std::string tls_error;  // check_tls_options() says it; add_node refuses to start without it
+  if (options_.tls.enabled()) tls_ = io::TlsContext::load(options_.tls, tls_error);
   if (options_.batch == 0) options_.batch = 1;
   if (options_.batch > 64) options_.batch = 64;
   io::raise_fd_limit();
@@ -450,6 +503,10 @@ Result<NodeHandle*> Runtime::Impl::add_node(const NodeConfig& config, const Addr
                                             NodeCallbacks cb) {
   if (auto ok = validate(config); !ok) return ok.error();
   if (!bind.valid()) return make_error(Errc::invalid_argument, "bind address is not set");
+  if (options_.tls.enabled() && !tls_) {
+    return make_error(Errc::io, "TLS: cannot load the certificate, key or CA (see "
+                                "check_tls_options)");
+  }
   if (config.view && bind.family != 4) {
     // HyParView keeps its views as compact 6-byte IPv4 peers (8 bytes with padding).
     return make_error(Errc::invalid_argument, "partial views need an IPv4 bind address");
@@ -606,6 +663,10 @@ void Runtime::Impl::open_stream(Hosted& n, const Address& to, std::span<const st
   const std::uint64_t id = next_conn_++;
   auto conn = std::make_unique<StreamConn>(std::move(*fd), n.index_, to, /*inbound=*/false,
                                            Runtime::now() + options_.stream_timeout, n.node_);
+  if (tls_) {  // to a known member: its certificate must carry its name
+    conn->use_tls(std::make_unique<io::TlsStream>(*tls_, conn->fd(), /*server=*/false,
+                                                  io::member_name_at(n.node_.membership(), to)));
+  }
   conn->queue_message(message);
   ++n.io_.streams_out;
   n.io_.stream_bytes_out += message.size();
@@ -643,6 +704,7 @@ void Runtime::Impl::accept_streams(Hosted& n) {
     const std::uint64_t id = next_conn_++;
     auto conn = std::make_unique<StreamConn>(Fd(fd), n.index_, peer, /*inbound=*/true,
                                              Runtime::now() + options_.stream_timeout, n.node_);
+    if (tls_) conn->use_tls(std::make_unique<io::TlsStream>(*tls_, conn->fd(), true, ""));
     watch(conn->fd(), tag(kConn, id), EPOLLIN);
     conns_.emplace(id, std::move(conn));
   }
@@ -654,8 +716,15 @@ void Runtime::Impl::on_conn(std::uint64_t id, std::uint32_t events) {
   StreamConn& c = *it->second;
   Hosted& n = *nodes_[c.node()];
   const std::size_t held = c.buffered();
+  const bool was_secured = c.tls() && c.tls()->established();
   auto step = c.on_ready(events, read_budget(c));
   if (c.inbound()) n.io_.inbound_stream_bytes += c.buffered() - held;
+  if (!was_secured && c.tls() && c.tls()->established()) ++n.io_.tls_handshakes;
+  if (step == StreamConn::Step::tls_failed) {
+    tls_refused(n, c, c.tls()->failure(), c.tls()->failure_detail());
+    finish_conn(id);
+    return;
+  }
   if (step == StreamConn::Step::over_budget) {
     ++n.io_.streams_over_budget;
     finish_conn(id);
@@ -665,9 +734,15 @@ void Runtime::Impl::on_conn(std::uint64_t id, std::uint32_t events) {
   if (handled) {
     // A whole message arrived: inbound ones may be answered on this connection.
     delivering_ = &c;
+    const std::uint64_t refused = n.node_.stream_identity_refused();
+    if (c.tls()) n.node_.set_stream_peer_names(c.tls()->peer_names());
     n.on_stream(Runtime::now(), c.peer(), c.message(), c.inbound() ? StreamId(id) : 0);
     delivering_ = nullptr;
+    if (n.node_.stream_identity_refused() != refused) {
+      tls_refused(n, c, io::TlsFailure::name, "the push-pull names another sender");
+    }
     step = c.after_message();
+    if (step == StreamConn::Step::tls_failed) step = StreamConn::Step::failed;  // reply failed
   }
   if (step == StreamConn::Step::failed) ++n.io_.stream_errors;
   if (step == StreamConn::Step::done || step == StreamConn::Step::failed) {
@@ -717,11 +792,21 @@ void Runtime::Impl::expire_conns(Time now) {
     if (now >= c->deadline()) ids.push_back(id);
   }
   for (auto id : ids) {
-    IoStats& io = nodes_[conns_[id]->node()]->io_;
-    ++io.stream_errors;
-    ++io.streams_timed_out;
+    const StreamConn& c = *conns_[id];
+    Hosted& n = *nodes_[c.node()];
+    ++n.io_.stream_errors;
+    ++n.io_.streams_timed_out;
+    if (c.tls() && !c.tls()->established()) {
+      tls_refused(n, c, io::TlsFailure::timeout, "no completed handshake by stream_timeout");
+    }
     finish_conn(id);
   }
+}
+
+void Runtime::Impl::tls_refused(Hosted& n, const StreamConn& c, io::TlsFailure why,
+                                std::string_view detail) {
+  io::count_tls_failure(n.io_, why);
+  tls_log_.refused(Runtime::now(), c.peer(), c.inbound(), why, detail);
 }
 
 // ---- Runtime --------------------------------------------------------------------------------

@@ -5,9 +5,15 @@
 // by the machine while the request is handled), then closes. Reads take a budget (the bytes the
 // stream may still buffer, RuntimeOptions::inbound_stream_bytes_max shared by a node's inbound
 // streams): a read that would pass it ends the stream (Step::over_budget).
+//
+// With mutual TLS (use_tls, RuntimeOptions::tls) the TLS handshake runs first, over the same
+// deadline and the same inbound slot; nothing is queued, read or handed on before it has
+// completed and the peer's certificate has passed (Step::tls_failed otherwise, the reason in
+// tls()->failure()). Bytes and budgets then count plaintext.
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <span>
 #include <vector>
 
@@ -15,12 +21,13 @@
 #include "grapevine/machine.h"
 #include "grapevine/time.h"
 #include "io/socket_util.h"
+#include "io/tls.h"
 
 namespace grapevine::io {
 
 class StreamConn {
  public:
-  enum class Step { more, message, done, failed, over_budget };
+  enum class Step { more, message, done, failed, over_budget, tls_failed };
 
   StreamConn(Fd fd, std::uint32_t node, const Address& peer, bool inbound, Time deadline,
              const Machine& framer)
@@ -32,7 +39,15 @@ class StreamConn {
   [[nodiscard]] const Address& peer() const noexcept { return peer_; }
   [[nodiscard]] bool inbound() const noexcept { return inbound_; }
   [[nodiscard]] Time deadline() const noexcept { return deadline_; }
-  [[nodiscard]] bool wants_write() const noexcept { return connecting_ || wpos_ < wbuf_.size(); }
+  [[nodiscard]] bool wants_write() const noexcept {
+    if (connecting_) return true;
+    if (tls_ && !tls_->established()) return tls_->wants_write();
+    return wpos_ < wbuf_.size();
+  }
+  /// Makes this stream TLS: call right after construction.
+  void use_tls(std::unique_ptr<TlsStream> tls) { tls_ = std::move(tls); }
+  /// The TLS session, or nullptr on a plain stream.
+  [[nodiscard]] const TlsStream* tls() const noexcept { return tls_.get(); }
 
   /// Queues bytes to send (a message as the machine framed it).
   void queue_message(std::span<const std::byte> message);
@@ -48,6 +63,13 @@ class StreamConn {
  private:
   Step write_some();
   Step read_some(std::size_t budget);
+  /// One send()/SSL_write: bytes written (> 0), 0 = would block, -1 = failed.
+  long put(const std::byte* p, std::size_t n);
+  /// One recv()/SSL_read: bytes read (> 0), 0 = EOF, -1 = would block, -2 = failed.
+  long get(std::byte* p, std::size_t n);
+  Step failed() const noexcept {
+    return tls_ && tls_->failure() != TlsFailure::none ? Step::tls_failed : Step::failed;
+  }
 
   Fd fd_;
   std::uint32_t node_;
@@ -60,6 +82,7 @@ class StreamConn {
   std::size_t wpos_ = 0;
   std::vector<std::byte> rbuf_;
   const Machine* framer_;
+  std::unique_ptr<TlsStream> tls_;  // after fd_: destroyed first (close_notify on the socket)
 };
 
 }  // namespace grapevine::io

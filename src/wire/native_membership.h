@@ -12,6 +12,7 @@
 //   state_digest  := count digest                                  (anti-entropy at rest)
 //   user_event    := ltime flags:u8 (1 = may coalesce) name_len name payload_len payload
 //                    (serf's user events: Lamport time, name + payload <= kUserEventBytesMax)
+//   query, query_response (0x2d, 0x2e): serf's queries, see wire/native_query.h
 //
 //   stream        := length:u32be version:u8 type:u8 body   (length counts what follows it)
 //   push_pull     := flags:u8 (1 = join, 2 = reply, 4 = zones) sender_id address count member*
@@ -64,6 +65,8 @@ enum class MemberFrame : std::uint8_t {
   hb_list = 0x28,
   state_digest = 0x29,
   user_event = 0x2c,
+  query = 0x2d,           // wire/native_query.h
+  query_response = 0x2e,  // wire/native_query.h
 };
 
 enum class StreamType : std::uint8_t { push_pull = 1, ping = 2, ack = 3 };

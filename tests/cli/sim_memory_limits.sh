@@ -26,7 +26,7 @@ err=$(refused membership sim membership --nodes 100000)
 grep -q 'partial views (grapevine sim views)' <<<"$err" || { echo "no partial views: $err"; exit 1; }
 grep -q '100,000 members with full views' <<<"$err" || { echo "no member count: $err"; exit 1; }
 refused cluster sim cluster --nodes 100000 --duration 1s >/dev/null
-# Parallel runs multiply: 10,000 members need ~11 GB each; 64 at once fit on no test machine.
+# Parallel runs multiply: 10,000 members need ~8 GB each; 64 at once fit on no test machine.
 err=$(refused threads sim membership --nodes 10000 --runs 64 --threads 64)
 grep -q '64 runs at once' <<<"$err" || { echo "threads not named: $err"; exit 1; }
 # Small runs still work, and report the estimate next to the measured peak.

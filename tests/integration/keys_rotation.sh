@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
-# A rolling key rotation across three encrypted agents on 127.0.0.1, through `grapevine keys`
-# (each agent's own keyring over its RPC address; docs/security.md): install K2 everywhere, use
-# K2 everywhere, remove K1 everywhere. After every single change all three still list three
-# alive members; a multicast after the rotation reaches all three; an agent holding only K1 can
-# no longer join, and its packets show as wrong_key in the metrics.
+# A cluster-wide key rotation across three encrypted agents on 127.0.0.1, driven from ONE agent's
+# RPC through `grapevine keys` (an internal query every live member answers by changing its own
+# keyring; docs/security.md): install K2, use K2, remove K1. Each step reports 3 members, 3
+# answers, 0 failures; after each all three still list three alive members; `keys list` counts
+# K2 on 3 of 3; every agent's own keyring (--local) ends as [K2]. Refusals are per member and
+# reported as failures: removing the primary, using a key not installed. A multicast after the
+# rotation reaches all three; an agent holding only K1 can no longer join, and its packets show
+# as wrong_key in the metrics.
 # Every process started here is killed by PID on exit. Usage: bash keys_rotation.sh GRAPEVINE
 set -euo pipefail
 grapevine=${1:?usage: $0 /path/to/grapevine}
@@ -45,29 +48,43 @@ stays_alive() {
 }
 
 start_agent 1 "$k1" --metrics-addr "127.0.0.1:$metrics_port"
-rpc_up() { "$grapevine" keys list --rpc-addr "$(rpc_addr 1)" >/dev/null 2>&1; }
+rpc_up() { "$grapevine" keys list --local --rpc-addr "$(rpc_addr 1)" >/dev/null 2>&1; }
 wait_until 5000 rpc_up || fail "agent1's RPC did not come up"
 for i in 2 3; do start_agent "$i" "$k1" --join "127.0.0.1:$(bind_port 1)"; done
 wait_until 15000 all_alive || fail "the encrypted cluster did not converge"
 echo "ok: 3 encrypted agents converged"
 
-[ "$("$grapevine" keys list --json --rpc-addr "$(rpc_addr 1)")" = "[\"$k1\"]" ] ||
-  fail "keys list: $("$grapevine" keys list --rpc-addr "$(rpc_addr 1)")"
-if "$grapevine" keys remove "$k1" --rpc-addr "$(rpc_addr 1)" 2>"$work/err.txt"; then
-  fail "removing the primary key was accepted"
+[ "$("$grapevine" keys list --local --json --rpc-addr "$(rpc_addr 1)")" = "[\"$k1\"]" ] ||
+  fail "keys list --local: $("$grapevine" keys list --local --rpc-addr "$(rpc_addr 1)")"
+# keys_json OP [KEY]: the cluster-wide answer as JSON (exit status ignored), from agent 1 only.
+keys_json() { "$grapevine" keys "$@" --json --rpc-addr "$(rpc_addr 1)" 2>/dev/null || true; }
+# check_answer JSON MEMBERS ANSWERED FAILED
+check_answer() {
+  python3 -c 'import json,sys; r = json.loads(sys.argv[1]); sys.exit(0 if (r["members"], r["responses"], r["failures"]) == tuple(map(int, sys.argv[2:5])) else 1)' "$@"
+}
+if "$grapevine" keys remove "$k1" --rpc-addr "$(rpc_addr 1)" >"$work/out.txt" 2>&1; then
+  fail "removing the primary key was accepted: $(cat "$work/out.txt")"
 fi
-grep -q "primary" "$work/err.txt" || fail "no clear error removing the primary: $(cat "$work/err.txt")"
+grep -q "3 failed" "$work/out.txt" && grep -q "primary" "$work/out.txt" ||
+  fail "no clear per-member refusal removing the primary: $(cat "$work/out.txt")"
+check_answer "$(keys_json use "$k2")" 3 3 3 || fail "using a key not installed was not refused by all"
+echo "ok: removing the primary and using a missing key are refused by every member"
 
 for step in "install $k2" "use $k2" "remove $k1"; do
-  for i in $(seq 1 $n); do
-    # shellcheck disable=SC2086
-    "$grapevine" keys $step --rpc-addr "$(rpc_addr "$i")" >/dev/null || fail "keys $step on $i"
-    stays_alive "after 'keys ${step%% *}' on agent$i"
-  done
-  echo "ok: '${step%% *}' on every agent, nobody lost"
+  # shellcheck disable=SC2086
+  answer=$(keys_json $step)
+  check_answer "$answer" 3 3 0 || fail "keys $step from agent1: $answer"
+  stays_alive "after 'keys ${step%% *}' from agent1"
+  echo "ok: '${step%% *}' answered by all 3 members, nobody lost"
 done
-[ "$("$grapevine" keys list --json --rpc-addr "$(rpc_addr 2)")" = "[\"$k2\"]" ] ||
-  fail "agent2's keyring after the rotation: $("$grapevine" keys list --rpc-addr "$(rpc_addr 2)")"
+answer=$(keys_json list)
+python3 -c 'import json,sys; r = json.loads(sys.argv[1]); assert r["keys"] == {sys.argv[2]: 3}, r' "$answer" "$k2" ||
+  fail "keys list after the rotation: $answer"
+for i in $(seq 1 $n); do
+  [ "$("$grapevine" keys list --local --json --rpc-addr "$(rpc_addr "$i")")" = "[\"$k2\"]" ] ||
+    fail "agent$i's keyring after the rotation: $("$grapevine" keys list --local --rpc-addr "$(rpc_addr "$i")")"
+done
+echo "ok: every agent ends on K2 alone"
 
 "$grapevine" send --rpc-addr "$(rpc_addr 2)" "after rotation" >/dev/null
 delivered() {

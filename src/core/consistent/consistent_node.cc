@@ -155,8 +155,17 @@ void ConsistentNode::check_probes(Time now) {
     }
     if (!s.alerted && (s.leaving || s.detector->faulty(now))) {
       s.alerted = true;
+      s.realert_at = now + opts_.probe_interval;
       raise_alert(now, s.address, s.leaving ? wire::AlertKind::leave : wire::AlertKind::remove,
                   s.rings);
+    } else if (s.alerted && !s.leaving && now >= s.realert_at && s.detector->faulty(now)) {
+      // Standing alert, configuration undecided: gossip it again (consistent_node.h).
+      s.realert_at = now + opts_.probe_interval;
+      const wire::Alert a{self_, s.address, wire::AlertKind::remove,
+                          std::uint16_t(s.rings & view_.rings_observed(self_, s.address))};
+      if (a.rings == 0) continue;
+      enqueue_alert(a);
+      if (next_gossip_ == Time::max()) next_gossip_ = now;
     }
   }
   probe_check_ = Time::max();
@@ -180,6 +189,10 @@ bool ConsistentNode::accept_alert(Time now, wire::Alert a) {
   a.rings = std::uint16_t(a.rings & view_.rings_observed(a.observer, a.subject));
   if (a.rings == 0) return false;
   if (!cut_.add(view_, a, now)) return false;
+  // A change is pending: undecided for stall_timeout, this configuration stalls.
+  if (stall_at_ == Time::max() && cut_.tally(a.subject) >= opts_.low) {
+    stall_at_ = now + opts_.stall_timeout;
+  }
   enqueue_alert(a);
   if (next_gossip_ == Time::max()) next_gossip_ = now;
   return true;
@@ -438,7 +451,9 @@ std::size_t ConsistentNode::member_count(MemberState state) const noexcept {
 }
 
 ConfigurationInfo ConsistentNode::configuration() const noexcept {
-  return ConfigurationInfo{true, member_, view_.ref().id, view_.ref().epoch, view_.size()};
+  ConfigurationInfo c{true, member_, view_.ref().id, view_.ref().epoch, view_.size()};
+  c.stalled = stalled_;
+  return c;
 }
 
 Result<void> ConsistentNode::force_leave(Time, std::string_view, Effects&) {

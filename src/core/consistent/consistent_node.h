@@ -26,7 +26,13 @@
 // configuration without itself (removed while partitioned away, or a false removal) rejoins
 // through the members of that configuration, unless it left. A member on the minority side of a
 // partition cannot decide (no quorum): it keeps its configuration, emits view_stalled once per
-// configuration and counts stats().view_stalls.
+// configuration and counts stats().view_stalls. The stall clock starts when a change is pending
+// (a subject has >= L reports, or this member voted) and runs stall_timeout; it does not wait for
+// a proposal, which a minority may never form (too few observers on its side to reach H).
+// Alert gossip picks random members, and on a minority side most of them are cut off, so an
+// observer sends its own standing REMOVE alerts again every probe_interval while the subject
+// stays faulty and no configuration is installed (ours; found with 2 of 7 agents cut off in
+// network namespaces, where one minority member missed the other's alerts 1 run in 6).
 //
 // Epochs only increase on a node: a configuration received whole is installed only if newer
 // (or if the node never was in a chain), so a removed node cannot go back.
@@ -110,6 +116,7 @@ class ConsistentNode final : public Membership, private ConsensusHost {
     bool alerted = false;  // REMOVE raised in this configuration
     bool leaving = false;  // the subject said it leaves
     Time sent;
+    Time realert_at = Time::max();  // a standing REMOVE is gossiped again (check_probes)
   };
   struct QueuedAlert {
     wire::Alert alert;

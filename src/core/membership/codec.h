@@ -18,6 +18,7 @@
 #include "grapevine/address.h"
 #include "grapevine/membership.h"
 #include "wire/native_membership.h"
+#include "wire/native_query.h"
 
 namespace grapevine::detail {
 
@@ -44,6 +45,9 @@ class MessageSink {
   virtual void on_user(std::span<const std::byte> payload) = 0;
   /// A serf-style user event (native dialect; user_events.h).
   virtual void on_user_event(const wire::UserEventFrame& /*f*/) {}
+  /// Serf-style queries and their acks/responses (native dialect; wire/native_query.h).
+  virtual void on_query(const wire::QueryFrame& /*f*/) {}
+  virtual void on_query_response(const wire::QueryResponseFrame& /*f*/) {}
   virtual void on_malformed() = 0;
   virtual void on_unknown() = 0;
   /// A datagram that did not pass the wire's checks (label, key, CRC): counted as rejected.
@@ -86,6 +90,11 @@ class Codec {
   virtual bool state_digest(const wire::ListDigestFrame& /*f*/, Bytes& /*out*/) { return false; }
   /// A user event frame; false when the dialect has none (memberlist: serf's layer, not ours).
   virtual bool user_event(const wire::UserEventFrame& /*f*/, Bytes& /*out*/) { return false; }
+  /// Query frames; false when the dialect has none (memberlist).
+  virtual bool query(const wire::QueryFrame& /*f*/, Bytes& /*out*/) { return false; }
+  virtual bool query_response(const wire::QueryResponseFrame& /*f*/, Bytes& /*out*/) {
+    return false;
+  }
 
   /// Bytes the packet wrapper costs (version byte; compound header, label, encryption).
   [[nodiscard]] virtual std::size_t packet_overhead() const = 0;

@@ -15,7 +15,7 @@ namespace {
 // Shared by both heartbeat detectors: the tick, the counter, and the timeouts.
 class HeartbeatBase : public FailureDetector {
  public:
-  explicit HeartbeatBase(MembershipNode& node) : node_(node) {}
+  explicit HeartbeatBase(MembershipNode& node) : node_(node) { node_.list().track_beats(); }
   void start(Time now) override {
     ticker_.start(now, node_.config().heartbeat_interval, true, node_.rng());
   }
@@ -26,9 +26,9 @@ class HeartbeatBase : public FailureDetector {
   void on_timeout(Time now, Effects& fx) override {
     if (stopped_ || !ticker_.due(now)) return;
     ticker_.advance(now, node_.config().heartbeat_interval, 0.0, node_.rng());
-    MemberRecord& self = node_.list().self();
-    ++self.heartbeat;
-    self.heartbeat_at = now;
+    MemberBeat& self = node_.list().beat(0);
+    ++self.counter;
+    self.at = now;
     beat(now, fx);
     check_timeouts(now, fx);
   }
@@ -41,8 +41,8 @@ class HeartbeatBase : public FailureDetector {
   /// All-to-all revives a member heard from again; gossip-style waits for cleanup.
   [[nodiscard]] virtual bool forget_after_cleanup() const = 0;
   /// Whether the alive member `r` has been silent too long (default: longer than T_fail).
-  [[nodiscard]] virtual bool timed_out(Time now, const MemberRecord& r, Duration t_fail) {
-    return now - r.heartbeat_at > t_fail;
+  [[nodiscard]] virtual bool timed_out(Time now, std::uint32_t slot, Duration t_fail) {
+    return now - node_.list().beat(slot).at > t_fail;
   }
   /// The member's counter rose at `now` (after heartbeat_at was stamped).
   virtual void on_rise(Time /*now*/, const MemberRecord& /*r*/) {}
@@ -68,10 +68,10 @@ class HeartbeatBase : public FailureDetector {
     std::vector<NodeId> forget;
     for (std::uint32_t slot = 1; slot < list.record_count(); ++slot) {
       MemberRecord& r = list.at(slot);
-      if (r.state == MemberState::alive && timed_out(now, r, t_fail)) {
+      if (r.state == MemberState::alive && timed_out(now, slot, t_fail)) {
         node_.mark_failed_locally(now, slot, fx);
       } else if (r.state == MemberState::failed && forget_after_cleanup() &&
-                 now - r.heartbeat_at > t_cleanup) {
+                 now - list.beat(slot).at > t_cleanup) {
         forget.push_back(r.id);
       }
     }
@@ -83,14 +83,15 @@ class HeartbeatBase : public FailureDetector {
 
   /// A fresher heartbeat for the member in `slot`.
   void heard(Time now, std::uint32_t slot, std::uint64_t counter, Effects& fx) {
-    MemberRecord& r = node_.list().at(slot);
-    if (counter <= r.heartbeat) return;
+    const MemberRecord& r = node_.list().at(slot);
+    if (counter <= node_.list().beat(slot).counter) return;
     if (r.state == MemberState::failed) {
       if (forget_after_cleanup()) return;  // kept, ignored, until cleanup
       node_.revive_locally(now, slot, fx);
     }
-    r.heartbeat = counter;
-    r.heartbeat_at = now;
+    MemberBeat& b = node_.list().beat(slot);
+    b.counter = counter;
+    b.at = now;
     on_rise(now, r);
   }
 
@@ -134,7 +135,8 @@ class GossipHeartbeat : public HeartbeatBase {
     rows.reserve(list.live_size());
     for (std::uint32_t i = 0; i < list.live_size(); ++i) {
       const MemberRecord& r = list.at(list.live_slot(i));
-      rows.push_back(wire::HeartbeatEntry{r.id, r.address, r.heartbeat, false});
+      rows.push_back(wire::HeartbeatEntry{r.id, r.address, list.beat(list.live_slot(i)).counter,
+                                          false});
     }
     std::uint32_t targets[16];
     const std::uint32_t want = std::min<std::uint32_t>(node_.config().heartbeat_fanout, 16);
@@ -168,7 +170,7 @@ class AllToAll final : public HeartbeatBase {
 
   void beat(Time /*now*/, Effects& fx) override {
     MemberList& list = node_.list();
-    const wire::HeartbeatFrame f{node_.self_id(), list.self().heartbeat};
+    const wire::HeartbeatFrame f{node_.self_id(), list.beat(0).counter};
     // Heartbeats carry queued updates, each for a limited number of transmissions, so the first
     // members a beat reaches get them all. Start at a random member: otherwise the same tail of
     // the list never hears a leave, and reports the leaver failed (7 of 30 seeds at n = 100).
@@ -222,11 +224,13 @@ class PhiHeartbeat final : public GossipHeartbeat {
     return estimators_[i];
   }
 
-  bool timed_out(Time now, const MemberRecord& r, Duration t_fail) override {
+  bool timed_out(Time now, std::uint32_t slot, Duration t_fail) override {
     // Listed (through a join, an alive, a preload) but its counter never rose here: nothing to
     // fit, so gossip-style's T_fail.
-    const std::uint32_t i = index_.find(r.id);
-    if (i == FlatIndex::kMissing || !estimators_[i].heard()) return now - r.heartbeat_at > t_fail;
+    const std::uint32_t i = index_.find(node_.list().at(slot).id);
+    if (i == FlatIndex::kMissing || !estimators_[i].heard()) {
+      return now - node_.list().beat(slot).at > t_fail;
+    }
     return !estimators_[i].available(now);
   }
   void on_rise(Time now, const MemberRecord& r) override { estimator(r.id).heartbeat(now); }
@@ -252,7 +256,8 @@ class PhiHeartbeat final : public GossipHeartbeat {
       const double mean_ms = k == FlatIndex::kMissing || !estimators_[k].heard()
                                  ? double(params_.first_heartbeat_estimate.ns()) / 1e6
                                  : estimators_[k].mean_ms();
-      if (double((now - r.heartbeat_at).ns()) / 1e6 <= 2.0 * mean_ms) fresh_.push_back(i);
+      const Time beat_at = list.beat(list.live_slot(i)).at;
+      if (double((now - beat_at).ns()) / 1e6 <= 2.0 * mean_ms) fresh_.push_back(i);
     }
     if (fresh_.size() < out.size()) return GossipHeartbeat::pick(now, out);
     std::uint32_t n = 0;

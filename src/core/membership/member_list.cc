@@ -1,5 +1,7 @@
 #include "core/membership/member_list.h"
 
+#include <algorithm>
+
 namespace grapevine::detail {
 
 MemberList::MemberList(NodeId self, const Address& self_address, Time now) {
@@ -17,10 +19,11 @@ std::uint32_t MemberList::add(NodeId id, const Address& address, std::uint32_t i
   r.incarnation = incarnation;
   r.state = state;
   r.state_since = now;
-  r.heartbeat_at = now;
-  index_.put(id, slot);
+  if (!beats_.empty()) beats_.push_back(MemberBeat{0, now});
+  index_.insert(id, slot);
   zone_.push_back(own_zone(address));
   zone_own_.push_back(false);
+  name_at_.push_back(0);
   ++counts_[int(state)];
   if (is_live(state)) live_insert(slot);
   return slot;
@@ -43,23 +46,43 @@ void MemberList::remove(NodeId id) {
   if (slot == kNone || slot == 0) return;  // never forget self
   if (is_live(records_[slot].state)) live_erase(slot);
   --counts_[int(records_[slot].state)];
-  index_.erase(id);
-  if (records_[slot].flags & kHasExtra) {
-    if (auto it = extras_.find(id); it != extras_.end()) unname(id, it->second.name);
-    extras_.erase(id);
-  }
+  auto id_of = [this](std::uint32_t s) { return records_[s].id; };
+  index_.erase(id, id_of);
+  if (records_[slot].flags & kHasExtra) extras_.erase(id);
+  unname(slot);
   const auto last = std::uint32_t(records_.size() - 1);
   if (slot != last) {
+    if (records_[last].name_len != 0) name_index_move(last, slot);
     records_[slot] = records_[last];
     zone_[slot] = zone_[last];
     zone_own_[slot] = zone_own_[last];
-    index_.put(records_[slot].id, slot);
+    name_at_[slot] = name_at_[last];
+    if (!beats_.empty()) beats_[slot] = beats_[last];
+    index_.relink(records_[slot].id, slot, id_of);
     if (is_live(records_[slot].state)) live_[records_[slot].live_pos] = slot;
   }
   records_.pop_back();
   zone_.pop_back();
   zone_own_.pop_back();
+  name_at_.pop_back();
+  if (!beats_.empty()) beats_.pop_back();
   zones_dirty_ = true;
+}
+
+void MemberList::track_beats() {
+  if (!beats_.empty()) return;
+  beats_.reserve(records_.capacity());
+  for (const MemberRecord& r : records_) beats_.push_back(MemberBeat{0, r.state_since});
+}
+
+void MemberList::reserve(std::size_t n) {
+  n = std::min(n, kMembersMax);
+  records_.reserve(n);
+  zone_.reserve(n);
+  zone_own_.reserve(n);
+  name_at_.reserve(n);
+  if (!beats_.empty()) beats_.reserve(n);
+  live_.reserve(n);
 }
 
 void MemberList::live_insert(std::uint32_t slot) {
@@ -76,60 +99,6 @@ void MemberList::live_erase(std::uint32_t slot) {
   records_[moved].live_pos = pos;
   live_.pop_back();
   zones_dirty_ = true;
-}
-
-void MemberList::set_extra(NodeId id, std::string_view name, std::span<const std::byte> meta) {
-  std::uint32_t slot = find(id);
-  if (slot == kNone) return;
-  if (name.empty() && meta.empty() && !(records_[slot].flags & kHasExtra)) return;
-  Extra& e = extras_[id];
-  if (e.name != name) {
-    unname(id, e.name);
-    if (!name.empty()) {
-      auto it = names_.find(name);
-      if (it == names_.end()) it = names_.emplace(std::string(name), std::vector<NodeId>{}).first;
-      it->second.push_back(id);
-    }
-  }
-  e.name.assign(name);
-  e.meta.assign(meta.begin(), meta.end());
-  records_[slot].flags |= kHasExtra;
-}
-
-void MemberList::set_vsn(NodeId id, const wire::Vsn& vsn) {
-  std::uint32_t slot = find(id);
-  if (slot == kNone) return;
-  extras_[id].vsn = vsn;
-  records_[slot].flags |= kHasExtra;
-  records_[slot].pmax = vsn[1];
-}
-
-wire::Vsn MemberList::vsn_of(NodeId id) const noexcept {
-  auto it = extras_.find(id);
-  return it == extras_.end() ? wire::Vsn{} : it->second.vsn;
-}
-
-std::string_view MemberList::name_of(NodeId id) const noexcept {
-  auto it = extras_.find(id);
-  return it == extras_.end() ? std::string_view{} : std::string_view(it->second.name);
-}
-
-void MemberList::unname(NodeId id, std::string_view name) {
-  if (name.empty()) return;
-  auto it = names_.find(name);
-  if (it == names_.end()) return;
-  std::erase(it->second, id);
-  if (it->second.empty()) names_.erase(it);
-}
-
-std::vector<NodeId> MemberList::ids_named(std::string_view name) const {
-  auto it = names_.find(name);
-  return it == names_.end() ? std::vector<NodeId>{} : it->second;
-}
-
-std::span<const std::byte> MemberList::meta_of(NodeId id) const noexcept {
-  auto it = extras_.find(id);
-  return it == extras_.end() ? std::span<const std::byte>{} : std::span(it->second.meta);
 }
 
 std::optional<std::uint32_t> MemberList::index_of(const Address& a) const noexcept {

@@ -1,7 +1,9 @@
 // MemberList: what one node knows about the group. Compact records (64 bytes, no strings) in a
 // dense vector, an id -> slot index, and the live view (alive or suspect members, self first)
-// that multicast protocols use as their Group. Names and metadata, which most simulated members
-// do not have, live in a side table.
+// that multicast protocols use as their Group. Names live in one byte arena per list with an
+// open-addressing name -> slot index (member_names.cc: ~14 bytes a named member, not the ~250
+// of a std::string in two std::maps, which at 10,000 members was 25 GB in the simulator);
+// metadata and memberlist versions, which most members do not have, live in a side table.
 //
 // The list only stores; the merge rules (who may overwrite what) are in membership_node.cc.
 #pragma once
@@ -14,6 +16,7 @@
 #include <vector>
 
 #include "core/membership/flat_index.h"
+#include "core/membership/slot_index.h"
 #include "grapevine/group.h"
 #include "grapevine/membership.h"
 #include "wire/native_membership.h"
@@ -27,11 +30,18 @@ struct MemberRecord {
   MemberState state = MemberState::alive;
   std::uint8_t flags = 0;        // kHasExtra
   std::uint8_t pmax = 0;         // highest protocol version it speaks (memberlist Vsn; 0 = ?)
-  std::uint8_t reserved = 0;
+  std::uint8_t name_len = 0;    // bytes of its name (in MemberList's arena; 0 = none)
   std::uint32_t live_pos = 0;    // position in the live view while alive or suspect
   Time state_since;              // local time of the last state change
-  std::uint64_t heartbeat = 0;   // heartbeat detectors: highest counter seen
-  Time heartbeat_at;             // local time the counter last rose
+};
+// 48 bytes: one is held per member per member (N^2 in a simulated group), so every field counts.
+static_assert(sizeof(MemberRecord) <= 48);
+
+/// Heartbeat detectors' per-member counter, kept beside the records only when one asks
+/// (MemberList::track_beats), so SWIM's lists do not pay 16 bytes a member for it.
+struct MemberBeat {
+  std::uint64_t counter = 0;  // highest counter seen
+  Time at;                    // local time the counter last rose (or the member was added)
 };
 
 /// Most members one node tracks; beyond it new members are refused (and counted).
@@ -39,13 +49,15 @@ inline constexpr std::size_t kMembersMax = 1u << 22;
 
 class MemberList final : public Group {
  public:
-  static constexpr std::uint32_t kNone = FlatIndex::kMissing;
-  static constexpr std::uint8_t kHasExtra = 1;
+  static constexpr std::uint32_t kNone = SlotIndex::kMissing;
+  static constexpr std::uint8_t kHasExtra = 1;  // an entry in the metadata side table
 
   /// Adds self as slot 0, alive.
   MemberList(NodeId self, const Address& self_address, Time now);
 
-  [[nodiscard]] std::uint32_t find(NodeId id) const noexcept { return index_.find(id); }
+  [[nodiscard]] std::uint32_t find(NodeId id) const noexcept {
+    return index_.find(id, [this](std::uint32_t s) { return records_[s].id; });
+  }
   MemberRecord& at(std::uint32_t slot) noexcept { return records_[slot]; }
   [[nodiscard]] const MemberRecord& at(std::uint32_t slot) const noexcept { return records_[slot]; }
   [[nodiscard]] std::size_t record_count() const noexcept { return records_.size(); }
@@ -60,15 +72,31 @@ class MemberList final : public Group {
   void set_state(std::uint32_t slot, MemberState state, Time now);
   /// Forgets a member (reaping). Slots of other members may change.
   void remove(NodeId id);
+  /// Room for `n` records without reallocating (a preloaded list knows its size).
+  void reserve(std::size_t n);
+
+  // Heartbeat counters (heartbeat detectors only).
+  /// Keeps a MemberBeat per record from now on (each listed one stamped at its state_since).
+  void track_beats();
+  /// The counter of the member in `slot`; track_beats() must have been called.
+  MemberBeat& beat(std::uint32_t slot) noexcept {
+    GV_ASSERT(slot < beats_.size());
+    return beats_[slot];
+  }
+  /// The member in `slot` was just heard from (stamps its beat time, when beats are kept).
+  void touch_beat(std::uint32_t slot, Time now) noexcept {
+    if (!beats_.empty()) beats_[slot].at = now;
+  }
 
   /// Members per state.
   [[nodiscard]] std::size_t count(MemberState s) const noexcept { return counts_[int(s)]; }
 
   // Names and metadata (side table).
   void set_extra(NodeId id, std::string_view name, std::span<const std::byte> meta);
+  /// The member's name; valid until the next call that changes a name or removes a member.
   [[nodiscard]] std::string_view name_of(NodeId id) const noexcept;
-  /// Every member (self included) holding `name`, in the order they were named; empty names are
-  /// not indexed. Native-dialect ids come from addresses, so one name may have several ids.
+  /// Every member (self included) holding `name`, in list (slot) order; empty names are not
+  /// indexed. Native-dialect ids come from addresses, so one name may have several ids.
   [[nodiscard]] std::vector<NodeId> ids_named(std::string_view name) const;
   [[nodiscard]] std::span<const std::byte> meta_of(NodeId id) const noexcept;
   /// memberlist's protocol versions of a member (all zero when unknown).
@@ -113,18 +141,37 @@ class MemberList final : public Group {
   void live_insert(std::uint32_t slot);
   void live_erase(std::uint32_t slot);
 
+  // Names (member_names.cc).
+  [[nodiscard]] std::string_view name_at(std::uint32_t slot) const noexcept {
+    return {name_bytes_.data() + name_at_[slot], records_[slot].name_len};
+  }
+  void set_name(std::uint32_t slot, std::string_view name);
+  void unname(std::uint32_t slot);
+  void name_index_insert(std::uint32_t slot);
+  void name_index_erase(std::uint32_t slot);
+  void name_index_move(std::uint32_t from, std::uint32_t to);
+  [[nodiscard]] std::size_t name_home(std::string_view name) const noexcept;
+  void name_index_grow();
+  void compact_names();
+
   struct Extra {
-    std::string name;
     std::vector<std::byte> meta;
     wire::Vsn vsn{};
   };
   std::vector<MemberRecord> records_;
-  FlatIndex index_;
+  std::vector<MemberBeat> beats_;  // parallel to records_ once track_beats(); else empty
+  SlotIndex index_;
   std::vector<std::uint32_t> live_;
   std::size_t counts_[4] = {0, 0, 0, 0};
   std::map<NodeId, Extra> extras_;
-  std::map<std::string, std::vector<NodeId>, std::less<>> names_;
-  void unname(NodeId id, std::string_view name);
+  // Names: each named record's bytes at name_bytes_[name_at_[slot]], name_len of them; renamed
+  // and removed names leave garbage, compacted when it is over half the arena. name_index_ is
+  // an open-addressing table of named slots by name hash (kNone = empty; load <= 3/4).
+  std::vector<char> name_bytes_;
+  std::size_t name_garbage_ = 0;
+  std::vector<std::uint32_t> name_at_;  // parallel to records_
+  std::vector<std::uint32_t> name_index_;
+  std::size_t named_ = 0;
   // Zones: interned names (0 = none), per record the effective zone and whether it came from
   // the member itself (wire/config) rather than from zone_prefix_.
   std::vector<std::string> zone_names_{std::string()};

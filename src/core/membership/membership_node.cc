@@ -95,6 +95,7 @@ Time MembershipNode::next_deadline() const noexcept {
   }
   t = std::min(t, house_ticker_.deadline());
   if (!seeds_.empty() && join_ticker_.started()) t = std::min(t, join_ticker_.deadline());
+  if (queries_) t = std::min(t, queries_->next_deadline());
   return t;
 }
 
@@ -111,6 +112,7 @@ void MembershipNode::on_timeout(Time now, Effects& fx) {
     return;
   }
   if (now >= detector_->deadline()) detector_->on_timeout(now, fx);
+  if (queries_) expire_queries(now, fx);
   if (config_.gossip_interval > Duration::zero() && gossip_ticker_.due(now)) {
     gossip_ticker_.advance(now, config_.gossip_interval, 0.0, rng_);
     gossip_round(now, fx);
@@ -191,6 +193,7 @@ Result<void> MembershipNode::join(Time now, std::span<const Address> seeds, Effe
 }
 
 void MembershipNode::preload(Time now, std::span<const Address> members) {
+  list_.reserve(list_.record_count() + members.size());
   for (const Address& a : members) {
     const NodeId id = node_id_of(a);
     if (id == 0 || !a.valid() || id == self_id_ || list_.find(id) != MemberList::kNone) continue;
@@ -263,13 +266,14 @@ Peer MembershipNode::peer(const Address& to) const {
   return p;
 }
 
-void MembershipNode::send_messages(Effects& fx, const Address& to, std::size_t primaries) {
+void MembershipNode::send_messages(Effects& fx, const Address& to, std::size_t primaries,
+                                   bool piggyback) {
   // Top the packet up with queued updates (infection-style dissemination), then send it.
   std::size_t used = codec_->packet_overhead();
   for (std::size_t i = 0; i < primaries; ++i) used += out_[i].size() + codec_->message_overhead();
   const std::size_t budget = config_.packet_budget_bytes;
   std::size_t count = primaries;
-  if (used < budget) {
+  if (piggyback && used < budget) {
     queue_.fill(budget - used, codec_->message_overhead(), retransmit_limit(),
                 [&](std::span<const std::byte> m) {
                   if (out_.size() <= count) out_.emplace_back();
@@ -356,26 +360,26 @@ void MembershipNode::emit(Effects& fx, EventKind kind, const MemberRecord& r) {
   fx.emit(e);
 }
 
-// A random gossip target: a live member, or one that failed or left less than
-// gossip_to_the_dead ago (so it hears what was said about it).
-bool MembershipNode::pick_gossip_target(Time now, NodeId& out) {
-  // memberlist's gossip targets: live members and those *failed* less than gossip_to_the_dead
-  // ago (so a falsely failed member still hears its own death and refutes). Members that left
-  // are not targets: a leaver exits, and gossip sent to it is gossip a live member misses.
-  auto recent_failed = [&](auto&& visit) {
-    std::uint32_t count = 0;
-    for (auto it = departed_.rbegin(); it != departed_.rend(); ++it) {
-      std::uint32_t slot = list_.find(*it);
-      if (slot == MemberList::kNone) continue;
-      const MemberRecord& r = list_.at(slot);
-      if (now - r.state_since > config_.gossip_to_the_dead) break;
-      if (r.state != MemberState::failed) continue;
-      if (visit(count, r.id)) return count;
-      ++count;
-    }
-    return count;
-  };
-  const std::uint32_t recent = recent_failed([](std::uint32_t, NodeId) { return false; });
+// memberlist's gossip targets: live members and those *failed* less than gossip_to_the_dead
+// ago (so a falsely failed member still hears its own death and refutes). Members that left
+// are not targets: a leaver exits, and gossip sent to it is gossip a live member misses.
+// The failed ones, newest first, are listed once a round (a partition fails thousands at once:
+// listing them per pick, as before, cost O(failed) per pick, 8 times a round).
+void MembershipNode::list_recent_failed(Time now) {
+  recent_failed_.clear();
+  for (auto it = departed_.rbegin(); it != departed_.rend(); ++it) {
+    std::uint32_t slot = list_.find(*it);
+    if (slot == MemberList::kNone) continue;
+    const MemberRecord& r = list_.at(slot);
+    if (now - r.state_since > config_.gossip_to_the_dead) break;
+    if (r.state != MemberState::failed) continue;
+    recent_failed_.push_back(r.id);
+  }
+}
+
+// A random gossip target: a live member, or one in recent_failed_.
+bool MembershipNode::pick_gossip_target(NodeId& out) {
+  const auto recent = std::uint32_t(recent_failed_.size());
   const std::uint32_t live = list_.live_size() - 1;
   if (live + recent == 0) return false;
   std::uint64_t k = rng_.below(live + recent);
@@ -383,12 +387,7 @@ bool MembershipNode::pick_gossip_target(Time now, NodeId& out) {
     out = list_.at(list_.live_slot(std::uint32_t(k) + 1)).id;
     return true;
   }
-  const std::uint64_t want = k - live;
-  recent_failed([&](std::uint32_t i, NodeId id) {
-    if (i != want) return false;
-    out = id;
-    return true;
-  });
+  out = recent_failed_[k - live];
   return true;
 }
 
@@ -397,9 +396,10 @@ void MembershipNode::gossip_round(Time now, Effects& fx) {
   NodeId chosen[16];
   std::uint32_t n = 0;
   const std::uint32_t want = std::min<std::uint32_t>(config_.gossip_nodes, 16);
+  list_recent_failed(now);
   for (std::uint32_t attempt = 0; n < want && attempt < want * 4; ++attempt) {
     NodeId id;
-    if (!pick_gossip_target(now, id)) break;
+    if (!pick_gossip_target(id)) break;
     if (std::find(chosen, chosen + n, id) == chosen + n) chosen[n++] = id;
   }
   for (std::uint32_t i = 0; i < n && !queue_.empty(); ++i) {
@@ -510,6 +510,10 @@ class MembershipNode::Inbound final : public StreamSink {
     n_.on_state_digest(now_, f, from, fx_);
   }
   void on_user_event(const wire::UserEventFrame& f) override { n_.on_user_event(f, fx_); }
+  void on_query(const wire::QueryFrame& f) override { n_.on_query(now_, f, fx_); }
+  void on_query_response(const wire::QueryResponseFrame& f) override {
+    n_.on_query_response(now_, f, fx_);
+  }
   void on_malformed() override { ++n_.stats_.malformed_received; }
   void on_unknown() override { ++n_.stats_.unknown_frames; }
   void on_rejected() override { ++n_.stats_.rejected_received; }
@@ -686,7 +690,7 @@ void MembershipNode::apply_alive(Time now, const wire::AliveFrame& a, Effects& f
   r.incarnation = a.incarnation;
   r.address = a.address;
   if (pmax != 0) r.pmax = pmax;
-  r.heartbeat_at = now;
+  list_.touch_beat(slot, now);
   list_.set_state(slot, MemberState::alive, now);
   list_.set_extra(a.id, a.name, a.meta);
   list_.set_zone(a.id, a.zone);
@@ -812,7 +816,7 @@ void MembershipNode::mark_failed_locally(Time now, std::uint32_t slot, Effects& 
 
 void MembershipNode::revive_locally(Time now, std::uint32_t slot, Effects& fx) {
   list_.set_state(slot, MemberState::alive, now);
-  list_.at(slot).heartbeat_at = now;
+  list_.touch_beat(slot, now);
   emit(fx, EventKind::joined, list_.at(slot));
 }
 

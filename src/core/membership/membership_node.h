@@ -51,6 +51,7 @@
 #include "core/membership/codec.h"
 #include "core/membership/detector.h"
 #include "core/membership/member_list.h"
+#include "core/membership/queries.h"
 #include "core/membership/user_events.h"
 #include "core/ticker.h"
 #include "grapevine/membership.h"
@@ -90,6 +91,17 @@ class MembershipNode final : public Membership {
                                    Effects& fx) override;
   Result<void> force_leave(Time now, std::string_view name, Effects& fx) override;
   void witness_event_clock(std::uint64_t ltime) override { user_events_.witness(ltime); }
+  // queries (queries.h, queries.cc)
+  Result<QueryTicket> query(Time now, std::string_view name, std::span<const std::byte> payload,
+                            const QueryParams& params, Effects& fx) override;
+  Result<QueryTicket> internal_query(Time now, std::string_view name,
+                                     std::span<const std::byte> payload,
+                                     const QueryParams& params, Effects& fx) override;
+  Result<void> respond(Time now, std::uint64_t ltime, std::uint32_t id,
+                       std::span<const std::byte> payload, Effects& fx) override;
+  void set_internal_queries(InternalQueryHandler* handler) override {
+    internal_queries_ = handler;
+  }
   Result<MessageId> broadcast(Time now, std::span<const std::byte> payload,
                               Effects& fx) override;
   [[nodiscard]] NodeId self_id() const noexcept override { return self_id_; }
@@ -146,12 +158,27 @@ class MembershipNode final : public Membership {
   void on_user(std::span<const std::byte> payload, Effects& fx);
   void on_user_event(const wire::UserEventFrame& f, Effects& fx);
   void deliver_user_event(const wire::UserEventFrame& f, Effects& fx);
+  Result<QueryTicket> issue_query(Time now, std::string_view name,
+                                  std::span<const std::byte> payload, const QueryParams& params,
+                                  Effects& fx);
+  void on_query(Time now, const wire::QueryFrame& f, Effects& fx);
+  [[nodiscard]] bool passes_query_filters(const wire::QueryFrame& f) const;
+  void handle_query(Time now, const wire::QueryFrame& f, Effects& fx);
+  Result<void> send_query_answer(Time now, const QueryTable::Received& q, bool ack,
+                                 std::span<const std::byte> payload, Effects& fx);
+  void relay_query_answer(const QueryTable::Received& q, wire::QueryResponseFrame r,
+                          Effects& fx);
+  void on_query_response(Time now, const wire::QueryResponseFrame& f, Effects& fx);
+  void expire_queries(Time now, Effects& fx);
   void remember_user(std::uint64_t hash);
   NodeId next_user_key();
   void deliver_user(const MessageId& id, std::span<const std::byte> payload, std::uint32_t hops,
                     Effects& fx);
   Bytes& primary(std::size_t i);
-  void send_messages(Effects& fx, const Address& to, std::size_t primaries);
+  /// `piggyback` false: only the primaries (query answers, as memberlist's SendTo: topping
+  /// them up would spend the updates' transmissions on the querier, who has them).
+  void send_messages(Effects& fx, const Address& to, std::size_t primaries,
+                     bool piggyback = true);
   [[nodiscard]] Peer peer(const Address& to) const;
   // dissemination
   void broadcast_alive(const MemberRecord& r);
@@ -174,7 +201,8 @@ class MembershipNode final : public Membership {
   void replace(NodeId old_id, Effects& fx);
   void report_conflict(Effects& fx, const MemberRecord& r, const Address& claimed_at);
   [[nodiscard]] bool retired(NodeId id, std::uint32_t incarnation) const;
-  bool pick_gossip_target(Time now, NodeId& out);
+  void list_recent_failed(Time now);
+  bool pick_gossip_target(NodeId& out);
 
   MembershipConfig config_;
   NodeId self_id_;
@@ -198,6 +226,7 @@ class MembershipNode final : public Membership {
   /// Failed and left members, oldest first (may hold stale entries for revived members):
   /// reaping and gossip-to-the-dead look here instead of scanning the whole list.
   std::vector<NodeId> departed_;
+  std::vector<NodeId> recent_failed_;  // gossip_round's failed targets (list_recent_failed)
   Time digest_push_pull_after_ = Time::zero();  // rate limit of digest-triggered push-pulls
   bool started_ = false;
   bool leaving_ = false;
@@ -211,6 +240,8 @@ class MembershipNode final : public Membership {
   // memberlist dialect: the last conflicting address reported per member (at most kRetiredMax).
   std::map<NodeId, Address> conflict_reported_;
   UserEventLog user_events_;  // serf's event clock and recent-event buffer (user_events.h)
+  std::unique_ptr<QueryTable> queries_;  // allocated on the first query (queries.h)
+  InternalQueryHandler* internal_queries_ = nullptr;
 };
 
 }  // namespace grapevine::detail

@@ -54,6 +54,12 @@ class NativeCodec final : public Codec {
   bool user_event(const wire::UserEventFrame& f, Bytes& out) override {
     return append_frame(out, [&](wire::Writer& w) { return wire::write_user_event(w, f); });
   }
+  bool query(const wire::QueryFrame& f, Bytes& out) override {
+    return append_frame(out, [&](wire::Writer& w) { return wire::write_query(w, f); });
+  }
+  bool query_response(const wire::QueryResponseFrame& f, Bytes& out) override {
+    return append_frame(out, [&](wire::Writer& w) { return wire::write_query_response(w, f); });
+  }
   bool user(std::span<const std::byte>, Bytes&) override {
     return false;  // native multicast travels in its own frames (core/multicast)
   }
@@ -193,6 +199,13 @@ class NativeCodec final : public Codec {
         break;
       case wire::MemberFrame::user_event:
         if (auto f = wire::decode_user_event(frame.body)) sink.on_user_event(*f); else ok = false;
+        break;
+      case wire::MemberFrame::query:
+        if (auto f = wire::decode_query(frame.body)) sink.on_query(*f); else ok = false;
+        break;
+      case wire::MemberFrame::query_response:
+        if (auto f = wire::decode_query_response(frame.body)) sink.on_query_response(*f);
+        else ok = false;
         break;
       case wire::MemberFrame::hb_list: {
         wire::HeartbeatListReader reader(frame.body);
