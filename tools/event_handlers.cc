@@ -161,7 +161,8 @@ std::string handler_stdin(const HandlerEvent& e) {
 HandlerRunner::HandlerRunner(HandlerOptions options)
     : opt_(std::move(options)),
       coalescer_(opt_.coalesce_period, opt_.quiescent_period, opt_.user_coalesce_period),
-      thread_([this] { worker(); }) {}
+      thread_([this] { worker(); }),
+      query_thread_([this] { query_worker(); }) {}
 
 HandlerRunner::~HandlerRunner() {
   {
@@ -169,7 +170,46 @@ HandlerRunner::~HandlerRunner() {
     stop_ = true;
   }
   cv_.notify_all();
+  query_cv_.notify_all();
   thread_.join();
+  query_thread_.join();
+}
+
+bool HandlerRunner::has_query_handler(const std::string& name) const {
+  HandlerEvent e;
+  e.type = "query";
+  e.name = name;
+  for (const auto& spec : opt_.handlers) {
+    if (handler_matches(spec, e)) return true;
+  }
+  return false;
+}
+
+bool HandlerRunner::submit_query(std::string name, std::string payload, std::uint64_t ltime,
+                                 std::function<void(std::optional<std::string>)> done) {
+  {
+    std::lock_guard lock(mu_);
+    if (stop_ || queries_.size() >= std::max<std::size_t>(1, opt_.events_queue_max / 16)) {
+      ++stats_.dropped;
+      return false;
+    }
+    queries_.push_back({std::move(name), std::move(payload), ltime, std::move(done)});
+  }
+  query_cv_.notify_one();
+  return true;
+}
+
+void HandlerRunner::query_worker() {
+  std::unique_lock lock(mu_);
+  while (true) {
+    query_cv_.wait(lock, [&] { return stop_ || !queries_.empty(); });
+    if (stop_) return;  // stopping: queries still waiting go unanswered
+    QueryJob job = std::move(queries_.front());
+    queries_.pop_front();
+    lock.unlock();
+    job.done(answer_query(job.name, job.payload, job.ltime));
+    lock.lock();
+  }
 }
 
 bool HandlerRunner::submit(const Event& e) {

@@ -103,6 +103,13 @@ class HandlerRunner {
   /// script in the calling thread): call it off the loop thread.
   std::optional<std::string> answer_query(const std::string& name, const std::string& payload,
                                           std::uint64_t ltime);
+  /// Whether a `query` handler matches the query `name`.
+  [[nodiscard]] bool has_query_handler(const std::string& name) const;
+  /// answer_query on the query thread (one at a time, at most events_queue_max / 16 waiting;
+  /// false when full), then `done` with the answer there. For the agent's on_query, which must
+  /// not block the loop: `done` posts the response back to it.
+  bool submit_query(std::string name, std::string payload, std::uint64_t ltime,
+                    std::function<void(std::optional<std::string>)> done);
   /// Waits until the queue is empty and nothing is running or coalescing (tests).
   void drain();
   [[nodiscard]] const HandlerStats& stats() const { return stats_; }
@@ -120,6 +127,15 @@ class HandlerRunner {
   std::deque<HandlerEvent> queue_;
   bool stop_ = false, busy_ = false;
   std::thread thread_;
+  struct QueryJob {
+    std::string name, payload;
+    std::uint64_t ltime = 0;
+    std::function<void(std::optional<std::string>)> done;
+  };
+  void query_worker();
+  std::deque<QueryJob> queries_;
+  std::condition_variable query_cv_;
+  std::thread query_thread_;
 };
 
 }  // namespace grapevine::tools

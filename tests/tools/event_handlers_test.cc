@@ -2,6 +2,8 @@
 // script runner's bounds, the snapshot format, SRV parsing and the retry backoff.
 #include <gtest/gtest.h>
 
+#include <future>
+
 #include "commands.h"
 #include "coalescer.h"
 #include "event_handlers.h"
@@ -156,6 +158,11 @@ TEST(HandlerRunner, RunsMatchingHandlersAndAnswersQueries) {
   EXPECT_EQ(r.stats().failures.load(), 1u);
   EXPECT_EQ(r.answer_query("load", "0.5", 3).value_or("<none>"), "load=0.5");
   EXPECT_FALSE(r.answer_query("nosuch", "", 3));
+  EXPECT_TRUE(r.has_query_handler("load"));
+  EXPECT_FALSE(r.has_query_handler("nosuch"));
+  std::promise<std::optional<std::string>> got;
+  ASSERT_TRUE(r.submit_query("load", "0.7", 4, [&](auto a) { got.set_value(a); }));
+  EXPECT_EQ(got.get_future().get().value_or("<none>"), "load=0.7");
 }
 
 TEST(Snapshot, ReplaysAndToleratesGarbage) {
