@@ -402,11 +402,32 @@ int run_agent(const Flags& flags) {
     if (eq == std::string::npos || eq == 0) throw UsageError("--query-response: expected NAME=TEXT");
     answers[a.substr(0, eq)] = a.substr(eq + 1);
   }
-  cb.on_query = [answers](const Event& e) -> std::optional<std::vector<std::byte>> {
+  cb.on_query = [answers, &services, &rt,
+                 &ui_node](const Event& e) -> std::optional<std::vector<std::byte>> {
     auto it = answers.find(e.user_name);
-    if (it == answers.end()) return std::nullopt;
-    const auto b = std::as_bytes(std::span(it->second.data(), it->second.size()));
-    return std::vector<std::byte>(b.begin(), b.end());
+    if (it != answers.end()) {
+      const auto b = std::as_bytes(std::span(it->second.data(), it->second.size()));
+      return std::vector<std::byte>(b.begin(), b.end());
+    }
+    // A `query` event handler (--event-handler query:NAME=SCRIPT) answers off the loop: its
+    // stdout (at most 1 KiB) goes back through NodeHandle::respond.
+    HandlerRunner* h = services.handlers();
+    const std::string name(e.user_name);
+    if (h == nullptr || !h->has_query_handler(name)) return std::nullopt;
+    const std::uint64_t ltime = e.ltime;
+    const std::uint32_t id = e.query_id;
+    h->submit_query(name, std::string(reinterpret_cast<const char*>(e.payload.data()),
+                                      e.payload.size()),
+                    ltime, [&rt, &ui_node, ltime, id](std::optional<std::string> out) {
+                      if (!out) return;
+                      rt.post([&ui_node, ltime, id, text = std::move(*out)] {
+                        if (ui_node == nullptr) return;
+                        auto r = ui_node->respond(
+                            ltime, id, std::as_bytes(std::span(text.data(), text.size())));
+                        if (!r) spdlog::warn("query handler answer: {}", r.error().detail);
+                      });
+                    });
+    return std::nullopt;
   };
   auto added = rt.add_node(cfg.node, cfg.bind, cb);
   if (!added) {

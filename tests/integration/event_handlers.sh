@@ -5,7 +5,8 @@
 #     graceful leave) and member-failed (a kill -9), serf's stdin lines, and user events;
 #   - three user events sent with coalescing within the period run the handler once, with the
 #     latest payload; one sent with --coalesce=false runs it at once;
-#   - a filtered handler (user:deploy=...) runs only for that name;
+#   - a filtered handler (user:deploy=...) runs only for that name; a query handler
+#     (query:load=...) answers `grapevine query load` with its stdout;
 #   - agent 1 (--snapshot) is killed with -9 and restarted without --join: it rejoins the members
 #     it knew, its handler does not run again for the user events it already handled, its own
 #     next event is stamped after them (restored Lamport clock), and new events are handled.
@@ -28,6 +29,7 @@ start1() {
   OUT="$work/h1.out" "$grapevine" agent --name n1 --bind "$(addr 1)" --rpc-addr "$(rpc 1)" \
     --profile local --tag rack=r1 --event-handler "$work/handler.sh" \
     --event-handler "user:deploy=echo \$SERF_USER_LTIME >>$work/deploy.out" \
+    --event-handler "query:load=printf 'load-%s' \"\$(cat)\"" \
     --coalesce-period 1s --quiescent-period 300ms --snapshot "$work/n1.snapshot" \
     --log-level info "$@" >>"$work/a1.log" 2>&1 &
   pids+=($!)
@@ -61,6 +63,9 @@ sleep 1.2
 [ "$(wc -l <"$work/deploy.out")" = 1 ] || fail "user:deploy filter: $(cat "$work/deploy.out")"
 [ "$(count '^user|' "$work/h1.out")" = 2 ] || fail "user events: $(cat "$work/h1.out")"
 
+# A query answered by n1's query handler (its stdout is the response).
+out=$("$grapevine" query --rpc-addr "$(rpc 2)" --json --timeout 2s load 0.5 2>&1) || true
+echo "$out" | grep -q '"n1":"load-0.5"' || fail "query handler response: $out"
 kill -TERM "$pid3"
 wait_until 8000 has "^member-leave|.*n3	" "$work/h1.out" || fail "member-leave: $(cat "$work/h1.out")"
 kill -9 "$pid4"
