@@ -21,6 +21,8 @@ packages=(
   # netns_hostile.sh: the attacker seals its forgeries with its own AES-GCM key (without it, random
   # ciphertext, which a receiver cannot tell apart)
   python3-cryptography
+  # netns_dns_seeds.sh: a local DNS server (A and SRV records) for --join/--retry-join by name
+  dnsmasq-base
   # Python bindings (python/, target grapevine_python) and their pytest suite; matplotlib only for
   # examples/python/plot_infection.py
   pybind11-dev python3-dev python3-pytest python3-numpy python3-matplotlib

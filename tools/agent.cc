@@ -14,6 +14,7 @@
 #include <thread>
 
 #include "agent_config.h"
+#include "agent_services.h"
 #include "agent_tls.h"
 #include "base64.h"
 #include "commands.h"
@@ -30,6 +31,7 @@ namespace {
 
 struct Flags {
   NodeFlags node;
+  ServiceFlags service;  // event handlers, snapshot, retry-join (agent_services.h)
   std::string name, bind, join, rpc_addr, metrics_addr, leave_timeout, log_level;
   std::string ui_addr;
   // Limits (docs/limits.md); empty = as the TOML file or the default.
@@ -138,7 +140,15 @@ AgentConfig build_config(const Flags& f) {
   AgentConfig c = build_agent_config(f.node);
   if (!f.name.empty()) c.name = f.name;
   if (!f.bind.empty()) c.bind = parse_address("--bind", f.bind);
-  if (!f.join.empty()) c.join = parse_address_list("--join", f.join);
+  if (!f.join.empty()) {  // IP:PORT seeds, and DNS/SRV names resolved when joining (seeds.h)
+    c.join.clear();
+    c.service.join_names.clear();
+    for (const auto& item : split_list(f.join)) {
+      if (auto a = Address::parse(item)) c.join.push_back(*a);
+      else c.service.join_names.push_back(item);
+    }
+  }
+  apply_service_flags(f.service, c);
   if (!f.rpc_addr.empty()) c.rpc_addr = parse_address("--rpc-addr", f.rpc_addr);
   if (!f.metrics_addr.empty()) c.metrics_addr = parse_address("--metrics-addr", f.metrics_addr);
   if (!f.ui_addr.empty()) c.ui_addr = parse_address("--ui-addr", f.ui_addr);
@@ -384,6 +394,7 @@ int run_agent(const Flags& flags) {
 
   Runtime rt(cfg.runtime);
   EventHub hub;
+  AgentServices services(cfg);
   // The browser UI (--ui-addr): its snapshot reads the node on the loop thread.
   NodeHandle* ui_node = nullptr;
   UiServer ui(
@@ -392,6 +403,7 @@ int run_agent(const Flags& flags) {
       cfg.rpc.auth);
   NodeCallbacks cb;
   cb.on_member_event = [&](const Event& e) {
+    services.on_event(e);
     if (ui.has_streams() && e.kind != EventKind::state_changed) {
       nlohmann::json j = event_json(e);
       ui.publish(j.value("event", "member"), j);
@@ -426,11 +438,32 @@ int run_agent(const Flags& flags) {
     if (eq == std::string::npos || eq == 0) throw UsageError("--query-response: expected NAME=TEXT");
     answers[a.substr(0, eq)] = a.substr(eq + 1);
   }
-  cb.on_query = [answers](const Event& e) -> std::optional<std::vector<std::byte>> {
+  cb.on_query = [answers, &services, &rt,
+                 &ui_node](const Event& e) -> std::optional<std::vector<std::byte>> {
     auto it = answers.find(e.user_name);
-    if (it == answers.end()) return std::nullopt;
-    const auto b = std::as_bytes(std::span(it->second.data(), it->second.size()));
-    return std::vector<std::byte>(b.begin(), b.end());
+    if (it != answers.end()) {
+      const auto b = std::as_bytes(std::span(it->second.data(), it->second.size()));
+      return std::vector<std::byte>(b.begin(), b.end());
+    }
+    // A `query` event handler (--event-handler query:NAME=SCRIPT) answers off the loop: its
+    // stdout (at most 1 KiB) goes back through NodeHandle::respond.
+    HandlerRunner* h = services.handlers();
+    const std::string name(e.user_name);
+    if (h == nullptr || !h->has_query_handler(name)) return std::nullopt;
+    const std::uint64_t ltime = e.ltime;
+    const std::uint32_t id = e.query_id;
+    h->submit_query(name, std::string(reinterpret_cast<const char*>(e.payload.data()),
+                                      e.payload.size()),
+                    ltime, [&rt, &ui_node, ltime, id](std::optional<std::string> out) {
+                      if (!out) return;
+                      rt.post([&ui_node, ltime, id, text = std::move(*out)] {
+                        if (ui_node == nullptr) return;
+                        auto r = ui_node->respond(
+                            ltime, id, std::as_bytes(std::span(text.data(), text.size())));
+                        if (!r) spdlog::warn("query handler answer: {}", r.error().detail);
+                      });
+                    });
+    return std::nullopt;
   };
   auto added = rt.add_node(cfg.node, cfg.bind, cb);
   if (!added) {
@@ -457,13 +490,17 @@ int run_agent(const Flags& flags) {
   if (!cfg.join.empty()) {
     if (auto r = node.join(cfg.join); !r) spdlog::warn("join: {}", r.error().detail);
   }
+  services.start(rt, node);  // seeds by name, the snapshot's members, --retry-join
 
   std::once_flag leaving;
   auto leave_and_exit = [&] {
     std::call_once(leaving, [&] {
       spdlog::info("leaving the group (waiting {} ms for the news to spread)",
                    cfg.leave_timeout.ms());
-      rt.post([&] { node.leave(); });
+      rt.post([&] {
+        services.on_leave();
+        node.leave();
+      });
       std::thread([&rt, t = cfg.leave_timeout] {
         std::this_thread::sleep_for(std::chrono::nanoseconds(t.ns()));
         rt.stop();
@@ -482,6 +519,7 @@ int run_agent(const Flags& flags) {
   if (cfg.metrics_addr) {
     metrics = std::make_unique<MetricsServer>([&] {
       return in_loop(rt, [&] { return render_metrics(node); }) + render_rpc_metrics(rpc.stats()) +
+             services.render_metrics() +
              (cfg.ui_addr ? render_ui_metrics(ui.stats()) : std::string());
     });
     if (auto err = metrics->start(*cfg.metrics_addr); !err.empty()) {
@@ -520,7 +558,9 @@ void add_agent(CLI::App& app, std::function<int()>& run_cmd) {
   auto* cmd = app.add_subcommand("agent", "Run one grapevine node on real sockets");
   cmd->add_option("--name", f->name, "member name (default: HOSTNAME-PORT)");
   cmd->add_option("--bind", f->bind, "UDP and TCP address IP:PORT (default 127.0.0.1:7946)");
-  cmd->add_option("--join", f->join, "seeds to join through, comma-separated IP:PORT");
+  cmd->add_option("--join", f->join,
+                  "seeds to join through, comma-separated IP:PORT, HOST[:PORT] (A/AAAA) or "
+                  "_SERVICE._udp.DOMAIN (SRV)");
   cmd->add_option("--rpc-addr", f->rpc_addr, "local control address (default 127.0.0.1:7373)");
   cmd->add_option("--metrics-addr", f->metrics_addr, "serve Prometheus metrics on IP:PORT");
   cmd->add_option("--ui-addr", f->ui_addr,
@@ -539,6 +579,7 @@ void add_agent(CLI::App& app, std::function<int()>& run_cmd) {
                   "ack)");
   add_node_flags(*cmd, f->node);
   add_limit_flags(*cmd, *f);
+  add_service_flags(*cmd, f->service);
   add_tls_flags(*cmd, f->tls);
   cmd->callback([f, &run_cmd] { run_cmd = [f] { return run_agent(*f); }; });
 }

@@ -5,6 +5,7 @@
 #include "base64.h"
 #include "commands.h"
 #include "options.h"
+#include "service_toml.h"
 
 namespace grapevine::tools {
 
@@ -355,10 +356,15 @@ void load_toml(const std::string& path, AgentConfig& config) {
     const toml::array* arr = n->as_array();
     if (arr == nullptr) t.bad("join", "expected an array of \"IP:PORT\" strings");
     config.join.clear();
+    config.service.join_names.clear();
     for (const auto& item : *arr) {
       auto s = item.value<std::string>();
       if (!s) t.bad("join", "expected an array of \"IP:PORT\" strings");
-      config.join.push_back(parse_address(path + ": join", *s));
+      if (auto a = Address::parse(*s)) {
+        config.join.push_back(*a);
+      } else {
+        config.service.join_names.push_back(*s);  // a DNS or SRV name (seeds.h)
+      }
     }
   }
   if (auto v = t.str("rpc_addr")) config.rpc_addr = parse_address(path + ": rpc_addr", *v);
@@ -406,7 +412,9 @@ void load_toml(const std::string& path, AgentConfig& config) {
   if (const toml::table* m = section(root, path, "state")) {
     load_state(Table{*m, path, "state."}, config.node.state);
   }
+  load_service_toml(root, path, config.service);
   for (const auto& [key, value] : root) {
+    if (is_service_key(key.str())) continue;
     static const char* known[] = {"name",      "bind",         "join",
                                   "rpc_addr",  "metrics_addr", "leave_timeout",
                                   "log_level", "membership",   "multicast",

@@ -10,6 +10,7 @@
 #include "grapevine/runtime.h"
 #include "rpc.h"
 #include "grapevine/tags.h"
+#include "service_config.h"
 
 namespace grapevine::tools {
 
@@ -32,9 +33,12 @@ struct AgentConfig {
   RpcOptions rpc;
   /// TOML `insecure = true`: as --insecure (a non-loopback bind without a key).
   bool insecure = false;
+  /// Event handlers, snapshot, seeds by name, retry-join (service_config.h, service_toml.h).
+  ServiceConfig service;
 };
 
 /// Applies a TOML file to `config`. Keys (all optional):
+///   name, bind, join (array; IP:PORT, HOST[:PORT] or _SRV._udp.NAME), rpc_addr, metrics_addr, leave_timeout, log_level, insecure,
 ///   name, bind, join (array), rpc_addr, metrics_addr, ui_addr, leave_timeout, log_level, insecure,
 ///   view ("hyparview": multicast over HyParView + Plumtree; "none", the default),
 ///   limits (docs/limits.md; each also a flag of `grapevine agent`):
@@ -43,6 +47,8 @@ struct AgentConfig {
 ///     datagrams_per_source_per_second (0 = off), rate_limited_sources_max (4096),
 ///     rpc_auth (token every RPC request must carry), rpc_clients_max (64),
 ///     rpc_request_bytes_max (1 MiB), rpc_output_bytes_max (4 MiB),
+///   service layer (service_toml.h): event_handlers, coalesce_period, quiescent_period,
+///     handler_timeout, snapshot, retry_join, retry_interval, retry_max,
 ///   tls_cert, tls_key, tls_ca (mutual TLS for streams, all three or none: files as the
 ///     agent's --tls-cert, --tls-key, --tls-ca; docs/security.md),
 ///   membership = "eventual" | "consistent" (top level, when there is no [membership] table)

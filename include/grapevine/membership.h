@@ -336,6 +336,9 @@ class Membership : public Machine {
   virtual bool serf_query_result(std::uint64_t /*ltime*/, SerfQueryResult& /*out*/) const {
     return false;
   }
+  /// Moves the user-event Lamport clock to at least `ltime` (serf's restore from a snapshot): a
+  /// restarted node's next event is stamped after the ones it handled before. Never moves back.
+  virtual void witness_event_clock(std::uint64_t /*ltime*/) {}
   /// Replaces this node's metadata and announces it (an `updated` event elsewhere).
   virtual Result<void> update_meta(Time now, std::span<const std::byte> meta, Effects& fx) = 0;
 

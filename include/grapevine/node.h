@@ -144,6 +144,8 @@ class Node final : public Machine {
     return multicast_->multicast(now, payload, fx);
   }
 
+  /// Membership::witness_event_clock (a user-event Lamport clock restored from a snapshot).
+  void witness_event_clock(std::uint64_t ltime) { membership_->witness_event_clock(ltime); }
   /// A serf-style user event through the membership (Membership::user_event; native dialect).
   Result<std::uint64_t> user_event(Time now, std::string_view name,
                                    std::span<const std::byte> payload, bool coalesce,

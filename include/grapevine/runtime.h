@@ -134,6 +134,9 @@ class NodeHandle {
   virtual bool serf_query_result(std::uint64_t /*ltime*/, SerfQueryResult& /*out*/) {
     return false;
   }
+  /// Membership::witness_event_clock: the user-event clock moves to at least `ltime` (restored
+  /// from the agent's snapshot). Loop thread.
+  virtual void witness_event_clock(std::uint64_t ltime) { (void)ltime; }
   /// Issues a serf-style query (Node::query); `on_update` gets its acks and responses as they
   /// arrive (each member once, this node included), then query_done at the deadline. Errors as
   /// Membership::query (invalid_argument, too_large, not_ready).

@@ -203,6 +203,7 @@ class Runtime::Impl::Hosted final : public NodeHandle, public Effects {
                                    bool coalesce) override {
     return call([&](Time now) { return node_.user_event(now, name, payload, coalesce, *this); });
   }
+  void witness_event_clock(std::uint64_t ltime) override { node_.witness_event_clock(ltime); }
   Result<void> update_meta(std::span<const std::byte> meta) override {
     return call([&](Time now) { return node_.update_meta(now, meta, *this); });
   }

@@ -91,6 +91,7 @@ class MembershipNode final : public Membership {
                                    std::span<const std::byte> payload, bool coalesce,
                                    Effects& fx) override;
   Result<void> force_leave(Time now, std::string_view name, Effects& fx) override;
+  void witness_event_clock(std::uint64_t ltime) override { user_events_.witness(ltime); }
   // queries (queries.h, queries.cc)
   Result<QueryTicket> query(Time now, std::string_view name, std::span<const std::byte> payload,
                             const QueryParams& params, Effects& fx) override;
