@@ -15,6 +15,7 @@
 #include <string_view>
 #include <vector>
 
+#include "grapevine/limits.h"
 #include "grapevine/address.h"
 #include "grapevine/group.h"
 #include "grapevine/machine.h"
@@ -96,7 +97,7 @@ struct MembershipConfig {
   /// Human-readable name carried in alive messages and events. Required by the memberlist
   /// dialect, where the name is the member's identity.
   std::string name;
-  std::vector<std::byte> meta;  // at most 512 bytes, carried with the member
+  std::vector<std::byte> meta;  // at most kMetaBytesMax (512) bytes, carried with the member
   /// Zone (a network behind one router, a rack, a datacenter): topology-aware multicast sends
   /// across zones with probability 1/n_i (group.h). At most 64 bytes; empty = none. Carried in
   /// the member's alive/push-pull entries in the native dialect; the memberlist dialect has no

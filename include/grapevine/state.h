@@ -8,6 +8,7 @@
 #include <string>
 
 #include "grapevine/event.h"
+#include "grapevine/limits.h"
 #include "grapevine/result.h"
 #include "grapevine/time.h"
 

@@ -30,6 +30,7 @@
 #include <span>
 #include <vector>
 
+#include "grapevine/limits.h"
 #include "grapevine/address.h"
 #include "grapevine/machine.h"
 #include "grapevine/result.h"
@@ -129,7 +130,7 @@ class ViewMachine : public Machine {
   [[nodiscard]] virtual std::span<const Address> view() const noexcept = 0;
   /// Passive view size (HyParView); 0 for protocols without one.
   [[nodiscard]] virtual std::size_t passive_size() const noexcept { return 0; }
-  /// Broadcasts `payload` (at most wire::kMulticastPayloadBytesMax bytes) named `msg_id` over
+  /// Broadcasts `payload` (at most kMulticastPayloadBytesMax (limits.h) bytes) named `msg_id` over
   /// the overlay; delivers locally first (hops = 0). Ids must be unique per broadcast.
   virtual void broadcast(Time now, std::uint64_t msg_id, std::span<const std::byte> payload,
                          Effects& fx);
