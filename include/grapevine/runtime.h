@@ -38,6 +38,7 @@
 #include "grapevine/address.h"
 #include "grapevine/cidr.h"
 #include "grapevine/event.h"
+#include "grapevine/log.h"
 #include "grapevine/membership.h"
 #include "grapevine/multicast.h"
 #include "grapevine/node.h"
@@ -80,6 +81,28 @@ struct IoStats {
   std::uint64_t inbound_streams_open = 0, inbound_stream_bytes = 0;
 };
 
+/// Every counter and gauge of one node, as one value: what the agent's Prometheus endpoint
+/// (/metrics) serves, rendered from this same struct (tools/node_json.cc). A snapshot: copied
+/// out on the loop thread by NodeHandle::metrics(), then safe to read anywhere.
+struct NodeMetrics {
+  /// Members this node lists, by state, indexed by MemberState (alive, suspect, failed, left).
+  std::uint64_t members[4] = {};
+  [[nodiscard]] std::uint64_t member_count(MemberState s) const noexcept {
+    return members[std::size_t(s)];
+  }
+  MembershipStats membership;  ///< probes, suspicions, failures, push-pulls, malformed...
+  MulticastStats multicast;    ///< sent, received, duplicates, delivered...
+  IoStats io;                  ///< sockets, and the RuntimeOptions limits biting
+  SealStats seal;              ///< native seal: sealed, opened, rejected by reason
+  StateStats state;            ///< replicated state (zeros when off)
+  /// Membership updates waiting to be piggybacked (gauge).
+  std::uint64_t queue_depth = 0;
+  /// Lifeguard local health score, 0 = healthy (gauge).
+  std::uint32_t health_score = 0;
+  /// Consistent mode's installed configuration (valid = false in eventual mode).
+  ConfigurationInfo configuration;
+};
+
 class NodeHandle {
  public:
   virtual ~NodeHandle() = default;
@@ -96,7 +119,7 @@ class NodeHandle {
   /// Marks a failed member (by name) as left everywhere, as serf's force-leave does.
   virtual Result<void> force_leave(std::string_view name) = 0;
   /// Replaces this node's metadata (e.g. encode_tags() of its tags) and announces it with a new
-  /// incarnation: an `updated` event on every other member. Errors: too_large (over 512 bytes).
+  /// incarnation: an `updated` event on every other member. Errors: too_large (over kMetaBytesMax, 512 bytes).
   virtual Result<void> update_meta(std::span<const std::byte> meta) = 0;
   /// A serf-style user event (Membership::user_event): every member, this one included, gets
   /// a `user_event` through on_member_event once. Returns its Lamport time.
@@ -155,6 +178,25 @@ class NodeHandle {
   /// Counters of the state component (rounds, bytes, refusals by limit...); zeros when off.
   [[nodiscard]] virtual StateStats state_stats() const { return {}; }
 
+  /// Every counter of this node in one value (NodeMetrics): the same numbers the agent's
+  /// /metrics endpoint serves. Loop thread only, as every NodeHandle method (from a callback,
+  /// or through Runtime::post); the result is a copy, safe to hand to another thread. Valid
+  /// after crash() too (the last counts). Never fails.
+  [[nodiscard]] NodeMetrics metrics() const {
+    NodeMetrics out;
+    const Membership& m = membership();
+    for (std::size_t i = 0; i < 4; ++i) out.members[i] = m.member_count(MemberState(i));
+    out.membership = m.stats();
+    out.multicast = multicast_stats();
+    out.io = io_stats();
+    out.seal = seal_stats();
+    out.state = state_stats();
+    out.queue_depth = m.queue_depth();
+    out.health_score = m.health_score();
+    out.configuration = m.configuration();
+    return out;
+  }
+
   /// Stops the node abruptly, sending nothing: to everyone else it has crashed. Its sockets are
   /// closed; the handle stays valid (queries answer from the last state) until remove_node.
   virtual void crash() = 0;
@@ -177,7 +219,7 @@ struct RuntimeOptions {
   std::uint32_t inbound_streams_max = 128;
   /// Bytes buffered across all inbound streams of a node, in bytes. A stream whose next bytes
   /// would pass it is dropped (IoStats::streams_over_budget). Each message is also capped by the
-  /// wire at 20 MiB (wire::kStreamBytesMax, memberlist's limit), so set this >= 20 MiB to accept
+  /// wire at 20 MiB (kStreamBytesMax in limits.h, memberlist's limit), so set this >= 20 MiB to accept
   /// the largest legal push-pull.
   std::size_t inbound_stream_bytes_max = std::size_t(64) << 20;
   /// Datagrams per second accepted from one source IP (any port), with a burst of as many;
@@ -191,6 +233,9 @@ struct RuntimeOptions {
   /// before parsing (IoStats::datagrams_denied, streams_denied), as memberlist's CIDRsAllowed.
   /// Empty (the default) = every address. IPv4-mapped IPv6 sources match IPv4 networks.
   std::vector<Cidr> allowed_cidrs;
+  /// Where the runtime's messages go (grapevine/log.h: threading and what it may call). Empty
+  /// (the default) = log_to_stderr, info and above. To silence: `[](LogLevel, std::string_view) {}`.
+  LogHandler log;
 };
 
 class Runtime {
