@@ -4,7 +4,8 @@
 // These are the wire's caps, fixed at compile time and the same on every member; the settings a
 // config may lower or raise (StateConfig::value_bytes_max, RuntimeOptions::inbound_streams_max,
 // ...) are documented on their fields, with their defaults, and never exceed the cap here.
-// The private wire constants (src/wire/) are aliases of these, so the two cannot drift.
+// The private wire constants (src/wire/) are using-declarations of these (the same entities,
+// so code with both namespaces in scope is not ambiguous), and the two cannot drift.
 // Standard library only; constexpr, usable in static_assert and array bounds.
 #pragma once
 

@@ -114,9 +114,10 @@ struct MulticastStats {
 
 class MulticastProtocol : public Machine {
  public:
-  /// Starts a multicast of `payload` (copied; at most kMulticastPayloadBytesMax (limits.h) bytes).
-  /// The origin delivers to itself at once (a delivered event with hops 0).
-  /// Errors: too_large (payload), not_ready (group has no other member).
+  /// Starts a multicast of `payload` (copied; at most kMulticastPayloadBytesMax (limits.h)
+  /// bytes). The origin delivers to itself at once (a delivered event with hops 0). Returns the
+  /// message's id. Errors: too_large (payload over kMulticastPayloadBytesMax), not_ready (the
+  /// group has no other member yet: nothing is sent, nothing delivered; retry after a join).
   virtual Result<MessageId> multicast(Time now, std::span<const std::byte> payload,
                                       Effects& fx) = 0;
   /// True when this node will send no more data of its own accord (nothing infective, no

@@ -103,11 +103,23 @@ struct NodeMetrics {
   ConfigurationInfo configuration;
 };
 
+/// One node hosted by a Runtime. Owned by the Runtime: valid from add_node() until
+/// Runtime::remove_node() (or the Runtime's destruction); never delete it.
+///
+/// Threading: every method runs on the loop thread only: inside a callback, before run() is
+/// first called, or through Runtime::post(). None is thread-safe; none blocks. Spans passed in
+/// are read during the call only (payloads, names and keys are copied before it returns);
+/// references returned (membership(), io_stats(), ...) live as long as the handle and change
+/// as the loop runs. After crash() calls still reach the machine and answer as documented, but
+/// nothing is sent. Errors are Result values (grapevine/result.h), never exceptions; what each
+/// call returns is listed on it (the Errc, then when).
 class NodeHandle {
  public:
   virtual ~NodeHandle() = default;
-  /// The bound address (with the real port when 0 was asked for).
+  /// The bound address (with the real port when 0 was asked for). Never fails.
   [[nodiscard]] virtual Address address() const = 0;
+  /// Joins the group through `seeds` (any members' addresses), retrying until one answers.
+  /// Errors: invalid_argument (no seed other than this node's own address).
   virtual Result<void> join(std::span<const Address> seeds) = 0;
   /// Starts out knowing `members` as alive, as if joined (Membership::preload): for static
   /// rosters and steady-state benchmarks. Call before the loop first runs this node.
@@ -115,17 +127,29 @@ class NodeHandle {
   /// Graceful leave: the group sees this node *left*. The node keeps running (answering probes)
   /// so the news spreads; stop it afterwards with crash() or Runtime::remove_node.
   virtual void leave() = 0;
+  /// Multicasts `payload` (copied; at most kMulticastPayloadBytesMax, 1200 bytes) to the live
+  /// members; this node delivers it to itself through on_delivery at once (hops 0). Returns the
+  /// message id. Errors: too_large (payload over kMulticastPayloadBytesMax; in the memberlist
+  /// dialect over the packet budget with framing), not_ready (native gossip: no other live
+  /// member yet).
   virtual Result<MessageId> multicast(std::span<const std::byte> payload) = 0;
   /// Marks a failed member (by name) as left everywhere, as serf's force-leave does.
+  /// Errors: invalid_argument (no member of that name, the member is not failed, or
+  /// consistent mode).
   virtual Result<void> force_leave(std::string_view name) = 0;
   /// Replaces this node's metadata (e.g. encode_tags() of its tags) and announces it with a new
-  /// incarnation: an `updated` event on every other member. Errors: too_large (over kMetaBytesMax, 512 bytes).
+  /// incarnation: an `updated` event on every other member. `meta` is copied. Errors:
+  /// too_large (over kMetaBytesMax, 512 bytes), invalid_argument (consistent mode).
   virtual Result<void> update_meta(std::span<const std::byte> meta) = 0;
   /// A serf-style user event (Membership::user_event): every member, this one included, gets
-  /// a `user_event` through on_member_event once. Returns its Lamport time.
+  /// a `user_event` through on_member_event once. Returns its Lamport time. Errors:
+  /// invalid_argument (empty name, memberlist dialect, consistent mode), too_large (name +
+  /// payload over kUserEventBytesMax, 512 bytes).
   virtual Result<std::uint64_t> user_event(std::string_view name,
                                            std::span<const std::byte> payload, bool coalesce) = 0;
+  /// Every member this node knows, itself included (a copy).
   [[nodiscard]] virtual std::vector<MemberInfo> members() const = 0;
+  /// The membership machine, read-only (member counts, stats, configuration...).
   [[nodiscard]] virtual const Membership& membership() const = 0;
   [[nodiscard]] virtual const MulticastStats& multicast_stats() const = 0;
   [[nodiscard]] virtual const IoStats& io_stats() const = 0;
@@ -133,7 +157,9 @@ class NodeHandle {
   [[nodiscard]] virtual const ViewMachine* view() const { return nullptr; }
   /// The native seal's counters (Node::seal_stats; all zero in the memberlist dialect).
   [[nodiscard]] virtual const SealStats& seal_stats() const = 0;
-  /// Node::change_keyring and Node::keyring, on the loop thread.
+  /// Node::change_keyring and Node::keyring, on the loop thread. `key` is copied. Errors:
+  /// invalid_argument (memberlist dialect, a key not kNativeKeyBytes (32) long, use/remove of a
+  /// key not installed, removing the primary), not_ready (started without keys).
   virtual Result<void> change_keyring(KeyringOp op, std::span<const std::byte> key) = 0;
   [[nodiscard]] virtual std::vector<std::vector<std::byte>> keyring() const = 0;
   // ---- replicated node state (NodeConfig::state; native dialect) ----
@@ -142,8 +168,9 @@ class NodeHandle {
   /// `e.subject` is the owner's address, `e.version` the key's version, `e.state_op` the change.
   /// It runs after the node's call returned, so it may call back into the node.
   using StateWatch = std::function<void(const Event& e)>;
-  /// Sets this node's `key` to `value`; `ttl` > 0 deletes it after `ttl` (wall time). Returns the
-  /// key's version. Errors: invalid_argument (state off, memberlist dialect, empty key),
+  /// Sets this node's `key` to `value` (both copied; any bytes); `ttl` > 0 deletes it after
+  /// `ttl` (wall time). Returns the key's version. Errors: invalid_argument (state off,
+  /// memberlist dialect, empty key, or a handle that does not host state),
   /// too_large (a StateConfig limit: key_bytes_max, value_bytes_max, keys_per_node_max,
   /// node_bytes_max).
   virtual Result<std::uint64_t> set(std::string_view key, std::string_view value,
@@ -157,7 +184,7 @@ class NodeHandle {
     return make_error(Errc::invalid_argument, "replicated state not supported here");
   }
   /// `key` of the node named `node` (member name, "ip:port", or "" / "self"), as this node
-  /// knows it; nullopt when unknown.
+  /// knows it (a copy); nullopt when unknown.
   [[nodiscard]] virtual std::optional<StateEntry> get(std::string_view node,
                                                       std::string_view key) const {
     (void)node, (void)key;
@@ -245,9 +272,12 @@ class Runtime {
   Runtime(const Runtime&) = delete;
   Runtime& operator=(const Runtime&) = delete;
 
-  /// Binds UDP and TCP on `bind` (port 0 = any free port) and starts a node there.
-  /// Errors: invalid_argument (bad config), io (the address cannot be bound; the detail says
-  /// why).
+  /// Binds UDP and TCP on `bind` (port 0 = any free port) and starts a node there. `config`
+  /// is copied; `callbacks` are moved in and run on the loop thread. Call on the loop thread or
+  /// before run(). Returns a handle owned by the Runtime (see NodeHandle). Errors:
+  /// invalid_argument (validate(config) fails: the detail names the field; `bind` unset; a
+  /// partial view on an IPv6 address), io (UDP or TCP cannot be bound on that address, e.g.
+  /// in use; RuntimeOptions::log hears the system's reason).
   Result<NodeHandle*> add_node(const NodeConfig& config, const Address& bind,
                                NodeCallbacks callbacks = {});
   /// Stops `node` (as NodeHandle::crash: sockets closed, streams dropped, nothing more sent or
@@ -257,15 +287,18 @@ class Runtime {
   /// run the loop a little) if the group should see *left* rather than *failed*.
   void remove_node(NodeHandle* node);
   /// Runs the loop until stop() (a stop() before run() makes the next run() return at once).
+  /// The calling thread becomes the loop thread; one thread at a time.
   void run();
-  /// Runs the loop for `d` of wall time (or until stop()).
+  /// Runs the loop for `d` of wall time (or until stop()); as run() otherwise.
   void run_for(Duration d);
   /// Thread-safe: makes run()/run_for() return soon.
   void stop();
-  /// Thread-safe: runs `task` on the loop thread.
+  /// Thread-safe: runs `task` on the loop thread (moved in; tasks run in the order posted, at
+  /// the loop's next turn; tasks still queued when the Runtime is destroyed never run).
   void post(std::function<void()> task);
   /// The monotonic clock the nodes see.
   [[nodiscard]] static Time now();
+  /// Nodes added and not removed (crashed ones count). Loop thread.
   [[nodiscard]] std::size_t node_count() const;
 
  private:

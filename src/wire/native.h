@@ -23,17 +23,17 @@ namespace grapevine::wire {
 
 inline constexpr std::uint8_t kNativeVersion = 1;
 /// Largest UDP payload we ever accept (IPv4 maximum).
-inline constexpr std::size_t kDatagramBytesMax = grapevine::kDatagramBytesMax;  // limits.h
+using grapevine::kDatagramBytesMax;  // limits.h
 /// Default send budget per datagram: fits a 1500-byte Ethernet MTU with IP/UDP headers to spare.
-inline constexpr std::size_t kPacketBudgetBytes = grapevine::kPacketBudgetBytes;  // limits.h
+using grapevine::kPacketBudgetBytes;  // limits.h
 /// Largest send budget a config may ask for (jumbo frames); encoders use stack buffers this big.
-inline constexpr std::size_t kPacketBudgetBytesMax = grapevine::kPacketBudgetBytesMax;  // limits.h
+using grapevine::kPacketBudgetBytesMax;  // limits.h
 /// Largest multicast payload carried in one datagram.
-inline constexpr std::size_t kMulticastPayloadBytesMax = grapevine::kMulticastPayloadBytesMax;  // limits.h
+using grapevine::kMulticastPayloadBytesMax;  // limits.h
 /// Most message ids a pull request may list.
-inline constexpr std::size_t kPullDigestIdsMax = grapevine::kPullDigestIdsMax;  // limits.h
+using grapevine::kPullDigestIdsMax;  // limits.h
 /// Most frames we look at in one datagram; the rest are dropped as malformed.
-inline constexpr std::size_t kFramesPerDatagramMax = grapevine::kFramesPerDatagramMax;  // limits.h
+using grapevine::kFramesPerDatagramMax;  // limits.h
 
 /// Frame types are grouped in families of 16, one per component, so a node composed of several
 /// protocols can hand each frame to its owner: 0x10 multicast, 0x20 membership, 0x30 views,

@@ -45,13 +45,13 @@
 namespace grapevine::wire {
 
 /// Most rings (K) a configuration may use; ring masks fit in 16 bits.
-inline constexpr std::uint32_t kRingsMax = grapevine::kRingsMax;  // limits.h
+using grapevine::kRingsMax;  // limits.h
 /// Most members a view change may toggle (one cut fits one datagram with its vote bitmap).
 inline constexpr std::size_t kCutMembersMax = 128;
 /// Most alerts in one alerts frame.
 inline constexpr std::size_t kAlertsPerFrameMax = 64;
 /// Most members of a consistent configuration (bitmaps of kMembersMax bits per vote).
-inline constexpr std::size_t kConsistentMembersMax = grapevine::kConsistentMembersMax;  // limits.h
+using grapevine::kConsistentMembersMax;  // limits.h
 inline constexpr std::size_t kBitmapBytesMax = kConsistentMembersMax / 8;
 /// Largest config_state stream message.
 inline constexpr std::size_t kConfigStateBytesMax = 16 + kConsistentMembersMax * 20;

@@ -26,7 +26,7 @@
 namespace grapevine::wire::hpv {
 
 /// Most peers one shuffle (or its reply) carries: self + active + passive samples.
-inline constexpr std::size_t kShufflePeersMax = grapevine::kShufflePeersMax;  // limits.h
+using grapevine::kShufflePeersMax;  // limits.h
 /// Most ids one IHAVE or GRAFT frame carries; more are split over several datagrams.
 inline constexpr std::size_t kIHaveIdsMax = 96;
 /// Longest random walk a peer may ask us to continue (ARWL); deeper is malformed.

@@ -44,14 +44,14 @@
 
 namespace grapevine::wire {
 
-inline constexpr std::size_t kMetaBytesMax = grapevine::kMetaBytesMax;  // limits.h       // as memberlist's MetaMaxSize
-inline constexpr std::size_t kNameBytesMax = grapevine::kNameBytesMax;  // limits.h
-inline constexpr std::size_t kZoneBytesMax = grapevine::kZoneBytesMax;  // limits.h        // a zone's name (topology-aware gossip)
-inline constexpr std::size_t kPushPullMembersMax = grapevine::kPushPullMembersMax;  // limits.h  // as memberlist v0.6
-inline constexpr std::size_t kStreamBytesMax = grapevine::kStreamBytesMax;  // limits.h     // as memberlist's 20 MB cap
-inline constexpr std::size_t kHeartbeatListMax = grapevine::kHeartbeatListMax;  // limits.h        // entries in one datagram
+using grapevine::kMetaBytesMax;  // limits.h; as memberlist's MetaMaxSize
+using grapevine::kNameBytesMax;  // limits.h
+using grapevine::kZoneBytesMax;  // limits.h; a zone's name (topology-aware gossip)
+using grapevine::kPushPullMembersMax;  // limits.h; as memberlist v0.6
+using grapevine::kStreamBytesMax;  // limits.h; as memberlist's 20 MB cap
+using grapevine::kHeartbeatListMax;  // limits.h; entries in one datagram
 /// A user event's name and payload together, as serf's UserEventSizeLimit default.
-inline constexpr std::size_t kUserEventBytesMax = grapevine::kUserEventBytesMax;  // limits.h
+using grapevine::kUserEventBytesMax;  // limits.h
 
 enum class MemberFrame : std::uint8_t {
   ping = 0x20,

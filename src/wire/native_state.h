@@ -42,12 +42,12 @@ inline constexpr std::uint8_t kStateFamily = std::uint8_t(FrameFamily::state);
 constexpr bool is_state_frame(std::uint8_t type) noexcept { return (type & 0xf0) == kStateFamily; }
 
 /// Hard wire caps (the configured limits are checked by the machine, and are lower).
-inline constexpr std::size_t kStateKeyBytesWireMax = grapevine::kStateKeyBytesWireMax;  // limits.h
-inline constexpr std::size_t kStateValueBytesWireMax = grapevine::kStateValueBytesWireMax;  // limits.h
-inline constexpr std::size_t kStateEntriesMax = grapevine::kStateEntriesMax;  // limits.h  // digest entries or requests
+using grapevine::kStateKeyBytesWireMax;  // limits.h
+using grapevine::kStateValueBytesWireMax;  // limits.h
+using grapevine::kStateEntriesMax;  // limits.h; digest entries or requests
 inline constexpr std::size_t kStateKeysPerBlockMax = 1u << 20;
 /// Largest stream message we send or accept (as membership's push-pull cap).
-inline constexpr std::size_t kStateStreamBytesMax = grapevine::kStateStreamBytesMax;  // limits.h
+using grapevine::kStateStreamBytesMax;  // limits.h
 
 /// Digest buckets: a node id's bucket is fixed (a hash of the id).
 inline constexpr std::size_t kStateBuckets = 32;

@@ -27,7 +27,7 @@
 namespace grapevine::wire {
 
 /// Most descriptors in one shuffle or T-MAN frame (a view is never sent whole beyond this).
-inline constexpr std::size_t kViewEntriesMax = grapevine::kViewEntriesMax;  // limits.h
+using grapevine::kViewEntriesMax;  // limits.h
 /// Largest age a Cyclon entry may carry.
 inline constexpr std::uint32_t kViewAgeMax = 1u << 20;
 /// Largest hop count or walk ttl a frame may carry.

@@ -40,7 +40,7 @@
 namespace grapevine::wire::seal {
 
 inline constexpr std::uint8_t kSealedVersion = 0xC5;
-inline constexpr std::size_t kLabelBytesMax = grapevine::kLabelBytesMax;  // limits.h
+using grapevine::kLabelBytesMax;  // limits.h
 inline constexpr std::size_t kTimestampBytes = 8;
 inline constexpr std::size_t kSeedBytes = 32;
 /// Native dialect keys: AES-256 only.
