@@ -392,6 +392,14 @@ int run_agent(const Flags& flags) {
   sigaddset(&sigs, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &sigs, nullptr);
 
+  // The runtime's own messages (grapevine/log.h) go to the agent's log.
+  cfg.runtime.log = [](LogLevel level, std::string_view message) {
+    const auto lv = level == LogLevel::debug  ? spdlog::level::debug
+                    : level == LogLevel::info ? spdlog::level::info
+                    : level == LogLevel::warn ? spdlog::level::warn
+                                              : spdlog::level::err;
+    spdlog::log(lv, "{}", message);
+  };
   Runtime rt(cfg.runtime);
   EventHub hub;
   AgentServices services(cfg);

@@ -137,10 +137,10 @@ void render_rejected(std::ostringstream& o, const MembershipStats& s, const Seal
 }
 // Consistent mode (Rapid): the installed configuration and its view changes; nothing in
 // eventual mode, where there is no configuration.
-void render_consistent(std::ostringstream& o, const Membership& m) {
-  const ConfigurationInfo c = m.configuration();
+void render_consistent(std::ostringstream& o, const NodeMetrics& nm) {
+  const ConfigurationInfo& c = nm.configuration;
   if (!c.valid) return;
-  const MembershipStats& s = m.stats();
+  const MembershipStats& s = nm.membership;
   auto metric = [&](const char* name, const char* type, const char* help, auto value) {
     o << "# HELP " << name << ' ' << help << "\n# TYPE " << name << ' ' << type << '\n'
       << name << ' ' << value << '\n';
@@ -172,12 +172,15 @@ void render_consistent(std::ostringstream& o, const Membership& m) {
 }
 }  // namespace
 
-std::string render_metrics(const NodeHandle& node) {
+std::string render_metrics(const NodeHandle& node) { return render_metrics(node.metrics()); }
+
+// Every number here comes from NodeMetrics (NodeHandle::metrics()), the embedder's accessor:
+// one source of truth for the library and the agent's /metrics.
+std::string render_metrics(const NodeMetrics& nm) {
   std::ostringstream o;
-  const Membership& m = node.membership();
-  const MembershipStats& s = m.stats();
-  const MulticastStats& mc = node.multicast_stats();
-  const IoStats& io = node.io_stats();
+  const MembershipStats& s = nm.membership;
+  const MulticastStats& mc = nm.multicast;
+  const IoStats& io = nm.io;
   auto metric = [&](const char* name, const char* type, const char* help, auto value) {
     o << "# HELP " << name << ' ' << help << "\n# TYPE " << name << ' ' << type << '\n'
       << name << ' ' << value << '\n';
@@ -186,7 +189,7 @@ std::string render_metrics(const NodeHandle& node) {
        "# TYPE grapevine_members gauge\n";
   for (MemberState st :
        {MemberState::alive, MemberState::suspect, MemberState::failed, MemberState::left}) {
-    o << "grapevine_members{state=\"" << member_state_name(st) << "\"} " << m.member_count(st)
+    o << "grapevine_members{state=\"" << member_state_name(st) << "\"} " << nm.member_count(st)
       << '\n';
   }
   metric("grapevine_probes_total", "counter", "Failure-detector probes sent.", s.probes);
@@ -213,7 +216,7 @@ std::string render_metrics(const NodeHandle& node) {
   metric("grapevine_streams_out_total", "counter", "TCP streams sent.", io.streams_out);
   metric("grapevine_malformed_packets_total", "counter", "Packets dropped as malformed.",
          s.malformed_received + mc.malformed_received);
-  render_rejected(o, s, node.seal_stats());
+  render_rejected(o, s, nm.seal);
   metric("grapevine_unknown_frames_total", "counter", "Frames of unknown type skipped.",
          s.unknown_frames + mc.unknown_frames);
   metric("grapevine_dropped_packets_total", "counter",
@@ -250,14 +253,24 @@ std::string render_metrics(const NodeHandle& node) {
   metric("grapevine_inbound_stream_bytes", "gauge", "Bytes inbound streams buffer now.",
          io.inbound_stream_bytes);
   metric("grapevine_queue_depth", "gauge", "Membership updates waiting to be piggybacked.",
-         m.queue_depth());
+         nm.queue_depth);
   metric("grapevine_health_score", "gauge", "Lifeguard local health score (0 = healthy).",
-         m.health_score());
+         nm.health_score);
   metric("grapevine_multicast_delivered_total", "counter", "Multicast payloads delivered.",
          mc.delivered);
   metric("grapevine_multicast_duplicates_total", "counter", "Duplicate payload copies received.",
          mc.duplicates_received);
-  render_consistent(o, m);
+  const StateStats& st = nm.state;
+  metric("grapevine_state_rounds_total", "counter", "Replicated-state gossip rounds.", st.rounds);
+  metric("grapevine_state_bytes_sent_total", "counter", "Replicated-state bytes sent.",
+         st.bytes_sent);
+  metric("grapevine_state_keys_applied_total", "counter", "State keys learnt from peers.",
+         st.keys_applied);
+  metric("grapevine_state_refused_total", "counter",
+         "State refused at a StateConfig limit (key, value, keys per node, node or peer bytes).",
+         st.refused_key_bytes + st.refused_value_bytes + st.refused_keys_per_node +
+             st.refused_node_bytes + st.refused_peer_bytes);
+  render_consistent(o, nm);
   return o.str();
 }
 

@@ -18,5 +18,7 @@ nlohmann::json delivery_json(const MessageId& id, std::span<const std::byte> pay
 std::string message_id_text(const MessageId& id);
 /// Prometheus text exposition of one node's counters and gauges.
 std::string render_metrics(const NodeHandle& node);
+/// The same text from a NodeMetrics snapshot (NodeHandle::metrics()): what the agent serves.
+std::string render_metrics(const NodeMetrics& metrics);
 
 }  // namespace grapevine::tools

@@ -15,6 +15,7 @@
 #include <string_view>
 #include <vector>
 
+#include "grapevine/limits.h"
 #include "grapevine/address.h"
 #include "grapevine/group.h"
 #include "grapevine/machine.h"
@@ -110,7 +111,7 @@ struct MembershipConfig {
   /// Human-readable name carried in alive messages and events. Required by the memberlist
   /// dialect, where the name is the member's identity.
   std::string name;
-  std::vector<std::byte> meta;  // at most 512 bytes, carried with the member
+  std::vector<std::byte> meta;  // at most kMetaBytesMax (512) bytes, carried with the member
   /// Zone (a network behind one router, a rack, a datacenter): topology-aware multicast sends
   /// across zones with probability 1/n_i (group.h). At most 64 bytes; empty = none. Carried in
   /// the member's alive/push-pull entries in the native dialect; the memberlist dialect has no
@@ -291,8 +292,10 @@ struct ConfigurationInfo {
 /// The membership machine. Create with make_membership().
 class Membership : public Machine {
  public:
-  /// Starts joining through `seeds` (addresses of any members; unknown ones are fine). The node
-  /// keeps retrying until it knows someone. Errors: invalid_argument (no seeds).
+  /// Starts joining through `seeds` (addresses of any members; unknown ones are fine; the span
+  /// is read during the call only, the addresses copied). The node keeps retrying every
+  /// join_retry_interval until it knows someone. Errors: invalid_argument (no seed other than
+  /// this node's own address; nothing is sent).
   virtual Result<void> join(Time now, std::span<const Address> seeds, Effects& fx) = 0;
   /// Starts out knowing `members` as alive (no events, nothing sent), as if a join had already
   /// converged. For simulations of large steady-state groups, where a join storm of every
@@ -302,13 +305,15 @@ class Membership : public Machine {
   /// answering until the driver stops it, so the news spreads.
   virtual void leave(Time now, Effects& fx) = 0;
   /// Tells the group that the failed member named `name` is gone for good: it becomes *left*
-  /// everywhere (serf's force-leave). Errors: invalid_argument (no such member, or it is not
-  /// failed).
+  /// everywhere (serf's force-leave). `name` is read during the call only. Errors:
+  /// invalid_argument (no member of that name other than this node, a member that is not
+  /// failed, or consistent mode, where removals are decided by the cut detector).
   virtual Result<void> force_leave(Time now, std::string_view name, Effects& fx) = 0;
   /// Broadcasts an application message through the membership's own dissemination (memberlist
   /// user messages; the memberlist dialect's multicast). The sender and every receiver emit a
-  /// `delivered` event. Errors: unsupported in the native dialect (invalid_argument),
-  /// too_large over the packet budget.
+  /// `delivered` event. `payload` is copied. Errors: invalid_argument (the native dialect,
+  /// which multicasts through MulticastProtocol; consistent mode), too_large (the payload and
+  /// its framing over MembershipConfig::packet_budget_bytes).
   virtual Result<MessageId> broadcast(Time now, std::span<const std::byte> payload,
                                       Effects& fx) = 0;
   /// Sends a user event with serf's semantics (native dialect): stamped with this node's
@@ -316,7 +321,8 @@ class Membership : public Machine {
   /// by every member that sees it first, and delivered once per member as a `user_event` event
   /// (this node included, before this call returns). `name` and `payload` are copied. Returns
   /// the event's Lamport time. Errors: invalid_argument (empty name; the memberlist dialect,
-  /// where user events are serf's layer), too_large (name + payload over 512 bytes).
+  /// where user events are serf's layer; consistent mode), too_large (name + payload over
+  /// kUserEventBytesMax, 512 bytes).
   virtual Result<std::uint64_t> user_event(Time /*now*/, std::string_view /*name*/,
                                            std::span<const std::byte> /*payload*/,
                                            bool /*coalesce*/, Effects& /*fx*/) {
@@ -339,7 +345,9 @@ class Membership : public Machine {
   /// Moves the user-event Lamport clock to at least `ltime` (serf's restore from a snapshot): a
   /// restarted node's next event is stamped after the ones it handled before. Never moves back.
   virtual void witness_event_clock(std::uint64_t /*ltime*/) {}
-  /// Replaces this node's metadata and announces it (an `updated` event elsewhere).
+  /// Replaces this node's metadata (copied) and announces it with a new incarnation (an
+  /// `updated` event elsewhere). Errors: too_large (over kMetaBytesMax, 512 bytes; the old
+  /// metadata stays), invalid_argument (consistent mode).
   virtual Result<void> update_meta(Time now, std::span<const std::byte> meta, Effects& fx) = 0;
 
   /// Issues a serf-style query (grapevine/query.h; native dialect): stamped with this node's
@@ -375,10 +383,11 @@ class Membership : public Machine {
   }
 
   [[nodiscard]] virtual NodeId self_id() const noexcept = 0;
-  /// Every member known, self included, in no particular order.
+  /// Every member known, self included, in no particular order (a copy; never fails).
   [[nodiscard]] virtual std::vector<MemberInfo> members() const = 0;
   [[nodiscard]] virtual std::size_t member_count(MemberState state) const noexcept = 0;
   /// The live members (alive or suspect), self at index 0: the group a multicast draws from.
+  /// The reference lives as long as the machine; its contents change on the next call.
   [[nodiscard]] virtual const Group& live_group() const noexcept = 0;
   [[nodiscard]] virtual const MembershipStats& stats() const noexcept = 0;
   /// Updates waiting to be piggybacked (memberlist's broadcast queue depth).

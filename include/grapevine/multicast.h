@@ -12,6 +12,7 @@
 #include <memory>
 #include <span>
 
+#include "grapevine/limits.h"
 #include "grapevine/group.h"
 #include "grapevine/machine.h"
 #include "grapevine/result.h"
@@ -91,7 +92,7 @@ struct MulticastConfig {
   // --- limits ---
   /// Messages are forgotten this many periods after they were received (0 = never).
   std::uint32_t retention_periods = 0;
-  /// Send budget per datagram, bytes (<= wire::kPacketBudgetBytesMax).
+  /// Send budget per datagram, bytes (<= kPacketBudgetBytesMax, limits.h).
   std::size_t packet_budget_bytes = 1400;
 };
 
@@ -113,9 +114,10 @@ struct MulticastStats {
 
 class MulticastProtocol : public Machine {
  public:
-  /// Starts a multicast of `payload` (copied; at most wire::kMulticastPayloadBytesMax bytes).
-  /// The origin delivers to itself at once (a delivered event with hops 0).
-  /// Errors: too_large (payload), not_ready (group has no other member).
+  /// Starts a multicast of `payload` (copied; at most kMulticastPayloadBytesMax (limits.h)
+  /// bytes). The origin delivers to itself at once (a delivered event with hops 0). Returns the
+  /// message's id. Errors: too_large (payload over kMulticastPayloadBytesMax), not_ready (the
+  /// group has no other member yet: nothing is sent, nothing delivered; retry after a join).
   virtual Result<MessageId> multicast(Time now, std::span<const std::byte> payload,
                                       Effects& fx) = 0;
   /// True when this node will send no more data of its own accord (nothing infective, no

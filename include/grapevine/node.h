@@ -104,6 +104,12 @@ struct NodeConfig {
 
 Result<void> validate(const NodeConfig& config) noexcept;
 
+/// The contract (machine.h): a Node is not thread-safe and not re-entrant: one thread at a
+/// time calls it, never from inside one of its own Effects calls. `now` (nanoseconds of the
+/// driver's monotonic clock, Time) never decreases. Every span passed in is read during the
+/// call only (payloads, names, keys and metadata are copied); everything the call sends or
+/// raises goes to `fx` before it returns, the spans handed to `fx` valid during that Effects
+/// call only. Errors are Result values, never exceptions; each call lists its Errc values.
 class Node final : public Machine {
  public:
   /// `config` is copied. Check it with validate() first: a bad config is a programming error.
@@ -120,20 +126,26 @@ class Node final : public Machine {
       std::span<const std::byte> received) const override;
   [[nodiscard]] Time next_deadline() const noexcept override;
 
+  /// Joins through `seeds` (and the partial-view overlay through the first seed). Errors:
+  /// invalid_argument (no seed other than this node's own address).
   Result<void> join(Time now, std::span<const Address> seeds, Effects& driver_fx) {
     Effects& fx = sealed(now, driver_fx);
     if (view_) view_->join(now, seeds.empty() ? Address{} : seeds.front(), fx);
     return membership_->join(now, seeds, fx);
   }
+  /// Leaves gracefully (Membership::leave). Never fails; a second call does nothing.
   void leave(Time now, Effects& driver_fx) {
     Effects& fx = sealed(now, driver_fx);
     if (view_) view_->leave(now, fx);
     membership_->leave(now, fx);
   }
   void preload(Time now, std::span<const Address> members) { membership_->preload(now, members); }
-  /// Multicasts `payload` to the live members. Errors as MulticastProtocol::multicast. In the
-  /// memberlist dialect the payload travels as memberlist user messages (Membership::broadcast),
-  /// which Go members receive through their delegate's NotifyMsg.
+  /// Multicasts `payload` (copied) to the live members. Errors as MulticastProtocol::multicast:
+  /// too_large (over kMulticastPayloadBytesMax), not_ready (no other live member; gossip,
+  /// tree and centralized protocols). With a partial view (NodeConfig::view): too_large only.
+  /// In the memberlist dialect the payload travels as memberlist user messages
+  /// (Membership::broadcast: too_large over the packet budget with framing), which Go members
+  /// receive through their delegate's NotifyMsg.
   Result<MessageId> multicast(Time now, std::span<const std::byte> payload,
                               Effects& driver_fx) {
     Effects& fx = sealed(now, driver_fx);
@@ -147,6 +159,8 @@ class Node final : public Machine {
   /// Membership::witness_event_clock (a user-event Lamport clock restored from a snapshot).
   void witness_event_clock(std::uint64_t ltime) { membership_->witness_event_clock(ltime); }
   /// A serf-style user event through the membership (Membership::user_event; native dialect).
+  /// Errors: invalid_argument (empty name, memberlist dialect, consistent mode), too_large
+  /// (name + payload over kUserEventBytesMax).
   Result<std::uint64_t> user_event(Time now, std::string_view name,
                                    std::span<const std::byte> payload, bool coalesce,
                                    Effects& driver_fx) {
@@ -180,7 +194,10 @@ class Node final : public Machine {
                                     std::span<const std::byte> key, const QueryParams& params,
                                     Effects& driver_fx);
   /// Membership::force_leave and update_meta, their sends sealed like every other call's. Call
-  /// these, not membership().force_leave(...), whenever the node has keys.
+  /// these, not membership().force_leave(...), whenever the node has keys. Errors as
+  /// Membership::force_leave (invalid_argument: no such member, not failed, consistent mode)
+  /// and Membership::update_meta (too_large over kMetaBytesMax; invalid_argument in consistent
+  /// mode).
   Result<void> force_leave(Time now, std::string_view name, Effects& driver_fx) {
     return membership_->force_leave(now, name, sealed(now, driver_fx));
   }
@@ -230,11 +247,13 @@ class Node final : public Machine {
   /// simulator, where virtual time is everyone's clock).
   void set_clock_offset(Duration offset) noexcept;
   [[nodiscard]] const SealStats& seal_stats() const noexcept;
-  /// Native dialect: changes the keyring. Errors: invalid_argument (memberlist dialect, a key
-  /// not 32 bytes, use/remove of a key not installed, removing the primary), not_ready (the node
-  /// was started without keys: sealing cannot be switched on at run time).
+  /// Native dialect: changes the keyring; `key` is copied. Installing a key already installed
+  /// does nothing and succeeds. Errors: invalid_argument (memberlist dialect, a key not
+  /// kNativeKeyBytes (32) bytes, use/remove of a key not installed, removing the primary),
+  /// not_ready (the node was started without keys: sealing cannot be switched on at run time).
   Result<void> change_keyring(KeyringOp op, std::span<const std::byte> key);
-  /// The installed keys, primary first (empty without keys or in the memberlist dialect).
+  /// The installed keys, primary first (copies; empty without keys or in the memberlist
+  /// dialect).
   [[nodiscard]] std::vector<std::vector<std::byte>> keyring() const;
 
   /// Mutual TLS (the runtime's RuntimeOptions::tls): the names the driver authenticated (the

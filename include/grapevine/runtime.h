@@ -38,6 +38,7 @@
 #include "grapevine/address.h"
 #include "grapevine/cidr.h"
 #include "grapevine/event.h"
+#include "grapevine/log.h"
 #include "grapevine/membership.h"
 #include "grapevine/multicast.h"
 #include "grapevine/node.h"
@@ -102,11 +103,45 @@ struct IoStats {
   std::uint64_t tls_failed_timeout = 0;
 };
 
+/// Every counter and gauge of one node, as one value: what the agent's Prometheus endpoint
+/// (/metrics) serves, rendered from this same struct (tools/node_json.cc). A snapshot: copied
+/// out on the loop thread by NodeHandle::metrics(), then safe to read anywhere.
+struct NodeMetrics {
+  /// Members this node lists, by state, indexed by MemberState (alive, suspect, failed, left).
+  std::uint64_t members[4] = {};
+  [[nodiscard]] std::uint64_t member_count(MemberState s) const noexcept {
+    return members[std::size_t(s)];
+  }
+  MembershipStats membership;  ///< probes, suspicions, failures, push-pulls, malformed...
+  MulticastStats multicast;    ///< sent, received, duplicates, delivered...
+  IoStats io;                  ///< sockets, and the RuntimeOptions limits biting
+  SealStats seal;              ///< native seal: sealed, opened, rejected by reason
+  StateStats state;            ///< replicated state (zeros when off)
+  /// Membership updates waiting to be piggybacked (gauge).
+  std::uint64_t queue_depth = 0;
+  /// Lifeguard local health score, 0 = healthy (gauge).
+  std::uint32_t health_score = 0;
+  /// Consistent mode's installed configuration (valid = false in eventual mode).
+  ConfigurationInfo configuration;
+};
+
+/// One node hosted by a Runtime. Owned by the Runtime: valid from add_node() until
+/// Runtime::remove_node() (or the Runtime's destruction); never delete it.
+///
+/// Threading: every method runs on the loop thread only: inside a callback, before run() is
+/// first called, or through Runtime::post(). None is thread-safe; none blocks. Spans passed in
+/// are read during the call only (payloads, names and keys are copied before it returns);
+/// references returned (membership(), io_stats(), ...) live as long as the handle and change
+/// as the loop runs. After crash() calls still reach the machine and answer as documented, but
+/// nothing is sent. Errors are Result values (grapevine/result.h), never exceptions; what each
+/// call returns is listed on it (the Errc, then when).
 class NodeHandle {
  public:
   virtual ~NodeHandle() = default;
-  /// The bound address (with the real port when 0 was asked for).
+  /// The bound address (with the real port when 0 was asked for). Never fails.
   [[nodiscard]] virtual Address address() const = 0;
+  /// Joins the group through `seeds` (any members' addresses), retrying until one answers.
+  /// Errors: invalid_argument (no seed other than this node's own address).
   virtual Result<void> join(std::span<const Address> seeds) = 0;
   /// Starts out knowing `members` as alive, as if joined (Membership::preload): for static
   /// rosters and steady-state benchmarks. Call before the loop first runs this node.
@@ -114,14 +149,24 @@ class NodeHandle {
   /// Graceful leave: the group sees this node *left*. The node keeps running (answering probes)
   /// so the news spreads; stop it afterwards with crash() or Runtime::remove_node.
   virtual void leave() = 0;
+  /// Multicasts `payload` (copied; at most kMulticastPayloadBytesMax, 1200 bytes) to the live
+  /// members; this node delivers it to itself through on_delivery at once (hops 0). Returns the
+  /// message id. Errors: too_large (payload over kMulticastPayloadBytesMax; in the memberlist
+  /// dialect over the packet budget with framing), not_ready (native gossip: no other live
+  /// member yet).
   virtual Result<MessageId> multicast(std::span<const std::byte> payload) = 0;
   /// Marks a failed member (by name) as left everywhere, as serf's force-leave does.
+  /// Errors: invalid_argument (no member of that name, the member is not failed, or
+  /// consistent mode).
   virtual Result<void> force_leave(std::string_view name) = 0;
   /// Replaces this node's metadata (e.g. encode_tags() of its tags) and announces it with a new
-  /// incarnation: an `updated` event on every other member. Errors: too_large (over 512 bytes).
+  /// incarnation: an `updated` event on every other member. `meta` is copied. Errors:
+  /// too_large (over kMetaBytesMax, 512 bytes), invalid_argument (consistent mode).
   virtual Result<void> update_meta(std::span<const std::byte> meta) = 0;
   /// A serf-style user event (Membership::user_event): every member, this one included, gets
-  /// a `user_event` through on_member_event once. Returns its Lamport time.
+  /// a `user_event` through on_member_event once. Returns its Lamport time. Errors:
+  /// invalid_argument (empty name, memberlist dialect, consistent mode), too_large (name +
+  /// payload over kUserEventBytesMax, 512 bytes).
   virtual Result<std::uint64_t> user_event(std::string_view name,
                                            std::span<const std::byte> payload, bool coalesce) = 0;
   /// A serf query (Membership::serf_query; serf dialect). Returns its Lamport time; read what
@@ -160,7 +205,9 @@ class NodeHandle {
     (void)ltime, (void)id, (void)payload;
     return make_error(Errc::invalid_argument, "queries not supported here");
   }
+  /// Every member this node knows, itself included (a copy).
   [[nodiscard]] virtual std::vector<MemberInfo> members() const = 0;
+  /// The membership machine, read-only (member counts, stats, configuration...).
   [[nodiscard]] virtual const Membership& membership() const = 0;
   [[nodiscard]] virtual const MulticastStats& multicast_stats() const = 0;
   [[nodiscard]] virtual const IoStats& io_stats() const = 0;
@@ -168,7 +215,9 @@ class NodeHandle {
   [[nodiscard]] virtual const ViewMachine* view() const { return nullptr; }
   /// The native seal's counters (Node::seal_stats; all zero in the memberlist dialect).
   [[nodiscard]] virtual const SealStats& seal_stats() const = 0;
-  /// Node::change_keyring and Node::keyring, on the loop thread.
+  /// Node::change_keyring and Node::keyring, on the loop thread. `key` is copied. Errors:
+  /// invalid_argument (memberlist dialect, a key not kNativeKeyBytes (32) long, use/remove of a
+  /// key not installed, removing the primary), not_ready (started without keys).
   virtual Result<void> change_keyring(KeyringOp op, std::span<const std::byte> key) = 0;
   [[nodiscard]] virtual std::vector<std::vector<std::byte>> keyring() const = 0;
   // ---- replicated node state (NodeConfig::state; native dialect) ----
@@ -177,8 +226,9 @@ class NodeHandle {
   /// `e.subject` is the owner's address, `e.version` the key's version, `e.state_op` the change.
   /// It runs after the node's call returned, so it may call back into the node.
   using StateWatch = std::function<void(const Event& e)>;
-  /// Sets this node's `key` to `value`; `ttl` > 0 deletes it after `ttl` (wall time). Returns the
-  /// key's version. Errors: invalid_argument (state off, memberlist dialect, empty key),
+  /// Sets this node's `key` to `value` (both copied; any bytes); `ttl` > 0 deletes it after
+  /// `ttl` (wall time). Returns the key's version. Errors: invalid_argument (state off,
+  /// memberlist dialect, empty key, or a handle that does not host state),
   /// too_large (a StateConfig limit: key_bytes_max, value_bytes_max, keys_per_node_max,
   /// node_bytes_max).
   virtual Result<std::uint64_t> set(std::string_view key, std::string_view value,
@@ -192,7 +242,7 @@ class NodeHandle {
     return make_error(Errc::invalid_argument, "replicated state not supported here");
   }
   /// `key` of the node named `node` (member name, "ip:port", or "" / "self"), as this node
-  /// knows it; nullopt when unknown.
+  /// knows it (a copy); nullopt when unknown.
   [[nodiscard]] virtual std::optional<StateEntry> get(std::string_view node,
                                                       std::string_view key) const {
     (void)node, (void)key;
@@ -212,6 +262,25 @@ class NodeHandle {
   virtual void unwatch(std::uint64_t id) { (void)id; }
   /// Counters of the state component (rounds, bytes, refusals by limit...); zeros when off.
   [[nodiscard]] virtual StateStats state_stats() const { return {}; }
+
+  /// Every counter of this node in one value (NodeMetrics): the same numbers the agent's
+  /// /metrics endpoint serves. Loop thread only, as every NodeHandle method (from a callback,
+  /// or through Runtime::post); the result is a copy, safe to hand to another thread. Valid
+  /// after crash() too (the last counts). Never fails.
+  [[nodiscard]] NodeMetrics metrics() const {
+    NodeMetrics out;
+    const Membership& m = membership();
+    for (std::size_t i = 0; i < 4; ++i) out.members[i] = m.member_count(MemberState(i));
+    out.membership = m.stats();
+    out.multicast = multicast_stats();
+    out.io = io_stats();
+    out.seal = seal_stats();
+    out.state = state_stats();
+    out.queue_depth = m.queue_depth();
+    out.health_score = m.health_score();
+    out.configuration = m.configuration();
+    return out;
+  }
 
   /// Stops the node abruptly, sending nothing: to everyone else it has crashed. Its sockets are
   /// closed; the handle stays valid (queries answer from the last state) until remove_node.
@@ -257,7 +326,7 @@ struct RuntimeOptions {
   std::uint32_t inbound_streams_max = 128;
   /// Bytes buffered across all inbound streams of a node, in bytes. A stream whose next bytes
   /// would pass it is dropped (IoStats::streams_over_budget). Each message is also capped by the
-  /// wire at 20 MiB (wire::kStreamBytesMax, memberlist's limit), so set this >= 20 MiB to accept
+  /// wire at 20 MiB (kStreamBytesMax in limits.h, memberlist's limit), so set this >= 20 MiB to accept
   /// the largest legal push-pull.
   std::size_t inbound_stream_bytes_max = std::size_t(64) << 20;
   /// Datagrams per second accepted from one source IP (any port), with a burst of as many;
@@ -273,6 +342,9 @@ struct RuntimeOptions {
   std::vector<Cidr> allowed_cidrs;
   /// Mutual TLS for streams (off by default). A bad setting makes add_node fail (Errc::io).
   TlsOptions tls;
+  /// Where the runtime's messages go (grapevine/log.h: threading and what it may call). Empty
+  /// (the default) = log_to_stderr, info and above. To silence: `[](LogLevel, std::string_view) {}`.
+  LogHandler log;
 };
 
 class Runtime {
@@ -282,9 +354,12 @@ class Runtime {
   Runtime(const Runtime&) = delete;
   Runtime& operator=(const Runtime&) = delete;
 
-  /// Binds UDP and TCP on `bind` (port 0 = any free port) and starts a node there.
-  /// Errors: invalid_argument (bad config), io (the address cannot be bound; the detail says
-  /// why).
+  /// Binds UDP and TCP on `bind` (port 0 = any free port) and starts a node there. `config`
+  /// is copied; `callbacks` are moved in and run on the loop thread. Call on the loop thread or
+  /// before run(). Returns a handle owned by the Runtime (see NodeHandle). Errors:
+  /// invalid_argument (validate(config) fails: the detail names the field; `bind` unset; a
+  /// partial view on an IPv6 address), io (UDP or TCP cannot be bound on that address, e.g.
+  /// in use; RuntimeOptions::log hears the system's reason).
   Result<NodeHandle*> add_node(const NodeConfig& config, const Address& bind,
                                NodeCallbacks callbacks = {});
   /// Stops `node` (as NodeHandle::crash: sockets closed, streams dropped, nothing more sent or
@@ -294,15 +369,18 @@ class Runtime {
   /// run the loop a little) if the group should see *left* rather than *failed*.
   void remove_node(NodeHandle* node);
   /// Runs the loop until stop() (a stop() before run() makes the next run() return at once).
+  /// The calling thread becomes the loop thread; one thread at a time.
   void run();
-  /// Runs the loop for `d` of wall time (or until stop()).
+  /// Runs the loop for `d` of wall time (or until stop()); as run() otherwise.
   void run_for(Duration d);
   /// Thread-safe: makes run()/run_for() return soon.
   void stop();
-  /// Thread-safe: runs `task` on the loop thread.
+  /// Thread-safe: runs `task` on the loop thread (moved in; tasks run in the order posted, at
+  /// the loop's next turn; tasks still queued when the Runtime is destroyed never run).
   void post(std::function<void()> task);
   /// The monotonic clock the nodes see.
   [[nodiscard]] static Time now();
+  /// Nodes added and not removed (crashed ones count). Loop thread.
   [[nodiscard]] std::size_t node_count() const;
 
  private:

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "grapevine/event.h"
+#include "grapevine/limits.h"
 #include "grapevine/result.h"
 #include "grapevine/time.h"
 
@@ -50,7 +51,7 @@ struct StateConfig {
 /// (4096 bytes, 1 MiB).
 Result<void> validate(const StateConfig& config) noexcept;
 
-/// One key of one node, as get()/entries() return it.
+/// One key of one node, as get()/entries() return it (owning copies: valid after the call).
 struct StateEntry {
   std::uint64_t node_id = 0;  // node_id_of(the owner's address)
   std::string key;

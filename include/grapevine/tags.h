@@ -17,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "grapevine/limits.h"
 #include "grapevine/result.h"
 
 namespace grapevine {
@@ -26,7 +27,7 @@ using Tags = std::map<std::string, std::string, std::less<>>;
 /// Serf's magic first byte of encoded tags.
 inline constexpr std::byte kTagsMagic{0xff};
 /// Largest encoded tags, magic byte included (memberlist's MetaMaxSize).
-inline constexpr std::size_t kTagsBytesMax = 512;
+inline constexpr std::size_t kTagsBytesMax = kMetaBytesMax;
 
 /// Encodes `tags` (an empty map encodes to just the magic byte and an empty map, as serf).
 /// Errors: too_large when the encoding is over kTagsBytesMax.

@@ -30,6 +30,7 @@
 #include <span>
 #include <vector>
 
+#include "grapevine/limits.h"
 #include "grapevine/address.h"
 #include "grapevine/machine.h"
 #include "grapevine/result.h"
@@ -124,13 +125,14 @@ class ViewMachine : public Machine {
   /// Leaves gracefully where the protocol has an unsubscription (SCAMP, HyParView); otherwise
   /// just goes quiet. The machine sends nothing afterwards.
   virtual void leave(Time now, Effects& fx) = 0;
-  /// The peers a broadcast may send to (HyParView: the active view). Valid until the next call
-  /// into the machine.
+  /// The peers a broadcast may send to (HyParView: the active view). The span points into the
+  /// machine and is valid until the next call into it.
   [[nodiscard]] virtual std::span<const Address> view() const noexcept = 0;
   /// Passive view size (HyParView); 0 for protocols without one.
   [[nodiscard]] virtual std::size_t passive_size() const noexcept { return 0; }
-  /// Broadcasts `payload` (at most wire::kMulticastPayloadBytesMax bytes) named `msg_id` over
-  /// the overlay; delivers locally first (hops = 0). Ids must be unique per broadcast.
+  /// Broadcasts `payload` (copied; at most kMulticastPayloadBytesMax (limits.h) bytes: the
+  /// caller checks, as Node::multicast does with too_large) named `msg_id` over the overlay;
+  /// delivers locally first (hops = 0). Ids must be unique per broadcast. Never fails.
   virtual void broadcast(Time now, std::uint64_t msg_id, std::span<const std::byte> payload,
                          Effects& fx);
   [[nodiscard]] const ViewStats& stats() const noexcept { return stats_; }

@@ -56,6 +56,12 @@ void seed_seal(Node& node) {
 
 }  // namespace
 
+void log_to_stderr(LogLevel level, std::string_view message) {
+  if (level < LogLevel::info) return;
+  std::fprintf(stderr, "grapevine: %s: %.*s\n", log_level_name(level), int(message.size()),
+               message.data());
+}
+
 Time Runtime::now() {
   timespec ts{};
   clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -89,6 +95,14 @@ class Runtime::Impl {
   void reply_stream(Hosted& n, StreamId id, std::span<const std::byte> message);
   void drop_streams_of(const Hosted& n);
   [[nodiscard]] std::uint32_t batch() const { return options_.batch; }
+  /// RuntimeOptions::log, or stderr.
+  void log(LogLevel level, const std::string& message) const {
+    if (options_.log) {
+      options_.log(level, message);
+    } else {
+      log_to_stderr(level, message);
+    }
+  }
 
  private:
   void wake();
@@ -343,6 +357,7 @@ class Runtime::Impl::Hosted final : public NodeHandle, public Effects {
   IoStats io_;
   bool running_ = true;
   bool removed_ = false;  // Runtime::remove_node: the handle is dead
+  bool send_error_logged_ = false;  // the first send error is logged, the rest only counted
   std::int64_t scheduled_ = INT64_MAX;
 
  private:
@@ -390,6 +405,12 @@ void Runtime::Impl::Hosted::flush() {
     if (sent <= 0) {
       // A full send buffer or an unreachable peer: UDP may drop, and so do we (counted).
       ++io_.send_errors;
+      if (!send_error_logged_) {
+        send_error_logged_ = true;
+        rt_.log(LogLevel::warn, "node " + addr_.to_string() + ": datagram send failed (" +
+                                    std::strerror(errno) +
+                                    "); further send errors are only counted (send_errors)");
+      }
       sent = 1;
     } else {
       for (int i = 0; i < sent; ++i) {
@@ -500,6 +521,7 @@ void Runtime::Impl::remove_node(NodeHandle* node) {
     if (slot == nullptr || static_cast<NodeHandle*>(slot.get()) != node) continue;
     slot->crash();  // sockets closed, streams dropped, nothing more sent
     slot->removed_ = true;
+    log(LogLevel::debug, "node " + slot->addr_.to_string() + " removed");
     graveyard_.push_back(std::move(slot));
     return;
   }
@@ -520,7 +542,10 @@ Result<NodeHandle*> Runtime::Impl::add_node(const NodeConfig& config, const Addr
   }
   std::string error;
   auto udp = io::bind_udp(bind, error);
-  if (!udp) return make_error(Errc::io, "cannot bind UDP (address in use?)");
+  if (!udp) {
+    log(LogLevel::warn, "cannot bind UDP on " + bind.to_string() + ": " + error);
+    return make_error(Errc::io, "cannot bind UDP (address in use?)");
+  }
   Address actual = io::local_address(udp->get());
   auto tcp = io::listen_tcp(actual, error);
   // Port 0: the kernel picked a free UDP port, whose TCP twin may be taken; pick again.
@@ -530,7 +555,10 @@ Result<NodeHandle*> Runtime::Impl::add_node(const NodeConfig& config, const Addr
     actual = io::local_address(udp->get());
     tcp = io::listen_tcp(actual, error);
   }
-  if (!tcp) return make_error(Errc::io, "cannot bind TCP on the UDP port (in use?)");
+  if (!tcp) {
+    log(LogLevel::warn, "cannot bind TCP on " + actual.to_string() + ": " + error);
+    return make_error(Errc::io, "cannot bind TCP on the UDP port (in use?)");
+  }
   const auto index = std::uint32_t(nodes_.size());
   const std::uint64_t seed = node_id_of(actual) ^ std::uint64_t(now().ns());
   auto h = std::make_unique<Hosted>(*this, index, io::with_state_generation(config), actual,
@@ -542,6 +570,7 @@ Result<NodeHandle*> Runtime::Impl::add_node(const NodeConfig& config, const Addr
   nodes_.push_back(std::move(h));
   guards_.emplace_back(options_);
   schedule(*raw);
+  log(LogLevel::debug, "node started on " + actual.to_string());
   return static_cast<NodeHandle*>(raw);
 }
 

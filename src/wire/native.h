@@ -9,6 +9,7 @@
 // push us into is a named constant below; over a limit is Errc::too_large.
 #pragma once
 
+#include "grapevine/limits.h"
 #include <cstddef>
 #include <cstdint>
 #include <span>
@@ -22,17 +23,17 @@ namespace grapevine::wire {
 
 inline constexpr std::uint8_t kNativeVersion = 1;
 /// Largest UDP payload we ever accept (IPv4 maximum).
-inline constexpr std::size_t kDatagramBytesMax = 65507;
+using grapevine::kDatagramBytesMax;  // limits.h
 /// Default send budget per datagram: fits a 1500-byte Ethernet MTU with IP/UDP headers to spare.
-inline constexpr std::size_t kPacketBudgetBytes = 1400;
+using grapevine::kPacketBudgetBytes;  // limits.h
 /// Largest send budget a config may ask for (jumbo frames); encoders use stack buffers this big.
-inline constexpr std::size_t kPacketBudgetBytesMax = 8192;
+using grapevine::kPacketBudgetBytesMax;  // limits.h
 /// Largest multicast payload carried in one datagram.
-inline constexpr std::size_t kMulticastPayloadBytesMax = 1200;
+using grapevine::kMulticastPayloadBytesMax;  // limits.h
 /// Most message ids a pull request may list.
-inline constexpr std::size_t kPullDigestIdsMax = 64;
+using grapevine::kPullDigestIdsMax;  // limits.h
 /// Most frames we look at in one datagram; the rest are dropped as malformed.
-inline constexpr std::size_t kFramesPerDatagramMax = 256;
+using grapevine::kFramesPerDatagramMax;  // limits.h
 
 /// Frame types are grouped in families of 16, one per component, so a node composed of several
 /// protocols can hand each frame to its owner: 0x10 multicast, 0x20 membership, 0x30 views,

@@ -37,6 +37,7 @@
 // false) what the decoder would refuse, so every accepted frame re-encodes to itself.
 #pragma once
 
+#include "grapevine/limits.h"
 #include <compare>
 #include <cstddef>
 #include <cstdint>
@@ -51,13 +52,13 @@
 namespace grapevine::wire {
 
 /// Most rings (K) a configuration may use; ring masks fit in 16 bits.
-inline constexpr std::uint32_t kRingsMax = 16;
+using grapevine::kRingsMax;  // limits.h
 /// Most members of a cut sent inline in a frame; larger cuts travel by digest (cut_state).
 inline constexpr std::size_t kCutMembersMax = 128;
 /// Most alerts in one alerts frame.
 inline constexpr std::size_t kAlertsPerFrameMax = 64;
 /// Most members of a consistent configuration (bitmaps of kMembersMax bits per vote).
-inline constexpr std::size_t kConsistentMembersMax = 8192;
+using grapevine::kConsistentMembersMax;  // limits.h
 inline constexpr std::size_t kBitmapBytesMax = kConsistentMembersMax / 8;
 /// Largest config_state stream message.
 inline constexpr std::size_t kConfigStateBytesMax = 40 + kConsistentMembersMax * 20;

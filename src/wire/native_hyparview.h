@@ -15,6 +15,7 @@
 // lists are decoded into fixed arrays, payloads point into the datagram.
 #pragma once
 
+#include "grapevine/limits.h"
 #include <cstddef>
 #include <cstdint>
 #include <span>
@@ -25,7 +26,7 @@
 namespace grapevine::wire::hpv {
 
 /// Most peers one shuffle (or its reply) carries: self + active + passive samples.
-inline constexpr std::size_t kShufflePeersMax = 32;
+using grapevine::kShufflePeersMax;  // limits.h
 /// Most ids one IHAVE or GRAFT frame carries; more are split over several datagrams.
 inline constexpr std::size_t kIHaveIdsMax = 96;
 /// Longest random walk a peer may ask us to continue (ARWL); deeper is malformed.

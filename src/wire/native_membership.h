@@ -31,6 +31,7 @@
 // Every count and length has a named limit below; over it is Errc::too_large.
 #pragma once
 
+#include "grapevine/limits.h"
 #include <array>
 #include <cstddef>
 #include <cstdint>
@@ -44,14 +45,14 @@
 
 namespace grapevine::wire {
 
-inline constexpr std::size_t kMetaBytesMax = 512;       // as memberlist's MetaMaxSize
-inline constexpr std::size_t kNameBytesMax = 255;
-inline constexpr std::size_t kZoneBytesMax = 64;        // a zone's name (topology-aware gossip)
-inline constexpr std::size_t kPushPullMembersMax = 1u << 20;  // as memberlist v0.6
-inline constexpr std::size_t kStreamBytesMax = 20u << 20;     // as memberlist's 20 MB cap
-inline constexpr std::size_t kHeartbeatListMax = 4096;        // entries in one datagram
+using grapevine::kMetaBytesMax;  // limits.h; as memberlist's MetaMaxSize
+using grapevine::kNameBytesMax;  // limits.h
+using grapevine::kZoneBytesMax;  // limits.h; a zone's name (topology-aware gossip)
+using grapevine::kPushPullMembersMax;  // limits.h; as memberlist v0.6
+using grapevine::kStreamBytesMax;  // limits.h; as memberlist's 20 MB cap
+using grapevine::kHeartbeatListMax;  // limits.h; entries in one datagram
 /// A user event's name and payload together, as serf's UserEventSizeLimit default.
-inline constexpr std::size_t kUserEventBytesMax = 512;
+using grapevine::kUserEventBytesMax;  // limits.h
 
 enum class MemberFrame : std::uint8_t {
   ping = 0x20,

@@ -23,6 +23,7 @@
 //   stream := length:u32be version:u8 0x52 body_length:varint body
 #pragma once
 
+#include "grapevine/limits.h"
 #include <cstddef>
 #include <cstdint>
 #include <span>
@@ -41,12 +42,12 @@ inline constexpr std::uint8_t kStateFamily = std::uint8_t(FrameFamily::state);
 constexpr bool is_state_frame(std::uint8_t type) noexcept { return (type & 0xf0) == kStateFamily; }
 
 /// Hard wire caps (the configured limits are checked by the machine, and are lower).
-inline constexpr std::size_t kStateKeyBytesWireMax = 4096;
-inline constexpr std::size_t kStateValueBytesWireMax = 1u << 20;
-inline constexpr std::size_t kStateEntriesMax = 1u << 20;  // digest entries or requests
+using grapevine::kStateKeyBytesWireMax;  // limits.h
+using grapevine::kStateValueBytesWireMax;  // limits.h
+using grapevine::kStateEntriesMax;  // limits.h; digest entries or requests
 inline constexpr std::size_t kStateKeysPerBlockMax = 1u << 20;
 /// Largest stream message we send or accept (as membership's push-pull cap).
-inline constexpr std::size_t kStateStreamBytesMax = 20u << 20;
+using grapevine::kStateStreamBytesMax;  // limits.h
 
 /// Digest buckets: a node id's bucket is fixed (a hash of the id).
 inline constexpr std::size_t kStateBuckets = 32;

@@ -15,6 +15,7 @@
 // ages up to kViewAgeMax, hops and ttls up to kViewHopsMax. Over a limit is Errc::too_large.
 #pragma once
 
+#include "grapevine/limits.h"
 #include <cstddef>
 #include <cstdint>
 #include <span>
@@ -26,7 +27,7 @@
 namespace grapevine::wire {
 
 /// Most descriptors in one shuffle or T-MAN frame (a view is never sent whole beyond this).
-inline constexpr std::size_t kViewEntriesMax = 64;
+using grapevine::kViewEntriesMax;  // limits.h
 /// Largest age a Cyclon entry may carry.
 inline constexpr std::uint32_t kViewAgeMax = 1u << 20;
 /// Largest hop count or walk ttl a frame may carry.

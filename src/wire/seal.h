@@ -23,6 +23,7 @@
 // Within one generator the counter makes every block distinct (AES is a permutation).
 #pragma once
 
+#include "grapevine/limits.h"
 #include <array>
 #include <cstddef>
 #include <cstdint>
@@ -39,11 +40,11 @@
 namespace grapevine::wire::seal {
 
 inline constexpr std::uint8_t kSealedVersion = 0xC5;
-inline constexpr std::size_t kLabelBytesMax = 255;
+using grapevine::kLabelBytesMax;  // limits.h
 inline constexpr std::size_t kTimestampBytes = 8;
 inline constexpr std::size_t kSeedBytes = 32;
 /// Native dialect keys: AES-256 only.
-inline constexpr std::size_t kKeyBytes = 32;
+inline constexpr std::size_t kKeyBytes = grapevine::kNativeKeyBytes;  // limits.h
 
 /// Bytes sealing adds to a datagram or stream message with a label of `label_bytes`.
 constexpr std::size_t overhead(std::size_t label_bytes) noexcept {

@@ -7,6 +7,7 @@
 // named amount. Where memberlist (v0.2.2, Debian's) has no limit we pick one and say why.
 #pragma once
 
+#include "grapevine/limits.h"
 #include <cstddef>
 #include <cstdint>
 
@@ -35,9 +36,9 @@ enum class MessageType : std::uint8_t {
 enum class NodeState : std::int32_t { alive = 0, suspect = 1, dead = 2, left = 3 };
 
 /// Node metadata (alive.Meta, pushNodeState.Meta): memberlist's MetaMaxSize.
-inline constexpr std::size_t kMetaBytesMax = 512;
+using grapevine::kMetaBytesMax;  // limits.h
 /// Cluster label: memberlist's LabelMaxSize (the length byte is 1..255).
-inline constexpr std::size_t kLabelBytesMax = 255;
+using grapevine::kLabelBytesMax;  // limits.h
 /// Members in one push/pull (memberlist v0.6.0's cap on pushPullHeader.Nodes).
 inline constexpr std::size_t kPushPullNodesMax = 1'048'576;
 /// User state in a push/pull (v0.6.0's cap on UserStateLen; maxPushStateBytes).
