@@ -5,7 +5,9 @@
 //   - then member i (i >= 1) calls Join([first]) at (i-1)/rate seconds after the start, each in
 //     its own goroutine (Join blocks on its push-pull; the start rate does not wait for it);
 //   - join convergence is the time from that start until every instance lists all N members
-//     as alive (polled every 20 ms, as the demo polls).
+//     (polled every 20 ms, as the demo polls; counted from memberlist's event delegate: joins
+//     less leaves, so a suspect member still counts, as in memberlist's NumMembers).
+//
 // Prints one JSON object: {"nodes", "join_rate", "join_convergence_seconds" (-1: timed out),
 // "failed_joins", "profile"}. Built by build.sh; run by bench/compare_join.sh.
 package main
@@ -42,15 +44,18 @@ func config(profile string, i int) *memberlist.Config {
 	return conf
 }
 
-func aliveCount(m *memberlist.Memberlist) int {
-	n := 0
-	for _, s := range m.NodeStates() {
-		if s == "alive" {
-			n++
-		}
-	}
-	return n
-}
+// counter counts an instance's members from its event delegate (joins less leaves and
+// deaths), so polling it takes none of memberlist's locks: NodeStates waits behind nodeLock,
+// which at N = 256 in one process stalled the poll for tens of seconds.
+type counter struct{ n int64 }
+
+func (c *counter) NotifyJoin(*memberlist.Node)   { atomic.AddInt64(&c.n, 1) }
+func (c *counter) NotifyLeave(*memberlist.Node)  { atomic.AddInt64(&c.n, -1) }
+func (c *counter) NotifyUpdate(*memberlist.Node) {}
+
+var counters []*counter
+
+func aliveCount(i int) int { return int(atomic.LoadInt64(&counters[i].n)) }
 
 func main() {
 	nodes := flag.Int("nodes", 64, "instances to start")
@@ -61,8 +66,12 @@ func main() {
 	flag.Parse()
 
 	ms := make([]*memberlist.Memberlist, *nodes)
+	counters = make([]*counter, *nodes)
 	for i := range ms {
-		m, err := memberlist.Create(config(*profile, i))
+		counters[i] = &counter{}
+		conf := config(*profile, i)
+		conf.Events = counters[i]
+		m, err := memberlist.Create(conf)
 		if err != nil {
 			fmt.Fprintf(os.Stderr, "memberlist-demo: node-%d: %v\n", i, err)
 			os.Exit(1)
@@ -77,13 +86,15 @@ func main() {
 	lastLog := time.Now()
 	var wg sync.WaitGroup
 	start := time.Now()
-	next := 1
-	converged := -1.0
-	deadline := start.Add(time.Duration(float64(*nodes) / *rate * 1e9)).Add(*timeout)
-	for time.Now().Before(deadline) {
-		due := 1 + int(time.Since(start).Seconds()**rate)
-		for ; next < *nodes && next <= due; next++ {
+	// The joins start on their own schedule, in a goroutine of their own: polling the lists
+	// (each behind its instance's lock) must not delay them.
+	var started int64
+	go func() {
+		for i := 1; i < *nodes; i++ {
+			at := start.Add(time.Duration(float64(i-1) / *rate * 1e9))
+			time.Sleep(time.Until(at))
 			wg.Add(1)
+			atomic.AddInt64(&started, 1)
 			go func(m *memberlist.Memberlist) {
 				defer wg.Done()
 				if _, err := m.Join([]string{first}); err != nil {
@@ -92,13 +103,18 @@ func main() {
 						fmt.Fprintf(os.Stderr, "join failed: %v\n", err)
 					}
 				}
-			}(ms[next])
+			}(ms[i])
 		}
+	}()
+	converged := -1.0
+	deadline := start.Add(time.Duration(float64(*nodes) / *rate * 1e9)).Add(*timeout)
+	for time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
 		if *verbose && time.Since(lastLog) > time.Second {
 			lastLog = time.Now()
 			lo, hi := *nodes, 0
-			for _, m := range ms {
-				c := aliveCount(m)
+			for i := range ms {
+				c := aliveCount(i)
 				if c < lo {
 					lo = c
 				}
@@ -107,22 +123,22 @@ func main() {
 				}
 			}
 			fmt.Fprintf(os.Stderr, "[%6.2fs] alive counts %d..%d, %d joins started\n",
-				time.Since(start).Seconds(), lo, hi, next-1)
+				time.Since(start).Seconds(), lo, hi, atomic.LoadInt64(&started))
 		}
-		if next == *nodes {
-			all := true
-			for _, m := range ms {
-				if aliveCount(m) != *nodes {
-					all = false
-					break
-				}
-			}
-			if all {
-				converged = time.Since(start).Seconds()
+		if atomic.LoadInt64(&started) != int64(*nodes-1) {
+			continue
+		}
+		all := true
+		for i := range ms {
+			if aliveCount(i) != *nodes {
+				all = false
 				break
 			}
 		}
-		time.Sleep(20 * time.Millisecond)
+		if all {
+			converged = time.Since(start).Seconds()
+			break
+		}
 	}
 	wg.Wait()
 	fmt.Fprintf(os.Stderr, "join: every instance lists all %d members after %.2f s (%d failed joins)\n",
