@@ -140,7 +140,9 @@ void MembershipNode::on_timeout(Time now, Effects& fx) {
   if (now >= catch_up_at_) {
     catch_up_at_ = Time::max();
     if (list_.live_size() > 1 && !leaving_) {
-      anti_entropy(fx, list_.address(1 + std::uint32_t(rng_.below(list_.live_size() - 1))));
+      // The partner from a hash, not rng_: the other timers' random draws stay as they were.
+      const std::uint64_t h = mix64(std::uint64_t(now.ns()) ^ self_id_);
+      anti_entropy(fx, list_.address(1 + std::uint32_t(h % (list_.live_size() - 1))));
     }
   }
   if (house_ticker_.due(now)) {
