@@ -355,9 +355,14 @@ void MembershipNode::broadcast_accuse(wire::MemberFrame type, const wire::Accuse
 }
 
 void MembershipNode::emit(Effects& fx, EventKind kind, const MemberRecord& r) {
-  // A new member: arm one catch-up anti-entropy round (churn_anti_entropy_delay).
-  if (kind == EventKind::joined && config_.churn_anti_entropy_delay > Duration::zero() &&
-      catch_up_at_ == Time::max() && started_) {
+  // A new member: arm one catch-up anti-entropy round (churn_anti_entropy_delay). SWIM-family
+  // detectors only: with phi accrual a scenario test (half of 100 crashing) gained a false
+  // failure, not yet understood.
+  const bool swim_family =
+      config_.detector == Detector::swim || config_.detector == Detector::lifeguard;
+  if (kind == EventKind::joined && swim_family &&
+      config_.churn_anti_entropy_delay > Duration::zero() && catch_up_at_ == Time::max() &&
+      started_) {
     catch_up_at_ = clock_ + config_.churn_anti_entropy_delay;
   }
   Event e;
