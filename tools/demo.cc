@@ -121,6 +121,10 @@ class Demo {
   std::vector<Crash> crashes_;
   std::uint32_t leaver_ = UINT32_MAX;
   std::uint64_t false_failures_ = 0;
+  std::uint64_t failed_joins_ = 0;  // join() refused at once (e.g. no seed): counted, reported
+  // Prints, for each node that does not yet list every member alive, how many it lists, which
+  // members it lacks (up to 4) and its stream counters.
+  void report_incomplete_join();
   bool consistent_ = false;
   std::set<std::uint32_t> saw_left_event_;  // observers that got `left` about the leaver
   Time start_ = Runtime::now();
@@ -185,6 +189,32 @@ Demo::Totals Demo::totals() const {
 // news is still being gossiped when every list is complete (each member re-broadcasts what it
 // learned, O(N) updates retransmitted ~log N times): the window starts once every broadcast
 // queue has drained (at most 60 s later), so it measures a group at rest, not the join's tail.
+void Demo::report_incomplete_join() {
+  for (std::uint32_t i = 0; i < nodes_.size(); ++i) {
+    NodeHandle& n = *nodes_[i];
+    const std::uint32_t alive = n.membership().member_count(MemberState::alive);
+    if (alive == f_.nodes) continue;
+    std::set<NodeId> listed;
+    for (const auto& m : n.members()) {
+      if (m.state == MemberState::alive) listed.insert(m.id);
+    }
+    std::string lacks;
+    std::uint32_t shown = 0;
+    for (std::uint32_t k = 0; k < nodes_.size() && shown < 4; ++k) {
+      if (listed.count(node_id_of(nodes_[k]->address())) == 0) {
+        lacks += " node-" + std::to_string(k);
+        ++shown;
+      }
+    }
+    const IoStats io = n.io_stats();
+    say("join: node-%u lists %u/%u alive (lacks%s); streams out %llu in %llu, timed out %llu, "
+        "refused %llu, errors %llu",
+        i, alive, f_.nodes, lacks.c_str(), (unsigned long long)io.streams_out,
+        (unsigned long long)io.streams_in, (unsigned long long)io.streams_timed_out,
+        (unsigned long long)io.streams_refused, (unsigned long long)io.stream_errors);
+  }
+}
+
 void Demo::measure_steady(Duration d) {
   const double settle_s = wait([&] {
     for (auto* n : nodes_) {
@@ -302,14 +332,26 @@ int Demo::scenario() {
   } else if (f_.bootstrap != "join") {
     throw UsageError("--bootstrap: expected join|preloaded, got '" + f_.bootstrap + "'");
   }
+  bool diagnosed = false;
   const double join_s = wait([&] {
-    const auto due = std::uint32_t(1 + (Runtime::now() - join_start).to_seconds() * f_.join_rate);
-    for (; next < f_.nodes && next <= due; ++next) (void)nodes_[next]->join(std::span(&seed, 1));
-    if (next < f_.nodes) return false;
-    for (auto* n : nodes_) {
-      if (n->membership().member_count(MemberState::alive) != f_.nodes) return false;
+    const double t = (Runtime::now() - join_start).to_seconds();
+    const auto due = std::uint32_t(1 + t * f_.join_rate);
+    for (; next < f_.nodes && next <= due; ++next) {
+      if (auto r = nodes_[next]->join(std::span(&seed, 1)); !r) {
+        ++failed_joins_;
+        say("join: node-%u could not start its join: %s", next, r.error().detail);
+      }
     }
-    return true;
+    if (next < f_.nodes) return false;
+    std::uint32_t incomplete = 0;
+    for (auto* n : nodes_) {
+      if (n->membership().member_count(MemberState::alive) != f_.nodes) ++incomplete;
+    }
+    if (incomplete != 0 && !diagnosed && t > 3.0 + double(f_.nodes) / f_.join_rate) {
+      diagnosed = true;
+      report_incomplete_join();
+    }
+    return incomplete == 0;
   }, Duration::seconds(30) + Duration::nanoseconds(std::int64_t(1e9 * f_.nodes / f_.join_rate)));
   say("join: every node lists all %u members after %.2f s", f_.nodes, join_s);
   if (!f_.steady.empty()) measure_steady(parse_duration("--steady", f_.steady));
@@ -387,6 +429,7 @@ int Demo::scenario() {
   j["detector"] = f_.detector;
   j["multicast"] = f_.multicast;
   j["join_convergence_seconds"] = join_s;
+  j["failed_joins"] = failed_joins_;
   j["multicast_delivery_seconds"] = mc_s;
   j["multicast_delivered_fraction"] = mc_frac;
   j["crashes"] = nlohmann::json::array();

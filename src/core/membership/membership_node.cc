@@ -95,10 +95,11 @@ Time MembershipNode::next_deadline() const noexcept {
   t = std::min(t, house_ticker_.deadline());
   if (!seeds_.empty() && join_ticker_.started()) t = std::min(t, join_ticker_.deadline());
   if (queries_) t = std::min(t, queries_->next_deadline());
-  return t;
+  return std::min(t, catch_up_at_);
 }
 
 void MembershipNode::on_timeout(Time now, Effects& fx) {
+  clock_ = now;
   if (!started_) {
     started_ = true;
     detector_->start(now);
@@ -135,6 +136,14 @@ void MembershipNode::on_timeout(Time now, Effects& fx) {
     if (!failed.empty() && !leaving_) {
       NodeId id = failed[rng_.below(failed.size())];
       send_push_pull(fx, list_.at(list_.find(id)).address, true);
+    }
+  }
+  if (now >= catch_up_at_) {
+    catch_up_at_ = Time::max();
+    if (list_.live_size() > 1 && !leaving_) {
+      // The partner from a hash, not rng_: the other timers' random draws stay as they were.
+      const std::uint64_t h = mix64(std::uint64_t(now.ns()) ^ self_id_);
+      anti_entropy(fx, list_.address(1 + std::uint32_t(h % (list_.live_size() - 1))));
     }
   }
   if (house_ticker_.due(now)) {
@@ -352,6 +361,16 @@ void MembershipNode::broadcast_accuse(wire::MemberFrame type, const wire::Accuse
 }
 
 void MembershipNode::emit(Effects& fx, EventKind kind, const MemberRecord& r) {
+  // A new member: arm one catch-up anti-entropy round (churn_anti_entropy_delay). SWIM-family
+  // detectors only: with phi accrual a scenario test (half of 100 crashing) gained a false
+  // failure, not yet understood.
+  const bool swim_family =
+      config_.detector == Detector::swim || config_.detector == Detector::lifeguard;
+  if (kind == EventKind::joined && swim_family &&
+      config_.churn_anti_entropy_delay > Duration::zero() && catch_up_at_ == Time::max() &&
+      started_) {
+    catch_up_at_ = clock_ + config_.churn_anti_entropy_delay;
+  }
   Event e;
   e.kind = kind;
   e.subject_id = r.id;
@@ -548,6 +567,7 @@ class MembershipNode::Inbound final : public StreamSink {
 
 void MembershipNode::on_datagram(Time now, const Address& from, std::span<const std::byte> bytes,
                                  Effects& fx) {
+  clock_ = now;
   ++stats_.datagrams_received;
   stats_.bytes_received += bytes.size();
   Inbound in(*this, now, fx);
@@ -556,6 +576,7 @@ void MembershipNode::on_datagram(Time now, const Address& from, std::span<const 
 
 void MembershipNode::on_stream(Time now, const Address& from, std::span<const std::byte> message,
                                StreamId stream, Effects& fx) {
+  clock_ = now;
   ++stats_.streams_received;
   Inbound in(*this, now, fx);
   Bytes direct = codec_->unpack_stream(message, from, in);

@@ -229,6 +229,8 @@ class MembershipNode final : public Membership {
   std::unique_ptr<FailureDetector> detector_;
   MembershipStats stats_;
   Ticker gossip_ticker_, push_pull_ticker_, house_ticker_, join_ticker_, reconnect_ticker_;
+  Time catch_up_at_ = Time::max();  // churn_anti_entropy_delay: the pending catch-up round
+  Time clock_ = Time::zero();       // the latest `now` this machine was given
   std::vector<Address> seeds_;
   /// Failed and left members, oldest first (may hold stale entries for revived members):
   /// reaping and gossip-to-the-dead look here instead of scanning the whole list.

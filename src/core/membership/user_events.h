@@ -30,14 +30,11 @@ class UserEventLog {
 
   /// The Lamport time of a new local event; advances the clock.
   std::uint64_t stamp() noexcept { return clock_++; }
-  /// Moves the clock to at least `ltime` (a restored clock); never back.
-  void witness(std::uint64_t ltime) noexcept {
-    if (ltime > clock_) clock_ = ltime;
-  }
   /// Witnesses `ltime` and records the event if it is new.
   Verdict record(std::uint64_t ltime, std::string_view name, std::span<const std::byte> payload);
   [[nodiscard]] std::uint64_t clock() const noexcept { return clock_; }
-  /// Lamport witness without recording (serf's push-pull merge): clock = max(clock, ltime + 1).
+  /// Lamport witness without recording (serf's push-pull merge, and a clock restored from a
+  /// snapshot): clock = max(clock, ltime + 1); never back.
   void witness(std::uint64_t ltime) noexcept {
     if (ltime >= clock_ && ltime != UINT64_MAX) clock_ = ltime + 1;
   }
