@@ -309,13 +309,15 @@ std::optional<std::string> HandlerRunner::answer_query(const std::string& name,
   e.name = name;
   e.payload = payload;
   e.ltime = ltime;
+  // As serf's agent: every matching handler runs, in order; the first one that succeeds with
+  // output answers (a catch-all handler that prints nothing does not answer with nothing).
+  std::optional<std::string> answer;
   for (const auto& spec : opt_.handlers) {
     if (!handler_matches(spec, e)) continue;
     std::string out;
-    if (run_one(spec, e, &out)) return out;
-    return std::nullopt;
+    if (run_one(spec, e, &out) && !out.empty() && !answer) answer = std::move(out);
   }
-  return std::nullopt;
+  return answer;
 }
 
 }  // namespace grapevine::tools

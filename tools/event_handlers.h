@@ -98,8 +98,9 @@ class HandlerRunner {
   /// Queues a node event (loop thread; copies what it keeps). Returns false if dropped.
   bool submit(const Event& e);
   bool submit(HandlerEvent e);
-  /// Answers a query with the first matching `query` handler: its stdout, at most
-  /// query_response_max bytes; nullopt when no handler matches or it failed. Blocking (runs the
+  /// Answers a query as serf's agent does: every matching handler runs in order, and the first
+  /// that succeeds with output answers with its stdout (at most query_response_max bytes);
+  /// nullopt when none matches, fails or prints anything. Blocking (runs the
   /// script in the calling thread): call it off the loop thread.
   std::optional<std::string> answer_query(const std::string& name, const std::string& payload,
                                           std::uint64_t ltime);

@@ -63,10 +63,10 @@ sleep 1.2
 [ "$(wc -l <"$work/deploy.out")" = 1 ] || fail "user:deploy filter: $(cat "$work/deploy.out")"
 [ "$(count '^user|' "$work/h1.out")" = 2 ] || fail "user events: $(cat "$work/h1.out")"
 
-# TODO(query hookup): n1's query handler should answer `grapevine query load 0.5` with
-# "load-0.5"; today the querier records an empty response from n1 (not yet diagnosed), so the
-# check is off:
-#   "$grapevine" query --rpc-addr "$(rpc 2)" --json --timeout 2s load 0.5 | grep '"n1":"load-0.5"'
+# n1's query handler answers `grapevine query load 0.5` with its stdout; the catch-all
+# handler before it prints nothing, so (as serf's agent) it does not answer with nothing.
+"$grapevine" query --rpc-addr "$(rpc 2)" --json --timeout 2s load 0.5 | grep -q '"n1":"load-0.5"' ||
+  fail "query handler did not answer"
 kill -TERM "$pid3"
 wait_until 8000 has "^member-leave|.*n3	" "$work/h1.out" || fail "member-leave: $(cat "$work/h1.out")"
 kill -9 "$pid4"

@@ -240,5 +240,16 @@ TEST(Seeds, AddressesNamesAndBackoff) {
   EXPECT_LE(retry_backoff(20, cap, 0xffff), Duration::seconds(36));
 }
 
+// Serf's agent answers a query with the first matching handler that prints something: a silent
+// catch-all handler configured first must not answer with nothing (it did, on real agents).
+TEST(HandlerRunner, ASilentCatchAllDoesNotAnswerQueries) {
+  HandlerOptions o;
+  o.handlers.push_back(parse_handler_spec("f", "true"));
+  o.handlers.push_back(parse_handler_spec("f", "query:load=printf 'load=%s' \"$(cat)\""));
+  HandlerRunner r(o);
+  EXPECT_EQ(r.answer_query("load", "0.5", 3).value_or("<none>"), "load=0.5");
+  EXPECT_FALSE(r.answer_query("other", "x", 4));  // only the silent handler matches
+}
+
 }  // namespace
 }  // namespace grapevine::tools
