@@ -203,6 +203,7 @@ nlohmann::json handle_serf_query(Runtime& rt, NodeHandle& node, const nlohmann::
   o.request_ack = req.value("ack", true);
   o.relay_factor = std::uint8_t(std::clamp(req.value("relay_factor", 0), 0, 255));
   o.timeout = Duration::milliseconds(std::clamp(req.value("timeout_ms", 0), 0, 60'000));
+  const Time issued = rt.now();
   auto ltime = in_loop(rt, [&] {
     return node.serf_query(name, std::as_bytes(std::span(payload.data(), payload.size())), o);
   });
@@ -217,7 +218,11 @@ nlohmann::json handle_serf_query(Runtime& rt, NodeHandle& node, const nlohmann::
   for (const auto& [from, p] : r.responses) {
     responses[from] = std::string(reinterpret_cast<const char*>(p.data()), p.size());
   }
-  return {{"ok", true}, {"ltime", *ltime}, {"acks", r.acks}, {"responses", responses}};
+  return {{"ok", true},
+          {"ltime", *ltime},
+          {"acks", r.acks},
+          {"responses", responses},
+          {"timeout_seconds", double((r.deadline - issued).ns()) / 1e9}};
 }
 
 // {"cmd":"keys","op":"list|install|use|remove","key":"BASE64"}: this agent's keyring
@@ -374,6 +379,20 @@ nlohmann::json handle(Runtime& rt, NodeHandle& node, const AgentConfig& cfg,
     });
   }
   auto loop = [&](const std::function<void()>& f) { in_loop(rt, [&] { f(); return 0; }); };
+  // `grapevine query` in the serf dialect: serf's own query (serf agents and grapevine members
+  // answer), in the native `query` answer's shape; arrival times are not kept there (ms -1).
+  if (cmd == "query" && cfg.node.membership.memberlist.serf) {
+    nlohmann::json r = handle_serf_query(rt, node, req);
+    if (!r.value("ok", false)) return r;
+    nlohmann::json events = nlohmann::json::array();
+    for (const auto& a : r["acks"]) events.push_back({{"type", "ack"}, {"from", a}, {"ms", -1}});
+    for (const auto& [from, p] : r["responses"].items()) {
+      events.push_back({{"type", "response"}, {"from", from}, {"ms", -1}, {"payload", p}});
+    }
+    r["name"] = req.value("name", "");
+    r["events"] = events;
+    return r;
+  }
   if (auto q = handle_query_rpc(cmd, req, node, loop)) return *q;  // query, cluster-wide keys
   if (cmd == "keys") return handle_keys(rt, node, req);             // "local": true
   if (auto kv = handle_kv(cmd, req, node, loop)) return *kv;

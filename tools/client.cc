@@ -242,10 +242,12 @@ int query_command(const ClientFlags& f) {
   }
   for (const auto& e : r["events"]) {
     const std::string from = e["from"].get<std::string>();
+    const long long ms = e.value("ms", -1LL);  // -1: not kept (serf dialect)
+    const std::string when = ms >= 0 ? " (" + std::to_string(ms) + " ms)" : "";
     if (e["type"] == "ack") {
-      std::printf("ack from '%s' (%lld ms)\n", from.c_str(), e["ms"].get<long long>());
+      std::printf("ack from '%s'%s\n", from.c_str(), when.c_str());
     } else {
-      std::printf("response from '%s' (%lld ms): %s\n", from.c_str(), e["ms"].get<long long>(),
+      std::printf("response from '%s'%s: %s\n", from.c_str(), when.c_str(),
                   e["payload"].get<std::string>().c_str());
     }
   }

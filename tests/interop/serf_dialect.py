@@ -194,6 +194,13 @@ def main():
     r = gv2.call({"cmd": "serf-query", "name": "greet", "tags": {"role": "^web$"},
                   "timeout_ms": 1000})
     assert r["acks"] == ["s1"], r
+    # The CLI: `grapevine query` in the serf dialect goes through serf's query.
+    out = subprocess.run([GRAPEVINE, "query", "--rpc-addr", f"127.0.0.1:{gv1.rpc}", "--json",
+                          "--timeout", "1s", "--node", "s2", "greet", "hi"],
+                         capture_output=True, text=True, timeout=15, check=True).stdout
+    r = json.loads(out)
+    assert r["acks"] == ["s2"] and r["responses"]["s2"].strip() == "serf:s2", r
+    assert abs(r["timeout_seconds"] - 1.0) < 0.1, r
 
     step("serf's internal queries: reachability and keys across the mixed cluster")
     assert "Successfully contacted all live nodes" in s1.run("reachability")
