@@ -217,7 +217,9 @@ std::optional<Consensus::CutRef> Consensus::choose_value(const Configuration& co
   std::map<std::uint64_t, std::pair<std::uint32_t, CutRef>> counts;
   for (const auto& [i, r] : phase1b_) {
     if (r.vval.size == 0 || r.vrank != kFastRank) continue;
-    auto& c = counts[r.vval.digest];
+    // try_emplace, not operator[]: clang 14 with libstdc++ 12 cannot default-construct a pair
+    // holding a nested struct with member initializers (the fuzz preset's compiler).
+    auto& c = counts.try_emplace(r.vval.digest, 0u, r.vval).first->second;
     ++c.first;
     c.second = r.vval;
   }
