@@ -14,13 +14,8 @@
 set -euo pipefail
 grapevine=${1:?usage: $0 /path/to/grapevine}
 grapevine=$(cd "$(dirname "$grapevine")" && pwd)/$(basename "$grapevine")
-skip() {
-  echo "SKIP: $*"
-  exit 77
-}
 source "$(dirname "$0")/lib/common.sh"
-[ "$(id -u)" -eq 0 ] || skip "needs root to create network namespaces"
-command -v ip >/dev/null || skip "ip (iproute2) is not installed"
+require_netns
 dnsmasq=$(command -v dnsmasq || echo /usr/sbin/dnsmasq)
 [ -x "$dnsmasq" ] || skip "dnsmasq is not installed (apt-get install dnsmasq-base)"
 scratch_dir dns_seeds 30

@@ -26,15 +26,10 @@ grapevine=${1:?usage: $0 /path/to/grapevine}
 grapevine=$(cd "$(dirname "$grapevine")" && pwd)/$(basename "$grapevine")
 here=$(cd "$(dirname "$0")" && pwd)
 
-skip() {
-  echo "SKIP: $*"
-  exit 77
-}
 source "$here/lib/common.sh"
 t_start=$(now_ms)
 
-[ "$(id -u)" -eq 0 ] || skip "needs root to create network namespaces"
-command -v ip >/dev/null || skip "ip (iproute2) is not installed"
+require_netns
 command -v python3 >/dev/null || skip "python3 is not installed"
 
 n=4              # members during the attack (node5 only visits during the capture)

@@ -18,15 +18,10 @@ set -euo pipefail
 grapevine=${1:?usage: $0 /path/to/grapevine}
 grapevine=$(cd "$(dirname "$grapevine")" && pwd)/$(basename "$grapevine")
 
-skip() {
-  echo "SKIP: $*"
-  exit 77
-}
 source "$(dirname "$0")/lib/common.sh"
 t_start=$(now_ms)
 
-[ "$(id -u)" -eq 0 ] || skip "needs root to create network namespaces"
-command -v ip >/dev/null || skip "ip (iproute2) is not installed"
+require_netns
 command -v python3 >/dev/null || skip "python3 is not installed"
 
 zones=3

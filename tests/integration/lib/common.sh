@@ -10,6 +10,18 @@ fail() {
 
 now_ms() { date +%s%3N; }
 
+# Exit 77 (ctest's skip) saying why.
+skip() {
+  echo "SKIP: $*"
+  exit 77
+}
+
+# The network-namespace scripts: root and iproute2, else skipped.
+require_netns() {
+  [ "$(id -u)" -eq 0 ] || skip "needs root to create network namespaces"
+  command -v ip >/dev/null || skip "ip (iproute2) is not installed"
+}
+
 # wait_until MS CMD...: runs CMD every 200 ms until it succeeds or MS pass (then returns 1);
 # sets $waited_ms.
 wait_until() {
