@@ -12,6 +12,7 @@
 #include <chrono>
 
 #include "io/socket_util.h"
+#include "poll_loop.h"
 
 namespace grapevine::tools {
 
@@ -28,12 +29,6 @@ struct HttpServer::Client {
 };
 
 namespace {
-
-std::int64_t steady_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::steady_clock::now().time_since_epoch())
-      .count();
-}
 
 const char* reason(int status) {
   switch (status) {
@@ -121,39 +116,29 @@ void HttpServer::publish(std::string_view name, std::string_view data) {
 
 void HttpServer::loop() {
   std::vector<pollfd> fds;
+  auto interest = [](const Client& c) -> short {
+    // A request's head; afterwards, to see hangups (input is discarded).
+    short ev = c.eof ? 0 : POLLIN;
+    if (!c.out.empty()) ev |= POLLOUT;
+    return ev;
+  };
+  auto serve = [this](Client& c, short re, std::int64_t now) {
+    if (c.out.empty()) c.progress_ms = now;
+    if (re & (POLLIN | POLLHUP | POLLERR)) read_client(c);
+    if (!c.gone && (re & POLLOUT)) {
+      const std::size_t queued = c.out.size();
+      write_client(c);
+      if (c.out.size() < queued) c.progress_ms = now;
+    }
+    housekeeping(c, now);
+  };
   while (!stopping_.load()) {
-    fds.clear();
-    fds.push_back({wake_fd_, POLLIN, 0});
-    fds.push_back({listen_fd_, POLLIN, 0});
-    for (const auto& c : clients_) {
-      // A request's head; afterwards, to see hangups (input is discarded).
-      short ev = c->eof ? 0 : POLLIN;
-      if (!c->out.empty()) ev |= POLLOUT;
-      fds.push_back({c->fd.get(), ev, 0});
-    }
-    if (::poll(fds.data(), fds.size(), 500) < 0 && errno != EINTR) return;
-    if (stopping_.load()) return;
-    if (fds[0].revents & POLLIN) {
-      std::uint64_t v;
-      [[maybe_unused]] auto r = ::read(wake_fd_, &v, sizeof v);
-      fan_out();
-    }
-    const std::size_t before = clients_.size();  // fds[2..] are these clients, in order
-    const std::int64_t now = steady_ms();
-    for (std::size_t i = 0; i < before; ++i) {
-      Client& c = *clients_[i];
-      const short re = fds[i + 2].revents;
-      if (c.out.empty()) c.progress_ms = now;
-      if (re & (POLLIN | POLLHUP | POLLERR)) read_client(c);
-      if (!c.gone && (re & POLLOUT)) {
-        const std::size_t queued = c.out.size();
-        write_client(c);
-        if (c.out.size() < queued) c.progress_ms = now;
-      }
-      housekeeping(c, now);
-    }
+    const PollRound round = poll_clients(
+        wake_fd_, listen_fd_, 500, clients_, fds, interest, [this] { return stopping_.load(); },
+        [this] { fan_out(); }, serve);
+    if (!round.ok || stopping_.load()) return;
     std::erase_if(clients_, [](const auto& c) { return c->gone; });
-    if (fds[1].revents & POLLIN) accept_clients();
+    if (round.acceptable) accept_clients();
     std::uint64_t streams = 0;
     for (const auto& c : clients_) streams += c->stream ? 1 : 0;
     stats_.streams_open.store(streams);
@@ -186,21 +171,15 @@ void HttpServer::housekeeping(Client& c, std::int64_t now) {
 }
 
 void HttpServer::accept_clients() {
-  for (int i = 0; i < 64; ++i) {
-    int fd = ::accept4(listen_fd_, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
-    if (fd < 0) return;
-    if (clients_.size() >= options_.clients_max) {
-      ++stats_.clients_refused;
-      const std::string r = simple(503, "too many clients; try again later");
-      [[maybe_unused]] auto n = ::send(fd, r.data(), r.size(), MSG_NOSIGNAL);
-      ::close(fd);
-      continue;
-    }
-    auto c = std::make_unique<Client>();
-    c->fd = io::Fd(fd);
-    c->opened_ms = c->progress_ms = c->said_ms = steady_ms();
-    clients_.push_back(std::move(c));
-  }
+  accept_bounded(
+      listen_fd_, options_.clients_max, simple(503, "too many clients; try again later"),
+      [this] { return clients_.size(); }, [this] { ++stats_.clients_refused; },
+      [this](int fd) {
+        auto c = std::make_unique<Client>();
+        c->fd = io::Fd(fd);
+        c->opened_ms = c->progress_ms = c->said_ms = steady_ms();
+        clients_.push_back(std::move(c));
+      });
 }
 
 void HttpServer::read_client(Client& c) {

@@ -15,6 +15,7 @@
 #include <cstring>
 
 #include "io/socket_util.h"
+#include "poll_loop.h"
 #include "rpc.h"
 
 namespace grapevine::tools {
@@ -29,12 +30,6 @@ struct RpcServer::Client {
 };
 
 namespace {
-
-std::int64_t steady_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::steady_clock::now().time_since_epoch())
-      .count();
-}
 
 std::string error_line(const std::string& why) {
   return nlohmann::json{{"ok", false}, {"error", why}}.dump() + "\n";
@@ -119,72 +114,56 @@ void RpcServer::stop() {
 
 void RpcServer::loop() {
   std::vector<pollfd> fds;
+  auto interest = [this](const Client& c) -> short {
+    short ev = 0;
+    // Read a client only while its responses are taken (monitor clients: to see hangups).
+    if (!c.closing && (c.monitor || (c.out.size() < options_.output_bytes_max &&
+                                     c.in.size() <= options_.request_bytes_max))) {
+      ev |= POLLIN;
+    }
+    if (!c.out.empty()) ev |= POLLOUT;
+    return ev;
+  };
+  auto serve = [this](Client& c, short re, std::int64_t now) {
+    if (c.out.empty()) c.progress_ms = now;
+    if (re & (POLLIN | POLLHUP | POLLERR)) read_client(c);
+    if (!c.gone && (re & POLLOUT)) {
+      const std::size_t queued = c.out.size();
+      write_client(c);
+      if (c.out.size() < queued) c.progress_ms = now;
+      process_lines(c);  // requests held back while its responses were queued
+    }
+    if (c.closing && c.out.empty()) c.gone = true;
+    if (!c.gone && !c.out.empty() && now - c.progress_ms > options_.output_stall_ms) {
+      ++stats_.slow_clients_dropped;  // takes nothing we send: its slot goes back
+      c.gone = true;
+    }
+  };
   while (!stopping_.load()) {
-    fds.clear();
-    fds.push_back({wake_fd_, POLLIN, 0});
-    fds.push_back({listen_fd_, POLLIN, 0});
-    for (const auto& c : clients_) {
-      short ev = 0;
-      // Read a client only while its responses are taken (monitor clients: to see hangups).
-      if (!c->closing && (c->monitor || (c->out.size() < options_.output_bytes_max &&
-                                         c->in.size() <= options_.request_bytes_max))) {
-        ev |= POLLIN;
-      }
-      if (!c->out.empty()) ev |= POLLOUT;
-      fds.push_back({c->fd.get(), ev, 0});
-    }
-    if (::poll(fds.data(), fds.size(), 1000) < 0 && errno != EINTR) return;
-    if (stopping_.load()) return;
-    if (fds[0].revents & POLLIN) {
-      std::uint64_t v;
-      [[maybe_unused]] auto r = ::read(wake_fd_, &v, sizeof v);
-      fan_out();
-    }
-    const std::size_t before = clients_.size();  // fds[2..] are these clients, in order
-    const std::int64_t now = steady_ms();
-    for (std::size_t i = 0; i < before; ++i) {
-      Client& c = *clients_[i];
-      const short re = fds[i + 2].revents;
-      if (c.out.empty()) c.progress_ms = now;
-      if (re & (POLLIN | POLLHUP | POLLERR)) read_client(c);
-      if (!c.gone && (re & POLLOUT)) {
-        const std::size_t queued = c.out.size();
-        write_client(c);
-        if (c.out.size() < queued) c.progress_ms = now;
-        process_lines(c);  // requests held back while its responses were queued
-      }
-      if (c.closing && c.out.empty()) c.gone = true;
-      if (!c.gone && !c.out.empty() && now - c.progress_ms > options_.output_stall_ms) {
-        ++stats_.slow_clients_dropped;  // takes nothing we send: its slot goes back
-        c.gone = true;
-      }
-    }
+    const PollRound round = poll_clients(
+        wake_fd_, listen_fd_, 1000, clients_, fds, interest, [this] { return stopping_.load(); },
+        [this] { fan_out(); }, serve);
+    if (!round.ok || stopping_.load()) return;
     std::size_t monitors = 0;
     std::erase_if(clients_, [](const auto& c) { return c->gone; });
     for (const auto& c : clients_) monitors += c->monitor ? 1 : 0;
     hub_.set_subscribers(monitors);
-    if (fds[1].revents & POLLIN) accept_clients();
+    if (round.acceptable) accept_clients();
     stats_.clients_open.store(clients_.size());
   }
 }
 
 void RpcServer::accept_clients() {
-  for (int i = 0; i < 64; ++i) {
-    int fd = ::accept4(listen_fd_, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
-    if (fd < 0) return;
-    if (clients_.size() >= options_.clients_max) {
-      ++stats_.clients_refused;
-      // Best effort (a fresh socket's buffer takes one line), then closed.
-      std::string line = error_line("too many RPC clients (rpc_clients_max " +
-                                    std::to_string(options_.clients_max) + "); try again later");
-      [[maybe_unused]] auto n = ::send(fd, line.data(), line.size(), MSG_NOSIGNAL);
-      ::close(fd);
-      continue;
-    }
-    auto c = std::make_unique<Client>();
-    c->fd = io::Fd(fd);
-    clients_.push_back(std::move(c));
-  }
+  accept_bounded(
+      listen_fd_, options_.clients_max,
+      error_line("too many RPC clients (rpc_clients_max " + std::to_string(options_.clients_max) +
+                 "); try again later"),
+      [this] { return clients_.size(); }, [this] { ++stats_.clients_refused; },
+      [this](int fd) {
+        auto c = std::make_unique<Client>();
+        c->fd = io::Fd(fd);
+        clients_.push_back(std::move(c));
+      });
 }
 
 void RpcServer::read_client(Client& c) {
