@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "fuzz_check.h"
+#include "fuzz_frames.h"
 #include "grapevine/query.h"
 #include "wire/native.h"
 #include "wire/native_membership.h"
@@ -103,9 +104,6 @@ void decode_everything(Bytes body) {
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   Bytes in = std::as_bytes(std::span(data, size));
-  FrameIterator it(in);
-  Frame frame;
-  while (it.next(frame)) decode_everything(frame.body);
-  decode_everything(in);
+  fuzz::decode_frame_bodies_then_whole(in, [](Bytes b) { decode_everything(b); });
   return 0;
 }

@@ -17,6 +17,7 @@
 #include <span>
 
 #include "fuzz_check.h"
+#include "fuzz_frames.h"
 #include "grapevine/event.h"
 #include "grapevine/view.h"
 #include "wire/native_views.h"
@@ -123,10 +124,7 @@ void decode_everything(Bytes body) {
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   Bytes in = std::as_bytes(std::span(data, size));
-  FrameIterator it(in);
-  Frame frame;
-  while (it.next(frame)) decode_everything(frame.body);
-  decode_everything(in);
+  fuzz::decode_frame_bodies_then_whole(in, [](Bytes b) { decode_everything(b); });
 
   static const Address self = Address::ipv4(10, 0, 0, 1, 7946);
   static NullEffects fx;
