@@ -13,6 +13,7 @@
 #include <optional>
 #include <thread>
 
+#include "regex/re2_tag_matcher.h"
 #include "agent_config.h"
 #include "agent_services.h"
 #include "agent_tls.h"
@@ -198,7 +199,11 @@ nlohmann::json handle_serf_query(Runtime& rt, NodeHandle& node, const nlohmann::
   }
   const nlohmann::json tags = req.value("tags", nlohmann::json::object());
   for (const auto& [k, v] : tags.items()) {
-    if (v.is_string()) o.tags.emplace_back(k, v.get<std::string>());
+    if (!v.is_string()) continue;
+    if (auto why = detail::re2_tag_pattern_error(v.get<std::string>()); !why.empty()) {
+      return fail("serf-query: tag " + k + ": bad regular expression: " + why);
+    }
+    o.tags.emplace_back(k, v.get<std::string>());
   }
   o.request_ack = req.value("ack", true);
   o.relay_factor = std::uint8_t(std::clamp(req.value("relay_factor", 0), 0, 255));

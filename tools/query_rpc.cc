@@ -7,6 +7,7 @@
 #include <mutex>
 
 #include "base64.h"
+#include "regex/re2_tag_matcher.h"
 
 namespace grapevine::tools {
 namespace {
@@ -70,6 +71,9 @@ nlohmann::json run_query(const nlohmann::json& req, NodeHandle& node, const Loop
   const nlohmann::json tags = req.value("tags", nlohmann::json::object());
   for (const auto& [k, v] : tags.items()) {
     if (!v.is_string()) return fail("query: tags must map keys to regexes");
+    if (auto why = detail::re2_tag_pattern_error(v.get<std::string>()); !why.empty()) {
+      return fail("query: tag " + k + ": bad regular expression: " + why);
+    }
     p.tags.push_back({k, v.get<std::string>()});
   }
   p.request_ack = req.value("ack", true);

@@ -9,7 +9,8 @@ gv2 by a TOML file through gv1). Every scenario in both directions:
   - user events: `serf event` reaches both grapevine monitors; `grapevine event` runs both serf
     agents' handlers and reaches the other grapevine node;
   - queries: `serf query` gets acks and responses from gv1 and gv2 (and the serf agents), with
-    -node and -tag filters and -relay-factor; the agent's `serf-query` RPC on a grapevine node
+    -node and -tag filters and -relay-factor; a query no --serf-respond answers is answered by
+    gv1's `--event-handler query:who=SCRIPT` (serf's env and stdin, its stdout the response); the agent's `serf-query` RPC on a grapevine node
     collects the serf agents' acks and handler responses, with the same filters;
   - serf's internal queries: `serf reachability` (_serf_ping) and `serf keys` -list, -install,
     -use, -remove across the four members (then a grapevine event still reaches serf);
@@ -34,6 +35,7 @@ SERF = shutil.which("serf")
 PROCS = []
 WORK = tempfile.mkdtemp(prefix="serf-dialect-")
 HANDLER = os.path.join(WORK, "handler.sh")
+GV_HANDLER = os.path.join(WORK, "gv-handler.sh")
 
 
 def step(title):
@@ -77,7 +79,7 @@ class Serf:
 
 
 class Agent:
-    def __init__(self, name, key, join, tags=(), respond=(), config=None):
+    def __init__(self, name, key, join, tags=(), respond=(), config=None, handlers=()):
         self.name = name
         self.port = free_port()
         self.rpc = free_port()
@@ -92,6 +94,8 @@ class Agent:
             args += ["--tag", t]
         for r in respond:
             args += ["--serf-respond", r]
+        for h in handlers:
+            args += ["--event-handler", h]
         self.proc = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT)
         PROCS.append(self.proc)
         wait_for(f"{name}'s rpc", lambda: self.call({"cmd": "info"}).get("ok"), 10)
@@ -131,13 +135,18 @@ def main():
                 'exit 0; fi\n[ "$SERF_EVENT" = user ] && '
                 f'echo "$SERF_USER_EVENT $(cat)" >> {WORK}/$SERF_SELF_NAME.events\nexit 0\n')
     os.chmod(HANDLER, 0o755)
+    with open(GV_HANDLER, "w") as f:  # serf's query environment and stdin, answered on stdout
+        f.write('#!/bin/sh\n[ "$SERF_EVENT" = query ] || exit 1\n'
+                'echo "gv:$SERF_SELF_NAME:$SERF_QUERY_NAME:$SERF_QUERY_LTIME:$(cat)"\n')
+    os.chmod(GV_HANDLER, 0o755)
     key = subprocess.run([SERF, "keygen"], check=True, capture_output=True,
                          text=True).stdout.strip()
 
     step("members: two serf agents and two grapevine agents, encrypted")
     s1 = Serf("s1", key, tags=("role=web",))
     s2 = Serf("s2", key, join=s1.addr)
-    gv1 = Agent("gv1", key, s1.addr, tags=("dc=east",), respond=("greet=hello-from-gv1",))
+    gv1 = Agent("gv1", key, s1.addr, tags=("dc=east",), respond=("greet=hello-from-gv1",),
+                handlers=(f"query:who={GV_HANDLER}",))
     toml = os.path.join(WORK, "gv2.toml")  # gv2 from TOML: dialect, key, query answers
     with open(toml, "w") as f:
         f.write(f'[membership]\ndialect = "serf"\nencrypt = ["{key}"]\n'
@@ -182,6 +191,14 @@ def main():
     assert acks == ["gv1"] and list(responses) == ["gv1"], (acks, responses)
     acks, responses = query(s1, "-tag=dc=^w", "greet", "hi")
     assert acks == ["gv2"], acks
+    # No fixed answer for `who` at gv1: its query handler script answers, asynchronously.
+    acks, responses = query(s2, "-relay-factor=1", "who", "pay")
+    assert acks == sorted(names), acks
+    parts = responses.get("gv1", "").strip().split(":")
+    assert parts[:3] == ["gv", "gv1", "who"] and parts[4] == "pay" and int(parts[3]) > 0, \
+        responses
+    assert responses.get("gv2") == "any-gv2" and responses.get("s2", "").strip() == "serf:s2", \
+        responses
 
     step("queries: grapevine's serf-query collects serf's acks and handler responses")
     r = gv1.call({"cmd": "serf-query", "name": "greet", "payload": "hi", "timeout_ms": 1000})

@@ -21,13 +21,17 @@
 //  - push-pull user state: clocks, status times and left members (serf's LocalState), merged
 //    by witnessing the clocks and replaying the status times as intents (MergeRemoteState).
 //
-// Deviations: user queries are answered by a fixed table (name -> response payload, from the
-// configuration) rather than by an application handler (none exists yet at this layer); our
+// User queries: a fixed table (name -> response payload, from the configuration) answers first;
+// a query it does not answer is emitted as EventKind::query and held (kReceivedMax, with its
+// deadline: receipt + the query's timeout) so the application (the agent's `query` event
+// handlers) answers it later through respond(), once, within serf's 1024-byte response limit.
+//
+// Deviations: our
 // push-pull carries no event ring (serf replays its ring to peers; ours relies on gossip) and
 // a remote ring is replayed only from periodic exchanges, never events older than our join's
 // push-pull (serf's agent default, -replay off: eventMinTime); intents for members not known yet share the member table (serf keeps them
-// apart for 5 minutes) and the table is bounded (kMembersMax); tag filters use std::regex
-// (ECMAScript) where serf uses Go's RE2 syntax: simple patterns agree.
+// apart for 5 minutes) and the table is bounded (kMembersMax); tag filters go through
+// util/tag_regex.h (RE2, as Go's regexp, where the host installed it; literals only otherwise).
 #pragma once
 
 #include <cstdint>
@@ -115,6 +119,8 @@ class Layer {
   static constexpr std::size_t kMembersMax = 65536;       // member/intent table
   static constexpr std::size_t kPendingQueriesMax = 64;   // our own queries collecting
   static constexpr std::size_t kResponseBytesMax = 1024;  // serf's QueryResponseSizeLimit
+  static constexpr std::size_t kReceivedMax = 64;         // user queries held for respond()
+  static constexpr Duration kQueryTimeoutMax = Duration::seconds(3600);  // a received one's
 
   Layer(LayerConfig config, Host& host, std::uint64_t seed);
 
@@ -139,6 +145,13 @@ class Layer {
                               const QueryParams& params, Effects& fx);
   /// A query's acks and responses so far (nullptr once forgotten: 64 queries later).
   [[nodiscard]] const QueryResult* query_result(std::uint64_t ltime) const;
+  /// Answers a user query this node emitted (EventKind::query: ltime, query_id), once, before
+  /// its deadline; the response goes to the querier and through its relay factor. Errors:
+  /// invalid_argument (unknown, forgotten after kReceivedMax newer ones, or already answered),
+  /// rejected (the deadline passed), too_large (the encoded response over kResponseBytesMax,
+  /// serf's QueryResponseSizeLimit).
+  Result<void> respond(Time now, std::uint64_t ltime, std::uint32_t id,
+                       std::span<const std::byte> payload, Effects& fx);
   void on_timeout(Time now);
   [[nodiscard]] Time next_deadline() const noexcept;
 
@@ -154,6 +167,17 @@ class Layer {
     std::uint64_t ltime = 0;
     bool leaving = false;
   };
+  /// A user query received and emitted, answerable through respond() until its deadline.
+  struct Received {
+    std::uint64_t ltime = 0;
+    std::uint32_t id = 0;
+    wire::ml::IpBytes addr{};
+    std::uint16_t port = 0;
+    std::string source_node;
+    std::uint8_t relay_factor = 0;
+    Time deadline;
+    bool responded = false;
+  };
   struct QuerySlot {
     std::uint64_t ltime = 0;
     std::vector<std::uint32_t> ids;
@@ -168,8 +192,9 @@ class Layer {
   bool on_query(Time now, const Query& m, Effects& fx);
   bool query_seen(std::uint64_t ltime, std::uint32_t id);
   [[nodiscard]] bool passes(const Query& m) const;
-  void respond(const Query& m, std::uint32_t flags, std::span<const std::byte> payload,
-               Effects& fx);
+  Result<void> respond(const Query& m, std::uint32_t flags, std::span<const std::byte> payload,
+                       Effects& fx);
+  void emit_query(Time now, const Query& m, Effects& fx);
   void answer_internal(const Query& m, Effects& fx);
   void on_query_response(Time now, const QueryResponse& m);
   void on_relay(std::span<const std::byte> body, Effects& fx);
@@ -185,6 +210,7 @@ class Layer {
   std::map<std::string, MemberStatus, std::less<>> members_;
   std::vector<QuerySlot> query_slots_;  // allocated on the first query
   std::map<std::uint64_t, QueryResult> pending_;
+  std::vector<Received> received_;  // oldest first, at most kReceivedMax
   LayerStats stats_;
   mutable std::vector<HostMember> scratch_;
 };
