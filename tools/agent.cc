@@ -333,7 +333,8 @@ nlohmann::json handle(Runtime& rt, NodeHandle& node, const AgentConfig& cfg,
       if (!a) return fail("bad seed address (expected IP:PORT)");
       seeds.push_back(*a);
     }
-    auto r = in_loop(rt, [&] { return node.join(seeds); });
+    const JoinOptions options{req.value("replay", false)};  // serf's `join -replay`
+    auto r = in_loop(rt, [&] { return node.join(seeds, options); });
     return r ? nlohmann::json{{"ok", true}} : fail(r.error().detail);
   }
   if (cmd == "leave") {
@@ -520,7 +521,9 @@ int run_agent(const Flags& flags) {
                      : "");
   }
   if (!cfg.join.empty()) {
-    if (auto r = node.join(cfg.join); !r) spdlog::warn("join: {}", r.error().detail);
+    if (auto r = node.join(cfg.join, JoinOptions{cfg.service.replay}); !r) {
+      spdlog::warn("join: {}", r.error().detail);
+    }
   }
   services.start(rt, node);  // seeds by name, the snapshot's members, --retry-join
 

@@ -32,6 +32,7 @@ struct ClientFlags {
   bool no_ack = false;
   int relay_factor = 0;
   bool local = false;  // keys --local: this agent's keyring only
+  bool replay = false;  // join --replay
 };
 
 std::string auth_token(const ClientFlags& f) {
@@ -301,11 +302,13 @@ void add_client_commands(CLI::App& app, std::function<int()>& run_cmd) {
   auto* j = app.add_subcommand("join", "Make an agent join through seeds");
   add_rpc_flag(j, *f);
   j->add_option("seeds", f->arg, "comma-separated IP:PORT")->required();
+  j->add_flag("--replay", f->replay,
+              "deliver the user events the seed still buffers (serf's join -replay)");
   j->callback([f, &run_cmd] {
     run_cmd = [f] {
       nlohmann::json seeds = nlohmann::json::array();
       for (const auto& a : parse_address_list("seeds", f->arg)) seeds.push_back(a.to_string());
-      call(*f, {{"cmd", "join"}, {"seeds", seeds}});
+      call(*f, {{"cmd", "join"}, {"seeds", seeds}, {"replay", f->replay}});
       std::printf("joining through %s\n", f->arg.c_str());
       return 0;
     };

@@ -15,7 +15,10 @@ gv2 by a TOML file through gv1). Every scenario in both directions:
   - serf's internal queries: `serf reachability` (_serf_ping) and `serf keys` -list, -install,
     -use, -remove across the four members (then a grapevine event still reaches serf);
   - intents: `grapevine leave` shows gv2 `left` at serf, `serf leave` shows s2 `left` at
-    grapevine.
+    grapevine;
+  - replay to joiners: `serf agent -replay` joining through gv1 runs its handler for the events
+    sent before it joined (gv1's push-pull carries its recent events), and `grapevine agent
+    --replay` joining through s1 runs its handler for them (serf's ring).
 Every process started is ended here, by PID. Usage: serf_dialect.py GRAPEVINE_BINARY
 """
 import json
@@ -43,7 +46,7 @@ def step(title):
 
 
 class Serf:
-    def __init__(self, name, key, join=None, tags=()):
+    def __init__(self, name, key, join=None, tags=(), extra=()):
         self.name = name
         self.port = free_port()
         self.rpc = f"127.0.0.1:{free_port()}"
@@ -55,6 +58,7 @@ class Serf:
         if join:
             args.append(f"-join={join}")
         args += [f"-tag={t}" for t in tags]
+        args += list(extra)
         self.proc = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT)
         PROCS.append(self.proc)
         wait_for(f"serf {name} rpc", lambda: self.members().get(name) == "alive", 15)
@@ -79,7 +83,8 @@ class Serf:
 
 
 class Agent:
-    def __init__(self, name, key, join, tags=(), respond=(), config=None, handlers=()):
+    def __init__(self, name, key, join, tags=(), respond=(), config=None, handlers=(),
+                 extra=()):
         self.name = name
         self.port = free_port()
         self.rpc = free_port()
@@ -96,6 +101,7 @@ class Agent:
             args += ["--serf-respond", r]
         for h in handlers:
             args += ["--event-handler", h]
+        args += list(extra)
         self.proc = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT)
         PROCS.append(self.proc)
         wait_for(f"{name}'s rpc", lambda: self.call({"cmd": "info"}).get("ok"), 10)
@@ -241,6 +247,15 @@ def main():
     s2.run("leave")
     s2.proc.wait(timeout=15)
     wait_for("gv1 to list s2 left", lambda: gv1.members().get("s2", {}).get("state") == "left", 15)
+
+    step("replay: serf -replay through gv1, grapevine --replay through s1 get the old events")
+    s3 = Serf("s3", new, join=f"127.0.0.1:{gv1.port}", extra=("-replay",))
+    gv3 = Agent("gv3", new, s1.addr, handlers=(HANDLER,), extra=("--replay",))
+    wait_for("s3's handler to run for the events sent before it joined",
+             lambda: "deploy v1" in s3.handled(), 10)
+    wait_for("gv3's handler to run for the events sent before it joined",
+             lambda: "deploy v1" in open(os.path.join(WORK, "gv3.events")).read()
+             if os.path.exists(os.path.join(WORK, "gv3.events")) else False, 10)
     print(f"serf dialect: all scenarios passed in {time.time() - t0:.1f} s", flush=True)
 
 

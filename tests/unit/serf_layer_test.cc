@@ -334,6 +334,35 @@ TEST_F(LayerTest, CollectsItsOwnQuery) {
   EXPECT_FALSE(layer.query(Time::zero(), "_serf_ping", {}, p, fx).has_value());
 }
 
+// Our push-pull carries our recent events (serf's Events); a joiner replays them only with
+// set_replay (serf's -replay), and without it never delivers them, even from a later exchange.
+TEST_F(LayerTest, JoinReplaysPushPullEventsIffReplay) {
+  ASSERT_TRUE(layer.user_event("old1", bytes_of("a"), false, fx).has_value());
+  layer.on_message(Time::zero(), encode(UserEvent{7, "old2", bytes_of("b"), true}), fx);
+  const Bytes state = layer.local_state();
+  auto pp = decode_push_pull(ByteSpan(state).subspan(1));
+  ASSERT_TRUE(pp.has_value());
+  ASSERT_EQ(pp->events.size(), 2u);
+  EXPECT_EQ(pp->events[1].name, "old2");
+  EXPECT_TRUE(pp->events[1].cc);
+  for (bool replay : {false, true}) {
+    FakeHost h;
+    h.table = {{"j", kS2}};
+    Events jfx;
+    Layer joiner(LayerConfig{"j", kS2, {}, Duration::milliseconds(200)}, h, 3);
+    joiner.set_replay(replay);
+    joiner.merge_remote_state(Time::zero(), state, true, jfx);
+    joiner.merge_remote_state(Time::zero(), state, false, jfx);  // a later periodic exchange
+    if (replay) {
+      EXPECT_EQ(jfx.user, (std::vector<std::string>{"old1=a@1", "old2=b@7"}));
+    } else {
+      EXPECT_TRUE(jfx.user.empty());
+    }
+    EXPECT_EQ(joiner.event_clock(), layer.event_clock());
+    EXPECT_TRUE(h.gossiped.empty());  // replayed events are not gossiped again
+  }
+}
+
 TEST_F(LayerTest, PushPullStateMerges) {
   layer.joined();
   layer.on_message(Time::zero(), encode(Leave{5, "s2", false}), fx);

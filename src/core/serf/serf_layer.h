@@ -26,10 +26,10 @@
 // deadline: receipt + the query's timeout) so the application (the agent's `query` event
 // handlers) answers it later through respond(), once, within serf's 1024-byte response limit.
 //
-// Deviations: our
-// push-pull carries no event ring (serf replays its ring to peers; ours relies on gossip) and
-// a remote ring is replayed only from periodic exchanges, never events older than our join's
-// push-pull (serf's agent default, -replay off: eventMinTime); intents for members not known yet share the member table (serf keeps them
+// Deviations: our push-pull carries our recent events (RecentEvents: the last 512 events up to
+// 64 KiB, where serf sends its whole 512-slot ring); a remote ring is replayed from periodic
+// exchanges, and from our join's push-pull only with set_replay (serf's -replay; off:
+// eventMinTime); intents for members not known yet share the member table (serf keeps them
 // apart for 5 minutes) and the table is bounded (kMembersMax); tag filters go through
 // util/tag_regex.h (RE2, as Go's regexp, where the host installed it; literals only otherwise).
 #pragma once
@@ -132,6 +132,9 @@ class Layer {
   void merge_remote_state(Time now, std::span<const std::byte> state, bool join, Effects& fx);
   /// After memberlist's join started: broadcast our join intent.
   void joined();
+  /// JoinOptions::replay for the next join's push-pull (serf's `join -replay`): deliver the
+  /// events it carries instead of ignoring everything older than the join.
+  void set_replay(bool replay) noexcept { replay_ = replay; }
   /// Before memberlist's leave: broadcast our leave intent.
   void leave();
   /// A user event from this node (delivered here too). Returns its Lamport time.
@@ -206,6 +209,8 @@ class Layer {
   std::uint64_t member_clock_ = 1;
   std::uint64_t query_clock_ = 1;
   UserEventLog events_;
+  RecentEvents recent_;  // sent in our push-pull (serf's Events), for joiners that replay
+  bool replay_ = false;
   std::uint64_t event_min_time_ = 0;  // events older were sent before we joined (serf's)
   std::map<std::string, MemberStatus, std::less<>> members_;
   std::vector<QuerySlot> query_slots_;  // allocated on the first query

@@ -48,6 +48,7 @@ Result<std::uint64_t> Layer::user_event(std::string_view name,
   }
   const UserEvent m{events_.stamp(), name, payload, coalesce};
   events_.record(m.ltime, name, payload);
+  recent_.add(m.ltime, name, payload, coalesce);
   deliver(m, fx);
   host_.gossip(encode(m));
   return m.ltime;
@@ -59,6 +60,7 @@ bool Layer::on_user_event(const UserEvent& m, Effects& fx) {
     return false;
   }
   if (events_.record(m.ltime, m.name, m.payload) != UserEventLog::Verdict::fresh) return false;
+  recent_.add(m.ltime, m.name, m.payload, m.cc);
   deliver(m, fx);
   return true;
 }
