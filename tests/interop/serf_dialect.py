@@ -14,6 +14,7 @@ gv2 by a TOML file through gv1). Every scenario in both directions:
     collects the serf agents' acks and handler responses, with the same filters;
   - serf's internal queries: `serf reachability` (_serf_ping) and `serf keys` -list, -install,
     -use, -remove across the four members (then a grapevine event still reaches serf);
+    `grapevine keys list|install|use|remove` on gv1 sends serf's key queries to all four;
   - intents: `grapevine leave` shows gv2 `left` at serf, `serf leave` shows s2 `left` at
     grapevine;
   - replay to joiners: `serf agent -replay` joining through gv1 runs its handler for the events
@@ -236,6 +237,18 @@ def main():
     s2.run("keys", "-remove", key)
     listed = s1.run("keys", "-list")
     assert f"{new}  [4/4]" in listed and key not in listed, listed
+    # The same rotation from a grapevine agent: serf's key queries, answered by all four.
+    r = gv1.call({"cmd": "keys", "op": "list"})
+    assert r["ok"] and r["responses"] == 4 and r["keys"] == {new: 4}, r
+    newer = subprocess.run([SERF, "keygen"], check=True, capture_output=True,
+                           text=True).stdout.strip()
+    for op, k in (("install", newer), ("use", newer), ("remove", new)):
+        out = subprocess.run([GRAPEVINE, "keys", "--rpc-addr", f"127.0.0.1:{gv1.rpc}", op, k],
+                             capture_output=True, text=True, timeout=20)
+        assert out.returncode == 0 and "4 answered, 0 failed" in out.stdout, (op, out)
+    listed = s1.run("keys", "-list")
+    assert f"{newer}  [4/4]" in listed and new not in listed, listed
+    new = newer
     assert gv2.call({"cmd": "event", "name": "rotated", "payload": "v3"})["ok"]
     for s in (s1, s2):
         wait_for(f"{s.name} to hear gv2 under the new key",

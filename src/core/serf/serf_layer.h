@@ -146,6 +146,12 @@ class Layer {
   /// running queries the oldest is forgotten.
   Result<std::uint64_t> query(Time now, std::string_view name, std::span<const std::byte> payload,
                               const QueryParams& params, Effects& fx);
+  /// serf's key manager (keymanager.go): the internal query `_serf_<op>` where op is
+  /// install-key, use-key, remove-key (payload: the key request of `key`) or list-keys (no
+  /// payload); every member answers with a KeyResponse. Returns its Lamport time, as query().
+  /// Errors: invalid_argument (another op, a key on list-keys, none on the others), too_large.
+  Result<std::uint64_t> key_query(Time now, std::string_view op, std::span<const std::byte> key,
+                                  const QueryParams& params, Effects& fx);
   /// A query's acks and responses so far (nullptr once forgotten: 64 queries later).
   [[nodiscard]] const QueryResult* query_result(std::uint64_t ltime) const;
   /// Answers a user query this node emitted (EventKind::query: ltime, query_id), once, before
@@ -202,6 +208,8 @@ class Layer {
   void on_query_response(Time now, const QueryResponse& m);
   void on_relay(std::span<const std::byte> body, Effects& fx);
   [[nodiscard]] Duration default_query_timeout() const;
+  Result<std::uint64_t> issue(Time now, std::string_view name, std::span<const std::byte> payload,
+                              const QueryParams& params, Effects& fx);
 
   LayerConfig config_;
   Host& host_;

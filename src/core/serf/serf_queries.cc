@@ -295,6 +295,27 @@ Result<std::uint64_t> Layer::query(Time now, std::string_view name,
   if (name.empty() || name.starts_with(kInternalPrefix)) {
     return make_error(Errc::invalid_argument, "a query needs a name without the _serf_ prefix");
   }
+  return issue(now, name, payload, params, fx);
+}
+
+Result<std::uint64_t> Layer::key_query(Time now, std::string_view op,
+                                       std::span<const std::byte> key, const QueryParams& params,
+                                       Effects& fx) {
+  const bool list = op == "list-keys";
+  if (!list && op != "install-key" && op != "use-key" && op != "remove-key") {
+    return make_error(Errc::invalid_argument, "key op: install-key, use-key, remove-key, list-keys");
+  }
+  if (list != key.empty()) {
+    return make_error(Errc::invalid_argument, "list-keys takes no key; the others need one");
+  }
+  const Bytes payload = list ? Bytes{} : encode_key_request(key);
+  const std::string name = std::string(kInternalPrefix) + std::string(op);
+  return issue(now, name, payload, params, fx);
+}
+
+Result<std::uint64_t> Layer::issue(Time now, std::string_view name,
+                                   std::span<const std::byte> payload, const QueryParams& params,
+                                   Effects& fx) {
   while (pending_.size() >= kPendingQueriesMax) pending_.erase(pending_.begin());
   std::vector<Bytes> filters;
   if (!params.nodes.empty()) {
