@@ -17,7 +17,10 @@
 //    answered by UDP to its Addr:Port, with `relay_factor` extra copies through random members
 //    (type 9); relays addressed to others are forwarded;
 //  - internal queries: `_serf_ping` (ack), `_serf_conflict` (the named member as we know it),
-//    `_serf_install-key` / `use-key` / `remove-key` / `list-keys` on the node's keyring;
+//    `_serf_install-key` / `use-key` / `remove-key` / `list-keys` on the node's keyring, and
+//    sent by key_query (serf's key manager, keymanager.go) for `grapevine keys`;
+//  - replay to joiners: the last events (RecentEvents) ride our push-pull as serf's Events; a
+//    join's push-pull raises eventMinTime unless set_replay (serf's `join -replay`);
 //  - push-pull user state: clocks, status times and left members (serf's LocalState), merged
 //    by witnessing the clocks and replaying the status times as intents (MergeRemoteState).
 //
