@@ -5,7 +5,8 @@
 For each cluster: `serf event` from serf agent s1, latency until each other member delivered it
 (serf agents: their event handler's clock; grapevine agents: the line in `grapevine monitor`);
 then `serf query` from s1, round trip until each member's response line (serf agents answer
-through their handler, a fork per query; grapevine agents from --serf-respond). Prints
+through their handler, a fork per query; grapevine agents from --serf-respond, or with
+--handler through the same handler script, `--event-handler query=h.sh`). Prints
 percentiles over --runs of each. Every process started is ended here, by PID.
 
 Usage: serf_mixed.py GRAPEVINE_BINARY [--serf 2] [--grapevine 2] [--runs 10]
@@ -36,7 +37,7 @@ def start(args, log):
 
 
 class Cluster:
-    def __init__(self, grapevine, n_serf, n_gv, work):
+    def __init__(self, grapevine, n_serf, n_gv, work, handler=False):
         self.work = work
         self.handler = os.path.join(work, "h.sh")
         with open(self.handler, "w") as f:
@@ -60,8 +61,9 @@ class Cluster:
         for i in range(n_gv):
             name, port, rpc = f"gv{i + 1}", free_port(), free_port()
             start([grapevine, "agent", "--name", name, "--bind", f"127.0.0.1:{port}",
-                   "--rpc-addr", f"127.0.0.1:{rpc}", "--join", seed, "--dialect", "serf",
-                   "--serf-respond", "=ok"], os.path.join(work, f"{name}.log"))
+                   "--rpc-addr", f"127.0.0.1:{rpc}", "--join", seed, "--dialect", "serf"] +
+                  (["--event-handler", f"query={self.handler}"] if handler
+                   else ["--serf-respond", "=ok"]), os.path.join(work, f"{name}.log"))
             wait_for(f"{name}'s rpc", lambda rpc=rpc: rpc_call(rpc, {"cmd": "info"}, json), 10)
             mon = subprocess.Popen([grapevine, "monitor", "--rpc-addr", f"127.0.0.1:{rpc}"],
                                    stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
@@ -132,10 +134,10 @@ def pct(values, q):
     return v[min(len(v) - 1, int(q * len(v)))]
 
 
-def measure(grapevine, n_serf, n_gv, runs):
+def measure(grapevine, n_serf, n_gv, runs, handler=False):
     work = tempfile.mkdtemp(prefix="serf-mixed-")
     try:
-        c = Cluster(grapevine, n_serf, n_gv, work)
+        c = Cluster(grapevine, n_serf, n_gv, work, handler)
         ev_all, ev_last, q_all, q_last, ev_serf, ev_gv = [], [], [], [], [], []
         for i in range(runs):
             lat = c.event(i)
@@ -165,13 +167,15 @@ def main():
     ap.add_argument("--serf", type=int, default=2)
     ap.add_argument("--grapevine", dest="gv", type=int, default=2)
     ap.add_argument("--runs", type=int, default=10)
+    ap.add_argument("--handler", action="store_true",
+                    help="grapevine agents answer queries through the handler script too")
     a = ap.parse_args()
     if not SERF:
         sys.exit("no serf binary")
     n = a.serf + a.gv
     rows = [(f"all serf ({n} serf)", measure(a.grapevine, n, 0, a.runs)),
             (f"mixed ({a.serf} serf + {a.gv} grapevine)", measure(a.grapevine, a.serf, a.gv,
-                                                                   a.runs))]
+                                                                   a.runs, a.handler))]
     print(f"{'cluster':34} {'event p50/p90 (ms)':>20} {'event last p50':>15} "
           f"{'query p50/p90 (ms)':>20} {'query last p50':>15} {'queries ok':>10}")
     for label, (ev, ev_last, q, q_last, ev_serf, ev_gv) in rows:

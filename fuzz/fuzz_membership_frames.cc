@@ -91,16 +91,30 @@ void check_push_pull(Bytes message) {
   std::vector<MemberEntry> members;
   MemberEntry m;
   while (reader.next(m)) members.push_back(m);
+  // Flag 8: the sender's event clock and recent user events follow (a join's reply).
+  PushPullHeader h = reader.header();
+  std::vector<UserEventFrame> events;
+  if (reader.ok() && h.events) {
+    h.event_clock = reader.event_clock();
+    UserEventFrame ev;
+    while (reader.next_event(ev)) events.push_back(ev);
+    FUZZ_CHECK(events.size() <= kPushPullEventsMax);
+    for (const UserEventFrame& e : events) {
+      FUZZ_CHECK(e.name.size() + e.payload.size() <= kUserEventBytesMax);
+    }
+    h.recent = events;
+  }
   if (!reader.ok()) return;
   FUZZ_CHECK(members.size() == reader.header().count);
   std::vector<std::byte> buf(message.size() + 64);
   Writer w(buf);
-  write_push_pull_header(w, reader.header());
+  write_push_pull_header(w, h);
   for (const MemberEntry& e : members) {
     FUZZ_CHECK(e.meta.size() <= kMetaBytesMax && e.name.size() <= kNameBytesMax);
     FUZZ_CHECK(e.zone.size() <= kZoneBytesMax && (reader.header().zones || e.zone.empty()));
     write_member(w, e, reader.header().zones);
   }
+  if (h.events) write_push_pull_events(w, h);
   FUZZ_CHECK(w.ok());  // canonical is never longer than what was read
   finish_stream(w);
   PushPullReader back(w.written());
@@ -116,6 +130,14 @@ void check_push_pull(Bytes message) {
                same_address(m.address, want.address));
   }
   FUZZ_CHECK(!back.next(m) && back.ok());
+  FUZZ_CHECK(back.header().events == h.events && back.event_clock() == h.event_clock);
+  UserEventFrame ev;
+  for (const UserEventFrame& want : events) {
+    FUZZ_CHECK(back.next_event(ev));
+    FUZZ_CHECK(ev.ltime == want.ltime && ev.coalesce == want.coalesce && ev.name == want.name &&
+               same_bytes(ev.payload, want.payload));
+  }
+  FUZZ_CHECK(!back.next_event(ev) && back.ok());
   if (w.size() == message.size()) FUZZ_CHECK(same_bytes(w.written(), message));
 }
 

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "commands.h"
+#include "regex/re2_tag_matcher.h"
 #include "sim_output.h"
 
 namespace py = pybind11;
@@ -128,6 +129,7 @@ py::list options(const std::string& command) {
 }  // namespace
 
 PYBIND11_MODULE(_sim, m) {
+  grapevine::detail::install_re2_tag_matcher();  // tag filters as the agent's: RE2
   m.doc() = "grapevine's simulator: the `grapevine sim` commands (use grapevine.sim)";
   m.def("run", &run, py::arg("command"), py::arg("args"),
         "Run `grapevine sim COMMAND ARGS...` with its --json lines returned as Python values.");

@@ -8,7 +8,7 @@ packages=(
   clang libclang-rt-14-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   libasio-dev libcli11-dev libspdlog-dev libfmt-dev nlohmann-json3-dev libmsgpack-cxx-dev
-  libssl-dev libtomlplusplus-dev
+  libssl-dev libtomlplusplus-dev libre2-dev
   gnuplot-nox iproute2 procps
   # tests: JSON checks in the shell tests; netns_*.sh loads sch_netem (kmod) or drops with iptables
   python3 kmod iptables

@@ -13,6 +13,7 @@
 #include <optional>
 #include <thread>
 
+#include "regex/re2_tag_matcher.h"
 #include "agent_config.h"
 #include "agent_services.h"
 #include "agent_tls.h"
@@ -198,7 +199,11 @@ nlohmann::json handle_serf_query(Runtime& rt, NodeHandle& node, const nlohmann::
   }
   const nlohmann::json tags = req.value("tags", nlohmann::json::object());
   for (const auto& [k, v] : tags.items()) {
-    if (v.is_string()) o.tags.emplace_back(k, v.get<std::string>());
+    if (!v.is_string()) continue;
+    if (auto why = detail::re2_tag_pattern_error(v.get<std::string>()); !why.empty()) {
+      return fail("serf-query: tag " + k + ": bad regular expression: " + why);
+    }
+    o.tags.emplace_back(k, v.get<std::string>());
   }
   o.request_ack = req.value("ack", true);
   o.relay_factor = std::uint8_t(std::clamp(req.value("relay_factor", 0), 0, 255));
@@ -328,7 +333,8 @@ nlohmann::json handle(Runtime& rt, NodeHandle& node, const AgentConfig& cfg,
       if (!a) return fail("bad seed address (expected IP:PORT)");
       seeds.push_back(*a);
     }
-    auto r = in_loop(rt, [&] { return node.join(seeds); });
+    const JoinOptions options{req.value("replay", false)};  // serf's `join -replay`
+    auto r = in_loop(rt, [&] { return node.join(seeds, options); });
     return r ? nlohmann::json{{"ok", true}} : fail(r.error().detail);
   }
   if (cmd == "leave") {
@@ -515,7 +521,9 @@ int run_agent(const Flags& flags) {
                      : "");
   }
   if (!cfg.join.empty()) {
-    if (auto r = node.join(cfg.join); !r) spdlog::warn("join: {}", r.error().detail);
+    if (auto r = node.join(cfg.join, JoinOptions{cfg.service.replay}); !r) {
+      spdlog::warn("join: {}", r.error().detail);
+    }
   }
   services.start(rt, node);  // seeds by name, the snapshot's members, --retry-join
 

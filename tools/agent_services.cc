@@ -32,6 +32,9 @@ void add_service_flags(CLI::App& cmd, ServiceFlags& f) {
   cmd.add_option("--retry-interval", f.retry_interval,
                  "longest wait between --retry-join attempts (default 30s)");
   cmd.add_option("--retry-max", f.retry_max, "give up after this many attempts (default 0 = never)");
+  cmd.add_flag("--replay", f.replay,
+               "joins deliver the user events the seed still buffers, sent before this agent "
+               "joined (serf's -replay; default: never delivered)");
 }
 
 void apply_service_flags(const ServiceFlags& f, AgentConfig& c) {
@@ -49,6 +52,7 @@ void apply_service_flags(const ServiceFlags& f, AgentConfig& c) {
     s.retry_interval = parse_duration("--retry-interval", f.retry_interval);
   if (!f.retry_max.empty()) s.retry_max = parse_count("--retry-max", f.retry_max, 0, 1000000);
   if (!f.snapshot.empty()) s.snapshot = f.snapshot;
+  if (f.replay) s.replay = true;
   if (s.retry_interval <= Duration::zero()) throw UsageError("--retry-interval: must be > 0");
   if (s.handler_timeout <= Duration::zero()) throw UsageError("--handler-timeout: must be > 0");
 }
@@ -158,7 +162,9 @@ bool AgentServices::try_join(const std::vector<std::string>& seeds, const char* 
   spdlog::info("joining through {} ({} address(es), first {})", why, addrs.size(),
                addrs.front().to_string());
   if (!in_loop([&] {
-        if (auto r = node_->join(addrs); !r) spdlog::warn("join: {}", r.error().detail);
+        if (auto r = node_->join(addrs, JoinOptions{cfg_.service.replay}); !r) {
+          spdlog::warn("join: {}", r.error().detail);
+        }
       })) {
     return false;
   }

@@ -21,6 +21,7 @@ namespace grapevine::tools {
 /// The service flags of `grapevine agent` (empty = as the TOML file or the default).
 struct ServiceFlags {
   std::vector<std::string> event_handlers, retry_join;
+  bool replay = false;
   std::string coalesce_period, quiescent_period, handler_timeout, snapshot, retry_interval,
       retry_max;
 };

@@ -3,9 +3,9 @@
 #include <cstdio>
 #include <cstdlib>
 #include <iostream>
-#include <regex>
 
 #include "agent_config.h"
+#include "regex/re2_tag_matcher.h"
 #include "commands.h"
 #include "kv.h"
 #include "options.h"
@@ -32,6 +32,7 @@ struct ClientFlags {
   bool no_ack = false;
   int relay_factor = 0;
   bool local = false;  // keys --local: this agent's keyring only
+  bool replay = false;  // join --replay
 };
 
 std::string auth_token(const ClientFlags& f) {
@@ -41,21 +42,19 @@ std::string auth_token(const ClientFlags& f) {
 }
 
 // serf's `members -tag key=regex`: every filter's key must be present with a value the regex
-// matches as a whole (serf anchors it as ^(?:re)$; std::regex_match matches the whole value).
+// matches as a whole (serf anchors it as ^(?:re)$), in RE2's syntax (src/regex/).
 struct TagFilter {
-  std::string key;
-  std::regex re;
+  std::string key, re;
 };
 
 std::vector<TagFilter> parse_tag_filters(const std::vector<std::string>& texts) {
   std::vector<TagFilter> out;
   for (const auto& t : texts) {
     auto [k, v] = parse_tag("--tag", t);
-    try {
-      out.push_back({k, std::regex(v, std::regex::ECMAScript)});
-    } catch (const std::regex_error& e) {
-      throw UsageError("--tag " + t + ": bad regular expression: " + e.what());
+    if (auto why = detail::re2_tag_pattern_error(v); !why.empty()) {
+      throw UsageError("--tag " + t + ": bad regular expression: " + why);
     }
+    out.push_back({k, v});
   }
   return out;
 }
@@ -66,7 +65,7 @@ bool tags_match(const nlohmann::json& member, const std::vector<TagFilter>& filt
   const auto& tags = member["tags"];
   for (const auto& f : filters) {
     if (!tags.contains(f.key) || !tags[f.key].is_string()) return false;
-    if (!std::regex_match(tags[f.key].get<std::string>(), f.re)) return false;
+    if (!detail::re2_tag_full_match(f.re, tags[f.key].get<std::string>())) return false;
   }
   return true;
 }
@@ -222,6 +221,9 @@ int query_command(const ClientFlags& f) {
   nlohmann::json tags = nlohmann::json::object();
   for (const auto& t : f.tag_filters) {
     auto [k, v] = parse_tag("--tag", t);
+    if (auto why = detail::re2_tag_pattern_error(v); !why.empty()) {
+      throw UsageError("--tag " + t + ": bad regular expression: " + why);
+    }
     tags[k] = v;
   }
   req["tags"] = tags;
@@ -300,11 +302,13 @@ void add_client_commands(CLI::App& app, std::function<int()>& run_cmd) {
   auto* j = app.add_subcommand("join", "Make an agent join through seeds");
   add_rpc_flag(j, *f);
   j->add_option("seeds", f->arg, "comma-separated IP:PORT")->required();
+  j->add_flag("--replay", f->replay,
+              "deliver the user events the seed still buffers (serf's join -replay)");
   j->callback([f, &run_cmd] {
     run_cmd = [f] {
       nlohmann::json seeds = nlohmann::json::array();
       for (const auto& a : parse_address_list("seeds", f->arg)) seeds.push_back(a.to_string());
-      call(*f, {{"cmd", "join"}, {"seeds", seeds}});
+      call(*f, {{"cmd", "join"}, {"seeds", seeds}, {"replay", f->replay}});
       std::printf("joining through %s\n", f->arg.c_str());
       return 0;
     };

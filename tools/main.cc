@@ -3,8 +3,10 @@
 #include <exception>
 
 #include "commands.h"
+#include "regex/re2_tag_matcher.h"
 
 int main(int argc, char** argv) {
+  grapevine::detail::install_re2_tag_matcher();  // tag filters from the network: RE2, linear
   CLI::App app{"grapevine: gossip multicast and group membership, simulated and for real"};
   app.require_subcommand(1);
   app.set_version_flag("--version", "grapevine 0.1.0");

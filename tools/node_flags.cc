@@ -89,7 +89,8 @@ void add_node_flags(CLI::App& cmd, NodeFlags& f) {
                  "intents, user events, queries and `serf keys`)");
   cmd.add_option("--serf-respond", f.serf_responses,
                  "serf: QUERY=RESPONSE answers `serf query QUERY` with RESPONSE (repeatable; "
-                 "an empty QUERY answers every query); other queries are only acked");
+                 "an empty QUERY answers every query); other queries go to the `query` "
+                 "--event-handler scripts (their stdout answers), or are only acked");
   cmd.add_option("--encrypt", f.keys,
                  "base64 AES key (`grapevine keygen`): seals every packet and stream; 32 bytes "
                  "(native), 16/24/32 (memberlist); repeat for extra decrypt-only keys, the "

@@ -5,8 +5,11 @@
 #include <condition_variable>
 #include <map>
 #include <mutex>
+#include <thread>
 
 #include "base64.h"
+#include "core/serf/messages.h"
+#include "regex/re2_tag_matcher.h"
 
 namespace grapevine::tools {
 namespace {
@@ -70,6 +73,9 @@ nlohmann::json run_query(const nlohmann::json& req, NodeHandle& node, const Loop
   const nlohmann::json tags = req.value("tags", nlohmann::json::object());
   for (const auto& [k, v] : tags.items()) {
     if (!v.is_string()) return fail("query: tags must map keys to regexes");
+    if (auto why = detail::re2_tag_pattern_error(v.get<std::string>()); !why.empty()) {
+      return fail("query: tag " + k + ": bad regular expression: " + why);
+    }
     p.tags.push_back({k, v.get<std::string>()});
   }
   p.request_ack = req.value("ack", true);
@@ -94,6 +100,52 @@ nlohmann::json run_query(const nlohmann::json& req, NodeHandle& node, const Loop
           {"responses", responses}, {"events", g->events}, {"timeout_seconds", seconds_of(*t, issued)}};
 }
 
+// The serf dialect: serf's key manager queries (`_serf_install-key`, `_serf_use-key`,
+// `_serf_remove-key`, `_serf_list-keys`), answered by serf agents and grapevine ones alike,
+// summed up as the native dialect's answer. nullopt when the node is not in the serf dialect.
+std::optional<nlohmann::json> run_serf_keys(const std::string& op, std::span<const std::byte> key,
+                                            NodeHandle& node, const LoopRunner& loop) {
+  const std::string name = op == "list" ? "_serf_list-keys" : "_serf_" + op + "-key";
+  Result<std::uint64_t> lt = make_error(Errc::not_ready, "not issued");
+  std::size_t members = 0;
+  const Time issued = Runtime::now();
+  loop([&] {
+    members = node.membership().member_count(MemberState::alive);
+    lt = node.serf_query(name, key, SerfQueryOptions{});
+  });
+  if (!lt && std::string_view(lt.error().detail).find("serf dialect") != std::string_view::npos) {
+    return std::nullopt;  // the native dialect: its own keyring queries
+  }
+  if (!lt) return fail(std::string("keys: ") + lt.error().detail);
+  SerfQueryResult r;
+  for (;;) {  // until every live member answered, or the deadline
+    bool known = false;
+    loop([&] { known = node.serf_query_result(*lt, r); });
+    if (!known) return fail("keys: the query was forgotten");
+    if (r.done || r.responses.size() >= members || Runtime::now() > r.deadline) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  nlohmann::json failed = nlohmann::json::object(), keys = nlohmann::json::object();
+  std::size_t failures = 0;
+  for (const auto& [from, bytes] : r.responses) {
+    auto a = bytes.empty() || bytes[0] != std::byte(detail::serf::MessageType::key_response)
+                 ? Result<detail::serf::KeyResponse>(make_error(Errc::malformed, "not a key response"))
+                 : detail::serf::decode_key_response(std::span(bytes).subspan(1));
+    if (!a || !a->result) {
+      ++failures;
+      failed[from] = a ? a->message : std::string("malformed answer");
+      continue;
+    }
+    for (const auto& k : a->keys) keys[k] = keys.value(k, 0) + 1;
+  }
+  nlohmann::json out = {{"ok", true},          {"op", op},
+                        {"members", members},  {"responses", r.responses.size()},
+                        {"failures", failures}, {"failed", failed},
+                        {"timeout_seconds", double((r.deadline - issued).ns()) / 1e9}};
+  if (op == "list") out["keys"] = keys;
+  return out;
+}
+
 nlohmann::json run_keys(const nlohmann::json& req, NodeHandle& node, const LoopRunner& loop) {
   static const std::map<std::string, KeyringCommand> ops = {{"list", KeyringCommand::list},
                                                             {"install", KeyringCommand::install},
@@ -107,6 +159,7 @@ nlohmann::json run_keys(const nlohmann::json& req, NodeHandle& node, const LoopR
     if (!k) return fail("keys: the key is not base64");
     key = std::move(*k);
   }
+  if (auto serf = run_serf_keys(op->first, key, node, loop)) return *serf;
   auto g = std::make_shared<Gather>();
   Result<QueryTicket> t = make_error(Errc::not_ready, "not issued");
   Time issued{};

@@ -24,6 +24,9 @@ struct ServiceConfig {
   std::vector<std::string> retry_join;
   Duration retry_interval = Duration::seconds(30);  // serf's default; the backoff's cap
   std::uint32_t retry_max = 0;                      // 0 = no limit (serf's)
+  /// --replay: joins (--join, --retry-join, the snapshot's members) deliver the user events the
+  /// seed still buffers (serf's agent -replay; JoinOptions::replay).
+  bool replay = false;
 };
 
 }  // namespace grapevine::tools

@@ -33,7 +33,7 @@ void duration(const toml::table& root, const std::string& path, const char* key,
 
 bool is_service_key(std::string_view key) {
   for (const char* k : {"event_handlers", "coalesce_period", "quiescent_period", "handler_timeout",
-                        "snapshot", "retry_join", "retry_interval", "retry_max"}) {
+                        "snapshot", "retry_join", "retry_interval", "retry_max", "replay"}) {
     if (key == k) return true;
   }
   return false;
@@ -50,6 +50,11 @@ void load_service_toml(const toml::table& root, const std::string& path, Service
     auto s = n->value<std::string>();
     if (!s) throw UsageError(path + ": snapshot: expected a file path");
     c.snapshot = *s;
+  }
+  if (const toml::node* n = root.get("replay")) {
+    auto v = n->value<bool>();
+    if (!v) throw UsageError(path + ": replay: expected true or false");
+    c.replay = *v;
   }
   if (const toml::node* n = root.get("retry_max")) {
     auto v = n->value<std::int64_t>();

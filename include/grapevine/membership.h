@@ -298,6 +298,14 @@ struct ConfigurationInfo {
   bool stalled = false;
 };
 
+/// Options of one join (Membership::join_with, NodeHandle::join).
+struct JoinOptions {
+  /// Deliver the user events the seed still buffers (sent before this node joined), as serf's
+  /// `join -replay`. Off (serf's default): events older than the seed's event clock at the join
+  /// are not delivered here, ever. Either way no event is delivered twice.
+  bool replay = false;
+};
+
 /// The membership machine. Create with make_membership().
 class Membership : public Machine {
  public:
@@ -306,6 +314,12 @@ class Membership : public Machine {
   /// join_retry_interval until it knows someone. Errors: invalid_argument (no seed other than
   /// this node's own address; nothing is sent).
   virtual Result<void> join(Time now, std::span<const Address> seeds, Effects& fx) = 0;
+  /// join() with options (JoinOptions::replay). The default ignores them.
+  virtual Result<void> join_with(Time now, std::span<const Address> seeds,
+                                 const JoinOptions& options, Effects& fx) {
+    (void)options;
+    return join(now, seeds, fx);
+  }
   /// Starts out knowing `members` as alive (no events, nothing sent), as if a join had already
   /// converged. For simulations of large steady-state groups, where a join storm of every
   /// member at once is not what is being measured. Call before the first on_timeout.

@@ -133,6 +133,13 @@ class Node final : public Machine {
     if (view_) view_->join(now, seeds.empty() ? Address{} : seeds.front(), fx);
     return membership_->join(now, seeds, fx);
   }
+  /// join() with options (JoinOptions::replay: deliver the seed's buffered user events).
+  Result<void> join(Time now, std::span<const Address> seeds, const JoinOptions& options,
+                    Effects& driver_fx) {
+    Effects& fx = sealed(now, driver_fx);
+    if (view_) view_->join(now, seeds.empty() ? Address{} : seeds.front(), fx);
+    return membership_->join_with(now, seeds, options, fx);
+  }
   /// Leaves gracefully (Membership::leave). Never fails; a second call does nothing.
   void leave(Time now, Effects& driver_fx) {
     Effects& fx = sealed(now, driver_fx);

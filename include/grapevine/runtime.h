@@ -143,6 +143,9 @@ class NodeHandle {
   /// Joins the group through `seeds` (any members' addresses), retrying until one answers.
   /// Errors: invalid_argument (no seed other than this node's own address).
   virtual Result<void> join(std::span<const Address> seeds) = 0;
+  /// join() with options (JoinOptions::replay: deliver the seed's buffered user events, as
+  /// serf's `join -replay`). Errors: as join().
+  virtual Result<void> join(std::span<const Address> seeds, const JoinOptions& options) = 0;
   /// Starts out knowing `members` as alive, as if joined (Membership::preload): for static
   /// rosters and steady-state benchmarks. Call before the loop first runs this node.
   virtual void preload(std::span<const Address> members) = 0;

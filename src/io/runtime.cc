@@ -201,6 +201,9 @@ class Runtime::Impl::Hosted final : public NodeHandle, public Effects {
   Result<void> join(std::span<const Address> seeds) override {
     return call([&](Time now) { return node_.join(now, seeds, *this); });
   }
+  Result<void> join(std::span<const Address> seeds, const JoinOptions& options) override {
+    return call([&](Time now) { return node_.join(now, seeds, options, *this); });
+  }
   void preload(std::span<const Address> members) override {
     call([&](Time now) { node_.preload(now, members); });
   }

@@ -1,5 +1,6 @@
 #include "wire/native_membership.h"
 
+#include <algorithm>
 #include <array>
 
 #include "wire/framing.h"
@@ -274,10 +275,29 @@ void write_push_pull_header(Writer& w, const PushPullHeader& h) noexcept {
   w.u32be(0);  // length, filled in by finish_stream
   w.u8(kNativeVersion);
   w.u8(std::uint8_t(StreamType::push_pull));
-  w.u8(std::uint8_t((h.join ? 1 : 0) | (h.reply ? 2 : 0) | (h.zones ? 4 : 0)));
+  w.u8(std::uint8_t((h.join ? 1 : 0) | (h.reply ? 2 : 0) | (h.zones ? 4 : 0) |
+                    (h.events ? 8 : 0)));
   w.varint(h.sender);
   write_address(w, h.sender_address);
   w.varint(h.count);
+}
+
+void write_push_pull_events(Writer& w, const PushPullHeader& h) noexcept {
+  const std::size_t n = std::min(h.recent.size(), kPushPullEventsMax);
+  w.varint(h.event_clock);
+  w.varint(n);
+  for (const UserEventFrame& e : h.recent.last(n)) {  // the newest
+    w.varint(e.ltime);
+    w.u8(e.coalesce ? 1 : 0);
+    write_blob(w, std::as_bytes(std::span(e.name.data(), e.name.size())));
+    write_blob(w, e.payload);
+  }
+}
+
+std::size_t push_pull_events_size(const PushPullHeader& h) noexcept {
+  std::size_t n = 20;
+  for (const UserEventFrame& e : h.recent) n += 10 + 1 + 10 + e.name.size() + e.payload.size();
+  return n;
 }
 
 void finish_stream(Writer& w) noexcept {
@@ -380,10 +400,11 @@ Result<SeqFrame> decode_stream_ack(std::span<const std::byte> message) noexcept 
 PushPullReader::PushPullReader(std::span<const std::byte> message) noexcept : r_(message) {
   read_stream_head(r_, message.size(), std::uint8_t(StreamType::push_pull));
   std::uint8_t flags = r_.u8();
-  if (r_.ok() && flags > 7) r_.fail(Errc::malformed, "push-pull flags");
+  if (r_.ok() && flags > 15) r_.fail(Errc::malformed, "push-pull flags");
   header_.join = (flags & 1) != 0;
   header_.reply = (flags & 2) != 0;
   header_.zones = (flags & 4) != 0;
+  header_.events = (flags & 8) != 0;
   header_.sender = r_.varint();
   header_.sender_address = read_address(r_);
   header_.count = std::uint32_t(r_.varint_max(kPushPullMembersMax, "members over limit"));
@@ -393,7 +414,7 @@ PushPullReader::PushPullReader(std::span<const std::byte> message) noexcept : r_
 bool PushPullReader::next(MemberEntry& out) noexcept {
   if (!r_.ok()) return false;
   if (left_ == 0) {
-    if (!r_.at_end()) r_.fail(Errc::malformed, "trailing bytes in push-pull");
+    if (!header_.events && !r_.at_end()) r_.fail(Errc::malformed, "trailing bytes in push-pull");
     return false;
   }
   --left_;
@@ -406,6 +427,34 @@ bool PushPullReader::next(MemberEntry& out) noexcept {
   out.meta = read_blob(r_, kMetaBytesMax, "metadata over kMetaBytesMax");
   out.name = read_name(r_);
   out.zone = header_.zones ? read_zone(r_) : std::string_view{};
+  return r_.ok();
+}
+
+std::uint64_t PushPullReader::event_clock() noexcept {
+  if (!header_.events || left_ != 0 || !r_.ok()) return 0;
+  if (!events_read_) {
+    events_read_ = true;
+    event_clock_ = r_.varint();
+    events_left_ = std::uint32_t(r_.varint_max(kPushPullEventsMax, "push-pull events over limit"));
+  }
+  return event_clock_;
+}
+
+bool PushPullReader::next_event(UserEventFrame& out) noexcept {
+  (void)event_clock();
+  if (!header_.events || left_ != 0 || !r_.ok()) return false;
+  if (events_left_ == 0) {
+    if (!r_.at_end()) r_.fail(Errc::malformed, "trailing bytes in push-pull");
+    return false;
+  }
+  --events_left_;
+  out.ltime = r_.varint();
+  const std::uint8_t flags = r_.u8();
+  if (r_.ok() && flags > 1) r_.fail(Errc::malformed, "unknown user event flags");
+  out.coalesce = flags == 1;
+  auto name = read_blob(r_, kUserEventBytesMax, "user event over kUserEventBytesMax");
+  out.name = std::string_view(reinterpret_cast<const char*>(name.data()), name.size());
+  out.payload = read_blob(r_, kUserEventBytesMax - name.size(), "user event over kUserEventBytesMax");
   return r_.ok();
 }
 

@@ -126,6 +126,9 @@ struct ListDigestFrame {
   std::uint32_t count = 0;
   std::uint64_t digest = 0;
 };
+struct UserEventFrame;
+/// Recent user events a push-pull carries at most (flag 8; RecentEvents::kEventsMax).
+inline constexpr std::size_t kPushPullEventsMax = 512;
 struct PushPullHeader {
   bool join = false;
   bool reply = false;
@@ -137,6 +140,12 @@ struct PushPullHeader {
   bool zones = false;
   /// memberlist dialect: the delegate's user state (serf's push-pull), sent after the members.
   std::span<const std::byte> user_state{};
+  /// Flag 8 (native; a seed's reply to a join): after the members, the sender's user event
+  /// clock and its recent user events (at most kPushPullEventsMax), for the joiner's
+  /// JoinOptions::replay (serf's push-pull EventLTime and Events).
+  bool events = false;
+  std::uint64_t event_clock = 0;
+  std::span<const UserEventFrame> recent{};
 };
 struct MemberEntry {
   std::uint64_t id = 0;
@@ -210,6 +219,9 @@ void finish_stream(Writer& w) noexcept;
 /// `zones`: the header's flag 4 (write_push_pull_header takes it from h.zones); every entry
 /// then carries its zone.
 void write_member(Writer& w, const MemberEntry& m, bool zones = false) noexcept;
+/// The events section of a push-pull with flag 8 (h.event_clock, h.recent), after the members.
+void write_push_pull_events(Writer& w, const PushPullHeader& h) noexcept;
+std::size_t push_pull_events_size(const PushPullHeader& h) noexcept;
 std::size_t member_size(const MemberEntry& m, bool zones = false) noexcept;
 
 /// The type of a native stream message, after checking its length header and version byte.
@@ -233,6 +245,10 @@ class PushPullReader {
   explicit PushPullReader(std::span<const std::byte> message) noexcept;
   [[nodiscard]] const PushPullHeader& header() const noexcept { return header_; }
   bool next(MemberEntry& out) noexcept;
+  /// After the members, with flag 8: the sender's event clock (0 without the section).
+  [[nodiscard]] std::uint64_t event_clock() noexcept;
+  /// After the members, with flag 8: its recent events, one by one (views into the message).
+  bool next_event(UserEventFrame& out) noexcept;
   [[nodiscard]] bool ok() const noexcept { return r_.ok(); }
   [[nodiscard]] Errc error() const noexcept { return r_.error(); }
   [[nodiscard]] const char* error_detail() const noexcept { return r_.error_detail(); }
@@ -241,6 +257,9 @@ class PushPullReader {
   Reader r_;
   PushPullHeader header_;
   std::uint32_t left_ = 0;
+  bool events_read_ = false;     // the events section's head (clock, count) read
+  std::uint32_t events_left_ = 0;
+  std::uint64_t event_clock_ = 0;
 };
 
 }  // namespace grapevine::wire

@@ -9,7 +9,9 @@
 #     (query:load=...) answers `grapevine query load` with its stdout;
 #   - agent 1 (--snapshot) is killed with -9 and restarted without --join: it rejoins the members
 #     it knew, its handler does not run again for the user events it already handled, its own
-#     next event is stamped after them (restored Lamport clock), and new events are handled.
+#     next event is stamped after them (restored Lamport clock), and new events are handled;
+#   - a joiner with --replay handles the events sent before it joined, once each; one without
+#     handles only the new ones.
 # Every process started here is killed by PID on exit. Usage: bash event_handlers.sh /path/to/grapevine
 set -euo pipefail
 grapevine=${1:?usage: $0 /path/to/grapevine}
@@ -96,4 +98,26 @@ wait_until 5000 has "^user|deploy|[5-9]|.*|v3$" "$work/h1.out" ||
 "$grapevine" event --rpc-addr "$(rpc 2)" --coalesce=false deploy v2 >/dev/null
 wait_until 5000 has "^user|deploy|.*|v2$" "$work/h1.out" || fail "new event after restart: $(cat "$work/h1.out")"
 [ "$(wc -l <"$work/deploy.out")" = 3 ] || fail "deploy handler runs: $(cat "$work/deploy.out")"
+
+# Replay to joiners (serf's join -replay): n5 joins n2 with --replay and handles the events sent
+# before it joined, once each; n6 joins without and never handles them, though it handles new ones.
+sleep 3  # the old events' gossip retransmissions are over
+joiner() {  # joiner N [--replay]
+  local n=$1
+  shift
+  "$grapevine" agent --name "n$n" --bind "$(addr "$n")" --rpc-addr "$(rpc "$n")" --profile local \
+    --join "$(addr 2)" --event-handler "user=echo \"\$SERF_USER_EVENT-\$(cat)\" >>$work/h$n.out" \
+    --coalesce-period 0 --log-level warn "$@" >"$work/a$n.log" 2>&1 &
+  pids+=($!)
+}
+joiner 5 --replay
+joiner 6
+wait_until 10000 has "^deploy-v2$" "$work/h5.out" || fail "n5 did not replay: $(cat "$work/h5.out" 2>/dev/null)"
+has "^deploy-v1$" "$work/h5.out" || fail "n5 did not replay deploy v1: $(cat "$work/h5.out")"
+[ "$(count "^deploy-v2$" "$work/h5.out")" = 1 ] || fail "n5 handled deploy v2 twice: $(cat "$work/h5.out")"
+"$grapevine" event --rpc-addr "$(rpc 2)" --coalesce=false fresh after-join >/dev/null
+wait_until 5000 has "^fresh-after-join$" "$work/h6.out" || fail "n6 missed a new event: $(cat "$work/h6.out" 2>/dev/null)"
+wait_until 5000 has "^fresh-after-join$" "$work/h5.out" || fail "n5 missed a new event: $(cat "$work/h5.out")"
+! has "^deploy-" "$work/h6.out" || fail "n6 (no --replay) handled old events: $(cat "$work/h6.out")"
+echo "replay: n5 handled $(wc -l <"$work/h5.out") events, n6 only the new one"
 echo "PASS"

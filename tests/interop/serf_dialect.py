@@ -9,12 +9,17 @@ gv2 by a TOML file through gv1). Every scenario in both directions:
   - user events: `serf event` reaches both grapevine monitors; `grapevine event` runs both serf
     agents' handlers and reaches the other grapevine node;
   - queries: `serf query` gets acks and responses from gv1 and gv2 (and the serf agents), with
-    -node and -tag filters and -relay-factor; the agent's `serf-query` RPC on a grapevine node
+    -node and -tag filters and -relay-factor; a query no --serf-respond answers is answered by
+    gv1's `--event-handler query:who=SCRIPT` (serf's env and stdin, its stdout the response); the agent's `serf-query` RPC on a grapevine node
     collects the serf agents' acks and handler responses, with the same filters;
   - serf's internal queries: `serf reachability` (_serf_ping) and `serf keys` -list, -install,
     -use, -remove across the four members (then a grapevine event still reaches serf);
+    `grapevine keys list|install|use|remove` on gv1 sends serf's key queries to all four;
   - intents: `grapevine leave` shows gv2 `left` at serf, `serf leave` shows s2 `left` at
-    grapevine.
+    grapevine;
+  - replay to joiners: `serf agent -replay` joining through gv1 runs its handler for the events
+    sent before it joined (gv1's push-pull carries its recent events), and `grapevine agent
+    --replay` joining through s1 runs its handler for them (serf's ring).
 Every process started is ended here, by PID. Usage: serf_dialect.py GRAPEVINE_BINARY
 """
 import json
@@ -34,6 +39,7 @@ SERF = shutil.which("serf")
 PROCS = []
 WORK = tempfile.mkdtemp(prefix="serf-dialect-")
 HANDLER = os.path.join(WORK, "handler.sh")
+GV_HANDLER = os.path.join(WORK, "gv-handler.sh")
 
 
 def step(title):
@@ -41,7 +47,7 @@ def step(title):
 
 
 class Serf:
-    def __init__(self, name, key, join=None, tags=()):
+    def __init__(self, name, key, join=None, tags=(), extra=()):
         self.name = name
         self.port = free_port()
         self.rpc = f"127.0.0.1:{free_port()}"
@@ -53,6 +59,7 @@ class Serf:
         if join:
             args.append(f"-join={join}")
         args += [f"-tag={t}" for t in tags]
+        args += list(extra)
         self.proc = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT)
         PROCS.append(self.proc)
         wait_for(f"serf {name} rpc", lambda: self.members().get(name) == "alive", 15)
@@ -77,7 +84,8 @@ class Serf:
 
 
 class Agent:
-    def __init__(self, name, key, join, tags=(), respond=(), config=None):
+    def __init__(self, name, key, join, tags=(), respond=(), config=None, handlers=(),
+                 extra=()):
         self.name = name
         self.port = free_port()
         self.rpc = free_port()
@@ -92,6 +100,9 @@ class Agent:
             args += ["--tag", t]
         for r in respond:
             args += ["--serf-respond", r]
+        for h in handlers:
+            args += ["--event-handler", h]
+        args += list(extra)
         self.proc = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT)
         PROCS.append(self.proc)
         wait_for(f"{name}'s rpc", lambda: self.call({"cmd": "info"}).get("ok"), 10)
@@ -131,13 +142,18 @@ def main():
                 'exit 0; fi\n[ "$SERF_EVENT" = user ] && '
                 f'echo "$SERF_USER_EVENT $(cat)" >> {WORK}/$SERF_SELF_NAME.events\nexit 0\n')
     os.chmod(HANDLER, 0o755)
+    with open(GV_HANDLER, "w") as f:  # serf's query environment and stdin, answered on stdout
+        f.write('#!/bin/sh\n[ "$SERF_EVENT" = query ] || exit 1\n'
+                'echo "gv:$SERF_SELF_NAME:$SERF_QUERY_NAME:$SERF_QUERY_LTIME:$(cat)"\n')
+    os.chmod(GV_HANDLER, 0o755)
     key = subprocess.run([SERF, "keygen"], check=True, capture_output=True,
                          text=True).stdout.strip()
 
     step("members: two serf agents and two grapevine agents, encrypted")
     s1 = Serf("s1", key, tags=("role=web",))
     s2 = Serf("s2", key, join=s1.addr)
-    gv1 = Agent("gv1", key, s1.addr, tags=("dc=east",), respond=("greet=hello-from-gv1",))
+    gv1 = Agent("gv1", key, s1.addr, tags=("dc=east",), respond=("greet=hello-from-gv1",),
+                handlers=(f"query:who={GV_HANDLER}",))
     toml = os.path.join(WORK, "gv2.toml")  # gv2 from TOML: dialect, key, query answers
     with open(toml, "w") as f:
         f.write(f'[membership]\ndialect = "serf"\nencrypt = ["{key}"]\n'
@@ -182,6 +198,14 @@ def main():
     assert acks == ["gv1"] and list(responses) == ["gv1"], (acks, responses)
     acks, responses = query(s1, "-tag=dc=^w", "greet", "hi")
     assert acks == ["gv2"], acks
+    # No fixed answer for `who` at gv1: its query handler script answers, asynchronously.
+    acks, responses = query(s2, "-relay-factor=1", "who", "pay")
+    assert acks == sorted(names), acks
+    parts = responses.get("gv1", "").strip().split(":")
+    assert parts[:3] == ["gv", "gv1", "who"] and parts[4] == "pay" and int(parts[3]) > 0, \
+        responses
+    assert responses.get("gv2") == "any-gv2" and responses.get("s2", "").strip() == "serf:s2", \
+        responses
 
     step("queries: grapevine's serf-query collects serf's acks and handler responses")
     r = gv1.call({"cmd": "serf-query", "name": "greet", "payload": "hi", "timeout_ms": 1000})
@@ -213,6 +237,18 @@ def main():
     s2.run("keys", "-remove", key)
     listed = s1.run("keys", "-list")
     assert f"{new}  [4/4]" in listed and key not in listed, listed
+    # The same rotation from a grapevine agent: serf's key queries, answered by all four.
+    r = gv1.call({"cmd": "keys", "op": "list"})
+    assert r["ok"] and r["responses"] == 4 and r["keys"] == {new: 4}, r
+    newer = subprocess.run([SERF, "keygen"], check=True, capture_output=True,
+                           text=True).stdout.strip()
+    for op, k in (("install", newer), ("use", newer), ("remove", new)):
+        out = subprocess.run([GRAPEVINE, "keys", "--rpc-addr", f"127.0.0.1:{gv1.rpc}", op, k],
+                             capture_output=True, text=True, timeout=20)
+        assert out.returncode == 0 and "4 answered, 0 failed" in out.stdout, (op, out)
+    listed = s1.run("keys", "-list")
+    assert f"{newer}  [4/4]" in listed and new not in listed, listed
+    new = newer
     assert gv2.call({"cmd": "event", "name": "rotated", "payload": "v3"})["ok"]
     for s in (s1, s2):
         wait_for(f"{s.name} to hear gv2 under the new key",
@@ -224,6 +260,15 @@ def main():
     s2.run("leave")
     s2.proc.wait(timeout=15)
     wait_for("gv1 to list s2 left", lambda: gv1.members().get("s2", {}).get("state") == "left", 15)
+
+    step("replay: serf -replay through gv1, grapevine --replay through s1 get the old events")
+    s3 = Serf("s3", new, join=f"127.0.0.1:{gv1.port}", extra=("-replay",))
+    gv3 = Agent("gv3", new, s1.addr, handlers=(HANDLER,), extra=("--replay",))
+    wait_for("s3's handler to run for the events sent before it joined",
+             lambda: "deploy v1" in s3.handled(), 10)
+    wait_for("gv3's handler to run for the events sent before it joined",
+             lambda: "deploy v1" in open(os.path.join(WORK, "gv3.events")).read()
+             if os.path.exists(os.path.join(WORK, "gv3.events")) else False, 10)
     print(f"serf dialect: all scenarios passed in {time.time() - t0:.1f} s", flush=True)
 
 

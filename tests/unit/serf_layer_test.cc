@@ -45,9 +45,15 @@ struct FakeHost final : Host {
 };
 
 struct Events final : Effects {
-  std::vector<std::string> user;  // name=payload@ltime
+  std::vector<std::string> user;     // name=payload@ltime
+  std::vector<std::string> queries;  // name=payload@ltime#id<from
   void send(const Address&, std::span<const std::byte>) override {}
   void emit(const Event& e) override {
+    if (e.kind == EventKind::query) {
+      queries.push_back(std::string(e.user_name) + "=" + str(e.payload) + "@" +
+                        std::to_string(e.ltime) + "#" + std::to_string(e.query_id) + "<" +
+                        std::string(e.subject_name));
+    }
     if (e.kind == EventKind::user_event) {
       user.push_back(std::string(e.user_name) + "=" + str(e.payload) + "@" +
                      std::to_string(e.ltime));
@@ -158,6 +164,50 @@ TEST_F(LayerTest, AnswersQueriesWithAckAndResponse) {
   // A query without a configured answer: ack only.
   layer.on_message(Time::zero(), encode(query(4, 78, "other")), fx);
   EXPECT_EQ(replies_to(kS1).size(), 3u);
+}
+
+// A query the fixed table does not answer goes to the application (the agent's handlers), which
+// answers once, before the deadline, within serf's 1024-byte limit, relays included.
+TEST_F(LayerTest, ApplicationAnswersQueriesAsync) {
+  Query q = query(4, 78, "other");
+  q.payload = bytes_of("in");
+  q.timeout_ns = Duration::seconds(2).ns();
+  q.relay_factor = 1;
+  layer.on_message(Time::zero(), encode(q), fx);
+  EXPECT_EQ(fx.queries, std::vector<std::string>{"other=in@4#78<s1"});
+  layer.on_message(Time::zero(), encode(query(3, 77, "greet")), fx);
+  EXPECT_EQ(fx.queries.size(), 1u);  // answered by the table, not emitted
+  const std::size_t before = replies_to(kS1).size();
+  EXPECT_EQ(layer.respond(Time::zero(), 4, 79, bytes_of("x"), fx).error().code,
+            Errc::invalid_argument);  // unknown id
+  EXPECT_EQ(layer.respond(Time::zero(), 4, 78, Bytes(1100), fx).error().code, Errc::too_large);
+  ASSERT_TRUE(layer.respond(Time::zero() + Duration::seconds(1), 4, 78, bytes_of("out"), fx));
+  auto r = replies_to(kS1);
+  ASSERT_EQ(r.size(), before + 1);
+  EXPECT_EQ(str(r.back().payload), "out");
+  EXPECT_EQ(r.back().id, 78u);
+  std::size_t relayed = 0;
+  for (const auto& [to, m] : host.sent) relayed += m[0] == std::byte(MessageType::relay);
+  EXPECT_EQ(relayed, 2u);  // the ack and the handler's response
+  EXPECT_EQ(layer.respond(Time::zero(), 4, 78, bytes_of("again"), fx).error().code,
+            Errc::invalid_argument);  // once
+  // Past its deadline: refused.
+  Query late = query(5, 80, "other");
+  late.timeout_ns = Duration::seconds(1).ns();
+  layer.on_message(Time::zero(), encode(late), fx);
+  EXPECT_EQ(layer.respond(Time::zero() + Duration::seconds(2), 5, 80, bytes_of("x"), fx)
+                .error().code,
+            Errc::rejected);
+  // Bounded: past kReceivedMax newer queries, the oldest is forgotten.
+  for (std::uint32_t i = 0; i < Layer::kReceivedMax; ++i) {
+    Query n = query(10 + i, 1000 + i, "other");
+    n.timeout_ns = Duration::seconds(5).ns();
+    layer.on_message(Time::zero(), encode(n), fx);
+  }
+  EXPECT_EQ(layer.respond(Time::zero(), 5, 80, bytes_of("x"), fx).error().code,
+            Errc::invalid_argument);
+  EXPECT_TRUE(layer.respond(Time::zero(), 10 + Layer::kReceivedMax - 1,
+                            1000 + Layer::kReceivedMax - 1, bytes_of("x"), fx));
 }
 
 TEST_F(LayerTest, FiltersAndNoBroadcast) {
@@ -282,6 +332,35 @@ TEST_F(LayerTest, CollectsItsOwnQuery) {
                    encode(QueryResponse{*ltime, q->id, "s2", kQueryFlagAck, {}}), fx);
   EXPECT_EQ(layer.query_result(*ltime)->acks.size(), 2u);
   EXPECT_FALSE(layer.query(Time::zero(), "_serf_ping", {}, p, fx).has_value());
+}
+
+// Our push-pull carries our recent events (serf's Events); a joiner replays them only with
+// set_replay (serf's -replay), and without it never delivers them, even from a later exchange.
+TEST_F(LayerTest, JoinReplaysPushPullEventsIffReplay) {
+  ASSERT_TRUE(layer.user_event("old1", bytes_of("a"), false, fx).has_value());
+  layer.on_message(Time::zero(), encode(UserEvent{7, "old2", bytes_of("b"), true}), fx);
+  const Bytes state = layer.local_state();
+  auto pp = decode_push_pull(ByteSpan(state).subspan(1));
+  ASSERT_TRUE(pp.has_value());
+  ASSERT_EQ(pp->events.size(), 2u);
+  EXPECT_EQ(pp->events[1].name, "old2");
+  EXPECT_FALSE(pp->events[1].cc);  // serf's ring keeps {Name, Payload}: replays are CC=false
+  for (bool replay : {false, true}) {
+    FakeHost h;
+    h.table = {{"j", kS2}};
+    Events jfx;
+    Layer joiner(LayerConfig{"j", kS2, {}, Duration::milliseconds(200)}, h, 3);
+    joiner.set_replay(replay);
+    joiner.merge_remote_state(Time::zero(), state, true, jfx);
+    joiner.merge_remote_state(Time::zero(), state, false, jfx);  // a later periodic exchange
+    if (replay) {
+      EXPECT_EQ(jfx.user, (std::vector<std::string>{"old1=a@1", "old2=b@7"}));
+    } else {
+      EXPECT_TRUE(jfx.user.empty());
+    }
+    EXPECT_EQ(joiner.event_clock(), layer.event_clock());
+    EXPECT_TRUE(h.gossiped.empty());  // replayed events are not gossiped again
+  }
 }
 
 TEST_F(LayerTest, PushPullStateMerges) {

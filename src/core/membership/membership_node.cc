@@ -191,6 +191,14 @@ void MembershipNode::housekeeping(Time now, Effects& fx) {
 // ---- API ------------------------------------------------------------------------------------
 
 Result<void> MembershipNode::join(Time now, std::span<const Address> seeds, Effects& fx) {
+  return join_with(now, seeds, JoinOptions{}, fx);
+}
+
+Result<void> MembershipNode::join_with(Time now, std::span<const Address> seeds,
+                                       const JoinOptions& options, Effects& fx) {
+  join_replay_ = options.replay;
+  join_events_pending_ = true;
+  if (serf_) serf_->set_replay(options.replay);
   seeds_.clear();
   for (const Address& a : seeds) {
     if (a != self_address_) seeds_.push_back(a);
@@ -441,6 +449,18 @@ Bytes MembershipNode::encode_state(bool join, bool reply) const {
   }
   const Bytes user_state = serf_ ? serf_->local_state() : Bytes{};
   h.user_state = user_state;
+  // A native seed's reply to a join: its event clock and recent events (flag 8), from which
+  // the joiner replays (JoinOptions::replay) or learns what is too old to deliver.
+  std::vector<wire::UserEventFrame> recent;
+  if (join && reply && config_.dialect == Dialect::native) {
+    h.events = true;
+    h.event_clock = user_events_.clock();
+    recent.reserve(recent_events_.entries().size());
+    for (const RecentEvents::Entry& e : recent_events_.entries()) {
+      recent.push_back(wire::UserEventFrame{e.ltime, e.coalesce, e.name, e.payload});
+    }
+    h.recent = recent;
+  }
   return codec_->push_pull(h, entries);
 }
 
@@ -539,6 +559,13 @@ class MembershipNode::Inbound final : public StreamSink {
     n_.on_state_digest(now_, f, from, fx_);
   }
   void on_user_event(const wire::UserEventFrame& f) override { n_.on_user_event(f, fx_); }
+  void on_push_pull_events(std::uint64_t event_clock) override {
+    events_ = header_.join && header_.reply && n_.join_events_pending_;
+    if (events_) n_.on_join_events_clock(event_clock);
+  }
+  void on_push_pull_event(const wire::UserEventFrame& f) override {
+    if (events_ && n_.join_replay_) n_.on_user_event(f, fx_, true);
+  }
   void on_query(const wire::QueryFrame& f) override { n_.on_query(now_, f, fx_); }
   void on_query_response(const wire::QueryResponseFrame& f) override {
     n_.on_query_response(now_, f, fx_);
@@ -562,6 +589,7 @@ class MembershipNode::Inbound final : public StreamSink {
   Time now_;
   Effects& fx_;
   bool push_pull_ = false;
+  bool events_ = false;  // this push-pull's events are a reply to our join
   wire::PushPullHeader header_;
 };
 
@@ -586,7 +614,9 @@ void MembershipNode::on_stream(Time now, const Address& from, std::span<const st
     ++stats_.streams_sent;
     stats_.stream_bytes_sent += direct.size();
   } else if (in.got_push_pull()) {
-    auto state = encode_state(false, true);
+    // A native join gets a join reply, with this node's recent user events (flag 8).
+    const bool join = in.header().join && config_.dialect == Dialect::native;
+    auto state = encode_state(join, true);
     fx.reply_stream(stream, state);
     ++stats_.streams_sent;
     stats_.stream_bytes_sent += state.size();

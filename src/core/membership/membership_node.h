@@ -84,6 +84,8 @@ class MembershipNode final : public Membership {
 
   // Membership
   Result<void> join(Time now, std::span<const Address> seeds, Effects& fx) override;
+  Result<void> join_with(Time now, std::span<const Address> seeds, const JoinOptions& options,
+                         Effects& fx) override;
   void leave(Time now, Effects& fx) override;
   void preload(Time now, std::span<const Address> members) override;
   Result<void> update_meta(Time now, std::span<const std::byte> meta, Effects& fx) override;
@@ -163,7 +165,9 @@ class MembershipNode final : public Membership {
   void refute(Time now, std::uint32_t accused_incarnation, Effects& fx);
   void merge_member(Time now, const wire::MemberEntry& m, std::uint8_t pmax, Effects& fx);
   void on_user(std::span<const std::byte> payload, Effects& fx);
-  void on_user_event(const wire::UserEventFrame& f, Effects& fx);
+  void on_user_event(const wire::UserEventFrame& f, Effects& fx, bool replayed = false);
+  // A seed's reply to our join (push-pull flag 8): its event clock, then its recent events.
+  void on_join_events_clock(std::uint64_t event_clock);
   void deliver_user_event(const wire::UserEventFrame& f, Effects& fx);
   Result<QueryTicket> issue_query(Time now, std::string_view name,
                                   std::span<const std::byte> payload, const QueryParams& params,
@@ -249,6 +253,10 @@ class MembershipNode final : public Membership {
   // memberlist dialect: the last conflicting address reported per member (at most kRetiredMax).
   std::map<NodeId, Address> conflict_reported_;
   UserEventLog user_events_;  // serf's event clock and recent-event buffer (user_events.h)
+  RecentEvents recent_events_;  // what a joiner may replay (native; sent in join replies)
+  std::uint64_t event_min_time_ = 0;  // events older were sent before our join (serf's)
+  bool join_replay_ = false;          // JoinOptions::replay of the current join
+  bool join_events_pending_ = false;  // a join's reply (with its events) not taken yet
   // Serf's protocol layer and its view of this node (serf_bridge.cc); the layer goes first.
   class SerfBridge;
   void start_serf();

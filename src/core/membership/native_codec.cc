@@ -85,10 +85,12 @@ class NativeCodec final : public Codec {
                   std::span<const wire::MemberEntry> members) override {
     std::size_t bytes = 64;
     for (const auto& m : members) bytes += wire::member_size(m, h.zones);
+    if (h.events) bytes += wire::push_pull_events_size(h);
     Bytes out(bytes);
     wire::Writer w(out);
     wire::write_push_pull_header(w, h);
     for (const auto& m : members) wire::write_member(w, m, h.zones);
+    if (h.events) wire::write_push_pull_events(w, h);
     wire::finish_stream(w);
     out.resize(w.ok() ? w.size() : 0);
     return out;
@@ -123,6 +125,11 @@ class NativeCodec final : public Codec {
     sink.on_push_pull(reader.header());
     wire::MemberEntry m;
     while (reader.next(m)) sink.on_member(m, 0);
+    if (reader.ok() && reader.header().events) {
+      sink.on_push_pull_events(reader.event_clock());
+      wire::UserEventFrame e;
+      while (reader.next_event(e)) sink.on_push_pull_event(e);
+    }
     if (!reader.ok()) sink.on_malformed();
     return {};
   }

@@ -3,10 +3,10 @@
 
 #include <algorithm>
 #include <array>
-#include <regex>
 
 #include "core/membership/membership_node.h"
 #include "grapevine/tags.h"
+#include "util/tag_regex.h"
 
 namespace grapevine::detail {
 
@@ -46,12 +46,7 @@ std::array<std::byte, 12> query_key(std::uint64_t querier, std::uint32_t id) noe
 }
 
 bool regex_found(std::string_view regex, const std::string& value) {
-  try {
-    const std::regex re(regex.begin(), regex.end(), std::regex::ECMAScript);
-    return std::regex_search(value, re);
-  } catch (const std::exception&) {  // does not compile (or too complex): filtered out
-    return false;
-  }
+  return tag_regex_search(regex, value);  // RE2 when installed (util/tag_regex.h)
 }
 
 }  // namespace
@@ -206,6 +201,7 @@ void MembershipNode::handle_query(Time now, const wire::QueryFrame& f, Effects& 
 
 Result<void> MembershipNode::respond(Time now, std::uint64_t ltime, std::uint32_t id,
                                      std::span<const std::byte> payload, Effects& fx) {
+  if (serf_) return serf_->respond(now, ltime, id, payload, fx);  // a serf query (serf_layer.h)
   QueryTable::Received* q = queries_ ? queries_->find_received(ltime, id) : nullptr;
   if (q == nullptr) {
     return make_error(Errc::invalid_argument, "no such query held (unknown or forgotten)");

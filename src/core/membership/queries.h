@@ -13,8 +13,9 @@
 //
 // Deviations from serf: every table is bounded (kQueriesPendingMax own queries,
 // kQueriesReceivedMax answerable ones: the oldest is forgotten, and can no longer be answered);
-// regexes are ECMAScript (std::regex) rather than RE2, at most kQueryRegexBytesMax, and a
-// regex that does not compile filters the member out. Members are identified by id and name.
+// regexes (at most kQueryRegexBytesMax) go through util/tag_regex.h: RE2, as serf's, where the
+// host installed it, literal patterns only otherwise; a regex that does not compile filters the
+// member out. Members are identified by id and name.
 // The querier's own answer (it handles its own query, as serf's) is taken locally, not sent.
 #pragma once
 

@@ -57,6 +57,11 @@ Result<std::uint64_t> MembershipNode::serf_query(Time now, std::string_view name
   p.request_ack = options.request_ack;
   p.relay_factor = options.relay_factor;
   p.timeout = options.timeout;
+  // serf's key manager: `_serf_install-key` etc. (payload: the raw key; Layer::key_query).
+  constexpr std::string_view kKeyPrefix = "_serf_";
+  if (name.starts_with(kKeyPrefix) && name.ends_with("-keys") != name.ends_with("-key")) {
+    return serf_->key_query(now, name.substr(kKeyPrefix.size()), payload, p, fx);
+  }
   return serf_->query(now, name, payload, p, fx);
 }
 

@@ -27,6 +27,17 @@ UserEventLog::Verdict UserEventLog::record(std::uint64_t ltime, std::string_view
   return Verdict::fresh;
 }
 
+void RecentEvents::add(std::uint64_t ltime, std::string_view name,
+                       std::span<const std::byte> payload, bool coalesce) {
+  entries_.push_back(Entry{ltime, coalesce, std::string(name),
+                           std::vector<std::byte>(payload.begin(), payload.end())});
+  bytes_ += name.size() + payload.size();
+  while (entries_.size() > kEventsMax || bytes_ > kBytesMax) {
+    bytes_ -= entries_.front().name.size() + entries_.front().payload.size();
+    entries_.pop_front();
+  }
+}
+
 }  // namespace grapevine::detail
 
 // ---- the membership machine's user events (native dialect) ----------------------------------
@@ -51,12 +62,20 @@ Result<std::uint64_t> MembershipNode::user_event(Time /*now*/, std::string_view 
   }
   f.ltime = user_events_.stamp();
   user_events_.record(f.ltime, name, payload);
+  recent_events_.add(f.ltime, name, payload, coalesce);
   queue_.push(next_user_key(), m);
   deliver_user_event(f, fx);
   return f.ltime;
 }
 
-void MembershipNode::on_user_event(const wire::UserEventFrame& f, Effects& fx) {
+// `replayed`: from a seed's join reply (JoinOptions::replay), delivered but not re-broadcast
+// (serf's MergeRemoteState). Events older than event_min_time_ were sent before our join.
+void MembershipNode::on_user_event(const wire::UserEventFrame& f, Effects& fx, bool replayed) {
+  if (f.ltime < event_min_time_) {
+    user_events_.witness(f.ltime);
+    ++stats_.user_events_dropped;
+    return;
+  }
   switch (user_events_.record(f.ltime, f.name, f.payload)) {
     case UserEventLog::Verdict::fresh:
       break;
@@ -68,9 +87,18 @@ void MembershipNode::on_user_event(const wire::UserEventFrame& f, Effects& fx) {
       ++stats_.user_events_dropped;
       return;
   }
+  recent_events_.add(f.ltime, f.name, f.payload, f.coalesce);
   Bytes m;
-  if (codec_->user_event(f, m)) queue_.push(next_user_key(), m);  // serf re-broadcasts news
+  if (!replayed && codec_->user_event(f, m)) queue_.push(next_user_key(), m);  // news: re-sent
   deliver_user_event(f, fx);
+}
+
+// serf's MergeRemoteState on a join: without replay, events older than the seed's clock are
+// not ours to deliver, now or later (eventMinTime); with replay they are, once each.
+void MembershipNode::on_join_events_clock(std::uint64_t event_clock) {
+  join_events_pending_ = false;
+  if (event_clock > 0) user_events_.witness(event_clock - 1);
+  if (!join_replay_) event_min_time_ = std::max(event_min_time_, event_clock);
 }
 
 void MembershipNode::deliver_user_event(const wire::UserEventFrame& f, Effects& fx) {

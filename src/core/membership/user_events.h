@@ -9,13 +9,15 @@
 // dropped as too old, as serf does.
 //
 // Deviations from serf: a slot keeps 64-bit hashes of (name, payload) instead of the events
-// themselves (we do not replay the buffer to joiners), and at most kEventsPerSlotMax of them
+// themselves (RecentEvents below keeps what a joiner may replay), and at most kEventsPerSlotMax of them
 // (serf has no bound): beyond it an event is refused as `full` rather than growing memory. The
 // ring is allocated on the first event, so a node that never sees one pays nothing.
 #pragma once
 
 #include <cstdint>
+#include <deque>
 #include <span>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -46,6 +48,28 @@ class UserEventLog {
   };
   std::uint64_t clock_ = 1;
   std::vector<Slot> slots_;
+};
+
+/// The recent user events themselves, newest last, for joiners that ask for them (serf's
+/// push-pull Events, `join -replay`). Bounded by count (serf's EventBuffer: 512) and bytes;
+/// the oldest go first. Empty, and free, until the first event.
+class RecentEvents {
+ public:
+  static constexpr std::size_t kEventsMax = 512;         // events kept
+  static constexpr std::size_t kBytesMax = 64 * 1024;    // names + payloads kept
+  struct Entry {
+    std::uint64_t ltime = 0;
+    bool coalesce = false;
+    std::string name;
+    std::vector<std::byte> payload;
+  };
+  void add(std::uint64_t ltime, std::string_view name, std::span<const std::byte> payload,
+           bool coalesce);
+  [[nodiscard]] const std::deque<Entry>& entries() const noexcept { return entries_; }
+
+ private:
+  std::deque<Entry> entries_;
+  std::size_t bytes_ = 0;
 };
 
 }  // namespace grapevine::detail

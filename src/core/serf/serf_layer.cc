@@ -118,6 +118,9 @@ Bytes Layer::local_state() const {
     pp.status_ltimes.emplace_back(m.name, t);
     if (m.state == MemberState::left) pp.left_members.push_back(m.name);
   }
+  for (const RecentEvents::Entry& e : recent_.entries()) {  // serf's Events, for -replay
+    pp.events.push_back(UserEvent{e.ltime, e.name, e.payload, e.coalesce});
+  }
   return encode(pp);
 }
 
@@ -147,12 +150,13 @@ void Layer::merge_remote_state(Time /*now*/, std::span<const std::byte> state, b
     }
     on_join_intent(Join{t, name});
   }
-  if (join) {
+  if (join && !replay_) {
     // serf's agent (-replay off): events from before our join are not ours to deliver, now or
     // when a later push-pull replays them.
     event_min_time_ = std::max(event_min_time_, pp->event_ltime);
     return;
   }
+  // Replayed (a periodic exchange, or a join with -replay): delivered once each, not gossiped.
   for (const UserEvent& e : pp->events) on_user_event(e, fx);
 }
 

@@ -17,17 +17,24 @@
 //    answered by UDP to its Addr:Port, with `relay_factor` extra copies through random members
 //    (type 9); relays addressed to others are forwarded;
 //  - internal queries: `_serf_ping` (ack), `_serf_conflict` (the named member as we know it),
-//    `_serf_install-key` / `use-key` / `remove-key` / `list-keys` on the node's keyring;
+//    `_serf_install-key` / `use-key` / `remove-key` / `list-keys` on the node's keyring, and
+//    sent by key_query (serf's key manager, keymanager.go) for `grapevine keys`;
+//  - replay to joiners: the last events (RecentEvents) ride our push-pull as serf's Events; a
+//    join's push-pull raises eventMinTime unless set_replay (serf's `join -replay`);
 //  - push-pull user state: clocks, status times and left members (serf's LocalState), merged
 //    by witnessing the clocks and replaying the status times as intents (MergeRemoteState).
 //
-// Deviations: user queries are answered by a fixed table (name -> response payload, from the
-// configuration) rather than by an application handler (none exists yet at this layer); our
-// push-pull carries no event ring (serf replays its ring to peers; ours relies on gossip) and
-// a remote ring is replayed only from periodic exchanges, never events older than our join's
-// push-pull (serf's agent default, -replay off: eventMinTime); intents for members not known yet share the member table (serf keeps them
-// apart for 5 minutes) and the table is bounded (kMembersMax); tag filters use std::regex
-// (ECMAScript) where serf uses Go's RE2 syntax: simple patterns agree.
+// User queries: a fixed table (name -> response payload, from the configuration) answers first;
+// a query it does not answer is emitted as EventKind::query and held (kReceivedMax, with its
+// deadline: receipt + the query's timeout) so the application (the agent's `query` event
+// handlers) answers it later through respond(), once, within serf's 1024-byte response limit.
+//
+// Deviations: our push-pull carries our recent events (RecentEvents: the last 512 events up to
+// 64 KiB, where serf sends its whole 512-slot ring); a remote ring is replayed from periodic
+// exchanges, and from our join's push-pull only with set_replay (serf's -replay; off:
+// eventMinTime); intents for members not known yet share the member table (serf keeps them
+// apart for 5 minutes) and the table is bounded (kMembersMax); tag filters go through
+// util/tag_regex.h (RE2, as Go's regexp, where the host installed it; literals only otherwise).
 #pragma once
 
 #include <cstdint>
@@ -115,6 +122,8 @@ class Layer {
   static constexpr std::size_t kMembersMax = 65536;       // member/intent table
   static constexpr std::size_t kPendingQueriesMax = 64;   // our own queries collecting
   static constexpr std::size_t kResponseBytesMax = 1024;  // serf's QueryResponseSizeLimit
+  static constexpr std::size_t kReceivedMax = 64;         // user queries held for respond()
+  static constexpr Duration kQueryTimeoutMax = Duration::seconds(3600);  // a received one's
 
   Layer(LayerConfig config, Host& host, std::uint64_t seed);
 
@@ -126,6 +135,9 @@ class Layer {
   void merge_remote_state(Time now, std::span<const std::byte> state, bool join, Effects& fx);
   /// After memberlist's join started: broadcast our join intent.
   void joined();
+  /// JoinOptions::replay for the next join's push-pull (serf's `join -replay`): deliver the
+  /// events it carries instead of ignoring everything older than the join.
+  void set_replay(bool replay) noexcept { replay_ = replay; }
   /// Before memberlist's leave: broadcast our leave intent.
   void leave();
   /// A user event from this node (delivered here too). Returns its Lamport time.
@@ -137,8 +149,21 @@ class Layer {
   /// running queries the oldest is forgotten.
   Result<std::uint64_t> query(Time now, std::string_view name, std::span<const std::byte> payload,
                               const QueryParams& params, Effects& fx);
+  /// serf's key manager (keymanager.go): the internal query `_serf_<op>` where op is
+  /// install-key, use-key, remove-key (payload: the key request of `key`) or list-keys (no
+  /// payload); every member answers with a KeyResponse. Returns its Lamport time, as query().
+  /// Errors: invalid_argument (another op, a key on list-keys, none on the others), too_large.
+  Result<std::uint64_t> key_query(Time now, std::string_view op, std::span<const std::byte> key,
+                                  const QueryParams& params, Effects& fx);
   /// A query's acks and responses so far (nullptr once forgotten: 64 queries later).
   [[nodiscard]] const QueryResult* query_result(std::uint64_t ltime) const;
+  /// Answers a user query this node emitted (EventKind::query: ltime, query_id), once, before
+  /// its deadline; the response goes to the querier and through its relay factor. Errors:
+  /// invalid_argument (unknown, forgotten after kReceivedMax newer ones, or already answered),
+  /// rejected (the deadline passed), too_large (the encoded response over kResponseBytesMax,
+  /// serf's QueryResponseSizeLimit).
+  Result<void> respond(Time now, std::uint64_t ltime, std::uint32_t id,
+                       std::span<const std::byte> payload, Effects& fx);
   void on_timeout(Time now);
   [[nodiscard]] Time next_deadline() const noexcept;
 
@@ -154,6 +179,17 @@ class Layer {
     std::uint64_t ltime = 0;
     bool leaving = false;
   };
+  /// A user query received and emitted, answerable through respond() until its deadline.
+  struct Received {
+    std::uint64_t ltime = 0;
+    std::uint32_t id = 0;
+    wire::ml::IpBytes addr{};
+    std::uint16_t port = 0;
+    std::string source_node;
+    std::uint8_t relay_factor = 0;
+    Time deadline;
+    bool responded = false;
+  };
   struct QuerySlot {
     std::uint64_t ltime = 0;
     std::vector<std::uint32_t> ids;
@@ -168,12 +204,15 @@ class Layer {
   bool on_query(Time now, const Query& m, Effects& fx);
   bool query_seen(std::uint64_t ltime, std::uint32_t id);
   [[nodiscard]] bool passes(const Query& m) const;
-  void respond(const Query& m, std::uint32_t flags, std::span<const std::byte> payload,
-               Effects& fx);
+  Result<void> respond(const Query& m, std::uint32_t flags, std::span<const std::byte> payload,
+                       Effects& fx);
+  void emit_query(Time now, const Query& m, Effects& fx);
   void answer_internal(const Query& m, Effects& fx);
   void on_query_response(Time now, const QueryResponse& m);
   void on_relay(std::span<const std::byte> body, Effects& fx);
   [[nodiscard]] Duration default_query_timeout() const;
+  Result<std::uint64_t> issue(Time now, std::string_view name, std::span<const std::byte> payload,
+                              const QueryParams& params, Effects& fx);
 
   LayerConfig config_;
   Host& host_;
@@ -181,10 +220,13 @@ class Layer {
   std::uint64_t member_clock_ = 1;
   std::uint64_t query_clock_ = 1;
   UserEventLog events_;
+  RecentEvents recent_;  // sent in our push-pull (serf's Events), for joiners that replay
+  bool replay_ = false;
   std::uint64_t event_min_time_ = 0;  // events older were sent before we joined (serf's)
   std::map<std::string, MemberStatus, std::less<>> members_;
   std::vector<QuerySlot> query_slots_;  // allocated on the first query
   std::map<std::uint64_t, QueryResult> pending_;
+  std::vector<Received> received_;  // oldest first, at most kReceivedMax
   LayerStats stats_;
   mutable std::vector<HostMember> scratch_;
 };

@@ -3,10 +3,10 @@
 // internal_query.go). See serf_layer.h for the algorithm and our deviations.
 #include <algorithm>
 #include <cmath>
-#include <regex>
 
 #include "core/serf/serf_layer.h"
 #include "grapevine/tags.h"
+#include "util/tag_regex.h"
 #include "wire/memberlist/messages.h"
 
 namespace grapevine::detail::serf {
@@ -48,6 +48,7 @@ Result<std::uint64_t> Layer::user_event(std::string_view name,
   }
   const UserEvent m{events_.stamp(), name, payload, coalesce};
   events_.record(m.ltime, name, payload);
+  recent_.add(m.ltime, name, payload, coalesce);
   deliver(m, fx);
   host_.gossip(encode(m));
   return m.ltime;
@@ -59,6 +60,7 @@ bool Layer::on_user_event(const UserEvent& m, Effects& fx) {
     return false;
   }
   if (events_.record(m.ltime, m.name, m.payload) != UserEventLog::Verdict::fresh) return false;
+  recent_.add(m.ltime, m.name, m.payload, m.cc);
   deliver(m, fx);
   return true;
 }
@@ -114,16 +116,13 @@ bool Layer::passes(const Query& m) const {
     }
     auto it = tags.find(f->tag);
     const std::string value = it == tags.end() ? std::string() : it->second;
-    try {  // serf: an expression that does not compile filters the node out
-      if (!std::regex_search(value, std::regex(std::string(f->expr)))) return false;
-    } catch (const std::regex_error&) {
-      return false;
-    }
+    // serf: regexp.MatchString (RE2, unanchored); one that does not compile filters us out.
+    if (!tag_regex_search(f->expr, value)) return false;
   }
   return true;
 }
 
-bool Layer::on_query(Time /*now*/, const Query& m, Effects& fx) {
+bool Layer::on_query(Time now, const Query& m, Effects& fx) {
   witness(query_clock_, m.ltime);
   if (query_clock_ > kQuerySlots && m.ltime < query_clock_ - kQuerySlots) return false;
   if (query_seen(m.ltime, m.id)) {
@@ -133,27 +132,74 @@ bool Layer::on_query(Time /*now*/, const Query& m, Effects& fx) {
   ++stats_.queries;
   const bool rebroadcast = (m.flags & kQueryFlagNoBroadcast) == 0;
   if (!passes(m)) return rebroadcast;
-  if ((m.flags & kQueryFlagAck) != 0) respond(m, kQueryFlagAck, {}, fx);
+  if ((m.flags & kQueryFlagAck) != 0) (void)respond(m, kQueryFlagAck, {}, fx);
   if (m.name.starts_with(kInternalPrefix)) {
     answer_internal(m, fx);
     return rebroadcast;
   }
   auto it = config_.responses.find(m.name);
   if (it == config_.responses.end()) it = config_.responses.find("");
-  if (it != config_.responses.end()) respond(m, 0, bytes_of(it->second), fx);
+  if (it != config_.responses.end()) {
+    (void)respond(m, 0, bytes_of(it->second), fx);
+  } else {
+    emit_query(now, m, fx);  // the application (the agent's query handlers) may answer it
+  }
   return rebroadcast;
 }
 
-void Layer::respond(const Query& m, std::uint32_t flags, std::span<const std::byte> payload,
-                    Effects& fx) {
+// serf's agent hands a query to its event handlers (serf.go handleQuery -> EventCh); we emit it
+// and hold what respond() needs, oldest forgotten first.
+void Layer::emit_query(Time now, const Query& m, Effects& fx) {
+  if (received_.size() >= kReceivedMax) received_.erase(received_.begin());
+  const Duration timeout = Duration::nanoseconds(std::clamp<std::int64_t>(
+      m.timeout_ns, 0, kQueryTimeoutMax.ns()));
+  received_.push_back(Received{m.ltime, m.id, m.addr, m.port, std::string(m.source_node),
+                               m.relay_factor, now + timeout, false});
+  Event e;
+  e.kind = EventKind::query;
+  e.user_name = m.name;
+  e.payload = m.payload;
+  e.ltime = m.ltime;
+  e.query_id = m.id;
+  e.subject_name = m.source_node;
+  if (auto from = wire::ml::to_address(m.addr, m.port)) e.subject = *from;
+  fx.emit(e);
+}
+
+Result<void> Layer::respond(Time now, std::uint64_t ltime, std::uint32_t id,
+                            std::span<const std::byte> payload, Effects& fx) {
+  auto it = std::find_if(received_.begin(), received_.end(), [&](const Received& r) {
+    return r.ltime == ltime && r.id == id;
+  });
+  if (it == received_.end()) {
+    return make_error(Errc::invalid_argument, "no such serf query held (unknown or forgotten)");
+  }
+  if (it->responded) return make_error(Errc::invalid_argument, "the query was already answered");
+  if (now > it->deadline) return make_error(Errc::rejected, "the query's deadline passed");
+  Query q;
+  q.ltime = it->ltime;
+  q.id = it->id;
+  q.addr = it->addr;
+  q.port = it->port;
+  q.source_node = it->source_node;
+  q.relay_factor = it->relay_factor;
+  auto r = respond(q, 0, payload, fx);
+  if (r) it->responded = true;
+  return r;
+}
+
+Result<void> Layer::respond(const Query& m, std::uint32_t flags,
+                            std::span<const std::byte> payload, Effects& fx) {
   auto to = wire::ml::to_address(m.addr, m.port);
-  if (!to) return;
+  if (!to) return make_error(Errc::invalid_argument, "the query's reply address is invalid");
   const QueryResponse r{m.ltime, m.id, config_.name, flags, payload};
   const Bytes raw = encode(r);
-  if (raw.empty() || raw.size() > kResponseBytesMax) return;
+  if (raw.empty() || raw.size() > kResponseBytesMax) {  // serf's QueryResponseSizeLimit
+    return make_error(Errc::too_large, "serf query response over 1024 bytes encoded");
+  }
   host_.send(*to, raw, fx);
   ++stats_.responses_sent;
-  if (m.relay_factor == 0) return;
+  if (m.relay_factor == 0) return {};
   // serf's relayResponse: the same reply through relay_factor random alive members that speak
   // memberlist protocol 5, not us.
   scratch_.clear();
@@ -164,13 +210,14 @@ void Layer::respond(const Query& m, std::uint32_t flags, std::span<const std::by
       relays.push_back(&hm);
     }
   }
-  if (relays.size() < m.relay_factor) return;
+  if (relays.size() < m.relay_factor) return {};
   for (std::size_t i = 0; i < m.relay_factor; ++i) {
     const std::size_t j = i + std::size_t(rng_.below(std::uint64_t(relays.size() - i)));
     std::swap(relays[i], relays[j]);
     const Bytes wrapped = encode_relay(Relay{m.addr, m.port, m.source_node, raw});
     if (!wrapped.empty()) host_.send(relays[i]->address, wrapped, fx);
   }
+  return {};
 }
 
 void Layer::on_relay(std::span<const std::byte> body, Effects& fx) {
@@ -203,9 +250,11 @@ void Layer::answer_internal(const Query& m, Effects& fx) {
       if (auto t = decode_tags(hm.meta)) c.tags = std::move(*t);
       c.status = hm.state == MemberState::left ? 3 : hm.state == MemberState::failed ? 4 : 1;
       c.vsn = hm.vsn;
-      return respond(m, 0, encode_conflict(&c), fx);
+      (void)respond(m, 0, encode_conflict(&c), fx);
+      return;
     }
-    return respond(m, 0, encode_conflict(nullptr), fx);
+    (void)respond(m, 0, encode_conflict(nullptr), fx);
+    return;
   }
   KeyResponse resp;
   const bool list = op == "list-keys";
@@ -228,7 +277,7 @@ void Layer::answer_internal(const Query& m, Effects& fx) {
     resp.result = done.has_value();
     if (!done) resp.message = done.error().detail;
   }
-  respond(m, 0, encode(resp), fx);
+  (void)respond(m, 0, encode(resp), fx);
 }
 
 // ---- queries we send ----
@@ -246,6 +295,27 @@ Result<std::uint64_t> Layer::query(Time now, std::string_view name,
   if (name.empty() || name.starts_with(kInternalPrefix)) {
     return make_error(Errc::invalid_argument, "a query needs a name without the _serf_ prefix");
   }
+  return issue(now, name, payload, params, fx);
+}
+
+Result<std::uint64_t> Layer::key_query(Time now, std::string_view op,
+                                       std::span<const std::byte> key, const QueryParams& params,
+                                       Effects& fx) {
+  const bool list = op == "list-keys";
+  if (!list && op != "install-key" && op != "use-key" && op != "remove-key") {
+    return make_error(Errc::invalid_argument, "key op: install-key, use-key, remove-key, list-keys");
+  }
+  if (list != key.empty()) {
+    return make_error(Errc::invalid_argument, "list-keys takes no key; the others need one");
+  }
+  const Bytes payload = list ? Bytes{} : encode_key_request(key);
+  const std::string name = std::string(kInternalPrefix) + std::string(op);
+  return issue(now, name, payload, params, fx);
+}
+
+Result<std::uint64_t> Layer::issue(Time now, std::string_view name,
+                                   std::span<const std::byte> payload, const QueryParams& params,
+                                   Effects& fx) {
   while (pending_.size() >= kPendingQueriesMax) pending_.erase(pending_.begin());
   std::vector<Bytes> filters;
   if (!params.nodes.empty()) {
