@@ -65,6 +65,13 @@ class EventQueue {
     return front().time;
   }
 
+  /// The event `k` places after the next one in the bucket being drained, or nullptr: a hint
+  /// for prefetching only (events pushed since the bucket was sorted may come first).
+  [[nodiscard]] const SimEvent* ahead(std::size_t k) const noexcept {
+    const std::size_t p = ready_pos_ + k;
+    return p < ready_.size() ? &ready_[p] : nullptr;
+  }
+
   /// Removes and returns the earliest event; the queue must not be empty.
   SimEvent pop() {
     ensure_ready();

@@ -94,18 +94,45 @@ bool Simulator::route(const Address& a, NodeIndex& out) const {
 // ---- the loop -------------------------------------------------------------------------------
 
 void Simulator::run_until(Time t) {
-  while (!queue_.empty() && queue_.peek_time() <= t.ns()) dispatch(queue_.pop());
+  while (!queue_.empty() && queue_.peek_time() <= t.ns()) {
+    prefetch_ahead();
+    dispatch(queue_.pop());
+  }
   if (t > now_) now_ = t;
 }
 
 bool Simulator::run_until(const std::function<bool()>& done, Time deadline) {
   if (done()) return true;
   while (!queue_.empty() && queue_.peek_time() <= deadline.ns()) {
+    prefetch_ahead();
     dispatch(queue_.pop());
     if (done()) return true;
   }
   if (deadline > now_) now_ = deadline;
   return done();
+}
+
+// At a million nodes nearly every event misses the cache three times in a row: the destination's
+// slot, then its machine (found through the slot), then the machine's own tables (found through
+// the machine). The drained bucket is sorted, so the events a few places ahead are known: start
+// each load a few events before it is needed, one level per distance. A hint only: the order of
+// events, and so every result, is the same with or without it.
+void Simulator::prefetch_ahead() const noexcept {
+  constexpr std::size_t kSlotAhead = 12, kMachineAhead = 6, kStateAhead = 2;
+  if (const SimEvent* e = queue_.ahead(kSlotAhead)) __builtin_prefetch(&nodes_[e->node]);
+  if (const SimEvent* e = queue_.ahead(kMachineAhead)) {
+    if (e->kind == kTimer || e->kind == kDelivery) {
+      const auto* m = reinterpret_cast<const char*>(nodes_[e->node].machine);
+      __builtin_prefetch(m);
+      __builtin_prefetch(m + 64);
+    }
+    if (e->kind == kDelivery) pool_.prefetch(e->data);
+  }
+  if (const SimEvent* e = queue_.ahead(kStateAhead)) {
+    if ((e->kind == kTimer || e->kind == kDelivery) && nodes_[e->node].machine != nullptr) {
+      nodes_[e->node].machine->prefetch();
+    }
+  }
 }
 
 void Simulator::dispatch(const SimEvent& e) {
@@ -171,14 +198,16 @@ void Simulator::handle_timer(const SimEvent& e) {
 
 void Simulator::handle_delivery(const SimEvent& e) {
   NodeSlot& to = nodes_[e.node];
-  const NodeSlot& from = nodes_[e.from];
   bool drop = false;
-  if (to.crashed_at != kNever || from.crashed_at < e.aux) {
-    ++counters_.to_crashed;  // receiver down, or sender died before the bytes left its uplink
-    drop = true;
-  } else if (to.partition != from.partition) {
-    ++counters_.partitioned;
-    drop = true;
+  if (any_crash_or_partition_) {
+    const NodeSlot& from = nodes_[e.from];
+    if (to.crashed_at != kNever || from.crashed_at < e.aux) {
+      ++counters_.to_crashed;  // receiver down, or sender died before the bytes left its uplink
+      drop = true;
+    } else if (to.partition != from.partition) {
+      ++counters_.partitioned;
+      drop = true;
+    }
   }
   if (drop) {
     pool_.release(e.data);
@@ -359,6 +388,7 @@ void Simulator::with_node(NodeIndex i, const std::function<void(Machine&, Effect
 }
 
 void Simulator::crash(NodeIndex i) {
+  any_crash_or_partition_ = true;
   nodes_[i].crashed_at = now_.ns();
   nodes_[i].scheduled = kNever;
 }
@@ -396,7 +426,10 @@ void Simulator::set_drop(NodeIndex i, double p) {
   if (p > 0) any_drop_ = true;
 }
 
-void Simulator::set_partition(NodeIndex i, std::uint32_t group) { nodes_[i].partition = group; }
+void Simulator::set_partition(NodeIndex i, std::uint32_t group) {
+  if (group != 0) any_crash_or_partition_ = true;
+  nodes_[i].partition = group;
+}
 
 void Simulator::heal_partitions() {
   for (auto& n : nodes_) n.partition = 0;

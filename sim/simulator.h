@@ -158,10 +158,12 @@ class Simulator {
     std::uint32_t sends_until_crash = 0; // 0 = no crash planned
   };
   [[nodiscard]] Address address_of(NodeIndex i) const {
+    if (all_sim_addresses_) return sim_address(i);  // touches no per-node memory
     return (nodes_[i].flags & kSimAddress) ? sim_address(i) : cold_[i].address;
   }
 
   void dispatch(const SimEvent& e);
+  void prefetch_ahead() const noexcept;
   void handle_timer(const SimEvent& e);
   void handle_delivery(const SimEvent& e);
   bool defer_if_busy(const SimEvent& e);
@@ -198,6 +200,9 @@ class Simulator {
   bool crash_at_end_of_send_ = false;
   bool all_sim_addresses_ = true;  // every node at sim_address(i): routing touches no memory
   bool any_drop_ = false;          // some node has a per-node drop probability
+  // Some node was ever crashed or partitioned: until then a delivery need not read the
+  // sender's slot (a cache miss at a million nodes).
+  bool any_crash_or_partition_ = false;
 };
 
 }  // namespace grapevine::sim
