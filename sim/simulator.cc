@@ -308,8 +308,10 @@ void Simulator::send(NodeIndex from, const Address& to_addr, std::span<const std
     ++counters_.to_crashed;  // a node that crashed mid-call sends nothing more
     return;
   }
-  std::uint32_t& countdown = cold_[from].sends_until_crash;
-  if (countdown > 0 && --countdown == 0) crash_at_end_of_send_ = true;
+  if (src.flags & kCrashPlanned) {  // the cold part only then: a miss per send otherwise
+    std::uint32_t& countdown = cold_[from].sends_until_crash;
+    if (countdown > 0 && --countdown == 0) crash_at_end_of_send_ = true;
+  }
   ++counters_.sent;
   counters_.bytes_sent += bytes.size();
   send_routed(from, to_addr, bytes);
@@ -398,6 +400,7 @@ void Simulator::crash_after_sends(NodeIndex i, std::uint32_t sends) {
     crash(i);
   } else {
     cold_[i].sends_until_crash = sends;
+    nodes_[i].flags |= kCrashPlanned;
   }
 }
 

@@ -139,7 +139,7 @@ class Simulator {
 
   // Per-node state split hot/cold: the hot part is read on every event, so it is kept small
   // (a million nodes' worth stays mostly in cache); the cold part only under faults.
-  enum SlotFlags : std::uint8_t { kSimAddress = 1, kMaybeBusy = 2 };
+  enum SlotFlags : std::uint8_t { kSimAddress = 1, kMaybeBusy = 2, kCrashPlanned = 4 };
   struct NodeSlot {
     Machine* machine = nullptr;
     std::int64_t crashed_at = kNever;
