@@ -45,6 +45,7 @@ Simulator::~Simulator() = default;
 
 void Simulator::reserve(std::size_t nodes) {
   nodes_.reserve(nodes);
+  machines_.reserve(nodes);
   cold_.reserve(nodes);
 }
 
@@ -58,7 +59,7 @@ NodeIndex Simulator::add_node(std::unique_ptr<Machine> machine, const Address& a
   GV_ASSERT(i < 0xffffffu);
   NodeSlot& n = nodes_.emplace_back();
   NodeCold& c = cold_.emplace_back();
-  n.machine = machine.get();
+  machines_.push_back(machine.get());
   c.owner = std::move(machine);
   c.address = address;
   n.subnet = subnet;
@@ -119,18 +120,21 @@ bool Simulator::run_until(const std::function<bool()>& done, Time deadline) {
 // events, and so every result, is the same with or without it.
 void Simulator::prefetch_ahead() const noexcept {
   constexpr std::size_t kSlotAhead = 24, kMachineAhead = 12, kStateAhead = 4;
-  if (const SimEvent* e = queue_.ahead(kSlotAhead)) __builtin_prefetch(&nodes_[e->node]);
+  if (const SimEvent* e = queue_.ahead(kSlotAhead)) {
+    __builtin_prefetch(&nodes_[e->node]);
+    __builtin_prefetch(&machines_[e->node]);
+  }
   if (const SimEvent* e = queue_.ahead(kMachineAhead)) {
     if (e->kind == kTimer || e->kind == kDelivery) {
-      const auto* m = reinterpret_cast<const char*>(nodes_[e->node].machine);
+      const auto* m = reinterpret_cast<const char*>(machines_[e->node]);
       __builtin_prefetch(m);
       __builtin_prefetch(m + 64);
     }
     if (e->kind == kDelivery) pool_.prefetch(e->data);
   }
   if (const SimEvent* e = queue_.ahead(kStateAhead)) {
-    if ((e->kind == kTimer || e->kind == kDelivery) && nodes_[e->node].machine != nullptr) {
-      nodes_[e->node].machine->prefetch();
+    if ((e->kind == kTimer || e->kind == kDelivery) && machines_[e->node] != nullptr) {
+      machines_[e->node]->prefetch();
     }
   }
 }
@@ -188,10 +192,11 @@ void Simulator::handle_timer(const SimEvent& e) {
     if (c.service_ns > 0) c.busy_until = e.time + c.service_ns;
   }
   n.scheduled = kNever;
-  if (now_ >= n.machine->next_deadline()) {
+  Machine* m = machines_[e.node];
+  if (now_ >= m->next_deadline()) {
     fx_->current = e.node;
     detail::DriverContract::Call call(contract_, now_);
-    n.machine->on_timeout(now_, *fx_);
+    m->on_timeout(now_, *fx_);
   }
   reschedule(e.node);
 }
@@ -221,7 +226,7 @@ void Simulator::handle_delivery(const SimEvent& e) {
   fx_->current = e.node;
   {
     detail::DriverContract::Call call(contract_, now_);
-    to.machine->on_datagram(now_, address_of(e.from), bytes, *fx_);
+    machines_[e.node]->on_datagram(now_, address_of(e.from), bytes, *fx_);
   }
   pool_.release(e.data);
   reschedule(e.node);
@@ -273,7 +278,7 @@ void Simulator::handle_stream(const SimEvent& e) {
   StreamId stream = e.kind == kStream ? StreamId(e.from) + 1 : 0;
   {
     detail::DriverContract::Call call(contract_, now_, stream);
-    to.machine->on_stream(now_, address_of(e.from), bytes, stream, *fx_);
+    machines_[e.node]->on_stream(now_, address_of(e.from), bytes, stream, *fx_);
   }
   pool_.release(e.data);
   reschedule(e.node);
@@ -282,7 +287,7 @@ void Simulator::handle_stream(const SimEvent& e) {
 void Simulator::reschedule(NodeIndex i) {
   NodeSlot& n = nodes_[i];
   if (n.crashed_at != kNever) return;
-  std::int64_t d = std::max(n.machine->next_deadline().ns(), now_.ns());
+  std::int64_t d = std::max(machines_[i]->next_deadline().ns(), now_.ns());
   if (d >= n.scheduled || d == kNever) return;
   n.scheduled = d;
   queue_.push(SimEvent{d, 0, i, 0, 0, kTimer, 0});
@@ -384,7 +389,7 @@ void Simulator::with_node(NodeIndex i, const std::function<void(Machine&, Effect
   fx_->current = i;
   {
     detail::DriverContract::Call guard(contract_, now_);
-    call(*n.machine, *fx_);
+    call(*machines_[i], *fx_);
   }
   reschedule(i);
 }
@@ -406,7 +411,7 @@ void Simulator::crash_after_sends(NodeIndex i, std::uint32_t sends) {
 
 void Simulator::restart(NodeIndex i, std::unique_ptr<Machine> machine) {
   NodeSlot& n = nodes_[i];
-  n.machine = machine.get();
+  machines_[i] = machine.get();
   cold_[i].owner = std::move(machine);
   n.crashed_at = kNever;
   n.scheduled = kNever;
