@@ -64,6 +64,7 @@ BENCHMARK(BM_SimulatorPingPong)
     ->Arg(1000)
     ->Arg(10000)
     ->Arg(100000)
+    ->Arg(1000000)
     ->Unit(benchmark::kMillisecond)
     ->MinTime(2.0);
 

@@ -69,6 +69,18 @@ void decode_everything(Bytes body) {
                 f->payload.data() + f->payload.size() == body.data() + body.size()));
     check_round_trip(body, *f, FrameType::data, write_data, decode_data, equal_data);
   }
+  {
+    // The in-place decoder (the gossip hot path) accepts exactly what the Result one accepts,
+    // with the same ids.
+    PullRequestFrame in_place;
+    const bool ok = decode_pull_request_into(body, in_place);
+    auto via_result = decode_pull_request(body);
+    FUZZ_CHECK(ok == via_result.has_value());
+    if (ok) {
+      FUZZ_CHECK(in_place.count == via_result->count);
+      FUZZ_CHECK(std::equal(in_place.ids, in_place.ids + in_place.count, via_result->ids));
+    }
+  }
   if (auto f = decode_pull_request(body)) {
     FUZZ_CHECK(f->count <= kPullDigestIdsMax);
     check_round_trip(

@@ -30,6 +30,15 @@ inline bool event_before(const SimEvent& a, const SimEvent& b) noexcept {
   return a.time != b.time ? a.time < b.time : a.seq < b.seq;
 }
 
+// As function objects, not function pointers: std::sort and the heap functions then inline the
+// comparison (as a pointer it was a call per comparison, ~12% of the loop at 10^5 nodes).
+struct EventBefore {
+  bool operator()(const SimEvent& a, const SimEvent& b) const noexcept { return event_before(a, b); }
+};
+struct EventAfter {
+  bool operator()(const SimEvent& a, const SimEvent& b) const noexcept { return event_before(b, a); }
+};
+
 class EventQueue {
  public:
   explicit EventQueue(unsigned width_shift = 20, unsigned bucket_bits = 12)
@@ -65,6 +74,13 @@ class EventQueue {
     return front().time;
   }
 
+  /// The event `k` places after the next one in the bucket being drained, or nullptr: a hint
+  /// for prefetching only (events pushed since the bucket was sorted may come first).
+  [[nodiscard]] const SimEvent* ahead(std::size_t k) const noexcept {
+    const std::size_t p = ready_pos_ + k;
+    return p < ready_.size() ? &ready_[p] : nullptr;
+  }
+
   /// Removes and returns the earliest event; the queue must not be empty.
   SimEvent pop() {
     ensure_ready();
@@ -82,7 +98,7 @@ class EventQueue {
   }
 
  private:
-  static bool after(const SimEvent& a, const SimEvent& b) noexcept { return event_before(b, a); }
+  static constexpr EventAfter after{};
 
   const SimEvent& front() const {
     if (!late_.empty() && (ready_pos_ == ready_.size() || after(ready_[ready_pos_], late_.front()))) {
@@ -113,8 +129,8 @@ class EventQueue {
       bucket = std::vector<SimEvent>();
       ready_pos_ = 0;
       in_wheel_ -= ready_.size();
-      if (!std::is_sorted(ready_.begin(), ready_.end(), event_before)) {
-        std::sort(ready_.begin(), ready_.end(), event_before);
+      if (!std::is_sorted(ready_.begin(), ready_.end(), EventBefore{})) {
+        std::sort(ready_.begin(), ready_.end(), EventBefore{});
       }
       draining_ = true;
       return;

@@ -45,6 +45,7 @@ Simulator::~Simulator() = default;
 
 void Simulator::reserve(std::size_t nodes) {
   nodes_.reserve(nodes);
+  machines_.reserve(nodes);
   cold_.reserve(nodes);
 }
 
@@ -58,7 +59,7 @@ NodeIndex Simulator::add_node(std::unique_ptr<Machine> machine, const Address& a
   GV_ASSERT(i < 0xffffffu);
   NodeSlot& n = nodes_.emplace_back();
   NodeCold& c = cold_.emplace_back();
-  n.machine = machine.get();
+  machines_.push_back(machine.get());
   c.owner = std::move(machine);
   c.address = address;
   n.subnet = subnet;
@@ -94,18 +95,48 @@ bool Simulator::route(const Address& a, NodeIndex& out) const {
 // ---- the loop -------------------------------------------------------------------------------
 
 void Simulator::run_until(Time t) {
-  while (!queue_.empty() && queue_.peek_time() <= t.ns()) dispatch(queue_.pop());
+  while (!queue_.empty() && queue_.peek_time() <= t.ns()) {
+    prefetch_ahead();
+    dispatch(queue_.pop());
+  }
   if (t > now_) now_ = t;
 }
 
 bool Simulator::run_until(const std::function<bool()>& done, Time deadline) {
   if (done()) return true;
   while (!queue_.empty() && queue_.peek_time() <= deadline.ns()) {
+    prefetch_ahead();
     dispatch(queue_.pop());
     if (done()) return true;
   }
   if (deadline > now_) now_ = deadline;
   return done();
+}
+
+// At a million nodes nearly every event misses the cache three times in a row: the destination's
+// slot, then its machine (found through the slot), then the machine's own tables (found through
+// the machine). The drained bucket is sorted, so the events a few places ahead are known: start
+// each load a few events before it is needed, one level per distance. A hint only: the order of
+// events, and so every result, is the same with or without it.
+void Simulator::prefetch_ahead() const noexcept {
+  constexpr std::size_t kSlotAhead = 24, kMachineAhead = 12, kStateAhead = 4;
+  if (const SimEvent* e = queue_.ahead(kSlotAhead)) {
+    __builtin_prefetch(&nodes_[e->node]);
+    __builtin_prefetch(&machines_[e->node]);
+  }
+  if (const SimEvent* e = queue_.ahead(kMachineAhead)) {
+    if (e->kind == kTimer || e->kind == kDelivery) {
+      const auto* m = reinterpret_cast<const char*>(machines_[e->node]);
+      __builtin_prefetch(m);
+      __builtin_prefetch(m + 64);
+    }
+    if (e->kind == kDelivery) pool_.prefetch(e->data);
+  }
+  if (const SimEvent* e = queue_.ahead(kStateAhead)) {
+    if ((e->kind == kTimer || e->kind == kDelivery) && machines_[e->node] != nullptr) {
+      machines_[e->node]->prefetch();
+    }
+  }
 }
 
 void Simulator::dispatch(const SimEvent& e) {
@@ -161,24 +192,27 @@ void Simulator::handle_timer(const SimEvent& e) {
     if (c.service_ns > 0) c.busy_until = e.time + c.service_ns;
   }
   n.scheduled = kNever;
-  if (now_ >= n.machine->next_deadline()) {
+  Machine* m = machines_[e.node];
+  if (now_ >= m->next_deadline()) {
     fx_->current = e.node;
     detail::DriverContract::Call call(contract_, now_);
-    n.machine->on_timeout(now_, *fx_);
+    m->on_timeout(now_, *fx_);
   }
   reschedule(e.node);
 }
 
 void Simulator::handle_delivery(const SimEvent& e) {
   NodeSlot& to = nodes_[e.node];
-  const NodeSlot& from = nodes_[e.from];
   bool drop = false;
-  if (to.crashed_at != kNever || from.crashed_at < e.aux) {
-    ++counters_.to_crashed;  // receiver down, or sender died before the bytes left its uplink
-    drop = true;
-  } else if (to.partition != from.partition) {
-    ++counters_.partitioned;
-    drop = true;
+  if (any_crash_or_partition_) {
+    const NodeSlot& from = nodes_[e.from];
+    if (to.crashed_at != kNever || from.crashed_at < e.aux) {
+      ++counters_.to_crashed;  // receiver down, or sender died before the bytes left its uplink
+      drop = true;
+    } else if (to.partition != from.partition) {
+      ++counters_.partitioned;
+      drop = true;
+    }
   }
   if (drop) {
     pool_.release(e.data);
@@ -192,7 +226,7 @@ void Simulator::handle_delivery(const SimEvent& e) {
   fx_->current = e.node;
   {
     detail::DriverContract::Call call(contract_, now_);
-    to.machine->on_datagram(now_, address_of(e.from), bytes, *fx_);
+    machines_[e.node]->on_datagram(now_, address_of(e.from), bytes, *fx_);
   }
   pool_.release(e.data);
   reschedule(e.node);
@@ -244,7 +278,7 @@ void Simulator::handle_stream(const SimEvent& e) {
   StreamId stream = e.kind == kStream ? StreamId(e.from) + 1 : 0;
   {
     detail::DriverContract::Call call(contract_, now_, stream);
-    to.machine->on_stream(now_, address_of(e.from), bytes, stream, *fx_);
+    machines_[e.node]->on_stream(now_, address_of(e.from), bytes, stream, *fx_);
   }
   pool_.release(e.data);
   reschedule(e.node);
@@ -253,7 +287,7 @@ void Simulator::handle_stream(const SimEvent& e) {
 void Simulator::reschedule(NodeIndex i) {
   NodeSlot& n = nodes_[i];
   if (n.crashed_at != kNever) return;
-  std::int64_t d = std::max(n.machine->next_deadline().ns(), now_.ns());
+  std::int64_t d = std::max(machines_[i]->next_deadline().ns(), now_.ns());
   if (d >= n.scheduled || d == kNever) return;
   n.scheduled = d;
   queue_.push(SimEvent{d, 0, i, 0, 0, kTimer, 0});
@@ -279,8 +313,10 @@ void Simulator::send(NodeIndex from, const Address& to_addr, std::span<const std
     ++counters_.to_crashed;  // a node that crashed mid-call sends nothing more
     return;
   }
-  std::uint32_t& countdown = cold_[from].sends_until_crash;
-  if (countdown > 0 && --countdown == 0) crash_at_end_of_send_ = true;
+  if (src.flags & kCrashPlanned) {  // the cold part only then: a miss per send otherwise
+    std::uint32_t& countdown = cold_[from].sends_until_crash;
+    if (countdown > 0 && --countdown == 0) crash_at_end_of_send_ = true;
+  }
   ++counters_.sent;
   counters_.bytes_sent += bytes.size();
   send_routed(from, to_addr, bytes);
@@ -353,12 +389,13 @@ void Simulator::with_node(NodeIndex i, const std::function<void(Machine&, Effect
   fx_->current = i;
   {
     detail::DriverContract::Call guard(contract_, now_);
-    call(*n.machine, *fx_);
+    call(*machines_[i], *fx_);
   }
   reschedule(i);
 }
 
 void Simulator::crash(NodeIndex i) {
+  any_crash_or_partition_ = true;
   nodes_[i].crashed_at = now_.ns();
   nodes_[i].scheduled = kNever;
 }
@@ -368,12 +405,13 @@ void Simulator::crash_after_sends(NodeIndex i, std::uint32_t sends) {
     crash(i);
   } else {
     cold_[i].sends_until_crash = sends;
+    nodes_[i].flags |= kCrashPlanned;
   }
 }
 
 void Simulator::restart(NodeIndex i, std::unique_ptr<Machine> machine) {
   NodeSlot& n = nodes_[i];
-  n.machine = machine.get();
+  machines_[i] = machine.get();
   cold_[i].owner = std::move(machine);
   n.crashed_at = kNever;
   n.scheduled = kNever;
@@ -396,7 +434,10 @@ void Simulator::set_drop(NodeIndex i, double p) {
   if (p > 0) any_drop_ = true;
 }
 
-void Simulator::set_partition(NodeIndex i, std::uint32_t group) { nodes_[i].partition = group; }
+void Simulator::set_partition(NodeIndex i, std::uint32_t group) {
+  if (group != 0) any_crash_or_partition_ = true;
+  nodes_[i].partition = group;
+}
 
 void Simulator::heal_partitions() {
   for (auto& n : nodes_) n.partition = 0;

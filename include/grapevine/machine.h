@@ -50,6 +50,10 @@ class Machine {
   virtual void on_timeout(Time now, Effects& fx) = 0;
   /// The earliest time this machine wants on_timeout(); Time::max() when it wants none.
   [[nodiscard]] virtual Time next_deadline() const noexcept = 0;
+  /// A hint, never required for correctness: the driver is about to call into this machine
+  /// (a few events from now), so the machine may issue CPU prefetches for the state it will
+  /// touch (its heap-allocated tables). It must not change any state. The default does nothing.
+  virtual void prefetch() const noexcept {}
 };
 
 }  // namespace grapevine

@@ -103,13 +103,25 @@ Result<DataFrame> decode_data(std::span<const std::byte> body) noexcept {
   return finish(r, f);
 }
 
-Result<PullRequestFrame> decode_pull_request(std::span<const std::byte> body) noexcept {
-  Reader r(body);
-  PullRequestFrame f;
+namespace {
+void read_pull_request(Reader& r, PullRequestFrame& f) noexcept {
   f.count = std::uint32_t(r.varint_max(kPullDigestIdsMax, "pull digest over limit"));
   for (std::uint32_t i = 0; i < f.count && r.ok(); ++i) f.ids[i] = read_id(r);
   if (r.ok() && !r.at_end()) r.fail(Errc::malformed, "trailing bytes in pull request");
+}
+}  // namespace
+
+Result<PullRequestFrame> decode_pull_request(std::span<const std::byte> body) noexcept {
+  Reader r(body);
+  PullRequestFrame f;
+  read_pull_request(r, f);
   return finish(r, f);
+}
+
+bool decode_pull_request_into(std::span<const std::byte> body, PullRequestFrame& out) noexcept {
+  Reader r(body);
+  read_pull_request(r, out);
+  return r.ok();
 }
 
 Result<FeedbackFrame> decode_feedback(std::span<const std::byte> body) noexcept {

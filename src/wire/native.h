@@ -122,6 +122,9 @@ std::size_t data_frame_size(const DataFrame& f) noexcept;
 
 Result<DataFrame> decode_data(std::span<const std::byte> body) noexcept;
 Result<PullRequestFrame> decode_pull_request(std::span<const std::byte> body) noexcept;
+/// The same, into `out` (1 KiB: a hot path decodes in place rather than copy it through a
+/// Result). False if malformed; `out` is then unspecified.
+bool decode_pull_request_into(std::span<const std::byte> body, PullRequestFrame& out) noexcept;
 Result<FeedbackFrame> decode_feedback(std::span<const std::byte> body) noexcept;
 Result<AckFrame> decode_ack(std::span<const std::byte> body) noexcept;
 Result<NackFrame> decode_nack(std::span<const std::byte> body) noexcept;

@@ -54,6 +54,11 @@ class GossipMulticast final : public MulticastProtocol {
   Result<MessageId> multicast(Time now, std::span<const std::byte> payload,
                               Effects& fx) override;
   [[nodiscard]] bool quiescent() const noexcept override;
+  void prefetch() const noexcept override {
+    const auto* self = reinterpret_cast<const char*>(this);
+    for (std::size_t at = 128; at < sizeof(*this); at += 64) __builtin_prefetch(self + at);
+    store_.prefetch();
+  }
   [[nodiscard]] bool has(const MessageId& id) const noexcept override {
     return store_.find(id) != nullptr;
   }
