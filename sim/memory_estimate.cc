@@ -57,10 +57,11 @@ MemoryEstimate estimate_cluster(std::uint64_t nodes) {
           "N^2 member records plus multicast state"};
 }
 
-MemoryEstimate estimate_multicast(std::uint64_t nodes) {
-  // push-pull over 10^6 nodes peaked at 0.87 GiB (docs/performance.md): ~900 B per node; the
-  // heavier protocols (Plumtree's trees, buffers) are allowed twice that.
-  return {quadratic(16e6, 2000, 0, nodes), "per-node protocol state"};
+MemoryEstimate estimate_multicast(std::uint64_t nodes, bool gossip) {
+  // Gossip (push, pull, push-pull): 912 MB peak at 10^6 and 9.17 GB at 10^7 nodes (push-pull,
+  // fanout 1, one run; docs/performance.md): ~0.92 KB per node, allowed 1 KB. The other
+  // protocols (trees with their ACK/NACK buffers, the centralized sender's state) twice that.
+  return {quadratic(16e6, gossip ? 1000 : 2000, 0, nodes), "per-node protocol state"};
 }
 
 MemoryEstimate estimate_views(std::uint64_t nodes, std::uint64_t view_entries) {

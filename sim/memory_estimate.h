@@ -25,8 +25,9 @@ struct MemoryEstimate {
 MemoryEstimate estimate_membership(std::uint64_t nodes);
 /// `sim cluster`: the agent's Node (membership with full views, multicast, state), one run.
 MemoryEstimate estimate_cluster(std::uint64_t nodes);
-/// `sim multicast`: one run of a dissemination protocol over N nodes (O(N)).
-MemoryEstimate estimate_multicast(std::uint64_t nodes);
+/// `sim multicast`: one run of a dissemination protocol over N nodes (O(N)); `gossip` for push,
+/// pull and push-pull, whose per-node state is about half the tree and centralized protocols'.
+MemoryEstimate estimate_multicast(std::uint64_t nodes, bool gossip);
 /// `sim views`: N nodes with partial views of about `view_entries` entries each (O(N * view)).
 MemoryEstimate estimate_views(std::uint64_t nodes, std::uint64_t view_entries);
 

@@ -157,10 +157,13 @@ int run(const Options& o) {
   auto series = build_series(o);
   std::vector<std::uint64_t> estimates;  // refuse before anything big is allocated
   for (const auto& e : series) {
-    estimates.push_back(check_memory({"sim multicast", e.nodes, "nodes",
-                                      parallel_runs(e.threads, e.runs), sim::estimate_multicast,
-                                      ""},
-                                     o.force));
+    const bool gossip = e.config.protocol == MulticastProtocolKind::push ||
+                        e.config.protocol == MulticastProtocolKind::pull ||
+                        e.config.protocol == MulticastProtocolKind::pushpull;
+    auto estimate = [gossip](std::uint64_t n) { return sim::estimate_multicast(n, gossip); };
+    estimates.push_back(check_memory(
+        {"sim multicast", e.nodes, "nodes", parallel_runs(e.threads, e.runs), estimate, ""},
+        o.force));
   }
   std::vector<sim::MulticastSummary> results;
   const bool tty = isatty(STDERR_FILENO) != 0 && !o.no_progress;
