@@ -62,7 +62,8 @@ MemoryEstimate estimate_multicast(std::uint64_t nodes, bool gossip) {
   // fanout 1, one run; docs/performance.md): ~0.92 KB per node, allowed 1 KB. The other
   // protocols (trees with their ACK/NACK buffers, the centralized sender's state) twice that.
   // The fixed part covers small runs: 253 MB measured at 200,000 nodes.
-  return {quadratic(gossip ? 64e6 : 16e6, gossip ? 1000 : 2000, 0, nodes), "per-node protocol state"};
+  const double fixed = gossip ? 64e6 : 16e6;
+  return {quadratic(fixed, gossip ? 1000 : 2000, 0, nodes), "per-node protocol state"};
 }
 
 MemoryEstimate estimate_views(std::uint64_t nodes, std::uint64_t view_entries) {
