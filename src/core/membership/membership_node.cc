@@ -154,7 +154,7 @@ void MembershipNode::on_timeout(Time now, Effects& fx) {
   if (!seeds_.empty() && join_ticker_.due(now)) {
     join_ticker_.advance(now, config_.join_retry_interval, 0.0, rng_);
     if (list_.live_size() < 2) {
-      for (const Address& seed : seeds_) send_push_pull(fx, seed, true);
+      contact_seeds(fx);
     } else {
       seeds_.clear();  // joined: someone answered
     }
@@ -196,7 +196,8 @@ Result<void> MembershipNode::join(Time now, std::span<const Address> seeds, Effe
     if (a != self_address_) seeds_.push_back(a);
   }
   if (seeds_.empty()) return make_error(Errc::invalid_argument, "no seed other than self");
-  for (const Address& seed : seeds_) send_push_pull(fx, seed, true);
+  seed_next_ = std::size_t(mix64(self_id_) % seeds_.size());  // joiners spread over the seeds
+  contact_seeds(fx);
   join_ticker_.start(now, config_.join_retry_interval, false, rng_);
   if (serf_) serf_->joined();
   return {};
@@ -487,6 +488,32 @@ void MembershipNode::send_push_pull(Effects& fx, const Address& to, bool join) {
   stats_.stream_bytes_sent += state.size();
 }
 
+void MembershipNode::contact_seeds(Effects& fx) {
+  const std::size_t k = config_.join_seeds_per_attempt;
+  if (k == 0 || k >= seeds_.size()) {
+    for (const Address& seed : seeds_) send_push_pull(fx, seed, true);
+    return;
+  }
+  for (std::size_t i = 0; i < k; ++i) {
+    send_push_pull(fx, seeds_[(seed_next_ + i) % seeds_.size()], true);
+  }
+  seed_next_ = (seed_next_ + k) % seeds_.size();
+}
+
+bool MembershipNode::take_join_answer(Time now) {
+  const double rate = config_.join_answers_per_second;
+  if (rate <= 0) return true;
+  if (join_tokens_ < 0) {
+    join_tokens_ = rate;
+  } else {
+    join_tokens_ = std::min(rate, join_tokens_ + rate * (now - join_tokens_at_).to_seconds());
+  }
+  join_tokens_at_ = now;
+  if (join_tokens_ < 1.0) return false;
+  join_tokens_ -= 1.0;
+  return true;
+}
+
 bool MembershipNode::send_stream_ping(Effects& fx, NodeId target, const wire::PingFrame& f) {
   if (!config_.tcp_fallback_ping) return false;
   const std::uint32_t slot = list_.find(target);
@@ -586,6 +613,14 @@ void MembershipNode::on_stream(Time now, const Address& from, std::span<const st
     ++stats_.streams_sent;
     stats_.stream_bytes_sent += direct.size();
   } else if (in.got_push_pull()) {
+    if (in.header().join) {
+      // A seed's bounded work: past join_answers_per_second the joiner is merged, not answered.
+      if (!take_join_answer(now)) {
+        ++stats_.joins_refused;
+        return;
+      }
+      ++stats_.joins_answered;
+    }
     auto state = encode_state(false, true);
     fx.reply_stream(stream, state);
     ++stats_.streams_sent;
