@@ -6,6 +6,7 @@
 // group converges. A dead seed is passed over on the next attempt.
 #include <gtest/gtest.h>
 
+#include <cstdio>
 #include <memory>
 #include <vector>
 
@@ -56,6 +57,7 @@ Storm join_storm(std::uint32_t answers_per_second) {
       },
       t0 + Duration::seconds(30));
   if (ok) s.converged_s = (sim.now() - t0).to_seconds();
+  std::printf("storm (answers %u/s): converged %.2f s\n", answers_per_second, s.converged_s);
   s.elapsed_s = (sim.now() - t0).to_seconds();
   for (std::uint32_t i = 0; i < kSeeds; ++i) {
     s.answered.push_back(nodes[i]->membership().stats().joins_answered);
@@ -76,6 +78,8 @@ TEST(NodeJoinSeeds, SeedsAnswerWithinTheirBudgetAndTheStormConverges) {
     EXPECT_LE(double(s.answered[i]), bound) << "seed " << i;
     EXPECT_GT(s.answered[i], 0u) << "seed " << i << " got no joiner: not spread";
     refused += s.refused[i];
+    std::printf("seed %u: answered %llu, refused %llu\n", i, (unsigned long long)s.answered[i],
+                (unsigned long long)s.refused[i]);
   }
   EXPECT_GT(refused, 0u) << "60 joiners at once against 4 x 5 answers: some must wait";
 }
