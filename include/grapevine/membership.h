@@ -198,7 +198,9 @@ struct MembershipConfig {
   /// Seeds a joining node contacts per attempt. 0 = every seed at once (memberlist's Join).
   /// k > 0: k of them, starting at a position drawn from the node's id, and each retry moves on
   /// to the next k, so a joiner that a busy seed did not answer tries another seed, and S seeds
-  /// share N joiners' push-pulls instead of each answering all of them.
+  /// share N joiners' push-pulls instead of each answering all of them. The retries back off:
+  /// join_retry_interval doubles after each pass over all seeds (at most 16x), plus up to half
+  /// an interval of jitter.
   std::uint32_t join_seeds_per_attempt = 0;
   /// Join push-pulls this node answers per second, as a seed (a token bucket holding at most
   /// one second's worth). A join past it is merged (the joiner's own record: cheap) but not

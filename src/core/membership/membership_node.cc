@@ -152,7 +152,7 @@ void MembershipNode::on_timeout(Time now, Effects& fx) {
     if (serf_) serf_->on_timeout(now);
   }
   if (!seeds_.empty() && join_ticker_.due(now)) {
-    join_ticker_.advance(now, config_.join_retry_interval, 0.0, rng_);
+    join_ticker_.advance(now, join_retry_delay(), 0.0, rng_);
     if (list_.live_size() < 2) {
       contact_seeds(fx);
     } else {
@@ -197,6 +197,7 @@ Result<void> MembershipNode::join(Time now, std::span<const Address> seeds, Effe
   }
   if (seeds_.empty()) return make_error(Errc::invalid_argument, "no seed other than self");
   seed_next_ = std::size_t(mix64(self_id_) % seeds_.size());  // joiners spread over the seeds
+  join_attempts_ = 0;
   contact_seeds(fx);
   join_ticker_.start(now, config_.join_retry_interval, false, rng_);
   if (serf_) serf_->joined();
@@ -488,7 +489,21 @@ void MembershipNode::send_push_pull(Effects& fx, const Address& to, bool join) {
   stats_.stream_bytes_sent += state.size();
 }
 
+Duration MembershipNode::join_retry_delay() const noexcept {
+  const Duration base = config_.join_retry_interval;
+  const std::size_t k = config_.join_seeds_per_attempt;
+  if (k == 0 || seeds_.empty()) return base;  // memberlist's fixed interval
+  // Backoff: doubles after each pass over every seed (at most 16x), plus up to half an
+  // interval of jitter from a hash (rng_'s draws stay as they were), so joiners that busy
+  // seeds left unanswered come back spread out instead of as the same storm.
+  const std::size_t passes = join_attempts_ * k / seeds_.size();
+  const Duration backoff = base * (std::int64_t(1) << std::min<std::size_t>(passes, 4));
+  const std::uint64_t h = mix64(self_id_ ^ (std::uint64_t(join_attempts_) << 32));
+  return backoff + Duration::nanoseconds(std::int64_t(h % std::uint64_t(base.ns() / 2 + 1)));
+}
+
 void MembershipNode::contact_seeds(Effects& fx) {
+  ++join_attempts_;
   const std::size_t k = config_.join_seeds_per_attempt;
   if (k == 0 || k >= seeds_.size()) {
     for (const Address& seed : seeds_) send_push_pull(fx, seed, true);

@@ -195,6 +195,8 @@ class MembershipNode final : public Membership {
   void send_push_pull(Effects& fx, const Address& to, bool join);
   // A join attempt: a push-pull to every seed, or to the next join_seeds_per_attempt of them.
   void contact_seeds(Effects& fx);
+  // The wait before the next join attempt (join_seeds_per_attempt > 0: with backoff).
+  Duration join_retry_delay() const noexcept;
   // join_answers_per_second: takes a token if one is left (true), else false.
   bool take_join_answer(Time now);
   void anti_entropy(Effects& fx, const Address& to);
@@ -237,6 +239,7 @@ class MembershipNode final : public Membership {
   Time clock_ = Time::zero();       // the latest `now` this machine was given
   std::vector<Address> seeds_;
   std::size_t seed_next_ = 0;  // join_seeds_per_attempt: the next seed to contact
+  std::size_t join_attempts_ = 0;  // since join(): the retry backoff
   // join_answers_per_second: the token bucket (in answers) and when it was last refilled.
   double join_tokens_ = -1.0;  // < 0: not used yet (starts full)
   Time join_tokens_at_ = Time::zero();
