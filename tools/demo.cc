@@ -40,7 +40,9 @@ struct DemoFlags {
   std::uint64_t seed = 1;
   std::string multicast_period = "200ms";
   std::string steady;  // measure a quiet stretch after the join, before the faults
-  std::uint32_t join_rate = 200;  // joins started per second
+  std::uint32_t join_rate = 0;     // joins started per second; 0 = auto (join_rate_for)
+  std::uint32_t seeds = 0;         // the first S nodes are the seeds; 0 = auto (seeds_for)
+  std::uint32_t seed_answers = 0;  // join answers per second per seed; 0 = auto
   std::string bootstrap = "join";
   std::string membership = "eventual";
   std::vector<std::string> keys;  // --encrypt: seal every packet (docs/security.md)
@@ -50,6 +52,33 @@ struct DemoFlags {
 };
 
 volatile sig_atomic_t g_demo_stop = 0;
+
+// Defaults for large N (docs/performance.md, "The runtime"): a seed per 1,000 nodes, and joins
+// at a rate the process sustains. A joiner's full-state push-pull grows with N (~50 B a member),
+// and every join is news every member must hear, so the join's total work grows as N^2.
+std::uint32_t seeds_for(std::uint32_t n) { return std::max<std::uint32_t>(1, n / 1000); }
+std::uint32_t join_rate_for(std::uint32_t n) { return n <= 1000 ? 200 : n <= 2000 ? 100 : 50; }
+
+// One UDP socket and one TCP listener per node, the streams' sockets (both ends in this
+// process) and a margin: raise the soft limit, or say why N nodes cannot be started.
+void ensure_fd_limit(std::uint32_t nodes) {
+  const rlim_t need = rlim_t(nodes) * 2 + 512;
+  rlimit r{};
+  if (::getrlimit(RLIMIT_NOFILE, &r) != 0) return;
+  if (r.rlim_cur >= need) return;
+  rlimit want{std::min<rlim_t>(std::max(need, r.rlim_cur), r.rlim_max), r.rlim_max};
+  if (r.rlim_max < need) {
+    want = rlimit{need, need};  // raising the hard limit needs CAP_SYS_RESOURCE
+  }
+  if (::setrlimit(RLIMIT_NOFILE, &want) != 0 || want.rlim_cur < need) {
+    throw UsageError("--nodes " + std::to_string(nodes) + " needs " + std::to_string(need) +
+                     " file descriptors (2 per node + 512 for streams), but RLIMIT_NOFILE is " +
+                     std::to_string(r.rlim_cur) + " (hard limit " + std::to_string(r.rlim_max) +
+                     ") and cannot be raised here: run with a higher `ulimit -Hn` (root or "
+                     "CAP_SYS_RESOURCE), or fewer than " +
+                     std::to_string(r.rlim_max > 512 ? (r.rlim_max - 512) / 2 : 0) + " nodes");
+  }
+}
 
 struct Crash {
   std::uint32_t node;
@@ -121,6 +150,7 @@ class Demo {
   std::vector<Crash> crashes_;
   std::uint32_t leaver_ = UINT32_MAX;
   std::uint64_t false_failures_ = 0;
+  double join_cpu_s_ = 0;           // CPU from the first join to convergence (or giving up)
   std::uint64_t failed_joins_ = 0;  // join() refused at once (e.g. no seed): counted, reported
   // Prints, for each node that does not yet list every member alive, how many it lists, which
   // members it lacks (up to 4) and its stream counters.
@@ -276,6 +306,16 @@ int Demo::scenario() {
   }
   if (f_.nodes < 4) throw UsageError("--nodes: at least 4 (two crash, one leaves)");
   if (f_.crash + 2 > f_.nodes) throw UsageError("--crash: too many for --nodes");
+  if (f_.join_rate == 0) f_.join_rate = join_rate_for(f_.nodes);
+  if (f_.seeds == 0) f_.seeds = seeds_for(f_.nodes);
+  f_.seeds = std::min(f_.seeds, f_.nodes - 1);
+  // Each joiner contacts one seed at a time (another on each retry); each seed answers at most
+  // --seed-answers joins a second (by default twice its share of --join-rate, at least 10):
+  // joiners past it are merged and gossiped, and fetch the state by catch-up anti-entropy.
+  cfg.membership.join_seeds_per_attempt = 1;
+  cfg.membership.join_answers_per_second =
+      f_.seed_answers != 0 ? f_.seed_answers : std::max<std::uint32_t>(10, 2 * f_.join_rate / f_.seeds);
+  ensure_fd_limit(f_.nodes);
   auto bind = parse_address("--bind-ip", f_.bind_ip + ":0");
 
   for (std::uint32_t i = 0; i < f_.nodes; ++i) {
@@ -317,11 +357,13 @@ int Demo::scenario() {
       f_.multicast.c_str());
   if (!f_.ui.empty()) start_ui();
 
-  // 1. Everyone joins through node 0.
+  // 1. Everyone joins through the seeds (nodes 0..S-1; the seeds themselves through node 0).
   // Joins are staggered (--join-rate), as members of a real cluster start: a thousand members
   // joining one introducer in the same millisecond is a storm no deployment sees.
-  const Address seed = nodes_[0]->address();
+  std::vector<Address> seeds;
+  for (std::uint32_t i = 0; i < f_.seeds; ++i) seeds.push_back(nodes_[i]->address());
   const Time join_start = Runtime::now();
+  const double join_cpu0 = totals().cpu_ms;
   std::uint32_t next = 1;
   if (f_.bootstrap == "preloaded") {
     // A static roster: everyone starts knowing everyone (steady-state benchmarks).
@@ -337,7 +379,9 @@ int Demo::scenario() {
     const double t = (Runtime::now() - join_start).to_seconds();
     const auto due = std::uint32_t(1 + t * f_.join_rate);
     for (; next < f_.nodes && next <= due; ++next) {
-      if (auto r = nodes_[next]->join(std::span(&seed, 1)); !r) {
+      // A seed joins through node 0; anyone else starts at a seed drawn from its id.
+      const auto via = next < f_.seeds ? std::span(seeds.data(), 1) : std::span(seeds);
+      if (auto r = nodes_[next]->join(via); !r) {
         ++failed_joins_;
         say("join: node-%u could not start its join: %s", next, r.error().detail);
       }
@@ -353,7 +397,11 @@ int Demo::scenario() {
     }
     return incomplete == 0;
   }, Duration::seconds(30) + Duration::nanoseconds(std::int64_t(1e9 * f_.nodes / f_.join_rate)));
-  say("join: every node lists all %u members after %.2f s", f_.nodes, join_s);
+  // CPU, not wall time, is what a loaded machine cannot distort: joins per CPU second is the
+  // rate one core sustains.
+  join_cpu_s_ = (totals().cpu_ms - join_cpu0) / 1e3;
+  say("join: every node lists all %u members after %.2f s (%u seeds, %u joins/s), %.1f CPU s",
+      f_.nodes, join_s, f_.seeds, f_.join_rate, join_cpu_s_);
   if (!f_.steady.empty()) measure_steady(parse_duration("--steady", f_.steady));
 
   // 2. One multicast.
@@ -430,6 +478,17 @@ int Demo::scenario() {
   j["multicast"] = f_.multicast;
   j["join_convergence_seconds"] = join_s;
   j["failed_joins"] = failed_joins_;
+  j["seeds"] = f_.seeds;
+  j["join_cpu_seconds"] = join_cpu_s_;
+  j["join_rate"] = f_.join_rate;
+  std::uint64_t answered = 0, refused = 0;
+  for (std::uint32_t i = 0; i < f_.seeds; ++i) {
+    answered += nodes_[i]->membership().stats().joins_answered;
+    refused += nodes_[i]->membership().stats().joins_refused;
+  }
+  j["seed_joins_answered"] = answered;
+  j["seed_joins_refused"] = refused;
+  j["peak_rss_bytes"] = peak_rss_bytes();
   j["multicast_delivery_seconds"] = mc_s;
   j["multicast_delivered_fraction"] = mc_frac;
   j["crashes"] = nlohmann::json::array();
@@ -592,11 +651,21 @@ void add_demo(CLI::App& app, std::function<int()>& run_cmd) {
   cmd->add_option("--profile", f->profile, "lan|wan|local timings")->capture_default_str();
   cmd->add_option("--multicast", f->multicast, "push|pull|pushpull")->capture_default_str();
   cmd->add_option("--bootstrap", f->bootstrap,
-                  "join: through node 0 at --join-rate; preloaded: start with the full roster")
+                  "join: through the seeds at --join-rate; preloaded: start with the full roster")
       ->capture_default_str();
-  cmd->add_option("--join-rate", f->join_rate, "members starting their join per second")
+  cmd->add_option("--join-rate", f->join_rate,
+                  "members starting their join per second (0: 200 up to 1,000 nodes, 100 up to "
+                  "2,000, else 50)")
       ->capture_default_str()
-      ->check(CLI::Range(1u, 100000u));
+      ->check(CLI::Range(0u, 100000u));
+  cmd->add_option("--seeds", f->seeds,
+                  "the first S nodes are seeds; each joiner starts at one drawn from its id and "
+                  "tries the next on a retry (0: one per 1,000 nodes)")
+      ->capture_default_str();
+  cmd->add_option("--seed-answers", f->seed_answers,
+                  "join push-pulls a seed answers per second; joiners past it get the state by "
+                  "anti-entropy (0: twice a seed's share of --join-rate, at least 10)")
+      ->capture_default_str();
   cmd->add_option("--multicast-period", f->multicast_period, "multicast gossip period")
       ->capture_default_str();
   cmd->add_option("--steady", f->steady,

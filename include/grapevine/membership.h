@@ -195,6 +195,20 @@ struct MembershipConfig {
   Duration tombstone_timeout = Duration::seconds(3600);
   /// How often a joining node retries its seeds while it knows nobody.
   Duration join_retry_interval = Duration::seconds(1);
+  /// Seeds a joining node contacts per attempt. 0 = every seed at once (memberlist's Join).
+  /// k > 0: k of them, starting at a position drawn from the node's id, and each retry moves on
+  /// to the next k, so a joiner that a busy seed did not answer tries another seed, and S seeds
+  /// share N joiners' push-pulls instead of each answering all of them. The retries back off:
+  /// join_retry_interval doubles after each pass over all seeds (at most 16x), plus up to half
+  /// an interval of jitter.
+  std::uint32_t join_seeds_per_attempt = 0;
+  /// Join push-pulls this node answers per second, as a seed (a token bucket holding at most
+  /// one second's worth). A join past it is merged (the joiner's own record: cheap) but not
+  /// answered: the stream closes without the full state, which at 10,000 members is ~0.5 MB
+  /// to encode and send; the joiner retries (another seed, with join_seeds_per_attempt) or,
+  /// once gossip has taught it a member, fetches the state by catch-up anti-entropy from a
+  /// random member. Counted in MembershipStats::joins_refused. 0 = no limit (memberlist's).
+  std::uint32_t join_answers_per_second = 0;
   /// Catch-up anti-entropy after churn: a node that learns of a new member does one extra
   /// anti-entropy round (a digest, a full push-pull only if the lists differ) with a random
   /// member this long after (then again if it learned more since). A member that missed the
@@ -248,6 +262,9 @@ struct MembershipStats {
   std::uint64_t stream_pings = 0, stream_ping_acks = 0;
   std::uint64_t suspicions = 0, refutations = 0, failures = 0, leaves = 0, joins = 0;
   std::uint64_t push_pulls = 0;
+  /// As a seed: join push-pulls answered with the full state, and those left unanswered
+  /// (MembershipConfig::join_answers_per_second).
+  std::uint64_t joins_answered = 0, joins_refused = 0;
   // consistent mode:
   std::uint64_t view_changes = 0, fast_decisions = 0, classic_decisions = 0;
   std::uint64_t classic_rounds = 0;  // classic rounds this member coordinated

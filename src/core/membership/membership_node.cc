@@ -140,6 +140,7 @@ void MembershipNode::on_timeout(Time now, Effects& fx) {
   }
   if (now >= catch_up_at_) {
     catch_up_at_ = Time::max();
+    catch_up_last_ = now;
     if (list_.live_size() > 1 && !leaving_) {
       // The partner from a hash, not rng_: the other timers' random draws stay as they were.
       const std::uint64_t h = mix64(std::uint64_t(now.ns()) ^ self_id_);
@@ -152,9 +153,9 @@ void MembershipNode::on_timeout(Time now, Effects& fx) {
     if (serf_) serf_->on_timeout(now);
   }
   if (!seeds_.empty() && join_ticker_.due(now)) {
-    join_ticker_.advance(now, config_.join_retry_interval, 0.0, rng_);
+    join_ticker_.advance(now, join_retry_delay(), 0.0, rng_);
     if (list_.live_size() < 2) {
-      for (const Address& seed : seeds_) send_push_pull(fx, seed, true);
+      contact_seeds(fx);
     } else {
       seeds_.clear();  // joined: someone answered
     }
@@ -204,7 +205,9 @@ Result<void> MembershipNode::join_with(Time now, std::span<const Address> seeds,
     if (a != self_address_) seeds_.push_back(a);
   }
   if (seeds_.empty()) return make_error(Errc::invalid_argument, "no seed other than self");
-  for (const Address& seed : seeds_) send_push_pull(fx, seed, true);
+  seed_next_ = std::size_t(mix64(self_id_) % seeds_.size());  // joiners spread over the seeds
+  join_attempts_ = 0;
+  contact_seeds(fx);
   join_ticker_.start(now, config_.join_retry_interval, false, rng_);
   if (serf_) serf_->joined();
   return {};
@@ -378,6 +381,16 @@ void MembershipNode::emit(Effects& fx, EventKind kind, const MemberRecord& r) {
       config_.churn_anti_entropy_delay > Duration::zero() && catch_up_at_ == Time::max() &&
       started_) {
     catch_up_at_ = clock_ + config_.churn_anti_entropy_delay;
+    // In a join storm every member learns a joiner every few ms, and a catch-up round while
+    // lists are in flux is a full push-pull: N members each pushing N records a second is
+    // O(N^2) bytes a second (at 2,000 members the demo's seeds drowned in them and joins
+    // stalled). Rounds are spaced by delay * ceil(live / 64): unchanged up to 64 members, a
+    // group-wide rate of ~64 rounds per delay above.
+    if (catch_up_last_ != Time::max()) {
+      const auto k = std::int64_t((list_.live_size() + 63) / 64);
+      catch_up_at_ = std::max(catch_up_at_,
+                              catch_up_last_ + config_.churn_anti_entropy_delay * std::max<std::int64_t>(k, 1));
+    }
   }
   Event e;
   e.kind = kind;
@@ -614,6 +627,14 @@ void MembershipNode::on_stream(Time now, const Address& from, std::span<const st
     ++stats_.streams_sent;
     stats_.stream_bytes_sent += direct.size();
   } else if (in.got_push_pull()) {
+    if (in.header().join) {
+      // A seed's bounded work: past join_answers_per_second the joiner is merged, not answered.
+      if (!take_join_answer(now)) {
+        ++stats_.joins_refused;
+        return;
+      }
+      ++stats_.joins_answered;
+    }
     // A native join gets a join reply, with this node's recent user events (flag 8).
     const bool join = in.header().join && config_.dialect == Dialect::native;
     auto state = encode_state(join, true);

@@ -197,6 +197,12 @@ class MembershipNode final : public Membership {
   void emit(Effects& fx, EventKind kind, const MemberRecord& r);
   void gossip_round(Time now, Effects& fx);
   void send_push_pull(Effects& fx, const Address& to, bool join);
+  // A join attempt: a push-pull to every seed, or to the next join_seeds_per_attempt of them.
+  void contact_seeds(Effects& fx);
+  // The wait before the next join attempt (join_seeds_per_attempt > 0: with backoff).
+  Duration join_retry_delay() const noexcept;
+  // join_answers_per_second: takes a token if one is left (true), else false.
+  bool take_join_answer(Time now);
   void anti_entropy(Effects& fx, const Address& to);
   [[nodiscard]] wire::ListDigestFrame state_digest() const noexcept;
   void on_state_digest(Time now, const wire::ListDigestFrame& f, const Address& from,
@@ -234,8 +240,14 @@ class MembershipNode final : public Membership {
   MembershipStats stats_;
   Ticker gossip_ticker_, push_pull_ticker_, house_ticker_, join_ticker_, reconnect_ticker_;
   Time catch_up_at_ = Time::max();  // churn_anti_entropy_delay: the pending catch-up round
+  Time catch_up_last_ = Time::max();  // the last catch-up round (max: none yet)
   Time clock_ = Time::zero();       // the latest `now` this machine was given
   std::vector<Address> seeds_;
+  std::size_t seed_next_ = 0;  // join_seeds_per_attempt: the next seed to contact
+  std::size_t join_attempts_ = 0;  // since join(): the retry backoff
+  // join_answers_per_second: the token bucket (in answers) and when it was last refilled.
+  double join_tokens_ = -1.0;  // < 0: not used yet (starts full)
+  Time join_tokens_at_ = Time::zero();
   /// Failed and left members, oldest first (may hold stale entries for revived members):
   /// reaping and gossip-to-the-dead look here instead of scanning the whole list.
   std::vector<NodeId> departed_;
