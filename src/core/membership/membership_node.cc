@@ -140,7 +140,6 @@ void MembershipNode::on_timeout(Time now, Effects& fx) {
   }
   if (now >= catch_up_at_) {
     catch_up_at_ = Time::max();
-    catch_up_last_ = now;
     if (list_.live_size() > 1 && !leaving_) {
       // The partner from a hash, not rng_: the other timers' random draws stay as they were.
       const std::uint64_t h = mix64(std::uint64_t(now.ns()) ^ self_id_);
@@ -381,16 +380,6 @@ void MembershipNode::emit(Effects& fx, EventKind kind, const MemberRecord& r) {
       config_.churn_anti_entropy_delay > Duration::zero() && catch_up_at_ == Time::max() &&
       started_) {
     catch_up_at_ = clock_ + config_.churn_anti_entropy_delay;
-    // In a join storm every member learns a joiner every few ms, and a catch-up round while
-    // lists are in flux is a full push-pull: N members each pushing N records a second is
-    // O(N^2) bytes a second (at 2,000 members the demo's seeds drowned in them and joins
-    // stalled). Rounds are spaced by delay * ceil(live / 64): unchanged up to 64 members, a
-    // group-wide rate of ~64 rounds per delay above.
-    if (catch_up_last_ != Time::max()) {
-      const auto k = std::int64_t((list_.live_size() + 63) / 64);
-      catch_up_at_ = std::max(catch_up_at_,
-                              catch_up_last_ + config_.churn_anti_entropy_delay * std::max<std::int64_t>(k, 1));
-    }
   }
   Event e;
   e.kind = kind;

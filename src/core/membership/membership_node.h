@@ -240,7 +240,6 @@ class MembershipNode final : public Membership {
   MembershipStats stats_;
   Ticker gossip_ticker_, push_pull_ticker_, house_ticker_, join_ticker_, reconnect_ticker_;
   Time catch_up_at_ = Time::max();  // churn_anti_entropy_delay: the pending catch-up round
-  Time catch_up_last_ = Time::max();  // the last catch-up round (max: none yet)
   Time clock_ = Time::zero();       // the latest `now` this machine was given
   std::vector<Address> seeds_;
   std::size_t seed_next_ = 0;  // join_seeds_per_attempt: the next seed to contact
