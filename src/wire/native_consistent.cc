@@ -64,7 +64,7 @@ bool write_alerts(Writer& b, const RapidMessage& m) noexcept {
   b.varint(m.alert_count);
   for (std::uint32_t i = 0; i < m.alert_count; ++i) {
     const Alert& a = m.alerts[i];
-    if (!a.subject.valid() || a.kind > AlertKind::leave) return false;
+    if (!a.subject.valid() || a.kind > AlertKind::suspect) return false;
     write_address(b, a.subject);
     b.u8(std::uint8_t(a.kind));
     b.varint(a.rings);
@@ -77,7 +77,7 @@ void read_alerts(Reader& r, RapidMessage& m) noexcept {
     Alert& a = m.alerts[i];
     a.subject = read_address(r);
     std::uint8_t kind = r.u8();
-    if (kind > std::uint8_t(AlertKind::leave)) r.fail(Errc::malformed, "unknown alert kind");
+    if (kind > std::uint8_t(AlertKind::suspect)) r.fail(Errc::malformed, "unknown alert kind");
     a.kind = AlertKind(kind);
     a.rings = std::uint16_t(r.varint_max(0xffff, "ring mask over 16 rings"));
   }

@@ -19,7 +19,7 @@
 //
 //   config  := epoch:varint id:u64be          (epoch = view changes since the first config)
 //   alert   := subject:address kind:u8 rings:varint   (kind 0 remove, 1 join, 2 remove because
-//              the subject said it leaves; rings: bit k = ring k, < 2^kRingsMax: the rings on
+//              the subject said it leaves, 3 suspect: a missed probe, observer to observers; rings: bit k = ring k, < 2^kRingsMax: the rings on
 //              which the subject's observers (gatekeepers) reported it, merged by relays)
 //   cut     := digest:u64be total:varint count:varint address*count
 //              (a cut is the member list a view change toggles, sorted by node id; digest =
@@ -88,7 +88,10 @@ inline constexpr std::uint8_t kConfigStateStreamType = 0x4f;
 inline constexpr std::uint8_t kCutStateStreamType = 0x4e;
 inline constexpr std::uint8_t kRapidFrameLast = 0x4e;
 
-enum class AlertKind : std::uint8_t { remove = 0, join = 1, leave = 2 };
+/// suspect (3): an observer's probe of the subject went unanswered; sent directly to the
+/// subject's other observers (never gossiped, never counted by the cut detector) so that they
+/// probe it at once and every probe_interval until it answers (consistent_node.h).
+enum class AlertKind : std::uint8_t { remove = 0, join = 1, leave = 2, suspect = 3 };
 
 struct ConfigRef {
   std::uint64_t epoch = 0;

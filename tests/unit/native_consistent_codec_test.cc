@@ -58,9 +58,10 @@ TEST(NativeConsistentCodec, EveryFrameRoundTrips) {
   m.digest = 0x1234;
   m.count = m.total = 5;
   for (std::uint32_t i = 0; i < 5; ++i) m.addrs[i] = addr(i + 1);
-  m.alert_count = 2;
+  m.alert_count = 3;
   m.alerts[0] = Alert{addr(2), AlertKind::remove, 0x3ff};
   m.alerts[1] = Alert{Address::ipv4(192, 168, 1, 1, 1), AlertKind::join, 1};
+  m.alerts[2] = Alert{addr(3), AlertKind::suspect, 0x21};
   m.bitmap_bytes = 3;
   m.bitmap[0] = std::byte{0xff};
   m.bitmap[1] = std::byte{0x01};
@@ -72,8 +73,9 @@ TEST(NativeConsistentCodec, EveryFrameRoundTrips) {
   }
   m.type = RapidFrame::alerts;
   RapidMessage a = round_trip(m);
-  ASSERT_EQ(a.alert_count, 2u);
+  ASSERT_EQ(a.alert_count, 3u);
   EXPECT_EQ(a.alerts[1], m.alerts[1]);
+  EXPECT_EQ(a.alerts[2], m.alerts[2]);
   m.type = RapidFrame::vote;
   RapidMessage v = round_trip(m);
   ASSERT_EQ(v.count, 5u);

@@ -127,33 +127,54 @@ void ConsistentNode::on_probe_ack(Time now, const Address& from, const wire::Rap
   for (Subject& s : subjects_) {
     if (s.address == from && s.waiting && s.seq == m.seq) {
       s.waiting = false;
+      s.urgent = false;
       s.detector->on_ack(now, now - s.sent);
     }
   }
   compare_config(now, from, m.config);
 }
 
+// One tick per probe_interval (at this member's own phase): the subject of ring (slot mod K),
+// round-robin, where slot = now / probe_interval counts intervals, so on each interval the
+// members probe along the same ring and every subject gets about one probe per interval from
+// one of its observers; and every urgent subject not probed in the last half interval. Urgent
+// subjects follow the observer's phase, not the first miss: the observers of a failed subject
+// then report it spread over about one interval, as when every observer probed every subject,
+// so several failures in one interval cross L before any crosses H and make one cut. Alerted
+// subjects stay urgent while they do not answer: their answers carry their configuration
+// (anti-entropy, and how a healed minority learns it was removed).
 void ConsistentNode::probe_subjects(Time now) {
+  const auto ring = std::uint32_t((now.ns() / opts_.probe_interval.ns()) % view_.rings());
+  for (Subject& s : subjects_) {
+    if (s.waiting) continue;
+    const bool turn = (s.rings >> ring) & 1u;
+    const bool due = s.urgent && now - s.sent >= opts_.probe_interval / 2;
+    if (turn || due) probe(now, s);
+  }
+}
+
+void ConsistentNode::probe(Time now, Subject& s) {
+  s.seq++;
+  s.waiting = true;
+  s.sent = now;
+  s.detector->on_probe_sent(now);
   out_.type = wire::RapidFrame::probe;
   out_.config = view_.ref();
-  // Alerted subjects are probed too: their answers carry their configuration (anti-entropy,
-  // and how a healed minority learns it was removed).
-  for (Subject& s : subjects_) {
-    s.seq++;
-    s.waiting = true;
-    s.sent = now;
-    s.detector->on_probe_sent(now);
-    out_.seq = s.seq;
-    send(s.address, out_);
-  }
-  probe_check_ = now + opts_.probe_timeout;
+  out_.seq = s.seq;
+  send(s.address, out_);
+  probe_check_ = std::min(probe_check_, now + opts_.probe_timeout);
 }
 
 void ConsistentNode::check_probes(Time now) {
+  probe_check_ = Time::max();
   for (Subject& s : subjects_) {
-    if (s.waiting) {
+    if (s.waiting && now >= s.sent + opts_.probe_timeout) {
       s.waiting = false;
       s.detector->on_probe_timeout(now);
+      // The first miss: tell the subject's other observers, so they probe it now.
+      if (!std::exchange(s.urgent, true)) send_suspect(s);
+    } else if (s.waiting) {
+      probe_check_ = std::min(probe_check_, s.sent + opts_.probe_timeout);
     }
     if (!s.alerted && (s.leaving || s.detector->faulty(now))) {
       s.alerted = true;
@@ -169,7 +190,33 @@ void ConsistentNode::check_probes(Time now) {
       if (next_gossip_ == Time::max()) next_gossip_ = now;
     }
   }
-  probe_check_ = Time::max();
+}
+
+// A suspect goes straight to the subject's other observers (one datagram each), not by gossip.
+void ConsistentNode::send_suspect(const Subject& s) {
+  const auto idx = view_.index_of(s.address);
+  if (!idx || !member_) return;
+  out_.type = wire::RapidFrame::alerts;
+  out_.config = view_.ref();
+  out_.alert_count = 1;
+  out_.alerts[0] = wire::Alert{s.address, wire::AlertKind::suspect, s.rings};
+  std::vector<std::uint32_t> sent;
+  for (std::uint32_t k = 0; k < view_.rings(); ++k) {
+    const std::uint32_t o = view_.observer_of(*idx, k);
+    if (view_.member(o) == self_ || std::find(sent.begin(), sent.end(), o) != sent.end()) continue;
+    sent.push_back(o);
+    send(view_.member(o), out_);
+  }
+}
+
+// Alert-triggered confirmation: another observer suspects or reports one of our subjects; probe
+// it now (unless a probe is out or went out in the last half interval), then every interval.
+void ConsistentNode::confirm(Time now, const Address& subject) {
+  for (Subject& s : subjects_) {
+    if (s.address != subject) continue;
+    s.urgent = true;
+    if (!s.waiting && now - s.sent >= opts_.probe_interval / 2) probe(now, s);
+  }
 }
 
 // ---- alerts ----
@@ -223,7 +270,12 @@ void ConsistentNode::enqueue_alert(const wire::Alert& a) {
 
 void ConsistentNode::on_alerts(Time now, const wire::RapidMessage& m) {
   bool changed = false;
-  for (const wire::Alert& a : m.alert_list()) changed |= accept_alert(now, a);
+  for (const wire::Alert& a : m.alert_list()) {
+    if (a.kind == wire::AlertKind::suspect || a.kind == wire::AlertKind::remove) {
+      confirm(now, a.subject);
+    }
+    if (a.kind != wire::AlertKind::suspect) changed |= accept_alert(now, a);
+  }
   if (!changed) return;
   cut_.apply_implicit(view_, now);
   schedule_propose(now);
@@ -287,7 +339,7 @@ void ConsistentNode::schedule_propose(Time now) {
   if (propose_at_ == Time::max()) {
     propose_at_ = now + opts_.propose_delay;
   } else if (fresh) {
-    propose_at_ = std::min(std::max(propose_at_, now + opts_.propose_delay),
+    propose_at_ = std::min(std::max(propose_at_, now + opts_.propose_delay * kSettleFresh),
                            std::max(propose_at_, cap));
   }
 }

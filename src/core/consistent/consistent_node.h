@@ -89,7 +89,10 @@ class ConsistentNode final : public Membership, private ConsensusHost {
   /// How often a member that decided a cut it lacks asks another voter for it.
   static constexpr Duration kCutFetchInterval = Duration::milliseconds(300);
   /// The settle time before voting is extended by new subjects up to this many propose_delays.
-  static constexpr std::int64_t kSettleMax = 3;
+  static constexpr std::int64_t kSettleMax = 8;
+  /// A subject first reported during the settle time extends it to this many propose_delays
+  /// after that report (its other observers report it over about one probe_interval).
+  static constexpr std::int64_t kSettleFresh = 3;
 
   ConsistentNode(const MembershipConfig& config, const Address& self, std::uint64_t seed);
 
@@ -123,6 +126,7 @@ class ConsistentNode final : public Membership, private ConsensusHost {
     std::unique_ptr<EdgeDetector> detector;
     std::uint32_t seq = 0;
     bool waiting = false;  // probe outstanding
+    bool urgent = false;   // probed every interval until it answers (a miss, a suspect, a REMOVE)
     bool alerted = false;  // REMOVE raised in this configuration
     bool leaving = false;  // the subject said it leaves
     Time sent;
@@ -146,7 +150,10 @@ class ConsistentNode final : public Membership, private ConsensusHost {
   void on_probe(Time now, const Address& from, const wire::RapidMessage& m);
   void on_probe_ack(Time now, const Address& from, const wire::RapidMessage& m);
   void probe_subjects(Time now);
+  void probe(Time now, Subject& s);
   void check_probes(Time now);
+  void send_suspect(const Subject& s);
+  void confirm(Time now, const Address& subject);
   void raise_alert(Time now, const Address& subject, wire::AlertKind kind, std::uint16_t rings);
   void on_alerts(Time now, const wire::RapidMessage& m);
   bool accept_alert(Time now, wire::Alert a);
