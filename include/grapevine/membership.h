@@ -356,7 +356,8 @@ class Membership : public Machine {
   virtual void witness_event_clock(std::uint64_t /*ltime*/) {}
   /// Replaces this node's metadata (copied) and announces it with a new incarnation (an
   /// `updated` event elsewhere). Errors: too_large (over kMetaBytesMax, 512 bytes; the old
-  /// metadata stays), invalid_argument (consistent mode).
+  /// metadata stays). In consistent mode the metadata is gossiped outside the views (not a
+  /// view change; consistent_profiles.cc), with the same `updated` event elsewhere.
   virtual Result<void> update_meta(Time now, std::span<const std::byte> meta, Effects& fx) = 0;
 
   /// Issues a serf-style query (grapevine/query.h; native dialect): stamped with this node's

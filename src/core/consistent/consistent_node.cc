@@ -40,6 +40,7 @@ ConsistentNode::ConsistentNode(const MembershipConfig& config, const Address& se
       consensus_(*this, self) {
   group_.assign(self_, view_.members());
   consensus_.reset(view_);
+  profiles_[self_] = wire::Profile{1, config.name, config.meta};
 }
 
 // ---- frames ----
@@ -77,6 +78,7 @@ void ConsistentNode::dispatch(Time now, const Address& from, const wire::RapidMe
     case RapidFrame::decision: on_decision_frame(now, from, m); return;
     case RapidFrame::leave: on_leave(now, from, m); return;
     case RapidFrame::cut_request: on_cut_request(now, from, m); return;
+    case RapidFrame::profiles: on_profiles(now, from, m); return;
     default: break;
   }
   // Alerts, votes and Paxos messages count only within this configuration.
@@ -292,7 +294,7 @@ void ConsistentNode::gossip(Time now) {
   next_gossip_ = Time::max();
   if (!member_ || view_.size() < 2) return;
   const bool votes = !consensus_.has_decided() && consensus_.active();
-  if (alerts_.empty() && !votes) return;
+  if (alerts_.empty() && profile_queue_.empty() && !votes) return;
   next_gossip_ = now + opts_.gossip_interval;
   // Alerts: least-sent first, up to kAlertFramesPerRound frames (one datagram each) per target.
   std::stable_sort(alerts_.begin(), alerts_.end(),
@@ -318,6 +320,7 @@ void ConsistentNode::gossip(Time now) {
   }
   const std::uint32_t limit = retransmit_limit();
   std::erase_if(alerts_, [&](auto& q) { return q.transmits >= limit; });
+  gossip_profiles(targets);
   if (!votes) return;
   wire::RapidMessage& v = in_;  // in_ is free outside on_datagram
   for (std::uint32_t i : targets) {
@@ -446,8 +449,9 @@ void ConsistentNode::install(Time now, const Configuration& next, std::span<cons
     Event e;
     e.subject = a;
     e.subject_id = node_id_of(a);
-    const std::string name = a.to_string();  // members are named by address
+    const std::string name = name_of(a);
     e.subject_name = name;
+    e.subject_meta = meta_of(a);
     if (view_.contains(a)) {
       e.kind = cut_.left(a) ? EventKind::left : EventKind::failed;
       if (e.kind == EventKind::left) ++stats_.leaves;
@@ -572,7 +576,9 @@ std::vector<MemberInfo> ConsistentNode::members() const {
     MemberInfo m;
     m.address = group_.address(i);
     m.id = node_id_of(m.address);
-    m.name = m.address.to_string();
+    m.name = name_of(m.address);
+    const auto meta = meta_of(m.address);
+    m.meta.assign(meta.begin(), meta.end());
     out.push_back(std::move(m));
   }
   return out;
@@ -596,8 +602,5 @@ Result<MessageId> ConsistentNode::broadcast(Time, std::span<const std::byte>, Ef
   return make_error(Errc::invalid_argument, "broadcast: not supported in consistent mode");
 }
 
-Result<void> ConsistentNode::update_meta(Time, std::span<const std::byte>, Effects&) {
-  return make_error(Errc::invalid_argument, "update_meta: not supported in consistent mode");
-}
 
 }  // namespace grapevine::detail

@@ -51,7 +51,9 @@
 #pragma once
 
 #include <deque>
+#include <map>
 #include <memory>
+#include <string>
 #include <optional>
 #include <vector>
 
@@ -88,6 +90,10 @@ class ConsistentNode final : public Membership, private ConsensusHost {
   static constexpr std::size_t kJoinsParkedMax = 4096;
   /// How often a member that decided a cut it lacks asks another voter for it.
   static constexpr Duration kCutFetchInterval = Duration::milliseconds(300);
+  /// Profiles gossiped per target per round (kProfilesPerFrameMax each at most).
+  static constexpr std::size_t kProfileFramesPerRound = 4;
+  /// Profiles kept of non-members (joiners announced before their view change).
+  static constexpr std::size_t kProfilesNonMembersMax = 4096;
   /// The settle time before voting is extended by new subjects up to this many propose_delays.
   static constexpr std::int64_t kSettleMax = 8;
   /// A subject first reported during the settle time extends it to this many propose_delays
@@ -173,6 +179,23 @@ class ConsistentNode final : public Membership, private ConsensusHost {
   void send_to_members(const wire::RapidMessage& m) override;
   [[nodiscard]] std::uint32_t retransmit_limit() const noexcept;
 
+  // consistent_profiles.cc: members' names and metadata.
+  struct QueuedProfile {
+    Address address;
+    std::uint32_t transmits = 0;
+  };
+  void on_profiles(Time now, const Address& from, const wire::RapidMessage& m);
+  bool learn_profile(const wire::ProfileView& p, bool relay);
+  void queue_profile(const Address& a);
+  void send_own_profile(const Address& to);
+  void gossip_profiles(std::span<const std::uint32_t> targets);
+  void learn_config_profiles(std::span<const Address> members,
+                             std::span<const wire::Profile> profiles);
+  void prune_profiles();
+  [[nodiscard]] std::string name_of(const Address& a) const;
+  [[nodiscard]] std::span<const std::byte> meta_of(const Address& a) const;
+  [[nodiscard]] std::vector<wire::ProfileView> member_profiles() const;
+
   // consistent_join.cc: joins, anti-entropy, leave.
   void join_tick(Time now);
   void on_pre_join(Time now, const Address& from, const wire::RapidMessage& m);
@@ -230,6 +253,8 @@ class ConsistentNode final : public Membership, private ConsensusHost {
   bool fresh_subject_ = false;      // the last alerts named a subject new to the detector
   Time config_since_;
   bool stalled_ = false;
+  std::map<Address, wire::Profile> profiles_;  // names and metadata (self's is authoritative)
+  std::vector<QueuedProfile> profile_queue_;     // profiles to gossip (least-sent first)
   wire::RapidMessage in_, out_;  // scratch frames (large; one of each per node)
 };
 
