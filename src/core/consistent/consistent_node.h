@@ -7,6 +7,23 @@
 //   consensus.h      Fast Paxos over gossiped vote bitmaps + classic Paxos fallback
 //   consistent_node.cc   probes, alert gossip, proposals, installing configurations
 //   consistent_join.cc   joins through seeds, anti-entropy (catch-up), leave, rejoin
+//   consistent_profiles.cc  members' names and metadata, gossiped outside the views
+//
+// Edge monitoring (ours; Rapid probes each of the K subjects every interval, 2K datagrams per
+// member per interval): round-robin. Every probe_interval (at the member's own phase) a member
+// probes the subject of ring (slot mod K), slot = now / probe_interval, so on each interval the
+// members probe along one ring and each subject gets about one probe per interval from one of
+// its observers: 2 datagrams per member per interval at rest. A probe that times out makes the
+// subject *urgent* at that observer, which sends a suspect (alert kind 3, one datagram each,
+// never gossiped nor counted) to the subject's other observers; they, and every observer that
+// receives a REMOVE alert about one of its subjects (alert-triggered confirmation), probe it at
+// once and then on each of their own ticks until it answers. The edge detector counts misses
+// as before (probe_misses consecutive), so a crash is reported by all of its observers about
+// probe_misses intervals after the first miss, spread over about one interval by their phases
+// (which lets several failures of one interval cross L before any crosses H, as in Rapid).
+// Since the first miss comes up to an interval (more when the observer of that slot is down)
+// after the fault, a subject first reported during the settle time extends it to
+// kSettleFresh propose_delays after that report, up to kSettleMax after the first alert.
 //
 // Life of a view change: an observer's edge detector fires (or a gatekeeper is contacted by a
 // joiner) -> the observer raises a REMOVE (JOIN) alert carrying (config, subject, rings) ->
@@ -46,8 +63,11 @@
 // (the ring masks of all its observers' reports OR-ed), so a batch of J joiners costs J alert
 // entries, not K*J; cuts larger than wire::kCutMembersMax travel by digest and their member
 // list on a stream (consensus.h); member identity is the address (node id =
-// node_id_of(address)); metadata and names are not carried (members() names members by
-// address); force_leave, broadcast and update_meta are unsupported (invalid_argument).
+// node_id_of(address)) and the configuration id hashes the member set only: names and metadata
+// travel as profiles beside the views (consistent_profiles.cc: with the joins, by gossip, in
+// every config_state), so a metadata change (update_meta) is not a view change, and a member
+// whose profile has not arrived is named by its address (a preloaded roster carries none);
+// force_leave and broadcast are unsupported (invalid_argument).
 #pragma once
 
 #include <deque>
