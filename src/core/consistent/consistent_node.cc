@@ -36,7 +36,8 @@ ConsistentNode::ConsistentNode(const MembershipConfig& config, const Address& se
       rng_(seed),
       view_(std::span(&self, 1), config.consistent.rings),
       cut_(CutThresholds{config.consistent.high, config.consistent.low,
-                         config.consistent.unstable_timeout}),
+                         config.consistent.unstable_timeout,
+                         config.consistent.probe_interval * 2}),
       consensus_(*this, self) {
   group_.assign(self_, view_.members());
   consensus_.reset(view_);
@@ -211,6 +212,18 @@ void ConsistentNode::send_suspect(const Subject& s) {
   }
 }
 
+// A suspect may be the first sign of a partition or of several failures: probe every subject
+// now (at most once per probe_interval), so that the failures of one moment are first missed
+// together rather than over several intervals of round-robin. Free at rest (no suspects); under
+// heavy loss it brings back up to K probes per interval.
+void ConsistentNode::sweep(Time now) {
+  if (now < sweep_allowed_) return;
+  sweep_allowed_ = now + opts_.probe_interval;
+  for (Subject& s : subjects_) {
+    if (!s.waiting && now - s.sent >= opts_.probe_interval / 2) probe(now, s);
+  }
+}
+
 // Alert-triggered confirmation: another observer suspects or reports one of our subjects; probe
 // it now (unless a probe is out or went out in the last half interval), then every interval.
 void ConsistentNode::confirm(Time now, const Address& subject) {
@@ -276,6 +289,7 @@ void ConsistentNode::on_alerts(Time now, const wire::RapidMessage& m) {
     if (a.kind == wire::AlertKind::suspect || a.kind == wire::AlertKind::remove) {
       confirm(now, a.subject);
     }
+    if (a.kind == wire::AlertKind::suspect) sweep(now);
     if (a.kind != wire::AlertKind::suspect) changed |= accept_alert(now, a);
   }
   if (!changed) return;

@@ -180,6 +180,7 @@ class ConsistentNode final : public Membership, private ConsensusHost {
   void check_probes(Time now);
   void send_suspect(const Subject& s);
   void confirm(Time now, const Address& subject);
+  void sweep(Time now);
   void raise_alert(Time now, const Address& subject, wire::AlertKind kind, std::uint16_t rings);
   void on_alerts(Time now, const wire::RapidMessage& m);
   bool accept_alert(Time now, wire::Alert a);
@@ -267,6 +268,7 @@ class ConsistentNode final : public Membership, private ConsensusHost {
   Time join_at_ = Time::max(), sync_allowed_at_ = Time::zero();
   Time drop_check_ = Time::max();  // when a stuck subject's drop may unblock the proposal
   Time cut_fetch_at_ = Time::max();
+  Time sweep_allowed_ = Time::zero();  // the next sweep of every subject (sweep)
   Address cut_hint_;               // who sent the decision whose cut we lack
   bool catch_up_pending_ = false;
   Time settle_from_ = Time::max();  // first alert of this configuration
