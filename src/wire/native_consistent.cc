@@ -205,7 +205,11 @@ Result<void> decode_rapid(std::uint8_t type, std::span<const std::byte> body,
     case RapidFrame::cut_request: m.digest = r.u64be(); break;
     case RapidFrame::sync_request:
     case RapidFrame::leave: break;
-    case RapidFrame::profiles: read_profiles(r, m); break;
+    case RapidFrame::profiles:
+      // What is accepted must re-encode into one frame of a datagram (kPacketBudgetBytesMax).
+      if (body.size() > kPacketBudgetBytesMax - 8) r.fail(Errc::too_large, "profiles over budget");
+      read_profiles(r, m);
+      break;
   }
   return finish(r);
 }

@@ -130,7 +130,7 @@ void ConsistentNode::on_probe_ack(Time now, const Address& from, const wire::Rap
   for (Subject& s : subjects_) {
     if (s.address == from && s.waiting && s.seq == m.seq) {
       s.waiting = false;
-      s.urgent = false;
+      if (now >= s.calm_at) s.urgent = false;  // a flaky subject stays urgent (calm_at)
       s.detector->on_ack(now, now - s.sent);
     }
   }
@@ -174,6 +174,7 @@ void ConsistentNode::check_probes(Time now) {
     if (s.waiting && now >= s.sent + opts_.probe_timeout) {
       s.waiting = false;
       s.detector->on_probe_timeout(now);
+      s.calm_at = now + opts_.probe_interval * std::int64_t(opts_.probe_misses);
       // The first miss: tell the subject's other observers, so they probe it now.
       if (!std::exchange(s.urgent, true)) send_suspect(s);
     } else if (s.waiting) {

@@ -21,9 +21,16 @@
 // as before (probe_misses consecutive), so a crash is reported by all of its observers about
 // probe_misses intervals after the first miss, spread over about one interval by their phases
 // (which lets several failures of one interval cross L before any crosses H, as in Rapid).
-// Since the first miss comes up to an interval (more when the observer of that slot is down)
-// after the fault, a subject first reported during the settle time extends it to
-// kSettleFresh propose_delays after that report, up to kSettleMax after the first alert.
+// The first miss comes up to an interval after the fault (more when the observer of that slot
+// is down too), so the failures of one moment would be first missed over several intervals:
+// a member that receives a suspect also *sweeps* (probes every subject at once, at most once
+// per probe_interval), which after a partition or a burst of crashes makes every observer miss
+// its failed subjects within about one interval; a subject first reported during the settle
+// time extends it to kSettleFresh propose_delays after that report (up to kSettleMax after
+// the first alert); and REMOVE reports below L block the proposal for two probe intervals
+// after the first (cut_detector.h, pending_window), the time its other observers need.
+// At rest: 2 datagrams per member per interval; under heavy loss suspects and sweeps bring it
+// back up to the K probes per interval of Rapid.
 //
 // Life of a view change: an observer's edge detector fires (or a gatekeeper is contacted by a
 // joiner) -> the observer raises a REMOVE (JOIN) alert carrying (config, subject, rings) ->
@@ -153,6 +160,7 @@ class ConsistentNode final : public Membership, private ConsensusHost {
     std::uint32_t seq = 0;
     bool waiting = false;  // probe outstanding
     bool urgent = false;   // probed every interval until it answers (a miss, a suspect, a REMOVE)
+    Time calm_at;          // an answer ends urgency only from then on (probe_misses after a miss)
     bool alerted = false;  // REMOVE raised in this configuration
     bool leaving = false;  // the subject said it leaves
     Time sent;

@@ -22,8 +22,11 @@ bool CutDetector::unstable(const Entry& e) const noexcept {
 }
 
 bool CutDetector::pending(const Entry& e, Time now) const noexcept {
+  // At most 2 pending_windows after the first stable subject: a trickle of stray reports
+  // (members under heavy loss accusing their healthy subjects) must not hold a cut back.
   return !e.join && t_.pending_window > Duration::zero() && e.rings != 0 &&
-         std::uint32_t(std::popcount(e.rings)) < t_.low && now < e.first + t_.pending_window;
+         std::uint32_t(std::popcount(e.rings)) < t_.low && now < e.first + t_.pending_window &&
+         (first_stable_ == Time::max() || now < first_stable_ + t_.pending_window * 2);
 }
 
 bool CutDetector::add(const Configuration& config, const wire::Alert& alert, Time now) {

@@ -23,7 +23,9 @@
 // report, since its other observers confirm it within about one probe interval of the first;
 // without it, members that heard the first report of a late subject of a burst voted without
 // it while others already had it unstable, and the late subjects took a second view change.
-// 0 = off (the paper's rule: below L is noise).
+// Pending subjects hold a proposal back at most 2 pending_windows after the first subject
+// became stable (a trickle of stray reports must not). 0 = off (the paper's rule: below L is
+// noise).
 //
 // Cuts are capped at wire::kCutTotalMax subjects (lowest ids first; more than any
 // configuration holds); cuts over wire::kCutMembersMax travel by digest (consensus.h).
