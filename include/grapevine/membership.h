@@ -53,7 +53,9 @@ struct ConsistentOptions {
   std::uint32_t rings = 10;  // K: observers and subjects per member
   std::uint32_t high = 9;    // H: reports that make a subject stable
   std::uint32_t low = 3;     // L: reports that make a subject unstable (blocks proposals)
-  Duration probe_interval = Duration::seconds(1);     // each observer probes each subject
+  /// Each member probes one of its K subjects per interval, round-robin over the rings, and
+  /// every subject that missed a probe (or is suspected by another observer) every interval.
+  Duration probe_interval = Duration::seconds(1);
   Duration probe_timeout = Duration::milliseconds(500);
   /// Consecutive unanswered probes before an edge alert (the reference counts 10 failures,
   /// cumulatively). 10 keeps false alerts rare at 30% loss: (1 - 0.7^2)^10 ~ 1e-3 per probe.
