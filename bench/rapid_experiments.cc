@@ -106,11 +106,13 @@ int crash(const Args& a) {
     if (c.active(i)) live.push_back(i);
   }
   const auto delays = c.log().install_delays(at, live);
+  std::string sizes;
+  for (std::uint32_t z : c.distinct_sizes()) sizes += (sizes.empty() ? "" : ",") + std::to_string(z);
   std::printf("{\"experiment\":\"crash\",\"nodes\":%u,\"crashes\":%u,\"seed\":%llu,\"agreed\":%s,"
-              "\"configurations_after_crash\":%u,\"install_after_s\":%.2f,"
+              "\"sizes\":[%s],\"configurations_after_crash\":%u,\"install_after_s\":%.2f,"
               "\"view_change_seconds_p50\":%.2f,\"view_change_seconds_p99\":%.2f,\"fast\":%llu,"
               "\"classic\":%llu,\"false_removals\":%u,\"agreement_error\":\"%s\",\"wall_s\":%.1f}\n",
-              a.nodes, a.crashes, (unsigned long long)a.seed, ok ? "true" : "false",
+              a.nodes, a.crashes, (unsigned long long)a.seed, ok ? "true" : "false", sizes.c_str(),
               c.configurations_after(at), (c.last_install() - at).to_seconds(),
               quantile(delays, 0.5), quantile(delays, 0.99), (unsigned long long)s.fast_decisions, (unsigned long long)s.classic_decisions,
               c.false_removals(), c.agreement_error().c_str(), wall_since(t0));

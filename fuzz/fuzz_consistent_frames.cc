@@ -6,8 +6,8 @@
 //    raw input under every type; what it accepts re-encodes, the re-encoding decodes and
 //    re-encodes to the same bytes, is never longer than the input body, and equals it when the
 //    input used minimal varints (same length);
-//  - decode_config_state and decode_cut_state on the raw input: what they accept re-encodes to
-//    the same length or less, and a cut frame's inline list is all of it or none;
+//  - decode_config_state (with its members' profiles) and decode_cut_state on the raw input:
+//    what they accept re-encodes to the same length or less, and a cut frame's inline list is all of it or none;
 //  - the same bytes then go, as a datagram from one of a few members and as a stream, to a
 //    long-lived consistent node (timers run, 100 ms later each time): no assertion fires, its
 //    configuration always contains its live group, and nothing it sends is over the budget.
@@ -69,8 +69,15 @@ void check_frame(std::uint8_t type, Bytes body) {
 void check_config_state(Bytes in) {
   ConfigRef ref;
   std::vector<Address> members;
-  if (!decode_config_state(in, ref, members)) return;
-  std::vector<std::byte> out = encode_config_state(ref, members);
+  std::vector<Profile> profiles;
+  if (!decode_config_state(in, ref, members, &profiles)) return;
+  FUZZ_CHECK(profiles.empty() || profiles.size() == members.size());
+  std::vector<ProfileView> views;
+  for (std::size_t i = 0; i < profiles.size(); ++i) {
+    views.push_back(ProfileView{members[i], profiles[i].version, profiles[i].name,
+                                profiles[i].meta});
+  }
+  std::vector<std::byte> out = encode_config_state(ref, members, views);
   FUZZ_CHECK(!out.empty() && out.size() <= in.size());
 }
 

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
+#include <string>
 
 namespace grapevine::sim {
 
@@ -27,7 +28,14 @@ ConsistentCluster::ConsistentCluster(const ConsistentClusterOptions& options)
   for (NodeIndex i = 0; i < options.nodes; ++i) everyone.push_back(sim_address(i));
   Rng rng(derive_seed(options.seed, 0x6a6f696e));
   for (NodeIndex i = 0; i < options.nodes; ++i) {
-    auto m = make_membership(options_.config, sim_address(i), derive_seed(options.seed, i + 1));
+    MembershipConfig config = options_.config;
+    if (options.named) {
+      config.name = "node-" + std::to_string(i);
+      const std::string meta = "meta-" + std::to_string(i);
+      config.meta.assign(reinterpret_cast<const std::byte*>(meta.data()),
+                         reinterpret_cast<const std::byte*>(meta.data()) + meta.size());
+    }
+    auto m = make_membership(config, sim_address(i), derive_seed(options.seed, i + 1));
     if (options.preloaded) m->preload(Time::zero(), everyone);
     members_.push_back(m.get());
     sim_.add_node(std::move(m));

@@ -30,6 +30,8 @@ struct ConsistentClusterOptions {
   std::uint64_t seed = 1;
   Duration join_spread = Duration::seconds(1);
   bool preloaded = false;
+  /// Node i gets name "node-i" and metadata "meta-i" (the config's name and meta otherwise).
+  bool named = false;
 
   static MembershipConfig default_config() {
     MembershipConfig c;

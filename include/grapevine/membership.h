@@ -53,7 +53,9 @@ struct ConsistentOptions {
   std::uint32_t rings = 10;  // K: observers and subjects per member
   std::uint32_t high = 9;    // H: reports that make a subject stable
   std::uint32_t low = 3;     // L: reports that make a subject unstable (blocks proposals)
-  Duration probe_interval = Duration::seconds(1);     // each observer probes each subject
+  /// Each member probes one of its K subjects per interval, round-robin over the rings, and
+  /// every subject that missed a probe (or is suspected by another observer) every interval.
+  Duration probe_interval = Duration::seconds(1);
   Duration probe_timeout = Duration::milliseconds(500);
   /// Consecutive unanswered probes before an edge alert (the reference counts 10 failures,
   /// cumulatively). 10 keeps false alerts rare at 30% loss: (1 - 0.7^2)^10 ~ 1e-3 per probe.
@@ -387,7 +389,8 @@ class Membership : public Machine {
   virtual void witness_event_clock(std::uint64_t /*ltime*/) {}
   /// Replaces this node's metadata (copied) and announces it with a new incarnation (an
   /// `updated` event elsewhere). Errors: too_large (over kMetaBytesMax, 512 bytes; the old
-  /// metadata stays), invalid_argument (consistent mode).
+  /// metadata stays). In consistent mode the metadata is gossiped outside the views (not a
+  /// view change; consistent_profiles.cc), with the same `updated` event elsewhere.
   virtual Result<void> update_meta(Time now, std::span<const std::byte> meta, Effects& fx) = 0;
 
   /// Issues a serf-style query (grapevine/query.h; native dialect): stamped with this node's

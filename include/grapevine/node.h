@@ -203,8 +203,8 @@ class Node final : public Machine {
   /// Membership::force_leave and update_meta, their sends sealed like every other call's. Call
   /// these, not membership().force_leave(...), whenever the node has keys. Errors as
   /// Membership::force_leave (invalid_argument: no such member, not failed, consistent mode)
-  /// and Membership::update_meta (too_large over kMetaBytesMax; invalid_argument in consistent
-  /// mode).
+  /// and Membership::update_meta (too_large over kMetaBytesMax; in consistent mode the new
+  /// metadata is gossiped outside the views, not a view change).
   Result<void> force_leave(Time now, std::string_view name, Effects& driver_fx) {
     return membership_->force_leave(now, name, sealed(now, driver_fx));
   }

@@ -64,7 +64,7 @@ bool write_alerts(Writer& b, const RapidMessage& m) noexcept {
   b.varint(m.alert_count);
   for (std::uint32_t i = 0; i < m.alert_count; ++i) {
     const Alert& a = m.alerts[i];
-    if (!a.subject.valid() || a.kind > AlertKind::leave) return false;
+    if (!a.subject.valid() || a.kind > AlertKind::suspect) return false;
     write_address(b, a.subject);
     b.u8(std::uint8_t(a.kind));
     b.varint(a.rings);
@@ -77,9 +77,46 @@ void read_alerts(Reader& r, RapidMessage& m) noexcept {
     Alert& a = m.alerts[i];
     a.subject = read_address(r);
     std::uint8_t kind = r.u8();
-    if (kind > std::uint8_t(AlertKind::leave)) r.fail(Errc::malformed, "unknown alert kind");
+    if (kind > std::uint8_t(AlertKind::suspect)) r.fail(Errc::malformed, "unknown alert kind");
     a.kind = AlertKind(kind);
     a.rings = std::uint16_t(r.varint_max(0xffff, "ring mask over 16 rings"));
+  }
+}
+
+// profile (after its address) := version name_len name meta_len meta.
+bool write_profile_tail(Writer& b, const ProfileView& p) noexcept {
+  if (p.name.size() > kNameBytesMax || p.meta.size() > kMetaBytesMax) return false;
+  b.varint(p.version);
+  b.varint(p.name.size());
+  b.bytes(std::as_bytes(std::span(p.name.data(), p.name.size())));
+  b.varint(p.meta.size());
+  b.bytes(p.meta);
+  return true;
+}
+void read_profile_tail(Reader& r, ProfileView& p) noexcept {
+  p.version = std::uint32_t(r.varint_max(0xffffffffu, "profile version over 32 bits"));
+  const auto nl = r.varint_max(kNameBytesMax, "name over kNameBytesMax");
+  auto name = r.bytes(nl);
+  p.name = std::string_view(reinterpret_cast<const char*>(name.data()), name.size());
+  const auto ml = r.varint_max(kMetaBytesMax, "meta over kMetaBytesMax");
+  p.meta = r.bytes(ml);
+}
+
+bool write_profiles(Writer& b, const RapidMessage& m) noexcept {
+  if (m.profile_count > kProfilesPerFrameMax) return false;
+  b.varint(m.profile_count);
+  for (const ProfileView& p : m.profile_list()) {
+    if (!p.address.valid()) return false;
+    write_address(b, p.address);
+    if (!write_profile_tail(b, p)) return false;
+  }
+  return true;
+}
+void read_profiles(Reader& r, RapidMessage& m) noexcept {
+  m.profile_count = std::uint32_t(r.varint_max(kProfilesPerFrameMax, "profiles over limit"));
+  for (std::uint32_t i = 0; i < m.profile_count && r.ok(); ++i) {
+    m.profiles[i].address = read_address(r);
+    read_profile_tail(r, m.profiles[i]);
   }
 }
 
@@ -114,6 +151,7 @@ bool write_body(Writer& b, const RapidMessage& m) noexcept {
       return true;
     case RapidFrame::sync_request:
     case RapidFrame::leave: return true;
+    case RapidFrame::profiles: return write_profiles(b, m);
   }
   return false;
 }
@@ -131,7 +169,7 @@ Result<void> decode_rapid(std::uint8_t type, std::span<const std::byte> body,
   Reader r(body);
   m.type = RapidFrame(type);
   m.config = read_config(r);
-  m.count = m.total = m.alert_count = m.bitmap_bytes = 0;
+  m.count = m.total = m.alert_count = m.bitmap_bytes = m.profile_count = 0;
   m.digest = 0;
   switch (m.type) {
     case RapidFrame::probe:
@@ -167,17 +205,26 @@ Result<void> decode_rapid(std::uint8_t type, std::span<const std::byte> body,
     case RapidFrame::cut_request: m.digest = r.u64be(); break;
     case RapidFrame::sync_request:
     case RapidFrame::leave: break;
+    case RapidFrame::profiles:
+      // What is accepted must re-encode into one frame of a datagram (kPacketBudgetBytesMax).
+      if (body.size() > kPacketBudgetBytesMax - 8) r.fail(Errc::too_large, "profiles over budget");
+      read_profiles(r, m);
+      break;
   }
   return finish(r);
 }
 
 namespace {
 
-// Both stream messages: length version type epoch id [digest] count address*.
+// Both stream messages: length version type epoch id [digest] count address* [profiles].
 std::vector<std::byte> encode_list(std::uint8_t type, ConfigRef config, const std::uint64_t* digest,
-                                   std::span<const Address> members, std::size_t max) {
+                                   std::span<const Address> members, std::size_t max,
+                                   std::span<const ProfileView> profiles = {}) {
   if (members.size() > max) return {};
-  std::vector<std::byte> out(40 + members.size() * 20);
+  if (!profiles.empty() && profiles.size() != members.size()) return {};
+  std::size_t size = 40 + members.size() * 20;
+  for (const ProfileView& p : profiles) size += kProfileBytesMax - kNameBytesMax - kMetaBytesMax + p.name.size() + p.meta.size();
+  std::vector<std::byte> out(size);
   Writer w(out);
   w.u32be(0);  // length, patched below
   w.u8(kNativeVersion);
@@ -190,6 +237,12 @@ std::vector<std::byte> encode_list(std::uint8_t type, ConfigRef config, const st
     if (!a.valid()) return {};
     write_address(w, a);
   }
+  if (!profiles.empty()) {
+    w.varint(profiles.size());
+    for (const ProfileView& p : profiles) {
+      if (!write_profile_tail(w, p)) return {};
+    }
+  }
   if (!w.ok()) return {};
   const std::size_t n = w.size();
   out.resize(n);
@@ -199,8 +252,9 @@ std::vector<std::byte> encode_list(std::uint8_t type, ConfigRef config, const st
 }
 
 Result<void> decode_list(std::uint8_t type, std::span<const std::byte> message, ConfigRef& config,
-                         std::uint64_t* digest, std::vector<Address>& members, std::size_t max) {
-  if (message.size() > 40 + max * 20) return make_error(Errc::too_large, "stream over its limit");
+                         std::uint64_t* digest, std::vector<Address>& members, std::size_t max,
+                         std::size_t bytes_max, std::vector<Profile>* profiles = nullptr) {
+  if (message.size() > bytes_max) return make_error(Errc::too_large, "stream over its limit");
   Reader r(message);
   const std::uint32_t len = r.u32be();
   if (r.ok() && len != message.size() - 4) r.fail(Errc::malformed, "length mismatch");
@@ -211,19 +265,34 @@ Result<void> decode_list(std::uint8_t type, std::span<const std::byte> message, 
   const auto n = r.varint_max(max, "members over limit");
   members.clear();
   for (std::uint64_t i = 0; i < n && r.ok(); ++i) members.push_back(read_address(r));
+  if (profiles != nullptr) profiles->clear();
+  if (profiles != nullptr && r.ok() && r.remaining() > 0) {
+    if (r.varint_max(max, "profiles over limit") != n) r.fail(Errc::malformed, "profile count");
+    for (std::uint64_t i = 0; i < n && r.ok(); ++i) {
+      ProfileView v;
+      read_profile_tail(r, v);
+      if (!r.ok()) break;
+      profiles->push_back(Profile{v.version, std::string(v.name),
+                                  std::vector<std::byte>(v.meta.begin(), v.meta.end())});
+    }
+  }
   return finish(r);
 }
 
 }  // namespace
 
-std::vector<std::byte> encode_config_state(ConfigRef config, std::span<const Address> members) {
-  return encode_list(kConfigStateStreamType, config, nullptr, members, kConsistentMembersMax);
+std::vector<std::byte> encode_config_state(ConfigRef config, std::span<const Address> members,
+                                           std::span<const ProfileView> profiles) {
+  return encode_list(kConfigStateStreamType, config, nullptr, members, kConsistentMembersMax,
+                     profiles);
 }
 
 Result<void> decode_config_state(std::span<const std::byte> message, ConfigRef& config,
-                                 std::vector<Address>& members) {
+                                 std::vector<Address>& members, std::vector<Profile>* profiles) {
+  std::vector<Profile> ignored;
   return decode_list(kConfigStateStreamType, message, config, nullptr, members,
-                     kConsistentMembersMax);
+                     kConsistentMembersMax, kConfigStateBytesMax,
+                     profiles != nullptr ? profiles : &ignored);
 }
 
 std::vector<std::byte> encode_cut_state(ConfigRef config, std::uint64_t digest,
@@ -233,8 +302,8 @@ std::vector<std::byte> encode_cut_state(ConfigRef config, std::uint64_t digest,
 
 Result<void> decode_cut_state(std::span<const std::byte> message, ConfigRef& config,
                               std::uint64_t& digest, std::vector<Address>& cut) {
-  return decode_list(kCutStateStreamType, message, config, &digest, cut,
-                     kCutTotalMax);
+  return decode_list(kCutStateStreamType, message, config, &digest, cut, kCutTotalMax,
+                     kCutStateBytesMax);
 }
 
 std::uint8_t consistent_stream_type(std::span<const std::byte> message) noexcept {

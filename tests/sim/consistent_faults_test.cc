@@ -39,6 +39,27 @@ TEST(ConsistentFaults, TenCrashesRemovedInOneViewChange) {
   }
 }
 
+// Round-robin probing: at rest each member sends one probe and one ack per probe_interval
+// (Rapid's K probes per interval were 20 datagrams per second); a crash is still removed by
+// every live member about 13 s after it (10 misses of 1 s once its observers confirm it).
+TEST(ConsistentFaults, RoundRobinProbesKeepLoadLowAndDetectionFast) {
+  ConsistentCluster c(preloaded(200, 3));
+  c.run_for(Duration::seconds(10));
+  const NetworkCounters before = c.sim().counters();
+  c.run_for(Duration::seconds(20));
+  const NetworkCounters after = c.sim().counters();
+  const double per_s = double(after.sent - before.sent) / 200 / 20;
+  EXPECT_LE(per_s, 2.2);
+  EXPECT_GE(per_s, 1.8);
+  const Time crash_at = c.sim().now();
+  c.crash(17);
+  ASSERT_TRUE(c.wait_agreed(Duration::seconds(30)));
+  EXPECT_EQ(c.configurations_after(crash_at), 1u);
+  EXPECT_EQ(c.node(0).configuration().size, 199u);
+  EXPECT_LT((c.last_install() - crash_at).to_seconds(), 15.0);
+  EXPECT_EQ(c.agreement_error(), "");
+}
+
 TEST(ConsistentFaults, PartitionMinorityStallsThenMergesAfterHeal) {
   ConsistentCluster c(preloaded(60, 4));
   c.run_for(Duration::seconds(3));

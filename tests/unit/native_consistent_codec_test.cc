@@ -58,9 +58,10 @@ TEST(NativeConsistentCodec, EveryFrameRoundTrips) {
   m.digest = 0x1234;
   m.count = m.total = 5;
   for (std::uint32_t i = 0; i < 5; ++i) m.addrs[i] = addr(i + 1);
-  m.alert_count = 2;
+  m.alert_count = 3;
   m.alerts[0] = Alert{addr(2), AlertKind::remove, 0x3ff};
   m.alerts[1] = Alert{Address::ipv4(192, 168, 1, 1, 1), AlertKind::join, 1};
+  m.alerts[2] = Alert{addr(3), AlertKind::suspect, 0x21};
   m.bitmap_bytes = 3;
   m.bitmap[0] = std::byte{0xff};
   m.bitmap[1] = std::byte{0x01};
@@ -72,8 +73,9 @@ TEST(NativeConsistentCodec, EveryFrameRoundTrips) {
   }
   m.type = RapidFrame::alerts;
   RapidMessage a = round_trip(m);
-  ASSERT_EQ(a.alert_count, 2u);
+  ASSERT_EQ(a.alert_count, 3u);
   EXPECT_EQ(a.alerts[1], m.alerts[1]);
+  EXPECT_EQ(a.alerts[2], m.alerts[2]);
   m.type = RapidFrame::vote;
   RapidMessage v = round_trip(m);
   ASSERT_EQ(v.count, 5u);
@@ -126,7 +128,53 @@ TEST(NativeConsistentCodec, LimitsAndMalformedInput) {
                                 std::byte{0}, std::byte{0}};
   EXPECT_FALSE(decode_rapid(0x4c, trailing, out));
   EXPECT_FALSE(decode_rapid(0x4e, {}, out));
-  EXPECT_FALSE(decode_rapid(0x4f, trailing, out));
+  EXPECT_TRUE(decode_rapid(0x4f, trailing, out));  // profiles, none
+  EXPECT_EQ(out.profile_count, 0u);
+  EXPECT_FALSE(decode_rapid(0x50, trailing, out));  // not a consistent frame
+}
+
+TEST(NativeConsistentCodec, ProfilesRoundTripAndLimits) {
+  const std::vector<std::byte> meta(kMetaBytesMax, std::byte{7});
+  RapidMessage m;
+  m.type = RapidFrame::profiles;
+  m.config = ConfigRef{3, 9};
+  m.profile_count = 2;
+  m.profiles[0] = ProfileView{addr(1), 4, "web-1", std::span(meta).first(3)};
+  m.profiles[1] = ProfileView{addr(2), 1, "", {}};
+  RapidMessage out = round_trip(m);
+  ASSERT_EQ(out.profile_count, 2u);
+  EXPECT_EQ(out.profiles[0].address, addr(1));
+  EXPECT_EQ(out.profiles[0].version, 4u);
+  EXPECT_EQ(out.profiles[0].name, "web-1");
+  EXPECT_EQ(out.profiles[0].meta.size(), 3u);
+  EXPECT_EQ(out.profiles[1].name, "");
+  // Over the limits: refused by the encoder.
+  std::array<std::byte, kPacketBudgetBytesMax> buf;
+  Writer w(buf);
+  m.profiles[1].meta = std::span(meta.data(), kMetaBytesMax + 0);
+  EXPECT_TRUE(write_rapid(w, m));
+  const std::string long_name(kNameBytesMax + 1, 'x');
+  m.profiles[1].name = long_name;
+  Writer w2(buf);
+  EXPECT_FALSE(write_rapid(w2, m));
+  // config_state with a profile per member; without one it still decodes (empty profiles).
+  std::vector<Address> members{addr(1), addr(2)};
+  std::vector<ProfileView> ps{ProfileView{addr(1), 2, "a", std::span(meta).first(2)},
+                              ProfileView{addr(2), 0, "", {}}};
+  auto bytes = encode_config_state(ConfigRef{1, 2}, members, ps);
+  ASSERT_FALSE(bytes.empty());
+  ConfigRef ref;
+  std::vector<Address> got;
+  std::vector<Profile> profiles;
+  ASSERT_TRUE(decode_config_state(bytes, ref, got, &profiles));
+  ASSERT_EQ(profiles.size(), 2u);
+  EXPECT_EQ(profiles[0].name, "a");
+  EXPECT_EQ(profiles[0].version, 2u);
+  EXPECT_EQ(profiles[0].meta.size(), 2u);
+  EXPECT_TRUE(encode_config_state(ConfigRef{1, 2}, members, std::span(ps).first(1)).empty());
+  bytes = encode_config_state(ConfigRef{1, 2}, members);
+  ASSERT_TRUE(decode_config_state(bytes, ref, got, &profiles));
+  EXPECT_TRUE(profiles.empty());
 }
 
 TEST(NativeConsistentCodec, ConfigStateRoundTrips) {

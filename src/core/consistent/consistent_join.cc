@@ -175,6 +175,7 @@ void ConsistentNode::on_join_info(Time now, const Address&, const wire::RapidMes
     out_.config = m.config;
     out_.address = self_;
     send(g, out_);
+    send_own_profile(g);  // consistent_profiles.cc
   }
 }
 
@@ -270,7 +271,8 @@ void ConsistentNode::on_decision_frame(Time now, const Address& from, const wire
 }
 
 void ConsistentNode::send_config_state(const Address& to) {
-  std::vector<std::byte> bytes = wire::encode_config_state(view_.ref(), view_.members());
+  std::vector<std::byte> bytes =
+      wire::encode_config_state(view_.ref(), view_.members(), member_profiles());
   if (bytes.empty()) return;
   ++stats_.streams_sent;
   stats_.stream_bytes_sent += bytes.size();
@@ -287,11 +289,13 @@ void ConsistentNode::on_stream(Time now, const Address&, std::span<const std::by
   }
   wire::ConfigRef ref;
   std::vector<Address> members;
-  if (!wire::decode_config_state(message, ref, members)) {
+  std::vector<wire::Profile> profiles;
+  if (!wire::decode_config_state(message, ref, members, &profiles)) {
     ++stats_.malformed_received;
     return;
   }
   if (left_ || members.empty() || ref == view_.ref()) return;
+  learn_config_profiles(members, profiles);
   // Epochs never go back: once this node has been in a chain it only moves forward in it (a
   // removed node asking a lagging member must not reinstall the configuration it was removed
   // from). A node that never joined (its own first configuration) takes any that holds it.
@@ -309,8 +313,9 @@ void ConsistentNode::install_whole(Time now, const Configuration& next) {
     e.kind = kind;
     e.subject = a;
     e.subject_id = node_id_of(a);
-    const std::string name = a.to_string();
+    const std::string name = name_of(a);
     e.subject_name = name;
+    e.subject_meta = meta_of(a);
     fx_->emit(e);
   };
   if (member_) {

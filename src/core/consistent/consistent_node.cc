@@ -36,10 +36,12 @@ ConsistentNode::ConsistentNode(const MembershipConfig& config, const Address& se
       rng_(seed),
       view_(std::span(&self, 1), config.consistent.rings),
       cut_(CutThresholds{config.consistent.high, config.consistent.low,
-                         config.consistent.unstable_timeout}),
+                         config.consistent.unstable_timeout,
+                         config.consistent.probe_interval * 2}),
       consensus_(*this, self) {
   group_.assign(self_, view_.members());
   consensus_.reset(view_);
+  profiles_[self_] = wire::Profile{1, config.name, config.meta};
 }
 
 // ---- frames ----
@@ -77,6 +79,7 @@ void ConsistentNode::dispatch(Time now, const Address& from, const wire::RapidMe
     case RapidFrame::decision: on_decision_frame(now, from, m); return;
     case RapidFrame::leave: on_leave(now, from, m); return;
     case RapidFrame::cut_request: on_cut_request(now, from, m); return;
+    case RapidFrame::profiles: on_profiles(now, from, m); return;
     default: break;
   }
   // Alerts, votes and Paxos messages count only within this configuration.
@@ -127,33 +130,55 @@ void ConsistentNode::on_probe_ack(Time now, const Address& from, const wire::Rap
   for (Subject& s : subjects_) {
     if (s.address == from && s.waiting && s.seq == m.seq) {
       s.waiting = false;
+      if (now >= s.calm_at) s.urgent = false;  // a flaky subject stays urgent (calm_at)
       s.detector->on_ack(now, now - s.sent);
     }
   }
   compare_config(now, from, m.config);
 }
 
+// One tick per probe_interval (at this member's own phase): the subject of ring (slot mod K),
+// round-robin, where slot = now / probe_interval counts intervals, so on each interval the
+// members probe along the same ring and every subject gets about one probe per interval from
+// one of its observers; and every urgent subject not probed in the last half interval. Urgent
+// subjects follow the observer's phase, not the first miss: the observers of a failed subject
+// then report it spread over about one interval, as when every observer probed every subject,
+// so several failures in one interval cross L before any crosses H and make one cut. Alerted
+// subjects stay urgent while they do not answer: their answers carry their configuration
+// (anti-entropy, and how a healed minority learns it was removed).
 void ConsistentNode::probe_subjects(Time now) {
+  const auto ring = std::uint32_t((now.ns() / opts_.probe_interval.ns()) % view_.rings());
+  for (Subject& s : subjects_) {
+    if (s.waiting) continue;
+    const bool turn = (s.rings >> ring) & 1u;
+    const bool due = s.urgent && now - s.sent >= opts_.probe_interval / 2;
+    if (turn || due) probe(now, s);
+  }
+}
+
+void ConsistentNode::probe(Time now, Subject& s) {
+  s.seq++;
+  s.waiting = true;
+  s.sent = now;
+  s.detector->on_probe_sent(now);
   out_.type = wire::RapidFrame::probe;
   out_.config = view_.ref();
-  // Alerted subjects are probed too: their answers carry their configuration (anti-entropy,
-  // and how a healed minority learns it was removed).
-  for (Subject& s : subjects_) {
-    s.seq++;
-    s.waiting = true;
-    s.sent = now;
-    s.detector->on_probe_sent(now);
-    out_.seq = s.seq;
-    send(s.address, out_);
-  }
-  probe_check_ = now + opts_.probe_timeout;
+  out_.seq = s.seq;
+  send(s.address, out_);
+  probe_check_ = std::min(probe_check_, now + opts_.probe_timeout);
 }
 
 void ConsistentNode::check_probes(Time now) {
+  probe_check_ = Time::max();
   for (Subject& s : subjects_) {
-    if (s.waiting) {
+    if (s.waiting && now >= s.sent + opts_.probe_timeout) {
       s.waiting = false;
       s.detector->on_probe_timeout(now);
+      s.calm_at = now + opts_.probe_interval * std::int64_t(opts_.probe_misses);
+      // The first miss: tell the subject's other observers, so they probe it now.
+      if (!std::exchange(s.urgent, true)) send_suspect(s);
+    } else if (s.waiting) {
+      probe_check_ = std::min(probe_check_, s.sent + opts_.probe_timeout);
     }
     if (!s.alerted && (s.leaving || s.detector->faulty(now))) {
       s.alerted = true;
@@ -169,7 +194,45 @@ void ConsistentNode::check_probes(Time now) {
       if (next_gossip_ == Time::max()) next_gossip_ = now;
     }
   }
-  probe_check_ = Time::max();
+}
+
+// A suspect goes straight to the subject's other observers (one datagram each), not by gossip.
+void ConsistentNode::send_suspect(const Subject& s) {
+  const auto idx = view_.index_of(s.address);
+  if (!idx || !member_) return;
+  out_.type = wire::RapidFrame::alerts;
+  out_.config = view_.ref();
+  out_.alert_count = 1;
+  out_.alerts[0] = wire::Alert{s.address, wire::AlertKind::suspect, s.rings};
+  std::vector<std::uint32_t> sent;
+  for (std::uint32_t k = 0; k < view_.rings(); ++k) {
+    const std::uint32_t o = view_.observer_of(*idx, k);
+    if (view_.member(o) == self_ || std::find(sent.begin(), sent.end(), o) != sent.end()) continue;
+    sent.push_back(o);
+    send(view_.member(o), out_);
+  }
+}
+
+// A suspect may be the first sign of a partition or of several failures: probe every subject
+// now (at most once per probe_interval), so that the failures of one moment are first missed
+// together rather than over several intervals of round-robin. Free at rest (no suspects); under
+// heavy loss it brings back up to K probes per interval.
+void ConsistentNode::sweep(Time now) {
+  if (now < sweep_allowed_) return;
+  sweep_allowed_ = now + opts_.probe_interval;
+  for (Subject& s : subjects_) {
+    if (!s.waiting && now - s.sent >= opts_.probe_interval / 2) probe(now, s);
+  }
+}
+
+// Alert-triggered confirmation: another observer suspects or reports one of our subjects; probe
+// it now (unless a probe is out or went out in the last half interval), then every interval.
+void ConsistentNode::confirm(Time now, const Address& subject) {
+  for (Subject& s : subjects_) {
+    if (s.address != subject) continue;
+    s.urgent = true;
+    if (!s.waiting && now - s.sent >= opts_.probe_interval / 2) probe(now, s);
+  }
 }
 
 // ---- alerts ----
@@ -223,7 +286,13 @@ void ConsistentNode::enqueue_alert(const wire::Alert& a) {
 
 void ConsistentNode::on_alerts(Time now, const wire::RapidMessage& m) {
   bool changed = false;
-  for (const wire::Alert& a : m.alert_list()) changed |= accept_alert(now, a);
+  for (const wire::Alert& a : m.alert_list()) {
+    if (a.kind == wire::AlertKind::suspect || a.kind == wire::AlertKind::remove) {
+      confirm(now, a.subject);
+    }
+    if (a.kind == wire::AlertKind::suspect) sweep(now);
+    if (a.kind != wire::AlertKind::suspect) changed |= accept_alert(now, a);
+  }
   if (!changed) return;
   cut_.apply_implicit(view_, now);
   schedule_propose(now);
@@ -240,7 +309,7 @@ void ConsistentNode::gossip(Time now) {
   next_gossip_ = Time::max();
   if (!member_ || view_.size() < 2) return;
   const bool votes = !consensus_.has_decided() && consensus_.active();
-  if (alerts_.empty() && !votes) return;
+  if (alerts_.empty() && profile_queue_.empty() && !votes) return;
   next_gossip_ = now + opts_.gossip_interval;
   // Alerts: least-sent first, up to kAlertFramesPerRound frames (one datagram each) per target.
   std::stable_sort(alerts_.begin(), alerts_.end(),
@@ -266,6 +335,7 @@ void ConsistentNode::gossip(Time now) {
   }
   const std::uint32_t limit = retransmit_limit();
   std::erase_if(alerts_, [&](auto& q) { return q.transmits >= limit; });
+  gossip_profiles(targets);
   if (!votes) return;
   wire::RapidMessage& v = in_;  // in_ is free outside on_datagram
   for (std::uint32_t i : targets) {
@@ -287,7 +357,7 @@ void ConsistentNode::schedule_propose(Time now) {
   if (propose_at_ == Time::max()) {
     propose_at_ = now + opts_.propose_delay;
   } else if (fresh) {
-    propose_at_ = std::min(std::max(propose_at_, now + opts_.propose_delay),
+    propose_at_ = std::min(std::max(propose_at_, now + opts_.propose_delay * kSettleFresh),
                            std::max(propose_at_, cap));
   }
 }
@@ -394,8 +464,9 @@ void ConsistentNode::install(Time now, const Configuration& next, std::span<cons
     Event e;
     e.subject = a;
     e.subject_id = node_id_of(a);
-    const std::string name = a.to_string();  // members are named by address
+    const std::string name = name_of(a);
     e.subject_name = name;
+    e.subject_meta = meta_of(a);
     if (view_.contains(a)) {
       e.kind = cut_.left(a) ? EventKind::left : EventKind::failed;
       if (e.kind == EventKind::left) ++stats_.leaves;
@@ -520,7 +591,9 @@ std::vector<MemberInfo> ConsistentNode::members() const {
     MemberInfo m;
     m.address = group_.address(i);
     m.id = node_id_of(m.address);
-    m.name = m.address.to_string();
+    m.name = name_of(m.address);
+    const auto meta = meta_of(m.address);
+    m.meta.assign(meta.begin(), meta.end());
     out.push_back(std::move(m));
   }
   return out;
@@ -544,8 +617,5 @@ Result<MessageId> ConsistentNode::broadcast(Time, std::span<const std::byte>, Ef
   return make_error(Errc::invalid_argument, "broadcast: not supported in consistent mode");
 }
 
-Result<void> ConsistentNode::update_meta(Time, std::span<const std::byte>, Effects&) {
-  return make_error(Errc::invalid_argument, "update_meta: not supported in consistent mode");
-}
 
 }  // namespace grapevine::detail

@@ -7,6 +7,30 @@
 //   consensus.h      Fast Paxos over gossiped vote bitmaps + classic Paxos fallback
 //   consistent_node.cc   probes, alert gossip, proposals, installing configurations
 //   consistent_join.cc   joins through seeds, anti-entropy (catch-up), leave, rejoin
+//   consistent_profiles.cc  members' names and metadata, gossiped outside the views
+//
+// Edge monitoring (ours; Rapid probes each of the K subjects every interval, 2K datagrams per
+// member per interval): round-robin. Every probe_interval (at the member's own phase) a member
+// probes the subject of ring (slot mod K), slot = now / probe_interval, so on each interval the
+// members probe along one ring and each subject gets about one probe per interval from one of
+// its observers: 2 datagrams per member per interval at rest. A probe that times out makes the
+// subject *urgent* at that observer, which sends a suspect (alert kind 3, one datagram each,
+// never gossiped nor counted) to the subject's other observers; they, and every observer that
+// receives a REMOVE alert about one of its subjects (alert-triggered confirmation), probe it at
+// once and then on each of their own ticks until it answers. The edge detector counts misses
+// as before (probe_misses consecutive), so a crash is reported by all of its observers about
+// probe_misses intervals after the first miss, spread over about one interval by their phases
+// (which lets several failures of one interval cross L before any crosses H, as in Rapid).
+// The first miss comes up to an interval after the fault (more when the observer of that slot
+// is down too), so the failures of one moment would be first missed over several intervals:
+// a member that receives a suspect also *sweeps* (probes every subject at once, at most once
+// per probe_interval), which after a partition or a burst of crashes makes every observer miss
+// its failed subjects within about one interval; a subject first reported during the settle
+// time extends it to kSettleFresh propose_delays after that report (up to kSettleMax after
+// the first alert); and REMOVE reports below L block the proposal for two probe intervals
+// after the first (cut_detector.h, pending_window), the time its other observers need.
+// At rest: 2 datagrams per member per interval; under heavy loss suspects and sweeps bring it
+// back up to the K probes per interval of Rapid.
 //
 // Life of a view change: an observer's edge detector fires (or a gatekeeper is contacted by a
 // joiner) -> the observer raises a REMOVE (JOIN) alert carrying (config, subject, rings) ->
@@ -46,12 +70,17 @@
 // (the ring masks of all its observers' reports OR-ed), so a batch of J joiners costs J alert
 // entries, not K*J; cuts larger than wire::kCutMembersMax travel by digest and their member
 // list on a stream (consensus.h); member identity is the address (node id =
-// node_id_of(address)); metadata and names are not carried (members() names members by
-// address); force_leave, broadcast and update_meta are unsupported (invalid_argument).
+// node_id_of(address)) and the configuration id hashes the member set only: names and metadata
+// travel as profiles beside the views (consistent_profiles.cc: with the joins, by gossip, in
+// every config_state), so a metadata change (update_meta) is not a view change, and a member
+// whose profile has not arrived is named by its address (a preloaded roster carries none);
+// force_leave and broadcast are unsupported (invalid_argument).
 #pragma once
 
 #include <deque>
+#include <map>
 #include <memory>
+#include <string>
 #include <optional>
 #include <vector>
 
@@ -88,8 +117,15 @@ class ConsistentNode final : public Membership, private ConsensusHost {
   static constexpr std::size_t kJoinsParkedMax = 4096;
   /// How often a member that decided a cut it lacks asks another voter for it.
   static constexpr Duration kCutFetchInterval = Duration::milliseconds(300);
+  /// Profiles gossiped per target per round (kProfilesPerFrameMax each at most).
+  static constexpr std::size_t kProfileFramesPerRound = 4;
+  /// Profiles kept of non-members (joiners announced before their view change).
+  static constexpr std::size_t kProfilesNonMembersMax = 4096;
   /// The settle time before voting is extended by new subjects up to this many propose_delays.
-  static constexpr std::int64_t kSettleMax = 3;
+  static constexpr std::int64_t kSettleMax = 8;
+  /// A subject first reported during the settle time extends it to this many propose_delays
+  /// after that report (its other observers report it over about one probe_interval).
+  static constexpr std::int64_t kSettleFresh = 3;
 
   ConsistentNode(const MembershipConfig& config, const Address& self, std::uint64_t seed);
 
@@ -123,6 +159,8 @@ class ConsistentNode final : public Membership, private ConsensusHost {
     std::unique_ptr<EdgeDetector> detector;
     std::uint32_t seq = 0;
     bool waiting = false;  // probe outstanding
+    bool urgent = false;   // probed every interval until it answers (a miss, a suspect, a REMOVE)
+    Time calm_at;          // an answer ends urgency only from then on (probe_misses after a miss)
     bool alerted = false;  // REMOVE raised in this configuration
     bool leaving = false;  // the subject said it leaves
     Time sent;
@@ -146,7 +184,11 @@ class ConsistentNode final : public Membership, private ConsensusHost {
   void on_probe(Time now, const Address& from, const wire::RapidMessage& m);
   void on_probe_ack(Time now, const Address& from, const wire::RapidMessage& m);
   void probe_subjects(Time now);
+  void probe(Time now, Subject& s);
   void check_probes(Time now);
+  void send_suspect(const Subject& s);
+  void confirm(Time now, const Address& subject);
+  void sweep(Time now);
   void raise_alert(Time now, const Address& subject, wire::AlertKind kind, std::uint16_t rings);
   void on_alerts(Time now, const wire::RapidMessage& m);
   bool accept_alert(Time now, wire::Alert a);
@@ -165,6 +207,23 @@ class ConsistentNode final : public Membership, private ConsensusHost {
   void send_to(const Address& to, const wire::RapidMessage& m) override { send(to, m); }
   void send_to_members(const wire::RapidMessage& m) override;
   [[nodiscard]] std::uint32_t retransmit_limit() const noexcept;
+
+  // consistent_profiles.cc: members' names and metadata.
+  struct QueuedProfile {
+    Address address;
+    std::uint32_t transmits = 0;
+  };
+  void on_profiles(Time now, const Address& from, const wire::RapidMessage& m);
+  bool learn_profile(const wire::ProfileView& p, bool relay);
+  void queue_profile(const Address& a);
+  void send_own_profile(const Address& to);
+  void gossip_profiles(std::span<const std::uint32_t> targets);
+  void learn_config_profiles(std::span<const Address> members,
+                             std::span<const wire::Profile> profiles);
+  void prune_profiles();
+  [[nodiscard]] std::string name_of(const Address& a) const;
+  [[nodiscard]] std::span<const std::byte> meta_of(const Address& a) const;
+  [[nodiscard]] std::vector<wire::ProfileView> member_profiles() const;
 
   // consistent_join.cc: joins, anti-entropy, leave.
   void join_tick(Time now);
@@ -217,12 +276,15 @@ class ConsistentNode final : public Membership, private ConsensusHost {
   Time join_at_ = Time::max(), sync_allowed_at_ = Time::zero();
   Time drop_check_ = Time::max();  // when a stuck subject's drop may unblock the proposal
   Time cut_fetch_at_ = Time::max();
+  Time sweep_allowed_ = Time::zero();  // the next sweep of every subject (sweep)
   Address cut_hint_;               // who sent the decision whose cut we lack
   bool catch_up_pending_ = false;
   Time settle_from_ = Time::max();  // first alert of this configuration
   bool fresh_subject_ = false;      // the last alerts named a subject new to the detector
   Time config_since_;
   bool stalled_ = false;
+  std::map<Address, wire::Profile> profiles_;  // names and metadata (self's is authoritative)
+  std::vector<QueuedProfile> profile_queue_;     // profiles to gossip (least-sent first)
   wire::RapidMessage in_, out_;  // scratch frames (large; one of each per node)
 };
 

@@ -21,8 +21,17 @@ bool CutDetector::unstable(const Entry& e) const noexcept {
   return n >= t_.low && n < t_.high;
 }
 
+bool CutDetector::pending(const Entry& e, Time now) const noexcept {
+  // At most 2 pending_windows after the first stable subject: a trickle of stray reports
+  // (members under heavy loss accusing their healthy subjects) must not hold a cut back.
+  return !e.join && t_.pending_window > Duration::zero() && e.rings != 0 &&
+         std::uint32_t(std::popcount(e.rings)) < t_.low && now < e.first + t_.pending_window &&
+         (first_stable_ == Time::max() || now < first_stable_ + t_.pending_window * 2);
+}
+
 bool CutDetector::add(const Configuration& config, const wire::Alert& alert, Time now) {
   Entry& e = by_subject_[alert.subject];
+  if (e.first == Time::max()) e.first = now;
   const std::uint16_t before = e.rings;
   e.rings = std::uint16_t(e.rings | alert.rings);
   e.join = alert.kind == wire::AlertKind::join;
@@ -64,6 +73,8 @@ std::vector<Address> CutDetector::proposal(Time now) const {
   for (const auto& [subject, e] : by_subject_) {
     if (stable(e)) {
       cut.push_back(subject);
+    } else if (pending(e, now)) {
+      return {};
     } else if (unstable(e)) {
       // Blocks until dropped: unstable for unstable_timeout, counted from when it became
       // unstable or when the first subject became stable, whichever is later.
@@ -80,6 +91,7 @@ Time CutDetector::next_change(Time now) const noexcept {
   if (first_stable_ == Time::max()) return Time::max();
   Time t = Time::max();
   for (const auto& [subject, e] : by_subject_) {
+    if (pending(e, now)) t = std::min(t, e.first + t_.pending_window);
     if (!unstable(e)) continue;
     const Time drop = std::max(e.unstable_since, first_stable_) + t_.unstable_timeout;
     if (drop > now) t = std::min(t, drop);

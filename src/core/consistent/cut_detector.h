@@ -18,6 +18,15 @@
 // and reported again there. The drop is local, so members may disagree on it: then their votes
 // differ and the classic round (consensus_*) settles which cut wins.
 //
+// Pending reports (ours, for round-robin probing, consistent_node.h): a subject with REMOVE
+// reports on fewer than L rings blocks the proposal for `pending_window` after its first
+// report, since its other observers confirm it within about one probe interval of the first;
+// without it, members that heard the first report of a late subject of a burst voted without
+// it while others already had it unstable, and the late subjects took a second view change.
+// Pending subjects hold a proposal back at most 2 pending_windows after the first subject
+// became stable (a trickle of stray reports must not). 0 = off (the paper's rule: below L is
+// noise).
+//
 // Cuts are capped at wire::kCutTotalMax subjects (lowest ids first; more than any
 // configuration holds); cuts over wire::kCutMembersMax travel by digest (consensus.h).
 #pragma once
@@ -35,6 +44,7 @@ struct CutThresholds {
   std::uint32_t high = 9;  // H
   std::uint32_t low = 3;   // L
   Duration unstable_timeout = Duration::seconds(10);
+  Duration pending_window = Duration::zero();  // see "Pending reports" above
 };
 
 class CutDetector {
@@ -63,9 +73,11 @@ class CutDetector {
     bool join = false;
     bool left = false;
     Time unstable_since = Time::max();  // when tally first reached L
+    Time first = Time::max();           // the first report
   };
   [[nodiscard]] bool stable(const Entry& e) const noexcept;
   [[nodiscard]] bool unstable(const Entry& e) const noexcept;
+  [[nodiscard]] bool pending(const Entry& e, Time now) const noexcept;
 
   CutThresholds t_;
   std::map<Address, Entry> by_subject_;  // ordered: iteration never depends on hashing
