@@ -1,6 +1,7 @@
 # Installation: the libraries as an exported CMake package (grapevine::core, grapevine::crypto,
-# grapevine::io, grapevine::sim), the public headers (include/grapevine/ only), a pkg-config file, and the
-# `grapevine` binary with a systemd unit and a default config, packaged as a .deb by CPack.
+# grapevine::io, grapevine::sim; what each is for: grapevineConfig.cmake.in), the public headers
+# (include/grapevine/ only), pkg-config files, and the `grapevine` binary with a systemd unit
+# and a default config, packaged as a .deb by CPack.
 #
 #   cmake --install build/release --prefix /opt/grapevine        # libraries, headers, binary
 #   sudo cmake --install build/release --component service        # + unit and /etc config (the

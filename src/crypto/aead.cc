@@ -12,7 +12,9 @@ namespace {
 constinit std::atomic<const Aead*> g_aead{nullptr};
 }  // namespace
 
-const Aead* aead() noexcept { return g_aead.load(std::memory_order_acquire); }
+const Aead* aead() noexcept {
+  return g_aead.load(std::memory_order_acquire);
+}
 
 const Aead* set_aead(const Aead* provider) noexcept {
   return g_aead.exchange(provider, std::memory_order_acq_rel);
@@ -20,7 +22,9 @@ const Aead* set_aead(const Aead* provider) noexcept {
 
 }  // namespace detail
 
-bool crypto_available() noexcept { return detail::aead() != nullptr; }
+bool crypto_available() noexcept {
+  return detail::aead() != nullptr;
+}
 
 const char* crypto_provider_name() noexcept {
   const detail::Aead* a = detail::aead();

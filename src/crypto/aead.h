@@ -54,8 +54,7 @@ class Aead {
   /// Short name for logs ("openssl").
   [[nodiscard]] virtual const char* name() const noexcept = 0;
   /// An AES-GCM key of 16, 24 or 32 bytes; null for another length or when out of memory.
-  [[nodiscard]] virtual std::unique_ptr<AeadKey> gcm_key(
-      std::span<const std::byte> key) const = 0;
+  [[nodiscard]] virtual std::unique_ptr<AeadKey> gcm_key(std::span<const std::byte> key) const = 0;
   /// An AES-256 block key (32 bytes); null for another length or when out of memory.
   [[nodiscard]] virtual std::unique_ptr<BlockKey> aes256_key(
       std::span<const std::byte> key) const = 0;

@@ -1,15 +1,18 @@
 // The OpenSSL crypto provider (crypto/aead.h): the grapevine_crypto target, grapevine::crypto.
 //
-// EVP AES-GCM with one encrypt and one decrypt context per key, initialised once (only the
-// nonce is set per message), EVP AES-256-ECB without padding for single blocks, SHA256(), and
-// RAND_bytes. It registers itself from a static initializer; the target's link interface
-// carries -u grapevine_crypto_openssl so a static link keeps this object (and so the
+// EVP AES-GCM with one encrypt and one decrypt context per key, each keyed once on first use
+// (only the nonce is set per message), EVP AES-256-ECB without padding for single blocks,
+// SHA256(), and RAND_bytes. It registers itself from a static initializer; the target's link
+// interface carries -u grapevine_crypto_openssl so a static link keeps this object (and so the
 // initializer) even though nothing calls into it by name.
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 #include <openssl/sha.h>
 
+#include <array>
 #include <climits>
+#include <cstring>
 #include <memory>
 
 #include "crypto/aead.h"
@@ -41,22 +44,29 @@ const unsigned char* u8(std::span<const std::byte> s) noexcept {
   static const unsigned char kEmpty = 0;  // OpenSSL wants a pointer even for zero bytes
   return s.empty() ? &kEmpty : reinterpret_cast<const unsigned char*>(s.data());
 }
-unsigned char* u8(std::byte* p) noexcept { return reinterpret_cast<unsigned char*>(p); }
+unsigned char* u8(std::byte* p) noexcept {
+  return reinterpret_cast<unsigned char*>(p);
+}
 
 bool fits_int(std::span<const std::byte> a, std::span<const std::byte> b) noexcept {
   return a.size() <= INT_MAX / 2 && b.size() <= INT_MAX / 2;
 }
 
+// Each direction's context is set up with the key on first use and re-used after: a one-shot
+// encrypt (memberlist's per-packet path) pays for one key schedule, not two.
 class OpensslGcmKey final : public AeadKey {
  public:
-  OpensslGcmKey(Ctx enc, Ctx dec) : enc_(std::move(enc)), dec_(std::move(dec)) {}
+  OpensslGcmKey(const EVP_CIPHER* cipher, std::span<const std::byte> key) : cipher_(cipher) {
+    std::memcpy(key_.data(), key.data(), key.size());
+  }
+  ~OpensslGcmKey() override { OPENSSL_cleanse(key_.data(), key_.size()); }
 
   bool seal(std::span<const std::byte> nonce, std::span<const std::byte> aad,
             std::span<const std::byte> plain, std::byte* out) noexcept override {
     if (!fits_int(plain, aad)) return false;
-    EVP_CIPHER_CTX* c = enc_.get();
+    EVP_CIPHER_CTX* c = ctx(enc_, true);
     int n = 0;
-    return EVP_EncryptInit_ex(c, nullptr, nullptr, nullptr, u8(nonce)) == 1 &&
+    return c != nullptr && EVP_EncryptInit_ex(c, nullptr, nullptr, nullptr, u8(nonce)) == 1 &&
            (aad.empty() || EVP_EncryptUpdate(c, nullptr, &n, u8(aad), int(aad.size())) == 1) &&
            (plain.empty() ||
             EVP_EncryptUpdate(c, u8(out), &n, u8(plain), int(plain.size())) == 1) &&
@@ -71,9 +81,9 @@ class OpensslGcmKey final : public AeadKey {
     const auto tag = sealed.last(kTagBytes);
     std::byte none{};  // the final step writes nothing for GCM but wants a pointer
     std::byte* dst = ct.empty() ? &none : out;
-    EVP_CIPHER_CTX* c = dec_.get();
+    EVP_CIPHER_CTX* c = ctx(dec_, false);
     int n = 0;
-    return EVP_DecryptInit_ex(c, nullptr, nullptr, nullptr, u8(nonce)) == 1 &&
+    return c != nullptr && EVP_DecryptInit_ex(c, nullptr, nullptr, nullptr, u8(nonce)) == 1 &&
            (aad.empty() || EVP_DecryptUpdate(c, nullptr, &n, u8(aad), int(aad.size())) == 1) &&
            (ct.empty() || EVP_DecryptUpdate(c, u8(dst), &n, u8(ct), int(ct.size())) == 1) &&
            EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_GCM_SET_TAG, kTagBytes,
@@ -82,6 +92,21 @@ class OpensslGcmKey final : public AeadKey {
   }
 
  private:
+  // The context of one direction, keyed on first use; null when OpenSSL fails (out of memory).
+  EVP_CIPHER_CTX* ctx(Ctx& slot, bool encrypt) noexcept {
+    if (slot) return slot.get();
+    Ctx c(EVP_CIPHER_CTX_new());
+    const unsigned char* key = key_.data();
+    if (!c) return nullptr;
+    const int ok = encrypt ? EVP_EncryptInit_ex(c.get(), cipher_, nullptr, key, nullptr)
+                           : EVP_DecryptInit_ex(c.get(), cipher_, nullptr, key, nullptr);
+    if (ok != 1) return nullptr;
+    slot = std::move(c);
+    return slot.get();
+  }
+
+  const EVP_CIPHER* cipher_;
+  std::array<unsigned char, 32> key_{};
   Ctx enc_, dec_;
 };
 
@@ -108,12 +133,7 @@ class OpensslAead final : public Aead {
   std::unique_ptr<AeadKey> gcm_key(std::span<const std::byte> key) const override {
     const EVP_CIPHER* cipher = gcm_for(key.size());
     if (cipher == nullptr) return nullptr;
-    Ctx enc(EVP_CIPHER_CTX_new()), dec(EVP_CIPHER_CTX_new());
-    if (!enc || !dec || EVP_EncryptInit_ex(enc.get(), cipher, nullptr, u8(key), nullptr) != 1 ||
-        EVP_DecryptInit_ex(dec.get(), cipher, nullptr, u8(key), nullptr) != 1) {
-      return nullptr;
-    }
-    return std::make_unique<OpensslGcmKey>(std::move(enc), std::move(dec));
+    return std::make_unique<OpensslGcmKey>(cipher, key);
   }
 
   std::unique_ptr<BlockKey> aes256_key(std::span<const std::byte> key) const override {
