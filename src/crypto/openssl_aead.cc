@@ -64,9 +64,9 @@ class OpensslGcmKey final : public AeadKey {
   bool seal(std::span<const std::byte> nonce, std::span<const std::byte> aad,
             std::span<const std::byte> plain, std::byte* out) noexcept override {
     if (!fits_int(plain, aad)) return false;
-    EVP_CIPHER_CTX* c = ctx(enc_, true);
+    EVP_CIPHER_CTX* c = ready(enc_, true, nonce);
     int n = 0;
-    return c != nullptr && EVP_EncryptInit_ex(c, nullptr, nullptr, nullptr, u8(nonce)) == 1 &&
+    return c != nullptr &&
            (aad.empty() || EVP_EncryptUpdate(c, nullptr, &n, u8(aad), int(aad.size())) == 1) &&
            (plain.empty() ||
             EVP_EncryptUpdate(c, u8(out), &n, u8(plain), int(plain.size())) == 1) &&
@@ -81,9 +81,9 @@ class OpensslGcmKey final : public AeadKey {
     const auto tag = sealed.last(kTagBytes);
     std::byte none{};  // the final step writes nothing for GCM but wants a pointer
     std::byte* dst = ct.empty() ? &none : out;
-    EVP_CIPHER_CTX* c = ctx(dec_, false);
+    EVP_CIPHER_CTX* c = ready(dec_, false, nonce);
     int n = 0;
-    return c != nullptr && EVP_DecryptInit_ex(c, nullptr, nullptr, nullptr, u8(nonce)) == 1 &&
+    return c != nullptr &&
            (aad.empty() || EVP_DecryptUpdate(c, nullptr, &n, u8(aad), int(aad.size())) == 1) &&
            (ct.empty() || EVP_DecryptUpdate(c, u8(dst), &n, u8(ct), int(ct.size())) == 1) &&
            EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_GCM_SET_TAG, kTagBytes,
@@ -92,14 +92,19 @@ class OpensslGcmKey final : public AeadKey {
   }
 
  private:
-  // The context of one direction, keyed on first use; null when OpenSSL fails (out of memory).
-  EVP_CIPHER_CTX* ctx(Ctx& slot, bool encrypt) noexcept {
-    if (slot) return slot.get();
+  // The context of one direction with `nonce` set: keyed (nonce and key in one call) on first
+  // use, only the nonce set after. Null when OpenSSL fails (out of memory).
+  EVP_CIPHER_CTX* ready(Ctx& slot, bool encrypt, std::span<const std::byte> nonce) noexcept {
+    const unsigned char* iv = u8(nonce);
+    if (slot) {
+      const int ok = encrypt ? EVP_EncryptInit_ex(slot.get(), nullptr, nullptr, nullptr, iv)
+                             : EVP_DecryptInit_ex(slot.get(), nullptr, nullptr, nullptr, iv);
+      return ok == 1 ? slot.get() : nullptr;
+    }
     Ctx c(EVP_CIPHER_CTX_new());
-    const unsigned char* key = key_.data();
     if (!c) return nullptr;
-    const int ok = encrypt ? EVP_EncryptInit_ex(c.get(), cipher_, nullptr, key, nullptr)
-                           : EVP_DecryptInit_ex(c.get(), cipher_, nullptr, key, nullptr);
+    const int ok = encrypt ? EVP_EncryptInit_ex(c.get(), cipher_, nullptr, key_.data(), iv)
+                           : EVP_DecryptInit_ex(c.get(), cipher_, nullptr, key_.data(), iv);
     if (ok != 1) return nullptr;
     slot = std::move(c);
     return slot.get();
