@@ -81,7 +81,8 @@ Result<void> encrypt_payload(EncryptionVersion version, std::span<const std::byt
   if (plain.size() > INT_MAX / 2 || aad.size() > INT_MAX / 2) {
     return make_error(Errc::too_large, "payload too large to encrypt");
   }
-  if (detail::aead() == nullptr) return make_error(Errc::invalid_argument, detail::kNoAeadError);
+  const detail::Aead* a = detail::aead();
+  if (a == nullptr) return make_error(Errc::invalid_argument, detail::kNoAeadError);
   const std::size_t start = out.size();
   out.resize(start + encrypted_size(version, plain.size()));
   std::byte* p = out.data() + start;
@@ -97,7 +98,7 @@ Result<void> encrypt_payload(EncryptionVersion version, std::span<const std::byt
     padded.insert(padded.end(), pad, std::byte(pad));
     plain = padded;
   }
-  auto k = detail::aead()->gcm_key(key);
+  auto k = a->gcm_key(key);
   if (!k || !k->seal({p + 1, kNonceBytes}, aad, plain, p + 1 + kNonceBytes)) {
     out.resize(start);
     return make_error(Errc::io, "AES-GCM seal failed");
