@@ -1,6 +1,7 @@
-# Installation: the libraries as an exported CMake package (grapevine::core, grapevine::io,
-# grapevine::sim), the public headers (include/grapevine/ only), a pkg-config file, and the
-# `grapevine` binary with a systemd unit and a default config, packaged as a .deb by CPack.
+# Installation: the libraries as an exported CMake package (grapevine::core, grapevine::crypto,
+# grapevine::io, grapevine::sim; what each is for: grapevineConfig.cmake.in), the public headers
+# (include/grapevine/ only), pkg-config files, and the `grapevine` binary with a systemd unit
+# and a default config, packaged as a .deb by CPack.
 #
 #   cmake --install build/release --prefix /opt/grapevine        # libraries, headers, binary
 #   sudo cmake --install build/release --component service        # + unit and /etc config (the
@@ -13,7 +14,7 @@ include(CMakePackageConfigHelpers)
 
 set(GRAPEVINE_CMAKE_DIR ${CMAKE_INSTALL_LIBDIR}/cmake/grapevine)
 
-install(TARGETS grapevine_core grapevine_io grapevine_sim
+install(TARGETS grapevine_core grapevine_crypto grapevine_io grapevine_sim
         EXPORT grapevineTargets
         ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR} COMPONENT dev
         LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR} COMPONENT dev)
@@ -32,25 +33,38 @@ install(FILES ${PROJECT_BINARY_DIR}/grapevineConfig.cmake
               ${PROJECT_BINARY_DIR}/grapevineConfigVersion.cmake
         DESTINATION ${GRAPEVINE_CMAKE_DIR} COMPONENT dev)
 
-# pkg-config: the embedding API (grapevine_io + grapevine_core). Relocatable: the prefix is found
-# from the .pc file's own directory. The archives are static, so libcrypto is a plain Requires
-# (and libssl: the runtime's optional mutual TLS on streams, src/io/tls.cc).
+# pkg-config, three files as the targets stack (relocatable: the prefix is found from the .pc
+# file's own directory):
+#   grapevine-core.pc    -lgrapevine_core, nothing else (no libcrypto);
+#   grapevine-crypto.pc  the cipher: -lgrapevine_crypto with its -u anchor, Requires
+#                        grapevine-core and libcrypto;
+#   grapevine.pc         the embedding API: -lgrapevine_io, Requires grapevine-crypto and libssl
+#                        (the runtime's optional mutual TLS on streams, src/io/tls.cc).
+# The archives are static, so libcrypto and libssl are plain Requires (Requires.private when
+# shared).
 file(RELATIVE_PATH GRAPEVINE_PC_TO_PREFIX /prefix/${CMAKE_INSTALL_LIBDIR}/pkgconfig /prefix)
 string(REGEX REPLACE "/$" "" GRAPEVINE_PC_TO_PREFIX "${GRAPEVINE_PC_TO_PREFIX}")
 if(BUILD_SHARED_LIBS)
-  set(GRAPEVINE_PC_REQUIRES "")
-  set(GRAPEVINE_PC_REQUIRES_PRIVATE "libssl libcrypto")
+  set(GRAPEVINE_PC_CRYPTO_REQUIRES "grapevine-core")
+  set(GRAPEVINE_PC_CRYPTO_REQUIRES_PRIVATE "libcrypto")
+  set(GRAPEVINE_PC_REQUIRES "grapevine-crypto")
+  set(GRAPEVINE_PC_REQUIRES_PRIVATE "libssl")
 else()
-  set(GRAPEVINE_PC_REQUIRES "libssl libcrypto")
+  set(GRAPEVINE_PC_CRYPTO_REQUIRES "grapevine-core libcrypto")
+  set(GRAPEVINE_PC_CRYPTO_REQUIRES_PRIVATE "")
+  set(GRAPEVINE_PC_REQUIRES "grapevine-crypto libssl")
   set(GRAPEVINE_PC_REQUIRES_PRIVATE "")
 endif()
 set(GRAPEVINE_PC_LIBS_EXTRA "-pthread")
+set(GRAPEVINE_PC_CORE_LIBS_EXTRA "")
 if(GRAPEVINE_SANITIZE)
-  string(APPEND GRAPEVINE_PC_LIBS_EXTRA " -fsanitize=address,undefined")
+  set(GRAPEVINE_PC_CORE_LIBS_EXTRA "-fsanitize=address,undefined")
 endif()
-configure_file(${PROJECT_SOURCE_DIR}/cmake/grapevine.pc.in ${PROJECT_BINARY_DIR}/grapevine.pc @ONLY)
-install(FILES ${PROJECT_BINARY_DIR}/grapevine.pc
-        DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig COMPONENT dev)
+foreach(pc grapevine grapevine-core grapevine-crypto)
+  configure_file(${PROJECT_SOURCE_DIR}/cmake/${pc}.pc.in ${PROJECT_BINARY_DIR}/${pc}.pc @ONLY)
+  install(FILES ${PROJECT_BINARY_DIR}/${pc}.pc
+          DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig COMPONENT dev)
+endforeach()
 
 # The binary; the service: the unit and the default config go to absolute system paths, so a
 # plain `cmake --install --prefix DIR` leaves them out (EXCLUDE_FROM_ALL); the .deb carries them.

@@ -1,5 +1,5 @@
 # CPack: one .deb with the `grapevine` binary, its systemd unit and default config (a conffile),
-# the static libraries, public headers, CMake package and pkg-config file.
+# the static libraries, public headers, CMake package and pkg-config files.
 #
 #   cd build/release && cpack -G DEB     # -> grapevine_<version>_<arch>.deb
 #   sudo apt install ./grapevine_*.deb && sudo systemctl enable --now grapevine
@@ -16,7 +16,8 @@ set(CPACK_PACKAGE_DESCRIPTION
     "grapevine runs SWIM/Lifeguard membership and gossip multicast on real sockets and can join
 HashiCorp memberlist/serf clusters. This package holds the `grapevine` command (agent, CLI,
 simulator), a systemd unit running the agent from /etc/grapevine/grapevine.toml, and the static
-C++ libraries with headers, a CMake package (find_package(grapevine)) and grapevine.pc.")
+C++ libraries with headers, a CMake package (find_package(grapevine)) and pkg-config files
+(grapevine, grapevine-core, grapevine-crypto).")
 set(CPACK_PACKAGING_INSTALL_PREFIX /usr)
 set(CPACK_GENERATOR DEB)
 set(CPACK_STRIP_FILES OFF)
@@ -35,7 +36,8 @@ set(CPACK_DEBIAN_PACKAGE_PRIORITY optional)
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS OFF)
 set(CPACK_DEBIAN_PACKAGE_DEPENDS
     "libc6 (>= 2.34), libstdc++6 (>= 12), libgcc-s1, libssl3 (>= 3.0.0), libspdlog1.10, libfmt9, libtomlplusplus3, passwd")
-# To link the static libraries: libcrypto (find_dependency(OpenSSL), pkg-config's libcrypto).
+# To link the static libraries grapevine::crypto, io and sim: libcrypto and libssl
+# (find_dependency(OpenSSL), pkg-config's libcrypto/libssl); grapevine::core alone needs neither.
 set(CPACK_DEBIAN_PACKAGE_RECOMMENDS "libssl-dev")
 set(CPACK_DEBIAN_PACKAGE_CONTROL_EXTRA
     ${PROJECT_SOURCE_DIR}/packaging/debian/conffiles

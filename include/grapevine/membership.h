@@ -84,7 +84,8 @@ bool parse_dialect(std::string_view text, Dialect& out) noexcept;
 /// Options of the memberlist dialect (memberlist's Config fields of the same meaning).
 struct MemberlistOptions {
   /// AES-GCM keys of 16, 24 or 32 bytes; the first is the primary (used to encrypt), all are
-  /// tried to decrypt. Empty: no encryption.
+  /// tried to decrypt. Empty: no encryption. Keys need the cipher linked in (grapevine::crypto,
+  /// grapevine/crypto.h): without it validate() refuses them (invalid_argument).
   std::vector<std::vector<std::byte>> keys;
   /// Cluster label (memberlist >= 0.3): sent on every packet and stream, and required on input.
   std::string label;

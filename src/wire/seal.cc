@@ -1,12 +1,10 @@
 // Sealed native datagrams and streams: see seal.h.
 #include "wire/seal.h"
 
-#include <openssl/evp.h>
-#include <openssl/sha.h>
-
 #include <algorithm>
 #include <cstring>
 
+#include "crypto/aead.h"
 #include "util/assert.h"
 
 namespace grapevine {
@@ -47,32 +45,29 @@ std::uint64_t load_u64(const std::byte* p) noexcept {
 }  // namespace
 
 struct NonceGenerator::Ctx {
-  EVP_CIPHER_CTX* c = nullptr;
-  ~Ctx() { EVP_CIPHER_CTX_free(c); }
+  std::unique_ptr<detail::BlockKey> key;  // null without a crypto provider: fill() fails
 };
 
 NonceGenerator::NonceGenerator(std::span<const std::byte> seed) : ctx_(std::make_unique<Ctx>()) {
   GV_ASSERT(seed.size() == kSeedBytes);
-  ctx_->c = EVP_CIPHER_CTX_new();
-  GV_ASSERT(ctx_->c != nullptr);
-  GV_ASSERT(EVP_EncryptInit_ex(ctx_->c, EVP_aes_256_ecb(), nullptr,
-                               reinterpret_cast<const unsigned char*>(seed.data()),
-                               nullptr) == 1);
-  EVP_CIPHER_CTX_set_padding(ctx_->c, 0);
+  if (const detail::Aead* a = detail::aead()) {
+    ctx_->key = a->aes256_key(seed);
+    GV_ASSERT(ctx_->key != nullptr);  // a 32-byte key: only out of memory fails
+  }
 }
 
 NonceGenerator::~NonceGenerator() = default;
 
 bool NonceGenerator::fill(std::span<std::byte> out) noexcept {
+  if (!ctx_->key) return false;
   while (!out.empty()) {
-    unsigned char block[16] = {};
+    std::array<std::byte, 16> block{};
     const std::uint64_t n = counter_++;
-    for (int i = 0; i < 8; ++i) block[15 - i] = static_cast<unsigned char>(n >> (8 * i));
-    unsigned char enc[32];
-    int len = 0;
-    if (EVP_EncryptUpdate(ctx_->c, enc, &len, block, 16) != 1 || len != 16) return false;
+    for (int i = 0; i < 8; ++i) block[std::size_t(15 - i)] = std::byte(n >> (8 * i));
+    std::array<std::byte, 16> enc;
+    if (!ctx_->key->encrypt_block(block, enc)) return false;
     const std::size_t take = std::min<std::size_t>(12, out.size());
-    std::memcpy(out.data(), enc, take);
+    std::memcpy(out.data(), enc.data(), take);
     out = out.subspan(take);
   }
   return true;
@@ -80,9 +75,13 @@ bool NonceGenerator::fill(std::span<std::byte> out) noexcept {
 
 std::array<std::byte, kSeedBytes> derive_seed_bytes(std::span<const std::byte> input) {
   std::array<std::byte, kSeedBytes> out{};
-  static_assert(kSeedBytes == SHA256_DIGEST_LENGTH);
-  SHA256(reinterpret_cast<const unsigned char*>(input.data()), input.size(),
-         reinterpret_cast<unsigned char*>(out.data()));
+  static_assert(kSeedBytes == 32);
+  const detail::Aead* a = detail::aead();
+  // Without a provider nothing can seal (the generator's fill fails): zeros do no harm.
+  if (a != nullptr) {
+    const bool ok = a->sha256(input, out);
+    GV_ASSERT(ok);
+  }
   return out;
 }
 

@@ -18,9 +18,12 @@
 //
 // Nonces: 96 bits from a NonceGenerator, a CTR-DRBG (AES-256 of a 128-bit counter under a
 // 32-byte seed key, first 12 bytes of each block). The runtime seeds it from the OS CSPRNG
-// (RAND_bytes); the simulator from the node's seed, so runs stay reproducible. Random 96-bit
+// (getrandom); the simulator from the node's seed, so runs stay reproducible. Random 96-bit
 // nonces keep the collision odds of one key under 2^-32 for 2^32 packets (NIST SP 800-38D 8.3).
 // Within one generator the counter makes every block distinct (AES is a permutation).
+//
+// The ciphers (AES-GCM, the AES-256 block, SHA-256 for seeds) are the crypto seam's
+// (crypto/aead.h, provided by grapevine::crypto): without a provider nothing seals.
 #pragma once
 
 #include "grapevine/limits.h"
@@ -64,7 +67,8 @@ class NonceGenerator final : public ml::NonceSource {
   ~NonceGenerator() override;
   NonceGenerator(const NonceGenerator&) = delete;
   NonceGenerator& operator=(const NonceGenerator&) = delete;
-  /// Fills `out` (at most 16 bytes per call are from one block; longer spans use several).
+  /// Fills `out` (12 bytes from each block; longer spans use several). False without a crypto
+  /// provider.
   bool fill(std::span<std::byte> out) noexcept override;
 
  private:
@@ -73,12 +77,12 @@ class NonceGenerator final : public ml::NonceSource {
   std::uint64_t counter_ = 0;
 };
 
-/// Derives a kSeedBytes seed from arbitrary input (SHA-256).
+/// Derives a kSeedBytes seed from arbitrary input (SHA-256; zeros without a crypto provider).
 std::array<std::byte, kSeedBytes> derive_seed_bytes(std::span<const std::byte> input);
 
 /// Appends the sealed form of `plain` to `out`, sealed with the keyring's primary key.
-/// Errors: too_large (label over 255 bytes, or payload past 1 GB), io (no nonce or OpenSSL
-/// failed), invalid_argument (bad key length).
+/// Errors: too_large (label over 255 bytes, or payload past 1 GB), io (no nonce or the cipher
+/// failed), invalid_argument (bad key length, or no crypto provider).
 Result<void> seal(ml::GcmKeyring& keys, std::string_view label, std::int64_t timestamp_ms,
                   std::span<const std::byte> plain, ml::NonceSource& nonces,
                   std::vector<std::byte>& out);

@@ -44,7 +44,8 @@ for f in ./usr/bin/grapevine ./lib/systemd/system/grapevine.service ./etc/grapev
          ./usr/lib/cmake/grapevine/grapevineConfig.cmake \
          ./usr/lib/cmake/grapevine/grapevineConfigVersion.cmake \
          ./usr/lib/cmake/grapevine/grapevineTargets.cmake ./usr/lib/pkgconfig/grapevine.pc \
-         ./usr/lib/libgrapevine_core.a ./usr/lib/libgrapevine_io.a; do
+         ./usr/lib/pkgconfig/grapevine-core.pc ./usr/lib/pkgconfig/grapevine-crypto.pc \
+         ./usr/lib/libgrapevine_core.a ./usr/lib/libgrapevine_crypto.a ./usr/lib/libgrapevine_io.a; do
   grep -qx "$f" "$work/contents.txt" || fail "$f is not in the package"
 done
 n_headers=$(grep -c '^\./usr/include/grapevine/.*\.h$' "$work/contents.txt")

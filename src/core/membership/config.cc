@@ -3,6 +3,7 @@
 
 #include "core/consistent/consistent_node.h"
 #include "core/membership/membership_node.h"
+#include "crypto/aead.h"
 #include "grapevine/membership.h"
 #include "wire/native.h"
 #include "wire/native_membership.h"
@@ -171,6 +172,10 @@ Result<void> validate(const MembershipConfig& c) noexcept {
       }
     }
     if (c.memberlist.label.size() > 255) return bad("label must be <= 255 bytes");
+  }
+  // Keys without a cipher would leave the node unable to seal or open: refuse them here.
+  if (!c.memberlist.keys.empty() && detail::aead() == nullptr) {
+    return make_error(Errc::invalid_argument, detail::kNoAeadError);
   }
   if (c.packet_budget_bytes < 256 || c.packet_budget_bytes > wire::kPacketBudgetBytesMax) {
     return bad("packet_budget_bytes must be in [256, 8192]");

@@ -1,5 +1,5 @@
 // CRC32-IEEE and memberlist's CRC wrapper: see crc32.h. Our own table rather than zlib's so the
-// core library keeps to the standard library (plus OpenSSL for the cipher).
+// core library keeps to the standard library (the cipher is behind the crypto seam, crypto/aead.h).
 #include "wire/memberlist/crc32.h"
 
 #include <algorithm>

@@ -1,95 +1,24 @@
-// memberlist's AES-GCM encryption and keyring on OpenSSL's EVP interface: see crypto.h.
+// memberlist's AES-GCM encryption format and keyring: see crypto.h. The cipher itself is the
+// crypto seam's (crypto/aead.h): this file holds no cipher code and includes no OpenSSL.
 #include "wire/memberlist/crypto.h"
-
-#include <openssl/evp.h>
-#include <openssl/rand.h>
 
 #include <algorithm>
 #include <climits>
 #include <memory>
 #include <new>
 
+#include "crypto/aead.h"
+
 namespace grapevine::wire::ml {
 namespace {
-
-struct CtxFree {
-  void operator()(EVP_CIPHER_CTX* c) const noexcept { EVP_CIPHER_CTX_free(c); }
-};
-using Ctx = std::unique_ptr<EVP_CIPHER_CTX, CtxFree>;
-
-const EVP_CIPHER* gcm_for(std::size_t key_bytes) noexcept {
-  switch (key_bytes) {
-    case 16:
-      return EVP_aes_128_gcm();
-    case 24:
-      return EVP_aes_192_gcm();
-    case 32:
-      return EVP_aes_256_gcm();
-    default:
-      return nullptr;
-  }
-}
-
-const unsigned char* u8(std::span<const std::byte> s) noexcept {
-  static const unsigned char kEmpty = 0;  // OpenSSL wants a pointer even for zero bytes
-  return s.empty() ? &kEmpty : reinterpret_cast<const unsigned char*>(s.data());
-}
-unsigned char* u8(std::byte* p) noexcept {
-  return reinterpret_cast<unsigned char*>(p);
-}
 
 class OsNonces final : public NonceSource {
  public:
   bool fill(std::span<std::byte> out) noexcept override {
-    return RAND_bytes(u8(out.data()), int(out.size())) == 1;
+    const detail::Aead* a = detail::aead();
+    return a != nullptr && a->random_bytes(out);
   }
 };
-
-// Seals `plain` with `key` and `nonce`, writing ciphertext + tag at `out` (plain.size() + 16).
-bool seal(std::span<const std::byte> key, std::span<const std::byte> nonce,
-          std::span<const std::byte> plain, std::span<const std::byte> aad, std::byte* out) {
-  Ctx ctx(EVP_CIPHER_CTX_new());
-  int n = 0;
-  if (!ctx ||
-      EVP_EncryptInit_ex(ctx.get(), gcm_for(key.size()), nullptr, u8(key), u8(nonce)) != 1) {
-    return false;
-  }
-  if (!aad.empty() && EVP_EncryptUpdate(ctx.get(), nullptr, &n, u8(aad), int(aad.size())) != 1) {
-    return false;
-  }
-  if (!plain.empty() &&
-      EVP_EncryptUpdate(ctx.get(), u8(out), &n, u8(plain), int(plain.size())) != 1) {
-    return false;
-  }
-  return EVP_EncryptFinal_ex(ctx.get(), u8(out + plain.size()), &n) == 1 &&
-         EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_GET_TAG, int(kTagBytes),
-                             u8(out + plain.size())) == 1;
-}
-
-// Opens ciphertext+tag `sealed` into `out` (sealed.size() - 16 bytes); false on any failure,
-// authentication included.
-bool open(std::span<const std::byte> key, std::span<const std::byte> nonce,
-          std::span<const std::byte> sealed, std::span<const std::byte> aad, std::byte* out) {
-  const auto ct = sealed.first(sealed.size() - kTagBytes);
-  const auto tag = sealed.last(kTagBytes);
-  Ctx ctx(EVP_CIPHER_CTX_new());
-  int n = 0;
-  if (!ctx ||
-      EVP_DecryptInit_ex(ctx.get(), gcm_for(key.size()), nullptr, u8(key), u8(nonce)) != 1) {
-    return false;
-  }
-  if (!aad.empty() && EVP_DecryptUpdate(ctx.get(), nullptr, &n, u8(aad), int(aad.size())) != 1) {
-    return false;
-  }
-  if (!ct.empty() && EVP_DecryptUpdate(ctx.get(), u8(out), &n, u8(ct), int(ct.size())) != 1) {
-    return false;
-  }
-  if (EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_SET_TAG, int(kTagBytes),
-                          const_cast<unsigned char*>(u8(tag))) != 1) {
-    return false;
-  }
-  return EVP_DecryptFinal_ex(ctx.get(), u8(out + ct.size()), &n) == 1;
-}
 
 }  // namespace
 
@@ -152,6 +81,8 @@ Result<void> encrypt_payload(EncryptionVersion version, std::span<const std::byt
   if (plain.size() > INT_MAX / 2 || aad.size() > INT_MAX / 2) {
     return make_error(Errc::too_large, "payload too large to encrypt");
   }
+  const detail::Aead* a = detail::aead();
+  if (a == nullptr) return make_error(Errc::invalid_argument, detail::kNoAeadError);
   const std::size_t start = out.size();
   out.resize(start + encrypted_size(version, plain.size()));
   std::byte* p = out.data() + start;
@@ -167,7 +98,8 @@ Result<void> encrypt_payload(EncryptionVersion version, std::span<const std::byt
     padded.insert(padded.end(), pad, std::byte(pad));
     plain = padded;
   }
-  if (!seal(key, {p + 1, kNonceBytes}, plain, aad, p + 1 + kNonceBytes)) {
+  auto k = a->gcm_key(key);
+  if (!k || !k->seal({p + 1, kNonceBytes}, aad, plain, p + 1 + kNonceBytes)) {
     out.resize(start);
     return make_error(Errc::io, "AES-GCM seal failed");
   }
@@ -189,11 +121,14 @@ Result<void> decrypt_payload(const Keyring& keys, std::span<const std::byte> msg
   }
   const auto nonce = msg.subspan(1, kNonceBytes);
   const auto sealed = msg.subspan(1 + kNonceBytes);
+  const detail::Aead* a = detail::aead();
+  if (a == nullptr) return make_error(Errc::invalid_argument, detail::kNoAeadError);
   out.resize(sealed.size() - kTagBytes);
-  std::byte none{};  // OpenSSL's final step writes nothing for GCM but wants a pointer
-  std::byte* dst = out.empty() ? &none : out.data();
   std::size_t i = 0;
-  while (i < keys.size() && !open(keys.key(i), nonce, sealed, aad, dst)) ++i;
+  for (; i < keys.size(); ++i) {
+    auto k = a->gcm_key(keys.key(i));
+    if (k && k->open(nonce, aad, sealed, out.data())) break;
+  }
   if (i == keys.size()) {
     out.clear();
     return make_error(Errc::rejected, "no installed key could decrypt the message");
@@ -209,24 +144,18 @@ Result<void> decrypt_payload(const Keyring& keys, std::span<const std::byte> msg
   return {};
 }
 
-// ---- GcmKeyring: per-key contexts, initialised once ----
+// ---- GcmKeyring: one provider key per keyring key, initialised once ----
 
 struct GcmKeyring::Impl {
-  struct KeyCtx {
-    Ctx enc, dec;
-  };
-  std::vector<KeyCtx> keys;  // primary first
+  std::vector<std::unique_ptr<detail::AeadKey>> keys;  // primary first; empty: no provider
 };
 
 GcmKeyring::GcmKeyring(const Keyring& keys) : impl_(std::make_unique<Impl>()) {
+  const detail::Aead* a = detail::aead();
+  if (a == nullptr) return;  // encrypt and decrypt report it
   for (std::size_t i = 0; i < keys.size(); ++i) {
-    const auto key = keys.key(i);
-    Impl::KeyCtx k{Ctx(EVP_CIPHER_CTX_new()), Ctx(EVP_CIPHER_CTX_new())};
-    const bool ok =
-        k.enc && k.dec &&
-        EVP_EncryptInit_ex(k.enc.get(), gcm_for(key.size()), nullptr, u8(key), nullptr) == 1 &&
-        EVP_DecryptInit_ex(k.dec.get(), gcm_for(key.size()), nullptr, u8(key), nullptr) == 1;
-    if (!ok) throw std::bad_alloc();  // OpenSSL out of memory: nothing sensible to do
+    auto k = a->gcm_key(keys.key(i));
+    if (!k) throw std::bad_alloc();  // the provider is out of memory: nothing sensible to do
     impl_->keys.push_back(std::move(k));
   }
 }
@@ -241,23 +170,17 @@ Result<void> GcmKeyring::encrypt(std::span<const std::byte> plain,
   if (plain.size() > INT_MAX / 2 || aad.size() > INT_MAX / 2) {
     return make_error(Errc::too_large, "payload too large to encrypt");
   }
+  if (impl_->keys.empty()) return make_error(Errc::invalid_argument, detail::kNoAeadError);
   const std::size_t start = out.size();
   out.resize(start + encrypted_size(EncryptionVersion::v1, plain.size()));
   std::byte* p = out.data() + start;
   p[0] = std::byte(EncryptionVersion::v1);
-  EVP_CIPHER_CTX* c = impl_->keys.front().enc.get();
-  std::byte* ct = p + 1 + kNonceBytes;
-  int n = 0;
-  const bool ok =
-      nonces.fill({p + 1, kNonceBytes}) &&
-      EVP_EncryptInit_ex(c, nullptr, nullptr, nullptr, u8(p + 1)) == 1 &&
-      (aad.empty() || EVP_EncryptUpdate(c, nullptr, &n, u8(aad), int(aad.size())) == 1) &&
-      (plain.empty() || EVP_EncryptUpdate(c, u8(ct), &n, u8(plain), int(plain.size())) == 1) &&
-      EVP_EncryptFinal_ex(c, u8(ct + plain.size()), &n) == 1 &&
-      EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_GCM_GET_TAG, int(kTagBytes), u8(ct + plain.size())) == 1;
+  const bool ok = nonces.fill({p + 1, kNonceBytes}) &&
+                  impl_->keys.front()->seal({p + 1, kNonceBytes}, aad, plain,
+                                            p + 1 + kNonceBytes);
   if (!ok) {
     out.resize(start);
-    return make_error(Errc::io, "AES-GCM seal failed (nonce or OpenSSL)");
+    return make_error(Errc::io, "AES-GCM seal failed (nonce or cipher)");
   }
   return {};
 }
@@ -275,24 +198,12 @@ Result<void> GcmKeyring::decrypt(std::span<const std::byte> msg, std::span<const
   if (msg.size() > INT_MAX / 2 || aad.size() > INT_MAX / 2) {
     return make_error(Errc::too_large, "payload too large to decrypt");
   }
+  if (impl_->keys.empty()) return make_error(Errc::invalid_argument, detail::kNoAeadError);
   const auto nonce = msg.subspan(1, kNonceBytes);
   const auto sealed = msg.subspan(1 + kNonceBytes);
-  const auto ct = sealed.first(sealed.size() - kTagBytes);
-  const auto tag = sealed.last(kTagBytes);
-  out.resize(ct.size());
-  std::byte none{};
-  std::byte* dst = out.empty() ? &none : out.data();
+  out.resize(sealed.size() - kTagBytes);
   for (auto& k : impl_->keys) {
-    EVP_CIPHER_CTX* c = k.dec.get();
-    int n = 0;
-    const bool ok =
-        EVP_DecryptInit_ex(c, nullptr, nullptr, nullptr, u8(nonce)) == 1 &&
-        (aad.empty() || EVP_DecryptUpdate(c, nullptr, &n, u8(aad), int(aad.size())) == 1) &&
-        (ct.empty() || EVP_DecryptUpdate(c, u8(dst), &n, u8(ct), int(ct.size())) == 1) &&
-        EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_GCM_SET_TAG, int(kTagBytes),
-                            const_cast<unsigned char*>(u8(tag))) == 1 &&
-        EVP_DecryptFinal_ex(c, u8(dst + ct.size()), &n) == 1;
-    if (ok) return {};
+    if (k->open(nonce, aad, sealed, out.data())) return {};
   }
   out.clear();
   return make_error(Errc::rejected, "no installed key could decrypt the message");

@@ -1,4 +1,5 @@
-// memberlist's AES-GCM encryption and keyring (memberlist.md section 2.6), on OpenSSL.
+// memberlist's AES-GCM encryption and keyring (memberlist.md section 2.6), on the crypto seam
+// (crypto/aead.h: grapevine::crypto, OpenSSL, provides the cipher; core holds none).
 //
 //   encrypted := [version u8][nonce, 12 random bytes][ciphertext + 16-byte GCM tag]
 //
@@ -10,7 +11,9 @@
 // Deviation: Go's pkcs7decode trusts the last byte and panics when it exceeds the plaintext
 // length (only a key holder can get there); we return malformed. Like Go we do not check the
 // other padding bytes. Nonces come from a NonceSource so tests can fix them; production uses
-// OpenSSL's RAND_bytes. This header keeps OpenSSL out of its includes.
+// the provider's OS randomness (OpenSSL's RAND_bytes). Without a provider (a program linking
+// grapevine::core alone) every encrypt and decrypt fails with invalid_argument
+// (detail::kNoAeadError); validate(MembershipConfig) refuses keys before it comes to that.
 #pragma once
 
 #include <cstddef>
@@ -48,7 +51,7 @@ class NonceSource {
   virtual bool fill(std::span<std::byte> out) noexcept = 0;
 };
 
-/// The production source: OpenSSL's RAND_bytes.
+/// The production source: the crypto provider's OS randomness (fails without a provider).
 NonceSource& os_nonce_source() noexcept;
 
 /// The keys a node accepts, primary (the one it encrypts with) first, as memberlist's Keyring.
@@ -81,7 +84,8 @@ constexpr bool valid_key_size(std::size_t n) noexcept {
 }
 
 /// Appends [version][nonce][ciphertext+tag] for `plain` to `out`. Errors: invalid_argument for
-/// a bad key length, too_large past 2 GB, io when the nonce source or OpenSSL fails.
+/// a bad key length or no crypto provider, too_large past 2 GB, io when the nonce source or the
+/// cipher fails.
 Result<void> encrypt_payload(EncryptionVersion version, std::span<const std::byte> key,
                              std::span<const std::byte> plain, std::span<const std::byte> aad,
                              NonceSource& nonces, std::vector<std::byte>& out);
@@ -89,7 +93,7 @@ Result<void> encrypt_payload(EncryptionVersion version, std::span<const std::byt
 /// Decrypts [version][nonce][ciphertext+tag] into `out` (replacing its contents), trying each
 /// key of `keys` in order. Errors: malformed (empty, shorter than the version's minimum, bad
 /// padding), unsupported_version (version > 1), rejected (no key authenticates it: wrong key,
-/// wrong AAD/label, or tampering).
+/// wrong AAD/label, or tampering), invalid_argument (no crypto provider).
 Result<void> decrypt_payload(const Keyring& keys, std::span<const std::byte> msg,
                              std::span<const std::byte> aad, std::vector<std::byte>& out);
 
@@ -105,11 +109,12 @@ class GcmKeyring {
   GcmKeyring(GcmKeyring&&) noexcept;
   GcmKeyring& operator=(GcmKeyring&&) noexcept;
 
-  /// encrypt_payload(v1, primary, ...). Errors: too_large past 1 GB, io (nonce or OpenSSL).
+  /// encrypt_payload(v1, primary, ...). Errors: too_large past 1 GB, io (nonce or cipher),
+  /// invalid_argument (built while no crypto provider was registered).
   Result<void> encrypt(std::span<const std::byte> plain, std::span<const std::byte> aad,
                        NonceSource& nonces, std::vector<std::byte>& out);
   /// decrypt_payload of a version-1 message: malformed (short), unsupported_version (not 1),
-  /// rejected (no key authenticates it).
+  /// rejected (no key authenticates it), invalid_argument (no crypto provider).
   Result<void> decrypt(std::span<const std::byte> msg, std::span<const std::byte> aad,
                        std::vector<std::byte>& out);
 
