@@ -186,6 +186,7 @@ void MembershipNode::housekeeping(Time now, Effects& fx) {
     }
   }
   departed_ = std::move(keep);
+  ++departed_changes_;
 }
 
 // ---- API ------------------------------------------------------------------------------------
@@ -387,14 +388,22 @@ void MembershipNode::emit(Effects& fx, EventKind kind, const MemberRecord& r) {
 // The failed ones, newest first, are listed once a round (a partition fails thousands at once:
 // listing them per pick, as before, cost O(failed) per pick, 8 times a round).
 void MembershipNode::list_recent_failed(Time now) {
+  if (walk_list_changes_ != list_.state_changes() || walk_departed_changes_ != departed_changes_) {
+    walk_list_changes_ = list_.state_changes();
+    walk_departed_changes_ = departed_changes_;
+    departed_walk_.clear();
+    for (auto it = departed_.rbegin(); it != departed_.rend(); ++it) {
+      std::uint32_t slot = list_.find(*it);
+      if (slot == MemberList::kNone) continue;
+      const MemberRecord& r = list_.at(slot);
+      departed_walk_.push_back(DepartedSeen{r.state_since, r.id, r.state == MemberState::failed});
+      if (now - r.state_since > config_.gossip_to_the_dead) break;
+    }
+  }
   recent_failed_.clear();
-  for (auto it = departed_.rbegin(); it != departed_.rend(); ++it) {
-    std::uint32_t slot = list_.find(*it);
-    if (slot == MemberList::kNone) continue;
-    const MemberRecord& r = list_.at(slot);
-    if (now - r.state_since > config_.gossip_to_the_dead) break;
-    if (r.state != MemberState::failed) continue;
-    recent_failed_.push_back(r.id);
+  for (const DepartedSeen& d : departed_walk_) {
+    if (now - d.since > config_.gossip_to_the_dead) break;
+    if (d.failed) recent_failed_.push_back(d.id);
   }
 }
 
@@ -799,6 +808,7 @@ void MembershipNode::depart(std::uint32_t slot, MemberState state, Time now) {
   list_.set_state(slot, state, now);
   detector_->on_unsuspect(list_.at(slot).id);
   departed_.push_back(list_.at(slot).id);
+  ++departed_changes_;
 }
 
 void MembershipNode::refute(Time /*now*/, std::uint32_t accused_incarnation, Effects& /*fx*/) {
