@@ -161,7 +161,9 @@ TEST(BroadcastQueue, MatchesASortedReference) {
       const NodeId probe = rng.below(subjects);
       ASSERT_EQ(q.has(probe), ref.has(probe));
     }
-    if (subjects > kQueuedMax) EXPECT_EQ(largest, kQueuedMax);  // the bound was exercised
+    if (subjects > kQueuedMax) {
+      EXPECT_EQ(largest, kQueuedMax);  // the bound was exercised
+    }
   }
 }
 

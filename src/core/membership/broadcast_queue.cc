@@ -24,21 +24,21 @@ BroadcastQueue::Bucket& BroadcastQueue::bucket(std::uint32_t transmits, std::uin
 
 void BroadcastQueue::link(std::uint32_t slot) {
   const Entry& e = pool_[slot];
-  std::vector<std::uint32_t>& v = bucket(e.transmits, std::uint32_t(e.frame.size())).slots;
-  if (v.empty() || pool_[v.back()].seq < e.seq) {
-    v.push_back(slot);  // the newest: a push, or a frame sent on from the tier below
+  std::vector<Ref>& v = bucket(e.transmits, std::uint32_t(e.frame.size())).slots;
+  if (v.empty() || v.back().seq < e.seq) {
+    v.push_back(Ref{e.seq, slot});  // the newest: a push, or a frame sent on from the tier below
     return;
   }
   auto at = std::upper_bound(v.begin(), v.end(), e.seq,
-                             [this](std::uint64_t seq, std::uint32_t s) { return seq < pool_[s].seq; });
-  v.insert(at, slot);
+                             [](std::uint64_t seq, const Ref& r) { return seq < r.seq; });
+  v.insert(at, Ref{e.seq, slot});
 }
 
 void BroadcastQueue::unlink(std::uint32_t slot) {
   const Entry& e = pool_[slot];
-  std::vector<std::uint32_t>& v = bucket(e.transmits, std::uint32_t(e.frame.size())).slots;
+  std::vector<Ref>& v = bucket(e.transmits, std::uint32_t(e.frame.size())).slots;
   auto at = std::lower_bound(v.begin(), v.end(), e.seq,
-                             [this](std::uint32_t s, std::uint64_t seq) { return pool_[s].seq < seq; });
+                             [](const Ref& r, std::uint64_t seq) { return r.seq < seq; });
   v.erase(at);
 }
 
@@ -57,7 +57,7 @@ void BroadcastQueue::drop_last() {
   for (auto tier = tiers_.rbegin(); tier != tiers_.rend(); ++tier) {
     for (auto b = tier->rbegin(); b != tier->rend(); ++b) {
       if (b->slots.empty()) continue;
-      const std::uint32_t slot = b->slots.front();  // the oldest of the smallest
+      const std::uint32_t slot = b->slots.front().slot;  // the oldest of the smallest
       b->slots.erase(b->slots.begin());
       release(slot);
       return;
@@ -105,7 +105,7 @@ std::size_t BroadcastQueue::fill(std::size_t room, std::size_t per_message, std:
         if (room < stop) goto done;
         const std::size_t cost = b.size + per_message;
         if (cost > room) break;
-        const std::uint32_t slot = b.slots.back();
+        const std::uint32_t slot = b.slots.back().slot;
         b.slots.pop_back();
         take(pool_[slot].frame);
         room -= cost;

@@ -9,7 +9,7 @@
 //  - a pool of entries (subject, push sequence, transmits, frame bytes) with a free list; a
 //    freed entry keeps its frame buffer's capacity for the next push;
 //  - tiers by transmit count; a tier holds buckets by frame size, largest first, and a bucket
-//    holds pool slots in push order (oldest first, so the next to send is at the back). Sending
+//    holds pool slots (with their push sequence) in push order (oldest first, so the next to send is at the back). Sending
 //    takes from the backs of buckets; a sent frame moves to the next tier by a binary search on
 //    its push sequence;
 //  - an open-addressing index from subject to pool slot (SlotIndex) for replacement.
@@ -54,9 +54,13 @@ class BroadcastQueue {
     std::uint32_t transmits = 0;
     std::vector<std::byte> frame;
   };
+  struct Ref {
+    std::uint64_t seq;  // the entry's, here so searches stay in one array
+    std::uint32_t slot;
+  };
   struct Bucket {
-    std::uint32_t size;                // frame size of every entry in it
-    std::vector<std::uint32_t> slots;  // pool slots, oldest first
+    std::uint32_t size;      // frame size of every entry in it
+    std::vector<Ref> slots;  // oldest first
   };
   using Tier = std::vector<Bucket>;  // by size, largest first
 
