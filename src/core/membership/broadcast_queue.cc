@@ -8,6 +8,13 @@ namespace grapevine::detail {
 // nothing fits and the walk can stop.
 constexpr std::size_t kFrameBytesMin = 5;
 
+// An emptied bucket gives its array back: a node's buckets (tiers x frame sizes) would otherwise
+// each keep the most it ever held, ~200 KB a node after a partition.
+template <typename V>
+void trim_if_empty(V& v) {
+  if (v.empty() && v.capacity() > 8) V().swap(v);
+}
+
 std::uint32_t BroadcastQueue::find(NodeId subject) const noexcept {
   if (subject == 0) return zero_slot_;
   return index_.find(subject, [this](std::uint32_t s) { return pool_[s].subject; });
@@ -40,6 +47,7 @@ void BroadcastQueue::unlink(std::uint32_t slot) {
   auto at = std::lower_bound(v.begin(), v.end(), e.seq,
                              [](const Ref& r, std::uint64_t seq) { return r.seq < seq; });
   v.erase(at);
+  trim_if_empty(v);
 }
 
 void BroadcastQueue::release(std::uint32_t slot) {
@@ -59,6 +67,7 @@ void BroadcastQueue::drop_last() {
       if (b->slots.empty()) continue;
       const std::uint32_t slot = b->slots.front().slot;  // the oldest of the smallest
       b->slots.erase(b->slots.begin());
+      trim_if_empty(b->slots);
       release(slot);
       return;
     }
@@ -107,6 +116,7 @@ std::size_t BroadcastQueue::fill(std::size_t room, std::size_t per_message, std:
         if (cost > room) break;
         const std::uint32_t slot = b.slots.back().slot;
         b.slots.pop_back();
+        trim_if_empty(b.slots);
         take(pool_[slot].frame);
         room -= cost;
         sent_.push_back(slot);
