@@ -138,7 +138,7 @@ TEST(BroadcastQueue, MatchesASortedReference) {
     Reference ref;
     const std::uint64_t subjects = round % 2 == 0 ? 40 : 3000;  // replacement-heavy, bound-heavy
     std::size_t largest = 0;
-    for (int op = 0; op < 6000; ++op) {
+    for (int op = 0; op < (subjects > kQueuedMax ? 4000 : 2000); ++op) {
       if (rng.below(subjects == 40 ? 3 : 12) != 0) {
         const NodeId s = rng.below(subjects);
         const std::size_t size = 5 + rng.below(round < 2 ? 4 : 60);
