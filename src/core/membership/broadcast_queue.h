@@ -3,17 +3,28 @@
 //  - each update is sent at most `limit` times (retransmit_mult * ceil(log10(n + 1)));
 //  - the least-sent go first; within a tier the largest that still fits, then the newest;
 //  - a new update about a member replaces the queued one about the same member;
-//  - beyond kQueuedMax the most-sent are dropped.
+//  - beyond kQueuedMax the most-sent are dropped (within that tier the smallest, then oldest).
+//
+// Layout (no allocation per frame once warm; a partition pushes and sends millions of them):
+//  - a pool of entries (subject, push sequence, transmits, frame bytes) with a free list; a
+//    freed entry keeps its frame buffer's capacity for the next push;
+//  - tiers by transmit count; a tier holds buckets by frame size, largest first, and a bucket
+//    holds pool slots (with their push sequence) in push order (oldest first, so the next to send is at the back). Sending
+//    takes from the backs of buckets; a sent frame moves to the next tier by a binary search on
+//    its push sequence;
+//  - an open-addressing index from subject to pool slot (SlotIndex) for replacement.
+// Ordering is exactly that of a (transmits, size descending, sequence descending) sort, the
+// former std::map key: the same seed gives the same simulation (tests/unit/broadcast_queue_test
+// checks it against a plain sorted reference).
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
 #include <functional>
-#include <map>
-#include <set>
 #include <span>
 #include <vector>
 
+#include "core/membership/slot_index.h"
 #include "grapevine/membership.h"
 
 namespace grapevine::detail {
@@ -30,30 +41,43 @@ class BroadcastQueue {
   /// transmission; messages that reach `limit` are dropped. Returns how many were taken.
   std::size_t fill(std::size_t room, std::size_t per_message, std::uint32_t limit,
                    const std::function<void(std::span<const std::byte>)>& take);
-  [[nodiscard]] std::size_t size() const noexcept { return order_.size(); }
-  [[nodiscard]] bool empty() const noexcept { return order_.empty(); }
+  [[nodiscard]] std::size_t size() const noexcept { return count_; }
+  [[nodiscard]] bool empty() const noexcept { return count_ == 0; }
   /// Is an update about `subject` still queued?
-  [[nodiscard]] bool has(NodeId subject) const noexcept { return by_subject_.count(subject) != 0; }
+  [[nodiscard]] bool has(NodeId subject) const noexcept { return find(subject) != kNone; }
 
  private:
-  struct Key {
-    std::uint32_t transmits;
-    std::uint32_t neg_size;  // larger first
-    std::uint64_t neg_seq;   // newer first
-    NodeId subject;
-    bool operator<(const Key& o) const noexcept {
-      if (transmits != o.transmits) return transmits < o.transmits;
-      if (neg_size != o.neg_size) return neg_size < o.neg_size;
-      return neg_seq < o.neg_seq;
-    }
+  static constexpr std::uint32_t kNone = SlotIndex::kMissing;
+  struct Entry {
+    NodeId subject = 0;
+    std::uint64_t seq = 0;  // push order: larger is newer
+    std::uint32_t transmits = 0;
+    std::vector<std::byte> frame;
   };
-  void erase_subject(NodeId subject);
+  struct Ref {
+    std::uint64_t seq;  // the entry's, here so searches stay in one array
+    std::uint32_t slot;
+  };
+  struct Bucket {
+    std::uint32_t size;      // frame size of every entry in it
+    std::vector<Ref> slots;  // oldest first
+  };
+  using Tier = std::vector<Bucket>;  // by size, largest first
 
-  using Order = std::map<Key, std::vector<std::byte>>;
-  Order order_;  // frames in sending order
-  // For replacing an update about a member. Points at the element itself, which keeps its
-  // address while fill() extracts and reinserts it, so sending never touches this map.
-  std::map<NodeId, const Order::value_type*> by_subject_;
+  [[nodiscard]] std::uint32_t find(NodeId subject) const noexcept;
+  Bucket& bucket(std::uint32_t transmits, std::uint32_t size);
+  void link(std::uint32_t slot);    // into its tier's bucket, in sequence order
+  void unlink(std::uint32_t slot);  // out of its bucket
+  void release(std::uint32_t slot);  // unindex and return to the free list
+  void drop_last();                  // the most-sent, smallest, oldest
+
+  std::vector<Entry> pool_;
+  std::vector<std::uint32_t> free_;
+  std::vector<Tier> tiers_;
+  SlotIndex index_;                // subject -> slot (subjects other than 0)
+  std::uint32_t zero_slot_ = kNone;  // subject 0, which SlotIndex cannot hold
+  std::vector<std::uint32_t> sent_;  // fill()'s scratch
+  std::size_t count_ = 0;
   std::uint64_t seq_ = 0;
 };
 

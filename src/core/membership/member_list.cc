@@ -25,6 +25,7 @@ std::uint32_t MemberList::add(NodeId id, const Address& address, std::uint32_t i
   zone_own_.push_back(false);
   name_at_.push_back(0);
   ++counts_[int(state)];
+  ++departure_changes_;
   if (is_live(state)) live_insert(slot);
   return slot;
 }
@@ -37,6 +38,7 @@ void MemberList::set_state(std::uint32_t slot, MemberState state, Time now) {
   ++counts_[int(state)];
   r.state = state;
   r.state_since = now;
+  if (!was_live || !is_live(state)) ++departure_changes_;
   if (was_live && !is_live(state)) live_erase(slot);
   if (!was_live && is_live(state)) live_insert(slot);
 }
@@ -44,6 +46,7 @@ void MemberList::set_state(std::uint32_t slot, MemberState state, Time now) {
 void MemberList::remove(NodeId id) {
   std::uint32_t slot = find(id);
   if (slot == kNone || slot == 0) return;  // never forget self
+  ++departure_changes_;
   if (is_live(records_[slot].state)) live_erase(slot);
   --counts_[int(records_[slot].state)];
   auto id_of = [this](std::uint32_t s) { return records_[s].id; };

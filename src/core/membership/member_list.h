@@ -90,6 +90,11 @@ class MemberList final : public Group {
 
   /// Members per state.
   [[nodiscard]] std::size_t count(MemberState s) const noexcept { return counts_[int(s)]; }
+  /// Counts adds, removals and state changes to or from failed or left: equal values mean no
+  /// member departed, came back, was added or was forgotten in between (suspicions and
+  /// refutations of live members are not counted). Lets callers cache what they derive from
+  /// the departed members' states.
+  [[nodiscard]] std::uint64_t departure_changes() const noexcept { return departure_changes_; }
 
   // Names and metadata (side table).
   void set_extra(NodeId id, std::string_view name, std::span<const std::byte> meta);
@@ -163,6 +168,7 @@ class MemberList final : public Group {
   SlotIndex index_;
   std::vector<std::uint32_t> live_;
   std::size_t counts_[4] = {0, 0, 0, 0};
+  std::uint64_t departure_changes_ = 0;
   std::map<NodeId, Extra> extras_;
   // Names: each named record's bytes at name_bytes_[name_at_[slot]], name_len of them; renamed
   // and removed names leave garbage, compacted when it is over half the arena. name_index_ is

@@ -185,6 +185,7 @@ void MembershipNode::housekeeping(Time now, Effects& fx) {
       keep.push_back(id);
     }
   }
+  if (keep.size() != departed_.size()) ++departed_changes_;  // else the same, in order
   departed_ = std::move(keep);
 }
 
@@ -396,15 +397,29 @@ void MembershipNode::emit(Effects& fx, EventKind kind, const MemberRecord& r) {
 // are not targets: a leaver exits, and gossip sent to it is gossip a live member misses.
 // The failed ones, newest first, are listed once a round (a partition fails thousands at once:
 // listing them per pick, as before, cost O(failed) per pick, 8 times a round).
+bool MembershipNode::departed_walk_current() const noexcept {
+  return walk_list_changes_ == list_.departure_changes() &&
+         walk_departed_changes_ == departed_changes_;
+}
+
 void MembershipNode::list_recent_failed(Time now) {
+  if (!departed_walk_current()) {
+    walk_list_changes_ = list_.departure_changes();
+    walk_departed_changes_ = departed_changes_;
+    departed_walk_.clear();
+    for (auto it = departed_.rbegin(); it != departed_.rend(); ++it) {
+      std::uint32_t slot = list_.find(*it);
+      if (slot == MemberList::kNone) continue;
+      const MemberRecord& r = list_.at(slot);
+      departed_walk_.push_back(DepartedSeen{r.state_since, r.id, r.state == MemberState::failed});
+      if (now - r.state_since > config_.gossip_to_the_dead) break;
+    }
+    std::reverse(departed_walk_.begin(), departed_walk_.end());  // kept oldest first
+  }
   recent_failed_.clear();
-  for (auto it = departed_.rbegin(); it != departed_.rend(); ++it) {
-    std::uint32_t slot = list_.find(*it);
-    if (slot == MemberList::kNone) continue;
-    const MemberRecord& r = list_.at(slot);
-    if (now - r.state_since > config_.gossip_to_the_dead) break;
-    if (r.state != MemberState::failed) continue;
-    recent_failed_.push_back(r.id);
+  for (auto it = departed_walk_.rbegin(); it != departed_walk_.rend(); ++it) {
+    if (now - it->since > config_.gossip_to_the_dead) break;
+    if (it->failed) recent_failed_.push_back(it->id);
   }
 }
 
@@ -836,9 +851,17 @@ void MembershipNode::apply_dead(Time now, const wire::AccuseFrame& d, Effects& f
 }
 
 void MembershipNode::depart(std::uint32_t slot, MemberState state, Time now) {
+  const bool walk_current = departed_walk_current();
   list_.set_state(slot, state, now);
-  detector_->on_unsuspect(list_.at(slot).id);
-  departed_.push_back(list_.at(slot).id);
+  const MemberRecord& r = list_.at(slot);
+  detector_->on_unsuspect(r.id);
+  departed_.push_back(r.id);
+  ++departed_changes_;
+  if (walk_current) {  // the newest entry: what a fresh walk would see first
+    departed_walk_.push_back(DepartedSeen{r.state_since, r.id, r.state == MemberState::failed});
+    walk_list_changes_ = list_.departure_changes();
+    walk_departed_changes_ = departed_changes_;
+  }
 }
 
 void MembershipNode::refute(Time /*now*/, std::uint32_t accused_incarnation, Effects& /*fx*/) {

@@ -5,6 +5,7 @@
 
 #include "core/membership/membership_node.h"
 #include "core/membership/suspicion.h"
+#include "core/membership/suspicion_set.h"
 
 namespace grapevine::detail {
 namespace {
@@ -32,9 +33,7 @@ class SwimDetector final : public FailureDetector {
   void on_stream_ack(Time now, std::uint32_t seq, Effects& fx) override;
   void on_member_added(NodeId id) override;
   bool on_suspect(Time now, NodeId id, std::uint32_t incarnation, NodeId from) override;
-  void on_unsuspect(NodeId id) override {
-    std::erase_if(suspicions_, [&](const Suspicion& s) { return s.subject == id; });
-  }
+  void on_unsuspect(NodeId id) override { suspicions_.erase(id); }
   void on_refuted() override { awareness_delta(1); }
   [[nodiscard]] std::uint32_t health_score() const noexcept override { return awareness_; }
 
@@ -77,7 +76,7 @@ class SwimDetector final : public FailureDetector {
   Probe probe_;
   std::uint32_t next_seq_ = 1;
   std::vector<Relay> relays_;
-  std::vector<Suspicion> suspicions_;
+  SuspicionSet suspicions_;
   std::uint32_t awareness_ = 0;
 };
 
@@ -85,8 +84,7 @@ Time SwimDetector::deadline() const noexcept {
   Time t = stopped_ ? Time::max() : ticker_.deadline();
   if (probe_.active) t = std::min(t, probe_.indirect_sent ? probe_.end : probe_.direct_deadline);
   for (const Relay& r : relays_) t = std::min(t, r.deadline);
-  for (const Suspicion& s : suspicions_) t = std::min(t, s.deadline);
-  return t;
+  return std::min(t, suspicions_.deadline());
 }
 
 void SwimDetector::on_timeout(Time now, Effects& fx) {
@@ -253,9 +251,7 @@ void SwimDetector::fire_relays(Time now, Effects& fx) {
 }
 
 bool SwimDetector::on_suspect(Time now, NodeId id, std::uint32_t incarnation, NodeId from) {
-  for (Suspicion& s : suspicions_) {
-    if (s.subject == id) return s.confirm(from);
-  }
+  if (suspicions_.find(id) != nullptr) return suspicions_.confirm(id, from);
   const MembershipConfig& c = node_.config();
   const std::size_t n = node_.list().live_size();
   std::uint32_t k = lifeguard_ && c.suspicion_mult > 2 ? c.suspicion_mult - 2 : 0;
@@ -269,18 +265,15 @@ bool SwimDetector::on_suspect(Time now, NodeId id, std::uint32_t incarnation, No
   s.k = k;
   s.confirmers.push_back(from);
   s.deadline = now + suspicion_timeout(s.min, s.max, k, 0);
-  suspicions_.push_back(std::move(s));
+  suspicions_.add(std::move(s));
   return true;
 }
 
 void SwimDetector::fire_suspicions(Time now, Effects& fx) {
-  for (std::size_t i = 0; i < suspicions_.size();) {
-    if (suspicions_[i].deadline > now) {
-      ++i;
-      continue;
-    }
-    const Suspicion s = suspicions_[i];
-    suspicions_.erase(suspicions_.begin() + std::ptrdiff_t(i));
+  if (suspicions_.deadline() > now) return;
+  std::vector<Suspicion> due;
+  suspicions_.take_due(now, due);  // in the order they started
+  for (const Suspicion& s : due) {
     const std::uint32_t slot = node_.list().find(s.subject);
     if (slot == MemberList::kNone) continue;
     const MemberRecord& r = node_.list().at(slot);
