@@ -14,7 +14,7 @@ include(CMakePackageConfigHelpers)
 
 set(GRAPEVINE_CMAKE_DIR ${CMAKE_INSTALL_LIBDIR}/cmake/grapevine)
 
-install(TARGETS grapevine_core grapevine_crypto grapevine_io grapevine_sim
+install(TARGETS grapevine_core grapevine_crypto grapevine_re2 grapevine_io grapevine_sim
         EXPORT grapevineTargets
         ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR} COMPONENT dev
         LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR} COMPONENT dev)
@@ -38,8 +38,9 @@ install(FILES ${PROJECT_BINARY_DIR}/grapevineConfig.cmake
 #   grapevine-core.pc    -lgrapevine_core, nothing else (no libcrypto);
 #   grapevine-crypto.pc  the cipher: -lgrapevine_crypto with its -u anchor, Requires
 #                        grapevine-core and libcrypto;
-#   grapevine.pc         the embedding API: -lgrapevine_io, Requires grapevine-crypto and libssl
-#                        (the runtime's optional mutual TLS on streams, src/io/tls.cc).
+#   grapevine.pc         the embedding API: -lgrapevine_io -lgrapevine_re2, Requires
+#                        grapevine-crypto, libssl (the runtime's optional mutual TLS on streams,
+#                        src/io/tls.cc) and re2 (query tag filters).
 # The archives are static, so libcrypto and libssl are plain Requires (Requires.private when
 # shared).
 file(RELATIVE_PATH GRAPEVINE_PC_TO_PREFIX /prefix/${CMAKE_INSTALL_LIBDIR}/pkgconfig /prefix)
@@ -48,11 +49,11 @@ if(BUILD_SHARED_LIBS)
   set(GRAPEVINE_PC_CRYPTO_REQUIRES "grapevine-core")
   set(GRAPEVINE_PC_CRYPTO_REQUIRES_PRIVATE "libcrypto")
   set(GRAPEVINE_PC_REQUIRES "grapevine-crypto")
-  set(GRAPEVINE_PC_REQUIRES_PRIVATE "libssl")
+  set(GRAPEVINE_PC_REQUIRES_PRIVATE "libssl re2")
 else()
   set(GRAPEVINE_PC_CRYPTO_REQUIRES "grapevine-core libcrypto")
   set(GRAPEVINE_PC_CRYPTO_REQUIRES_PRIVATE "")
-  set(GRAPEVINE_PC_REQUIRES "grapevine-crypto libssl")
+  set(GRAPEVINE_PC_REQUIRES "grapevine-crypto libssl re2")
   set(GRAPEVINE_PC_REQUIRES_PRIVATE "")
 endif()
 set(GRAPEVINE_PC_LIBS_EXTRA "-pthread")

@@ -35,10 +35,11 @@ set(CPACK_DEBIAN_PACKAGE_SECTION net)
 set(CPACK_DEBIAN_PACKAGE_PRIORITY optional)
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS OFF)
 set(CPACK_DEBIAN_PACKAGE_DEPENDS
-    "libc6 (>= 2.34), libstdc++6 (>= 12), libgcc-s1, libssl3 (>= 3.0.0), libspdlog1.10, libfmt9, libtomlplusplus3, passwd")
+    "libc6 (>= 2.34), libstdc++6 (>= 12), libgcc-s1, libssl3 (>= 3.0.0), libre2-9, libspdlog1.10, libfmt9, libtomlplusplus3, passwd")
 # To link the static libraries grapevine::crypto, io and sim: libcrypto and libssl
-# (find_dependency(OpenSSL), pkg-config's libcrypto/libssl); grapevine::core alone needs neither.
-set(CPACK_DEBIAN_PACKAGE_RECOMMENDS "libssl-dev")
+# (find_dependency(OpenSSL), pkg-config's libcrypto/libssl), and for io RE2 (pkg-config re2);
+# grapevine::core alone needs none of them.
+set(CPACK_DEBIAN_PACKAGE_RECOMMENDS "libssl-dev, libre2-dev")
 set(CPACK_DEBIAN_PACKAGE_CONTROL_EXTRA
     ${PROJECT_SOURCE_DIR}/packaging/debian/conffiles
     ${PROJECT_SOURCE_DIR}/packaging/debian/postinst

@@ -21,6 +21,7 @@
 #include "io/state_watchers.h"
 #include "io/stream_conn.h"
 #include "io/tls.h"
+#include "regex/re2_tag_matcher.h"
 #include "util/assert.h"
 #include "util/driver_contract.h"
 #include "wire/native.h"
@@ -850,7 +851,11 @@ void Runtime::Impl::tls_refused(Hosted& n, const StreamConn& c, io::TlsFailure w
 
 // ---- Runtime --------------------------------------------------------------------------------
 
-Runtime::Runtime(const RuntimeOptions& options) : impl_(std::make_unique<Impl>(options)) {}
+Runtime::Runtime(const RuntimeOptions& options) : impl_(std::make_unique<Impl>(options)) {
+  // Query tag filters arrive from the network: match them with RE2 (linear time), as the agent
+  // does, rather than core's literal-only default (src/util/tag_regex.h).
+  detail::install_re2_tag_matcher();
+}
 Runtime::~Runtime() = default;
 Result<NodeHandle*> Runtime::add_node(const NodeConfig& config, const Address& bind,
                                       NodeCallbacks callbacks) {

@@ -1,8 +1,8 @@
 // Tag filter regular expressions: how a query's tag filter (native and serf dialects) matches a
 // member's tag value. Tag filters arrive from the network, so the match must be linear-time and
-// bounded: the core stays standard-library-only and calls a matcher installed by its host. The
-// agent, the `grapevine` command and the tests install RE2's (src/regex/re2_tag_matcher.h), which
-// matches as serf does (Go's regexp.MatchString: RE2 syntax, unanchored search). Without one
+// bounded: the core stays standard-library-only and calls a matcher installed by its host. Every
+// io::Runtime, the `grapevine` command, the Python module and the tests install RE2's
+// (src/regex/re2_tag_matcher.h), which matches as serf does (Go's regexp.MatchString: RE2 syntax, unanchored search). Without one
 // installed, the default matcher accepts only literal patterns (no regex metacharacter), found
 // as a substring of the value, which is what RE2 would answer for them; any other pattern does
 // not match. std::regex is never used: it backtracks exponentially and recurses per character.

@@ -11,9 +11,22 @@
 #include "grapevine/log.h"
 #include "grapevine/runtime.h"
 #include "live_cluster.h"
+#include "util/tag_regex.h"
 
 namespace grapevine::testing {
 namespace {
+
+// An embedder's query tag filters are RE2 regexes, as the agent's: building a Runtime installs
+// RE2 in place of core's literal-only default.
+TEST(RuntimeTagRegex, ARuntimeInstallsRe2) {
+  detail::set_tag_regex_matcher(nullptr);
+  EXPECT_FALSE(detail::tag_regex_search("^we.$", "web"));  // the literal-only default
+  EXPECT_TRUE(detail::tag_regex_search("eb", "web"));
+  Runtime rt;
+  EXPECT_TRUE(detail::tag_regex_search("^we.$", "web"));
+  EXPECT_FALSE(detail::tag_regex_search("^we.$", "webs"));
+  EXPECT_FALSE(detail::tag_regex_search("(a*)*b", std::string(100000, 'a')));  // linear: fast
+}
 
 TEST(RuntimeMetrics, SnapshotMatchesTheSeparateAccessors) {
   Runtime rt;
