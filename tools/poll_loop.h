@@ -64,6 +64,19 @@ PollRound poll_clients(int wake_fd, int listen_fd, int timeout_ms,
   return round;
 }
 
+/// Sends as much of `out` as the socket takes now, erasing what went. False when the peer is
+/// gone (hung up or failed): the caller drops it.
+inline bool send_queued(int fd, std::string& out) {
+  while (!out.empty()) {
+    const ssize_t n = ::send(fd, out.data(), out.size(), MSG_NOSIGNAL);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return true;
+    if (n <= 0) return false;
+    out.erase(0, std::size_t(n));
+  }
+  return true;
+}
+
 /// Accepts up to 64 waiting connections from a non-blocking listener. While `clients_open()`
 /// is below `clients_max`, each is passed to `adopt(fd)`; beyond it `refusal` is sent (best
 /// effort: a fresh socket's buffer takes it), `on_refused()` counts it, and it is closed.

@@ -247,16 +247,7 @@ void RpcServer::handle_line(Client& c, const std::string& line) {
 }
 
 void RpcServer::write_client(Client& c) {
-  while (!c.out.empty()) {
-    ssize_t n = ::send(c.fd.get(), c.out.data(), c.out.size(), MSG_NOSIGNAL);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return;
-    if (n <= 0) {
-      c.gone = true;
-      return;
-    }
-    c.out.erase(0, std::size_t(n));
-  }
+  if (!send_queued(c.fd.get(), c.out)) c.gone = true;
 }
 
 void RpcServer::fan_out() {
