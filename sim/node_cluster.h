@@ -133,7 +133,7 @@ class NodeCluster {
                             const QueryParams& params);
   /// Node i issues a keyring query (Node::keyring_query); answers recorded as query()'s.
   Result<QueryTicket> keyring_query(NodeIndex i, KeyringCommand command,
-                                    std::span<const std::byte> key);
+                                    std::span<const std::byte> key, const QueryParams& params = {});
   struct QueryOutcome {
     std::set<NodeIndex> acks;
     std::map<NodeIndex, std::string> responses;  // by answering node: its payload

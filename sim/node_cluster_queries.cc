@@ -16,10 +16,11 @@ Result<QueryTicket> NodeCluster::query(NodeIndex i, std::string_view name,
 }
 
 Result<QueryTicket> NodeCluster::keyring_query(NodeIndex i, KeyringCommand command,
-                                               std::span<const std::byte> key) {
+                                               std::span<const std::byte> key,
+                                               const QueryParams& params) {
   Result<QueryTicket> r = make_error(Errc::not_ready, "node not called");
   sim_.with_node(i, [&](Machine&, Effects& fx) {
-    r = nodes_[i]->keyring_query(sim_.now(), command, key, QueryParams{}, fx);
+    r = nodes_[i]->keyring_query(sim_.now(), command, key, params, fx);
     if (r) queries_.try_emplace({i, r->id});
   });
   return r;

@@ -154,6 +154,7 @@ int keys_command(const ClientFlags& f, const std::vector<std::string>& a) {
   if (!list && !change) throw UsageError("keys: expected list | install|use|remove KEY");
   nlohmann::json req = {{"cmd", "keys"}, {"op", a[0]}, {"local", f.local}};
   if (change) req["key"] = a[1];
+  if (!f.timeout.empty()) req["timeout_ms"] = parse_duration("--timeout", f.timeout).ms();
   if (f.local) {
     auto r = call(f, req);
     if (f.json) {
@@ -206,6 +207,10 @@ void add_keys_command(CLI::App& app, const std::shared_ptr<ClientFlags>& f,
       ->required();
   keys->add_flag("--json", f->json, "print the answer as JSON");
   keys->add_flag("--local", f->local, "this agent's keyring only (the previous behaviour)");
+  keys->add_option("--timeout", f->timeout,
+                   "how long to wait for every live member's answer, e.g. 10s (default: the "
+                   "query timeout, at least 5s in the native dialect; it ends early once "
+                   "every member answered)");
   keys->callback([f, keys_op, &run_cmd] {
     run_cmd = [f, keys_op] { return keys_command(*f, *keys_op); };
   });

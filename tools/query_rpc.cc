@@ -104,14 +104,17 @@ nlohmann::json run_query(const nlohmann::json& req, NodeHandle& node, const Loop
 // `_serf_remove-key`, `_serf_list-keys`), answered by serf agents and grapevine ones alike,
 // summed up as the native dialect's answer. nullopt when the node is not in the serf dialect.
 std::optional<nlohmann::json> run_serf_keys(const std::string& op, std::span<const std::byte> key,
-                                            NodeHandle& node, const LoopRunner& loop) {
+                                            Duration timeout, NodeHandle& node,
+                                            const LoopRunner& loop) {
   const std::string name = op == "list" ? "_serf_list-keys" : "_serf_" + op + "-key";
   Result<std::uint64_t> lt = make_error(Errc::not_ready, "not issued");
   std::size_t members = 0;
   const Time issued = Runtime::now();
   loop([&] {
     members = node.membership().member_count(MemberState::alive);
-    lt = node.serf_query(name, key, SerfQueryOptions{});
+    SerfQueryOptions options;
+    options.timeout = timeout;  // zero: serf's default (3.2 s and up with LAN timings)
+    lt = node.serf_query(name, key, options);
   });
   if (!lt && std::string_view(lt.error().detail).find("serf dialect") != std::string_view::npos) {
     return std::nullopt;  // the native dialect: its own keyring queries
@@ -159,7 +162,10 @@ nlohmann::json run_keys(const nlohmann::json& req, NodeHandle& node, const LoopR
     if (!k) return fail("keys: the key is not base64");
     key = std::move(*k);
   }
-  if (auto serf = run_serf_keys(op->first, key, node, loop)) return *serf;
+  QueryParams params;
+  params.timeout = Duration::milliseconds(req.value("timeout_ms", std::int64_t(0)));
+  if (params.timeout < Duration::zero()) return fail("keys: timeout_ms must not be negative");
+  if (auto serf = run_serf_keys(op->first, key, params.timeout, node, loop)) return *serf;
   auto g = std::make_shared<Gather>();
   Result<QueryTicket> t = make_error(Errc::not_ready, "not issued");
   Time issued{};
@@ -171,7 +177,7 @@ nlohmann::json run_keys(const nlohmann::json& req, NodeHandle& node, const LoopR
       std::lock_guard<std::mutex> lock(g->mu);
       g->expect = members;
     }
-    t = node.keyring_query(op->second, key, gatherer(g));
+    t = node.keyring_query(op->second, key, params, gatherer(g));
   });
   if (!t) return fail(std::string("keys: ") + t.error().detail);
   wait_done(*g, *t);

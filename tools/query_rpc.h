@@ -5,7 +5,8 @@
 //     -> {"ok":true,"acks":[name...],"responses":{name:payload},"events":[{"type":"ack"|
 //        "response","from":name,"ms":since issued[,"payload":P]}...],"timeout_seconds":S}
 //        (answered once the query is done: its timeout, 0 = serf's default)
-//   {"cmd":"keys","op":"list|install|use|remove","key":"BASE64"}   (without "local": true)
+//   {"cmd":"keys","op":"list|install|use|remove","key":"BASE64","timeout_ms":T}
+//        (without "local": true; timeout_ms optional: 0 is the default, at least 5 s native)
 //     -> {"ok":true,"members":N,"responses":R,"failures":F,"failed":{name:why},
 //        "keys":{key:members holding it} (list), "timeout_seconds":S}
 //        (answered when every live member answered, or at the timeout)

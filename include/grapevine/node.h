@@ -195,8 +195,10 @@ class Node final : public Machine {
   /// keyring (change_keyring) and answering a KeyringAnswer (decode_keyring_answer; for list,
   /// its keys), this node included. The answers arrive as `query_response` events of the
   /// returned ticket, then `query_done`. A member refuses use of a key it does not hold and
-  /// removal of its primary (ok = false, with the reason). Errors: as Membership::query;
-  /// invalid_argument (a key not 32 bytes for install/use/remove).
+  /// removal of its primary (ok = false, with the reason). A zero `params.timeout` means
+  /// max(the default query timeout, kKeyringQueryTimeoutMin): a rotation wants every member's
+  /// answer more than a quick one, and the ticket ends early once every member answered.
+  /// Errors: as Membership::query; invalid_argument (a key not 32 bytes for install/use/remove).
   Result<QueryTicket> keyring_query(Time now, KeyringCommand command,
                                     std::span<const std::byte> key, const QueryParams& params,
                                     Effects& driver_fx);

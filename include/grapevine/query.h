@@ -42,6 +42,10 @@ inline constexpr std::size_t kQueryRegexBytesMax = 128;
 /// Queries this node tracks at once: its own pending ones, and received ones it may answer.
 inline constexpr std::size_t kQueriesPendingMax = 64;
 inline constexpr std::size_t kQueriesReceivedMax = 256;
+/// The shortest default timeout of a keyring query (Node::keyring_query): a small cluster's
+/// default query timeout (1.6 s with the local profile) is short for a busy host, and a
+/// rotation that misses a member must be run again.
+inline constexpr Duration kKeyringQueryTimeoutMin = Duration::seconds(5);
 /// Names of internal queries; an application can neither issue nor receive them.
 inline constexpr std::string_view kInternalQueryPrefix = "_grapevine_";
 

@@ -195,10 +195,16 @@ class NodeHandle {
   }
   /// Cluster-wide keyring command (Node::keyring_query): each member's KeyringAnswer arrives
   /// as a query_response (decode_keyring_answer), then query_done. Errors as Node::keyring_query.
+  /// `params.timeout` as there (zero: the default, at least kKeyringQueryTimeoutMin); other
+  /// fields of `params` are ignored: every live member answers.
   virtual Result<QueryTicket> keyring_query(KeyringCommand command, std::span<const std::byte> key,
-                                            QueryCallback on_update) {
-    (void)command, (void)key, (void)on_update;
+                                            const QueryParams& params, QueryCallback on_update) {
+    (void)command, (void)key, (void)params, (void)on_update;
     return make_error(Errc::invalid_argument, "queries not supported here");
+  }
+  Result<QueryTicket> keyring_query(KeyringCommand command, std::span<const std::byte> key,
+                                    QueryCallback on_update) {
+    return keyring_query(command, key, QueryParams{}, std::move(on_update));
   }
   /// Answers a received query (Node::respond); on_query's answer is sent this way. Errors as
   /// Membership::respond (invalid_argument: unknown or answered; rejected: past its deadline;

@@ -54,7 +54,14 @@ Result<QueryTicket> Node::keyring_query(Time now, KeyringCommand command,
   std::vector<std::byte> payload;
   payload.push_back(std::byte(command));
   if (command != KeyringCommand::list) payload.insert(payload.end(), key.begin(), key.end());
-  return membership_->internal_query(now, detail::kKeyringQueryName, payload, params,
+  QueryParams p = params;
+  if (p.timeout <= Duration::zero()) {  // a rotation wants every answer more than a quick one
+    p.timeout = std::max(kKeyringQueryTimeoutMin,
+                         default_query_timeout(config_.membership.gossip_interval,
+                                               config_.membership.query_timeout_mult,
+                                               membership_->member_count(MemberState::alive)));
+  }
+  return membership_->internal_query(now, detail::kKeyringQueryName, payload, p,
                                      sealed(now, driver_fx));
 }
 

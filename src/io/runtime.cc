@@ -241,9 +241,11 @@ class Runtime::Impl::Hosted final : public NodeHandle, public Effects {
     });
   }
   Result<QueryTicket> keyring_query(KeyringCommand command, std::span<const std::byte> key,
-                                    QueryCallback on_update) override {
+                                    const QueryParams& params, QueryCallback on_update) override {
     return call([&](Time now) {
-      auto r = node_.keyring_query(now, command, key, QueryParams{}, *this);
+      QueryParams p;
+      p.timeout = params.timeout;  // every live member answers: no filters, no relays
+      auto r = node_.keyring_query(now, command, key, p, *this);
       if (r) query_callbacks_[r->id] = std::move(on_update);
       return r;
     });

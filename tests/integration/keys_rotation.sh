@@ -77,8 +77,8 @@ for step in "install $k2" "use $k2" "remove $k1"; do
   stays_alive "after 'keys ${step%% *}' from agent1"
   echo "ok: '${step%% *}' answered by all 3 members, nobody lost"
 done
-answer=$(keys_json list)
-python3 -c 'import json,sys; r = json.loads(sys.argv[1]); assert r["keys"] == {sys.argv[2]: 3}, r' "$answer" "$k2" ||
+answer=$(keys_json list --timeout 10s)
+python3 -c 'import json,sys; r = json.loads(sys.argv[1]); assert r["keys"] == {sys.argv[2]: 3} and r["timeout_seconds"] > 9, r' "$answer" "$k2" ||
   fail "keys list after the rotation: $answer"
 for i in $(seq 1 $n); do
   [ "$("$grapevine" keys list --local --json --rpc-addr "$(rpc_addr "$i")")" = "[\"$k2\"]" ] ||

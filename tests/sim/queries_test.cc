@@ -220,5 +220,30 @@ TEST(Queries, KeyRotationOverQueriesWhileMulticastsFlow) {
   }
 }
 
+// A keyring query's default timeout is at least kKeyringQueryTimeoutMin: with local timings
+// (100 ms gossip) 3 members' default query timeout is 1.6 s, short enough for a loaded CI host to
+// miss one member's answer (integration.keys_rotation under ASan). An explicit timeout is kept.
+TEST(Queries, KeyringQueriesWaitAtLeastTheKeyringMinimum) {
+  NodeClusterOptions o = options(3, 8);
+  o.config.membership = MembershipConfig::local();
+  o.config.membership.memberlist.keys = {std::vector<std::byte>(32, std::byte(1))};
+  NodeCluster c(o);
+  ASSERT_TRUE(c.wait_converged(Duration::seconds(30)));
+  const Time issued = c.now();
+  auto t = c.keyring_query(0, KeyringCommand::list, {});
+  ASSERT_TRUE(t.has_value());
+  EXPECT_EQ(t->deadline - issued, kKeyringQueryTimeoutMin);
+  auto q = c.query(0, "plain", "", QueryParams{});
+  ASSERT_TRUE(q.has_value());
+  EXPECT_LT(q->deadline - issued, kKeyringQueryTimeoutMin);  // ordinary queries keep theirs
+  QueryParams p;
+  p.timeout = Duration::milliseconds(700);
+  auto e = c.keyring_query(1, KeyringCommand::list, {}, p);
+  ASSERT_TRUE(e.has_value());
+  EXPECT_EQ(e->deadline - issued, p.timeout);  // no time passed between the calls
+  ASSERT_TRUE(c.wait_query_done(0, t->id, Duration::seconds(10)));
+  EXPECT_EQ(c.query_outcome(0, t->id)->responses.size(), 3u);
+}
+
 }  // namespace
 }  // namespace grapevine::sim
