@@ -37,6 +37,10 @@ constexpr std::uint64_t tag(Tag t, std::uint64_t id) {
   return std::uint64_t(t) << 56 | id;
 }
 constexpr std::size_t kRecvBytes = 65536;
+// Ready descriptors taken per epoll_wait, and how many such batches a turn may take before it
+// fires timers (so at most kEpollEvents * kDrainBatchesMax descriptors served per turn).
+constexpr int kEpollEvents = 256;
+constexpr int kDrainBatchesMax = 64;
 
 // The seal's nonces from the OS CSPRNG and its timestamps from the wall clock (node_seal.h).
 void seed_seal(Node& node) {
@@ -609,16 +613,32 @@ int Runtime::Impl::timeout_ms(Time now) const {
   return int(std::max<std::int64_t>(ms, 0));
 }
 
+// One turn: wait for input, serve every ready descriptor, then fire the due timers.
+//
+// Input before timers, all of it: with many nodes (the demo's thousand sockets and their
+// streams) more descriptors are ready than one epoll_wait returns. Serving only one batch per
+// turn, as before, read each socket every few turns while every due timer fired every turn: an
+// ack that had been sitting in the prober's socket for several turns was not read when its
+// probe timed out, so a busy loop made members suspect one another, whose refutations made the
+// loop busier (a 1,000-node join through one seed never converged: docs/performance.md,
+// "Toward 10,000 nodes"). Now a turn takes batches until one comes back short (bounded by
+// kDrainBatchesMax), so a timeout fires only after what arrived before it was handled; a
+// loaded loop then runs its periodic timers later (tickers skip missed ticks) instead of
+// failing members.
 void Runtime::Impl::run(Time until) {
-  epoll_event events[256];
+  epoll_event events[kEpollEvents];
   for (;;) {
     graveyard_.clear();  // nodes removed during the last turn: nothing refers to them now
     Time now = Runtime::now();
     if (stop_.exchange(false) || now >= until) return;
     int timeout = std::min<std::int64_t>(timeout_ms(now), (until - now).ms() + 1);
-    int n = ::epoll_wait(epoll_.get(), events, 256, timeout);
+    int n = ::epoll_wait(epoll_.get(), events, kEpollEvents, timeout);
     if (n < 0 && errno != EINTR) return;
     for (int i = 0; i < n; ++i) handle(events[i]);
+    for (int batch = 1; n == kEpollEvents && batch < kDrainBatchesMax; ++batch) {
+      n = ::epoll_wait(epoll_.get(), events, kEpollEvents, 0);
+      for (int i = 0; i < n; ++i) handle(events[i]);
+    }
     now = Runtime::now();
     fire_timers(now);
     run_posted();
