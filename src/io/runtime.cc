@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <ctime>
 #include <map>
@@ -41,6 +42,11 @@ constexpr std::size_t kRecvBytes = 65536;
 // fires timers (so at most kEpollEvents * kDrainBatchesMax descriptors served per turn).
 constexpr int kEpollEvents = 256;
 constexpr int kDrainBatchesMax = 64;
+// A turn (input and timers) longer than this is logged, at most once per kSlowTurnLogInterval:
+// the hosted nodes' probes and timeouts are measured against it, so a process short of CPU
+// says so instead of only showing suspicions.
+constexpr Duration kSlowTurn = Duration::seconds(1);
+constexpr Duration kSlowTurnLogInterval = Duration::seconds(10);
 
 // The seal's nonces from the OS CSPRNG and its timestamps from the wall clock (node_seal.h).
 void seed_seal(Node& node) {
@@ -118,6 +124,8 @@ class Runtime::Impl {
   void finish_conn(std::uint64_t id);
   std::size_t read_budget(const StreamConn& c) const;
   void fire_timers(Time now);
+  // Logs a turn longer than kSlowTurn (rate-limited); `served`: ready descriptors it took.
+  void note_turn(Time start, std::size_t served);
   void run_posted();
   void expire_conns(Time now);
   int timeout_ms(Time now) const;
@@ -137,6 +145,8 @@ class Runtime::Impl {
     bool operator>(const Due& o) const { return t > o.t; }
   };
   std::vector<Due> heap_;  // min-heap by time; stale entries skipped
+  Duration timers_late_max_{};  // this turn: how late the latest-fired deadline was
+  Time slow_turn_logged_{};     // note_turn's last log line
   std::map<std::uint64_t, std::unique_ptr<StreamConn>> conns_;
   std::uint64_t next_conn_ = 1;
   std::mutex post_mu_;
@@ -601,6 +611,8 @@ void Runtime::Impl::fire_timers(Time now) {
     Hosted& n = *nodes_[due.node];
     if (due.t != n.scheduled_) continue;  // superseded by an earlier deadline
     n.scheduled_ = INT64_MAX;
+    // Time::zero() is "call me now" (a node not started yet), not a deadline to be late for.
+    if (due.t > 0) timers_late_max_ = std::max(timers_late_max_, now - Time::from_ns(due.t));
     n.on_timeout(now);
   }
 }
@@ -634,16 +646,36 @@ void Runtime::Impl::run(Time until) {
     int timeout = std::min<std::int64_t>(timeout_ms(now), (until - now).ms() + 1);
     int n = ::epoll_wait(epoll_.get(), events, kEpollEvents, timeout);
     if (n < 0 && errno != EINTR) return;
+    const Time turn_start = Runtime::now();
+    std::size_t served = std::size_t(std::max(n, 0));
     for (int i = 0; i < n; ++i) handle(events[i]);
     for (int batch = 1; n == kEpollEvents && batch < kDrainBatchesMax; ++batch) {
       n = ::epoll_wait(epoll_.get(), events, kEpollEvents, 0);
+      served += std::size_t(std::max(n, 0));
       for (int i = 0; i < n; ++i) handle(events[i]);
     }
     now = Runtime::now();
+    timers_late_max_ = Duration::zero();
     fire_timers(now);
+    note_turn(turn_start, served);
     run_posted();
     expire_conns(now);
   }
+}
+
+void Runtime::Impl::note_turn(Time start, std::size_t served) {
+  const Time end = Runtime::now();
+  if (end - start < kSlowTurn) return;
+  if (slow_turn_logged_ != Time{} && end < slow_turn_logged_ + kSlowTurnLogInterval) return;
+  slow_turn_logged_ = end;
+  char line[256];
+  std::snprintf(line, sizeof line,
+                "event loop turn took %.2f s (%zu ready descriptors, %zu nodes; timers fired up "
+                "to %.2f s late): the process is short of CPU, and its members' probes and "
+                "timeouts run late",
+                (end - start).to_seconds(), served, node_count(),
+                timers_late_max_.to_seconds());
+  log(LogLevel::warn, line);
 }
 
 void Runtime::Impl::handle(const epoll_event& ev) {
