@@ -10,6 +10,7 @@
 #include <signal.h>
 #include <sys/resource.h>
 
+#include <algorithm>
 #include <cstdarg>
 #include <cstdio>
 #include <iostream>
@@ -215,15 +216,33 @@ Demo::Totals Demo::totals() const {
   return t;
 }
 
-// Steady state: no joins, faults or multicasts; just the protocols' background work. The join's
-// news is still being gossiped when every list is complete (each member re-broadcasts what it
-// learned, O(N) updates retransmitted ~log N times): the window starts once every broadcast
-// queue has drained (at most 60 s later), so it measures a group at rest, not the join's tail.
+// At most kLaggardLines nodes are listed (each costs a scan of its list), then a summary line:
+// at 5,000 nodes listing every one took seconds of the loop's time.
 void Demo::report_incomplete_join() {
-  for (std::uint32_t i = 0; i < nodes_.size(); ++i) {
+  constexpr std::uint32_t kLaggardLines = 20;
+  std::vector<std::uint32_t> counts;
+  std::uint64_t timed_out = 0, refused = 0, errors = 0;  // streams, over all nodes
+  for (auto* n : nodes_) {
+    const auto alive = std::uint32_t(n->membership().member_count(MemberState::alive));
+    if (alive != f_.nodes) counts.push_back(alive);
+    timed_out += n->io_stats().streams_timed_out;
+    refused += n->io_stats().streams_refused;
+    errors += n->io_stats().stream_errors;
+  }
+  std::sort(counts.begin(), counts.end());
+  if (!counts.empty()) {
+    say("join: %zu of %u nodes incomplete; alive members listed: min %u, median %u, max %u; %zu "
+        "list only themselves; streams (all nodes) timed out %llu, refused %llu, errors %llu",
+        counts.size(), f_.nodes, counts.front(), counts[counts.size() / 2], counts.back(),
+        std::size_t(std::count(counts.begin(), counts.end(), 1u)), (unsigned long long)timed_out,
+        (unsigned long long)refused, (unsigned long long)errors);
+  }
+  std::uint32_t shown_nodes = 0;
+  for (std::uint32_t i = 0; i < nodes_.size() && shown_nodes < kLaggardLines; ++i) {
     NodeHandle& n = *nodes_[i];
     const std::uint32_t alive = n.membership().member_count(MemberState::alive);
     if (alive == f_.nodes) continue;
+    ++shown_nodes;
     std::set<NodeId> listed;
     for (const auto& m : n.members()) {
       if (m.state == MemberState::alive) listed.insert(m.id);
@@ -245,6 +264,10 @@ void Demo::report_incomplete_join() {
   }
 }
 
+// Steady state: no joins, faults or multicasts; just the protocols' background work. The join's
+// news is still being gossiped when every list is complete (each member re-broadcasts what it
+// learned, O(N) updates retransmitted ~log N times): the window starts once every broadcast
+// queue has drained (at most 60 s later), so it measures a group at rest, not the join's tail.
 void Demo::measure_steady(Duration d) {
   const double settle_s = wait([&] {
     for (auto* n : nodes_) {

@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <ctime>
 #include <map>
@@ -37,6 +38,15 @@ constexpr std::uint64_t tag(Tag t, std::uint64_t id) {
   return std::uint64_t(t) << 56 | id;
 }
 constexpr std::size_t kRecvBytes = 65536;
+// Ready descriptors taken per epoll_wait, and how many such batches a turn may take before it
+// fires timers (so at most kEpollEvents * kDrainBatchesMax descriptors served per turn).
+constexpr int kEpollEvents = 256;
+constexpr int kDrainBatchesMax = 64;
+// A turn (input and timers) longer than this is logged, at most once per kSlowTurnLogInterval:
+// the hosted nodes' probes and timeouts are measured against it, so a process short of CPU
+// says so instead of only showing suspicions.
+constexpr Duration kSlowTurn = Duration::seconds(1);
+constexpr Duration kSlowTurnLogInterval = Duration::seconds(10);
 
 // The seal's nonces from the OS CSPRNG and its timestamps from the wall clock (node_seal.h).
 void seed_seal(Node& node) {
@@ -114,6 +124,8 @@ class Runtime::Impl {
   void finish_conn(std::uint64_t id);
   std::size_t read_budget(const StreamConn& c) const;
   void fire_timers(Time now);
+  // Logs a turn longer than kSlowTurn (rate-limited); `served`: ready descriptors it took.
+  void note_turn(Time start, std::size_t served);
   void run_posted();
   void expire_conns(Time now);
   int timeout_ms(Time now) const;
@@ -133,6 +145,8 @@ class Runtime::Impl {
     bool operator>(const Due& o) const { return t > o.t; }
   };
   std::vector<Due> heap_;  // min-heap by time; stale entries skipped
+  Duration timers_late_max_{};  // this turn: how late the latest-fired deadline was
+  Time slow_turn_logged_{};     // note_turn's last log line
   std::map<std::uint64_t, std::unique_ptr<StreamConn>> conns_;
   std::uint64_t next_conn_ = 1;
   std::mutex post_mu_;
@@ -597,6 +611,8 @@ void Runtime::Impl::fire_timers(Time now) {
     Hosted& n = *nodes_[due.node];
     if (due.t != n.scheduled_) continue;  // superseded by an earlier deadline
     n.scheduled_ = INT64_MAX;
+    // Time::zero() is "call me now" (a node not started yet), not a deadline to be late for.
+    if (due.t > 0) timers_late_max_ = std::max(timers_late_max_, now - Time::from_ns(due.t));
     n.on_timeout(now);
   }
 }
@@ -609,21 +625,57 @@ int Runtime::Impl::timeout_ms(Time now) const {
   return int(std::max<std::int64_t>(ms, 0));
 }
 
+// One turn: wait for input, serve every ready descriptor, then fire the due timers.
+//
+// Input before timers, all of it: with many nodes (the demo's thousand sockets and their
+// streams) more descriptors are ready than one epoll_wait returns. Serving only one batch per
+// turn, as before, read each socket every few turns while every due timer fired every turn: an
+// ack that had been sitting in the prober's socket for several turns was not read when its
+// probe timed out, so a busy loop made members suspect one another, whose refutations made the
+// loop busier (a 1,000-node join through one seed never converged: docs/performance.md,
+// "Toward 10,000 nodes"). Now a turn takes batches until one comes back short (bounded by
+// kDrainBatchesMax), so a timeout fires only after what arrived before it was handled; a
+// loaded loop then runs its periodic timers later (tickers skip missed ticks) instead of
+// failing members.
 void Runtime::Impl::run(Time until) {
-  epoll_event events[256];
+  epoll_event events[kEpollEvents];
   for (;;) {
     graveyard_.clear();  // nodes removed during the last turn: nothing refers to them now
     Time now = Runtime::now();
     if (stop_.exchange(false) || now >= until) return;
     int timeout = std::min<std::int64_t>(timeout_ms(now), (until - now).ms() + 1);
-    int n = ::epoll_wait(epoll_.get(), events, 256, timeout);
+    int n = ::epoll_wait(epoll_.get(), events, kEpollEvents, timeout);
     if (n < 0 && errno != EINTR) return;
+    const Time turn_start = Runtime::now();
+    std::size_t served = std::size_t(std::max(n, 0));
     for (int i = 0; i < n; ++i) handle(events[i]);
+    for (int batch = 1; n == kEpollEvents && batch < kDrainBatchesMax; ++batch) {
+      n = ::epoll_wait(epoll_.get(), events, kEpollEvents, 0);
+      served += std::size_t(std::max(n, 0));
+      for (int i = 0; i < n; ++i) handle(events[i]);
+    }
     now = Runtime::now();
+    timers_late_max_ = Duration::zero();
     fire_timers(now);
+    note_turn(turn_start, served);
     run_posted();
     expire_conns(now);
   }
+}
+
+void Runtime::Impl::note_turn(Time start, std::size_t served) {
+  const Time end = Runtime::now();
+  if (end - start < kSlowTurn) return;
+  if (slow_turn_logged_ != Time{} && end < slow_turn_logged_ + kSlowTurnLogInterval) return;
+  slow_turn_logged_ = end;
+  char line[256];
+  std::snprintf(line, sizeof line,
+                "event loop turn took %.2f s (%zu ready descriptors, %zu nodes; timers fired up "
+                "to %.2f s late): the process is short of CPU, and its members' probes and "
+                "timeouts run late",
+                (end - start).to_seconds(), served, node_count(),
+                timers_late_max_.to_seconds());
+  log(LogLevel::warn, line);
 }
 
 void Runtime::Impl::handle(const epoll_event& ev) {
