@@ -81,30 +81,38 @@ bool Plumtree::is_eager(Peer p) const noexcept {
   return s >= 0 && ((eager_mask_ >> s) & 1u);
 }
 
-bool Plumtree::seen(std::uint64_t id) const noexcept {
-  return std::find(received_.begin(), received_.end(), id) != received_.end();
+std::span<const std::byte> Plumtree::payload_of(std::size_t slot) const noexcept {
+  return {arena_.data() + slot * stride_, cache_[slot].size};
+}
+
+// Widens every cache slot to hold `size` bytes (payloads only grow the stride, rarely: a
+// group's payloads are usually of one size), moving the cached payloads.
+void Plumtree::grow_stride(std::size_t size) {
+  auto stride = std::uint32_t((size + 7) & ~std::size_t(7));
+  std::vector<std::byte> arena(std::size_t(cfg_.cache_messages) * stride);
+  for (std::size_t i = 0; i < cache_.size(); ++i) {
+    auto p = payload_of(i);
+    std::copy(p.begin(), p.end(), arena.begin() + std::ptrdiff_t(i * stride));
+  }
+  arena_ = std::move(arena);
+  stride_ = stride;
 }
 
 void Plumtree::remember(std::uint64_t id, std::uint32_t hops, Peer parent,
                         std::span<const std::byte> payload) {
-  if (received_.size() < cfg_.received_ids) {
-    received_.push_back(id);
-  } else {
-    received_[received_head_] = id;
-    received_head_ = std::uint16_t((received_head_ + 1) % cfg_.received_ids);
-  }
+  received_.insert(id);
   if (cfg_.cache_messages == 0) return;
-  Cached* c;
+  if (payload.size() > stride_ || arena_.empty()) grow_stride(std::max<std::size_t>(payload.size(), 8));
+  std::size_t slot;
   if (cache_.size() < cfg_.cache_messages) {
-    c = &cache_.emplace_back();
+    slot = cache_.size();
+    cache_.emplace_back();
   } else {
-    c = &cache_[cache_head_];
+    slot = cache_head_;
     cache_head_ = std::uint16_t((cache_head_ + 1) % cfg_.cache_messages);
   }
-  c->id = id;
-  c->hops = hops;
-  c->parent = parent;
-  c->payload.assign(payload.begin(), payload.end());
+  cache_[slot] = Cached{id, parent, hops, std::uint32_t(payload.size())};
+  std::copy(payload.begin(), payload.end(), arena_.begin() + std::ptrdiff_t(slot * stride_));
 }
 
 void Plumtree::send_gossip(Peer to, std::uint64_t id, std::uint32_t hops,
@@ -240,9 +248,9 @@ void Plumtree::on_graft(Peer from, const wire::hpv::GraftFrame& f, PlumtreeTrans
   int s = slot_of(from);
   if (s >= 0) eager_mask_ |= std::uint8_t(1u << s);
   for (std::uint32_t i = 0; i < f.count; ++i) {
-    for (const auto& c : cache_) {
-      if (c.id == f.ids[i]) {
-        send_gossip(from, c.id, c.hops + 1, c.payload, tx, fx);
+    for (std::size_t k = 0; k < cache_.size(); ++k) {
+      if (cache_[k].id == f.ids[i]) {
+        send_gossip(from, cache_[k].id, cache_[k].hops + 1, payload_of(k), tx, fx);
         break;
       }
     }

@@ -11,9 +11,12 @@
 // Deviations and choices:
 //  - IHAVEs are batched per lazy peer and flushed every ihave_interval (the paper's "lazy
 //    queue" policy left open), one datagram per peer per flush.
-//  - Bounded memory for a million nodes: seen ids in a ring of received_ids entries, payloads in
-//    a ring of cache_messages entries, at most missing_max pending GRAFT timers. An IHAVE or
-//    duplicate older than the ring is taken as new (ids must not be reused by callers).
+//  - Bounded memory for a million nodes: seen ids in a hashed ring of received_ids entries
+//    (recent_ids.h), payloads in a ring of cache_messages entries over one flat arena (no heap
+//    allocation per message), at most missing_max pending GRAFT timers. An IHAVE or duplicate
+//    older than the ring is taken as new (ids must not be reused by callers).
+//  - HyParView passes a FrameBatch (frame_batch.h) as the transport, so the frames one handler
+//    sends to a peer share a datagram (several payloads on an eager link, grafts, answers).
 //  - A new link is announced the newest cached ids (up to 8, one batched IHAVE). The paper
 //  announces each
 //    message once, when first received, so a part of the overlay cut off by failures misses
@@ -33,6 +36,7 @@
 #include <vector>
 
 #include "core/views/peer.h"
+#include "core/views/recent_ids.h"
 #include "grapevine/event.h"
 #include "grapevine/time.h"
 #include "wire/native_hyparview.h"
@@ -79,7 +83,9 @@ class Plumtree {
  public:
   static constexpr std::size_t kPeersMax = 8;  // the largest active view
   /// `config` must outlive the Plumtree (HyParView keeps it).
-  explicit Plumtree(const PlumtreeConfig& config) noexcept : cfg_(config) {}
+  explicit Plumtree(const PlumtreeConfig& config) : cfg_(config) {
+    received_.reset(config.received_ids);
+  }
 
   /// A new neighbour starts eager and is announced every cached message (see above).
   void neighbor_up(Time now, Peer p);
@@ -102,11 +108,11 @@ class Plumtree {
   [[nodiscard]] const PlumtreeStats& stats() const noexcept { return stats_; }
 
  private:
-  struct Cached {
+  struct Cached {  // the payload lives in arena_ at slot * stride_
     std::uint64_t id = 0;
-    std::uint32_t hops = 0;  // hops of the copy we delivered
     Peer parent = kNoPeer;   // who sent it (kNoPeer: we broadcast it)
-    std::vector<std::byte> payload;
+    std::uint32_t hops = 0;  // hops of the copy we delivered
+    std::uint32_t size = 0;  // payload bytes
   };
   struct Missing {
     std::uint64_t id = 0;
@@ -121,7 +127,10 @@ class Plumtree {
   };
 
   int slot_of(Peer p) const noexcept;
-  bool seen(std::uint64_t id) const noexcept;
+  bool seen(std::uint64_t id) const noexcept { return received_.contains(id); }
+  std::span<const std::byte> payload_of(std::size_t slot) const noexcept;
+  void grow_stride(std::size_t size);
+
   void remember(std::uint64_t id, std::uint32_t hops, Peer parent,
                 std::span<const std::byte> payload);
   void maybe_optimize(Peer from, const wire::hpv::IHaveEntry& e, PlumtreeTransport& tx,
@@ -137,10 +146,11 @@ class Plumtree {
   const PlumtreeConfig& cfg_;
   std::array<Peer, kPeersMax> peers_{};  // slots are stable; kNoPeer = free
   std::uint8_t eager_mask_ = 0;
-  std::uint16_t received_head_ = 0;
   std::uint16_t cache_head_ = 0;
-  std::vector<std::uint64_t> received_;  // ring, grows to cfg_.received_ids
-  std::vector<Cached> cache_;            // ring, grows to cfg_.cache_messages
+  std::uint32_t stride_ = 0;     // arena_ bytes per cache slot: the largest payload cached
+  RecentIds received_;           // the last cfg_.received_ids ids, hashed
+  std::vector<Cached> cache_;    // ring, grows to cfg_.cache_messages
+  std::vector<std::byte> arena_;  // cache_messages * stride_ payload bytes, no per-message heap
   std::vector<Missing> missing_;
   std::vector<Queued> queue_;
   Time flush_at_ = Time::max();
