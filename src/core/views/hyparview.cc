@@ -481,7 +481,10 @@ void HyParView::keepalive_tick(Time now, Effects& fx) {
   }
   for (std::size_t i = 0; i < active_n_; ++i) {
     if ((sent_mask_ >> i) & 1u) {
-      idle_[i] = 0;
+      // The send may have been at the period's start: it counts as one idle period already
+      // (with idle periods > 1), so the silence we leave on a link never exceeds p_.idle
+      // periods. A heartbeat, sent at a tick, restarts the count from 0 below.
+      idle_[i] = p_.idle > 1 ? 1 : 0;
     } else if (++idle_[i] >= p_.idle) {
       idle_[i] = 0;
       ++counters_.heartbeats;

@@ -15,10 +15,10 @@
 //  - Failure detection. The paper uses TCP connections as the failure detector of the active
 //    view. Datagrams give no such signal, and neither the simulator nor the runtime report a
 //    failed send, so every active link carries a keepalive: a node sends a HEARTBEAT on a link
-//    where it sent nothing else for keepalive_idle_periods whole periods (Plumtree traffic
-//    counts, so busy links cost nothing; at keepalive_misses - 1 idle periods a lossless link
-//    needs half the heartbeats) and drops a neighbour it heard nothing from for
-//    keepalive_misses periods.
+//    where it sent nothing else for a while (Plumtree traffic counts, so busy links cost
+//    nothing; keepalive_idle_periods = keepalive_misses - 1 halves the heartbeats of idle
+//    links at misses 3) and drops a neighbour it heard nothing from for keepalive_misses
+//    periods.
 //    A NEIGHBOR request unanswered within neighbor_timeout counts as a failed connect: the
 //    candidate leaves the passive view.
 //  - Symmetry is explicit: a node that adds a peer on its own (JOIN, FORWARDJOIN end) tells it
@@ -55,9 +55,11 @@ struct HyParViewTuning {
   Duration keepalive_period = Duration::seconds(1);
   /// A neighbour silent for this many keepalive periods is taken as failed.
   std::uint32_t keepalive_misses = 3;
-  /// A HEARTBEAT goes only on a link we sent nothing on for this many whole periods (any
-  /// traffic carries liveness). 1 = every idle period; up to keepalive_misses - 1 keeps a
-  /// lossless link alive at fewer datagrams (0 = keepalive_misses - 1).
+  /// Heartbeats leave at most this many periods of silence on a link (any traffic carries
+  /// liveness). 1 = a HEARTBEAT in every period we sent nothing (silence up to 2 periods, as
+  /// the paper's TCP-less variants do); 2 or more = a link that stays idle gets one every that
+  /// many periods, a link that went idle after traffic no later. keepalive_misses - 1 keeps a
+  /// lossless link alive at the fewest datagrams (0 = keepalive_misses - 1).
   std::uint32_t keepalive_idle_periods = 1;
   /// An unanswered NEIGHBOR request fails after this long.
   Duration neighbor_timeout = Duration::milliseconds(500);
