@@ -69,5 +69,19 @@ TEST(FrameBatch, FullOversizedAndTooManyPeersGoOutUnbatched) {
   EXPECT_EQ(out.sent[5].second[1], std::byte{2});
 }
 
+TEST(FrameBatch, ABatchHoldsAtMostKBatchDatagramsMax) {
+  Recorder out;
+  NullEffects fx;
+  FrameBatch b(out);
+  for (std::size_t k = 0; k < FrameBatch::kBatchDatagramsMax + 1; ++k) {
+    b.send_to(7, datagram(2, 9), fx);  // tiny frames: the count, not the bytes, fills it
+  }
+  ASSERT_EQ(out.sent.size(), 1u);
+  EXPECT_EQ(out.sent[0].second.size(), 1 + 2 * FrameBatch::kBatchDatagramsMax);
+  b.flush(fx);
+  ASSERT_EQ(out.sent.size(), 2u);
+  EXPECT_EQ(out.sent[1].second.size(), 3u);
+}
+
 }  // namespace
 }  // namespace grapevine::views

@@ -18,6 +18,7 @@
 #include <cstring>
 
 #include "core/views/plumtree.h"
+#include "grapevine/limits.h"
 
 namespace grapevine::views {
 
@@ -25,6 +26,10 @@ class FrameBatch final : public PlumtreeTransport {
  public:
   /// Largest batched datagram: stays under a 1500-byte Ethernet MTU with IP/UDP headers.
   static constexpr std::size_t kBatchBytesMax = 1400;
+  /// Datagrams merged into one batch at most. Plumtree sends one frame per datagram, so a
+  /// batch stays far below the receiver's limit of frames per datagram (limits.h).
+  static constexpr std::size_t kBatchDatagramsMax = 64;
+  static_assert(kBatchDatagramsMax * 2 <= kFramesPerDatagramMax);
 
   explicit FrameBatch(PlumtreeTransport& out) noexcept : out_(out) {}
   FrameBatch(const FrameBatch&) = delete;
@@ -36,9 +41,11 @@ class FrameBatch final : public PlumtreeTransport {
     if (datagram.empty()) return;
     std::size_t i = 0;
     while (i < n_ && pending_[i].to != to) ++i;
-    if (i < n_ && pending_[i].size + datagram.size() - 1 > kBatchBytesMax) {
+    if (i < n_ && (pending_[i].size + datagram.size() - 1 > kBatchBytesMax ||
+                   pending_[i].count == kBatchDatagramsMax)) {
       send_pending(pending_[i], fx);  // full: what is there goes first
       pending_[i].size = 0;
+      pending_[i].count = 0;
     }
     if (i == n_) {
       if (n_ == pending_.size() || datagram.size() > kBatchBytesMax) {
@@ -46,6 +53,7 @@ class FrameBatch final : public PlumtreeTransport {
       }
       pending_[n_].to = to;
       pending_[n_].size = 0;
+      pending_[n_].count = 0;
       ++n_;
     }
     Pending& p = pending_[i];
@@ -53,10 +61,12 @@ class FrameBatch final : public PlumtreeTransport {
       if (datagram.size() > kBatchBytesMax) return out_.send_to(to, datagram, fx);
       std::memcpy(p.buf.data(), datagram.data(), datagram.size());
       p.size = datagram.size();
+      p.count = 1;
       return;
     }
     std::memcpy(p.buf.data() + p.size, datagram.data() + 1, datagram.size() - 1);
     p.size += datagram.size() - 1;
+    ++p.count;
   }
 
   /// Sends every pending datagram, in the order their peers were first sent to.
@@ -68,7 +78,8 @@ class FrameBatch final : public PlumtreeTransport {
  private:
   struct Pending {
     Peer to;
-    std::size_t size;
+    std::size_t size;   // bytes in buf
+    std::size_t count;  // datagrams merged into buf
     std::array<std::byte, kBatchBytesMax> buf;  // left uninitialised until written
   };
 
