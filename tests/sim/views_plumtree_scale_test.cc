@@ -1,7 +1,7 @@
 // HyParView + Plumtree with the settings of the million-node run (bench/hyparview_scale):
 // IHAVEs batched for 1 s, GRAFT after 1.25 s, Plumtree frames batched per peer per handler
-// (FrameBatch); and heartbeats only every keepalive_misses - 1 periods on idle links. Seeded regressions for the
-// changes that cut events per broadcast at 10^6 nodes (docs/performance.md).
+// (FrameBatch); and heartbeats only every keepalive_misses - 1 periods on idle links. Seeded
+// regressions for the changes that cut events per broadcast at 10^6 nodes (docs/performance.md).
 #include <gtest/gtest.h>
 
 #include "sim/hyparview_cluster.h"

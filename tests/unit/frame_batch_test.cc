@@ -1,10 +1,11 @@
 // FrameBatch (core/views/frame_batch.h): Plumtree frames for one peer share a datagram, in
 // order; full batches, oversized datagrams and a ninth peer go out unbatched, still in order.
+#include "core/views/frame_batch.h"
+
 #include <gtest/gtest.h>
 
 #include <vector>
 
-#include "core/views/frame_batch.h"
 #include "wire/native.h"
 
 namespace grapevine::views {

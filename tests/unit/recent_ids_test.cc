@@ -1,10 +1,11 @@
 // RecentIds (core/views/recent_ids.h): Plumtree's hashed seen set against a plain FIFO model.
+#include "core/views/recent_ids.h"
+
 #include <gtest/gtest.h>
 
 #include <algorithm>
 #include <deque>
 
-#include "core/views/recent_ids.h"
 #include "util/rng.h"
 
 namespace grapevine::views {

@@ -78,8 +78,8 @@ class FrameBatch final : public PlumtreeTransport {
  private:
   struct Pending {
     Peer to;
-    std::size_t size;   // bytes in buf
-    std::size_t count;  // datagrams merged into buf
+    std::size_t size;                           // bytes in buf
+    std::size_t count;                          // datagrams merged into buf
     std::array<std::byte, kBatchBytesMax> buf;  // left uninitialised until written
   };
 

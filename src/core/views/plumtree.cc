@@ -102,7 +102,8 @@ void Plumtree::remember(std::uint64_t id, std::uint32_t hops, Peer parent,
                         std::span<const std::byte> payload) {
   received_.insert(id);
   if (cfg_.cache_messages == 0) return;
-  if (payload.size() > stride_ || arena_.empty()) grow_stride(std::max<std::size_t>(payload.size(), 8));
+  if (payload.size() > stride_ || arena_.empty())
+    grow_stride(std::max<std::size_t>(payload.size(), 8));
   std::size_t slot;
   if (cache_.size() < cfg_.cache_messages) {
     slot = cache_.size();

@@ -147,9 +147,9 @@ class Plumtree {
   std::array<Peer, kPeersMax> peers_{};  // slots are stable; kNoPeer = free
   std::uint8_t eager_mask_ = 0;
   std::uint16_t cache_head_ = 0;
-  std::uint32_t stride_ = 0;     // arena_ bytes per cache slot: the largest payload cached
-  RecentIds received_;           // the last cfg_.received_ids ids, hashed
-  std::vector<Cached> cache_;    // ring, grows to cfg_.cache_messages
+  std::uint32_t stride_ = 0;      // arena_ bytes per cache slot: the largest payload cached
+  RecentIds received_;            // the last cfg_.received_ids ids, hashed
+  std::vector<Cached> cache_;     // ring, grows to cfg_.cache_messages
   std::vector<std::byte> arena_;  // cache_messages * stride_ payload bytes, no per-message heap
   std::vector<Missing> missing_;
   std::vector<Queued> queue_;
