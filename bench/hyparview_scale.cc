@@ -163,13 +163,15 @@ int main(int argc, char** argv) {
                  (unsigned long long)(k.events - ev), (unsigned long long)(k.sent - sent));
     ev = k.events;
     sent = k.sent;
-    std::uint64_t pay = 0, ih = 0, gr = 0, pr = 0, ctl = 0, fd = 0, hb = 0, sh = 0;
+    std::uint64_t pay = 0, ih = 0, gr = 0, pr = 0, ctl = 0, fd = 0, hb = 0, sh = 0, gm = 0, gu = 0;
     for (NodeIndex i = 0; i < c.size(); ++i) {
       const auto& t = c.node(i).plumtree().stats();
       pay += t.payload_sent;
       ih += t.ihave_sent;
       gr += t.graft_sent;
       pr += t.prune_sent;
+      gm += t.graft_misses;
+      gu += t.gave_up;
       ctl += c.node(i).stats().control_sent;
       fd += c.node(i).counters().failures_detected;
       hb += c.node(i).counters().heartbeats;
@@ -177,10 +179,12 @@ int main(int argc, char** argv) {
     }
     std::fprintf(stderr,
                  "   cumulative payload %llu ihave %llu graft %llu prune %llu control %llu "
-                 "failures_detected %llu heartbeats %llu shuffles %llu\n",
+                 "failures_detected %llu heartbeats %llu shuffles %llu graft_misses %llu "
+                 "gave_up %llu\n",
                  (unsigned long long)pay, (unsigned long long)ih, (unsigned long long)gr,
                  (unsigned long long)pr, (unsigned long long)ctl, (unsigned long long)fd,
-                 (unsigned long long)hb, (unsigned long long)sh);
+                 (unsigned long long)hb, (unsigned long long)sh, (unsigned long long)gm,
+                 (unsigned long long)gu);
   };
   double t0 = now_s();
   HyParViewCluster c(o);

@@ -21,6 +21,15 @@ void send_frame(Peer to, PlumtreeTransport& tx, Effects& fx, WriteFn write) {
 
 }  // namespace
 
+Plumtree::Plumtree(const PlumtreeConfig& config) : cfg_(config) {
+  received_.reset(config.received_ids);
+  // A GRAFT for a payload we announced comes at most ihave_interval (our IHAVE's wait) +
+  // graft_timeout + two retries (we may be the third announcer) after we received it; two
+  // more retries cover link delays.
+  cache_.reset(config.cache_messages, 4u * config.cache_messages,
+               config.ihave_interval + config.graft_timeout + config.graft_retry * 4);
+}
+
 int Plumtree::slot_of(Peer p) const noexcept {
   for (std::size_t i = 0; i < kPeersMax; ++i) {
     if (peers_[i] == p) return int(i);
@@ -41,16 +50,15 @@ void Plumtree::neighbor_up(Time now, Peer p) {
   const std::size_t n = std::min(cache_.size(), kAnnounceOnLinkMax);
   if (n == 0) return;
   for (std::size_t k = 0; k < n; ++k) {
-    // cache_head_ is the oldest slot once the ring is full; walk back from the newest.
-    std::size_t newest =
-        cache_.size() < cfg_.cache_messages ? cache_.size() - 1 : (cache_head_ + cache_.size() - 1);
-    const Cached& c = cache_[(newest + cache_.size() - k) % cache_.size()];
+    const std::size_t slot = cache_.newest(k);
+    cache_.touch(slot, now);  // announced again: kept through the GRAFTs it may draw
+    const PayloadCache::Entry& c = cache_.entry(slot);
     auto q =
         std::find_if(queue_.begin(), queue_.end(), [&](const Queued& x) { return x.id == c.id; });
     if (q != queue_.end()) {
       q->mask |= bit;
     } else if (queue_.size() < kQueueMax) {
-      queue_.push_back(Queued{c.id, c.hops + 1, bit});
+      queue_.push_back(Queued{c.id, c.hops + 1u, bit});
     }
   }
   if (flush_at_ == Time::max()) flush_at_ = now + cfg_.ihave_interval;
@@ -81,39 +89,10 @@ bool Plumtree::is_eager(Peer p) const noexcept {
   return s >= 0 && ((eager_mask_ >> s) & 1u);
 }
 
-std::span<const std::byte> Plumtree::payload_of(std::size_t slot) const noexcept {
-  return {arena_.data() + slot * stride_, cache_[slot].size};
-}
-
-// Widens every cache slot to hold `size` bytes (payloads only grow the stride, rarely: a
-// group's payloads are usually of one size), moving the cached payloads.
-void Plumtree::grow_stride(std::size_t size) {
-  auto stride = std::uint32_t((size + 7) & ~std::size_t(7));
-  std::vector<std::byte> arena(std::size_t(cfg_.cache_messages) * stride);
-  for (std::size_t i = 0; i < cache_.size(); ++i) {
-    auto p = payload_of(i);
-    std::copy(p.begin(), p.end(), arena.begin() + std::ptrdiff_t(i * stride));
-  }
-  arena_ = std::move(arena);
-  stride_ = stride;
-}
-
-void Plumtree::remember(std::uint64_t id, std::uint32_t hops, Peer parent,
+void Plumtree::remember(Time now, std::uint64_t id, std::uint32_t hops, Peer parent,
                         std::span<const std::byte> payload) {
   received_.insert(id);
-  if (cfg_.cache_messages == 0) return;
-  if (payload.size() > stride_ || arena_.empty())
-    grow_stride(std::max<std::size_t>(payload.size(), 8));
-  std::size_t slot;
-  if (cache_.size() < cfg_.cache_messages) {
-    slot = cache_.size();
-    cache_.emplace_back();
-  } else {
-    slot = cache_head_;
-    cache_head_ = std::uint16_t((cache_head_ + 1) % cfg_.cache_messages);
-  }
-  cache_[slot] = Cached{id, parent, hops, std::uint32_t(payload.size())};
-  std::copy(payload.begin(), payload.end(), arena_.begin() + std::ptrdiff_t(slot * stride_));
+  cache_.put(now, id, parent, hops, payload);
 }
 
 void Plumtree::send_gossip(Peer to, std::uint64_t id, std::uint32_t hops,
@@ -147,7 +126,7 @@ void Plumtree::spread(Time now, std::uint64_t id, std::uint32_t hops,
 void Plumtree::broadcast(Time now, std::uint64_t id, std::span<const std::byte> payload,
                          PlumtreeTransport& tx, Effects& fx) {
   if (seen(id)) return;
-  remember(id, 0, kNoPeer, payload);
+  remember(now, id, 0, kNoPeer, payload);
   ++stats_.delivered;
   Event e;
   e.kind = EventKind::delivered;
@@ -174,7 +153,7 @@ void Plumtree::on_gossip(Time now, Peer from, const wire::hpv::GossipFrame& f,
     }
     return;
   }
-  remember(f.id, f.hops, from, f.payload);
+  remember(now, f.id, f.hops, from, f.payload);
   drop_missing(f.id);
   ++stats_.delivered;
   Event e;
@@ -223,8 +202,8 @@ void Plumtree::maybe_optimize(Peer from, const wire::hpv::IHaveEntry& e, Plumtre
   if (cfg_.optimize_hops == 0) return;
   int s = slot_of(from);
   if (s < 0 || ((eager_mask_ >> s) & 1u)) return;
-  for (auto& c : cache_) {
-    if (c.id != e.id) continue;
+  if (std::size_t k = cache_.find(e.id); k != PayloadCache::npos) {
+    PayloadCache::Entry& c = cache_.entry(k);
     if (c.parent == kNoPeer || c.parent == from || c.hops < e.hops + cfg_.optimize_hops) return;
     int ps = slot_of(c.parent);
     if (ps < 0 || !((eager_mask_ >> ps) & 1u)) return;
@@ -239,8 +218,7 @@ void Plumtree::maybe_optimize(Peer from, const wire::hpv::IHaveEntry& e, Plumtre
       return wire::hpv::write_control(w, wire::hpv::ControlKind::prune);
     });
     c.parent = from;
-    c.hops = e.hops;
-    return;
+    c.hops = std::uint16_t(std::min<std::uint32_t>(e.hops, 0xffff));
   }
 }
 
@@ -249,12 +227,12 @@ void Plumtree::on_graft(Peer from, const wire::hpv::GraftFrame& f, PlumtreeTrans
   int s = slot_of(from);
   if (s >= 0) eager_mask_ |= std::uint8_t(1u << s);
   for (std::uint32_t i = 0; i < f.count; ++i) {
-    for (std::size_t k = 0; k < cache_.size(); ++k) {
-      if (cache_[k].id == f.ids[i]) {
-        send_gossip(from, cache_[k].id, cache_[k].hops + 1, payload_of(k), tx, fx);
-        break;
-      }
+    std::size_t k = cache_.find(f.ids[i]);
+    if (k == PayloadCache::npos) {
+      ++stats_.graft_misses;
+      continue;
     }
+    send_gossip(from, f.ids[i], cache_.entry(k).hops + 1u, cache_.payload(k), tx, fx);
   }
 }
 
@@ -302,6 +280,7 @@ void Plumtree::fire_missing(Time now, PlumtreeTransport& tx, Effects& fx) {
       continue;
     }
     if (m.source_count == 0) {  // nobody left to ask: give up (a later IHAVE restarts it)
+      ++stats_.gave_up;
       missing_.erase(missing_.begin() + std::ptrdiff_t(i));
       continue;
     }
