@@ -5,6 +5,7 @@
 // live node, the worst delivery, RMR and last delivery hop, plus wall time and events.
 //
 //   hyparview_scale --nodes 1000000 --multicasts 100 --fail-fraction 0.5 --seed 1
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -32,7 +33,8 @@ struct Args {
   double keepalive_seconds = 3;
   std::uint32_t keepalive_misses = 3;
   double ihave_ms = 1000;
-  double graft_ms = -1;  // < 0: ihave_ms + 250
+  double graft_ms = -1;           // < 0: ihave_ms + 250
+  std::uint32_t prune_after = 1;  // duplicates in a row before a PRUNE
   // Heartbeat every idle period. 0 (= keepalive_misses - 1) halves idle links' heartbeats but
   // at 3*10^4 nodes, seed 1, left a 21-node island before the crash (docs/performance.md).
   std::uint32_t keepalive_idle = 1;
@@ -130,6 +132,8 @@ int main(int argc, char** argv) {
       a.graft_ms = std::strtod(v, nullptr);
     else if (k == "--keepalive-idle")
       a.keepalive_idle = std::uint32_t(std::strtoul(v, nullptr, 10));
+    else if (k == "--prune-after")
+      a.prune_after = std::uint32_t(std::strtoul(v, nullptr, 10));
     else if (k == "--cache")
       a.cache = std::uint32_t(std::strtoul(v, nullptr, 10));
     else {
@@ -151,6 +155,7 @@ int main(int argc, char** argv) {
   o.tuning.keepalive_period = seconds(a.keepalive_seconds);
   o.tuning.keepalive_misses = a.keepalive_misses;
   o.tuning.plumtree.ihave_interval = seconds(a.ihave_ms / 1000);
+  o.tuning.plumtree.prune_after_duplicates = std::uint8_t(std::clamp(a.prune_after, 1u, 255u));
   o.tuning.keepalive_idle_periods = a.keepalive_idle;
   o.tuning.plumtree.graft_timeout =
       seconds(a.graft_ms < 0 ? a.ihave_ms / 1000 + 0.25 : a.graft_ms / 1000);

@@ -132,5 +132,39 @@ TEST(Plumtree, CachedPayloadsOutliveTheGraftsTheirAnnouncementsDraw) {
   EXPECT_EQ(c.duplicate_deliveries(), 0u);
 }
 
+// Pruning a link only at its third duplicate in a row (a link that delivers something new starts
+// again) keeps links that two overlapping broadcasts would each have cut once: fewer GRAFTs and
+// PRUNEs (here 2,886 against 4,767; the cut grows with N: GRAFTs 525k -> 8k at 3*10^4), every
+// broadcast still delivered, before and after a 50% crash.
+TEST(Plumtree, PruningAfterRepeatedDuplicatesCutsTreeChurn) {
+  std::uint64_t churn[2] = {0, 0};
+  for (int k = 0; k < 2; ++k) {
+    auto o = scale_options(1000, 7, 1);
+    o.tuning.plumtree.prune_after_duplicates = k == 0 ? 1 : 3;
+    HyParViewCluster c(o);
+    c.join_all();
+    c.run_for(Duration::seconds(15));
+    auto round = [&](int count) {
+      std::vector<std::uint32_t> ms;
+      for (int i = 0; i < count; ++i) {
+        ms.push_back(c.broadcast(c.random_live()));
+        c.run_for(Duration::milliseconds(100));
+      }
+      c.run_for(Duration::seconds(10));
+      for (auto m : ms) EXPECT_EQ(c.deliveries(m), c.live_count()) << "message " << m << " k " << k;
+    };
+    round(40);
+    c.crash_random(0.5);
+    c.run_for(Duration::seconds(20));
+    round(40);
+    EXPECT_EQ(c.duplicate_deliveries(), 0u);
+    for (NodeIndex i = 0; i < c.size(); ++i) {
+      const auto& t = c.node(i).plumtree().stats();
+      churn[k] += t.graft_sent + t.prune_sent;
+    }
+  }
+  EXPECT_LT(4 * churn[1], 3 * churn[0]) << churn[1] << " GRAFTs + PRUNEs against " << churn[0];
+}
+
 }  // namespace
 }  // namespace grapevine::sim

@@ -10,7 +10,9 @@
 namespace grapevine::views {
 namespace {
 
-Time at_ms(std::int64_t ms) { return Time::zero() + Duration::milliseconds(ms); }
+Time at_ms(std::int64_t ms) {
+  return Time::zero() + Duration::milliseconds(ms);
+}
 
 std::vector<std::byte> bytes_of(std::uint64_t id, std::size_t n = 8) {
   std::vector<std::byte> b(n);
@@ -33,7 +35,8 @@ TEST(PayloadCache, KeepsAnEntryThroughItsHoldUnderABurstThenShrinksToTheFloor) {
   PayloadCache c;
   c.reset(4, 64, Duration::seconds(3));
   c.put(at_ms(0), 1, kNoPeer, 0, bytes_of(1));
-  for (std::uint64_t id = 2; id <= 20; ++id) c.put(at_ms(std::int64_t(id) * 50), id, 7, 3, bytes_of(id));
+  for (std::uint64_t id = 2; id <= 20; ++id)
+    c.put(at_ms(std::int64_t(id) * 50), id, 7, 3, bytes_of(id));
   EXPECT_EQ(c.size(), 20u);
   for (std::uint64_t id = 1; id <= 20; ++id) expect_payload(c, id);
   EXPECT_EQ(c.entry(c.newest(0)).id, 20u);
@@ -50,7 +53,8 @@ TEST(PayloadCache, KeepsAnEntryThroughItsHoldUnderABurstThenShrinksToTheFloor) {
 TEST(PayloadCache, AtTheCapTheOldestGoesWhateverItsAge) {
   PayloadCache c;
   c.reset(2, 4, Duration::seconds(100));
-  for (std::uint64_t id = 1; id <= 6; ++id) c.put(at_ms(std::int64_t(id)), id, kNoPeer, 0, bytes_of(id));
+  for (std::uint64_t id = 1; id <= 6; ++id)
+    c.put(at_ms(std::int64_t(id)), id, kNoPeer, 0, bytes_of(id));
   EXPECT_EQ(c.size(), 4u);
   EXPECT_EQ(c.find(1), PayloadCache::npos);
   EXPECT_EQ(c.find(2), PayloadCache::npos);
@@ -62,10 +66,10 @@ TEST(PayloadCache, GrowsInTheMiddleOfTheRingAndKeepsOrderAndPayloads) {
   c.reset(3, 8, Duration::seconds(1));
   c.put(at_ms(0), 1, kNoPeer, 0, bytes_of(1));
   c.put(at_ms(0), 2, kNoPeer, 0, bytes_of(2));
-  c.put(at_ms(1500), 3, kNoPeer, 0, bytes_of(3));  // held until 2500
-  c.put(at_ms(1500), 4, kNoPeer, 0, bytes_of(4));  // overwrites 1 (expired)
-  c.put(at_ms(1500), 5, kNoPeer, 0, bytes_of(5));  // overwrites 2
-  c.put(at_ms(1500), 6, kNoPeer, 0, bytes_of(6));  // 3 is held: a new slot before it
+  c.put(at_ms(1500), 3, kNoPeer, 0, bytes_of(3));      // held until 2500
+  c.put(at_ms(1500), 4, kNoPeer, 0, bytes_of(4));      // overwrites 1 (expired)
+  c.put(at_ms(1500), 5, kNoPeer, 0, bytes_of(5));      // overwrites 2
+  c.put(at_ms(1500), 6, kNoPeer, 0, bytes_of(6));      // 3 is held: a new slot before it
   c.put(at_ms(1600), 7, kNoPeer, 0, bytes_of(7, 40));  // wider payload: every slot widened
   EXPECT_EQ(c.size(), 5u);
   const std::uint64_t order[] = {7, 6, 5, 4, 3};

@@ -36,10 +36,10 @@ class PayloadCache {
 
   struct Entry {
     std::uint64_t id = 0;
-    Peer parent = kNoPeer;          // who sent it (kNoPeer: we broadcast it)
-    std::uint16_t hops = 0;         // hops of the copy we delivered (saturating)
-    std::uint16_t size = 0;         // payload bytes
-    std::uint32_t expires_ms = 0;   // end of the hold, milliseconds mod 2^32 (compared with wrap)
+    Peer parent = kNoPeer;         // who sent it (kNoPeer: we broadcast it)
+    std::uint16_t hops = 0;        // hops of the copy we delivered (saturating)
+    std::uint16_t size = 0;        // payload bytes
+    std::uint32_t expires_ms = 0;  // end of the hold, milliseconds mod 2^32 (compared with wrap)
   };
 
   /// Forgets everything. floor = 0 caches nothing; max is clamped to [floor, kEntriesMax].
@@ -124,8 +124,8 @@ class PayloadCache {
 
   // Widens every slot to hold `size` bytes (rare: a group's payloads are usually of one size).
   void widen(std::size_t size) {
-    std::size_t stride = (std::min<std::size_t>(std::max<std::size_t>(size, 8), 0xfff8) + 7) &
-                         ~std::size_t(7);
+    std::size_t stride =
+        (std::min<std::size_t>(std::max<std::size_t>(size, 8), 0xfff8) + 7) & ~std::size_t(7);
     std::vector<std::byte> arena(entries_.size() * stride);
     for (std::size_t i = 0; i < entries_.size(); ++i) {
       auto p = payload(i);

@@ -42,6 +42,7 @@ void Plumtree::neighbor_up(Time now, Peer p) {
   int s = slot_of(kNoPeer);
   GV_ASSERT(s >= 0);  // HyParView never has more than kPeersMax neighbours
   peers_[std::size_t(s)] = p;
+  dups_[std::size_t(s)] = 0;
   auto bit = std::uint8_t(1u << s);
   eager_mask_ |= bit;  // new links start eager: they may be tree edges
   // Only the newest few: an old id may have left the peer's seen ring (it can be far ahead of
@@ -144,7 +145,9 @@ void Plumtree::on_gossip(Time now, Peer from, const wire::hpv::GossipFrame& f,
   if (seen(f.id)) {
     ++stats_.duplicates;
     // A second eager path: keep this link for announcements only.
-    if (s >= 0 && ((eager_mask_ >> s) & 1u)) {
+    if (s >= 0 && ((eager_mask_ >> s) & 1u) &&
+        ++dups_[std::size_t(s)] >= std::max<std::uint8_t>(cfg_.prune_after_duplicates, 1)) {
+      dups_[std::size_t(s)] = 0;
       eager_mask_ &= std::uint8_t(~(1u << s));
       ++stats_.prune_sent;
       send_frame(from, tx, fx, [](wire::Writer& w) {
@@ -162,7 +165,10 @@ void Plumtree::on_gossip(Time now, Peer from, const wire::hpv::GossipFrame& f,
   e.payload = f.payload;
   e.hops = f.hops;
   fx.emit(e);
-  if (s >= 0) eager_mask_ |= std::uint8_t(1u << s);  // the link that delivered is a tree edge
+  if (s >= 0) {
+    eager_mask_ |= std::uint8_t(1u << s);  // the link that delivered is a tree edge
+    dups_[std::size_t(s)] = 0;
+  }
   spread(now, f.id, f.hops + 1, f.payload, s, tx, fx);
 }
 
