@@ -5,6 +5,7 @@
 // live node, the worst delivery, RMR and last delivery hop, plus wall time and events.
 //
 //   hyparview_scale --nodes 1000000 --multicasts 100 --fail-fraction 0.5 --seed 1
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -32,6 +33,11 @@ struct Args {
   double keepalive_seconds = 3;
   std::uint32_t keepalive_misses = 3;
   double ihave_ms = 1000;
+  double graft_ms = -1;           // < 0: ihave_ms + 250
+  std::uint32_t prune_after = 1;  // duplicates in a row before a PRUNE
+  // Heartbeat every idle period. 0 (= keepalive_misses - 1) halves idle links' heartbeats but
+  // at 3*10^4 nodes, seed 1, left a 21-node island before the crash (docs/performance.md).
+  std::uint32_t keepalive_idle = 1;
   std::uint32_t cache = 32;
 };
 
@@ -122,6 +128,12 @@ int main(int argc, char** argv) {
       a.keepalive_misses = std::uint32_t(std::strtoul(v, nullptr, 10));
     else if (k == "--ihave-ms")
       a.ihave_ms = std::strtod(v, nullptr);
+    else if (k == "--graft-ms")
+      a.graft_ms = std::strtod(v, nullptr);
+    else if (k == "--keepalive-idle")
+      a.keepalive_idle = std::uint32_t(std::strtoul(v, nullptr, 10));
+    else if (k == "--prune-after")
+      a.prune_after = std::uint32_t(std::strtoul(v, nullptr, 10));
     else if (k == "--cache")
       a.cache = std::uint32_t(std::strtoul(v, nullptr, 10));
     else {
@@ -143,7 +155,10 @@ int main(int argc, char** argv) {
   o.tuning.keepalive_period = seconds(a.keepalive_seconds);
   o.tuning.keepalive_misses = a.keepalive_misses;
   o.tuning.plumtree.ihave_interval = seconds(a.ihave_ms / 1000);
-  o.tuning.plumtree.graft_timeout = seconds(a.ihave_ms / 1000 + 0.25);
+  o.tuning.plumtree.prune_after_duplicates = std::uint8_t(std::clamp(a.prune_after, 1u, 255u));
+  o.tuning.keepalive_idle_periods = a.keepalive_idle;
+  o.tuning.plumtree.graft_timeout =
+      seconds(a.graft_ms < 0 ? a.ihave_ms / 1000 + 0.25 : a.graft_ms / 1000);
   o.join_spacing = Duration::nanoseconds(std::int64_t(a.join_seconds * 1e9 / a.nodes));
 
   auto mark = [&](const char* what, HyParViewCluster& c) {
@@ -153,21 +168,28 @@ int main(int argc, char** argv) {
                  (unsigned long long)(k.events - ev), (unsigned long long)(k.sent - sent));
     ev = k.events;
     sent = k.sent;
-    std::uint64_t pay = 0, ih = 0, gr = 0, pr = 0, ctl = 0, fd = 0;
+    std::uint64_t pay = 0, ih = 0, gr = 0, pr = 0, ctl = 0, fd = 0, hb = 0, sh = 0, gm = 0, gu = 0;
     for (NodeIndex i = 0; i < c.size(); ++i) {
       const auto& t = c.node(i).plumtree().stats();
       pay += t.payload_sent;
       ih += t.ihave_sent;
       gr += t.graft_sent;
       pr += t.prune_sent;
+      gm += t.graft_misses;
+      gu += t.gave_up;
       ctl += c.node(i).stats().control_sent;
       fd += c.node(i).counters().failures_detected;
+      hb += c.node(i).counters().heartbeats;
+      sh += c.node(i).counters().shuffles;
     }
     std::fprintf(stderr,
                  "   cumulative payload %llu ihave %llu graft %llu prune %llu control %llu "
-                 "failures_detected %llu\n",
+                 "failures_detected %llu heartbeats %llu shuffles %llu graft_misses %llu "
+                 "gave_up %llu\n",
                  (unsigned long long)pay, (unsigned long long)ih, (unsigned long long)gr,
-                 (unsigned long long)pr, (unsigned long long)ctl, (unsigned long long)fd);
+                 (unsigned long long)pr, (unsigned long long)ctl, (unsigned long long)fd,
+                 (unsigned long long)hb, (unsigned long long)sh, (unsigned long long)gm,
+                 (unsigned long long)gu);
   };
   double t0 = now_s();
   HyParViewCluster c(o);

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "core/views/frame_batch.h"
 #include "util/assert.h"
 
 namespace grapevine::views {
@@ -25,6 +26,11 @@ HyParView::HyParView(const ViewConfig& config, const HyParViewTuning& tuning, co
          clamp_u8(config.hyparview_shuffle_passive, hpv::kShufflePeersMax - 1 - kActiveMax),
          clamp_u8(config.hyparview_shuffle_walk_length, hpv::kWalkTtlMax),
          clamp_u8(std::max<std::uint32_t>(tuning.keepalive_misses, 1), 200),
+         clamp_u8(std::max<std::uint32_t>(tuning.keepalive_idle_periods == 0
+                                              ? std::max(tuning.keepalive_misses, 1u) - 1
+                                              : tuning.keepalive_idle_periods,
+                                          1),
+                  200),
          config.period,
          tuning.keepalive_period,
          tuning.neighbor_timeout,
@@ -109,6 +115,7 @@ void HyParView::add_active(Peer p, Effects& fx) {
   std::size_t s = active_n_++;
   active_[s] = p;
   silent_[s] = 0;
+  idle_[s] = 0;
   heard_mask_ |= std::uint8_t(1u << s);  // a fresh link gets a full timeout before judgement
   sent_mask_ &= std::uint8_t(~(1u << s));
   tree_.neighbor_up(now_, p);
@@ -130,6 +137,7 @@ void HyParView::remove_active(std::size_t slot, bool to_passive) {
   move_bit(sent_mask_);
   active_[slot] = active_[last];
   silent_[slot] = silent_[last];
+  idle_[slot] = idle_[last];
   active_[last] = kNoPeer;
   --active_n_;
   tree_.neighbor_down(p);
@@ -206,7 +214,9 @@ void HyParView::broadcast(Time now, std::uint64_t msg_id, std::span<const std::b
                           Effects& fx) {
   now_ = now;
   if (left_ || payload.size() > wire::kMulticastPayloadBytesMax) return;
-  tree_.broadcast(now, msg_id, payload, *this, fx);
+  FrameBatch batch(*this);
+  tree_.broadcast(now, msg_id, payload, batch, fx);
+  batch.flush(fx);
   sync_stats();
 }
 
@@ -223,13 +233,15 @@ void HyParView::on_datagram(Time now, const Address& from, std::span<const std::
   }
   wire::FrameIterator it(bytes);  // checks the version byte
   wire::Frame f;
-  while (it.next(f)) on_frame(now, src, f.type, f.body, fx);
+  FrameBatch batch(*this);  // Plumtree's answers to this datagram, one datagram per peer
+  while (it.next(f)) on_frame(now, src, f.type, f.body, batch, fx);
+  batch.flush(fx);
   if (!it.ok()) ++stats_.malformed;
   sync_stats();
 }
 
 void HyParView::on_frame(Time now, Peer from, std::uint8_t type, std::span<const std::byte> body,
-                         Effects& fx) {
+                         PlumtreeTransport& tx, Effects& fx) {
   if (type < std::uint8_t(hpv::Frame::control) ||
       !wire::in_family(type, wire::FrameFamily::views)) {
     if (!wire::other_component(type, wire::FrameFamily::views)) ++stats_.unknown_frames;
@@ -253,17 +265,17 @@ void HyParView::on_frame(Time now, Peer from, std::uint8_t type, std::span<const
       return;
     }
     case hpv::Frame::gossip:
-      if (auto g = hpv::decode_gossip(body)) return tree_.on_gossip(now, from, *g, *this, fx);
+      if (auto g = hpv::decode_gossip(body)) return tree_.on_gossip(now, from, *g, tx, fx);
       break;
     case hpv::Frame::ihave: {
       hpv::IHaveFrame ih;
       if (!hpv::decode_ihave(body, ih)) break;
-      return tree_.on_ihave(now, from, ih, *this, fx);
+      return tree_.on_ihave(now, from, ih, tx, fx);
     }
     case hpv::Frame::graft: {
       hpv::GraftFrame g;
       if (!hpv::decode_graft(body, g)) break;
-      return tree_.on_graft(from, g, *this, fx);
+      return tree_.on_graft(from, g, tx, fx);
     }
     default:
       ++stats_.unknown_frames;
@@ -468,7 +480,16 @@ void HyParView::keepalive_tick(Time now, Effects& fx) {
     ++i;
   }
   for (std::size_t i = 0; i < active_n_; ++i) {
-    if (!((sent_mask_ >> i) & 1u)) send_control(active_[i], hpv::ControlKind::heartbeat, fx);
+    if ((sent_mask_ >> i) & 1u) {
+      // The send may have been at the period's start: it counts as one idle period already
+      // (with idle periods > 1), so the silence we leave on a link never exceeds p_.idle
+      // periods. A heartbeat, sent at a tick, restarts the count from 0 below.
+      idle_[i] = p_.idle > 1 ? 1 : 0;
+    } else if (++idle_[i] >= p_.idle) {
+      idle_[i] = 0;
+      ++counters_.heartbeats;
+      send_control(active_[i], hpv::ControlKind::heartbeat, fx);
+    }
   }
   heard_mask_ = 0;
   sent_mask_ = 0;
@@ -498,7 +519,11 @@ void HyParView::on_timeout(Time now, Effects& fx) {
     next_shuffle_ = now + p_.shuffle_period;
     start_shuffle(now, fx);
   }
-  if (now >= tree_.next_deadline()) tree_.on_timeout(now, *this, fx);
+  if (now >= tree_.next_deadline()) {
+    FrameBatch batch(*this);  // the grafts one timer fires share a datagram per peer
+    tree_.on_timeout(now, batch, fx);
+    batch.flush(fx);
+  }
   sync_stats();
 }
 

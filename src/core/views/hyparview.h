@@ -15,8 +15,10 @@
 //  - Failure detection. The paper uses TCP connections as the failure detector of the active
 //    view. Datagrams give no such signal, and neither the simulator nor the runtime report a
 //    failed send, so every active link carries a keepalive: a node sends a HEARTBEAT on a link
-//    where it sent nothing else for a keepalive period (Plumtree traffic counts, so busy links
-//    cost nothing) and drops a neighbour it heard nothing from for keepalive_misses periods.
+//    where it sent nothing else for a while (Plumtree traffic counts, so busy links cost
+//    nothing; keepalive_idle_periods = keepalive_misses - 1 halves the heartbeats of idle
+//    links at misses 3) and drops a neighbour it heard nothing from for keepalive_misses
+//    periods.
 //    A NEIGHBOR request unanswered within neighbor_timeout counts as a failed connect: the
 //    candidate leaves the passive view.
 //  - Symmetry is explicit: a node that adds a peer on its own (JOIN, FORWARDJOIN end) tells it
@@ -53,6 +55,12 @@ struct HyParViewTuning {
   Duration keepalive_period = Duration::seconds(1);
   /// A neighbour silent for this many keepalive periods is taken as failed.
   std::uint32_t keepalive_misses = 3;
+  /// Heartbeats leave at most this many periods of silence on a link (any traffic carries
+  /// liveness). 1 = a HEARTBEAT in every period we sent nothing (silence up to 2 periods, as
+  /// the paper's TCP-less variants do); 2 or more = a link that stays idle gets one every that
+  /// many periods, a link that went idle after traffic no later. keepalive_misses - 1 keeps a
+  /// lossless link alive at the fewest datagrams (0 = keepalive_misses - 1).
+  std::uint32_t keepalive_idle_periods = 1;
   /// An unanswered NEIGHBOR request fails after this long.
   Duration neighbor_timeout = Duration::milliseconds(500);
   PlumtreeConfig plumtree;
@@ -64,6 +72,7 @@ struct HyParViewCounters {
   std::uint64_t neighbor_timeouts = 0;  // NEIGHBOR requests never answered
   std::uint64_t shuffles = 0;           // shuffles this node started
   std::uint64_t escapes = 0;            // link requests from a full, passive-starved node
+  std::uint64_t heartbeats = 0;         // HEARTBEATs sent on idle links
 };
 
 class HyParView final : public ViewMachine, private PlumtreeTransport {
@@ -100,7 +109,7 @@ class HyParView final : public ViewMachine, private PlumtreeTransport {
 
  private:
   struct Params {  // ViewConfig and tuning, narrowed to what a node needs (kept per node)
-    std::uint8_t active_size, passive_size, arwl, prwl, ka, kp, shuffle_ttl, misses;
+    std::uint8_t active_size, passive_size, arwl, prwl, ka, kp, shuffle_ttl, misses, idle;
     Duration shuffle_period, keepalive_period, neighbor_timeout;
     PlumtreeConfig plumtree;
   };
@@ -109,7 +118,7 @@ class HyParView final : public ViewMachine, private PlumtreeTransport {
   void send_control(Peer to, wire::hpv::ControlKind kind, Effects& fx);
   void send_reject(Peer to, Effects& fx);
   void on_frame(Time now, Peer from, std::uint8_t type, std::span<const std::byte> body,
-                Effects& fx);
+                PlumtreeTransport& tx, Effects& fx);
   void on_control(Time now, Peer from, wire::hpv::ControlKind kind, Effects& fx);
   void on_forward_join(Peer from, const wire::hpv::ForwardJoinFrame& f, Effects& fx);
   void on_shuffle(Peer from, const wire::hpv::ShuffleFrame& f, Effects& fx);
@@ -138,6 +147,7 @@ class HyParView final : public ViewMachine, private PlumtreeTransport {
   Plumtree tree_;
   std::array<Peer, kActiveMax> active_{};
   std::array<std::uint8_t, kActiveMax> silent_{};  // keepalive periods without hearing
+  std::array<std::uint8_t, kActiveMax> idle_{};    // keepalive periods without sending
   std::uint8_t active_n_ = 0;
   std::uint8_t heard_mask_ = 0;  // per active slot: heard since the last keepalive tick
   std::uint8_t sent_mask_ = 0;   // per active slot: sent since the last keepalive tick
@@ -146,12 +156,13 @@ class HyParView final : public ViewMachine, private PlumtreeTransport {
   bool left_ = false;
   std::array<Peer, kActiveMax> pending_{};  // NEIGHBOR requests awaiting an answer
   std::array<Time, kActiveMax> pending_deadline_{};
-  std::array<Peer, kPassiveMax> passive_{};
-  std::array<Address, kActiveMax> view_{};  // the active view as Addresses, for view()
   Time next_keepalive_ = Time::zero();  // zero: timers not started (first on_timeout starts them)
   Time next_shuffle_ = Time::max();
   Time now_{};
   HyParViewCounters counters_;
+  // Cold: read by shuffles, promotions and view(), not per datagram (kept after the hot part).
+  std::array<Peer, kPassiveMax> passive_{};
+  std::array<Address, kActiveMax> view_{};  // the active view as Addresses, for view()
 };
 
 }  // namespace grapevine::views

@@ -21,6 +21,15 @@ void send_frame(Peer to, PlumtreeTransport& tx, Effects& fx, WriteFn write) {
 
 }  // namespace
 
+Plumtree::Plumtree(const PlumtreeConfig& config) : cfg_(config) {
+  received_.reset(config.received_ids);
+  // A GRAFT for a payload we announced comes at most ihave_interval (our IHAVE's wait) +
+  // graft_timeout + two retries (we may be the third announcer) after we received it; two
+  // more retries cover link delays.
+  cache_.reset(config.cache_messages, 4u * config.cache_messages,
+               config.ihave_interval + config.graft_timeout + config.graft_retry * 4);
+}
+
 int Plumtree::slot_of(Peer p) const noexcept {
   for (std::size_t i = 0; i < kPeersMax; ++i) {
     if (peers_[i] == p) return int(i);
@@ -33,6 +42,7 @@ void Plumtree::neighbor_up(Time now, Peer p) {
   int s = slot_of(kNoPeer);
   GV_ASSERT(s >= 0);  // HyParView never has more than kPeersMax neighbours
   peers_[std::size_t(s)] = p;
+  dups_[std::size_t(s)] = 0;
   auto bit = std::uint8_t(1u << s);
   eager_mask_ |= bit;  // new links start eager: they may be tree edges
   // Only the newest few: an old id may have left the peer's seen ring (it can be far ahead of
@@ -41,16 +51,15 @@ void Plumtree::neighbor_up(Time now, Peer p) {
   const std::size_t n = std::min(cache_.size(), kAnnounceOnLinkMax);
   if (n == 0) return;
   for (std::size_t k = 0; k < n; ++k) {
-    // cache_head_ is the oldest slot once the ring is full; walk back from the newest.
-    std::size_t newest =
-        cache_.size() < cfg_.cache_messages ? cache_.size() - 1 : (cache_head_ + cache_.size() - 1);
-    const Cached& c = cache_[(newest + cache_.size() - k) % cache_.size()];
+    const std::size_t slot = cache_.newest(k);
+    cache_.touch(slot, now);  // announced again: kept through the GRAFTs it may draw
+    const PayloadCache::Entry& c = cache_.entry(slot);
     auto q =
         std::find_if(queue_.begin(), queue_.end(), [&](const Queued& x) { return x.id == c.id; });
     if (q != queue_.end()) {
       q->mask |= bit;
     } else if (queue_.size() < kQueueMax) {
-      queue_.push_back(Queued{c.id, c.hops + 1, bit});
+      queue_.push_back(Queued{c.id, c.hops + 1u, bit});
     }
   }
   if (flush_at_ == Time::max()) flush_at_ = now + cfg_.ihave_interval;
@@ -81,30 +90,10 @@ bool Plumtree::is_eager(Peer p) const noexcept {
   return s >= 0 && ((eager_mask_ >> s) & 1u);
 }
 
-bool Plumtree::seen(std::uint64_t id) const noexcept {
-  return std::find(received_.begin(), received_.end(), id) != received_.end();
-}
-
-void Plumtree::remember(std::uint64_t id, std::uint32_t hops, Peer parent,
+void Plumtree::remember(Time now, std::uint64_t id, std::uint32_t hops, Peer parent,
                         std::span<const std::byte> payload) {
-  if (received_.size() < cfg_.received_ids) {
-    received_.push_back(id);
-  } else {
-    received_[received_head_] = id;
-    received_head_ = std::uint16_t((received_head_ + 1) % cfg_.received_ids);
-  }
-  if (cfg_.cache_messages == 0) return;
-  Cached* c;
-  if (cache_.size() < cfg_.cache_messages) {
-    c = &cache_.emplace_back();
-  } else {
-    c = &cache_[cache_head_];
-    cache_head_ = std::uint16_t((cache_head_ + 1) % cfg_.cache_messages);
-  }
-  c->id = id;
-  c->hops = hops;
-  c->parent = parent;
-  c->payload.assign(payload.begin(), payload.end());
+  received_.insert(id);
+  cache_.put(now, id, parent, hops, payload);
 }
 
 void Plumtree::send_gossip(Peer to, std::uint64_t id, std::uint32_t hops,
@@ -138,7 +127,7 @@ void Plumtree::spread(Time now, std::uint64_t id, std::uint32_t hops,
 void Plumtree::broadcast(Time now, std::uint64_t id, std::span<const std::byte> payload,
                          PlumtreeTransport& tx, Effects& fx) {
   if (seen(id)) return;
-  remember(id, 0, kNoPeer, payload);
+  remember(now, id, 0, kNoPeer, payload);
   ++stats_.delivered;
   Event e;
   e.kind = EventKind::delivered;
@@ -156,7 +145,9 @@ void Plumtree::on_gossip(Time now, Peer from, const wire::hpv::GossipFrame& f,
   if (seen(f.id)) {
     ++stats_.duplicates;
     // A second eager path: keep this link for announcements only.
-    if (s >= 0 && ((eager_mask_ >> s) & 1u)) {
+    if (s >= 0 && ((eager_mask_ >> s) & 1u) &&
+        ++dups_[std::size_t(s)] >= std::max<std::uint8_t>(cfg_.prune_after_duplicates, 1)) {
+      dups_[std::size_t(s)] = 0;
       eager_mask_ &= std::uint8_t(~(1u << s));
       ++stats_.prune_sent;
       send_frame(from, tx, fx, [](wire::Writer& w) {
@@ -165,7 +156,7 @@ void Plumtree::on_gossip(Time now, Peer from, const wire::hpv::GossipFrame& f,
     }
     return;
   }
-  remember(f.id, f.hops, from, f.payload);
+  remember(now, f.id, f.hops, from, f.payload);
   drop_missing(f.id);
   ++stats_.delivered;
   Event e;
@@ -174,7 +165,10 @@ void Plumtree::on_gossip(Time now, Peer from, const wire::hpv::GossipFrame& f,
   e.payload = f.payload;
   e.hops = f.hops;
   fx.emit(e);
-  if (s >= 0) eager_mask_ |= std::uint8_t(1u << s);  // the link that delivered is a tree edge
+  if (s >= 0) {
+    eager_mask_ |= std::uint8_t(1u << s);  // the link that delivered is a tree edge
+    dups_[std::size_t(s)] = 0;
+  }
   spread(now, f.id, f.hops + 1, f.payload, s, tx, fx);
 }
 
@@ -214,8 +208,8 @@ void Plumtree::maybe_optimize(Peer from, const wire::hpv::IHaveEntry& e, Plumtre
   if (cfg_.optimize_hops == 0) return;
   int s = slot_of(from);
   if (s < 0 || ((eager_mask_ >> s) & 1u)) return;
-  for (auto& c : cache_) {
-    if (c.id != e.id) continue;
+  if (std::size_t k = cache_.find(e.id); k != PayloadCache::npos) {
+    PayloadCache::Entry& c = cache_.entry(k);
     if (c.parent == kNoPeer || c.parent == from || c.hops < e.hops + cfg_.optimize_hops) return;
     int ps = slot_of(c.parent);
     if (ps < 0 || !((eager_mask_ >> ps) & 1u)) return;
@@ -230,8 +224,7 @@ void Plumtree::maybe_optimize(Peer from, const wire::hpv::IHaveEntry& e, Plumtre
       return wire::hpv::write_control(w, wire::hpv::ControlKind::prune);
     });
     c.parent = from;
-    c.hops = e.hops;
-    return;
+    c.hops = std::uint16_t(std::min<std::uint32_t>(e.hops, 0xffff));
   }
 }
 
@@ -240,12 +233,12 @@ void Plumtree::on_graft(Peer from, const wire::hpv::GraftFrame& f, PlumtreeTrans
   int s = slot_of(from);
   if (s >= 0) eager_mask_ |= std::uint8_t(1u << s);
   for (std::uint32_t i = 0; i < f.count; ++i) {
-    for (const auto& c : cache_) {
-      if (c.id == f.ids[i]) {
-        send_gossip(from, c.id, c.hops + 1, c.payload, tx, fx);
-        break;
-      }
+    std::size_t k = cache_.find(f.ids[i]);
+    if (k == PayloadCache::npos) {
+      ++stats_.graft_misses;
+      continue;
     }
+    send_gossip(from, f.ids[i], cache_.entry(k).hops + 1u, cache_.payload(k), tx, fx);
   }
 }
 
@@ -293,6 +286,7 @@ void Plumtree::fire_missing(Time now, PlumtreeTransport& tx, Effects& fx) {
       continue;
     }
     if (m.source_count == 0) {  // nobody left to ask: give up (a later IHAVE restarts it)
+      ++stats_.gave_up;
       missing_.erase(missing_.begin() + std::ptrdiff_t(i));
       continue;
     }
