@@ -1,8 +1,9 @@
 // Prompt gossip of joins (MembershipConfig::join_gossip_delay). 64 nodes join at 200 per second
 // through one seed, LAN timings, 1-5 ms links, fixed seeds: with the prompt round every node
 // lists every other well before the same run without it (memberlist's behaviour, where the news
-// of the last joiners waits for a 200 ms gossip tick at each hop), the join costs about the
-// same bytes, and once the group is at rest no prompt round runs and idle traffic is unchanged.
+// of the last joiners waits for a 200 ms gossip tick at each hop), the join costs at most a
+// bounded share more bytes (more, emptier datagrams), and once the group is at rest no prompt
+// round runs and idle traffic is unchanged.
 #include <gtest/gtest.h>
 
 #include <cstdio>
@@ -64,9 +65,12 @@ TEST_P(NodeJoinGossip, SixtyFourJoinersConvergeSoonerAtTheSameCost) {
     ASSERT_GT(on.converged_s, 0.0);
     ASSERT_GT(off.converged_s, 0.0);
     // The last join starts at 63 / 200 = 0.315 s.
-    EXPECT_LT(on.converged_s, 0.55);
-    EXPECT_LT(on.converged_s, 0.75 * off.converged_s);
-    EXPECT_LT(on.join_bytes_per_node, 1.25 * off.join_bytes_per_node);
+    EXPECT_LT(on.converged_s, 0.45);
+    EXPECT_LT(on.converged_s, 0.6 * off.converged_s);
+    // The same updates, each sent as often, in more datagrams: more headers. The memberlist
+    // dialect's are larger (its datagrams carry ~20 updates against the native ~45).
+    EXPECT_LT(on.join_bytes_per_node,
+              (GetParam() == Dialect::native ? 1.15 : 1.6) * off.join_bytes_per_node);
     // At rest: no prompt round, and the same idle traffic.
     EXPECT_EQ(on.idle_prompt_rounds, 0u);
     EXPECT_LT(on.idle_bytes_per_node_second, 1.05 * off.idle_bytes_per_node_second);
