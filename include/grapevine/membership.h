@@ -222,11 +222,12 @@ struct MembershipConfig {
   /// not yet understood).
   Duration churn_anti_entropy_delay = Duration::seconds(1);
   /// Prompt gossip of joins: a node that learns of a new member gossips its queued updates to
-  /// 2 x gossip_nodes random members (at most 16) this long after (one such extra round per
-  /// delay at most), instead of at its next gossip tick. A joiner's news then spreads at about
-  /// this per hop, not gossip_interval / 2 (docs/performance.md, "Join convergence beside
-  /// memberlist"): the updates are the same, each still sent at most retransmit_limit() times
-  /// by each node, only sooner. At rest it costs nothing. Zero = off (memberlist's behaviour).
+  /// 2 x gossip_nodes random members (at most 16) this long after (one such round pending at a
+  /// time, rounds at least gossip_interval / 10 apart) instead of at its next gossip tick. A
+  /// joiner's news then spreads at about this per hop, not gossip_interval / 2
+  /// (docs/performance.md, "Join convergence beside memberlist"): the updates are the same,
+  /// each still sent at most retransmit_limit() times by each node, only sooner. At rest it
+  /// costs nothing. Zero = off (memberlist's behaviour).
   Duration join_gossip_delay = Duration::milliseconds(10);
 
   std::size_t packet_budget_bytes = 1400;

@@ -245,6 +245,7 @@ class MembershipNode final : public Membership {
   Ticker gossip_ticker_, push_pull_ticker_, house_ticker_, join_ticker_, reconnect_ticker_;
   Time catch_up_at_ = Time::max();  // churn_anti_entropy_delay: the pending catch-up round
   Time join_gossip_at_ = Time::max();  // join_gossip_delay: the pending prompt gossip round
+  Time join_gossip_last_ = Time::zero();  // when the last prompt round ran
   Time clock_ = Time::zero();       // the latest `now` this machine was given
   std::vector<Address> seeds_;
   std::size_t seed_next_ = 0;  // join_seeds_per_attempt: the next seed to contact
