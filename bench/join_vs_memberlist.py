@@ -112,6 +112,11 @@ def table(n, rows, args):
           f"{fmt(med(r[6] for r in rows), 1)}"
           + (f" | {fmt(med(r[7] for r in rows))} | {fmt(med(r[8] for r in rows))}"
              if args.baseline else "") + " |")
+    both = [r[3] for r in rows if r[2] is not None and r[3] is not None]
+    if len(both) < len(rows):
+        print(f"\nmedian ratio over the {len(both)} pairs where memberlist converged: "
+              f"{fmt(med(both))}" + (f" (baseline {fmt(med(r[8] for r in rows if r[2] is not None))})"
+                                     if args.baseline else ""))
     failed = sum(1 for r in rows if r[1] is None)
     slow = sum(1 for r in rows if r[2] is None)
     if failed or slow:
