@@ -17,7 +17,7 @@ namespace {
 struct JoinRun {
   double converged_s = -1;      // from the first join until every node lists all 64 alive
   double join_bytes_per_node = 0;  // sent until then
-  double idle_bytes_per_node_second = 0;  // a 60 s window at rest, 30 s after convergence
+  double idle_bytes_per_node_second = 0;  // a 30 s window at rest, 10 s after convergence
   std::uint64_t idle_prompt_rounds = 0;   // prompt rounds in that window (all nodes)
   std::uint64_t false_failures = 0;
 };
@@ -42,10 +42,10 @@ JoinRun join_64(Duration prompt_delay, Dialect dialect, std::uint64_t seed) {
   if (!c.converged()) return r;
   r.converged_s = c.now().to_seconds();
   r.join_bytes_per_node = double(c.bytes_sent()) / 64.0;
-  c.run_for(Duration::seconds(30));
+  c.run_for(Duration::seconds(10));
   const std::uint64_t bytes0 = c.bytes_sent(), rounds0 = prompt_rounds(c);
-  c.run_for(Duration::seconds(60));
-  r.idle_bytes_per_node_second = double(c.bytes_sent() - bytes0) / 64.0 / 60.0;
+  c.run_for(Duration::seconds(30));
+  r.idle_bytes_per_node_second = double(c.bytes_sent() - bytes0) / 64.0 / 30.0;
   r.idle_prompt_rounds = prompt_rounds(c) - rounds0;
   r.false_failures = c.false_failures();
   return r;
