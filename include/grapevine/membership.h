@@ -221,6 +221,14 @@ struct MembershipConfig {
   /// with the phi detector it is not applied (it cost a false failure in a seeded scenario,
   /// not yet understood).
   Duration churn_anti_entropy_delay = Duration::seconds(1);
+  /// Prompt gossip of joins: a node that learns of a new member gossips its queued updates to
+  /// 2 x gossip_nodes random members (at most 16) this long after (one such round pending at a
+  /// time, rounds at least gossip_interval / 10 apart) instead of at its next gossip tick. A
+  /// joiner's news then spreads at about this per hop, not gossip_interval / 2
+  /// (docs/performance.md, "Join convergence beside memberlist"): the updates are the same,
+  /// each still sent at most retransmit_limit() times by each node, only sooner. At rest it
+  /// costs nothing. Zero = off (memberlist's behaviour).
+  Duration join_gossip_delay = Duration::milliseconds(10);
 
   std::size_t packet_budget_bytes = 1400;
 
@@ -268,6 +276,8 @@ struct MembershipStats {
   /// As a seed: join push-pulls answered with the full state, and those left unanswered
   /// (MembershipConfig::join_answers_per_second).
   std::uint64_t joins_answered = 0, joins_refused = 0;
+  /// Prompt gossip rounds run after learning of new members (MembershipConfig::join_gossip_delay).
+  std::uint64_t join_gossip_rounds = 0;
   // consistent mode:
   std::uint64_t view_changes = 0, fast_decisions = 0, classic_decisions = 0;
   std::uint64_t classic_rounds = 0;  // classic rounds this member coordinated

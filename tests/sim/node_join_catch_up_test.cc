@@ -33,7 +33,9 @@ double join_with_a_deaf_member(Duration catch_up_delay, Duration limit) {
   const Address seed = sim_address(0);
   sim.run_for(Duration::milliseconds(100));
   sim.with_node(kN - 2, [&](Machine&, Effects& fx) { (void)nodes[kN - 2]->join(sim.now(), {&seed, 1}, fx); });
-  sim.run_for(Duration::milliseconds(400));
+  // Node 1 learns the first joiner within ~50 ms (prompt gossip of joins), which arms its
+  // catch-up round for ~1 s later: after the deaf spell below.
+  sim.run_for(Duration::milliseconds(150));
   sim.set_drop(1, 1.0);  // node 1 hears nothing while the second joiner is gossiped
   sim.with_node(kN - 1, [&](Machine&, Effects& fx) { (void)nodes[kN - 1]->join(sim.now(), {&seed, 1}, fx); });
   sim.run_for(Duration::milliseconds(700));

@@ -153,6 +153,7 @@ Result<void> validate(const MembershipConfig& c) noexcept {
   }
   if (c.join_retry_interval <= Duration::zero()) return bad("join_retry_interval must be > 0");
   if (c.churn_anti_entropy_delay < Duration::zero()) return bad("churn_anti_entropy_delay must be >= 0");
+  if (c.join_gossip_delay < Duration::zero()) return bad("join_gossip_delay must be >= 0");
   if (c.meta.size() > wire::kMetaBytesMax) return bad("meta must be <= 512 bytes");
   if (c.name.size() > wire::kNameBytesMax) return bad("name must be <= 255 bytes");
   if (c.zone.size() > wire::kZoneBytesMax) return bad("zone must be <= 64 bytes");

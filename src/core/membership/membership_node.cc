@@ -95,7 +95,7 @@ Time MembershipNode::next_deadline() const noexcept {
   t = std::min(t, house_ticker_.deadline());
   if (!seeds_.empty() && join_ticker_.started()) t = std::min(t, join_ticker_.deadline());
   if (queries_) t = std::min(t, queries_->next_deadline());
-  return std::min(t, catch_up_at_);
+  return std::min({t, catch_up_at_, join_gossip_at_});
 }
 
 void MembershipNode::on_timeout(Time now, Effects& fx) {
@@ -138,6 +138,7 @@ void MembershipNode::on_timeout(Time now, Effects& fx) {
       send_push_pull(fx, list_.at(list_.find(id)).address, true);
     }
   }
+  if (now >= join_gossip_at_) join_gossip_round(now, fx);
   if (now >= catch_up_at_) {
     catch_up_at_ = Time::max();
     if (list_.live_size() > 1 && !leaving_) {
@@ -382,6 +383,7 @@ void MembershipNode::emit(Effects& fx, EventKind kind, const MemberRecord& r) {
       started_) {
     catch_up_at_ = clock_ + config_.churn_anti_entropy_delay;
   }
+  if (kind == EventKind::joined) arm_join_gossip();
   Event e;
   e.kind = kind;
   e.subject_id = r.id;

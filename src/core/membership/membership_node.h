@@ -201,6 +201,9 @@ class MembershipNode final : public Membership {
   void contact_seeds(Effects& fx);
   // The wait before the next join attempt (join_seeds_per_attempt > 0: with backoff).
   Duration join_retry_delay() const noexcept;
+  // join_gossip_delay: arms the prompt round when a member joins; runs it when due.
+  void arm_join_gossip();
+  void join_gossip_round(Time now, Effects& fx);
   // join_answers_per_second: takes a token if one is left (true), else false.
   bool take_join_answer(Time now);
   void anti_entropy(Effects& fx, const Address& to);
@@ -241,6 +244,8 @@ class MembershipNode final : public Membership {
   MembershipStats stats_;
   Ticker gossip_ticker_, push_pull_ticker_, house_ticker_, join_ticker_, reconnect_ticker_;
   Time catch_up_at_ = Time::max();  // churn_anti_entropy_delay: the pending catch-up round
+  Time join_gossip_at_ = Time::max();  // join_gossip_delay: the pending prompt gossip round
+  Time join_gossip_last_ = Time::zero();  // when the last prompt round ran
   Time clock_ = Time::zero();       // the latest `now` this machine was given
   std::vector<Address> seeds_;
   std::size_t seed_next_ = 0;  // join_seeds_per_attempt: the next seed to contact
