@@ -212,6 +212,7 @@ class Simulator {
   // Some node was ever crashed or partitioned: until then a delivery need not read the
   // sender's slot (a cache miss at a million nodes).
   bool any_crash_or_partition_ = false;
+  bool any_busy_ = false;          // some node was ever paused or slowed (kMaybeBusy)
   unsigned machine_lines_ = 2;  // machine lines prefetched ahead (set_machine_prefetch_lines)
 };
 
