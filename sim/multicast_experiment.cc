@@ -82,6 +82,27 @@ void fill_rounds_to(MulticastRun& run, std::vector<std::int64_t>& times,
   }
 }
 
+// Adds the e.nodes machines: push, pull and push-pull as one flat population (returned; it
+// must outlive the run), the other protocols (or with flat_gossip off) as one machine each.
+std::unique_ptr<detail::GossipPopulation> add_nodes(Simulator& sim, const MulticastExperiment& e,
+                                                    const MulticastConfig& config,
+                                                    const SimGroup& group, std::uint64_t seed) {
+  const auto p = config.protocol;
+  if (e.flat_gossip && (p == MulticastProtocolKind::push || p == MulticastProtocolKind::pull ||
+                        p == MulticastProtocolKind::pushpull)) {
+    auto flat = std::make_unique<detail::GossipPopulation>(config, group, seed);
+    sim.set_machine_prefetch_lines(1);  // a member is one line; the next is a neighbour's
+    for (std::uint32_t i = 0; i < e.nodes; ++i) {
+      sim.add_borrowed_node(flat->member(i), group.subnet_of(i));
+    }
+    return flat;
+  }
+  for (std::uint32_t i = 0; i < e.nodes; ++i) {
+    sim.add_node(make_multicast(config, group, i, derive_seed(seed, i + 1)), group.subnet_of(i));
+  }
+  return nullptr;
+}
+
 }  // namespace
 
 MulticastRun run_multicast_once(const MulticastExperiment& e, std::uint32_t run_index) {
@@ -111,20 +132,7 @@ MulticastRun run_multicast_once(const MulticastExperiment& e, std::uint32_t run_
       ++delivered_total;
     }
   });
-  const auto p = config.protocol;
-  std::unique_ptr<detail::GossipPopulation> flat;
-  if (e.flat_gossip && (p == MulticastProtocolKind::push || p == MulticastProtocolKind::pull ||
-                        p == MulticastProtocolKind::pushpull)) {
-    flat = std::make_unique<detail::GossipPopulation>(config, group, seed);
-    sim.set_machine_prefetch_lines(1);
-    for (std::uint32_t i = 0; i < e.nodes; ++i) {
-      sim.add_borrowed_node(flat->member(i), group.subnet_of(i));
-    }
-  } else {
-    for (std::uint32_t i = 0; i < e.nodes; ++i) {
-      sim.add_node(make_multicast(config, group, i, derive_seed(seed, i + 1)), group.subnet_of(i));
-    }
-  }
+  std::unique_ptr<detail::GossipPopulation> flat = add_nodes(sim, e, config, group, seed);
   auto protocol = [&](std::uint32_t i) -> MulticastProtocol& {
     return static_cast<MulticastProtocol&>(sim.machine(i));
   };

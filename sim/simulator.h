@@ -75,7 +75,8 @@ class Simulator {
   NodeIndex add_node(std::unique_ptr<Machine> machine, const Address& address,
                      std::uint32_t subnet);
   /// Adds a node whose machine the caller owns (e.g. a member of a population allocated in one
-  /// block): it must outlive the simulator, or be replaced by restart() first.
+  /// block): it must stay valid as long as the simulator may call into it (the destructor
+  /// does not), or be replaced by restart() first.
   NodeIndex add_borrowed_node(Machine& machine, std::uint32_t subnet = 0);
   /// Reserves room for `nodes` nodes; large tables are advised onto huge pages.
   void reserve(std::size_t nodes);
