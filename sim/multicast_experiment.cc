@@ -7,6 +7,7 @@
 #include <limits>
 #include <thread>
 
+#include "core/multicast/gossip_population.h"
 #include "grapevine/group.h"
 #include "sim/parallel_runs.h"
 #include "sim/sim_group.h"
@@ -81,6 +82,27 @@ void fill_rounds_to(MulticastRun& run, std::vector<std::int64_t>& times,
   }
 }
 
+// Adds the e.nodes machines: push, pull and push-pull as one flat population (returned; it
+// must outlive the run), the other protocols (or with flat_gossip off) as one machine each.
+std::unique_ptr<detail::GossipPopulation> add_nodes(Simulator& sim, const MulticastExperiment& e,
+                                                    const MulticastConfig& config,
+                                                    const SimGroup& group, std::uint64_t seed) {
+  const auto p = config.protocol;
+  if (e.flat_gossip && (p == MulticastProtocolKind::push || p == MulticastProtocolKind::pull ||
+                        p == MulticastProtocolKind::pushpull)) {
+    auto flat = std::make_unique<detail::GossipPopulation>(config, group, seed);
+    sim.set_machine_prefetch_lines(1);  // a member is one line; the next is a neighbour's
+    for (std::uint32_t i = 0; i < e.nodes; ++i) {
+      sim.add_borrowed_node(flat->member(i), group.subnet_of(i));
+    }
+    return flat;
+  }
+  for (std::uint32_t i = 0; i < e.nodes; ++i) {
+    sim.add_node(make_multicast(config, group, i, derive_seed(seed, i + 1)), group.subnet_of(i));
+  }
+  return nullptr;
+}
+
 }  // namespace
 
 MulticastRun run_multicast_once(const MulticastExperiment& e, std::uint32_t run_index) {
@@ -110,9 +132,10 @@ MulticastRun run_multicast_once(const MulticastExperiment& e, std::uint32_t run_
       ++delivered_total;
     }
   });
-  for (std::uint32_t i = 0; i < e.nodes; ++i) {
-    sim.add_node(make_multicast(config, group, i, derive_seed(seed, i + 1)), group.subnet_of(i));
-  }
+  std::unique_ptr<detail::GossipPopulation> flat = add_nodes(sim, e, config, group, seed);
+  auto protocol = [&](std::uint32_t i) -> MulticastProtocol& {
+    return static_cast<MulticastProtocol&>(sim.machine(i));
+  };
   Rng rng(derive_seed(seed, 0xc2a5));
   for (std::uint32_t i : pick_crashed(e, rng)) sim.crash(i);
   if (e.origin_crash_after_sends > 0) sim.crash_after_sends(0, e.origin_crash_after_sends);
@@ -120,7 +143,11 @@ MulticastRun run_multicast_once(const MulticastExperiment& e, std::uint32_t run_
   std::vector<std::byte> payload(e.payload_bytes);
   for (std::size_t i = 0; i < payload.size(); ++i) payload[i] = std::byte(i * 131 + run_index);
   sim.with_node(0, [&](Machine& m, Effects& fx) {
-    (void)static_cast<MulticastProtocol&>(m).multicast(sim.now(), payload, fx);
+    if (flat) {
+      (void)flat->multicast(0, payload, fx);
+    } else {
+      (void)static_cast<MulticastProtocol&>(m).multicast(sim.now(), payload, fx);
+    }
   });
 
   MulticastRun run;
@@ -146,7 +173,7 @@ MulticastRun run_multicast_once(const MulticastExperiment& e, std::uint32_t run_
     // they deliver long after it went quiescent).
     bool quiet = sim.packets_in_flight() == 0;
     for (std::uint32_t i = 0; i < e.nodes && quiet; ++i) {
-      if (!sim.crashed(i)) quiet = static_cast<MulticastProtocol&>(sim.machine(i)).quiescent();
+      if (!sim.crashed(i)) quiet = flat ? flat->quiescent(i) : protocol(i).quiescent();
     }
     if (quiet && quiet_before) break;
     quiet_before = quiet;
@@ -163,12 +190,20 @@ MulticastRun run_multicast_once(const MulticastExperiment& e, std::uint32_t run_
   run.all_delivered = run.delivered == run.live;
   fill_rounds_to(run, times, e);
 
-  for (std::uint32_t i = 0; i < e.nodes; ++i) {
-    const MulticastStats& s = static_cast<MulticastProtocol&>(sim.machine(i)).stats();
-    run.data_frames += s.data_sent;
-    run.data_received += s.data_received;
-    if (i == 0) run.origin_datagrams = s.datagrams_sent;
+  if (flat) {
+    const MulticastStats all = flat->total_stats();
+    run.data_frames = all.data_sent;
+    run.data_received = all.data_received;
+    run.origin_datagrams = flat->member0_stats().datagrams_sent;
+  } else {
+    for (std::uint32_t i = 0; i < e.nodes; ++i) {
+      const MulticastStats& s = protocol(i).stats();
+      run.data_frames += s.data_sent;
+      run.data_received += s.data_received;
+      if (i == 0) run.origin_datagrams = s.datagrams_sent;
+    }
   }
+  const MulticastStats& origin = flat ? flat->member0_stats() : protocol(0).stats();
   // What left on the wire, from the network's side: a machine cannot know the simulator crashed
   // it mid-call (after its K-th datagram), so its own counters include the sends that followed
   // in the same call, which never left.
@@ -180,8 +215,7 @@ MulticastRun run_multicast_once(const MulticastExperiment& e, std::uint32_t run_
     run.origin_datagrams = e.origin_crash_after_sends;
     // The excess is data except in push-pull, whose tick may end with pull requests (at most
     // pull_fanout frames over the whole run).
-    const MulticastStats& o = static_cast<MulticastProtocol&>(sim.machine(0)).stats();
-    run.data_frames -= std::min<std::uint64_t>(excess, o.data_sent);
+    run.data_frames -= std::min<std::uint64_t>(excess, origin.data_sent);
   }
   run.cross_router = sim.counters().cross_router;
   for (std::uint32_t s = 0; s < sim.subnet_count(); ++s) {

@@ -46,6 +46,10 @@ struct MulticastExperiment {
   /// Crash the K nodes just below the origin in its tree (indices 1..K) at t=0, whatever the
   /// protocol, so trees and gossip face the same fault.
   std::uint32_t crash_interior = 0;
+  /// Push, pull and push-pull nodes as one flat GossipPopulation (64 bytes a node, one
+  /// allocation) instead of one GossipMulticast each: the same run (same delivery hash), faster
+  /// and smaller at 10^6 nodes and beyond. Off only to compare the two.
+  bool flat_gossip = true;
   std::uint64_t seed = 1;
   std::uint32_t runs = 1;
   std::uint32_t threads = 0;  // 0 = one per core (runs are independent)

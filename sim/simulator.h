@@ -74,7 +74,15 @@ class Simulator {
   NodeIndex add_node(std::unique_ptr<Machine> machine, std::uint32_t subnet = 0);
   NodeIndex add_node(std::unique_ptr<Machine> machine, const Address& address,
                      std::uint32_t subnet);
+  /// Adds a node whose machine the caller owns (e.g. a member of a population allocated in one
+  /// block): it must stay valid as long as the simulator may call into it (the destructor
+  /// does not), or be replaced by restart() first.
+  NodeIndex add_borrowed_node(Machine& machine, std::uint32_t subnet = 0);
+  /// Reserves room for `nodes` nodes; large tables are advised onto huge pages.
   void reserve(std::size_t nodes);
+  /// How many cache lines of each machine object to prefetch ahead of its events (1 or 2;
+  /// default 2). A machine whose hot state is one line says 1: the second would be a neighbour's.
+  void set_machine_prefetch_lines(unsigned lines) noexcept { machine_lines_ = lines > 1 ? 2 : 1; }
 
   void set_observer(EventObserver observer) { observer_ = std::move(observer); }
   /// Sees every routed datagram as it is sent: `cross` when it goes between subnets. For
@@ -205,6 +213,8 @@ class Simulator {
   // Some node was ever crashed or partitioned: until then a delivery need not read the
   // sender's slot (a cache miss at a million nodes).
   bool any_crash_or_partition_ = false;
+  bool any_busy_ = false;          // some node was ever paused or slowed (kMaybeBusy)
+  unsigned machine_lines_ = 2;  // machine lines prefetched ahead (set_machine_prefetch_lines)
 };
 
 }  // namespace grapevine::sim

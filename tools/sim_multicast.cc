@@ -49,6 +49,7 @@ struct Options {
   std::uint32_t threads = 0;
   bool until_quiet = false;
   bool no_progress = false;
+  bool per_node_gossip = false;
   bool curve = false;
 };
 
@@ -88,6 +89,7 @@ sim::MulticastExperiment experiment(const Options& o, const MulticastConfig& c, 
   e.origin_crash_after_sends = o.origin_crash_after_sends;
   e.crash_interior = o.crash_interior;
   e.until_quiescent = o.until_quiet;
+  e.flat_gossip = !o.per_node_gossip;
   e.seed = o.seed;
   e.runs = o.runs;
   e.threads = o.threads;
@@ -257,6 +259,9 @@ void add_sim_multicast(CLI::App& sim, std::function<int()>& run_cmd) {
   cmd->add_option("--threads", o->threads, "worker threads for runs (0 = one per core)")
       ->capture_default_str();
   cmd->add_flag("--no-progress", o->no_progress, "no progress line on stderr");
+  cmd->add_flag("--per-node-gossip", o->per_node_gossip,
+                "push/pull/pushpull as one GossipMulticast machine per node instead of the flat "
+                "population (same results, slower and larger; for comparison)");
   cmd->add_flag("--curve", o->curve, "print the infection curve of each series as text bars");
   cmd->callback([o, &run_cmd] { run_cmd = [o] { return run(*o); }; });
 }

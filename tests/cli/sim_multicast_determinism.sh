@@ -23,4 +23,8 @@ done
 a=$(hash_of --async --seed 3)
 b=$(hash_of --async --seed 3)
 [[ $a == "$b" ]] || { echo "FAIL: --async not reproducible ($a vs $b)"; exit 1; }
+# The flat gossip population and one machine per node are the same run.
+a=$(hash_of --protocol pushpull --seed 7 --loss 0.05 --async)
+b=$(hash_of --protocol pushpull --seed 7 --loss 0.05 --async --per-node-gossip)
+[[ $a == "$b" ]] || { echo "FAIL: --per-node-gossip changed the run ($a vs $b)"; exit 1; }
 echo "ok: determinism"
