@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "fuzz_check.h"
+#include "core/membership/member_list.h"
 #include "fuzz_frames.h"
 #include "wire/native.h"
 #include "wire/native_membership.h"
@@ -220,10 +221,30 @@ void decode_everything(Bytes body) {
 
 }  // namespace
 
+// The cache warming that reads a datagram's member ids before the merge rules apply its frames
+// (core/membership/member_warm.cc) on the same bytes as a datagram: it never fails and changes
+// nothing (every member still found at its slot).
+void check_warm_members(Bytes in) {
+  using grapevine::detail::MemberList;
+  static MemberList list = [] {
+    MemberList l(1, Address::ipv4_u32(0x0a000001, 7946), Time::zero());
+    for (NodeId id = 2; id <= grapevine::detail::kWarmListMin + 8; ++id) {
+      l.add(id, Address::ipv4_u32(std::uint32_t(0x0a000000 + id), 7946), 0, MemberState::alive,
+            Time::zero());
+    }
+    return l;
+  }();
+  grapevine::detail::warm_members(list, in);
+  for (NodeId id = 1; id <= grapevine::detail::kWarmListMin + 8; id += 37) {
+    FUZZ_CHECK(list.find(id) == std::uint32_t(id - 1));
+  }
+}
+
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   Bytes in = std::as_bytes(std::span(data, size));
   fuzz::decode_frame_bodies_then_whole(in, [](Bytes b) { decode_everything(b); });
   check_push_pull(in);  // the same bytes as a stream message
   check_stream_ping(in);
+  check_warm_members(in);
   return 0;
 }

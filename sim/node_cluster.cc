@@ -5,6 +5,7 @@
 #include <string>
 
 #include "core/membership/codec.h"
+#include "sim/memory_estimate.h"
 #include "util/rng.h"
 
 namespace grapevine::sim {
@@ -16,6 +17,10 @@ NodeCluster::NodeCluster(const NodeClusterOptions& options)
       group_(options.nodes, 0),
       lives_(options.nodes, 0),
       restarted_at_(options.nodes, Time::zero() - kGrace - kGrace) {
+  // Before any list is allocated (measured: -10% CPU at 1,000 nodes, docs/performance.md).
+  if (const auto bytes = estimate_cluster(options.nodes).bytes; bytes >= kHugeHeapBytesMin) {
+    (void)back_heap_with_huge_pages(bytes);
+  }
   NodeConfig probe = options_.config;
   probe.membership.name = "node-0";
   if (auto ok = validate(probe); !ok) {

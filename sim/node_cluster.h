@@ -210,4 +210,13 @@ class NodeCluster {
   std::uint64_t false_failures_ = 0, partition_failures_ = 0, stale_failures_ = 0;
 };
 
+/// Grows the process's heap by `bytes` (virtual memory) and backs it with transparent huge
+/// pages (madvise MADV_HUGEPAGE), so that what is allocated next (a cluster's member lists)
+/// faults in as 2 MiB pages; also keeps arrays up to 32 MiB in the heap and turns heap
+/// trimming off. Once per process; false where it could not (not Linux/glibc, refused). Changes
+/// no result, only the time a big run takes. NodeCluster calls it for runs estimated over
+/// kHugeHeapBytesMin. node_cluster_heap.cc
+bool back_heap_with_huge_pages(std::size_t bytes);
+inline constexpr std::size_t kHugeHeapBytesMin = std::size_t(256) << 20;
+
 }  // namespace grapevine::sim

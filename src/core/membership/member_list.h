@@ -58,6 +58,11 @@ class MemberList final : public Group {
   [[nodiscard]] std::uint32_t find(NodeId id) const noexcept {
     return index_.find(id, [this](std::uint32_t s) { return records_[s].id; });
   }
+  /// Loads the index entries and then the records of `ids` into the cache, changing nothing:
+  /// a lookup in a big list is two dependent cache misses (index, then record), and a batch of
+  /// independent loads overlaps them where lookups one at a time inside the merge rules do not.
+  /// `ids.size()` <= kWarmIdsMax (more are ignored). member_warm.cc.
+  void warm(std::span<const NodeId> ids) const noexcept;
   MemberRecord& at(std::uint32_t slot) noexcept { return records_[slot]; }
   [[nodiscard]] const MemberRecord& at(std::uint32_t slot) const noexcept { return records_[slot]; }
   [[nodiscard]] std::size_t record_count() const noexcept { return records_.size(); }
@@ -190,5 +195,16 @@ class MemberList final : public Group {
   mutable std::vector<std::uint32_t> order_;         // position -> live index
   mutable std::vector<std::uint32_t> pos_;           // live index -> position
 };
+
+/// Lists shorter than this fit in cache well enough: warm_members skips them.
+inline constexpr std::size_t kWarmListMin = 256;
+/// Most ids one MemberList::warm call (and one datagram's warm_members) loads.
+inline constexpr std::size_t kWarmIdsMax = 64;
+
+/// Warms `list` (MemberList::warm) for the members named by the alive, suspect and dead frames
+/// of a native-dialect datagram (`datagram`: version byte and frames; read only during the
+/// call; the first kWarmIdsMax such frames), before the merge rules apply them. Changes
+/// nothing; malformed input is skipped silently (the real decode counts it).
+void warm_members(const MemberList& list, std::span<const std::byte> datagram) noexcept;
 
 }  // namespace grapevine::detail

@@ -617,6 +617,7 @@ void MembershipNode::on_datagram(Time now, const Address& from, std::span<const 
   clock_ = now;
   ++stats_.datagrams_received;
   stats_.bytes_received += bytes.size();
+  if (config_.dialect == Dialect::native) warm_members(list_, bytes);
   Inbound in(*this, now, fx);
   codec_->unpack(bytes, from, in);
 }

@@ -33,6 +33,18 @@ class SlotIndex {
     }
   }
 
+  /// The slot of the first entry whose tag matches `key`'s, without reading the list to
+  /// confirm it (so without its cache miss), or kMissing: where `key` most likely lives. For
+  /// warming caches only (MemberList::warm); find() is the answer.
+  [[nodiscard]] std::uint32_t likely_slot(std::uint64_t key) const noexcept {
+    if (table_.empty()) return kMissing;
+    const std::uint32_t tag = tag_of(key);
+    for (std::size_t i = tag & mask();; i = (i + 1) & mask()) {
+      const Entry& e = table_[i];
+      if (e.slot == kMissing || e.tag == tag) return e.slot;
+    }
+  }
+
   /// Adds `key` (not present) at `slot`.
   void insert(std::uint64_t key, std::uint32_t slot) {
     GV_ASSERT(key != 0 && slot != kMissing);
