@@ -73,7 +73,7 @@ kill -TERM "$pid3"
 wait_until 8000 has "^member-leave|.*n3	" "$work/h1.out" || fail "member-leave: $(cat "$work/h1.out")"
 kill -9 "$pid4"
 wait "$pid4" 2>/dev/null || true
-wait_until 15000 has "^member-failed|.*n4	" "$work/h1.out" || fail "member-failed: $(cat "$work/h1.out")"
+wait_until 30000 has "^member-failed|.*n4	" "$work/h1.out" || fail "member-failed: $(cat "$work/h1.out")"
 echo "member-failed seen ${waited_ms} ms after kill -9"
 
 # Restart from the snapshot: no --join.
