@@ -4,6 +4,9 @@
 // regressions for the changes that cut events per broadcast at 10^6 nodes (docs/performance.md).
 #include <gtest/gtest.h>
 
+#include <string>
+#include <vector>
+
 #include "sim/hyparview_cluster.h"
 
 namespace grapevine::sim {
@@ -48,6 +51,29 @@ bool links_to_crashed(HyParViewCluster& c) {
   return false;
 }
 
+// Broadcasts `count` messages 100 ms apart from random live nodes, drains 10 s, and expects
+// each one delivered to every live node (`label` names the run in a failure).
+void broadcast_round(HyParViewCluster& c, int count, const std::string& label) {
+  std::vector<std::uint32_t> ms;
+  for (int k = 0; k < count; ++k) {
+    ms.push_back(c.broadcast(c.random_live()));
+    c.run_for(Duration::milliseconds(100));
+  }
+  c.run_for(Duration::seconds(10));
+  for (auto m : ms) EXPECT_EQ(c.deliveries(m), c.live_count()) << "message " << m << label;
+}
+
+// The scenario of the delivery tests below: join, settle 15 s, a round of broadcasts, half the
+// nodes crash, 20 s to repair, another round.
+void rounds_around_a_half_crash(HyParViewCluster& c, int count, const std::string& label = {}) {
+  c.join_all();
+  c.run_for(Duration::seconds(15));
+  broadcast_round(c, count, label);
+  c.crash_random(0.5);
+  c.run_for(Duration::seconds(20));
+  broadcast_round(c, count, label);
+}
+
 // Heartbeats only after two idle periods (misses 3): about half the heartbeats of one per
 // idle period, no neighbour wrongly dropped on lossless links, and crashes still detected
 // within keepalive_misses periods.
@@ -76,21 +102,7 @@ TEST(HyParView, IdleKeepaliveHalvesHeartbeatsAndStillDetectsCrashes) {
 // nodes crash, with no duplicate delivery.
 TEST(Plumtree, ScaleSettingsDeliverEveryBroadcastBeforeAndAfterACrash) {
   HyParViewCluster c(scale_options(600, 12, 1));
-  c.join_all();
-  c.run_for(Duration::seconds(15));
-  auto round = [&](int count) {
-    std::vector<std::uint32_t> ms;
-    for (int k = 0; k < count; ++k) {
-      ms.push_back(c.broadcast(c.random_live()));
-      c.run_for(Duration::milliseconds(100));
-    }
-    c.run_for(Duration::seconds(10));
-    for (auto m : ms) EXPECT_EQ(c.deliveries(m), c.live_count()) << "message " << m;
-  };
-  round(30);
-  c.crash_random(0.5);
-  c.run_for(Duration::seconds(20));
-  round(30);
+  rounds_around_a_half_crash(c, 30);
   EXPECT_EQ(c.duplicate_deliveries(), 0u);
   std::uint64_t frames = 0;
   for (NodeIndex i = 0; i < c.size(); ++i) {
@@ -111,21 +123,7 @@ TEST(Plumtree, CachedPayloadsOutliveTheGraftsTheirAnnouncementsDraw) {
   auto o = scale_options(600, 12, 1);
   o.tuning.plumtree.cache_messages = 12;
   HyParViewCluster c(o);
-  c.join_all();
-  c.run_for(Duration::seconds(15));
-  auto round = [&](int count) {
-    std::vector<std::uint32_t> ms;
-    for (int k = 0; k < count; ++k) {
-      ms.push_back(c.broadcast(c.random_live()));
-      c.run_for(Duration::milliseconds(100));
-    }
-    c.run_for(Duration::seconds(10));
-    for (auto m : ms) EXPECT_EQ(c.deliveries(m), c.live_count()) << "message " << m;
-  };
-  round(40);
-  c.crash_random(0.5);
-  c.run_for(Duration::seconds(20));
-  round(40);
+  rounds_around_a_half_crash(c, 40);
   std::uint64_t misses = 0;
   for (NodeIndex i = 0; i < c.size(); ++i) misses += c.node(i).plumtree().stats().graft_misses;
   EXPECT_EQ(misses, 0u);
@@ -142,21 +140,9 @@ TEST(Plumtree, PruningAfterRepeatedDuplicatesCutsTreeChurn) {
     auto o = scale_options(1000, 7, 1);
     o.tuning.plumtree.prune_after_duplicates = k == 0 ? 1 : 3;
     HyParViewCluster c(o);
-    c.join_all();
-    c.run_for(Duration::seconds(15));
-    auto round = [&](int count) {
-      std::vector<std::uint32_t> ms;
-      for (int i = 0; i < count; ++i) {
-        ms.push_back(c.broadcast(c.random_live()));
-        c.run_for(Duration::milliseconds(100));
-      }
-      c.run_for(Duration::seconds(10));
-      for (auto m : ms) EXPECT_EQ(c.deliveries(m), c.live_count()) << "message " << m << " k " << k;
-    };
-    round(40);
-    c.crash_random(0.5);
-    c.run_for(Duration::seconds(20));
-    round(40);
+    rounds_around_a_half_crash(
+        c, 40,
+        " prune_after_duplicates " + std::to_string(o.tuning.plumtree.prune_after_duplicates));
     EXPECT_EQ(c.duplicate_deliveries(), 0u);
     for (NodeIndex i = 0; i < c.size(); ++i) {
       const auto& t = c.node(i).plumtree().stats();
