@@ -48,6 +48,13 @@ class EventQueue {
   /// Adds an event; its time must not be before the last popped event's time.
   void push(SimEvent e) {
     e.seq = next_seq_++;
+    push_keyed(e);
+  }
+
+  /// Adds an event ordered by the caller's e.seq instead of the insertion order (the sharded
+  /// simulator's key: origin node and that node's own counter, the same on any thread count).
+  /// Keys must be unique; the time must not be before the last popped event's time.
+  void push_keyed(const SimEvent& e) {
     ++size_;
     const auto b = std::uint64_t(e.time) >> shift_;
     GV_ASSERT(e.time >= last_time_);
