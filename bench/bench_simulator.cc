@@ -9,6 +9,7 @@
 #include <memory>
 
 #include "grapevine/machine.h"
+#include "sim/sharded_simulator.h"
 #include "sim/simulator.h"
 #include "util/rng.h"
 
@@ -65,6 +66,38 @@ BENCHMARK(BM_SimulatorPingPong)
     ->Arg(10000)
     ->Arg(100000)
     ->Arg(1000000)
+    ->Unit(benchmark::kMillisecond)
+    ->MinTime(2.0);
+
+// The same ping-pong on the sharded simulator (sim/sharded_simulator.h): args are nodes and
+// threads (shards). Wall time (UseRealTime): items/s is events per wall second over all threads.
+// With 1 thread it is the same algorithm with one window per period and no barrier.
+void BM_ShardedPingPong(benchmark::State& state) {
+  const auto nodes = std::uint32_t(state.range(0));
+  const auto threads = unsigned(state.range(1));
+  LinkProfile link;
+  link.latency_min = Duration::milliseconds(1);
+  link.latency_max = Duration::milliseconds(50);
+  ShardedSimulator sim(NetworkConfig::uniform(link), 42, threads);
+  sim.reserve(nodes);
+  for (std::uint32_t i = 0; i < nodes; ++i) {
+    sim.add_node(std::make_unique<PingPong>(i, nodes, derive_seed(42, i)));
+  }
+  sim.run_for(kPeriod);
+  const std::uint64_t before = sim.counters().events;
+  const std::uint64_t windows_before = sim.windows();
+  for (auto _ : state) sim.run_for(kPeriod);
+  const std::uint64_t events = sim.counters().events - before;
+  state.SetItemsProcessed(std::int64_t(events));
+  state.counters["events_per_period"] =
+      benchmark::Counter(double(events) / double(state.iterations()));
+  state.counters["windows_per_period"] =
+      benchmark::Counter(double(sim.windows() - windows_before) / double(state.iterations()));
+}
+
+BENCHMARK(BM_ShardedPingPong)
+    ->ArgsProduct({{1000, 10000, 100000, 1000000}, {1, 2}})
+    ->UseRealTime()
     ->Unit(benchmark::kMillisecond)
     ->MinTime(2.0);
 

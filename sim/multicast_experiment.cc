@@ -5,12 +5,15 @@
 #include <chrono>
 #include <cmath>
 #include <limits>
+#include <stdexcept>
 #include <thread>
+#include <type_traits>
 
 #include "core/multicast/gossip_population.h"
 #include "grapevine/group.h"
 #include "sim/parallel_runs.h"
 #include "sim/sim_group.h"
+#include "sim/sharded_simulator.h"
 #include "sim/simulator.h"
 #include "sim/stats.h"
 #include "util/hash.h"
@@ -83,19 +86,23 @@ void fill_rounds_to(MulticastRun& run, std::vector<std::int64_t>& times,
 }
 
 // Adds the e.nodes machines: push, pull and push-pull as one flat population (returned; it
-// must outlive the run), the other protocols (or with flat_gossip off) as one machine each.
-std::unique_ptr<detail::GossipPopulation> add_nodes(Simulator& sim, const MulticastExperiment& e,
+// must outlive the run), the other protocols (or with flat_gossip off, or on the sharded
+// simulator, where a population's shared counters would race) as one machine each.
+template <class Sim>
+std::unique_ptr<detail::GossipPopulation> add_nodes(Sim& sim, const MulticastExperiment& e,
                                                     const MulticastConfig& config,
                                                     const SimGroup& group, std::uint64_t seed) {
   const auto p = config.protocol;
-  if (e.flat_gossip && (p == MulticastProtocolKind::push || p == MulticastProtocolKind::pull ||
-                        p == MulticastProtocolKind::pushpull)) {
-    auto flat = std::make_unique<detail::GossipPopulation>(config, group, seed);
-    sim.set_machine_prefetch_lines(1);  // a member is one line; the next is a neighbour's
-    for (std::uint32_t i = 0; i < e.nodes; ++i) {
-      sim.add_borrowed_node(flat->member(i), group.subnet_of(i));
+  if constexpr (std::is_same_v<Sim, Simulator>) {
+    if (e.flat_gossip && (p == MulticastProtocolKind::push || p == MulticastProtocolKind::pull ||
+                          p == MulticastProtocolKind::pushpull)) {
+      auto flat = std::make_unique<detail::GossipPopulation>(config, group, seed);
+      sim.set_machine_prefetch_lines(1);  // a member is one line; the next is a neighbour's
+      for (std::uint32_t i = 0; i < e.nodes; ++i) {
+        sim.add_borrowed_node(flat->member(i), group.subnet_of(i));
+      }
+      return flat;
     }
-    return flat;
   }
   for (std::uint32_t i = 0; i < e.nodes; ++i) {
     sim.add_node(make_multicast(config, group, i, derive_seed(seed, i + 1)), group.subnet_of(i));
@@ -103,33 +110,19 @@ std::unique_ptr<detail::GossipPopulation> add_nodes(Simulator& sim, const Multic
   return nullptr;
 }
 
-}  // namespace
-
-MulticastRun run_multicast_once(const MulticastExperiment& e, std::uint32_t run_index) {
-  const std::uint64_t seed = derive_seed(e.seed, run_index);
-  MulticastConfig config = e.config;
-  if (e.synchronous) {
-    config.period_jitter = 0.0;
-    config.random_phase = false;
-  } else {
-    config.random_phase = true;
-  }
-  // Trees time their repairs by the network's delay: an ACK timeout of two worst-case round
-  // trips, and SRM's distance unit of one worst-case hop.
-  const NetworkConfig net = network_for(e);
-  const Duration hop = std::max(net.local.latency_max, net.cross.latency_max) + net.local.jitter;
-  config.ack_timeout = hop * 4;
-  config.hop_delay = hop;
-  SimGroup group(e.nodes, e.subnets);
-
-  Simulator sim(net, seed);
+// One run on `sim` (a Simulator or a ShardedSimulator, built for `net` and `seed`).
+template <class Sim>
+MulticastRun run_on(Sim& sim, const MulticastExperiment& e, const MulticastConfig& config,
+                    const SimGroup& group, std::uint64_t seed, std::uint32_t run_index) {
   sim.reserve(e.nodes);
   std::vector<std::int64_t> first(e.nodes, -1);
-  std::uint32_t delivered_total = 0;
+  // Atomic: a sharded simulator calls the observer from each shard's thread (first[] is
+  // per node, so written by the node's shard only).
+  std::atomic<std::uint32_t> delivered_total{0};
   sim.set_observer([&](Time now, NodeIndex node, const Event& ev) {
     if (ev.kind == EventKind::delivered && first[node] < 0) {
       first[node] = now.ns();
-      ++delivered_total;
+      delivered_total.fetch_add(1, std::memory_order_relaxed);
     }
   });
   std::unique_ptr<detail::GossipPopulation> flat = add_nodes(sim, e, config, group, seed);
@@ -138,7 +131,9 @@ MulticastRun run_multicast_once(const MulticastExperiment& e, std::uint32_t run_
   };
   Rng rng(derive_seed(seed, 0xc2a5));
   for (std::uint32_t i : pick_crashed(e, rng)) sim.crash(i);
-  if (e.origin_crash_after_sends > 0) sim.crash_after_sends(0, e.origin_crash_after_sends);
+  if constexpr (std::is_same_v<Sim, Simulator>) {
+    if (e.origin_crash_after_sends > 0) sim.crash_after_sends(0, e.origin_crash_after_sends);
+  }
 
   std::vector<std::byte> payload(e.payload_bytes);
   for (std::size_t i = 0; i < payload.size(); ++i) payload[i] = std::byte(i * 131 + run_index);
@@ -164,7 +159,7 @@ MulticastRun run_multicast_once(const MulticastExperiment& e, std::uint32_t run_
     sim.run_until(Time::zero() + period * std::int64_t(k + 1) - Duration::nanoseconds(1));
     // Crashes at t=0 never deliver; only the origin can deliver and then crash (mid-send).
     const std::uint32_t origin_gone = sim.crashed(0) ? 1 : 0;
-    const std::uint32_t live_delivered = delivered_total - origin_gone;
+    const std::uint32_t live_delivered = delivered_total.load() - origin_gone;
     run.curve.push_back(live_delivered);
     run.rounds_run = k;
     if (live_delivered >= run.live - origin_gone && !e.until_quiescent) break;
@@ -224,6 +219,42 @@ MulticastRun run_multicast_once(const MulticastExperiment& e, std::uint32_t run_
   run.events = sim.counters().events;
   run.delivery_hash = sim.delivery_hash();
   return run;
+}
+
+}  // namespace
+
+std::string check_sharded(const MulticastExperiment& e) {
+  if (e.sim_threads == 0) return {};
+  if (e.sim_threads > ShardedSimulator::kShardsMax) return "sim_threads: at most 64";
+  if (e.uplink_bytes_per_second > 0) return "the sharded simulator has no uplink bandwidth model";
+  if (e.origin_crash_after_sends > 0) {
+    return "the sharded simulator crashes nodes only between runs (no crash after K sends)";
+  }
+  return {};
+}
+
+MulticastRun run_multicast_once(const MulticastExperiment& e, std::uint32_t run_index) {
+  const std::uint64_t seed = derive_seed(e.seed, run_index);
+  MulticastConfig config = e.config;
+  if (e.synchronous) {
+    config.period_jitter = 0.0;
+    config.random_phase = false;
+  } else {
+    config.random_phase = true;
+  }
+  // Trees time their repairs by the network's delay: an ACK timeout of two worst-case round
+  // trips, and SRM's distance unit of one worst-case hop.
+  const NetworkConfig net = network_for(e);
+  const Duration hop = std::max(net.local.latency_max, net.cross.latency_max) + net.local.jitter;
+  config.ack_timeout = hop * 4;
+  config.hop_delay = hop;
+  SimGroup group(e.nodes, e.subnets);
+  if (e.sim_threads > 0) {
+    ShardedSimulator sim(net, seed, e.sim_threads);
+    return run_on(sim, e, config, group, seed, run_index);
+  }
+  Simulator sim(net, seed);
+  return run_on(sim, e, config, group, seed, run_index);
 }
 
 std::vector<double> mean_field_curve(const MulticastConfig& c, std::uint32_t n, double loss,
@@ -319,12 +350,15 @@ void aggregate(MulticastSummary& s) {
 
 MulticastSummary run_multicast(const MulticastExperiment& e,
                                const std::function<void(std::uint32_t, std::uint32_t)>& progress) {
+  if (std::string why = check_sharded(e); !why.empty()) throw std::invalid_argument(why);
   auto start = std::chrono::steady_clock::now();
   MulticastSummary s;
   s.experiment = e;
   s.runs.resize(e.runs);
+  // Sharded runs already use sim_threads threads each: one run at a time unless asked.
+  const unsigned threads = e.sim_threads > 0 && e.threads == 0 ? 1 : e.threads;
   run_in_parallel(
-      e.runs, e.threads, [&](std::uint32_t r) { s.runs[r] = run_multicast_once(e, r); }, progress);
+      e.runs, threads, [&](std::uint32_t r) { s.runs[r] = run_multicast_once(e, r); }, progress);
   s.wall_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   aggregate(s);
   return s;

@@ -12,6 +12,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <string>
 #include <vector>
 
 #include "grapevine/multicast.h"
@@ -52,8 +53,17 @@ struct MulticastExperiment {
   bool flat_gossip = true;
   std::uint64_t seed = 1;
   std::uint32_t runs = 1;
-  std::uint32_t threads = 0;  // 0 = one per core (runs are independent)
+  std::uint32_t threads = 0;  // 0 = one per core (runs are independent); 1 with sim_threads
+  /// 0: the single-threaded Simulator. K >= 1: each run on a ShardedSimulator of K shards and K
+  /// threads (sim/sharded_simulator.h): the same results on any K (its own delivery hash, not
+  /// Simulator's), one machine per node (flat_gossip is ignored: a population's counters are
+  /// shared), runs one after another unless `threads` says otherwise. Refuses (check_sharded)
+  /// uplink_bytes_per_second and origin_crash_after_sends.
+  std::uint32_t sim_threads = 0;
 };
+
+/// Empty if `e` can run on the sharded simulator (or does not ask to), else why not.
+std::string check_sharded(const MulticastExperiment& e);
 
 struct MulticastRun {
   std::uint32_t live = 0;
@@ -103,7 +113,8 @@ struct MulticastSummary {
 /// Runs one seeded run (deterministic: same experiment and run index, same result).
 MulticastRun run_multicast_once(const MulticastExperiment& e, std::uint32_t run_index);
 
-/// Runs e.runs runs on e.threads threads and aggregates. `progress(done, total)` is called from
+/// Runs e.runs runs on e.threads threads and aggregates. Throws std::invalid_argument if
+/// check_sharded(e) is not empty. `progress(done, total)` is called from
 /// the calling thread as runs finish (may be empty).
 MulticastSummary run_multicast(const MulticastExperiment& e,
                                const std::function<void(std::uint32_t, std::uint32_t)>& progress);

@@ -39,7 +39,7 @@ class SpinBarrier {
   }
 
  private:
-  static constexpr int kSpins = 2000, kYields = 200;
+  static constexpr int kSpins = 256, kYields = 4;
   alignas(64) std::atomic<std::uint32_t> arrived_{0};
   alignas(64) std::atomic<std::uint32_t> gen_{0};
   unsigned n_;

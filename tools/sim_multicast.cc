@@ -47,6 +47,7 @@ struct Options {
   std::uint64_t uplink = 0;
   std::uint32_t tree_degree = 2;
   std::uint32_t threads = 0;
+  std::uint32_t sim_threads = 0;
   bool until_quiet = false;
   bool no_progress = false;
   bool per_node_gossip = false;
@@ -93,6 +94,10 @@ sim::MulticastExperiment experiment(const Options& o, const MulticastConfig& c, 
   e.seed = o.seed;
   e.runs = o.runs;
   e.threads = o.threads;
+  e.sim_threads = o.sim_threads;
+  if (std::string why = sim::check_sharded(e); !why.empty()) {
+    throw UsageError("--sim-threads: " + why);
+  }
   return e;
 }
 
@@ -164,7 +169,8 @@ int run(const Options& o) {
                         e.config.protocol == MulticastProtocolKind::pushpull;
     auto estimate = [gossip](std::uint64_t n) { return sim::estimate_multicast(n, gossip); };
     estimates.push_back(check_memory(
-        {"sim multicast", e.nodes, "nodes", parallel_runs(e.threads, e.runs), estimate, ""},
+        {"sim multicast", e.nodes, "nodes",
+         e.sim_threads > 0 && e.threads == 0 ? 1 : parallel_runs(e.threads, e.runs), estimate, ""},
         o.force));
   }
   std::vector<sim::MulticastSummary> results;
@@ -258,6 +264,13 @@ void add_sim_multicast(CLI::App& sim, std::function<int()>& run_cmd) {
   cmd->add_flag("--force", o->force, "run even when the memory estimate exceeds what is available");
   cmd->add_option("--threads", o->threads, "worker threads for runs (0 = one per core)")
       ->capture_default_str();
+  cmd->add_option("--sim-threads", o->sim_threads,
+                  "run each simulation on K threads (sharded simulator: the same results on any "
+                  "K, its own delivery hash; one machine per node; runs one at a time unless "
+                  "--threads; no --uplink-bytes-per-sec or --origin-crash-after-sends); 0 = the "
+                  "single-threaded simulator")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 64));
   cmd->add_flag("--no-progress", o->no_progress, "no progress line on stderr");
   cmd->add_flag("--per-node-gossip", o->per_node_gossip,
                 "push/pull/pushpull as one GossipMulticast machine per node instead of the flat "
