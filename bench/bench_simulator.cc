@@ -69,14 +69,15 @@ BENCHMARK(BM_SimulatorPingPong)
     ->Unit(benchmark::kMillisecond)
     ->MinTime(2.0);
 
-// The same ping-pong on the sharded simulator (sim/sharded_simulator.h): args are nodes and
-// threads (shards). Wall time (UseRealTime): items/s is events per wall second over all threads.
-// With 1 thread it is the same algorithm with one window per period and no barrier.
+// The same ping-pong on the sharded simulator (sim/sharded_simulator.h): args are nodes,
+// threads (shards) and the minimum latency in ms (the lookahead: windows are at most that wide;
+// 1 is the ping-pong above). Wall time (UseRealTime): items/s is events per wall second over all
+// threads. With 1 thread it is the same algorithm with one window per period and no barrier.
 void BM_ShardedPingPong(benchmark::State& state) {
   const auto nodes = std::uint32_t(state.range(0));
   const auto threads = unsigned(state.range(1));
   LinkProfile link;
-  link.latency_min = Duration::milliseconds(1);
+  link.latency_min = Duration::milliseconds(state.range(2));
   link.latency_max = Duration::milliseconds(50);
   ShardedSimulator sim(NetworkConfig::uniform(link), 42, threads);
   sim.reserve(nodes);
@@ -96,7 +97,8 @@ void BM_ShardedPingPong(benchmark::State& state) {
 }
 
 BENCHMARK(BM_ShardedPingPong)
-    ->ArgsProduct({{1000, 10000, 100000, 1000000}, {1, 2}})
+    ->ArgsProduct({{1000, 10000, 100000, 1000000}, {1, 2}, {1}})
+    ->ArgsProduct({{100000, 1000000}, {2}, {20}})
     ->UseRealTime()
     ->Unit(benchmark::kMillisecond)
     ->MinTime(2.0);

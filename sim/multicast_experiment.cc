@@ -86,23 +86,23 @@ void fill_rounds_to(MulticastRun& run, std::vector<std::int64_t>& times,
 }
 
 // Adds the e.nodes machines: push, pull and push-pull as one flat population (returned; it
-// must outlive the run), the other protocols (or with flat_gossip off, or on the sharded
-// simulator, where a population's shared counters would race) as one machine each.
+// must outlive the run), the other protocols (or with flat_gossip off) as one machine each.
 template <class Sim>
 std::unique_ptr<detail::GossipPopulation> add_nodes(Sim& sim, const MulticastExperiment& e,
                                                     const MulticastConfig& config,
                                                     const SimGroup& group, std::uint64_t seed) {
   const auto p = config.protocol;
-  if constexpr (std::is_same_v<Sim, Simulator>) {
-    if (e.flat_gossip && (p == MulticastProtocolKind::push || p == MulticastProtocolKind::pull ||
-                          p == MulticastProtocolKind::pushpull)) {
-      auto flat = std::make_unique<detail::GossipPopulation>(config, group, seed);
-      sim.set_machine_prefetch_lines(1);  // a member is one line; the next is a neighbour's
-      for (std::uint32_t i = 0; i < e.nodes; ++i) {
-        sim.add_borrowed_node(flat->member(i), group.subnet_of(i));
-      }
-      return flat;
+  if (e.flat_gossip && (p == MulticastProtocolKind::push || p == MulticastProtocolKind::pull ||
+                        p == MulticastProtocolKind::pushpull)) {
+    auto flat = std::make_unique<detail::GossipPopulation>(config, group, seed);
+    if constexpr (std::is_same_v<Sim, ShardedSimulator>) {
+      flat->set_stripes(sim.shards());  // no counter shared across the shards' threads
     }
+    sim.set_machine_prefetch_lines(1);  // a member is one line; the next is a neighbour's
+    for (std::uint32_t i = 0; i < e.nodes; ++i) {
+      sim.add_borrowed_node(flat->member(i), group.subnet_of(i));
+    }
+    return flat;
   }
   for (std::uint32_t i = 0; i < e.nodes; ++i) {
     sim.add_node(make_multicast(config, group, i, derive_seed(seed, i + 1)), group.subnet_of(i));

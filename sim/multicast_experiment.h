@@ -56,8 +56,8 @@ struct MulticastExperiment {
   std::uint32_t threads = 0;  // 0 = one per core (runs are independent); 1 with sim_threads
   /// 0: the single-threaded Simulator. K >= 1: each run on a ShardedSimulator of K shards and K
   /// threads (sim/sharded_simulator.h): the same results on any K (its own delivery hash, not
-  /// Simulator's), one machine per node (flat_gossip is ignored: a population's counters are
-  /// shared), runs one after another unless `threads` says otherwise. Refuses (check_sharded)
+  /// Simulator's), flat_gossip as there (the population striped per shard), runs one after
+  /// another unless `threads` says otherwise. Refuses (check_sharded)
   /// uplink_bytes_per_second and origin_crash_after_sends.
   std::uint32_t sim_threads = 0;
 };

@@ -31,10 +31,15 @@
 // than sim_address(i). Not offered: at() actions, pause/slow, crash_after_sends, datagram taps,
 // run_until(done, deadline). A zero lookahead (latency_min 0) runs with one shard.
 //
+// Cost: one barrier per window, and windows are at most L wide, so the speedup needs many events
+// per window (N / period * L): at L = 1 ms and 10^5 nodes ticking once a second that is ~200,
+// too few to pay for a barrier on a loaded machine (docs/performance.md, "One run on two
+// threads").
+//
 // Threads: the EventObserver runs on the thread of the node's shard, concurrently with other
 // shards' observers: it may write state of that node only (or atomics), and must not call into
 // the simulator. Machines must not share mutable state across shards (e.g. GossipPopulation's
-// shared counters: use one machine per node).
+// shared counters: give it set_stripes(shards()), or use one machine per node).
 #pragma once
 
 #include <atomic>
@@ -73,6 +78,8 @@ class ShardedSimulator {
   /// As Simulator::add_borrowed_node: the caller owns the machine.
   NodeIndex add_borrowed_node(Machine& machine, std::uint32_t subnet = 0);
   void set_observer(EventObserver observer) { observer_ = std::move(observer); }
+  /// As Simulator::set_machine_prefetch_lines (1 or 2; default 2).
+  void set_machine_prefetch_lines(unsigned lines) noexcept { machine_lines_ = lines > 1 ? 2 : 1; }
 
   [[nodiscard]] unsigned shards() const noexcept { return unsigned(shards_.size()); }
   [[nodiscard]] unsigned shard_of(NodeIndex i) const noexcept {
@@ -152,6 +159,7 @@ class ShardedSimulator {
   EventObserver observer_;
   Time now_{};
   std::uint64_t windows_ = 0;
+  unsigned machine_lines_ = 2;
   bool running_ = false;       // threads are running: cross-shard sends go to outboxes
   bool any_drop_ = false;
   bool any_crash_or_partition_ = false;

@@ -266,7 +266,7 @@ void add_sim_multicast(CLI::App& sim, std::function<int()>& run_cmd) {
       ->capture_default_str();
   cmd->add_option("--sim-threads", o->sim_threads,
                   "run each simulation on K threads (sharded simulator: the same results on any "
-                  "K, its own delivery hash; one machine per node; runs one at a time unless "
+                  "K, its own delivery hash; runs one at a time unless "
                   "--threads; no --uplink-bytes-per-sec or --origin-crash-after-sends); 0 = the "
                   "single-threaded simulator")
       ->capture_default_str()

@@ -1,6 +1,7 @@
 // `grapevine sim multicast` on the sharded simulator (MulticastExperiment::sim_threads): the same
-// run on 1, 2 and 3 threads, with loss and jitter, for gossip (one GossipMulticast per node) and
-// a tree; and the epidemic still behaves as on the single-threaded simulator.
+// run on 1, 2 and 3 threads, with loss and jitter, for gossip (the flat population and one
+// GossipMulticast per node) and a tree; and the epidemic still behaves as on the
+// single-threaded simulator.
 #include <gtest/gtest.h>
 
 #include <stdexcept>
@@ -19,6 +20,9 @@ MulticastExperiment lossy(MulticastProtocolKind protocol, bool synchronous) {
   e.loss = 0.05;
   e.crashed_fraction = 0.02;
   e.synchronous = synchronous;
+  // A 30 ms lookahead: few windows (each costs a barrier; on a loaded machine, a wake-up).
+  e.latency_min = Duration::milliseconds(30);
+  e.latency_max = Duration::milliseconds(80);
   e.jitter = Duration::milliseconds(20);
   e.until_quiescent = true;
   e.seed = 11;
@@ -70,6 +74,22 @@ TEST(ShardedMulticast, PushSyncSameOnOneToThreeThreads) {
 TEST(ShardedMulticast, TreeAckSameOnOneToThreeThreads) {
   // 2% of the nodes crashed: the subtrees below them miss the message (as on Simulator).
   same_on_every_thread_count(lossy(MulticastProtocolKind::tree_ack, false), false);
+}
+
+// The flat GossipPopulation, striped per shard, gives the same run as one GossipMulticast per
+// node, on every thread count.
+TEST(ShardedMulticast, FlatPopulationSameAsPerNodeMachines) {
+  MulticastExperiment e = lossy(MulticastProtocolKind::pushpull, false);
+  e.nodes = 500;
+  e.flat_gossip = false;
+  e.sim_threads = 2;
+  const MulticastRun per_node = run_multicast_once(e, 0);
+  e.flat_gossip = true;
+  for (std::uint32_t k : {1u, 2u, 3u}) {
+    SCOPED_TRACE(k);
+    e.sim_threads = k;
+    expect_same(per_node, run_multicast_once(e, 0));
+  }
 }
 
 // Other random draws than the single-threaded simulator, the same epidemic: in synchronous

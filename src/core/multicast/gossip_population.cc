@@ -86,19 +86,27 @@ bool GossipPopulation::has(std::uint32_t i, const MessageId& id) const noexcept 
   return members_[i].holds() && id == id_;
 }
 
+void GossipPopulation::set_stripes(std::uint32_t stripes) {
+  GV_ASSERT(stripes >= 1);
+  stripes_.assign(stripes, Stripe{});
+  stripe_nodes_ = stripes == 1 ? UINT32_MAX : std::max<std::uint32_t>(1, (size_ + stripes - 1) / stripes);
+}
+
 MulticastStats GossipPopulation::total_stats() const noexcept {
-  MulticastStats t = stats_[0];
-  const MulticastStats& o = stats_[1];
-  t.datagrams_sent += o.datagrams_sent;
-  t.bytes_sent += o.bytes_sent;
-  t.data_sent += o.data_sent;
-  t.control_sent += o.control_sent;
-  t.datagrams_received += o.datagrams_received;
-  t.data_received += o.data_received;
-  t.duplicates_received += o.duplicates_received;
-  t.malformed_received += o.malformed_received;
-  t.unknown_frames += o.unknown_frames;
-  t.delivered += o.delivered;
+  MulticastStats t = member0_;
+  for (const Stripe& stripe : stripes_) {
+    const MulticastStats& o = stripe.others;
+    t.datagrams_sent += o.datagrams_sent;
+    t.bytes_sent += o.bytes_sent;
+    t.data_sent += o.data_sent;
+    t.control_sent += o.control_sent;
+    t.datagrams_received += o.datagrams_received;
+    t.data_received += o.data_received;
+    t.duplicates_received += o.duplicates_received;
+    t.malformed_received += o.malformed_received;
+    t.unknown_frames += o.unknown_frames;
+    t.delivered += o.delivered;
+  }
   return t;
 }
 
@@ -124,7 +132,8 @@ std::uint32_t GossipMember::self() const noexcept {
 }
 
 MulticastStats& GossipMember::stats() noexcept {
-  return population_->stats_[this == population_->members_ ? 0 : 1];
+  if (this == population_->members_) return population_->member0_;
+  return population_->stripe_of(self()).others;
 }
 
 void GossipMember::store(std::uint32_t hops, State state, Effects& fx) {
@@ -285,7 +294,7 @@ void GossipMember::on_datagram(Time /*now*/, const Address& from,
         break;
       }
       case wire::FrameType::pull_request: {
-        wire::PullRequestFrame& f = p.scratch_;
+        wire::PullRequestFrame& f = p.stripe_of(self()).scratch;
         if (!wire::decode_pull_request_into(frame.body, f)) { ++s.malformed_received; return; }
         if (p.pull_) on_pull_request(from, f, fx);
         if (p.pull_ && !p.config_.pull_when_idle) {  // quiet pull: ask the asker back

@@ -15,7 +15,9 @@
 //  - state only some configurations read (stop-rule counters, rounds spread, receive ticks for
 //    retention, the pull-back tick) lives in side arrays allocated only when the config needs it;
 //  - statistics are kept for member 0 (the experiments' origin) and for everyone else together:
-//    member_stats(0) and total_stats() are exact; other members have no counters of their own.
+//    member_stats(0) and total_stats() are exact; other members have no counters of their own
+//    (with set_stripes(k): everyone else per stripe of contiguous members, for a driver running
+//    the stripes on k threads).
 // Limits: a second multicast (from any member) is refused with Errc::invalid_argument, and a data
 // frame carrying another message id, or the same id with other bytes, aborts (GV_ASSERT): in a
 // population only the one multicast exists, so such a frame means a broken harness.
@@ -103,7 +105,12 @@ class GossipPopulation {
   /// MulticastProtocol::has() of member i.
   [[nodiscard]] bool has(std::uint32_t i, const MessageId& id) const noexcept;
   /// Member 0's own counters (exact).
-  [[nodiscard]] const MulticastStats& member0_stats() const noexcept { return stats_[0]; }
+  [[nodiscard]] const MulticastStats& member0_stats() const noexcept { return member0_; }
+  /// For a driver that runs the members on several threads (the sharded simulator): members
+  /// i / ceil(size / stripes) form a stripe with its own counters and decode scratch, so
+  /// members of different stripes share no mutable state. Call before the run, with the
+  /// driver's own boundaries. Changes no result (total_stats() sums the stripes).
+  void set_stripes(std::uint32_t stripes);
   /// The counters summed over every member (exact).
   [[nodiscard]] MulticastStats total_stats() const noexcept;
 
@@ -126,10 +133,19 @@ class GossipPopulation {
   std::vector<std::uint32_t> rounds_spread_;     // StopRule::rounds
   std::vector<std::uint32_t> received_tick_;     // retention_periods > 0
   std::vector<std::uint32_t> pulled_back_tick_;  // pull without pull_when_idle
-  MulticastStats stats_[2];  // [0] member 0, [1] everyone else together
+  // Counters of member 0, and of everyone else together per stripe (one unless set_stripes).
+  struct alignas(64) Stripe {
+    MulticastStats others;
+    wire::PullRequestFrame scratch;  // decode target: 1 KiB not zeroed per request
+  };
+  Stripe& stripe_of(std::uint32_t i) noexcept {
+    return stripe_nodes_ == UINT32_MAX ? stripes_[0] : stripes_[i / stripe_nodes_];
+  }
+  MulticastStats member0_;
+  std::vector<Stripe> stripes_ = std::vector<Stripe>(1);
+  std::uint32_t stripe_nodes_ = UINT32_MAX;  // members per stripe
   // The config's switches, as GossipMulticast derives them.
   bool push_, pull_, wants_feedback_, pull_counting_;
-  wire::PullRequestFrame scratch_;  // decode target: 1 KiB not zeroed per request
 };
 
 }  // namespace grapevine::detail
