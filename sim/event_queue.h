@@ -9,7 +9,9 @@
 #pragma once
 
 #include <algorithm>
+#include <cstddef>
 #include <cstdint>
+#include <span>
 #include <vector>
 
 #include "util/assert.h"
@@ -72,6 +74,29 @@ class EventQueue {
       overflow_.push_back(e);
       std::push_heap(overflow_.begin(), overflow_.end(), after);
     }
+  }
+
+  /// push_keyed() for many events at once (the sharded simulator's inbox). Events for the
+  /// bucket being drained, or behind it, are merged into its sorted run in one sort and merge
+  /// instead of going one by one into the side heap: a synchronous round hands over half a
+  /// million events for the bucket just peeked, and a heap that size cost 2x the run's CPU.
+  void push_keyed_batch(std::span<const SimEvent> events) {
+    const std::size_t mid = ready_.size();
+    for (const SimEvent& e : events) {
+      const auto b = std::uint64_t(e.time) >> shift_;
+      if (draining_ && b <= cur_) {
+        GV_ASSERT(e.time >= last_time_);
+        ++size_;
+        ready_.push_back(e);
+      } else {
+        push_keyed(e);
+      }
+    }
+    if (ready_.size() == mid) return;
+    const auto first = ready_.begin() + std::ptrdiff_t(ready_pos_);
+    const auto middle = ready_.begin() + std::ptrdiff_t(mid);
+    std::sort(middle, ready_.end(), EventBefore{});
+    std::inplace_merge(first, middle, ready_.end(), EventBefore{});
   }
 
   [[nodiscard]] bool empty() const noexcept { return size_ == 0; }

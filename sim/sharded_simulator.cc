@@ -1,6 +1,8 @@
 // ShardedSimulator (sharded_simulator.h): conservative windows over k shards, one thread each.
 #include "sim/sharded_simulator.h"
 
+#include <time.h>
+
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
@@ -81,6 +83,7 @@ struct alignas(64) ShardedSimulator::Shard {
   NetworkCounters counters;
   std::vector<std::uint64_t> router = std::vector<std::uint64_t>(1, 0);
   std::uint64_t hash = 0;
+  std::int64_t cpu_ns = 0;  // thread CPU time inside run_until()
   detail::DriverContract contract;
   Time now{};
   ShardEffects fx;
@@ -91,6 +94,12 @@ struct alignas(64) ShardedSimulator::Shard {
 namespace {
 
 constexpr std::uint64_t kNetStream = 0x6e657473686172ULL;  // "netshar"
+
+std::int64_t thread_cpu_ns() noexcept {
+  timespec ts{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return std::int64_t(ts.tv_sec) * 1000000000 + ts.tv_nsec;
+}
 
 std::int64_t lookahead_of(const NetworkConfig& n) {
   return std::min(n.local.latency_min.ns(), n.cross.latency_min.ns());
@@ -161,7 +170,9 @@ void ShardedSimulator::run_until(Time t) {
   GV_ASSERT(!running_);
   if (t < now_) t = now_;
   if (shards_.size() == 1) {
+    const std::int64_t cpu = thread_cpu_ns();
     run_window(*shards_[0], t.ns() == kNever ? kNever : t.ns() + 1);  // one window: no barrier
+    shards_[0]->cpu_ns += thread_cpu_ns() - cpu;
     ++windows_;
   } else {
     for (auto& sh : shards_) bounds_[1][sh->index] = bound_of(*sh);  // outboxes are empty
@@ -179,12 +190,13 @@ void ShardedSimulator::run_until(Time t) {
 // computes the same window from the same published bounds, so all leave in the same window.
 void ShardedSimulator::run_shard(unsigned s, Time t) {
   Shard& sh = *shards_[s];
+  const std::int64_t cpu = thread_cpu_ns();
   unsigned prev = 1;  // parity of the last window's outboxes and bounds
   for (;;) {
     std::int64_t g = kNever;
     for (std::int64_t b : bounds_[prev]) g = std::min(g, b);
     drain_inbox(sh, prev);
-    if (g > t.ns()) return;
+    if (g > t.ns()) break;
     const std::int64_t last = t.ns() == kNever ? kNever - 1 : t.ns();  // end is exclusive
     const std::int64_t end = g > last - lookahead_ns_ ? last + 1 : g + lookahead_ns_;
     const unsigned cur = prev ^ 1;
@@ -195,6 +207,7 @@ void ShardedSimulator::run_shard(unsigned s, Time t) {
     barrier_->arrive_and_wait();
     prev = cur;
   }
+  sh.cpu_ns += thread_cpu_ns() - cpu;
 }
 
 // The earliest event this shard holds or has sent to another shard in this window.
@@ -209,12 +222,12 @@ std::int64_t ShardedSimulator::bound_of(Shard& sh) {
 void ShardedSimulator::drain_inbox(Shard& sh, unsigned parity) {
   for (auto& src : shards_) {
     Shard::Outbox& o = src->out[parity][sh.index];
-    for (SimEvent e : o.events) {
+    for (SimEvent& e : o.events) {
       std::uint32_t len;
       std::memcpy(&len, o.bytes.data() + e.data, sizeof len);
       e.data = sh.pool.store(std::span(o.bytes.data() + e.data + sizeof len, len));
-      sh.queue.push_keyed(e);
     }
+    sh.queue.push_keyed_batch(o.events);
     o.events.clear();
     o.bytes.clear();
     o.min_time = kNever;
@@ -462,6 +475,10 @@ std::uint64_t ShardedSimulator::router_crossings(std::uint32_t subnet) const {
   std::uint64_t n = 0;
   for (const auto& sh : shards_) n += subnet < sh->router.size() ? sh->router[subnet] : 0;
   return n;
+}
+
+Duration ShardedSimulator::shard_cpu(unsigned s) const noexcept {
+  return Duration::nanoseconds(shards_[s]->cpu_ns);
 }
 
 std::size_t ShardedSimulator::packets_in_flight() const noexcept {

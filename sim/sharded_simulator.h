@@ -117,6 +117,10 @@ class ShardedSimulator {
   [[nodiscard]] std::size_t pending_events() const noexcept;
   /// Windows run so far (barriers crossed): a measure of synchronisation cost.
   [[nodiscard]] std::uint64_t windows() const noexcept { return windows_; }
+  /// CPU time (CLOCK_THREAD_CPUTIME_ID) spent by shard s's thread inside run_until(), waits
+  /// included (spinning counts, sleeping does not). On a shared machine the wall time shows the
+  /// scheduler's share; the busiest shard's CPU time is the run's critical path.
+  [[nodiscard]] Duration shard_cpu(unsigned s) const noexcept;
 
  private:
   friend class ShardEffects;
