@@ -71,6 +71,7 @@ nlohmann::json to_json(const sim::MulticastSummary& s, bool with_curves) {
   j["mode"] = e.synchronous ? "sync" : "async";
   j["runs"] = e.runs;
   j["seed"] = e.seed;
+  j["sim_threads"] = e.sim_threads;
   j["rounds_mean"] = s.rounds_mean;
   j["rounds_p50"] = s.rounds_p50;
   j["rounds_max"] = s.rounds_max;  // NaN (null in JSON) when no run completed

@@ -44,6 +44,9 @@ expect_usage_error --fanout --fanout 0
 expect_usage_error --fanout --fanout 257
 expect_usage_error --stop --stop bogus
 expect_usage_error --runs --runs 0 --nodes 10
+expect_usage_error --sim-threads --sim-threads 2 --origin-crash-after-sends 3
+expect_usage_error --sim-threads --sim-threads 2 --uplink-bytes-per-sec 1000
+expect_usage_error --sim-threads --sim-threads 65
 
 # --help: exit 0, usage on stdout, nothing on stderr.
 "$grapevine" sim multicast --help >"$tmp/out" 2>"$tmp/err"

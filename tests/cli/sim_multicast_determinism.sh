@@ -27,4 +27,9 @@ b=$(hash_of --async --seed 3)
 a=$(hash_of --protocol pushpull --seed 7 --loss 0.05 --async)
 b=$(hash_of --protocol pushpull --seed 7 --loss 0.05 --async --per-node-gossip)
 [[ $a == "$b" ]] || { echo "FAIL: --per-node-gossip changed the run ($a vs $b)"; exit 1; }
+# One simulation on 1, 2 or 3 threads (--sim-threads): the same run (its own hash).
+a=$(hash_of --protocol pushpull --seed 7 --loss 0.05 --async --sim-threads 1)
+b=$(hash_of --protocol pushpull --seed 7 --loss 0.05 --async --sim-threads 2)
+c=$(hash_of --protocol pushpull --seed 7 --loss 0.05 --async --sim-threads 3 --per-node-gossip)
+[[ $a == "$b" && $a == "$c" ]] || { echo "FAIL: --sim-threads 1/2/3 differ ($a, $b, $c)"; exit 1; }
 echo "ok: determinism"
