@@ -1,6 +1,7 @@
 // ShardedSimulator (sharded_simulator.h): conservative windows over k shards, one thread each.
 #include "sim/sharded_simulator.h"
 
+#include <sys/mman.h>
 #include <time.h>
 
 #include <algorithm>
@@ -95,6 +96,20 @@ namespace {
 
 constexpr std::uint64_t kNetStream = 0x6e657473686172ULL;  // "netshar"
 
+// As in simulator.cc: transparent huge pages over the whole 2 MiB pages of a large table read at
+// random on every event (a hint only).
+void advise_huge_pages(const void* p, std::size_t bytes) noexcept {
+#ifdef MADV_HUGEPAGE
+  constexpr std::uintptr_t kHuge = std::uintptr_t(2) << 20;
+  const auto begin = (reinterpret_cast<std::uintptr_t>(p) + kHuge - 1) & ~(kHuge - 1);
+  const auto end = (reinterpret_cast<std::uintptr_t>(p) + bytes) & ~(kHuge - 1);
+  if (end > begin) (void)madvise(reinterpret_cast<void*>(begin), end - begin, MADV_HUGEPAGE);
+#else
+  (void)p;
+  (void)bytes;
+#endif
+}
+
 std::int64_t thread_cpu_ns() noexcept {
   timespec ts{};
   clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
@@ -128,6 +143,8 @@ void ShardedSimulator::reserve(std::size_t nodes) {
   GV_ASSERT(slots_.empty());  // the shard boundaries are fixed before the first node
   slots_.reserve(nodes);
   machines_.reserve(nodes);
+  advise_huge_pages(slots_.data(), slots_.capacity() * sizeof(NodeSlot));
+  advise_huge_pages(machines_.data(), machines_.capacity() * sizeof(Machine*));
   chunk_ = std::max<std::size_t>(1, (nodes + shards_.size() - 1) / shards_.size());
 }
 
