@@ -20,6 +20,9 @@
 //    order;
 //  - the delivery hash is the sum (mod 2^64) of a mixed hash per delivery (time, endpoints,
 //    bytes): the same set of deliveries gives the same hash in any interleaving.
+// Why a node sees the same inputs in the same order on any k: with L > 0, an event for node i at
+// time T that is created at T can only be i's own timer, so the events of i at T are known
+// before T starts, except those i creates itself; the queue pops them by key either way.
 // So counters, delivery hash and every machine's inputs are the same for k = 1, 2, 3, ...
 // They differ from Simulator's (another event key, other random draws): a sharded run is
 // compared with sharded runs.
@@ -27,8 +30,8 @@
 // Supported: datagrams over LinkProfile (latency range, jitter, loss, duplicate, reorder), local
 // and cross-subnet profiles, router counters, per-node drop, and between run_until() calls:
 // with_node(), crash(), restart(), set_drop(), set_partition(), heal_partitions(). Refused
-// (abort with a message): streams (send_stream/reply_stream), uplink bandwidth, addresses other
-// than sim_address(i). Not offered: at() actions, pause/slow, crash_after_sends, datagram taps,
+// (abort with a message): streams (send_stream/reply_stream), uplink bandwidth. Nodes live at
+// sim_address(i) only (a datagram elsewhere counts as unroutable). Not offered: at() actions, pause/slow, crash_after_sends, datagram taps,
 // run_until(done, deadline). A zero lookahead (latency_min 0) runs with one shard.
 //
 // Cost: one barrier per window, and windows are at most L wide, so the speedup needs many events
