@@ -50,9 +50,20 @@ struct DemoFlags {
   std::string ui;                 // --ui IP:PORT: the cluster as a picture in the browser
   std::string ui_token;           // --ui-token: needed for a non-loopback --ui
   std::string ui_wait = "0s";     // --ui-wait: wait this long for a browser before the scenario
+  std::string turn_time_max = "500ms";  // RuntimeOptions::turn_time_max; "0" = off
 };
 
 volatile sig_atomic_t g_demo_stop = 0;
+
+// Thousands of nodes share one loop: a turn of seconds (the process short of CPU) is a stall of
+// every node at once, so the nodes' clock advances at most --turn-time-max per turn and their
+// timeouts stretch with it (RuntimeOptions::turn_time_max).
+RuntimeOptions runtime_options(const DemoFlags& f) {
+  RuntimeOptions o;
+  o.turn_time_max = parse_duration("--turn-time-max", f.turn_time_max);
+  if (o.turn_time_max < Duration::zero()) throw UsageError("--turn-time-max: must be >= 0");
+  return o;
+}
 
 // Defaults for large N (docs/performance.md, "The runtime"): a seed per 1,000 nodes, and joins
 // at a rate the process sustains. A joiner's full-state push-pull grows with N (~50 B a member),
@@ -89,7 +100,7 @@ struct Crash {
 
 class Demo {
  public:
-  explicit Demo(const DemoFlags& f) : f_(f) {}
+  explicit Demo(const DemoFlags& f) : f_(f), rt_(runtime_options(f)) {}
   int run();
 
  private:
@@ -504,6 +515,7 @@ int Demo::scenario() {
   j["seeds"] = f_.seeds;
   j["join_cpu_seconds"] = join_cpu_s_;
   j["join_rate"] = f_.join_rate;
+  j["clock_withheld_seconds"] = rt_.withheld().to_seconds();
   std::uint64_t answered = 0, refused = 0;
   for (std::uint32_t i = 0; i < f_.seeds; ++i) {
     answered += nodes_[i]->membership().stats().joins_answered;
@@ -690,6 +702,11 @@ void add_demo(CLI::App& app, std::function<int()>& run_cmd) {
                   "anti-entropy (0: twice a seed's share of --join-rate, at least 10)")
       ->capture_default_str();
   cmd->add_option("--multicast-period", f->multicast_period, "multicast gossip period")
+      ->capture_default_str();
+  cmd->add_option("--turn-time-max", f->turn_time_max,
+                  "the nodes' clock advances at most this much per event-loop turn: a longer "
+                  "turn (the process short of CPU) stretches their probe and suspicion timeouts "
+                  "instead of failing live members (0: off)")
       ->capture_default_str();
   cmd->add_option("--steady", f->steady,
                   "after the join, once every broadcast queue has drained (at most 60 s), "
