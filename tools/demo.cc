@@ -69,7 +69,14 @@ RuntimeOptions runtime_options(const DemoFlags& f) {
 // at a rate the process sustains. A joiner's full-state push-pull grows with N (~50 B a member),
 // and every join is news every member must hear, so the join's total work grows as N^2.
 std::uint32_t seeds_for(std::uint32_t n) { return std::max<std::uint32_t>(1, n / 1000); }
-std::uint32_t join_rate_for(std::uint32_t n) { return n <= 1000 ? 200 : n <= 2000 ? 100 : 50; }
+// Above 5,000: 250,000 / N (25 a second at 10,000), as each join costs ~N. The demo paces the
+// joins by the nodes' clock besides, so a process short of CPU slows them further.
+std::uint32_t join_rate_for(std::uint32_t n) {
+  if (n <= 1000) return 200;
+  if (n <= 2000) return 100;
+  if (n <= 5000) return 50;
+  return std::max<std::uint32_t>(10, 250000 / n);
+}
 
 // One UDP socket and one TCP listener per node, the streams' sockets (both ends in this
 // process) and a margin: raise the soft limit, or say why N nodes cannot be started.
@@ -126,12 +133,13 @@ class Demo {
   std::mutex ui_mu_;
   std::string ui_json_;
   Time ui_at_{};
-  // Runs the loop in small steps until `done` holds or `timeout` passes; returns the seconds
-  // it took, or -1.
+  // Runs the loop in small steps until `done` holds or `timeout` passes (of the nodes' clock
+  // with `node_clock`: a stalled process waits longer); returns the wall seconds it took, or -1.
   template <class Done>
-  double wait(Done&& done, Duration timeout) {
+  double wait(Done&& done, Duration timeout, bool node_clock = false) {
     const Time t0 = Runtime::now();
-    while (Runtime::now() - t0 < timeout) {
+    const Time n0 = node_now();
+    while ((node_clock ? node_now() - n0 : Runtime::now() - t0) < timeout) {
       if (done()) return (Runtime::now() - t0).to_seconds();
       rt_.run_for(Duration::milliseconds(20));
       ui_tick();
@@ -139,6 +147,8 @@ class Demo {
     return done() ? (Runtime::now() - t0).to_seconds() : -1;
   }
   bool all_see(std::uint32_t subject, MemberState s);
+  // The clock the nodes see between loop turns (RuntimeOptions::turn_time_max).
+  [[nodiscard]] Time node_now() const { return Runtime::now() - rt_.withheld(); }
   // Consistent mode: no active node other than `subject` lists it.
   bool none_lists(std::uint32_t subject);
   // Consistent mode: the configuration of every active node; returns the distinct ids.
@@ -396,7 +406,9 @@ int Demo::scenario() {
   // joining one introducer in the same millisecond is a storm no deployment sees.
   std::vector<Address> seeds;
   for (std::uint32_t i = 0; i < f_.seeds; ++i) seeds.push_back(nodes_[i]->address());
-  const Time join_start = Runtime::now();
+  // Joins are paced by the nodes' clock: when the loop stalls (turns over --turn-time-max) the
+  // joins wait with it, so they start at the rate the process sustains, not the wall's.
+  const Time join_start = node_now();
   const double join_cpu0 = totals().cpu_ms;
   std::uint32_t next = 1;
   if (f_.bootstrap == "preloaded") {
@@ -410,7 +422,7 @@ int Demo::scenario() {
   }
   bool diagnosed = false;
   const double join_s = wait([&] {
-    const double t = (Runtime::now() - join_start).to_seconds();
+    const double t = (node_now() - join_start).to_seconds();
     const auto due = std::uint32_t(1 + t * f_.join_rate);
     for (; next < f_.nodes && next <= due; ++next) {
       // A seed joins through node 0; anyone else starts at a seed drawn from its id.
@@ -430,7 +442,8 @@ int Demo::scenario() {
       report_incomplete_join();
     }
     return incomplete == 0;
-  }, Duration::seconds(30) + Duration::nanoseconds(std::int64_t(1e9 * f_.nodes / f_.join_rate)));
+  }, Duration::seconds(30) + Duration::nanoseconds(std::int64_t(1e9 * f_.nodes / f_.join_rate)),
+     true);
   // CPU, not wall time, is what a loaded machine cannot distort: joins per CPU second is the
   // rate one core sustains.
   join_cpu_s_ = (totals().cpu_ms - join_cpu0) / 1e3;
@@ -689,8 +702,8 @@ void add_demo(CLI::App& app, std::function<int()>& run_cmd) {
                   "join: through the seeds at --join-rate; preloaded: start with the full roster")
       ->capture_default_str();
   cmd->add_option("--join-rate", f->join_rate,
-                  "members starting their join per second (0: 200 up to 1,000 nodes, 100 up to "
-                  "2,000, else 50)")
+                  "members starting their join per second of the nodes' clock (0: 200 up to "
+                  "1,000 nodes, 100 up to 2,000, 50 up to 5,000, else 250,000/N, at least 10)")
       ->capture_default_str()
       ->check(CLI::Range(0u, 100000u));
   cmd->add_option("--seeds", f->seeds,
