@@ -652,7 +652,9 @@ int Runtime::Impl::timeout_ms(Time now) const {
 // "Toward 10,000 nodes"). Now a turn takes batches until one comes back short (bounded by
 // kDrainBatchesMax), so a timeout fires only after what arrived before it was handled; a
 // loaded loop then runs its periodic timers later (tickers skip missed ticks) instead of
-// failing members.
+// failing members. With RuntimeOptions::turn_time_max the nodes' clock (node_now) also stops
+// that far past the turn's start, and end_turn() withholds the rest: at 5,000 nodes, turns of
+// 14-17 s otherwise outran the suspicion timeouts (12 million false failures; docs/performance.md).
 void Runtime::Impl::run(Time until) {
   epoll_event events[kEpollEvents];
   for (;;) {
