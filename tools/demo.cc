@@ -50,15 +50,33 @@ struct DemoFlags {
   std::string ui;                 // --ui IP:PORT: the cluster as a picture in the browser
   std::string ui_token;           // --ui-token: needed for a non-loopback --ui
   std::string ui_wait = "0s";     // --ui-wait: wait this long for a browser before the scenario
+  std::string turn_time_max = "500ms";  // RuntimeOptions::turn_time_max; "0" = off
 };
 
 volatile sig_atomic_t g_demo_stop = 0;
+
+// Thousands of nodes share one loop: a turn of seconds (the process short of CPU) is a stall of
+// every node at once, so the nodes' clock advances at most --turn-time-max per turn and their
+// timeouts stretch with it (RuntimeOptions::turn_time_max).
+RuntimeOptions runtime_options(const DemoFlags& f) {
+  RuntimeOptions o;
+  o.turn_time_max = parse_duration("--turn-time-max", f.turn_time_max);
+  if (o.turn_time_max < Duration::zero()) throw UsageError("--turn-time-max: must be >= 0");
+  return o;
+}
 
 // Defaults for large N (docs/performance.md, "The runtime"): a seed per 1,000 nodes, and joins
 // at a rate the process sustains. A joiner's full-state push-pull grows with N (~50 B a member),
 // and every join is news every member must hear, so the join's total work grows as N^2.
 std::uint32_t seeds_for(std::uint32_t n) { return std::max<std::uint32_t>(1, n / 1000); }
-std::uint32_t join_rate_for(std::uint32_t n) { return n <= 1000 ? 200 : n <= 2000 ? 100 : 50; }
+// Above 5,000: 250,000 / N (25 a second at 10,000), as each join costs ~N. The demo paces the
+// joins by the nodes' clock besides, so a process short of CPU slows them further.
+std::uint32_t join_rate_for(std::uint32_t n) {
+  if (n <= 1000) return 200;
+  if (n <= 2000) return 100;
+  if (n <= 5000) return 50;
+  return std::max<std::uint32_t>(10, 250000 / n);
+}
 
 // One UDP socket and one TCP listener per node, the streams' sockets (both ends in this
 // process) and a margin: raise the soft limit, or say why N nodes cannot be started.
@@ -89,7 +107,7 @@ struct Crash {
 
 class Demo {
  public:
-  explicit Demo(const DemoFlags& f) : f_(f) {}
+  explicit Demo(const DemoFlags& f) : f_(f), rt_(runtime_options(f)) {}
   int run();
 
  private:
@@ -115,12 +133,13 @@ class Demo {
   std::mutex ui_mu_;
   std::string ui_json_;
   Time ui_at_{};
-  // Runs the loop in small steps until `done` holds or `timeout` passes; returns the seconds
-  // it took, or -1.
+  // Runs the loop in small steps until `done` holds or `timeout` passes (of the nodes' clock
+  // with `node_clock`: a stalled process waits longer); returns the wall seconds it took, or -1.
   template <class Done>
-  double wait(Done&& done, Duration timeout) {
+  double wait(Done&& done, Duration timeout, bool node_clock = false) {
     const Time t0 = Runtime::now();
-    while (Runtime::now() - t0 < timeout) {
+    const Time n0 = node_now();
+    while ((node_clock ? node_now() - n0 : Runtime::now() - t0) < timeout) {
       if (done()) return (Runtime::now() - t0).to_seconds();
       rt_.run_for(Duration::milliseconds(20));
       ui_tick();
@@ -128,6 +147,15 @@ class Demo {
     return done() ? (Runtime::now() - t0).to_seconds() : -1;
   }
   bool all_see(std::uint32_t subject, MemberState s);
+  // The crashed nodes and the leaver are watched through the events about them: each
+  // observer's last word on each (alive when the watch starts). all_see() then reads one byte
+  // per observer instead of copying every observer's member list (O(N^2) per check: at 5,000
+  // nodes seconds per 20 ms step, during which the loop did not run).
+  std::map<std::uint32_t, std::vector<MemberState>> watched_;
+  void watch(std::uint32_t subject) { watched_[subject].assign(nodes_.size(), MemberState::alive); }
+  void note_watched(std::uint32_t observer, const Event& e);
+  // The clock the nodes see between loop turns (RuntimeOptions::turn_time_max).
+  [[nodiscard]] Time node_now() const { return Runtime::now() - rt_.withheld(); }
   // Consistent mode: no active node other than `subject` lists it.
   bool none_lists(std::uint32_t subject);
   // Consistent mode: the configuration of every active node; returns the distinct ids.
@@ -161,7 +189,28 @@ class Demo {
   Time start_ = Runtime::now();
 };
 
+void Demo::note_watched(std::uint32_t observer, const Event& e) {
+  MemberState s;
+  switch (e.kind) {
+    case EventKind::joined:
+    case EventKind::alive: s = MemberState::alive; break;
+    case EventKind::suspected: s = MemberState::suspect; break;
+    case EventKind::failed: s = MemberState::failed; break;
+    case EventKind::left: s = MemberState::left; break;
+    default: return;
+  }
+  auto it = index_.find(e.subject_id);
+  if (it == index_.end()) return;
+  if (auto w = watched_.find(it->second); w != watched_.end()) w->second[observer] = s;
+}
+
 bool Demo::all_see(std::uint32_t subject, MemberState s) {
+  if (auto w = watched_.find(subject); w != watched_.end()) {
+    for (std::uint32_t i = 0; i < nodes_.size(); ++i) {
+      if (i != subject && active(i) && w->second[i] != s) return false;
+    }
+    return true;
+  }
   const NodeId id = node_id_of(nodes_[subject]->address());
   for (std::uint32_t i = 0; i < nodes_.size(); ++i) {
     if (i == subject || !active(i)) continue;
@@ -355,6 +404,7 @@ int Demo::scenario() {
                                   {"kind", event_kind_name(e.kind)}});
         }
       }
+      if (!watched_.empty()) note_watched(i, e);
       if (e.kind != EventKind::failed && e.kind != EventKind::left) return;
       auto it = index_.find(e.subject_id);
       if (it == index_.end()) return;
@@ -385,7 +435,9 @@ int Demo::scenario() {
   // joining one introducer in the same millisecond is a storm no deployment sees.
   std::vector<Address> seeds;
   for (std::uint32_t i = 0; i < f_.seeds; ++i) seeds.push_back(nodes_[i]->address());
-  const Time join_start = Runtime::now();
+  // Joins are paced by the nodes' clock: when the loop stalls (turns over --turn-time-max) the
+  // joins wait with it, so they start at the rate the process sustains, not the wall's.
+  const Time join_start = node_now();
   const double join_cpu0 = totals().cpu_ms;
   std::uint32_t next = 1;
   if (f_.bootstrap == "preloaded") {
@@ -399,7 +451,7 @@ int Demo::scenario() {
   }
   bool diagnosed = false;
   const double join_s = wait([&] {
-    const double t = (Runtime::now() - join_start).to_seconds();
+    const double t = (node_now() - join_start).to_seconds();
     const auto due = std::uint32_t(1 + t * f_.join_rate);
     for (; next < f_.nodes && next <= due; ++next) {
       // A seed joins through node 0; anyone else starts at a seed drawn from its id.
@@ -419,7 +471,8 @@ int Demo::scenario() {
       report_incomplete_join();
     }
     return incomplete == 0;
-  }, Duration::seconds(30) + Duration::nanoseconds(std::int64_t(1e9 * f_.nodes / f_.join_rate)));
+  }, Duration::seconds(30) + Duration::nanoseconds(std::int64_t(1e9 * f_.nodes / f_.join_rate)),
+     true);
   // CPU, not wall time, is what a loaded machine cannot distort: joins per CPU second is the
   // rate one core sustains.
   join_cpu_s_ = (totals().cpu_ms - join_cpu0) / 1e3;
@@ -442,6 +495,7 @@ int Demo::scenario() {
   for (std::uint32_t k = 0; k < f_.crash; ++k) {
     const std::uint32_t victim = 1 + k * (f_.nodes - 2) / std::max<std::uint32_t>(f_.crash, 1);
     crashes_.push_back(Crash{victim, Runtime::now()});
+    if (!consistent_) watch(victim);
     nodes_[victim]->crash();
     say("crash: node-%u killed", victim);
   }
@@ -461,13 +515,13 @@ int Demo::scenario() {
 
   // 4. A graceful leave.
   leaver_ = f_.nodes - 1;
+  if (!consistent_) watch(leaver_);
   nodes_[leaver_]->leave();
   say("leave: node-%u says goodbye", leaver_);
   const double leave_s = wait([&] {
     return consistent_ ? none_lists(leaver_) : all_see(leaver_, MemberState::left);
   }, Duration::seconds(15));
   std::uint32_t saw_left = 0, others = 0;
-  const NodeId leaver_id = node_id_of(nodes_[leaver_]->address());
   for (std::uint32_t i = 0; i < f_.nodes; ++i) {
     if (!active(i)) continue;
     ++others;
@@ -475,9 +529,7 @@ int Demo::scenario() {
       saw_left += saw_left_event_.count(i) ? 1 : 0;
       continue;
     }
-    for (const auto& m : nodes_[i]->members()) {
-      if (m.id == leaver_id && m.state == MemberState::left) ++saw_left;
-    }
+    saw_left += watched_[leaver_][i] == MemberState::left ? 1 : 0;
   }
   say("leave: %u/%u nodes list node-%u as left (not failed) after %.2f s", saw_left, others,
       leaver_, leave_s);
@@ -504,6 +556,7 @@ int Demo::scenario() {
   j["seeds"] = f_.seeds;
   j["join_cpu_seconds"] = join_cpu_s_;
   j["join_rate"] = f_.join_rate;
+  j["clock_withheld_seconds"] = rt_.withheld().to_seconds();
   std::uint64_t answered = 0, refused = 0;
   for (std::uint32_t i = 0; i < f_.seeds; ++i) {
     answered += nodes_[i]->membership().stats().joins_answered;
@@ -677,8 +730,8 @@ void add_demo(CLI::App& app, std::function<int()>& run_cmd) {
                   "join: through the seeds at --join-rate; preloaded: start with the full roster")
       ->capture_default_str();
   cmd->add_option("--join-rate", f->join_rate,
-                  "members starting their join per second (0: 200 up to 1,000 nodes, 100 up to "
-                  "2,000, else 50)")
+                  "members starting their join per second of the nodes' clock (0: 200 up to "
+                  "1,000 nodes, 100 up to 2,000, 50 up to 5,000, else 250,000/N, at least 10)")
       ->capture_default_str()
       ->check(CLI::Range(0u, 100000u));
   cmd->add_option("--seeds", f->seeds,
@@ -690,6 +743,11 @@ void add_demo(CLI::App& app, std::function<int()>& run_cmd) {
                   "anti-entropy (0: twice a seed's share of --join-rate, at least 10)")
       ->capture_default_str();
   cmd->add_option("--multicast-period", f->multicast_period, "multicast gossip period")
+      ->capture_default_str();
+  cmd->add_option("--turn-time-max", f->turn_time_max,
+                  "the nodes' clock advances at most this much per event-loop turn: a longer "
+                  "turn (the process short of CPU) stretches their probe and suspicion timeouts "
+                  "instead of failing live members (0: off)")
       ->capture_default_str();
   cmd->add_option("--steady", f->steady,
                   "after the join, once every broadcast queue has drained (at most 60 s), "

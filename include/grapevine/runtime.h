@@ -345,6 +345,15 @@ struct RuntimeOptions {
   /// Source IPs the rate limiter tracks at once (its memory bound); beyond it the source seen
   /// first is forgotten (and starts again with a full bucket).
   std::uint32_t rate_limited_sources_max = 4096;
+  /// A process short of CPU (thousands of nodes in one loop): the clock the hosted nodes see
+  /// advances at most this much across one loop turn (input and timers). A longer turn is a
+  /// stall of the whole process, as Lifeguard's local health treats a node that cannot keep
+  /// up: its excess is withheld from the nodes' clock (Runtime::withheld()), so their probe,
+  /// suspicion and gossip timers are measured in time the loop could serve and stretch instead
+  /// of expiring while a refutation waits for the next turn. The sealed timestamps follow the
+  /// wall clock still (the offset is corrected). 0 (the default): the nodes see the monotonic
+  /// clock, however long a turn takes (one node per process: a stall there is a real one).
+  Duration turn_time_max{};
   /// If not empty, datagrams and connections from addresses outside these networks are dropped
   /// before parsing (IoStats::datagrams_denied, streams_denied), as memberlist's CIDRsAllowed.
   /// Empty (the default) = every address. IPv4-mapped IPv6 sources match IPv4 networks.
@@ -387,8 +396,11 @@ class Runtime {
   /// Thread-safe: runs `task` on the loop thread (moved in; tasks run in the order posted, at
   /// the loop's next turn; tasks still queued when the Runtime is destroyed never run).
   void post(std::function<void()> task);
-  /// The monotonic clock the nodes see.
+  /// The monotonic clock (the nodes see it minus withheld(); see RuntimeOptions::turn_time_max).
   [[nodiscard]] static Time now();
+  /// Loop turns' time withheld from the nodes' clock so far (RuntimeOptions::turn_time_max;
+  /// zero when it is 0). Loop thread.
+  [[nodiscard]] Duration withheld() const;
   /// Nodes added and not removed (crashed ones count). Loop thread.
   [[nodiscard]] std::size_t node_count() const;
 

@@ -48,8 +48,18 @@ constexpr int kDrainBatchesMax = 64;
 constexpr Duration kSlowTurn = Duration::seconds(1);
 constexpr Duration kSlowTurnLogInterval = Duration::seconds(10);
 
-// The seal's nonces from the OS CSPRNG and its timestamps from the wall clock (node_seal.h).
-void seed_seal(Node& node) {
+// The wall clock minus the monotonic one.
+Duration wall_offset() {
+  timespec wall{}, mono{};
+  clock_gettime(CLOCK_REALTIME, &wall);
+  clock_gettime(CLOCK_MONOTONIC, &mono);
+  return Duration::seconds(wall.tv_sec - mono.tv_sec) +
+         Duration::nanoseconds(wall.tv_nsec - mono.tv_nsec);
+}
+
+// The seal's nonces from the OS CSPRNG and its timestamps from the wall clock (node_seal.h);
+// `withheld`: how far the nodes' clock is behind the monotonic one (turn_time_max).
+void seed_seal(Node& node, Duration withheld) {
   std::byte entropy[32];
   std::size_t got = 0;
   while (got < sizeof entropy) {
@@ -58,11 +68,7 @@ void seed_seal(Node& node) {
     else GV_ASSERT(errno == EINTR);
   }
   node.seed_nonces(entropy);
-  timespec wall{}, mono{};
-  clock_gettime(CLOCK_REALTIME, &wall);
-  clock_gettime(CLOCK_MONOTONIC, &mono);
-  node.set_clock_offset(Duration::seconds(wall.tv_sec - mono.tv_sec) +
-                        Duration::nanoseconds(wall.tv_nsec - mono.tv_nsec));
+  node.set_clock_offset(wall_offset() + withheld);
 }
 
 }  // namespace
@@ -106,6 +112,10 @@ class Runtime::Impl {
   void reply_stream(Hosted& n, StreamId id, std::span<const std::byte> message);
   void drop_streams_of(const Hosted& n);
   [[nodiscard]] std::uint32_t batch() const { return options_.batch; }
+  /// The clock the nodes see: the monotonic clock minus withheld_, and within a turn at most
+  /// turn_time_max past the turn's start (RuntimeOptions::turn_time_max).
+  [[nodiscard]] Time node_now() const { return std::min(Runtime::now() - withheld_, ceiling_); }
+  [[nodiscard]] Duration withheld() const { return withheld_; }
   /// RuntimeOptions::log, or stderr.
   void log(LogLevel level, const std::string& message) const {
     if (options_.log) {
@@ -126,6 +136,10 @@ class Runtime::Impl {
   void fire_timers(Time now);
   // Logs a turn longer than kSlowTurn (rate-limited); `served`: ready descriptors it took.
   void note_turn(Time start, std::size_t served);
+  // turn_time_max: caps the nodes' clock for the turn starting at `start` (monotonic), and at
+  // its end withholds what the turn took beyond the cap.
+  void begin_turn(Time start);
+  void end_turn();
   void run_posted();
   void expire_conns(Time now);
   int timeout_ms(Time now) const;
@@ -147,6 +161,8 @@ class Runtime::Impl {
   std::vector<Due> heap_;  // min-heap by time; stale entries skipped
   Duration timers_late_max_{};  // this turn: how late the latest-fired deadline was
   Time slow_turn_logged_{};     // note_turn's last log line
+  Duration withheld_{};         // turn time withheld from the nodes' clock (turn_time_max)
+  Time ceiling_ = Time::max();  // during a turn: where the nodes' clock stops (turn_time_max)
   std::map<std::uint64_t, std::unique_ptr<StreamConn>> conns_;
   std::uint64_t next_conn_ = 1;
   std::mutex post_mu_;
@@ -179,7 +195,7 @@ class Runtime::Impl::Hosted final : public NodeHandle, public Effects {
         udp_(std::move(udp)),
         tcp_(std::move(tcp)),
         cb_(std::move(cb)) {
-    seed_seal(node_);
+    seed_seal(node_, rt_.withheld_);
   }
 
   // ---- Effects ----
@@ -340,7 +356,7 @@ class Runtime::Impl::Hosted final : public NodeHandle, public Effects {
   /// One API call into the machine (NodeHandle), then its effects.
   template <class F>
   auto call(F&& f) -> decltype(f(Time{})) {
-    const Time now = std::max(Runtime::now(), contract_.last_now());
+    const Time now = std::max(rt_.node_now(), contract_.last_now());
     if constexpr (std::is_void_v<decltype(f(now))>) {
       {
         detail::DriverContract::Call guard(contract_, now);
@@ -636,17 +652,20 @@ int Runtime::Impl::timeout_ms(Time now) const {
 // "Toward 10,000 nodes"). Now a turn takes batches until one comes back short (bounded by
 // kDrainBatchesMax), so a timeout fires only after what arrived before it was handled; a
 // loaded loop then runs its periodic timers later (tickers skip missed ticks) instead of
-// failing members.
+// failing members. With RuntimeOptions::turn_time_max the nodes' clock (node_now) also stops
+// that far past the turn's start, and end_turn() withholds the rest: at 5,000 nodes, turns of
+// 14-17 s otherwise outran the suspicion timeouts (12 million false failures; docs/performance.md).
 void Runtime::Impl::run(Time until) {
   epoll_event events[kEpollEvents];
   for (;;) {
     graveyard_.clear();  // nodes removed during the last turn: nothing refers to them now
-    Time now = Runtime::now();
-    if (stop_.exchange(false) || now >= until) return;
-    int timeout = std::min<std::int64_t>(timeout_ms(now), (until - now).ms() + 1);
+    const Time real = Runtime::now();
+    if (stop_.exchange(false) || real >= until) return;
+    int timeout = std::min<std::int64_t>(timeout_ms(node_now()), (until - real).ms() + 1);
     int n = ::epoll_wait(epoll_.get(), events, kEpollEvents, timeout);
     if (n < 0 && errno != EINTR) return;
     const Time turn_start = Runtime::now();
+    begin_turn(turn_start);
     std::size_t served = std::size_t(std::max(n, 0));
     for (int i = 0; i < n; ++i) handle(events[i]);
     for (int batch = 1; n == kEpollEvents && batch < kDrainBatchesMax; ++batch) {
@@ -654,12 +673,34 @@ void Runtime::Impl::run(Time until) {
       served += std::size_t(std::max(n, 0));
       for (int i = 0; i < n; ++i) handle(events[i]);
     }
-    now = Runtime::now();
     timers_late_max_ = Duration::zero();
-    fire_timers(now);
+    fire_timers(node_now());
     note_turn(turn_start, served);
     run_posted();
-    expire_conns(now);
+    end_turn();
+    expire_conns(Runtime::now());
+  }
+}
+
+void Runtime::Impl::begin_turn(Time start) {
+  if (options_.turn_time_max > Duration::zero()) {
+    ceiling_ = start - withheld_ + options_.turn_time_max;
+  }
+}
+
+// The nodes' clock stood at ceiling_ from the moment the turn passed it; withholding the rest
+// makes it go on from there, so it never steps back. The seal's timestamps stay on the wall
+// clock: each node's offset grows by what was withheld.
+void Runtime::Impl::end_turn() {
+  if (ceiling_ == Time::max()) return;
+  const Time unheld = Runtime::now() - withheld_;
+  const Time ceiling = ceiling_;
+  ceiling_ = Time::max();
+  if (unheld <= ceiling) return;
+  withheld_ += unheld - ceiling;
+  const Duration offset = wall_offset() + withheld_;
+  for (const auto& n : nodes_) {
+    if (n != nullptr) n->node_.set_clock_offset(offset);
   }
 }
 
@@ -668,13 +709,13 @@ void Runtime::Impl::note_turn(Time start, std::size_t served) {
   if (end - start < kSlowTurn) return;
   if (slow_turn_logged_ != Time{} && end < slow_turn_logged_ + kSlowTurnLogInterval) return;
   slow_turn_logged_ = end;
-  char line[256];
+  char line[320];
   std::snprintf(line, sizeof line,
                 "event loop turn took %.2f s (%zu ready descriptors, %zu nodes; timers fired up "
-                "to %.2f s late): the process is short of CPU, and its members' probes and "
-                "timeouts run late",
+                "to %.2f s late; %.2f s withheld from the nodes' clock so far): the process is "
+                "short of CPU, and its members' probes and timeouts run late",
                 (end - start).to_seconds(), served, node_count(),
-                timers_late_max_.to_seconds());
+                timers_late_max_.to_seconds(), withheld_.to_seconds());
   log(LogLevel::warn, line);
 }
 
@@ -715,13 +756,13 @@ void Runtime::Impl::read_udp(Hosted& n) {
     }
     int got = ::recvmmsg(n.udp_.get(), msgs, batch, MSG_DONTWAIT, nullptr);
     if (got <= 0) break;
-    const Time now = Runtime::now();
+    const Time now = Runtime::now(), node_now = this->node_now();
     for (int i = 0; i < got; ++i) {
       auto bytes = std::span<const std::byte>(recv_buf_.data() + std::size_t(i) * kRecvBytes,
                                               msgs[i].msg_len);
       const Address source = io::from_sockaddr(from[i]);
       if (!guards_[n.index_].admit_datagram(source, now, n.io_)) continue;  // before parsing
-      n.on_datagram(now, source, bytes);
+      n.on_datagram(node_now, source, bytes);
     }
     n.after_call();
     if (std::uint32_t(got) < batch) break;
@@ -830,7 +871,7 @@ void Runtime::Impl::on_conn(std::uint64_t id, std::uint32_t events) {
     delivering_ = &c;
     const std::uint64_t refused = n.node_.stream_identity_refused();
     if (c.tls()) n.node_.set_stream_peer_names(c.tls()->peer_names());
-    n.on_stream(Runtime::now(), c.peer(), c.message(), c.inbound() ? StreamId(id) : 0);
+    n.on_stream(node_now(), c.peer(), c.message(), c.inbound() ? StreamId(id) : 0);
     delivering_ = nullptr;
     if (n.node_.stream_identity_refused() != refused) {
       tls_refused(n, c, io::TlsFailure::name, "the push-pull names another sender");
@@ -932,6 +973,9 @@ void Runtime::post(std::function<void()> task) {
 }
 std::size_t Runtime::node_count() const {
   return impl_->node_count();
+}
+Duration Runtime::withheld() const {
+  return impl_->withheld();
 }
 
 }  // namespace grapevine
