@@ -65,13 +65,14 @@ void Plumtree::neighbor_up(Time now, Peer p) {
   if (flush_at_ == Time::max()) flush_at_ = now + cfg_.ihave_interval;
 }
 
-void Plumtree::neighbor_down(Peer p) noexcept {
+void Plumtree::neighbor_down(Peer p, bool reachable) noexcept {
   int s = slot_of(p);
   if (s < 0 || p == kNoPeer) return;
   peers_[std::size_t(s)] = kNoPeer;
   auto bit = std::uint8_t(1u << s);
   eager_mask_ &= std::uint8_t(~bit);
   for (auto& q : queue_) q.mask &= std::uint8_t(~bit);
+  if (reachable) return;  // it still answers GRAFTs (on_graft needs no link)
   // A dead announcer cannot answer a GRAFT: forget it as a source.
   for (auto& m : missing_) {
     auto end = std::remove(m.sources.begin(), m.sources.begin() + m.source_count, p);
@@ -285,6 +286,7 @@ void Plumtree::fire_missing(Time now, PlumtreeTransport& tx, Effects& fx) {
       ++i;
       continue;
     }
+    if (m.source_count == 0 && !m.asked_neighbours) ask_neighbours(m);
     if (m.source_count == 0) {  // nobody left to ask: give up (a later IHAVE restarts it)
       ++stats_.gave_up;
       missing_.erase(missing_.begin() + std::ptrdiff_t(i));
@@ -301,6 +303,19 @@ void Plumtree::fire_missing(Time now, PlumtreeTransport& tx, Effects& fx) {
     send_frame(to, tx, fx,
                [&](wire::Writer& w) { return wire::hpv::write_graft(w, std::span(&id, 1)); });
     ++i;
+  }
+}
+
+// The announcers of `m` ran out: GRAFT the current neighbours in turn, eager ones last (an
+// eager peer holding the message would have pushed it to us).
+void Plumtree::ask_neighbours(Missing& m) noexcept {
+  m.asked_neighbours = true;
+  ++stats_.asked_neighbours;
+  for (int eager = 0; eager < 2; ++eager) {
+    for (std::size_t i = 0; i < kPeersMax && m.source_count < m.sources.size(); ++i) {
+      if (peers_[i] == kNoPeer || int((eager_mask_ >> i) & 1u) != eager) continue;
+      m.sources[m.source_count++] = peers_[i];
+    }
   }
 }
 

@@ -26,6 +26,14 @@
 //    nodes from 525k to 8k and events -8%, every broadcast delivered (docs/performance.md).
 //  - HyParView passes a FrameBatch (frame_batch.h) as the transport, so the frames one handler
 //    sends to a peer share a datagram (several payloads on an eager link, grafts, answers).
+//  - Announcers are not dropped too early. The paper GRAFTs the announcers of a missing id in
+//    turn and gives up when they run out; a node whose only announcers' links closed gave up
+//    at once and missed the message for good (seen at 10^5 and 10^6 nodes, before and after a
+//    crash). A peer whose link was closed (DISCONNECT: it is alive) stays an announcer, since
+//    a GRAFT to a non-neighbour is answered; only a failed peer is dropped. When the announcers
+//    run out, the current neighbours are GRAFTed in turn (up to 3) before giving up: one of
+//    them may hold the payload with its IHAVE still queued, or have had the message before our
+//    link to it came up.
 //  - A new link is announced the newest cached ids (up to 8, one batched IHAVE). The paper
 //  announces each
 //    message once, when first received, so a part of the overlay cut off by failures misses
@@ -92,6 +100,7 @@ struct PlumtreeStats {
   std::uint64_t optimizations = 0;     // parent swapped for a shorter announced path
   std::uint64_t graft_misses = 0;      // GRAFTed ids no longer cached here (not answered)
   std::uint64_t gave_up = 0;           // missing ids dropped: every announcer GRAFTed in vain
+  std::uint64_t asked_neighbours = 0;  // missing ids whose announcers ran out: neighbours GRAFTed
 };
 
 class Plumtree {
@@ -102,7 +111,9 @@ class Plumtree {
 
   /// A new neighbour starts eager and is announced every cached message (see above).
   void neighbor_up(Time now, Peer p);
-  void neighbor_down(Peer p) noexcept;
+  /// `reachable`: the link was closed (DISCONNECT), the peer is alive and can still answer a
+  /// GRAFT; otherwise (failure, leave) it is dropped as an announcer.
+  void neighbor_down(Peer p, bool reachable = false) noexcept;
 
   /// Delivers `payload` here (hops 0) and starts spreading it. `id` must be unique per message.
   void broadcast(Time now, std::uint64_t id, std::span<const std::byte> payload,
@@ -126,6 +137,7 @@ class Plumtree {
     Time deadline;
     std::array<Peer, 3> sources{};  // announcers still to GRAFT, first first
     std::uint8_t source_count = 0;
+    bool asked_neighbours = false;  // announcers ran out: the neighbours were asked instead
   };
   struct Queued {  // one id waiting to be announced to the peers in `mask`
     std::uint64_t id = 0;
@@ -146,6 +158,7 @@ class Plumtree {
                    std::span<const std::byte> payload, PlumtreeTransport& tx, Effects& fx);
   void flush_ihave(PlumtreeTransport& tx, Effects& fx);
   void fire_missing(Time now, PlumtreeTransport& tx, Effects& fx);
+  void ask_neighbours(Missing& m) noexcept;
   void drop_missing(std::uint64_t id) noexcept;
 
   const PlumtreeConfig& cfg_;
