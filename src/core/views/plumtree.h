@@ -28,8 +28,8 @@
 //    sends to a peer share a datagram (several payloads on an eager link, grafts, answers).
 //  - Announcers are not dropped too early. The paper GRAFTs the announcers of a missing id in
 //    turn and gives up when they run out; a node whose only announcers' links closed gave up
-//    at once and missed the message for good (seen at 10^5 and 10^6 nodes, before and after a
-//    crash). A peer whose link was closed (DISCONNECT: it is alive) stays an announcer, since
+//    at once and missed the message for good (traced at 10^5 nodes: every give-up had one
+//    announcer, whose link HyParView had closed). A peer whose link was closed (DISCONNECT: it is alive) stays an announcer, since
 //    a GRAFT to a non-neighbour is answered; only a failed peer is dropped. When the announcers
 //    run out, the current neighbours are GRAFTed in turn (up to 3) before giving up: one of
 //    them may hold the payload with its IHAVE still queued, or have had the message before our
