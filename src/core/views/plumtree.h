@@ -29,11 +29,11 @@
 //  - Announcers are not dropped too early. The paper GRAFTs the announcers of a missing id in
 //    turn and gives up when they run out; a node whose only announcers' links closed gave up
 //    at once and missed the message for good (traced at 10^5 nodes: every give-up had one
-//    announcer, whose link HyParView had closed). A peer whose link was closed (DISCONNECT: it is alive) stays an announcer, since
-//    a GRAFT to a non-neighbour is answered; only a failed peer is dropped. When the announcers
-//    run out, the current neighbours are GRAFTed in turn (up to 3) before giving up: one of
-//    them may hold the payload with its IHAVE still queued, or have had the message before our
-//    link to it came up.
+//    announcer, whose link HyParView had closed). A peer whose link was closed (DISCONNECT: it
+//    is alive) stays an announcer, since a GRAFT to a non-neighbour is answered; only a failed
+//    peer is dropped. When the announcers run out, the current neighbours are GRAFTed in turn
+//    (up to 3) before giving up: one of them may hold the payload with its IHAVE still queued,
+//    or have had the message before our link to it came up.
 //  - A new link is announced the newest cached ids (up to 8, one batched IHAVE). The paper
 //  announces each
 //    message once, when first received, so a part of the overlay cut off by failures misses
