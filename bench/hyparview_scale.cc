@@ -37,7 +37,7 @@ struct Args {
   double graft_ms = -1;  // < 0: ihave_ms + 250
   // Duplicates in a row before a PRUNE. 3, not the paper's 1: at 10^5 nodes, seeds 2 and 3, 1
   // left broadcasts short of nodes when the drain ended (repair chains through a tree split by
-  // concurrent PRUNEs), 3 delivered all, with 86% of the events (docs/performance.md).
+  // concurrent PRUNEs), 3 delivered all, with 81-84% of the events (docs/performance.md).
   std::uint32_t prune_after = 3;
   // Heartbeat every idle period. 0 (= keepalive_misses - 1) halves idle links' heartbeats but
   // at 3*10^4 nodes, seed 1, left a 21-node island before the crash (docs/performance.md).
@@ -180,8 +180,7 @@ int main(int argc, char** argv) {
                  (unsigned long long)(k.events - ev), (unsigned long long)(k.sent - sent));
     ev = k.events;
     sent = k.sent;
-    std::uint64_t pay = 0, ih = 0, gr = 0, pr = 0, ctl = 0, fd = 0, hb = 0, sh = 0, gm = 0, gu = 0,
-                  an = 0;
+    std::uint64_t pay = 0, ih = 0, gr = 0, pr = 0, ctl = 0, fd = 0, hb = 0, sh = 0, gm = 0, gu = 0;
     for (NodeIndex i = 0; i < c.size(); ++i) {
       const auto& t = c.node(i).plumtree().stats();
       pay += t.payload_sent;
@@ -190,7 +189,6 @@ int main(int argc, char** argv) {
       pr += t.prune_sent;
       gm += t.graft_misses;
       gu += t.gave_up;
-      an += t.asked_neighbours;
       ctl += c.node(i).stats().control_sent;
       fd += c.node(i).counters().failures_detected;
       hb += c.node(i).counters().heartbeats;
@@ -199,11 +197,11 @@ int main(int argc, char** argv) {
     std::fprintf(stderr,
                  "   cumulative payload %llu ihave %llu graft %llu prune %llu control %llu "
                  "failures_detected %llu heartbeats %llu shuffles %llu graft_misses %llu "
-                 "gave_up %llu asked_neighbours %llu\n",
+                 "gave_up %llu\n",
                  (unsigned long long)pay, (unsigned long long)ih, (unsigned long long)gr,
                  (unsigned long long)pr, (unsigned long long)ctl, (unsigned long long)fd,
                  (unsigned long long)hb, (unsigned long long)sh, (unsigned long long)gm,
-                 (unsigned long long)gu, (unsigned long long)an);
+                 (unsigned long long)gu);
   };
   double t0 = now_s();
   HyParViewCluster c(o);

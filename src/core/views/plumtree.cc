@@ -286,7 +286,6 @@ void Plumtree::fire_missing(Time now, PlumtreeTransport& tx, Effects& fx) {
       ++i;
       continue;
     }
-    if (m.source_count == 0 && !m.asked_neighbours) ask_neighbours(m);
     if (m.source_count == 0) {  // nobody left to ask: give up (a later IHAVE restarts it)
       ++stats_.gave_up;
       missing_.erase(missing_.begin() + std::ptrdiff_t(i));
@@ -303,19 +302,6 @@ void Plumtree::fire_missing(Time now, PlumtreeTransport& tx, Effects& fx) {
     send_frame(to, tx, fx,
                [&](wire::Writer& w) { return wire::hpv::write_graft(w, std::span(&id, 1)); });
     ++i;
-  }
-}
-
-// The announcers of `m` ran out: GRAFT the current neighbours in turn, eager ones last (an
-// eager peer holding the message would have pushed it to us).
-void Plumtree::ask_neighbours(Missing& m) noexcept {
-  m.asked_neighbours = true;
-  ++stats_.asked_neighbours;
-  for (int eager = 0; eager < 2; ++eager) {
-    for (std::size_t i = 0; i < kPeersMax && m.source_count < m.sources.size(); ++i) {
-      if (peers_[i] == kNoPeer || int((eager_mask_ >> i) & 1u) != eager) continue;
-      m.sources[m.source_count++] = peers_[i];
-    }
   }
 }
 

@@ -27,13 +27,13 @@
 //  - HyParView passes a FrameBatch (frame_batch.h) as the transport, so the frames one handler
 //    sends to a peer share a datagram (several payloads on an eager link, grafts, answers).
 //  - Announcers are not dropped too early. The paper GRAFTs the announcers of a missing id in
-//    turn and gives up when they run out; a node whose only announcers' links closed gave up
-//    at once and missed the message for good (traced at 10^5 nodes: every give-up had one
+//    turn and gives up when they run out; a node whose only announcer's link closed gave up at
+//    once and missed the message for good (traced at 10^5 nodes: every give-up had one
 //    announcer, whose link HyParView had closed). A peer whose link was closed (DISCONNECT: it
 //    is alive) stays an announcer, since a GRAFT to a non-neighbour is answered; only a failed
-//    peer is dropped. When the announcers run out, the current neighbours are GRAFTed in turn
-//    (up to 3) before giving up: one of them may hold the payload with its IHAVE still queued,
-//    or have had the message before our link to it came up.
+//    peer is dropped. (GRAFTing the other neighbours when the announcers run out was tried and
+//    dropped: after a crash it revived ids older than the seen ring, and their re-delivery
+//    spread as duplicates, docs/performance.md.)
 //  - A new link is announced the newest cached ids (up to 8, one batched IHAVE). The paper
 //  announces each
 //    message once, when first received, so a part of the overlay cut off by failures misses
@@ -100,7 +100,6 @@ struct PlumtreeStats {
   std::uint64_t optimizations = 0;     // parent swapped for a shorter announced path
   std::uint64_t graft_misses = 0;      // GRAFTed ids no longer cached here (not answered)
   std::uint64_t gave_up = 0;           // missing ids dropped: every announcer GRAFTed in vain
-  std::uint64_t asked_neighbours = 0;  // missing ids whose announcers ran out: neighbours GRAFTed
 };
 
 class Plumtree {
@@ -137,7 +136,6 @@ class Plumtree {
     Time deadline;
     std::array<Peer, 3> sources{};  // announcers still to GRAFT, first first
     std::uint8_t source_count = 0;
-    bool asked_neighbours = false;  // announcers ran out: the neighbours were asked instead
   };
   struct Queued {  // one id waiting to be announced to the peers in `mask`
     std::uint64_t id = 0;
@@ -158,7 +156,6 @@ class Plumtree {
                    std::span<const std::byte> payload, PlumtreeTransport& tx, Effects& fx);
   void flush_ihave(PlumtreeTransport& tx, Effects& fx);
   void fire_missing(Time now, PlumtreeTransport& tx, Effects& fx);
-  void ask_neighbours(Missing& m) noexcept;
   void drop_missing(std::uint64_t id) noexcept;
 
   const PlumtreeConfig& cfg_;
