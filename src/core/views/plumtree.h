@@ -32,8 +32,8 @@
 //    announcer, whose link HyParView had closed). A peer whose link was closed (DISCONNECT: it
 //    is alive) stays an announcer, since a GRAFT to a non-neighbour is answered; only a failed
 //    peer is dropped. (GRAFTing the other neighbours when the announcers run out was tried and
-//    dropped: after a crash it revived ids older than the seen ring, and their re-delivery
-//    spread as duplicates, docs/performance.md.)
+//    dropped: it fired only after a crash, on ids re-announced on new links that had already
+//    left the seen ring, where a revived id is delivered twice; docs/performance.md.)
 //  - A new link is announced the newest cached ids (up to 8, one batched IHAVE). The paper
 //  announces each
 //    message once, when first received, so a part of the overlay cut off by failures misses
