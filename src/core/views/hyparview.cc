@@ -140,7 +140,7 @@ void HyParView::remove_active(std::size_t slot, bool to_passive) {
   idle_[slot] = idle_[last];
   active_[last] = kNoPeer;
   --active_n_;
-  tree_.neighbor_down(p);
+  tree_.neighbor_down(p, to_passive);  // to_passive: closed by DISCONNECT, the peer lives
   refresh_view_cache();
   if (to_passive) add_passive(p);
 }

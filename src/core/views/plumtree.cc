@@ -65,13 +65,14 @@ void Plumtree::neighbor_up(Time now, Peer p) {
   if (flush_at_ == Time::max()) flush_at_ = now + cfg_.ihave_interval;
 }
 
-void Plumtree::neighbor_down(Peer p) noexcept {
+void Plumtree::neighbor_down(Peer p, bool reachable) noexcept {
   int s = slot_of(p);
   if (s < 0 || p == kNoPeer) return;
   peers_[std::size_t(s)] = kNoPeer;
   auto bit = std::uint8_t(1u << s);
   eager_mask_ &= std::uint8_t(~bit);
   for (auto& q : queue_) q.mask &= std::uint8_t(~bit);
+  if (reachable) return;  // it still answers GRAFTs (on_graft needs no link)
   // A dead announcer cannot answer a GRAFT: forget it as a source.
   for (auto& m : missing_) {
     auto end = std::remove(m.sources.begin(), m.sources.begin() + m.source_count, p);

@@ -26,6 +26,14 @@
 //    nodes from 525k to 8k and events -8%, every broadcast delivered (docs/performance.md).
 //  - HyParView passes a FrameBatch (frame_batch.h) as the transport, so the frames one handler
 //    sends to a peer share a datagram (several payloads on an eager link, grafts, answers).
+//  - Announcers are not dropped too early. The paper GRAFTs the announcers of a missing id in
+//    turn and gives up when they run out; a node whose only announcer's link closed gave up at
+//    once and missed the message for good (traced at 10^5 nodes: every give-up had one
+//    announcer, whose link HyParView had closed). A peer whose link was closed (DISCONNECT: it
+//    is alive) stays an announcer, since a GRAFT to a non-neighbour is answered; only a failed
+//    peer is dropped. (GRAFTing the other neighbours when the announcers run out was tried and
+//    dropped: it fired only after a crash, on ids re-announced on new links that had already
+//    left the seen ring, where a revived id is delivered twice; docs/performance.md.)
 //  - A new link is announced the newest cached ids (up to 8, one batched IHAVE). The paper
 //  announces each
 //    message once, when first received, so a part of the overlay cut off by failures misses
@@ -102,7 +110,9 @@ class Plumtree {
 
   /// A new neighbour starts eager and is announced every cached message (see above).
   void neighbor_up(Time now, Peer p);
-  void neighbor_down(Peer p) noexcept;
+  /// `reachable`: the link was closed (DISCONNECT), the peer is alive and can still answer a
+  /// GRAFT; otherwise (failure, leave) it is dropped as an announcer.
+  void neighbor_down(Peer p, bool reachable = false) noexcept;
 
   /// Delivers `payload` here (hops 0) and starts spreading it. `id` must be unique per message.
   void broadcast(Time now, std::uint64_t id, std::span<const std::byte> payload,
