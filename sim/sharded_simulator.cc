@@ -1,8 +1,11 @@
 // ShardedSimulator (sharded_simulator.h): conservative windows over k shards, one thread each.
 #include "sim/sharded_simulator.h"
 
+#include <linux/futex.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cstdio>
@@ -19,6 +22,12 @@ namespace grapevine::sim {
 // (a futex). Measured on the shared 2-vCPU machine at load 8 (10^5 ping-pong nodes, 2 shards):
 // 2,000 to 20,000 spins cost 3x (a spinning thread keeps the core its partner needs), yielding
 // gained nothing over sleeping.
+//
+// The sleep is the futex system call itself, not std::atomic::wait: a run of the 2-thread bench
+// once hung with both threads asleep (load 0 for minutes, not reproduced in 8 later runs), and
+// libstdc++ 12's atomic wait adds its own waiter bookkeeping around the futex. FUTEX_WAIT
+// returns at once when the word no longer holds `gen`, and the wake follows the store, so a
+// wake-up cannot be lost.
 class SpinBarrier {
  public:
   explicit SpinBarrier(unsigned n) : n_(n) {}
@@ -27,7 +36,7 @@ class SpinBarrier {
     if (arrived_.fetch_add(1, std::memory_order_acq_rel) + 1 == n_) {
       arrived_.store(0, std::memory_order_relaxed);
       gen_.store(gen + 1, std::memory_order_release);
-      gen_.notify_all();
+      futex(FUTEX_WAKE_PRIVATE, INT32_MAX);
       return;
     }
     for (int i = 0; i < kSpins; ++i) {
@@ -36,10 +45,17 @@ class SpinBarrier {
       __builtin_ia32_pause();
 #endif
     }
-    while (gen_.load(std::memory_order_acquire) == gen) gen_.wait(gen, std::memory_order_acquire);
+    while (gen_.load(std::memory_order_acquire) == gen) futex(FUTEX_WAIT_PRIVATE, gen);
   }
 
  private:
+  // A 32-bit atomic is its value's storage (checked below), so the kernel can compare the word.
+  void futex(int op, std::uint32_t value) noexcept {
+    (void)syscall(SYS_futex, reinterpret_cast<std::uint32_t*>(&gen_), op, value, nullptr, nullptr, 0);
+  }
+  static_assert(sizeof(std::atomic<std::uint32_t>) == sizeof(std::uint32_t) &&
+                std::atomic<std::uint32_t>::is_always_lock_free);
+
   static constexpr int kSpins = 128;
   alignas(64) std::atomic<std::uint32_t> arrived_{0};
   alignas(64) std::atomic<std::uint32_t> gen_{0};
