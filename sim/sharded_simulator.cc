@@ -2,7 +2,6 @@
 #include "sim/sharded_simulator.h"
 
 #include <linux/futex.h>
-#include <sys/mman.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -13,6 +12,7 @@
 #include <cstring>
 #include <thread>
 
+#include "sim/huge_pages.h"
 #include "util/hash.h"
 #include "util/rng.h"
 
@@ -120,20 +120,6 @@ struct alignas(64) ShardedSimulator::Shard {
 namespace {
 
 constexpr std::uint64_t kNetStream = 0x6e657473686172ULL;  // "netshar"
-
-// As in simulator.cc: transparent huge pages over the whole 2 MiB pages of a large table read at
-// random on every event (a hint only).
-void advise_huge_pages(const void* p, std::size_t bytes) noexcept {
-#ifdef MADV_HUGEPAGE
-  constexpr std::uintptr_t kHuge = std::uintptr_t(2) << 20;
-  const auto begin = (reinterpret_cast<std::uintptr_t>(p) + kHuge - 1) & ~(kHuge - 1);
-  const auto end = (reinterpret_cast<std::uintptr_t>(p) + bytes) & ~(kHuge - 1);
-  if (end > begin) (void)madvise(reinterpret_cast<void*>(begin), end - begin, MADV_HUGEPAGE);
-#else
-  (void)p;
-  (void)bytes;
-#endif
-}
 
 std::int64_t thread_cpu_ns() noexcept {
   timespec ts{};

@@ -1,10 +1,9 @@
 #include "sim/simulator.h"
 
-#include <sys/mman.h>
-
 #include <algorithm>
 #include <cstdint>
 
+#include "sim/huge_pages.h"
 #include "util/hash.h"
 
 namespace grapevine::sim {
@@ -45,25 +44,6 @@ Simulator::Simulator(const NetworkConfig& network, std::uint64_t seed)
       router_crossings_(1, 0), fx_(std::make_unique<SimEffects>(*this)) {}
 
 Simulator::~Simulator() = default;
-
-namespace {
-
-// Asks for transparent huge pages over the whole 2 MiB pages inside [p, p + bytes): a node's slot
-// is read at random on every event, and at 10^6 nodes its 4 KiB page is rarely in the TLB.
-// A hint only (THP "never", or too small a table: nothing happens).
-void advise_huge_pages(const void* p, std::size_t bytes) noexcept {
-#ifdef MADV_HUGEPAGE
-  constexpr std::uintptr_t kHuge = std::uintptr_t(2) << 20;
-  const auto begin = (reinterpret_cast<std::uintptr_t>(p) + kHuge - 1) & ~(kHuge - 1);
-  const auto end = (reinterpret_cast<std::uintptr_t>(p) + bytes) & ~(kHuge - 1);
-  if (end > begin) (void)madvise(reinterpret_cast<void*>(begin), end - begin, MADV_HUGEPAGE);
-#else
-  (void)p;
-  (void)bytes;
-#endif
-}
-
-}  // namespace
 
 void Simulator::reserve(std::size_t nodes) {
   nodes_.reserve(nodes);
