@@ -481,21 +481,7 @@ std::uint64_t ShardedSimulator::delivery_hash() const noexcept {
 
 NetworkCounters ShardedSimulator::counters() const noexcept {
   NetworkCounters t;
-  for (const auto& sh : shards_) {
-    const NetworkCounters& c = sh->counters;
-    t.sent += c.sent;
-    t.bytes_sent += c.bytes_sent;
-    t.delivered += c.delivered;
-    t.lost += c.lost;
-    t.to_crashed += c.to_crashed;
-    t.partitioned += c.partitioned;
-    t.unroutable += c.unroutable;
-    t.duplicated += c.duplicated;
-    t.streams += c.streams;
-    t.stream_bytes += c.stream_bytes;
-    t.cross_router += c.cross_router;
-    t.events += c.events;
-  }
+  for (const auto& sh : shards_) t += sh->counters;
   return t;
 }
 

@@ -57,6 +57,24 @@ struct NetworkCounters {
   std::uint64_t stream_bytes = 0;
   std::uint64_t cross_router = 0;      // packets sent between subnets
   std::uint64_t events = 0;            // events processed
+
+  /// Adds another's counts (a sharded run's total over its shards). Kept beside the fields so
+  /// a new counter is summed too.
+  NetworkCounters& operator+=(const NetworkCounters& o) noexcept {
+    sent += o.sent;
+    bytes_sent += o.bytes_sent;
+    delivered += o.delivered;
+    lost += o.lost;
+    to_crashed += o.to_crashed;
+    partitioned += o.partitioned;
+    unroutable += o.unroutable;
+    duplicated += o.duplicated;
+    streams += o.streams;
+    stream_bytes += o.stream_bytes;
+    cross_router += o.cross_router;
+    events += o.events;
+    return *this;
+  }
 };
 
 class Simulator {
