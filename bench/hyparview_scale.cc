@@ -5,12 +5,19 @@
 // live node, the worst delivery, RMR and last delivery hop, plus wall time and events.
 //
 //   hyparview_scale --nodes 1000000 --multicasts 100 --fail-fraction 0.5 --seed 1
+//   hyparview_scale ... --sim-threads 2   # one run on the sharded simulator, 2 threads
+//
+// --sim-threads K (default 1): 1 runs on Simulator (one thread; the output is as before), K >= 2
+// on ShardedSimulator with K shards, which also prints the delivery hash, windows and each
+// shard's CPU seconds. `--sharded 1` takes the sharded simulator with K = 1 too (its runs are
+// the same for every K, and differ from Simulator's: another event order and random draws).
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <string>
+#include <type_traits>
 
 #include "sim/hyparview_cluster.h"
 
@@ -43,6 +50,8 @@ struct Args {
   // at 3*10^4 nodes, seed 1, left a 21-node island before the crash (docs/performance.md).
   std::uint32_t keepalive_idle = 1;
   std::uint32_t cache = 32;
+  unsigned sim_threads = 1;
+  bool sharded = false;
 };
 
 struct Phase {
@@ -58,7 +67,8 @@ double now_s() {
   return duration<double>(steady_clock::now().time_since_epoch()).count();
 }
 
-Phase broadcast_phase(HyParViewCluster& c, std::uint32_t count) {
+template <class Cluster>
+Phase broadcast_phase(Cluster& c, std::uint32_t count) {
   Phase p;
   std::uint64_t before = c.payload_sent_total();
   std::uint32_t first = c.message_count();
@@ -107,6 +117,83 @@ void print_phase(const char* name, const Phase& p, std::uint32_t count) {
       name, count, p.complete, p.worst, p.rmr, p.ldh_max, p.ldh_mean);
 }
 
+// The scenario on either cluster (HyParViewCluster: Simulator; ShardedHyParViewCluster).
+template <class Cluster>
+int run(const Args& a, const HyParViewClusterOptions& o) {
+  auto seconds = [](double s) { return Duration::nanoseconds(std::int64_t(s * 1e9)); };
+  auto mark = [&](const char* what, Cluster& c) {
+    static std::uint64_t ev = 0, sent = 0;
+    const auto& k = c.sim().counters();
+    std::fprintf(stderr, "%-16s events %llu datagrams %llu\n", what,
+                 (unsigned long long)(k.events - ev), (unsigned long long)(k.sent - sent));
+    ev = k.events;
+    sent = k.sent;
+    std::uint64_t pay = 0, ih = 0, gr = 0, pr = 0, ctl = 0, fd = 0, hb = 0, sh = 0, gm = 0, gu = 0;
+    for (NodeIndex i = 0; i < c.size(); ++i) {
+      const auto& t = c.node(i).plumtree().stats();
+      pay += t.payload_sent;
+      ih += t.ihave_sent;
+      gr += t.graft_sent;
+      pr += t.prune_sent;
+      gm += t.graft_misses;
+      gu += t.gave_up;
+      ctl += c.node(i).stats().control_sent;
+      fd += c.node(i).counters().failures_detected;
+      hb += c.node(i).counters().heartbeats;
+      sh += c.node(i).counters().shuffles;
+    }
+    std::fprintf(stderr,
+                 "   cumulative payload %llu ihave %llu graft %llu prune %llu control %llu "
+                 "failures_detected %llu heartbeats %llu shuffles %llu graft_misses %llu "
+                 "gave_up %llu\n",
+                 (unsigned long long)pay, (unsigned long long)ih, (unsigned long long)gr,
+                 (unsigned long long)pr, (unsigned long long)ctl, (unsigned long long)fd,
+                 (unsigned long long)hb, (unsigned long long)sh, (unsigned long long)gm,
+                 (unsigned long long)gu);
+  };
+  double t0 = now_s();
+  Cluster c(o);
+  c.join_all();
+  c.run_for(seconds(a.join_seconds + a.settle_seconds));
+  double t_join = now_s();
+  mark("join+settle", c);
+  Phase before = broadcast_phase(c, a.multicasts);
+  double t_before = now_s();
+  mark("broadcasts", c);
+  std::uint32_t crashed = c.crash_random(a.fail_fraction);
+  c.run_for(seconds(a.heal_seconds));
+  double t_heal = now_s();
+  mark("crash+heal", c);
+  Phase after = broadcast_phase(c, a.multicasts);
+  double t_end = now_s();
+  mark("broadcasts", c);
+
+  std::printf("{\n  \"nodes\": %u, \"seed\": %llu, \"fail_fraction\": %.3f, \"crashed\": %u,\n",
+              a.nodes, (unsigned long long)a.seed, a.fail_fraction, crashed);
+  print_phase("before_crash", before, a.multicasts);
+  print_phase("after_heal", after, a.multicasts);
+  std::printf("  \"duplicate_deliveries\": %llu,\n", (unsigned long long)c.duplicate_deliveries());
+  std::printf("  \"virtual_seconds\": %.1f, \"events\": %llu,\n", c.sim().now().to_seconds(),
+              (unsigned long long)c.sim().counters().events);
+  std::printf(
+      "  \"wall_seconds\": {\"join_settle\": %.1f, \"broadcasts\": %.1f, \"heal\": %.1f, "
+      "\"broadcasts_after\": %.1f, \"total\": %.1f},\n",
+      t_join - t0, t_before - t_join, t_heal - t_before, t_end - t_heal, t_end - t0);
+  if constexpr (std::is_same_v<Cluster, ShardedHyParViewCluster>) {
+    auto& sim = c.sim();
+    std::printf("  \"sim_threads\": %u, \"windows\": %llu, \"delivery_hash\": \"%016llx\",\n",
+                sim.shards(), (unsigned long long)sim.windows(),
+                (unsigned long long)sim.delivery_hash());
+    std::printf("  \"shard_cpu_seconds\": [");
+    for (unsigned s = 0; s < sim.shards(); ++s) {
+      std::printf("%s%.1f", s ? ", " : "", sim.shard_cpu(s).to_seconds());
+    }
+    std::printf("],\n");
+  }
+  std::printf("  \"machine_bytes\": %zu\n}\n", sizeof(views::HyParView));
+  return after.complete == a.multicasts ? 0 : 1;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -148,6 +235,10 @@ int main(int argc, char** argv) {
       a.prune_after = std::uint32_t(std::strtoul(v, nullptr, 10));
     else if (k == "--cache")
       a.cache = std::uint32_t(std::strtoul(v, nullptr, 10));
+    else if (k == "--sim-threads")
+      a.sim_threads = unsigned(std::clamp<unsigned long>(std::strtoul(v, nullptr, 10), 1, 64));
+    else if (k == "--sharded")
+      a.sharded = std::strtoul(v, nullptr, 10) != 0;
     else {
       std::fprintf(stderr, "unknown flag %s\n", k.c_str());
       return 2;
@@ -173,64 +264,8 @@ int main(int argc, char** argv) {
       seconds(a.graft_ms < 0 ? a.ihave_ms / 1000 + 0.25 : a.graft_ms / 1000);
   o.join_spacing = Duration::nanoseconds(std::int64_t(a.join_seconds * 1e9 / a.nodes));
 
-  auto mark = [&](const char* what, HyParViewCluster& c) {
-    static std::uint64_t ev = 0, sent = 0;
-    const auto& k = c.sim().counters();
-    std::fprintf(stderr, "%-16s events %llu datagrams %llu\n", what,
-                 (unsigned long long)(k.events - ev), (unsigned long long)(k.sent - sent));
-    ev = k.events;
-    sent = k.sent;
-    std::uint64_t pay = 0, ih = 0, gr = 0, pr = 0, ctl = 0, fd = 0, hb = 0, sh = 0, gm = 0, gu = 0;
-    for (NodeIndex i = 0; i < c.size(); ++i) {
-      const auto& t = c.node(i).plumtree().stats();
-      pay += t.payload_sent;
-      ih += t.ihave_sent;
-      gr += t.graft_sent;
-      pr += t.prune_sent;
-      gm += t.graft_misses;
-      gu += t.gave_up;
-      ctl += c.node(i).stats().control_sent;
-      fd += c.node(i).counters().failures_detected;
-      hb += c.node(i).counters().heartbeats;
-      sh += c.node(i).counters().shuffles;
-    }
-    std::fprintf(stderr,
-                 "   cumulative payload %llu ihave %llu graft %llu prune %llu control %llu "
-                 "failures_detected %llu heartbeats %llu shuffles %llu graft_misses %llu "
-                 "gave_up %llu\n",
-                 (unsigned long long)pay, (unsigned long long)ih, (unsigned long long)gr,
-                 (unsigned long long)pr, (unsigned long long)ctl, (unsigned long long)fd,
-                 (unsigned long long)hb, (unsigned long long)sh, (unsigned long long)gm,
-                 (unsigned long long)gu);
-  };
-  double t0 = now_s();
-  HyParViewCluster c(o);
-  c.join_all();
-  c.run_for(seconds(a.join_seconds + a.settle_seconds));
-  double t_join = now_s();
-  mark("join+settle", c);
-  Phase before = broadcast_phase(c, a.multicasts);
-  double t_before = now_s();
-  mark("broadcasts", c);
-  std::uint32_t crashed = c.crash_random(a.fail_fraction);
-  c.run_for(seconds(a.heal_seconds));
-  double t_heal = now_s();
-  mark("crash+heal", c);
-  Phase after = broadcast_phase(c, a.multicasts);
-  double t_end = now_s();
-  mark("broadcasts", c);
-
-  std::printf("{\n  \"nodes\": %u, \"seed\": %llu, \"fail_fraction\": %.3f, \"crashed\": %u,\n",
-              a.nodes, (unsigned long long)a.seed, a.fail_fraction, crashed);
-  print_phase("before_crash", before, a.multicasts);
-  print_phase("after_heal", after, a.multicasts);
-  std::printf("  \"duplicate_deliveries\": %llu,\n", (unsigned long long)c.duplicate_deliveries());
-  std::printf("  \"virtual_seconds\": %.1f, \"events\": %llu,\n", c.sim().now().to_seconds(),
-              (unsigned long long)c.sim().counters().events);
-  std::printf(
-      "  \"wall_seconds\": {\"join_settle\": %.1f, \"broadcasts\": %.1f, \"heal\": %.1f, "
-      "\"broadcasts_after\": %.1f, \"total\": %.1f},\n",
-      t_join - t0, t_before - t_join, t_heal - t_before, t_end - t_heal, t_end - t0);
-  std::printf("  \"machine_bytes\": %zu\n}\n", sizeof(views::HyParView));
-  return after.complete == a.multicasts ? 0 : 1;
+  o.sim_threads = a.sim_threads;
+  if (a.sharded || a.sim_threads > 1) return run<ShardedHyParViewCluster>(a, o);
+  return run<HyParViewCluster>(a, o);
 }
+

@@ -1,5 +1,6 @@
 #include "sim/hyparview_cluster.h"
 
+#include <algorithm>
 #include <cmath>
 #include <string>
 
@@ -7,56 +8,118 @@
 
 namespace grapevine::sim {
 
-HyParViewCluster::HyParViewCluster(const HyParViewClusterOptions& options)
+template <class Sim>
+Sim BasicHyParViewCluster<Sim>::make_sim(const HyParViewClusterOptions& o) {
+  if constexpr (kSharded) {
+    return Sim(o.network, o.seed, o.sim_threads);
+  } else {
+    return Sim(o.network, o.seed);
+  }
+}
+
+template <class Sim>
+unsigned BasicHyParViewCluster<Sim>::shard_of(NodeIndex i) const noexcept {
+  if constexpr (kSharded) {
+    return sim_.shard_of(i);
+  } else {
+    (void)i;
+    return 0;
+  }
+}
+
+template <class Sim>
+BasicHyParViewCluster<Sim>::BasicHyParViewCluster(const HyParViewClusterOptions& options)
     : options_(options),
-      sim_(options.network, options.seed),
+      sim_(make_sim(options)),
       rng_(derive_seed(options.seed, 0x68707663)),
       id_base_(derive_seed(options.seed, 0x6d7367)),
       live_(options.nodes) {
   options_.config.kind = ViewKind::hyparview;
   latest_.assign(options_.nodes, 0);
-  sim_.reserve(options_.nodes);
+  sim_.reserve(options_.nodes);  // the sharded one fixes its shard boundaries here
+  unsigned shards = 1;
+  if constexpr (kSharded) shards = sim_.shards();
+  tallies_ = std::vector<Tally>(shards);
   for (NodeIndex i = 0; i < options_.nodes; ++i) {
+    ++tallies_[shard_of(i)].nodes;
     sim_.add_node(make_hyparview(options_.config, sim_address(i), derive_seed(options_.seed, i),
                                  options_.tuning));
   }
-  // Message ids are id_base_ + index: the index comes back out of the delivery event.
-  sim_.set_observer([this](Time, NodeIndex node, const Event& e) {
-    if (e.kind != EventKind::delivered) return;
-    std::uint64_t m = e.message.origin - id_base_;
-    if (m >= messages_.size()) return;
-    Tracked& t = messages_[m];
-    if (t.deliveries == options_.nodes) {
-      ++duplicate_deliveries_;
-      return;
-    }
-    ++t.deliveries;
-    latest_[node] = std::max(latest_[node], std::uint32_t(m + 1));
-    t.max_hops = std::max(t.max_hops, e.hops);
-  });
+  sim_.set_observer([this](Time, NodeIndex node, const Event& e) { observe(node, e); });
 }
 
-views::HyParView& HyParViewCluster::node(NodeIndex i) {
+// Message ids are id_base_ + index: the index comes back out of the delivery event. On the
+// sharded simulator this runs on node's shard's thread: it writes that shard's tally and
+// latest_[node] only.
+template <class Sim>
+void BasicHyParViewCluster<Sim>::observe(NodeIndex node, const Event& e) {
+  if (e.kind != EventKind::delivered) return;
+  std::uint64_t m = e.message.origin - id_base_;
+  Tally& tally = tallies_[shard_of(node)];
+  if (m >= tally.messages.size()) return;
+  Tracked& t = tally.messages[m];
+  if (t.deliveries == tally.nodes) {
+    ++tally.duplicates;
+    return;
+  }
+  ++t.deliveries;
+  latest_[node] = std::max(latest_[node], std::uint32_t(m + 1));
+  t.max_hops = std::max(t.max_hops, e.hops);
+}
+
+template <class Sim>
+std::uint32_t BasicHyParViewCluster<Sim>::deliveries(std::uint32_t m) const {
+  std::uint32_t n = 0;
+  for (const Tally& t : tallies_) n += t.messages[m].deliveries;
+  return n;
+}
+
+template <class Sim>
+std::uint32_t BasicHyParViewCluster<Sim>::max_hops(std::uint32_t m) const {
+  std::uint32_t h = 0;
+  for (const Tally& t : tallies_) h = std::max(h, t.messages[m].max_hops);
+  return h;
+}
+
+template <class Sim>
+std::uint64_t BasicHyParViewCluster<Sim>::duplicate_deliveries() const noexcept {
+  std::uint64_t n = 0;
+  for (const Tally& t : tallies_) n += t.duplicates;
+  return n;
+}
+
+template <class Sim>
+views::HyParView& BasicHyParViewCluster<Sim>::node(NodeIndex i) {
   return static_cast<views::HyParView&>(sim_.machine(i));
 }
 
-void HyParViewCluster::join_all() {
+template <class Sim>
+void BasicHyParViewCluster<Sim>::join_all() {
   Time start = sim_.now();
   for (NodeIndex i = 0; i < options_.nodes; ++i) {
     // Contact: a random node that joined before (node 0 starts the overlay alone).
     NodeIndex contact = i == 0 ? 0 : NodeIndex(rng_.below(i));
-    Address c = i == 0 ? Address{} : sim_address(contact);
-    sim_.at(start + options_.join_spacing * i, [this, i, c] {
-      sim_.with_node(i, [&](Machine& m, Effects& fx) {
-        static_cast<ViewMachine&>(m).join(sim_.now(), c, fx);
+    const Time t = start + options_.join_spacing * i;
+    if constexpr (kSharded) {
+      // Inside i's shard, keyed like i's timer; 16 bytes of captures (no allocation).
+      sim_.at_node(i, t, [i, contact](Time now, Machine& m, Effects& fx) {
+        static_cast<ViewMachine&>(m).join(now, i == 0 ? Address{} : sim_address(contact), fx);
       });
-    });
+    } else {
+      Address c = i == 0 ? Address{} : sim_address(contact);
+      sim_.at(t, [this, i, c] {
+        sim_.with_node(i, [&](Machine& m, Effects& fx) {
+          static_cast<ViewMachine&>(m).join(sim_.now(), c, fx);
+        });
+      });
+    }
   }
 }
 
-std::uint32_t HyParViewCluster::broadcast(NodeIndex origin) {
-  auto m = std::uint32_t(messages_.size());
-  messages_.push_back({});
+template <class Sim>
+std::uint32_t BasicHyParViewCluster<Sim>::broadcast(NodeIndex origin) {
+  auto m = message_count();
+  for (Tally& t : tallies_) t.messages.push_back({});
   std::vector<std::byte> payload(options_.payload_bytes, std::byte{0x5a});
   if (payload.size() >= 4) {
     for (int k = 0; k < 4; ++k) payload[std::size_t(k)] = std::byte((m >> (8 * k)) & 0xff);
@@ -67,7 +130,8 @@ std::uint32_t HyParViewCluster::broadcast(NodeIndex origin) {
   return m;
 }
 
-std::uint32_t HyParViewCluster::crash_random(double fraction) {
+template <class Sim>
+std::uint32_t BasicHyParViewCluster<Sim>::crash_random(double fraction) {
   auto want = std::uint32_t(std::llround(fraction * double(options_.nodes)));
   std::uint32_t done = 0;
   // Rejection sampling over live nodes: fine up to 95% crashed.
@@ -81,7 +145,8 @@ std::uint32_t HyParViewCluster::crash_random(double fraction) {
   return done;
 }
 
-NodeIndex HyParViewCluster::random_live() {
+template <class Sim>
+NodeIndex BasicHyParViewCluster<Sim>::random_live() {
   GV_ASSERT(live_ > 0);
   for (;;) {
     auto i = NodeIndex(rng_.below(options_.nodes));
@@ -89,7 +154,8 @@ NodeIndex HyParViewCluster::random_live() {
   }
 }
 
-std::vector<NodeIndex> HyParViewCluster::missed(std::uint32_t m) const {
+template <class Sim>
+std::vector<NodeIndex> BasicHyParViewCluster<Sim>::missed(std::uint32_t m) const {
   std::vector<NodeIndex> out;
   for (NodeIndex i = 0; i < options_.nodes; ++i) {
     if (!sim_.crashed(i) && latest_[i] <= m) out.push_back(i);
@@ -97,13 +163,15 @@ std::vector<NodeIndex> HyParViewCluster::missed(std::uint32_t m) const {
   return out;
 }
 
-std::uint64_t HyParViewCluster::payload_sent_total() {
+template <class Sim>
+std::uint64_t BasicHyParViewCluster<Sim>::payload_sent_total() {
   std::uint64_t total = 0;
   for (NodeIndex i = 0; i < options_.nodes; ++i) total += node(i).stats().payload_sent;
   return total;
 }
 
-bool HyParViewCluster::views_symmetric(std::string* why) {
+template <class Sim>
+bool BasicHyParViewCluster<Sim>::views_symmetric(std::string* why) {
   auto index_of = [](views::Peer p) { return NodeIndex(((p >> 16) & 0xffffffu) - 1); };
   for (NodeIndex i = 0; i < options_.nodes; ++i) {
     if (sim_.crashed(i)) continue;
@@ -124,5 +192,8 @@ bool HyParViewCluster::views_symmetric(std::string* why) {
   }
   return true;
 }
+
+template class BasicHyParViewCluster<Simulator>;
+template class BasicHyParViewCluster<ShardedSimulator>;
 
 }  // namespace grapevine::sim

@@ -7,13 +7,24 @@
 //   c.crash_random(0.5);                // half the nodes crash at once
 // Per-message tracking is a count and a highest hop count (no per-node state), so the same
 // driver runs a million nodes; redundancy (RMR) comes from the nodes' payload_sent counters.
+//
+// Two drivers: HyParViewCluster runs on Simulator (one thread; its runs and tests are pinned),
+// ShardedHyParViewCluster on ShardedSimulator with options.sim_threads shards. On the sharded
+// one the joins are at_node() calls (keyed like node i's timers) and the delivery observer
+// keeps one tally per shard (each shard's thread writes its own; latest_[i] is written only by
+// i's shard), summed when read: the same deliveries, events and delivery hash on any number of
+// threads (tests/sim/views_hyparview_sharded_test.cc), but not Simulator's (another event key
+// and per-send random draws).
 #pragma once
 
 #include <cstdint>
+#include <string>
+#include <type_traits>
 #include <vector>
 
 #include "core/views/hyparview.h"
 #include "grapevine/view.h"
+#include "sim/sharded_simulator.h"
 #include "sim/simulator.h"
 
 namespace grapevine::sim {
@@ -28,13 +39,16 @@ struct HyParViewClusterOptions {
   /// Node i joins at i * join_spacing.
   Duration join_spacing = Duration::milliseconds(10);
   std::uint32_t payload_bytes = 8;
+  /// ShardedHyParViewCluster only: shards (threads) of the ShardedSimulator.
+  unsigned sim_threads = 1;
 };
 
-class HyParViewCluster {
+template <class Sim>
+class BasicHyParViewCluster {
  public:
-  explicit HyParViewCluster(const HyParViewClusterOptions& options);
+  explicit BasicHyParViewCluster(const HyParViewClusterOptions& options);
 
-  Simulator& sim() noexcept { return sim_; }
+  Sim& sim() noexcept { return sim_; }
   [[nodiscard]] std::uint32_t size() const noexcept { return options_.nodes; }
   views::HyParView& node(NodeIndex i);
 
@@ -44,17 +58,15 @@ class HyParViewCluster {
   /// Broadcasts from node `origin` now; returns the message index (for deliveries()).
   std::uint32_t broadcast(NodeIndex origin);
   /// Nodes that delivered message `m` (each node delivers a message at most once).
-  [[nodiscard]] std::uint32_t deliveries(std::uint32_t m) const { return messages_[m].deliveries; }
-  [[nodiscard]] std::uint32_t max_hops(std::uint32_t m) const { return messages_[m].max_hops; }
+  [[nodiscard]] std::uint32_t deliveries(std::uint32_t m) const;
+  [[nodiscard]] std::uint32_t max_hops(std::uint32_t m) const;
   [[nodiscard]] std::uint32_t message_count() const noexcept {
-    return std::uint32_t(messages_.size());
+    return std::uint32_t(tallies_[0].messages.size());
   }
   /// Live nodes whose latest delivery is older than message `m` (they missed it or later ones).
   [[nodiscard]] std::vector<NodeIndex> missed(std::uint32_t m) const;
   /// Deliveries of a message beyond one per node (must stay 0).
-  [[nodiscard]] std::uint64_t duplicate_deliveries() const noexcept {
-    return duplicate_deliveries_;
-  }
+  [[nodiscard]] std::uint64_t duplicate_deliveries() const noexcept;
 
   /// Crashes round(fraction * size) distinct random live nodes now; returns how many.
   std::uint32_t crash_random(double fraction);
@@ -69,19 +81,35 @@ class HyParViewCluster {
   [[nodiscard]] bool views_symmetric(std::string* why = nullptr);
 
  private:
+  static constexpr bool kSharded = std::is_same_v<Sim, ShardedSimulator>;
   struct Tracked {
     std::uint32_t deliveries = 0;
     std::uint32_t max_hops = 0;
   };
+  // One shard's view of the deliveries (Simulator: one for all). Only that shard's thread
+  // writes it while the simulator runs; its own cache line.
+  struct alignas(64) Tally {
+    std::vector<Tracked> messages;
+    std::uint64_t duplicates = 0;
+    std::uint32_t nodes = 0;  // nodes in the shard: a message counted more often is duplicated
+  };
+
+  static Sim make_sim(const HyParViewClusterOptions& o);
+  [[nodiscard]] unsigned shard_of(NodeIndex i) const noexcept;
+  void observe(NodeIndex node, const Event& e);
 
   HyParViewClusterOptions options_;
-  Simulator sim_;
+  Sim sim_;
   Rng rng_;
-  std::vector<Tracked> messages_;
+  std::vector<Tally> tallies_;         // [shard]
   std::vector<std::uint32_t> latest_;  // per node: 1 + index of the newest message delivered
   std::uint64_t id_base_;
-  std::uint64_t duplicate_deliveries_ = 0;
   std::uint32_t live_;
 };
+
+using HyParViewCluster = BasicHyParViewCluster<Simulator>;
+using ShardedHyParViewCluster = BasicHyParViewCluster<ShardedSimulator>;
+extern template class BasicHyParViewCluster<Simulator>;
+extern template class BasicHyParViewCluster<ShardedSimulator>;
 
 }  // namespace grapevine::sim

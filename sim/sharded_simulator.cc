@@ -114,6 +114,9 @@ struct alignas(64) ShardedSimulator::Shard {
   Time now{};
   ShardEffects fx;
   std::vector<Outbox> out[2];  // [window parity][destination shard]
+  // at_node() calls for this shard's nodes: added between runs, taken by this shard's thread.
+  std::vector<ShardedSimulator::NodeAction> actions;
+  std::vector<std::uint32_t> free_actions;
   unsigned parity = 0;         // of the outboxes being written
 };
 
@@ -286,8 +289,10 @@ void ShardedSimulator::dispatch(Shard& sh, const SimEvent& e) {
   ++sh.counters.events;
   if (e.kind == kTimer) {
     handle_timer(sh, e);
-  } else {
+  } else if (e.kind == kDelivery) {
     handle_delivery(sh, e);
+  } else {
+    handle_action(sh, e);
   }
 }
 
@@ -328,6 +333,19 @@ void ShardedSimulator::handle_delivery(Shard& sh, const SimEvent& e) {
     machines_[e.node]->on_datagram(sh.now, sim_address(e.from), bytes, sh.fx);
   }
   sh.pool.release(e.data);
+  reschedule(sh, e.node);
+}
+
+void ShardedSimulator::handle_action(Shard& sh, const SimEvent& e) {
+  NodeAction action = std::move(sh.actions[e.data]);
+  sh.actions[e.data] = nullptr;
+  sh.free_actions.push_back(e.data);
+  if (slots_[e.node].crashed_at != kNever) return;
+  sh.fx.current = e.node;
+  {
+    detail::DriverContract::Call call(sh.contract, sh.now);
+    action(sh.now, *machines_[e.node], sh.fx);
+  }
   reschedule(sh, e.node);
 }
 
@@ -434,6 +452,21 @@ void ShardedSimulator::with_node(NodeIndex i,
     call(*machines_[i], sh.fx);
   }
   reschedule(sh, i);
+}
+
+void ShardedSimulator::at_node(NodeIndex i, Time t, NodeAction call) {
+  GV_ASSERT(!running_ && i < slots_.size());
+  Shard& sh = *shards_[shard_of(i)];
+  std::uint32_t slot;
+  if (!sh.free_actions.empty()) {
+    slot = sh.free_actions.back();
+    sh.free_actions.pop_back();
+    sh.actions[slot] = std::move(call);
+  } else {
+    slot = std::uint32_t(sh.actions.size());
+    sh.actions.push_back(std::move(call));
+  }
+  sh.queue.push_keyed(SimEvent{std::max(t, now_).ns(), next_key(i), i, i, slot, kAction, 0});
 }
 
 void ShardedSimulator::crash(NodeIndex i) {

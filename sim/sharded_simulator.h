@@ -31,8 +31,10 @@
 // and cross-subnet profiles, router counters, per-node drop, and between run_until() calls:
 // with_node(), crash(), restart(), set_drop(), set_partition(), heal_partitions(). Refused
 // (abort with a message): streams (send_stream/reply_stream), uplink bandwidth. Nodes live at
-// sim_address(i) only (a datagram elsewhere counts as unroutable). Not offered: at() actions, pause/slow, crash_after_sends, datagram taps,
-// run_until(done, deadline). A zero lookahead (latency_min 0) runs with one shard.
+// sim_address(i) only (a datagram elsewhere counts as unroutable). Actions are offered per node
+// only (at_node(): a call into node i at time t, keyed like a timer of i, so it runs in the same
+// place among i's events on any k); not offered: Simulator::at() actions (global callbacks),
+// pause/slow, crash_after_sends, datagram taps, run_until(done, deadline). A zero lookahead (latency_min 0) runs with one shard.
 //
 // Cost: one barrier per window, and windows are at most L wide, so the speedup needs many events
 // per window (N / period * L): at L = 1 ms and 10^5 nodes ticking once a second that is ~200,
@@ -64,6 +66,9 @@ namespace grapevine::sim {
 class ShardedSimulator {
  public:
   using EventObserver = Simulator::EventObserver;
+  /// A call into one node at a scheduled time (at_node()): (the event's time, its machine, its
+  /// effects).
+  using NodeAction = std::function<void(Time, Machine&, Effects&)>;
   static constexpr unsigned kShardsMax = 64;
 
   /// `shards` in [1, kShardsMax]; 1 if the network's minimum latency is 0. Aborts if the
@@ -103,6 +108,14 @@ class ShardedSimulator {
   void run_for(Duration d) { run_until(now_ + d); }
   /// Calls into a node now, between run_until() calls (not from an observer).
   void with_node(NodeIndex i, const std::function<void(Machine&, Effects&)>& call);
+  /// Schedules `call` into node i at time t (max(t, now)), between run_until() calls (not from an
+  /// observer). It runs on i's shard's thread, keyed (t, i, i's event counter now) like a timer
+  /// of i, so its order among i's events is the same for any number of shards; skipped if i is
+  /// crashed at t. `call` gets t, the machine and effects that send as i; it may touch node i's
+  /// state (and, like an observer, atomics or state of i only) and must not call the simulator.
+  /// Its captures should fit std::function's inline buffer (16 bytes with libstdc++) when there
+  /// are millions of them.
+  void at_node(NodeIndex i, Time t, NodeAction call);
 
   // ---- faults, between run_until() calls ----
   void crash(NodeIndex i);
@@ -130,7 +143,7 @@ class ShardedSimulator {
   struct Shard;
   static constexpr std::int64_t kNever = INT64_MAX;
   static constexpr unsigned kSeqBits = 40;  // event key: origin << 40 | origin's counter
-  enum Kind : std::uint8_t { kTimer, kDelivery };
+  enum Kind : std::uint8_t { kTimer, kDelivery, kAction };
 
   struct NodeSlot {
     std::int64_t crashed_at = kNever;
@@ -149,6 +162,7 @@ class ShardedSimulator {
   void dispatch(Shard& sh, const SimEvent& e);
   void handle_timer(Shard& sh, const SimEvent& e);
   void handle_delivery(Shard& sh, const SimEvent& e);
+  void handle_action(Shard& sh, const SimEvent& e);
   void reschedule(Shard& sh, NodeIndex i);
   void send(Shard& sh, NodeIndex from, const Address& to, std::span<const std::byte> bytes);
   void deliver_later(Shard& sh, const SimEvent& e, std::span<const std::byte> bytes);
