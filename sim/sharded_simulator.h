@@ -34,7 +34,8 @@
 // sim_address(i) only (a datagram elsewhere counts as unroutable). Actions are offered per node
 // only (at_node(): a call into node i at time t, keyed like a timer of i, so it runs in the same
 // place among i's events on any k); not offered: Simulator::at() actions (global callbacks),
-// pause/slow, crash_after_sends, datagram taps, run_until(done, deadline). A zero lookahead (latency_min 0) runs with one shard.
+// pause/slow, crash_after_sends, datagram taps, run_until(done, deadline). A zero lookahead
+// (latency_min 0) runs with one shard.
 //
 // Cost: one barrier per window, and windows are at most L wide, so the speedup needs many events
 // per window (N / period * L): at L = 1 ms and 10^5 nodes ticking once a second that is ~200,
