@@ -81,6 +81,13 @@ class PayloadCache {
   [[nodiscard]] std::span<const std::byte> payload(std::size_t k) const noexcept {
     return {arena_.data() + k * stride_, entries_[k].size};
   }
+  /// A hint (no state change): starts loading the oldest entry and its payload, which the
+  /// next put() reads and most likely overwrites.
+  void prefetch() const noexcept {
+    if (entries_.empty()) return;
+    __builtin_prefetch(entries_.data() + head_);
+    __builtin_prefetch(arena_.data() + std::size_t(head_) * stride_);
+  }
   /// The slot of the k-th newest entry (k < size()).
   [[nodiscard]] std::size_t newest(std::size_t k) const noexcept {
     return (head_ + 2 * entries_.size() - 1 - k) % entries_.size();

@@ -129,6 +129,9 @@ class Plumtree {
   [[nodiscard]] std::size_t eager_count() const noexcept;
   [[nodiscard]] bool is_eager(Peer p) const noexcept;
   [[nodiscard]] const PlumtreeStats& stats() const noexcept { return stats_; }
+  /// A hint (no state change): starts loading the seen set's table and newest ids and the
+  /// payload cache's next slot, the lines a received frame touches beyond this object.
+  void prefetch() const noexcept;
 
  private:
   struct Missing {
@@ -162,12 +165,12 @@ class Plumtree {
   std::array<Peer, kPeersMax> peers_{};  // slots are stable; kNoPeer = free
   std::uint8_t eager_mask_ = 0;
   std::array<std::uint8_t, kPeersMax> dups_{};  // per slot: duplicates in a row (for pruning)
-  RecentIds received_;                          // the last cfg_.received_ids ids, hashed
   PayloadCache cache_;  // payloads for GRAFTs, each kept through its GRAFT window
   std::vector<Missing> missing_;
   std::vector<Queued> queue_;
   Time flush_at_ = Time::max();
   PlumtreeStats stats_;
+  RecentIds received_;  // the last cfg_.received_ids ids, hashed (inline up to 64: kept last)
 };
 
 }  // namespace grapevine::views
