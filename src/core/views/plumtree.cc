@@ -88,10 +88,9 @@ std::size_t Plumtree::eager_count() const noexcept {
 
 void Plumtree::prefetch() const noexcept {
   const auto* at = reinterpret_cast<const char*>(this);
-  const auto* end = reinterpret_cast<const char*>(&received_) + 64;
+  const auto* end = reinterpret_cast<const char*>(&received_);
   for (; at < end; at += 64) __builtin_prefetch(at);
   received_.prefetch();
-  cache_.prefetch();
 }
 
 bool Plumtree::is_eager(Peer p) const noexcept {

@@ -129,9 +129,13 @@ class Plumtree {
   [[nodiscard]] std::size_t eager_count() const noexcept;
   [[nodiscard]] bool is_eager(Peer p) const noexcept;
   [[nodiscard]] const PlumtreeStats& stats() const noexcept { return stats_; }
-  /// A hint (no state change): starts loading the seen set's table and newest ids and the
-  /// payload cache's next slot, the lines a received frame touches beyond this object.
+  /// A hint (no state change, no reads): starts loading this object's fields and the seen set's
+  /// inline table, the lines a received frame touches first.
   void prefetch() const noexcept;
+  /// Where the next new message's cache slot is (PayloadCache::next_slot), for prefetch hints.
+  [[nodiscard]] std::array<const void*, 2> cache_hint() const noexcept {
+    return cache_.next_slot();
+  }
 
  private:
   struct Missing {

@@ -44,21 +44,6 @@ bool RecentIds::contains(std::uint64_t id) const noexcept {
   }
 }
 
-void RecentIds::prefetch(std::size_t recent) const noexcept {
-  if (size_ == 0) return;
-  const auto* idx = reinterpret_cast<const char*>(index());
-  for (std::size_t at = 0; at < (mask_ + 1u) * sizeof(std::uint16_t); at += 64) {
-    __builtin_prefetch(idx + at);
-  }
-  const std::uint64_t* r = ring();
-  // The newest ids end just before head_ (the ring wraps at size_).
-  recent = std::min<std::size_t>(recent, size_);
-  for (std::size_t k = 0; k < recent; k += 8) {
-    __builtin_prefetch(r + (head_ + size_ - 1 - k) % size_);
-  }
-  __builtin_prefetch(r + head_);
-}
-
 // Linear probing's deletion without tombstones: later entries of the probe run move back into
 // the hole unless their home lies cyclically in (hole, position].
 void RecentIds::erase_index(std::uint64_t id) noexcept {
