@@ -36,8 +36,8 @@ HyParView::HyParView(const ViewConfig& config, const HyParViewTuning& tuning, co
          tuning.neighbor_timeout,
          tuning.plumtree},
       self_(peer_of(self)),
-      rng_(seed),
-      tree_(p_.plumtree) {
+      tree_(p_.plumtree),
+      rng_(seed) {
   GV_ASSERT(p_.active_size >= 1 && p_.passive_size >= 1);
   if (config.contact.valid() && config.contact != self) contact_ = peer_of(config.contact);
 }

@@ -149,7 +149,6 @@ class alignas(64) HyParView final : public ViewMachine, private PlumtreeTranspor
   Params p_;
   Peer self_;
   Peer contact_ = kNoPeer;
-  Rng rng_;
   std::array<Peer, kActiveMax> active_{};
   std::array<std::uint8_t, kActiveMax> silent_{};  // keepalive periods without hearing
   std::array<std::uint8_t, kActiveMax> idle_{};    // keepalive periods without sending
@@ -159,15 +158,16 @@ class alignas(64) HyParView final : public ViewMachine, private PlumtreeTranspor
   std::uint8_t passive_n_ = 0;
   std::uint8_t pending_n_ = 0;
   bool left_ = false;
-  std::array<Peer, kActiveMax> pending_{};  // NEIGHBOR requests awaiting an answer
-  std::array<Time, kActiveMax> pending_deadline_{};
   Time next_keepalive_ = Time::zero();  // zero: timers not started (first on_timeout starts them)
   Time next_shuffle_ = Time::max();
   Time now_{};
   // Last of the hot part: Plumtree's small fields, then its inline seen set (prefetch()).
   Plumtree tree_;
+  // Cold: read by joins, shuffles, promotions and view(), not per datagram (after the hot part).
+  Rng rng_;
+  std::array<Peer, kActiveMax> pending_{};  // NEIGHBOR requests awaiting an answer
+  std::array<Time, kActiveMax> pending_deadline_{};
   HyParViewCounters counters_;
-  // Cold: read by shuffles, promotions and view(), not per datagram (kept after the hot part).
   std::array<Peer, kPassiveMax> passive_{};
   std::array<Address, kActiveMax> view_{};  // the active view as Addresses, for view()
 };

@@ -3,7 +3,7 @@
 // A ring of ids (oldest evicted first) with an open-addressing index over it (linear probing,
 // backward-shift deletion), so contains() reads one or two cache lines instead of scanning the
 // whole ring: at a million nodes every node's state is cold, and a 64-id scan was 8 lines per
-// received frame. Memory: capacity * 8 bytes plus a table of 2-4 bytes per id.
+// received frame. Memory: capacity * 8 bytes plus a table of 2-4 bytes per id (inline: 1-2).
 //
 // Up to kInlineMax ids (Plumtree's default 64) the ring and the table live inside the object,
 // so in the node's own allocation: no pointer to follow before the table's line can be
@@ -47,27 +47,18 @@ class RecentIds {
 
  private:
   [[nodiscard]] bool is_inline() const noexcept { return capacity_ <= kInlineMax; }
-  [[nodiscard]] const std::uint64_t* ring() const noexcept {
-    return is_inline() ? inline_ring_.data() : heap_ring_.data();
-  }
-  [[nodiscard]] std::uint64_t* ring() noexcept {
-    return is_inline() ? inline_ring_.data() : heap_ring_.data();
-  }
-  [[nodiscard]] const std::uint16_t* index() const noexcept {
-    return is_inline() ? inline_index_.data() : heap_index_.data();
-  }
-  [[nodiscard]] std::uint16_t* index() noexcept {
-    return is_inline() ? inline_index_.data() : heap_index_.data();
-  }
-  [[nodiscard]] std::size_t home(std::uint64_t id) const noexcept;
-  void erase_index(std::uint64_t id) noexcept;
+  template <class Slot>
+  bool contains_in(const Slot* index, const std::uint64_t* ring, std::uint64_t id) const noexcept;
+  template <class Slot>
+  void insert_in(Slot* index, std::uint64_t* ring, std::uint64_t id) noexcept;
 
   std::uint32_t mask_ = 0;  // table size - 1; 0 = no table yet (nothing inserted)
   std::uint16_t capacity_ = 0;
   std::uint16_t size_ = 0;
   std::uint16_t head_ = 0;  // oldest slot once the ring is full
-  // Tables: ring slot + 1 (0 = empty), size a power of two. Inline first, next to the header.
-  std::array<std::uint16_t, 2 * kInlineMax> inline_index_{};
+  // Tables: ring slot + 1 (0 = empty), size a power of two. Inline first, next to the header;
+  // one byte per slot (two lines), as the inline ring has at most 64 slots.
+  std::array<std::uint8_t, 2 * kInlineMax> inline_index_{};
   std::array<std::uint64_t, kInlineMax> inline_ring_{};
   std::vector<std::uint16_t> heap_index_;  // capacity_ > kInlineMax only
   std::vector<std::uint64_t> heap_ring_;
