@@ -8,7 +8,7 @@
 // Up to kInlineMax ids (Plumtree's default 64) the ring and the table live inside the object,
 // so in the node's own allocation: no pointer to follow before the table's line can be
 // fetched, and prefetch() can start those loads from `this` alone (at 10^5 nodes contains()
-// was 19% of the CPU, nearly all of it the miss on the heap table). Larger capacities use the
+// was 19% of the CPU, most of it the miss on the heap table). Larger capacities use the
 // heap, taken at the first insert.
 //
 //   RecentIds seen;
