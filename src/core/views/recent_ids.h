@@ -52,7 +52,7 @@ class RecentIds {
   template <class Slot>
   void insert_in(Slot* index, std::uint64_t* ring, std::uint64_t id) noexcept;
 
-  std::uint32_t mask_ = 0;  // table size - 1; 0 = no table yet (nothing inserted)
+  std::uint32_t mask_ = 0;  // table size - 1; 0 = no table (capacity 0, or heap not yet taken)
   std::uint16_t capacity_ = 0;
   std::uint16_t size_ = 0;
   std::uint16_t head_ = 0;  // oldest slot once the ring is full
