@@ -29,6 +29,26 @@ void expect_payload(const PayloadCache& c, std::uint64_t id, std::size_t n = 8) 
   EXPECT_TRUE(std::equal(got.begin(), got.end(), want.begin())) << "id " << id;
 }
 
+// next_slot() (HyParView's prefetch hint) names the entry and payload bytes the next put()
+// overwrites once the ring is at its floor with the oldest expired; null while empty.
+TEST(PayloadCache, NextSlotIsWhereTheNextPutWrites) {
+  PayloadCache c;
+  EXPECT_EQ(c.next_slot()[0], nullptr);
+  c.reset(4, 16, Duration::seconds(1));
+  EXPECT_EQ(c.next_slot()[1], nullptr);
+  for (std::uint64_t id = 1; id <= 10; ++id) {
+    auto hint = c.next_slot();
+    std::size_t before = c.size();
+    std::size_t k = c.put(at_ms(std::int64_t(id) * 400), id, 7, 1, bytes_of(id));
+    if (before == 4 && c.size() == 4) {  // overwrote the oldest in place
+      EXPECT_EQ(hint[0], &c.entry(k)) << id;
+      EXPECT_EQ(hint[1], c.payload(k).data()) << id;
+    }
+  }
+  EXPECT_EQ(c.size(), 4u);
+  for (std::uint64_t id = 7; id <= 10; ++id) expect_payload(c, id);
+}
+
 // The mechanism behind 98/100 at 10^5 nodes: a message received late is followed by a burst of
 // newer ones; a plain ring of 4 would have evicted it before its GRAFTs came.
 TEST(PayloadCache, KeepsAnEntryThroughItsHoldUnderABurstThenShrinksToTheFloor) {

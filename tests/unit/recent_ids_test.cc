@@ -12,7 +12,7 @@ namespace grapevine::views {
 namespace {
 
 TEST(RecentIds, MatchesFifoModelUnderEviction) {
-  for (std::size_t cap : {1u, 2u, 7u, 64u, 300u}) {
+  for (std::size_t cap : {1u, 2u, 7u, 63u, 64u, 65u, 300u}) {
     RecentIds set;
     set.reset(cap);
     std::deque<std::uint64_t> model;
@@ -21,6 +21,7 @@ TEST(RecentIds, MatchesFifoModelUnderEviction) {
       // Small id space: many repeats, probe chains that wrap around the table.
       std::uint64_t id = rng.below(4 * cap + 3);
       bool in_model = std::find(model.begin(), model.end(), id) != model.end();
+      if (step % 3 == 0) set.prefetch();  // a hint: must change nothing
       ASSERT_EQ(set.contains(id), in_model) << "cap " << cap << " step " << step;
       if (!in_model) {
         set.insert(id);
@@ -43,6 +44,29 @@ TEST(RecentIds, SequentialIdsAndZeroCapacity) {
   none.reset(0);
   none.insert(5);
   EXPECT_FALSE(none.contains(5));
+}
+
+// Up to kInlineMax ids live in the object, more on the heap: reset() may switch between the two,
+// and a copy of an inline set is independent of the original.
+TEST(RecentIds, ResetSwitchesBetweenInlineAndHeapStorage) {
+  RecentIds set;
+  set.prefetch();  // empty: nothing to fetch
+  for (std::size_t cap : {std::size_t{RecentIds::kInlineMax}, std::size_t{1000}, std::size_t{3},
+                          std::size_t{RecentIds::kInlineMax + 1}, std::size_t{64}}) {
+    set.reset(cap);
+    EXPECT_EQ(set.size(), 0u);
+    EXPECT_EQ(set.capacity(), cap);
+    EXPECT_FALSE(set.contains(0));
+    EXPECT_FALSE(set.contains(7));  // nothing left from the previous capacity
+    for (std::uint64_t id = 0; id < 2 * cap; ++id) set.insert(id * 7);
+    EXPECT_EQ(set.size(), cap);
+    for (std::uint64_t id = 0; id < cap; ++id) EXPECT_FALSE(set.contains(id * 7)) << cap;
+    for (std::uint64_t id = cap; id < 2 * cap; ++id) EXPECT_TRUE(set.contains(id * 7)) << cap;
+  }
+  RecentIds copy = set;
+  copy.insert(1);
+  EXPECT_TRUE(copy.contains(1));
+  EXPECT_FALSE(set.contains(1));
 }
 
 }  // namespace

@@ -18,6 +18,7 @@
 #pragma once
 
 #include <algorithm>
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <span>
@@ -80,6 +81,12 @@ class PayloadCache {
   [[nodiscard]] const Entry& entry(std::size_t k) const noexcept { return entries_[k]; }
   [[nodiscard]] std::span<const std::byte> payload(std::size_t k) const noexcept {
     return {arena_.data() + k * stride_, entries_[k].size};
+  }
+  /// Where the next put() starts reading (the oldest entry and its payload bytes), for a
+  /// caller to prefetch later without touching this object. Null while nothing is cached.
+  [[nodiscard]] std::array<const void*, 2> next_slot() const noexcept {
+    if (entries_.empty()) return {nullptr, nullptr};
+    return {entries_.data() + head_, arena_.data() + std::size_t(head_) * stride_};
   }
   /// The slot of the k-th newest entry (k < size()).
   [[nodiscard]] std::size_t newest(std::size_t k) const noexcept {

@@ -129,6 +129,13 @@ class Plumtree {
   [[nodiscard]] std::size_t eager_count() const noexcept;
   [[nodiscard]] bool is_eager(Peer p) const noexcept;
   [[nodiscard]] const PlumtreeStats& stats() const noexcept { return stats_; }
+  /// A hint (no state change, no reads): starts loading this object's fields and the seen set's
+  /// inline table, the lines a received frame touches first.
+  void prefetch() const noexcept;
+  /// Where the next new message's cache slot is (PayloadCache::next_slot), for prefetch hints.
+  [[nodiscard]] std::array<const void*, 2> cache_hint() const noexcept {
+    return cache_.next_slot();
+  }
 
  private:
   struct Missing {
@@ -162,12 +169,12 @@ class Plumtree {
   std::array<Peer, kPeersMax> peers_{};  // slots are stable; kNoPeer = free
   std::uint8_t eager_mask_ = 0;
   std::array<std::uint8_t, kPeersMax> dups_{};  // per slot: duplicates in a row (for pruning)
-  RecentIds received_;                          // the last cfg_.received_ids ids, hashed
   PayloadCache cache_;  // payloads for GRAFTs, each kept through its GRAFT window
   std::vector<Missing> missing_;
   std::vector<Queued> queue_;
   Time flush_at_ = Time::max();
   PlumtreeStats stats_;
+  RecentIds received_;  // the last cfg_.received_ids ids, hashed (inline up to 64: kept last)
 };
 
 }  // namespace grapevine::views
