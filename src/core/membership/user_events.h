@@ -51,7 +51,8 @@ class UserEventLog {
 };
 
 /// The recent user events themselves, newest last, for joiners that ask for them (serf's
-/// push-pull Events, `join -replay`). Bounded by count (serf's EventBuffer: 512) and bytes;
+/// push-pull Events, `join -replay`) and for every other push-pull, whose receiver delivers
+/// those it missed (anti-entropy; digest() tells members that differ). Bounded by count (serf's EventBuffer: 512) and bytes;
 /// the oldest go first. Empty, and free, until the first event.
 class RecentEvents {
  public:
