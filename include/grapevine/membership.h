@@ -291,6 +291,9 @@ struct MembershipStats {
   /// User events (native dialect): delivered here (own included), and copies dropped as
   /// duplicates, too old (Lamport time below clock - 512) or over a slot's bound.
   std::uint64_t user_events = 0, user_event_duplicates = 0, user_events_dropped = 0;
+  /// Of `user_events`, those first learned from a push-pull's recent events (anti-entropy:
+  /// gossip had missed this member), not from gossip or a join's replay.
+  std::uint64_t user_events_repaired = 0;
   /// Queries (grapevine/query.h): received and handled here (own included), copies dropped as
   /// duplicates, dropped as too old or over a bound, filtered out; responses relayed for
   /// others; acks and responses gathered for our queries, duplicates of them dropped, and

@@ -140,9 +140,11 @@ struct PushPullHeader {
   bool zones = false;
   /// memberlist dialect: the delegate's user state (serf's push-pull), sent after the members.
   std::span<const std::byte> user_state{};
-  /// Flag 8 (native; a seed's reply to a join): after the members, the sender's user event
-  /// clock and its recent user events (at most kPushPullEventsMax), for the joiner's
-  /// JoinOptions::replay (serf's push-pull EventLTime and Events).
+  /// Flag 8 (native; a seed's reply to a join, and any other push-pull but a join request
+  /// once its sender saw a user event): after the members, the sender's user event clock and
+  /// its recent user events (at most kPushPullEventsMax), for the joiner's
+  /// JoinOptions::replay and for repairing events gossip missed (serf's push-pull EventLTime
+  /// and Events).
   bool events = false;
   std::uint64_t event_clock = 0;
   std::span<const UserEventFrame> recent{};

@@ -56,14 +56,33 @@ wait_until 10000 has "^member-join|.*n4	127.0.0.1	r4	role=r4;" "$work/h1.out" ||
 has "^member-join|||n1|r1|.*n2	127.0.0.1	r2	role=r2;" "$work/h1.out" || fail "member-join n2: $(cat "$work/h1.out")"
 echo "member-join seen after ${waited_ms} ms"
 
+# Waits for user events are 20 s: gossip sends an event only twice per holder at the local
+# profile, so a member may miss it and get it at the next push-pull (anti-entropy, within the
+# 15 s push-pull period); they end as soon as the event is there.
 "$grapevine" event --rpc-addr "$(rpc 2)" --coalesce=false deploy v1 >/dev/null
 for i in 1 2 3; do "$grapevine" event --rpc-addr "$(rpc 2)" batch "b$i" >/dev/null; done
-wait_until 5000 has "^user|deploy|.*|v1$" "$work/h1.out" || fail "user event: $(cat "$work/h1.out")"
-wait_until 5000 has "^user|batch|.*|b3$" "$work/h1.out" || fail "coalesced event: $(cat "$work/h1.out")"
-sleep 1.2
-[ "$(count '^user|batch|' "$work/h1.out")" = 1 ] || fail "batch not coalesced: $(cat "$work/h1.out")"
+wait_until 20000 has "^user|deploy|.*|v1$" "$work/h1.out" || fail "user event: $(cat "$work/h1.out")"
+wait_until 20000 has "^user|batch|.*|b3$" "$work/h1.out" || fail "coalesced event: $(cat "$work/h1.out")"
+# Coalescing is checked when the three arrived at n1 within its 1 s period. Under load each
+# `grapevine event` call can take seconds, or one event come by push-pull later: then the
+# handler runs once per period that had some (seen here under artificial CPU load).
+arrivals_ms() {  # first to last arrival of `batch` at n1, from its log's timestamps
+  sed -n 's/^\[[^ ]* \([0-9:.]*\)\] \[info\] user event batch .*/\1/p' "$work/a1.log" |
+    awk -F'[:.]' '{t = (($1 * 60 + $2) * 60 + $3) * 1000 + $4; if (NR == 1) a = t; b = t}
+                  END {print b - a}'
+}
+batch_arrived() { [ "$(count '\] user event batch ' "$work/a1.log")" -ge 3 ]; }
+wait_until 20000 batch_arrived || fail "n1 did not receive the 3 batch events: $(cat "$work/a1.log")"
+sleep 1.2  # the coalescing period of the last one is over
+spread=$(arrivals_ms)
+if [ "$spread" -lt 900 ]; then
+  [ "$(count '^user|batch|' "$work/h1.out")" = 1 ] || fail "batch not coalesced: $(cat "$work/h1.out")"
+else
+  echo "batch events reached n1 over ${spread} ms (over the 1 s period): coalescing not checked"
+  [ "$(count '^user|batch|' "$work/h1.out")" -le 3 ] || fail "batch: $(cat "$work/h1.out")"
+fi
 [ "$(wc -l <"$work/deploy.out")" = 1 ] || fail "user:deploy filter: $(cat "$work/deploy.out")"
-[ "$(count '^user|' "$work/h1.out")" = 2 ] || fail "user events: $(cat "$work/h1.out")"
+[ "$(count '^user|deploy|' "$work/h1.out")" = 1 ] || fail "user events: $(cat "$work/h1.out")"
 
 # n1's query handler answers `grapevine query load 0.5` with its stdout; the catch-all
 # handler before it prints nothing, so (as serf's agent) it does not answer with nothing.
@@ -93,10 +112,10 @@ sleep 2
 # The restored clock: n1's own first event after the restart is stamped after the old ones
 # (else its own handler would skip it as already handled).
 "$grapevine" event --rpc-addr "$(rpc 1)" --coalesce=false deploy v3 >/dev/null
-wait_until 5000 has "^user|deploy|[5-9]|.*|v3$" "$work/h1.out" ||
+wait_until 20000 has "^user|deploy|[5-9]|.*|v3$" "$work/h1.out" ||
   fail "n1's own event after restart: $(cat "$work/h1.out")"
 "$grapevine" event --rpc-addr "$(rpc 2)" --coalesce=false deploy v2 >/dev/null
-wait_until 5000 has "^user|deploy|.*|v2$" "$work/h1.out" || fail "new event after restart: $(cat "$work/h1.out")"
+wait_until 20000 has "^user|deploy|.*|v2$" "$work/h1.out" || fail "new event after restart: $(cat "$work/h1.out")"
 [ "$(wc -l <"$work/deploy.out")" = 3 ] || fail "deploy handler runs: $(cat "$work/deploy.out")"
 
 # Replay to joiners (serf's join -replay): n5 joins n2 with --replay and handles the events sent
@@ -112,20 +131,23 @@ joiner() {  # joiner N [--replay]
 }
 joiner 5 --replay
 joiner 6
-wait_until 10000 has "^deploy-v2$" "$work/h5.out" || fail "n5 did not replay: $(cat "$work/h5.out" 2>/dev/null)"
+wait_until 20000 has "^deploy-v2$" "$work/h5.out" || fail "n5 did not replay: $(cat "$work/h5.out" 2>/dev/null)"
 has "^deploy-v1$" "$work/h5.out" || fail "n5 did not replay deploy v1: $(cat "$work/h5.out")"
 [ "$(count "^deploy-v2$" "$work/h5.out")" = 1 ] || fail "n5 handled deploy v2 twice: $(cat "$work/h5.out")"
 "$grapevine" event --rpc-addr "$(rpc 2)" --coalesce=false fresh after-join >/dev/null
-# 15 s, not 5: in CI's release pass (other tests beside it) n5 once had not handled the new
-# event 10 s after it was sent (n1 and n6 had); not reproduced on an idle machine. On a miss,
-# what n2 and n5 list tells whether the sender knew the joiner.
+# In CI's release pass n5 once had not handled the new event 10 s after it was sent (n1 and
+# n6 had): gossip had missed it (twice sent per holder at the local profile) and nothing
+# repaired it. Push-pulls now carry recent events (anti-entropy): a member that missed one
+# gets it within about one push-pull period (15 s), hence 30 s. On a miss, both ends' lists.
 missed() {  # missed N: fail, with both ends' member lists
   fail "n$1 missed a new event: $(cat "$work/h$1.out" 2>/dev/null)
 n2 lists: $("$grapevine" members --rpc-addr "$(rpc 2)" 2>&1 | tr '\n' ' ')
 n$1 lists: $("$grapevine" members --rpc-addr "$(rpc "$1")" 2>&1 | tr '\n' ' ')"
 }
-wait_until 15000 has "^fresh-after-join$" "$work/h6.out" || missed 6
-wait_until 15000 has "^fresh-after-join$" "$work/h5.out" || missed 5
+wait_until 30000 has "^fresh-after-join$" "$work/h6.out" || missed 6
+echo "n6 handled the new event after ${waited_ms} ms"
+wait_until 30000 has "^fresh-after-join$" "$work/h5.out" || missed 5
+echo "n5 handled the new event after ${waited_ms} ms"
 ! has "^deploy-" "$work/h6.out" || fail "n6 (no --replay) handled old events: $(cat "$work/h6.out")"
 echo "replay: n5 handled $(wc -l <"$work/h5.out") events, n6 only the new one"
 echo "PASS"

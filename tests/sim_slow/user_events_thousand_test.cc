@@ -60,6 +60,17 @@ TEST(UserEventsThousand, ReachEveryoneWithinTwoSecondsAtOnePercentLoss) {
       latency.push_back(double((delivered_at[k][i] - sent_at[k]).ns()) / 1e9);
     }
   }
+  // What the events cost in push-pulls (a digest that disagrees while an event spreads makes one).
+  std::uint64_t push_pulls = 0, stream_bytes = 0;
+  for (NodeIndex i = 0; i < kNodes; ++i) {
+    sim.with_node(i, [&](Machine& m, Effects&) {
+      push_pulls += static_cast<Membership&>(m).stats().push_pulls;
+      stream_bytes += static_cast<Membership&>(m).stats().stream_bytes_sent;
+    });
+  }
+  std::printf("push-pulls %llu, stream bytes %llu (all members, whole run)\n",
+              static_cast<unsigned long long>(push_pulls),
+              static_cast<unsigned long long>(stream_bytes));
   std::sort(latency.begin(), latency.end());
   auto pct = [&](double p) { return latency[std::size_t(p * double(latency.size() - 1))]; };
   std::printf("user events, %u members, 1%% loss: p50 %.3f s, p99 %.3f s, max %.3f s, "

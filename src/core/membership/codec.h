@@ -64,8 +64,9 @@ class StreamSink : public MessageSink {
   virtual void on_stream_ack(std::uint32_t seq) = 0;
   /// A push-pull's delegate user state (memberlist dialect; serf's push-pull), non-empty.
   virtual void on_user_state(std::span<const std::byte> /*state*/) {}
-  /// After the members of a push-pull with flag 8 (native; a seed's reply to a join): the
-  /// seed's user event clock, then each of its recent events.
+  /// After the members of a push-pull with flag 8 (native; a seed's reply to a join, or any
+  /// push-pull but a join request, for the anti-entropy of user events): the sender's user
+  /// event clock, then each of its recent events.
   virtual void on_push_pull_events(std::uint64_t /*event_clock*/) {}
   virtual void on_push_pull_event(const wire::UserEventFrame& /*f*/) {}
 };

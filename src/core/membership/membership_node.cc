@@ -469,9 +469,10 @@ Bytes MembershipNode::encode_state(bool join, bool reply) const {
   const Bytes user_state = serf_ ? serf_->local_state() : Bytes{};
   h.user_state = user_state;
   // A native seed's reply to a join: its event clock and recent events (flag 8), from which
-  // the joiner replays (JoinOptions::replay) or learns what is too old to deliver.
+  // the joiner replays (JoinOptions::replay) or learns what is too old to deliver. Other
+  // push-pulls carry them too once there were events: they repair what gossip missed.
   std::vector<wire::UserEventFrame> recent;
-  if (join && reply && config_.dialect == Dialect::native) {
+  if (sends_events(join, reply)) {
     h.events = true;
     h.event_clock = user_events_.clock();
     recent.reserve(recent_events_.entries().size());
@@ -501,6 +502,7 @@ wire::ListDigestFrame MembershipNode::state_digest() const noexcept {
     f.digest += mix64(r.id ^ mix64(std::uint64_t(r.incarnation) << 8 | std::uint64_t(s)));
     ++f.count;
   }
+  f.digest += event_digest();  // a member that missed the latest user event disagrees
   return f;
 }
 
@@ -580,10 +582,14 @@ class MembershipNode::Inbound final : public StreamSink {
   void on_user_event(const wire::UserEventFrame& f) override { n_.on_user_event(f, fx_); }
   void on_push_pull_events(std::uint64_t event_clock) override {
     events_ = header_.join && header_.reply && n_.join_events_pending_;
+    repair_ = !events_ && n_.takes_repair_events();
     if (events_) n_.on_join_events_clock(event_clock);
+    if (repair_) n_.on_repair_events_clock(event_clock);
   }
   void on_push_pull_event(const wire::UserEventFrame& f) override {
-    if (events_ && n_.join_replay_) n_.on_user_event(f, fx_, true);
+    // Without replay the reply's events are all under event_min_time_: kept, not delivered.
+    if (events_) n_.on_user_event(f, fx_, true);
+    if (repair_) n_.on_repair_event(f, fx_);
   }
   void on_query(const wire::QueryFrame& f) override { n_.on_query(now_, f, fx_); }
   void on_query_response(const wire::QueryResponseFrame& f) override {
@@ -609,6 +615,7 @@ class MembershipNode::Inbound final : public StreamSink {
   Effects& fx_;
   bool push_pull_ = false;
   bool events_ = false;  // this push-pull's events are a reply to our join
+  bool repair_ = false;  // its events may repair what gossip missed here
   wire::PushPullHeader header_;
 };
 

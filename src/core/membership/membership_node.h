@@ -168,6 +168,13 @@ class MembershipNode final : public Membership {
   void on_user_event(const wire::UserEventFrame& f, Effects& fx, bool replayed = false);
   // A seed's reply to our join (push-pull flag 8): its event clock, then its recent events.
   void on_join_events_clock(std::uint64_t event_clock);
+  // Anti-entropy of user events (user_events.cc): any other native push-pull carries the
+  // sender's event clock and recent events, which repair what gossip missed here.
+  [[nodiscard]] bool takes_repair_events() const noexcept;
+  void on_repair_events_clock(std::uint64_t event_clock);
+  void on_repair_event(const wire::UserEventFrame& f, Effects& fx);
+  [[nodiscard]] bool sends_events(bool join, bool reply) const noexcept;
+  [[nodiscard]] std::uint64_t event_digest() const noexcept;
   void deliver_user_event(const wire::UserEventFrame& f, Effects& fx);
   Result<QueryTicket> issue_query(Time now, std::string_view name,
                                   std::span<const std::byte> payload, const QueryParams& params,

@@ -51,21 +51,29 @@ class UserEventLog {
 };
 
 /// The recent user events themselves, newest last, for joiners that ask for them (serf's
-/// push-pull Events, `join -replay`). Bounded by count (serf's EventBuffer: 512) and bytes;
+/// push-pull Events, `join -replay`) and for every other push-pull, whose receiver delivers
+/// those it missed (anti-entropy; digest() tells members that differ). Bounded by count (serf's EventBuffer: 512) and bytes;
 /// the oldest go first. Empty, and free, until the first event.
 class RecentEvents {
  public:
   static constexpr std::size_t kEventsMax = 512;         // events kept
   static constexpr std::size_t kBytesMax = 64 * 1024;    // names + payloads kept
+  /// Lamport times below clock - kDigestWindow are left out of digest() (where buffers may
+  /// differ by which events the bounds evicted first).
+  static constexpr std::uint64_t kDigestWindow = 128;
   struct Entry {
     std::uint64_t ltime = 0;
     bool coalesce = false;
     std::string name;
     std::vector<std::byte> payload;
+    std::uint64_t hash = 0;  // of (ltime, name, payload), for digest()
   };
   void add(std::uint64_t ltime, std::string_view name, std::span<const std::byte> payload,
            bool coalesce);
   [[nodiscard]] const std::deque<Entry>& entries() const noexcept { return entries_; }
+  /// A summary of the events with Lamport time at least clock - kDigestWindow and of `clock`:
+  /// equal on two members that hold the same recent events (0 before any event).
+  [[nodiscard]] std::uint64_t digest(std::uint64_t clock) const noexcept;
 
  private:
   std::deque<Entry> entries_;
