@@ -212,6 +212,8 @@ class Demo {
   // Prints, for each node that does not yet list every member alive, how many it lists, which
   // members it lacks (up to 4) and its stream counters.
   void report_incomplete_join();
+  // One line: joins started, lists complete, alive members listed (min / median), CPU, RSS.
+  void report_join_progress(std::uint32_t started, double cpu_s);
   bool consistent_ = false;
   std::set<std::uint32_t> saw_left_event_;  // observers that got `left` about the leaver
   Time start_ = Runtime::now();
@@ -291,6 +293,18 @@ Demo::Totals Demo::totals() const {
   t.cpu_ms = double(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1e3 +
              double(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e3;
   return t;
+}
+
+void Demo::report_join_progress(std::uint32_t started, double cpu_s) {
+  std::vector<std::uint32_t> counts;
+  counts.reserve(nodes_.size());
+  for (auto* n : nodes_) counts.push_back(n->membership().member_count(MemberState::alive));
+  std::sort(counts.begin(), counts.end());
+  const auto complete = std::size_t(counts.end() - std::lower_bound(counts.begin(), counts.end(), f_.nodes));
+  say("join: %u of %u started; %zu lists complete; alive listed min %u, median %u; %.1f join CPU "
+      "s; peak RSS %.2f GiB",
+      started, f_.nodes, complete, counts.front(), counts[counts.size() / 2], cpu_s,
+      double(peak_rss_bytes()) / double(1u << 30));
 }
 
 // At most kLaggardLines nodes are listed (each costs a scan of its list), then a summary line:
@@ -482,8 +496,15 @@ int Demo::scenario() {
     throw UsageError("--bootstrap: expected join|preloaded, got '" + f_.bootstrap + "'");
   }
   bool diagnosed = false;
+  Time progress_at = Runtime::now();
   const double join_s = wait([&] {
     const double t = (node_now() - join_start).to_seconds();
+    // Large groups: a progress line every 30 s of wall time (a join of minutes, which a memory
+    // or time guard may have to stop, says how far it got).
+    if (f_.nodes >= 5000 && Runtime::now() - progress_at >= Duration::seconds(30)) {
+      progress_at = Runtime::now();
+      report_join_progress(next, (totals().cpu_ms - join_cpu0) / 1e3);
+    }
     const auto due = std::uint32_t(1 + t * f_.join_rate);
     for (; next < f_.nodes && next <= due; ++next) {
       // A seed joins through node 0; anyone else starts at a seed drawn from its id.
