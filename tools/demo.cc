@@ -88,8 +88,9 @@ bool use_shared_sockets(const DemoFlags& f) {
 
 // Shared sockets: node i at --bind-ip + i, all within 127.0.0.0/8.
 Address shared_address(const Address& base, std::uint32_t nodes, std::uint32_t i) {
-  if (base.family != 4 || base.ip[0] != 127 || base.ipv4_u32() + std::uint64_t(nodes) - 1 >
-                                                   Address::ipv4(127, 255, 255, 254, 0).ipv4_u32()) {
+  const std::uint64_t last = std::uint64_t(base.ipv4_u32()) + nodes - 1;
+  if (base.family != 4 || base.ip[0] != 127 ||
+      last > Address::ipv4(127, 255, 255, 254, 0).ipv4_u32()) {
     throw UsageError("--shared-sockets: --bind-ip + --nodes must stay within 127.0.0.0/8 (node i "
                      "is at --bind-ip + i)");
   }
@@ -300,7 +301,8 @@ void Demo::report_join_progress(std::uint32_t started, double cpu_s) {
   counts.reserve(nodes_.size());
   for (auto* n : nodes_) counts.push_back(n->membership().member_count(MemberState::alive));
   std::sort(counts.begin(), counts.end());
-  const auto complete = std::size_t(counts.end() - std::lower_bound(counts.begin(), counts.end(), f_.nodes));
+  const auto complete =
+      std::size_t(counts.end() - std::lower_bound(counts.begin(), counts.end(), f_.nodes));
   say("join: %u of %u started; %zu lists complete; alive listed min %u, median %u; %.1f join CPU "
       "s; peak RSS %.2f GiB",
       started, f_.nodes, complete, counts.front(), counts[counts.size() / 2], cpu_s,
