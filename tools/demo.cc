@@ -51,19 +51,10 @@ struct DemoFlags {
   std::string ui_token;           // --ui-token: needed for a non-loopback --ui
   std::string ui_wait = "0s";     // --ui-wait: wait this long for a browser before the scenario
   std::string turn_time_max = "500ms";  // RuntimeOptions::turn_time_max; "0" = off
+  std::string shared_sockets = "auto";  // on|off|auto: RuntimeOptions::shared_sockets
 };
 
 volatile sig_atomic_t g_demo_stop = 0;
-
-// Thousands of nodes share one loop: a turn of seconds (the process short of CPU) is a stall of
-// every node at once, so the nodes' clock advances at most --turn-time-max per turn and their
-// timeouts stretch with it (RuntimeOptions::turn_time_max).
-RuntimeOptions runtime_options(const DemoFlags& f) {
-  RuntimeOptions o;
-  o.turn_time_max = parse_duration("--turn-time-max", f.turn_time_max);
-  if (o.turn_time_max < Duration::zero()) throw UsageError("--turn-time-max: must be >= 0");
-  return o;
-}
 
 // Defaults for large N (docs/performance.md, "The runtime"): a seed per 1,000 nodes, and joins
 // at a rate the process sustains. A joiner's full-state push-pull grows with N (~50 B a member),
@@ -79,9 +70,47 @@ std::uint32_t join_rate_for(std::uint32_t n) {
 }
 
 // One UDP socket and one TCP listener per node, the streams' sockets (both ends in this
-// process) and a margin: raise the soft limit, or say why N nodes cannot be started.
+// process) and a margin.
+rlim_t fds_needed(std::uint32_t nodes) { return rlim_t(nodes) * 2 + 512; }
+
+// --shared-sockets auto: per-node sockets while the descriptor limit (hard) holds them, else
+// every node on its own 127.0.0.0/8 address behind shared sockets (RuntimeOptions).
+bool use_shared_sockets(const DemoFlags& f) {
+  if (f.shared_sockets == "on") return true;
+  if (f.shared_sockets == "off") return false;
+  if (f.shared_sockets != "auto") {
+    throw UsageError("--shared-sockets: expected auto|on|off, got '" + f.shared_sockets + "'");
+  }
+  rlimit r{};
+  if (::getrlimit(RLIMIT_NOFILE, &r) != 0) return false;
+  return r.rlim_max != RLIM_INFINITY && r.rlim_max < fds_needed(f.nodes);
+}
+
+// Shared sockets: node i at --bind-ip + i, all within 127.0.0.0/8.
+Address shared_address(const Address& base, std::uint32_t nodes, std::uint32_t i) {
+  const std::uint64_t last = std::uint64_t(base.ipv4_u32()) + nodes - 1;
+  if (base.family != 4 || base.ip[0] != 127 ||
+      last > Address::ipv4(127, 255, 255, 254, 0).ipv4_u32()) {
+    throw UsageError("--shared-sockets: --bind-ip + --nodes must stay within 127.0.0.0/8 (node i "
+                     "is at --bind-ip + i)");
+  }
+  return Address::ipv4_u32(base.ipv4_u32() + i, 0);
+}
+
+// Thousands of nodes share one loop: a turn of seconds (the process short of CPU) is a stall of
+// every node at once, so the nodes' clock advances at most --turn-time-max per turn and their
+// timeouts stretch with it (RuntimeOptions::turn_time_max).
+RuntimeOptions runtime_options(const DemoFlags& f) {
+  RuntimeOptions o;
+  o.turn_time_max = parse_duration("--turn-time-max", f.turn_time_max);
+  if (o.turn_time_max < Duration::zero()) throw UsageError("--turn-time-max: must be >= 0");
+  o.shared_sockets = use_shared_sockets(f);
+  return o;
+}
+
+// Raise the soft limit, or say why N nodes cannot be started.
 void ensure_fd_limit(std::uint32_t nodes) {
-  const rlim_t need = rlim_t(nodes) * 2 + 512;
+  const rlim_t need = fds_needed(nodes);
   rlimit r{};
   if (::getrlimit(RLIMIT_NOFILE, &r) != 0) return;
   if (r.rlim_cur >= need) return;
@@ -94,7 +123,7 @@ void ensure_fd_limit(std::uint32_t nodes) {
                      " file descriptors (2 per node + 512 for streams), but RLIMIT_NOFILE is " +
                      std::to_string(r.rlim_cur) + " (hard limit " + std::to_string(r.rlim_max) +
                      ") and cannot be raised here: run with a higher `ulimit -Hn` (root or "
-                     "CAP_SYS_RESOURCE), or fewer than " +
+                     "CAP_SYS_RESOURCE), or --shared-sockets on, or fewer than " +
                      std::to_string(r.rlim_max > 512 ? (r.rlim_max - 512) / 2 : 0) + " nodes");
   }
 }
@@ -184,6 +213,8 @@ class Demo {
   // Prints, for each node that does not yet list every member alive, how many it lists, which
   // members it lacks (up to 4) and its stream counters.
   void report_incomplete_join();
+  // One line: joins started, lists complete, alive members listed (min / median), CPU, RSS.
+  void report_join_progress(std::uint32_t started, double cpu_s);
   bool consistent_ = false;
   std::set<std::uint32_t> saw_left_event_;  // observers that got `left` about the leaver
   Time start_ = Runtime::now();
@@ -263,6 +294,19 @@ Demo::Totals Demo::totals() const {
   t.cpu_ms = double(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1e3 +
              double(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e3;
   return t;
+}
+
+void Demo::report_join_progress(std::uint32_t started, double cpu_s) {
+  std::vector<std::uint32_t> counts;
+  counts.reserve(nodes_.size());
+  for (auto* n : nodes_) counts.push_back(n->membership().member_count(MemberState::alive));
+  std::sort(counts.begin(), counts.end());
+  const auto complete =
+      std::size_t(counts.end() - std::lower_bound(counts.begin(), counts.end(), f_.nodes));
+  say("join: %u of %u started; %zu lists complete; alive listed min %u, median %u; %.1f join CPU "
+      "s; peak RSS %.2f GiB",
+      started, f_.nodes, complete, counts.front(), counts[counts.size() / 2], cpu_s,
+      double(peak_rss_bytes()) / double(1u << 30));
 }
 
 // At most kLaggardLines nodes are listed (each costs a scan of its list), then a summary line:
@@ -387,7 +431,8 @@ int Demo::scenario() {
   cfg.membership.join_seeds_per_attempt = 1;
   cfg.membership.join_answers_per_second =
       f_.seed_answers != 0 ? f_.seed_answers : std::max<std::uint32_t>(10, 2 * f_.join_rate / f_.seeds);
-  ensure_fd_limit(f_.nodes);
+  const bool shared = use_shared_sockets(f_);
+  if (!shared) ensure_fd_limit(f_.nodes);  // shared: a few sockets, and the streams'
   auto bind = parse_address("--bind-ip", f_.bind_ip + ":0");
 
   for (std::uint32_t i = 0; i < f_.nodes; ++i) {
@@ -419,13 +464,16 @@ int Demo::scenario() {
       }
     };
     cfg.membership.name = "node-" + std::to_string(i);
-    auto r = rt_.add_node(cfg, bind, cb);
+    auto r = rt_.add_node(cfg, shared ? shared_address(bind, f_.nodes, i) : bind, cb);
     if (!r) throw std::runtime_error(std::string("cannot start node: ") + r.error().detail);
     nodes_.push_back(*r);
     index_[node_id_of((*r)->address())] = i;
   }
-  say("started %u nodes on %s (ports %u..%u), %s, %s multicast", f_.nodes, f_.bind_ip.c_str(),
+  say("started %u nodes on %s (ports %u..%u)%s, %s, %s multicast", f_.nodes, f_.bind_ip.c_str(),
       nodes_.front()->address().port, nodes_.back()->address().port,
+      shared ? (" on shared sockets, addresses up to " + nodes_.back()->address().to_string())
+                   .c_str()
+             : "",
       consistent_ ? "consistent membership" : (f_.detector + " detector").c_str(),
       f_.multicast.c_str());
   if (!f_.ui.empty()) start_ui();
@@ -450,8 +498,15 @@ int Demo::scenario() {
     throw UsageError("--bootstrap: expected join|preloaded, got '" + f_.bootstrap + "'");
   }
   bool diagnosed = false;
+  Time progress_at = Runtime::now();
   const double join_s = wait([&] {
     const double t = (node_now() - join_start).to_seconds();
+    // Large groups: a progress line every 30 s of wall time (a join of minutes, which a memory
+    // or time guard may have to stop, says how far it got).
+    if (f_.nodes >= 5000 && Runtime::now() - progress_at >= Duration::seconds(30)) {
+      progress_at = Runtime::now();
+      report_join_progress(next, (totals().cpu_ms - join_cpu0) / 1e3);
+    }
     const auto due = std::uint32_t(1 + t * f_.join_rate);
     for (; next < f_.nodes && next <= due; ++next) {
       // A seed joins through node 0; anyone else starts at a seed drawn from its id.
@@ -557,6 +612,8 @@ int Demo::scenario() {
   j["join_cpu_seconds"] = join_cpu_s_;
   j["join_rate"] = f_.join_rate;
   j["clock_withheld_seconds"] = rt_.withheld().to_seconds();
+  j["shared_sockets"] = shared;
+  if (shared) j["unroutable_datagrams"] = rt_.unroutable_datagrams();
   std::uint64_t answered = 0, refused = 0;
   for (std::uint32_t i = 0; i < f_.seeds; ++i) {
     answered += nodes_[i]->membership().stats().joins_answered;
@@ -752,7 +809,14 @@ void add_demo(CLI::App& app, std::function<int()>& run_cmd) {
   cmd->add_option("--steady", f->steady,
                   "after the join, once every broadcast queue has drained (at most 60 s), "
                   "measure this long of steady state (CPU, messages, bytes)");
-  cmd->add_option("--bind-ip", f->bind_ip, "IP to bind every node to (ports are picked)")
+  cmd->add_option("--bind-ip", f->bind_ip,
+                  "IP to bind every node to (ports are picked); with shared sockets node i is "
+                  "at this IP + i, on one port")
+      ->capture_default_str();
+  cmd->add_option("--shared-sockets", f->shared_sockets,
+                  "on: every node on its own 127.0.0.0/8 address, all served by a few shared "
+                  "sockets (a handful of descriptors for any N); off: a UDP socket and a TCP "
+                  "listener per node; auto: on when the descriptor limit cannot hold 2 per node")
       ->capture_default_str();
   cmd->add_option("--encrypt", f->keys,
                   "seal every packet and stream with this base64 32-byte key (grapevine keygen)");

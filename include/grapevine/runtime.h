@@ -354,6 +354,20 @@ struct RuntimeOptions {
   /// wall clock still (the offset is corrected). 0 (the default): the nodes see the monotonic
   /// clock, however long a turn takes (one node per process: a stall there is a real one).
   Duration turn_time_max{};
+  /// Shared sockets, for thousands of nodes in one process (the default, false: each node binds
+  /// its own UDP socket and TCP listener, two descriptors a node). When true every node must be
+  /// added with its own IPv4 address in 127.0.0.0/8 (local on Linux without setup), all on one
+  /// port: `shared_udp_sockets` UDP sockets (SO_REUSEPORT) and one TCP listener on 0.0.0.0:port,
+  /// bound to the loopback device, serve them all (the port: the first node's bind port, or a
+  /// free one for port 0; later nodes' port must be 0 or the same). Arriving datagrams go to the
+  /// node their destination address names (IP_PKTINFO), streams to the node of their local
+  /// address; a node sends from its own address. Peers see the same bytes and addresses as from
+  /// per-node sockets. add_node fails (Errc::invalid_argument) for an address outside
+  /// 127.0.0.0/8, another port, or an address already hosted. src/io/shared_sockets.h.
+  bool shared_sockets = false;
+  /// With shared_sockets: UDP sockets sharing the port (the kernel spreads arriving flows over
+  /// them), so their receive buffers together hold what arrives during a long loop turn.
+  std::uint32_t shared_udp_sockets = 8;
   /// If not empty, datagrams and connections from addresses outside these networks are dropped
   /// before parsing (IoStats::datagrams_denied, streams_denied), as memberlist's CIDRsAllowed.
   /// Empty (the default) = every address. IPv4-mapped IPv6 sources match IPv4 networks.
@@ -376,8 +390,9 @@ class Runtime {
   /// is copied; `callbacks` are moved in and run on the loop thread. Call on the loop thread or
   /// before run(). Returns a handle owned by the Runtime (see NodeHandle). Errors:
   /// invalid_argument (validate(config) fails: the detail names the field; `bind` unset; a
-  /// partial view on an IPv6 address), io (UDP or TCP cannot be bound on that address, e.g.
-  /// in use; RuntimeOptions::log hears the system's reason).
+  /// partial view on an IPv6 address; with RuntimeOptions::shared_sockets an address outside
+  /// 127.0.0.0/8, another port or one already hosted), io (UDP or TCP cannot be bound on that
+  /// address, e.g. in use; RuntimeOptions::log hears the system's reason).
   Result<NodeHandle*> add_node(const NodeConfig& config, const Address& bind,
                                NodeCallbacks callbacks = {});
   /// Stops `node` (as NodeHandle::crash: sockets closed, streams dropped, nothing more sent or
@@ -403,6 +418,9 @@ class Runtime {
   [[nodiscard]] Duration withheld() const;
   /// Nodes added and not removed (crashed ones count). Loop thread.
   [[nodiscard]] std::size_t node_count() const;
+  /// With RuntimeOptions::shared_sockets: datagrams that arrived for an address no running node
+  /// holds (a crashed or removed one), dropped; 0 otherwise. Loop thread.
+  [[nodiscard]] std::uint64_t unroutable_datagrams() const;
 
  private:
   class Impl;

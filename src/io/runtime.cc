@@ -18,6 +18,7 @@
 #include <mutex>
 
 #include "io/inbound_guard.h"
+#include "io/shared_sockets.h"
 #include "io/socket_util.h"
 #include "io/state_watchers.h"
 #include "io/stream_conn.h"
@@ -33,7 +34,10 @@ using io::Fd;
 using io::StreamConn;
 
 namespace {
-enum Tag : std::uint64_t { kWake = 1, kUdp = 2, kListener = 3, kConn = 4 };
+enum Tag : std::uint64_t {
+  kWake = 1, kUdp = 2, kListener = 3, kConn = 4,
+  kSharedUdp = 5, kSharedListener = 6  // RuntimeOptions::shared_sockets; id: the socket's index
+};
 constexpr std::uint64_t tag(Tag t, std::uint64_t id) {
   return std::uint64_t(t) << 56 | id;
 }
@@ -47,6 +51,12 @@ constexpr int kDrainBatchesMax = 64;
 // says so instead of only showing suspicions.
 constexpr Duration kSlowTurn = Duration::seconds(1);
 constexpr Duration kSlowTurnLogInterval = Duration::seconds(10);
+// Shared sockets: recvmmsg batches read from one shared UDP socket per ready event, and
+// connections accepted from the shared listener per ready event. A shared socket holds every
+// node's input, so it is drained (up to these bounds) before timers fire, as the per-node sockets
+// are by the turn's drain.
+constexpr int kSharedReadRoundsMax = 1024;
+constexpr int kSharedAcceptsMax = 4096;
 
 // The wall clock minus the monotonic one.
 Duration wall_offset() {
@@ -116,6 +126,9 @@ class Runtime::Impl {
   /// turn_time_max past the turn's start (RuntimeOptions::turn_time_max).
   [[nodiscard]] Time node_now() const { return std::min(Runtime::now() - withheld_, ceiling_); }
   [[nodiscard]] Duration withheld() const { return withheld_; }
+  [[nodiscard]] std::uint64_t unroutable_datagrams() const {
+    return shared_ ? shared_->unroutable_datagrams : 0;
+  }
   /// RuntimeOptions::log, or stderr.
   void log(LogLevel level, const std::string& message) const {
     if (options_.log) {
@@ -130,6 +143,16 @@ class Runtime::Impl {
   void handle(const epoll_event& ev);
   void read_udp(Hosted& n);
   void accept_streams(Hosted& n);
+  // An accepted connection `fd` from `peer` for node `n`: limits, then watched.
+  void adopt_inbound(Hosted& n, int fd, const Address& peer);
+  // ---- RuntimeOptions::shared_sockets (io/shared_sockets.h) ----
+  // Opens the shared sockets on first use; the address node `index` gets for `bind`.
+  Result<Address> share_address(const Address& bind, std::uint32_t index);
+  void read_shared_udp(std::size_t k);
+  void accept_shared();
+  // Creates node `index` on `addr` (its own sockets, or none with shared ones) and schedules it.
+  NodeHandle* host(const NodeConfig& config, const Address& addr, Fd udp, Fd tcp,
+                   NodeCallbacks cb);
   void on_conn(std::uint64_t id, std::uint32_t events);
   void finish_conn(std::uint64_t id);
   std::size_t read_budget(const StreamConn& c) const;
@@ -153,6 +176,8 @@ class Runtime::Impl {
   std::vector<std::unique_ptr<Hosted>> nodes_;
   std::vector<std::unique_ptr<Hosted>> graveyard_;
   std::vector<io::InboundGuard> guards_;  // per node: allowed_cidrs, datagram rate
+  std::unique_ptr<io::SharedSockets> shared_;  // RuntimeOptions::shared_sockets, once opened
+  std::vector<std::uint32_t> touched_;         // read_shared_udp: nodes that got datagrams
   struct Due {
     std::int64_t t;
     std::uint32_t node;
@@ -409,6 +434,8 @@ class Runtime::Impl::Hosted final : public NodeHandle, public Effects {
   /// Rounds of "deliver what is queued" per after_call: callbacks that keep raising events
   /// (a multicast from every delivery) continue at the node's next call instead of spinning.
   static constexpr int kEventRoundsMax = 16;
+  /// Queued events whose capacity a node keeps between calls (deliver_events).
+  static constexpr std::size_t kEventsCapacityKept = 64;
   detail::DriverContract contract_;
   std::vector<Queued> events_;
   std::size_t events_head_ = 0;
@@ -437,7 +464,8 @@ void Runtime::Impl::Hosted::flush() {
       msgs[i].msg_hdr.msg_iov = &iov[i];
       msgs[i].msg_hdr.msg_iovlen = 1;
     }
-    int sent = ::sendmmsg(udp_.get(), msgs, unsigned(n), 0);
+    int sent = rt_.shared_ ? rt_.shared_->send_from(addr_, msgs, unsigned(n))
+                           : ::sendmmsg(udp_.get(), msgs, unsigned(n), 0);
     if (sent <= 0) {
       // A full send buffer or an unreachable peer: UDP may drop, and so do we (counted).
       ++io_.send_errors;
@@ -482,6 +510,10 @@ void Runtime::Impl::Hosted::deliver_events() {
   if (events_head_ == events_.size() || removed_) {
     events_.clear();
     events_head_ = 0;
+    // A push-pull merge of N new members queues N `joined` events (~340 B each) in one call:
+    // kept, that capacity is up to N^2 x 340 B over N hosted nodes (a 2,000-node join peaked at
+    // 1.42 GiB with it kept, 0.92 GiB without; 34 GB at 10,000). Give it back past a small batch.
+    if (events_.capacity() > kEventsCapacityKept) std::vector<Queued>().swap(events_);
   }
   delivering_events_ = false;
 }
@@ -511,6 +543,9 @@ void Runtime::Impl::Hosted::crash() {
   rt_.unwatch(tcp_.get());
   udp_ = Fd();
   tcp_ = Fd();
+  if (rt_.shared_ && rt_.shared_->find(addr_.ipv4_u32()) == index_) {
+    rt_.shared_->remove(addr_.ipv4_u32());  // what arrives for it now is dropped
+  }
   rt_.drop_streams_of(*this);
   scheduled_ = INT64_MAX;
 }
@@ -576,6 +611,11 @@ Result<NodeHandle*> Runtime::Impl::add_node(const NodeConfig& config, const Addr
     // HyParView keeps its views as compact 6-byte IPv4 peers (8 bytes with padding).
     return make_error(Errc::invalid_argument, "partial views need an IPv4 bind address");
   }
+  if (options_.shared_sockets) {
+    auto addr = share_address(bind, std::uint32_t(nodes_.size()));
+    if (!addr) return addr.error();
+    return host(config, *addr, Fd(), Fd(), std::move(cb));
+  }
   std::string error;
   auto udp = io::bind_udp(bind, error);
   if (!udp) {
@@ -595,19 +635,110 @@ Result<NodeHandle*> Runtime::Impl::add_node(const NodeConfig& config, const Addr
     log(LogLevel::warn, "cannot bind TCP on " + actual.to_string() + ": " + error);
     return make_error(Errc::io, "cannot bind TCP on the UDP port (in use?)");
   }
+  return host(config, actual, std::move(*udp), std::move(*tcp), std::move(cb));
+}
+
+NodeHandle* Runtime::Impl::host(const NodeConfig& config, const Address& addr, Fd udp, Fd tcp,
+                                NodeCallbacks cb) {
   const auto index = std::uint32_t(nodes_.size());
-  const std::uint64_t seed = node_id_of(actual) ^ std::uint64_t(now().ns());
-  auto h = std::make_unique<Hosted>(*this, index, io::with_state_generation(config), actual,
-                                    std::move(*udp), std::move(*tcp),
-                                    std::move(cb), seed);
-  watch(h->udp_.get(), tag(kUdp, index), EPOLLIN);
-  watch(h->tcp_.get(), tag(kListener, index), EPOLLIN);
+  const std::uint64_t seed = node_id_of(addr) ^ std::uint64_t(now().ns());
+  auto h = std::make_unique<Hosted>(*this, index, io::with_state_generation(config), addr,
+                                    std::move(udp), std::move(tcp), std::move(cb), seed);
+  if (h->udp_) watch(h->udp_.get(), tag(kUdp, index), EPOLLIN);  // none with shared sockets
+  if (h->tcp_) watch(h->tcp_.get(), tag(kListener, index), EPOLLIN);
   Hosted* raw = h.get();
   nodes_.push_back(std::move(h));
   guards_.emplace_back(options_);
   schedule(*raw);
-  log(LogLevel::debug, "node started on " + actual.to_string());
+  log(LogLevel::debug, "node started on " + addr.to_string());
   return static_cast<NodeHandle*>(raw);
+}
+
+Result<Address> Runtime::Impl::share_address(const Address& bind, std::uint32_t index) {
+  if (!io::is_loopback_v4(bind)) {
+    return make_error(Errc::invalid_argument,
+                      "shared sockets host IPv4 addresses in 127.0.0.0/8 only");
+  }
+  if (!shared_) {
+    std::string error;
+    shared_ = io::SharedSockets::open(bind.port, options_.shared_udp_sockets, error);
+    if (!shared_) {
+      log(LogLevel::warn, "cannot open the shared sockets: " + error);
+      return make_error(Errc::io, "cannot bind the shared sockets (port in use?)");
+    }
+    for (std::size_t k = 0; k < shared_->udp_count(); ++k) {
+      watch(shared_->udp(k), tag(kSharedUdp, k), EPOLLIN);
+    }
+    watch(shared_->listener(), tag(kSharedListener, 0), EPOLLIN);
+  }
+  if (bind.port != 0 && bind.port != shared_->port()) {
+    return make_error(Errc::invalid_argument, "shared sockets: every node on the same port");
+  }
+  if (!shared_->add(bind.ipv4_u32(), index)) {
+    const std::uint32_t holder = shared_->find(bind.ipv4_u32());
+    if (nodes_[holder] != nullptr && nodes_[holder]->running_) {
+      return make_error(Errc::invalid_argument, "shared sockets: address already hosted");
+    }
+    shared_->remove(bind.ipv4_u32());  // a crashed node's address is free again
+    shared_->add(bind.ipv4_u32(), index);
+  }
+  Address addr = bind;
+  addr.port = shared_->port();
+  return addr;
+}
+
+// Every hosted node's datagrams arrive here: each goes to the node its destination address
+// names; each node that got some then sends, re-arms and delivers once (after_call), as after
+// a recvmmsg batch of its own socket.
+void Runtime::Impl::read_shared_udp(std::size_t k) {
+  io::SharedSockets::Datagram got[64];
+  const std::span<io::SharedSockets::Datagram> slots(got, options_.batch);
+  for (int rounds = 0; rounds < kSharedReadRoundsMax; ++rounds) {
+    const int count = shared_->receive(k, recv_buf_, kRecvBytes, slots);
+    if (count <= 0) break;
+    const Time now = Runtime::now(), node_now = this->node_now();
+    for (int i = 0; i < count; ++i) {
+      const io::SharedSockets::Datagram& d = got[i];
+      const std::uint32_t index = shared_->find(d.to_ip);
+      if (index == UINT32_MAX || nodes_[index] == nullptr || !nodes_[index]->running_) {
+        ++shared_->unroutable_datagrams;
+        continue;
+      }
+      Hosted& n = *nodes_[index];
+      if (!guards_[index].admit_datagram(d.from, now, n.io_)) continue;  // before parsing
+      n.on_datagram(node_now, d.from,
+                    std::span<const std::byte>(recv_buf_.data() + std::size_t(i) * kRecvBytes,
+                                               d.length));
+      touched_.push_back(index);
+    }
+    std::sort(touched_.begin(), touched_.end());
+    touched_.erase(std::unique(touched_.begin(), touched_.end()), touched_.end());
+    for (std::uint32_t index : touched_) {
+      if (nodes_[index] != nullptr) nodes_[index]->after_call();
+    }
+    touched_.clear();
+    if (std::uint32_t(count) < options_.batch) break;
+  }
+}
+
+// Connections to any hosted node: each goes to the node its local address names.
+void Runtime::Impl::accept_shared() {
+  for (int i = 0; i < kSharedAcceptsMax; ++i) {
+    sockaddr_storage sa{};
+    socklen_t len = sizeof sa;
+    const int fd = ::accept4(shared_->listener(), reinterpret_cast<sockaddr*>(&sa), &len,
+                             SOCK_NONBLOCK | SOCK_CLOEXEC);
+    if (fd < 0) return;
+    const std::uint32_t index = shared_->find(io::local_address(fd).ipv4_u32());
+    if (index == UINT32_MAX || nodes_[index] == nullptr || !nodes_[index]->running_) {
+      ++shared_->unroutable_streams;
+      const linger reset{1, 0};  // a reset, as a closed port refuses a connection
+      ::setsockopt(fd, SOL_SOCKET, SO_LINGER, &reset, sizeof reset);
+      ::close(fd);
+      continue;
+    }
+    adopt_inbound(*nodes_[index], fd, io::from_sockaddr(sa));
+  }
 }
 
 void Runtime::Impl::schedule(Hosted& n) {
@@ -737,6 +868,12 @@ void Runtime::Impl::handle(const epoll_event& ev) {
     case kConn:
       on_conn(id, ev.events);
       break;
+    case kSharedUdp:
+      read_shared_udp(std::size_t(id));
+      break;
+    case kSharedListener:
+      accept_shared();
+      break;
   }
 }
 
@@ -790,7 +927,8 @@ void Runtime::Impl::run_posted() {
 
 void Runtime::Impl::open_stream(Hosted& n, const Address& to, std::span<const std::byte> message) {
   std::string error;
-  auto fd = io::connect_tcp(to, error);
+  // Shared sockets: from the node's own address, which the peer's side then names.
+  auto fd = io::connect_tcp(to, error, shared_ ? &n.addr_ : nullptr);
   if (!fd) {
     ++n.io_.stream_errors;
     return;
@@ -824,25 +962,28 @@ void Runtime::Impl::accept_streams(Hosted& n) {
     int fd = ::accept4(n.tcp_.get(), reinterpret_cast<sockaddr*>(&sa), &len,
                        SOCK_NONBLOCK | SOCK_CLOEXEC);
     if (fd < 0) return;
-    const Address peer = io::from_sockaddr(sa);
-    // Limits first: outside allowed_cidrs, or inbound_streams_max open: closed unread.
-    if (!guards_[n.index_].admit_stream(peer, n.io_)) {
-      ::close(fd);
-      continue;
-    }
-    if (n.io_.inbound_streams_open >= options_.inbound_streams_max) {
-      ++n.io_.streams_refused;
-      ::close(fd);
-      continue;
-    }
-    ++n.io_.inbound_streams_open;
-    const std::uint64_t id = next_conn_++;
-    auto conn = std::make_unique<StreamConn>(Fd(fd), n.index_, peer, /*inbound=*/true,
-                                             Runtime::now() + options_.stream_timeout, n.node_);
-    if (tls_) conn->use_tls(std::make_unique<io::TlsStream>(*tls_, conn->fd(), true, ""));
-    watch(conn->fd(), tag(kConn, id), EPOLLIN);
-    conns_.emplace(id, std::move(conn));
+    adopt_inbound(n, fd, io::from_sockaddr(sa));
   }
+}
+
+void Runtime::Impl::adopt_inbound(Hosted& n, int fd, const Address& peer) {
+  // Limits first: outside allowed_cidrs, or inbound_streams_max open: closed unread.
+  if (!guards_[n.index_].admit_stream(peer, n.io_)) {
+    ::close(fd);
+    return;
+  }
+  if (n.io_.inbound_streams_open >= options_.inbound_streams_max) {
+    ++n.io_.streams_refused;
+    ::close(fd);
+    return;
+  }
+  ++n.io_.inbound_streams_open;
+  const std::uint64_t id = next_conn_++;
+  auto conn = std::make_unique<StreamConn>(Fd(fd), n.index_, peer, /*inbound=*/true,
+                                           Runtime::now() + options_.stream_timeout, n.node_);
+  if (tls_) conn->use_tls(std::make_unique<io::TlsStream>(*tls_, conn->fd(), true, ""));
+  watch(conn->fd(), tag(kConn, id), EPOLLIN);
+  conns_.emplace(id, std::move(conn));
 }
 
 void Runtime::Impl::on_conn(std::uint64_t id, std::uint32_t events) {
@@ -976,6 +1117,9 @@ std::size_t Runtime::node_count() const {
 }
 Duration Runtime::withheld() const {
   return impl_->withheld();
+}
+std::uint64_t Runtime::unroutable_datagrams() const {
+  return impl_->unroutable_datagrams();
 }
 
 }  // namespace grapevine

@@ -103,13 +103,22 @@ Result<Fd> listen_tcp(const Address& bind, std::string& error) {
   return fd;
 }
 
-Result<Fd> connect_tcp(const Address& to, std::string& error) {
+Result<Fd> connect_tcp(const Address& to, std::string& error, const Address* from) {
   Fd fd(::socket(to.family == 6 ? AF_INET6 : AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
                  0));
   if (!fd) return fail(error, "socket(tcp)");
   int one = 1;
   ::setsockopt(fd.get(), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
   sockaddr_storage sa;
+  if (from != nullptr) {
+    ::setsockopt(fd.get(), IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one, sizeof one);
+    Address local = *from;
+    local.port = 0;
+    const socklen_t local_len = to_sockaddr(local, sa);
+    if (::bind(fd.get(), reinterpret_cast<sockaddr*>(&sa), local_len) != 0) {
+      return fail(error, ("bind tcp " + local.to_string()).c_str());
+    }
+  }
   socklen_t len = to_sockaddr(to, sa);
   if (::connect(fd.get(), reinterpret_cast<sockaddr*>(&sa), len) != 0 && errno != EINPROGRESS) {
     return fail(error, ("connect " + to.to_string()).c_str());

@@ -41,7 +41,9 @@ Result<Fd> bind_udp(const Address& bind, std::string& error);
 /// A non-blocking TCP listener on `bind`.
 Result<Fd> listen_tcp(const Address& bind, std::string& error);
 /// Starts a non-blocking connect; the socket becomes writable when connected (or failed).
-Result<Fd> connect_tcp(const Address& to, std::string& error);
+/// `from` (optional): the local address to connect from (its port is ignored: the kernel picks
+/// one per destination, IP_BIND_ADDRESS_NO_PORT), as shared sockets' nodes do.
+Result<Fd> connect_tcp(const Address& to, std::string& error, const Address* from = nullptr);
 /// The address a socket is bound to.
 Address local_address(int fd) noexcept;
 /// Raises RLIMIT_NOFILE to its hard limit (hosting thousands of nodes needs fds).
