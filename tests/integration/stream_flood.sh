@@ -47,7 +47,7 @@ python3 "$here/lib/stream_flood.py" 127.0.0.1 "$port" --streams 1000 --announce 
 flood=$!
 pids+=($flood)
 
-answered=0 missed=0
+answered=0 missed=0 open_max=0
 t0=$(now_ms)
 while kill -0 "$flood" 2>/dev/null; do
   if timeout 3 "$grapevine" members --rpc-addr "$rpc" >/dev/null 2>&1; then
@@ -55,6 +55,8 @@ while kill -0 "$flood" 2>/dev/null; do
   else
     missed=$((missed + 1))
   fi
+  open=$(metric grapevine_inbound_streams)
+  [ "${open:-0}" -le "$open_max" ] || open_max=$open
   sleep 0.5
   [ $(($(now_ms) - t0)) -lt 30000 ] || fail "the flood did not end within 30 s"
 done
@@ -70,8 +72,15 @@ echo "peak RSS (VmHWM): $((hwm_kb / 1024)) MB; members answered $answered times,
 
 refused=$(metric grapevine_streams_refused_total)
 over=$(metric grapevine_streams_over_budget_total)
-echo "grapevine_streams_refused_total $refused, grapevine_streams_over_budget_total $over"
-[ "${refused:-0}" -ge 500 ] || fail "expected >= 500 streams refused at inbound_streams_max"
+timed_out=$(metric grapevine_streams_timed_out_total)
+echo "grapevine_streams_refused_total $refused, grapevine_streams_over_budget_total $over," \
+  "grapevine_streams_timed_out_total $timed_out; at most $open_max inbound streams open"
+# How many are refused depends on the machine's load, not only on the cap: a slow agent reads
+# more of each stalled stream (over budget) and reaches stream_timeout sooner relative to the
+# flood, which frees slots for later streams (idle: ~800-870 refused; under a loaded CI ~400).
+# What must hold at any load: the cap was reached and refused streams, and was never exceeded.
+[ "${refused:-0}" -ge 1 ] || fail "expected streams refused at inbound_streams_max"
+[ "$open_max" -le 128 ] || fail "$open_max inbound streams open at once (inbound_streams_max 128)"
 [ "${over:-0}" -ge 1 ] || fail "expected streams dropped at inbound_stream_bytes_max"
 # The flood's sockets are closed: every slot and buffered byte is given back (stream_timeout
 # ends any the agent has not seen close yet).
