@@ -78,6 +78,9 @@ struct ClusterResult {
   std::uint64_t cross_zone_multicast_messages = 0, multicast_rounds = 0;
   double cross_zone_messages_per_round = -1;
   double messages_per_node_per_second = 0, bytes_per_node_per_second = 0;
+  /// Membership updates piggybacked or gossiped, and those dropped by rumor mongering's counter
+  /// (MembershipStats::updates_sent, rumors_stopped), summed over every node.
+  std::uint64_t updates_sent = 0, rumors_stopped = 0;
   /// Over the longest stretch with no fault (from 30 s after the join converged or a fault),
   /// per member up; -1 when there is none of at least 2 s.
   double steady_messages_per_node_per_second = -1, steady_bytes_per_node_per_second = -1;
@@ -128,6 +131,7 @@ struct ClusterSummary {
   std::optional<double> multicast_delivery_seconds_p50, multicast_delivery_seconds_p99;
   std::optional<double> cross_zone_messages_per_round_mean;  // over the runs that measured it
   double messages_per_node_per_second = 0, bytes_per_node_per_second = 0;
+  std::uint64_t updates_sent = 0, rumors_stopped = 0;  // summed over the runs
   std::optional<double> steady_messages_per_node_per_second, steady_bytes_per_node_per_second;
   double steady_from_seconds = 0, steady_to_seconds = 0;  // the first run's window
   std::uint32_t runs_final_converged = 0;

@@ -65,6 +65,8 @@ ClusterSummary summarize(std::uint32_t nodes, const std::vector<ClusterResult>& 
     s.leaves_seen_as_failed += r.leaves_as_failed;
     s.multicasts += r.multicasts;
     s.events += r.events;
+    s.updates_sent += r.updates_sent;
+    s.rumors_stopped += r.rumors_stopped;
     s.wall_seconds += r.wall_seconds;
     s.runs_join_converged += r.join_convergence_seconds >= 0 ? 1 : 0;
     s.runs_final_converged += r.final_converged ? 1 : 0;

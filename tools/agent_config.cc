@@ -170,7 +170,8 @@ void load_membership(const Table& t, MembershipConfig& m) {
           "suspicion_mult", "retransmit_mult", "gossip_interval", "gossip_nodes",
           "push_pull_interval", "heartbeat_interval", "fail_timeout", "dialect", "encrypt", "label",
           "delegate_vsn", "serf_respond", "tcp_fallback_ping", "heartbeat_fanout", "phi_threshold", "phi_window",
-          "phi_min_std_deviation", "phi_acceptable_pause", "phi_first_heartbeat_estimate"});
+          "phi_min_std_deviation", "phi_acceptable_pause", "phi_first_heartbeat_estimate",
+          "rumor_stop_after", "rumor_stop_after_accusations"});
   if (auto p = t.str("profile")) {
     Detector keep = m.detector;
     MembershipMode keep_mode = m.mode;
@@ -205,6 +206,14 @@ void load_membership(const Table& t, MembershipConfig& m) {
   if (auto v = t.duration("fail_timeout")) m.fail_timeout = *v;
   if (auto v = t.boolean("tcp_fallback_ping")) m.tcp_fallback_ping = *v;
   if (auto v = t.integer("heartbeat_fanout")) m.heartbeat_fanout = std::uint32_t(*v);
+  if (auto v = t.integer("rumor_stop_after")) {
+    if (*v < 0 || *v > 1000) t.bad("rumor_stop_after", "expected 0 (off) .. 1000");
+    m.rumor_stop_after = std::uint32_t(*v);
+  }
+  if (auto v = t.integer("rumor_stop_after_accusations")) {
+    if (*v < 0 || *v > 1000) t.bad("rumor_stop_after_accusations", "expected 0 (off) .. 1000");
+    m.rumor_stop_after_accusations = std::uint32_t(*v);
+  }
   if (auto v = t.number("phi_threshold")) m.phi_threshold = *v;
   if (auto v = t.integer("phi_window")) {
     m.phi_window = std::uint32_t(std::min<std::int64_t>(*v, UINT32_MAX));

@@ -57,6 +57,9 @@ struct AgentConfig {
 ///     profile, detector, probe_interval, probe_timeout, indirect_checks,
 ///     suspicion_mult, gossip_interval, gossip_nodes, push_pull_interval, heartbeat_interval,
 ///     fail_timeout, retransmit_mult, heartbeat_fanout,
+///     rumor_stop_after (native dialect: drop a queued alive record once heard again this
+///     many times; 0 = off, memberlist's queue; default 2), rumor_stop_after_accusations (the
+///     same for suspect/failed/left updates; default 0 = off),
 ///     tcp_fallback_ping (true | false; SWIM/Lifeguard's TCP fallback probe, default true),
 ///     detector = "phi": phi_threshold (number), phi_window, phi_min_std_deviation,
 ///     phi_acceptable_pause, phi_first_heartbeat_estimate (durations),

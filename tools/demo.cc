@@ -621,6 +621,13 @@ int Demo::scenario() {
   }
   j["seed_joins_answered"] = answered;
   j["seed_joins_refused"] = refused;
+  std::uint64_t updates = 0, stopped = 0;  // every node's (MembershipStats; crashed ones too)
+  for (auto* n : nodes_) {
+    updates += n->membership().stats().updates_sent;
+    stopped += n->membership().stats().rumors_stopped;
+  }
+  j["updates_sent"] = updates;
+  j["rumors_stopped"] = stopped;
   j["peak_rss_bytes"] = peak_rss_bytes();
   j["multicast_delivery_seconds"] = mc_s;
   j["multicast_delivered_fraction"] = mc_frac;

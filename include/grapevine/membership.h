@@ -230,6 +230,22 @@ struct MembershipConfig {
   /// costs nothing. Zero = off (memberlist's behaviour).
   Duration join_gossip_delay = Duration::milliseconds(10);
 
+  /// Rumor mongering with a counter (Demers et al. 1987, the counter variant): a queued alive
+  /// record that this node then receives again, unchanged (same member, same incarnation),
+  /// from rumor_stop_after other messages is dropped from its queue, however few of its
+  /// retransmit_mult * ceil(log10(n + 1)) transmissions it has made: the rumor is already
+  /// common. In a join storm every member otherwise piggybacks each joiner's record 16 times
+  /// at 10,000 members (N^2 x 16 records in all); what it leaves undelivered the catch-up
+  /// anti-entropy (churn_anti_entropy_delay) and the periodic push-pull repair.
+  /// 0 = off (memberlist's TransmitLimitedQueue). Native dialect only: the memberlist and serf
+  /// dialects keep memberlist's behaviour (it is a local send policy and wire-compatible, but
+  /// not measured beside Go members). Default 2 (docs/performance.md, "Rumor mongering with
+  /// a counter").
+  std::uint32_t rumor_stop_after = 2;
+  /// The same for suspect, failed and left updates (k for them; 0 = off, the default: they
+  /// are few, and a missed one costs a false suspicion or a leave seen as a failure).
+  std::uint32_t rumor_stop_after_accusations = 0;
+
   std::size_t packet_budget_bytes = 1400;
 
   /// A query's default timeout is gossip_interval * query_timeout_mult * ceil(log10(n + 1))
@@ -278,6 +294,10 @@ struct MembershipStats {
   std::uint64_t joins_answered = 0, joins_refused = 0;
   /// Prompt gossip rounds run after learning of new members (MembershipConfig::join_gossip_delay).
   std::uint64_t join_gossip_rounds = 0;
+  /// Membership updates (alive, suspect, dead, user messages) piggybacked or gossiped, counted
+  /// once per copy sent; and updates dropped from the queue by rumor mongering's counter
+  /// (MembershipConfig::rumor_stop_after) before their transmit limit.
+  std::uint64_t updates_sent = 0, rumors_stopped = 0;
   // consistent mode:
   std::uint64_t view_changes = 0, fast_decisions = 0, classic_decisions = 0;
   std::uint64_t classic_rounds = 0;  // classic rounds this member coordinated

@@ -74,7 +74,8 @@ void BroadcastQueue::drop_last() {
   }
 }
 
-void BroadcastQueue::push(NodeId subject, std::span<const std::byte> frame) {
+void BroadcastQueue::push(NodeId subject, std::span<const std::byte> frame,
+                          std::uint64_t version) {
   if (std::uint32_t old = find(subject); old != kNone) {
     unlink(old);
     release(old);
@@ -91,6 +92,8 @@ void BroadcastQueue::push(NodeId subject, std::span<const std::byte> frame) {
   e.subject = subject;
   e.seq = seq_++;
   e.transmits = 0;
+  e.heard = 0;
+  e.version = version;
   e.frame.assign(frame.begin(), frame.end());
   if (subject == 0) {
     zero_slot_ = slot;
@@ -100,6 +103,17 @@ void BroadcastQueue::push(NodeId subject, std::span<const std::byte> frame) {
   ++count_;
   link(slot);
   while (count_ > kQueuedMax) drop_last();
+}
+
+bool BroadcastQueue::heard(NodeId subject, std::uint64_t version, std::uint32_t stop_after) {
+  if (version == 0 || stop_after == 0) return false;
+  const std::uint32_t slot = find(subject);
+  if (slot == kNone) return false;
+  Entry& e = pool_[slot];
+  if (e.version != version || ++e.heard < stop_after) return false;
+  unlink(slot);
+  release(slot);
+  return true;
 }
 
 std::size_t BroadcastQueue::fill(std::size_t room, std::size_t per_message, std::uint32_t limit,

@@ -3,7 +3,13 @@
 //  - each update is sent at most `limit` times (retransmit_mult * ceil(log10(n + 1)));
 //  - the least-sent go first; within a tier the largest that still fits, then the newest;
 //  - a new update about a member replaces the queued one about the same member;
-//  - beyond kQueuedMax the most-sent are dropped (within that tier the smallest, then oldest).
+//  - beyond kQueuedMax the most-sent are dropped (within that tier the smallest, then oldest);
+//  - rumor mongering with a counter (Demers et al. 1987, "Epidemic algorithms for replicated
+//    database maintenance", the counter variant): an update pushed with a version (non-zero)
+//    counts the times the node hears that same version again from others (heard()); at the
+//    k-th it is dropped, however few times it was sent. Our deviation from the paper: the
+//    counter is fed by redundant *receipts* (a peer gossiping the same rumor to us), not by a
+//    recipient's reply that it already knew, since piggybacked updates are not acknowledged.
 //
 // Layout (no allocation per frame once warm; a partition pushes and sends millions of them):
 //  - a pool of entries (subject, push sequence, transmits, frame bytes) with a free list; a
@@ -34,8 +40,15 @@ inline constexpr std::size_t kQueuedMax = 1024;
 
 class BroadcastQueue {
  public:
-  /// Queues an encoded frame about `subject`, replacing any queued frame about it.
-  void push(NodeId subject, std::span<const std::byte> frame);
+  /// Queues an encoded frame about `subject`, replacing any queued frame about it. `version`
+  /// names what the frame says (membership_node.cc: kind and incarnation), for heard(); 0 =
+  /// none (never dropped by heard()).
+  void push(NodeId subject, std::span<const std::byte> frame, std::uint64_t version = 0);
+  /// Rumor mongering's counter: the update about `subject` with this `version` (non-zero) was
+  /// received again from someone. If it is the one queued, its count rises, and at `stop_after`
+  /// (> 0) it is dropped. Anything else queued (another version, none) is left alone. Returns
+  /// whether this call dropped it. O(1): one index lookup, and an unlink when dropped.
+  bool heard(NodeId subject, std::uint64_t version, std::uint32_t stop_after);
   /// Hands `take` the queued messages that fit in `room` bytes, each costing its size plus
   /// `per_message` (a dialect's framing), least-sent first. Each one taken counts one
   /// transmission; messages that reach `limit` are dropped. Returns how many were taken.
@@ -52,6 +65,8 @@ class BroadcastQueue {
     NodeId subject = 0;
     std::uint64_t seq = 0;  // push order: larger is newer
     std::uint32_t transmits = 0;
+    std::uint32_t heard = 0;    // redundant receipts of this version (heard())
+    std::uint64_t version = 0;  // push()'s; 0 = none
     std::vector<std::byte> frame;
   };
   struct Ref {

@@ -15,6 +15,13 @@ wire::WireState to_wire(MemberState s) noexcept {
   return wire::WireState(std::uint8_t(s));
 }
 
+// What a queued update says, for rumor mongering's counter (BroadcastQueue::heard): its kind
+// and the incarnation it carries. Never 0 (0 = no version).
+enum class Rumor : std::uint64_t { alive = 1, suspect = 2, failed = 3, left = 4 };
+std::uint64_t rumor_version(Rumor kind, std::uint32_t incarnation) noexcept {
+  return std::uint64_t(incarnation) << 3 | std::uint64_t(kind);
+}
+
 }  // namespace
 
 MembershipNode::MembershipNode(const MembershipConfig& config, const Address& self,
@@ -95,7 +102,7 @@ Time MembershipNode::next_deadline() const noexcept {
   t = std::min(t, house_ticker_.deadline());
   if (!seeds_.empty() && join_ticker_.started()) t = std::min(t, join_ticker_.deadline());
   if (queries_) t = std::min(t, queries_->next_deadline());
-  return std::min({t, catch_up_at_, join_gossip_at_});
+  return std::min({t, catch_up_at_, join_gossip_at_, rumor_settle_at_});
 }
 
 void MembershipNode::on_timeout(Time now, Effects& fx) {
@@ -144,6 +151,13 @@ void MembershipNode::on_timeout(Time now, Effects& fx) {
     if (list_.live_size() > 1 && !leaving_) {
       // The partner from a hash, not rng_: the other timers' random draws stay as they were.
       const std::uint64_t h = mix64(std::uint64_t(now.ns()) ^ self_id_);
+      anti_entropy(fx, list_.address(1 + std::uint32_t(h % (list_.live_size() - 1))));
+    }
+  }
+  if (now >= rumor_settle_at_) {  // rumor mongering's settle round (heard_again)
+    rumor_settle_at_ = Time::max();
+    if (list_.live_size() > 1 && !leaving_) {
+      const std::uint64_t h = mix64(std::uint64_t(now.ns()) ^ self_id_ ^ 0x72756d6f72);
       anti_entropy(fx, list_.address(1 + std::uint32_t(h % (list_.live_size() - 1))));
     }
   }
@@ -297,11 +311,12 @@ void MembershipNode::send_messages(Effects& fx, const Address& to, std::size_t p
   const std::size_t budget = config_.packet_budget_bytes;
   std::size_t count = primaries;
   if (piggyback && used < budget) {
-    queue_.fill(budget - used, codec_->message_overhead(), retransmit_limit(),
-                [&](std::span<const std::byte> m) {
-                  if (out_.size() <= count) out_.emplace_back();
-                  out_[count++].assign(m.begin(), m.end());
-                });
+    stats_.updates_sent +=
+        queue_.fill(budget - used, codec_->message_overhead(), retransmit_limit(),
+                    [&](std::span<const std::byte> m) {
+                      if (out_.size() <= count) out_.emplace_back();
+                      out_[count++].assign(m.begin(), m.end());
+                    });
   }
   codec_->pack(std::span(out_.data(), count), peer(to), datagram_);
   fx.send(to, datagram_);
@@ -363,13 +378,32 @@ void MembershipNode::broadcast_alive(const MemberRecord& r) {
   wire::AliveFrame f{
       r.id, r.incarnation, r.address, list_.meta_of(r.id), list_.name_of(r.id), list_.vsn_of(r.id)};
   f.zone = list_.own_zone_of(r.id);
-  if (codec_->alive(f, m)) queue_.push(r.id, m);
+  if (codec_->alive(f, m)) queue_.push(r.id, m, rumor_version(Rumor::alive, r.incarnation));
 }
 
 void MembershipNode::broadcast_accuse(wire::MemberFrame type, const wire::AccuseFrame& f) {
   Bytes m;
-  bool ok = type == wire::MemberFrame::suspect ? codec_->suspect(f, m) : codec_->dead(f, m);
-  if (ok) queue_.push(f.id, m);
+  const bool suspect = type == wire::MemberFrame::suspect;
+  const Rumor kind = suspect ? Rumor::suspect : f.from == f.id ? Rumor::left : Rumor::failed;
+  bool ok = suspect ? codec_->suspect(f, m) : codec_->dead(f, m);
+  if (ok) queue_.push(f.id, m, rumor_version(kind, f.incarnation));
+}
+
+void MembershipNode::heard_again(NodeId id, std::uint64_t version, bool accusation) {
+  if (config_.dialect != Dialect::native) return;  // memberlist's queue, unchanged
+  const std::uint32_t k =
+      accusation ? config_.rumor_stop_after_accusations : config_.rumor_stop_after;
+  if (!queue_.heard(id, version, k)) return;
+  ++stats_.rumors_stopped;
+  // A stopped rumor leaves a residue (members it never reached; Demers et al.: ~e^-(k+1)
+  // of them with push and a counter), which anti-entropy repairs. Catch-up rounds (armed by
+  // joins) stop with the storm, before the last joiners' rumors have settled, and the
+  // periodic push-pull comes 3 to 5 minutes later at 1,000 to 10,000 members: so one more
+  // round, kRumorSettleMult x churn_anti_entropy_delay after this node's last stop (each stop
+  // pushes it on), when the rumors around it have died and a random partner holds them.
+  if (started_ && config_.churn_anti_entropy_delay > Duration::zero()) {
+    rumor_settle_at_ = clock_ + config_.churn_anti_entropy_delay * kRumorSettleMult;
+  }
 }
 
 void MembershipNode::emit(Effects& fx, EventKind kind, const MemberRecord& r) {
@@ -754,7 +788,10 @@ void MembershipNode::apply_alive(Time now, const wire::AliveFrame& a, Effects& f
     if (a.incarnation < self.incarnation) return;
     bool same_meta = std::equal(a.meta.begin(), a.meta.end(), list_.meta_of(self_id_).begin(),
                                 list_.meta_of(self_id_).end());
-    if (a.incarnation == self.incarnation && same_meta) return;
+    if (a.incarnation == self.incarnation && same_meta) {
+      heard_again(self_id_, rumor_version(Rumor::alive, a.incarnation), false);
+      return;
+    }
     refute(now, a.incarnation, fx);  // someone spreads an alive of ours we never sent
     return;
   }
@@ -779,7 +816,14 @@ void MembershipNode::apply_alive(Time now, const wire::AliveFrame& a, Effects& f
     report_conflict(fx, r, a.address);
     return;
   }
-  if (a.incarnation <= r.incarnation && !moved) return;
+  if (a.incarnation <= r.incarnation && !moved) {
+    // Our own news, heard again: rumor mongering's counter (an older one is not: its sender
+    // has not heard ours).
+    if (a.incarnation == r.incarnation && r.state == MemberState::alive) {
+      heard_again(a.id, rumor_version(Rumor::alive, a.incarnation), false);
+    }
+    return;
+  }
   const MemberState old = r.state;
   const bool meta_changed = !std::equal(a.meta.begin(), a.meta.end(), list_.meta_of(a.id).begin(),
                                         list_.meta_of(a.id).end());
@@ -814,6 +858,8 @@ void MembershipNode::apply_suspect(Time now, const wire::AccuseFrame& s, Effects
     // A running suspicion: an independent confirmation is re-gossiped, a repeat is not.
     if (detector_->on_suspect(now, s.id, s.incarnation, s.from)) {
       broadcast_accuse(wire::MemberFrame::suspect, s);
+    } else if (s.incarnation == r.incarnation) {
+      heard_again(s.id, rumor_version(Rumor::suspect, s.incarnation), true);
     }
     return;
   }
@@ -838,6 +884,10 @@ void MembershipNode::apply_dead(Time now, const wire::AccuseFrame& d, Effects& f
   const bool left = d.from == d.id;
   // A leave supersedes a failure verdict (force-leave of a failed member); nothing else moves a
   // failed or left member except a newer alive.
+  const bool departed = r.state == MemberState::left || r.state == MemberState::failed;
+  if (departed && d.incarnation == r.incarnation && left == (r.state == MemberState::left)) {
+    heard_again(d.id, rumor_version(left ? Rumor::left : Rumor::failed, d.incarnation), true);
+  }
   if (r.state == MemberState::left) return;
   if (r.state == MemberState::failed && !left) return;
   if (!left && !detector_->accepts_accusations()) return;

@@ -201,6 +201,9 @@ class MembershipNode final : public Membership {
   // dissemination
   void broadcast_alive(const MemberRecord& r);
   void broadcast_accuse(wire::MemberFrame type, const wire::AccuseFrame& f);
+  /// Rumor mongering's counter (rumor_stop_after): an update about `id` was received again,
+  /// unchanged (`version`: rumor_version()); `accusation`: suspect, failed or left.
+  void heard_again(NodeId id, std::uint64_t version, bool accusation);
   void emit(Effects& fx, EventKind kind, const MemberRecord& r);
   void gossip_round(Time now, Effects& fx);
   void send_push_pull(Effects& fx, const Address& to, bool join);
@@ -252,6 +255,10 @@ class MembershipNode final : public Membership {
   Ticker gossip_ticker_, push_pull_ticker_, house_ticker_, join_ticker_, reconnect_ticker_;
   Time catch_up_at_ = Time::max();  // churn_anti_entropy_delay: the pending catch-up round
   Time join_gossip_at_ = Time::max();  // join_gossip_delay: the pending prompt gossip round
+  // rumor_stop_after: one anti-entropy round this long after the last rumor stopped here
+  // (in churn_anti_entropy_delay units; heard_again).
+  static constexpr std::int64_t kRumorSettleMult = 3;
+  Time rumor_settle_at_ = Time::max();
   Time join_gossip_last_ = Time::zero();  // when the last prompt round ran
   Time clock_ = Time::zero();       // the latest `now` this machine was given
   std::vector<Address> seeds_;
