@@ -28,9 +28,9 @@ std::vector<std::uint8_t> fill_tags(BroadcastQueue& q, std::size_t room, std::si
 // The reference: every entry in a vector, sorted by the queue's key before each walk.
 class Reference {
  public:
-  void push(NodeId subject, std::vector<std::byte> f) {
+  void push(NodeId subject, std::vector<std::byte> f, std::uint64_t version = 0) {
     erase(subject);
-    items_.push_back(Item{subject, 0, seq_++, std::move(f)});
+    items_.push_back(Item{subject, 0, seq_++, std::move(f), version, 0});
     while (items_.size() > kQueuedMax) {
       sort();
       items_.pop_back();
@@ -57,6 +57,15 @@ class Reference {
     }
     return out;
   }
+  bool heard(NodeId subject, std::uint64_t version, std::uint32_t stop_after) {
+    auto it = find(subject);
+    if (version == 0 || stop_after == 0 || it == items_.end() || it->version != version) {
+      return false;
+    }
+    if (++it->heard < stop_after) return false;
+    items_.erase(it);
+    return true;
+  }
   [[nodiscard]] std::size_t size() const { return items_.size(); }
   [[nodiscard]] bool has(NodeId s) const {
     return std::any_of(items_.begin(), items_.end(), [&](const Item& i) { return i.subject == s; });
@@ -68,6 +77,8 @@ class Reference {
     std::uint32_t transmits;
     std::uint64_t seq;
     std::vector<std::byte> frame;
+    std::uint64_t version;
+    std::uint32_t heard;
   };
   std::vector<Item>::iterator find(NodeId s) {
     return std::find_if(items_.begin(), items_.end(), [&](const Item& i) { return i.subject == s; });
@@ -163,6 +174,64 @@ TEST(BroadcastQueue, MatchesASortedReference) {
     }
     if (subjects > kQueuedMax) {
       EXPECT_EQ(largest, kQueuedMax);  // the bound was exercised
+    }
+  }
+}
+
+TEST(BroadcastQueue, HeardKTimesDropsTheUpdate) {
+  BroadcastQueue q;
+  q.push(1, frame(10, 1), 41);
+  q.push(2, frame(10, 2), 42);
+  q.push(3, frame(10, 3));  // no version: never dropped by heard()
+  EXPECT_FALSE(q.heard(1, 41, 3));
+  EXPECT_FALSE(q.heard(1, 40, 3));  // another version (older news): not counted
+  EXPECT_FALSE(q.heard(1, 41, 3));
+  EXPECT_TRUE(q.has(1));
+  EXPECT_TRUE(q.heard(1, 41, 3));  // the third time: dropped
+  EXPECT_FALSE(q.has(1));
+  EXPECT_FALSE(q.heard(1, 41, 3));  // nothing queued any more
+  EXPECT_FALSE(q.heard(3, 0, 1));
+  EXPECT_FALSE(q.heard(2, 42, 0));  // k = 0: off
+  EXPECT_EQ(q.size(), 2u);
+  // A new push about a subject starts its count again, and the rest keeps its order.
+  EXPECT_FALSE(q.heard(2, 42, 2));
+  q.push(2, frame(12, 4), 43);
+  EXPECT_FALSE(q.heard(2, 43, 2));
+  EXPECT_EQ(fill_tags(q, 1000, 0, 10), (std::vector<std::uint8_t>{4, 3}));
+  EXPECT_TRUE(q.heard(2, 43, 2));  // sent once, heard twice: dropped before its limit
+  EXPECT_EQ(fill_tags(q, 1000, 0, 10), (std::vector<std::uint8_t>{3}));
+}
+
+TEST(BroadcastQueue, HeardMatchesASortedReference) {
+  Rng rng(7);
+  for (int round = 0; round < 4; ++round) {
+    BroadcastQueue q;
+    Reference ref;
+    const std::uint64_t subjects = round % 2 == 0 ? 40 : 3000;
+    for (int op = 0; op < 3000; ++op) {
+      const std::uint64_t what = rng.below(10);
+      if (what < 6) {
+        const NodeId s = rng.below(subjects);
+        auto f = frame(5 + rng.below(30), std::uint8_t(op));
+        f[1] = std::byte(op >> 8);
+        const std::uint64_t version = rng.below(3);  // 0: none
+        q.push(s, f, version);
+        ref.push(s, f, version);
+      } else if (what < 8) {
+        const NodeId s = rng.below(subjects);
+        const std::uint64_t version = rng.below(3);
+        const auto k = std::uint32_t(rng.below(4));
+        ASSERT_EQ(q.heard(s, version, k), ref.heard(s, version, k)) << round << " " << op;
+      } else {
+        const std::size_t room = rng.below(400);
+        const auto limit = std::uint32_t(1 + rng.below(8));
+        std::vector<std::vector<std::byte>> got;
+        q.fill(room, 1, limit, [&](std::span<const std::byte> m) {
+          got.emplace_back(m.begin(), m.end());
+        });
+        ASSERT_EQ(got, ref.fill(room, 1, limit)) << "round " << round << " op " << op;
+      }
+      ASSERT_EQ(q.size(), ref.size());
     }
   }
 }

@@ -255,10 +255,10 @@ class MembershipNode final : public Membership {
   Ticker gossip_ticker_, push_pull_ticker_, house_ticker_, join_ticker_, reconnect_ticker_;
   Time catch_up_at_ = Time::max();  // churn_anti_entropy_delay: the pending catch-up round
   Time join_gossip_at_ = Time::max();  // join_gossip_delay: the pending prompt gossip round
-  // rumor_stop_after: one anti-entropy round this long after the last rumor stopped here
-  // (in churn_anti_entropy_delay units; heard_again).
-  static constexpr std::int64_t kRumorSettleMult = 3;
+  // rumor_stop_after: anti-entropy rounds 1 and 3 churn_anti_entropy_delay after the last
+  // rumor stopped here (heard_again); the number still to run.
   Time rumor_settle_at_ = Time::max();
+  std::uint32_t rumor_settles_left_ = 0;
   Time join_gossip_last_ = Time::zero();  // when the last prompt round ran
   Time clock_ = Time::zero();       // the latest `now` this machine was given
   std::vector<Address> seeds_;
