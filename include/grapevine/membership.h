@@ -237,7 +237,10 @@ struct MembershipConfig {
   /// common. In a join storm every member otherwise piggybacks each joiner's record 16 times
   /// at 10,000 members (N^2 x 16 records in all); what it leaves undelivered the catch-up
   /// anti-entropy (churn_anti_entropy_delay) and the periodic push-pull repair.
-  /// 0 = off (memberlist's TransmitLimitedQueue). Native dialect only: the memberlist and serf
+  /// 0 = off (memberlist's TransmitLimitedQueue). Applied from 256 members listed (below, the
+  /// cost is small and the residue's repair would add ~1 s to a join), and then two digest
+  /// anti-entropy rounds follow a node's last stop, 1x and 3x churn_anti_entropy_delay later.
+  /// Native dialect only: the memberlist and serf
   /// dialects keep memberlist's behaviour (it is a local send policy and wire-compatible, but
   /// not measured beside Go members). Default 2 (docs/performance.md, "Rumor mongering with
   /// a counter").

@@ -1,9 +1,10 @@
 // Rumor mongering with a counter (MembershipConfig::rumor_stop_after, native dialect): a join
-// storm of 300 nodes through one seed at 200 per second, LAN timings, 1-5 ms links, fixed
+// storm of 400 nodes through one seed at 200 per second, LAN timings, 1-5 ms links, fixed
 // seeds. With the counter on (the default, k = 2) every node still lists every other, with no
 // false failure, and far fewer updates are piggybacked or gossiped than with it off
 // (memberlist's queue: each update sent retransmit_mult x ceil(log10(n + 1)) times by every
-// member that learns it). The memberlist dialect ignores the option (its queue is memberlist's).
+// member that learns it). The counter applies from 256 members listed. The memberlist dialect
+// ignores the option (its queue is memberlist's).
 #include <gtest/gtest.h>
 
 #include <cstdio>
@@ -20,7 +21,7 @@ struct StormRun {
 };
 
 StormRun storm(std::uint32_t stop_after, Dialect dialect, std::uint64_t seed) {
-  constexpr std::uint32_t kNodes = 300;
+  constexpr std::uint32_t kNodes = 400;
   NodeClusterOptions o = test::lan_cluster(dialect, kNodes, seed);
   o.join_rate = 200;
   o.record_events = false;
@@ -52,12 +53,15 @@ TEST(NodeRumorCount, AJoinStormConvergesWithFewerUpdates) {
     ASSERT_GT(MembershipConfig{}.rumor_stop_after, 0u);
     ASSERT_GT(on.converged_s, 0.0);
     ASSERT_GT(off.converged_s, 0.0);
-    // The last join starts at 299 / 200 = 1.5 s; the residue the counter leaves is repaired
-    // by anti-entropy (the settle round 3 s after the last stop), not by the 30 s push-pull.
-    EXPECT_LT(on.converged_s, 8.0);
+    // The last join starts at 399 / 200 = 2.0 s; the residue the counter leaves is repaired
+    // by anti-entropy (the settle rounds 1 and 3 s after the last stop; measured 3.06 s, off
+    // 2.06-2.14 s), not by the periodic push-pull (30 s x 5 at 400 members).
+    EXPECT_LT(on.converged_s, 6.0);
     EXPECT_GT(on.rumors_stopped, 0u);
     EXPECT_EQ(off.rumors_stopped, 0u);
-    EXPECT_LT(double(on.updates_sent), 0.75 * double(off.updates_sent));
+    // From the 256th member on only (measured: 1.44M against 1.88M, 0.76x; at 1,000 and
+    // 2,000 members in `grapevine sim cluster` 0.60x and 0.54x).
+    EXPECT_LT(double(on.updates_sent), 0.85 * double(off.updates_sent));
     EXPECT_EQ(on.false_failures, 0u);
     EXPECT_EQ(off.false_failures, 0u);
   }
