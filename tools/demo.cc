@@ -52,6 +52,8 @@ struct DemoFlags {
   std::string ui_wait = "0s";     // --ui-wait: wait this long for a browser before the scenario
   std::string turn_time_max = "500ms";  // RuntimeOptions::turn_time_max; "0" = off
   std::string shared_sockets = "auto";  // on|off|auto: RuntimeOptions::shared_sockets
+  std::uint32_t packet_bytes = 1400;    // MembershipConfig::packet_budget_bytes
+  std::string catch_up = "1s";          // MembershipConfig::churn_anti_entropy_delay; 0 = off
 };
 
 volatile sig_atomic_t g_demo_stop = 0;
@@ -413,6 +415,8 @@ int Demo::scenario() {
     throw UsageError("--membership: expected eventual|consistent, got '" + f_.membership + "'");
   }
   consistent_ = cfg.membership.mode == MembershipMode::consistent;
+  cfg.membership.packet_budget_bytes = f_.packet_bytes;
+  cfg.membership.churn_anti_entropy_delay = parse_duration("--catch-up", f_.catch_up);
   cfg.multicast.fanout = 3;
   cfg.multicast.period = parse_duration("--multicast-period", f_.multicast_period);
   for (const auto& k : f_.keys) {
@@ -620,6 +624,13 @@ int Demo::scenario() {
     refused += nodes_[i]->membership().stats().joins_refused;
   }
   j["seed_joins_answered"] = answered;
+  std::uint64_t push_pulls = 0, stream_bytes = 0;
+  for (const NodeHandle* n : nodes_) {
+    push_pulls += n->membership().stats().push_pulls;
+    stream_bytes += n->io_stats().stream_bytes_out;
+  }
+  j["push_pulls"] = push_pulls;  // full state exchanges started, all nodes, whole run
+  j["stream_bytes_out"] = stream_bytes;
   j["seed_joins_refused"] = refused;
   std::uint64_t updates = 0, stopped = 0;  // every node's (MembershipStats; crashed ones too)
   for (auto* n : nodes_) {
@@ -824,6 +835,16 @@ void add_demo(CLI::App& app, std::function<int()>& run_cmd) {
                   "on: every node on its own 127.0.0.0/8 address, all served by a few shared "
                   "sockets (a handful of descriptors for any N); off: a UDP socket and a TCP "
                   "listener per node; auto: on when the descriptor limit cannot hold 2 per node")
+      ->capture_default_str();
+  cmd->add_option("--packet-bytes", f->packet_bytes,
+                  "membership datagram budget: gossip and piggybacked updates per datagram "
+                  "(memberlist's UDPBufferSize; loopback carries up to 8192 without "
+                  "fragmenting)")
+      ->capture_default_str()
+      ->check(CLI::Range(256u, 8192u));
+  cmd->add_option("--catch-up", f->catch_up,
+                  "catch-up anti-entropy after learning of a new member: a digest exchange "
+                  "(and a full push-pull if the lists differ) this long after (0: off)")
       ->capture_default_str();
   cmd->add_option("--encrypt", f->keys,
                   "seal every packet and stream with this base64 32-byte key (grapevine keygen)");

@@ -214,7 +214,9 @@ struct MembershipConfig {
   std::uint32_t join_answers_per_second = 0;
   /// Catch-up anti-entropy after churn: a node that learns of a new member does one extra
   /// anti-entropy round (a digest, a full push-pull only if the lists differ) with a random
-  /// member this long after (then again if it learned more since). A member that missed the
+  /// member once it has learned of no new member for this long, and at most 5x this long
+  /// after the first (then again if it learned more since): in a join storm one round at its
+  /// end, not one a second while the lists differ by the joins in flight. A member that missed the
   /// gossip of a few joiners (a lost datagram in a join storm) is repaired in about this long
   /// instead of waiting for the periodic push-pull (30-60 s; the demo's 12-28 s join outliers).
   /// At rest it costs nothing. Zero = off (memberlist's behaviour). SWIM and Lifeguard only:
@@ -297,6 +299,8 @@ struct MembershipStats {
   std::uint64_t joins_answered = 0, joins_refused = 0;
   /// Prompt gossip rounds run after learning of new members (MembershipConfig::join_gossip_delay).
   std::uint64_t join_gossip_rounds = 0;
+  /// Catch-up anti-entropy rounds run after churn (MembershipConfig::churn_anti_entropy_delay).
+  std::uint64_t catch_up_rounds = 0;
   /// Membership updates (alive, suspect, dead, user messages) piggybacked or gossiped, counted
   /// once per copy sent; and updates dropped from the queue by rumor mongering's counter
   /// (MembershipConfig::rumor_stop_after) before their transmit limit.

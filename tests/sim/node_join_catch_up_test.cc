@@ -63,5 +63,48 @@ TEST(NodeJoinCatchUp, WithoutCatchUpTheMemberWaitsForThePeriodicPushPull) {
   EXPECT_LT(join_with_a_deaf_member(Duration::zero(), Duration::seconds(5)), 0.0);
 }
 
+// A join storm: 20 joiners, one every 250 ms through one seed, into 24 preloaded members.
+// Before, a member ran a catch-up round a second after each new member while the storm went on
+// (the lists always differ by the joins in flight: a full push-pull per member per second,
+// O(N^2) state a second at scale). Now a member waits for the news to stop (at most 5 delays
+// after the first): each preloaded member runs 1 or 2 rounds, and every list is complete soon
+// after the storm.
+TEST(NodeJoinCatchUp, AJoinStormGetsOneRoundAtItsEndNotOneASecond) {
+  NodeConfig config;
+  config.membership = MembershipConfig::lan();
+  constexpr std::uint32_t kPreloaded = 24, kJoiners = 20, kN = kPreloaded + kJoiners;
+  Simulator sim(NetworkConfig::uniform(LinkProfile{}), 11);
+  std::vector<Address> roster;
+  for (std::uint32_t i = 0; i < kPreloaded; ++i) roster.push_back(sim_address(i));
+  std::vector<Node*> nodes;
+  for (std::uint32_t i = 0; i < kN; ++i) {
+    auto n = std::make_unique<Node>(config, sim_address(i), 300 + i);
+    if (i < kPreloaded) n->preload(Time::zero(), roster);
+    nodes.push_back(n.get());
+    sim.add_node(std::move(n));
+  }
+  const Address seed = sim_address(0);
+  sim.run_for(Duration::milliseconds(100));
+  for (std::uint32_t j = kPreloaded; j < kN; ++j) {  // 5 s of joins
+    sim.with_node(j, [&](Machine&, Effects& fx) { (void)nodes[j]->join(sim.now(), {&seed, 1}, fx); });
+    sim.run_for(Duration::milliseconds(250));
+  }
+  const bool complete = sim.run_until(
+      [&] {
+        for (Node* n : nodes) {
+          if (n->membership().member_count(MemberState::alive) != kN) return false;
+        }
+        return true;
+      },
+      sim.now() + Duration::seconds(10));
+  EXPECT_TRUE(complete);
+  sim.run_for(Duration::seconds(2));  // the last rounds, a delay after the last news
+  for (std::uint32_t i = 1; i < kPreloaded; ++i) {
+    const std::uint64_t rounds = nodes[i]->membership().stats().catch_up_rounds;
+    EXPECT_GE(rounds, 1u) << "member " << i;
+    EXPECT_LE(rounds, 2u) << "member " << i << ": a round a second would be ~5";
+  }
+}
+
 }  // namespace
 }  // namespace grapevine::sim

@@ -151,6 +151,7 @@ void MembershipNode::on_timeout(Time now, Effects& fx) {
   if (now >= catch_up_at_) {
     catch_up_at_ = Time::max();
     if (list_.live_size() > 1 && !leaving_) {
+      ++stats_.catch_up_rounds;
       // The partner from a hash, not rng_: the other timers' random draws stay as they were.
       const std::uint64_t h = mix64(std::uint64_t(now.ns()) ^ self_id_);
       anti_entropy(fx, list_.address(1 + std::uint32_t(h % (list_.live_size() - 1))));
@@ -417,6 +418,18 @@ void MembershipNode::heard_again(NodeId id, std::uint64_t version, bool accusati
   }
 }
 
+// The catch-up round waits until the news has stopped for churn_anti_entropy_delay (trailing
+// edge), and at most kCatchUpWaitMax delays after the first news. In a join storm the lists
+// always differ by the joins still in flight, so a round a delay after each new member (as
+// before) became a full push-pull per member per second: O(N^2) state a second, ~25% of the
+// join's CPU at 5,000 (docs/performance.md, "Catch-up in a storm"). One round when it is over
+// repairs what the gossip missed.
+void MembershipNode::arm_catch_up() {
+  const Duration delay = config_.churn_anti_entropy_delay;
+  if (catch_up_at_ == Time::max()) catch_up_first_ = clock_;
+  catch_up_at_ = std::min(catch_up_first_ + delay * kCatchUpWaitMax, clock_ + delay);
+}
+
 void MembershipNode::emit(Effects& fx, EventKind kind, const MemberRecord& r) {
   // A new member: arm one catch-up anti-entropy round (churn_anti_entropy_delay). SWIM-family
   // detectors only: with phi accrual a scenario test (half of 100 crashing) gained a false
@@ -424,9 +437,8 @@ void MembershipNode::emit(Effects& fx, EventKind kind, const MemberRecord& r) {
   const bool swim_family =
       config_.detector == Detector::swim || config_.detector == Detector::lifeguard;
   if (kind == EventKind::joined && swim_family &&
-      config_.churn_anti_entropy_delay > Duration::zero() && catch_up_at_ == Time::max() &&
-      started_) {
-    catch_up_at_ = clock_ + config_.churn_anti_entropy_delay;
+      config_.churn_anti_entropy_delay > Duration::zero() && started_) {
+    arm_catch_up();
   }
   if (kind == EventKind::joined) arm_join_gossip();
   Event e;

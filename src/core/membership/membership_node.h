@@ -254,6 +254,10 @@ class MembershipNode final : public Membership {
   MembershipStats stats_;
   Ticker gossip_ticker_, push_pull_ticker_, house_ticker_, join_ticker_, reconnect_ticker_;
   Time catch_up_at_ = Time::max();  // churn_anti_entropy_delay: the pending catch-up round
+  Time catch_up_first_ = Time::max();  // when the news that armed it began
+  /// A catch-up round waits at most this many churn_anti_entropy_delay after the first news.
+  static constexpr std::int64_t kCatchUpWaitMax = 5;
+  void arm_catch_up();
   Time join_gossip_at_ = Time::max();  // join_gossip_delay: the pending prompt gossip round
   // rumor_stop_after: anti-entropy rounds 1 and 3 churn_anti_entropy_delay after the last
   // rumor stopped here (heard_again); the number still to run.
