@@ -54,6 +54,7 @@ struct DemoFlags {
   std::string shared_sockets = "auto";  // on|off|auto: RuntimeOptions::shared_sockets
   std::uint32_t packet_bytes = 1400;    // MembershipConfig::packet_budget_bytes
   std::string catch_up = "1s";          // MembershipConfig::churn_anti_entropy_delay; 0 = off
+  std::uint32_t rumor_stop_after = MembershipConfig{}.rumor_stop_after;  // 0 = off
 };
 
 volatile sig_atomic_t g_demo_stop = 0;
@@ -417,6 +418,7 @@ int Demo::scenario() {
   consistent_ = cfg.membership.mode == MembershipMode::consistent;
   cfg.membership.packet_budget_bytes = f_.packet_bytes;
   cfg.membership.churn_anti_entropy_delay = parse_duration("--catch-up", f_.catch_up);
+  cfg.membership.rumor_stop_after = f_.rumor_stop_after;
   cfg.multicast.fanout = 3;
   cfg.multicast.period = parse_duration("--multicast-period", f_.multicast_period);
   for (const auto& k : f_.keys) {
@@ -845,6 +847,11 @@ void add_demo(CLI::App& app, std::function<int()>& run_cmd) {
   cmd->add_option("--catch-up", f->catch_up,
                   "catch-up anti-entropy after learning of a new member: a digest exchange "
                   "(and a full push-pull if the lists differ) this long after (0: off)")
+      ->capture_default_str();
+  cmd->add_option("--rumor-stop-after", f->rumor_stop_after,
+                  "rumor mongering with a counter: a member stops gossiping an alive record once "
+                  "it has heard it again this many times (MembershipConfig::rumor_stop_after; "
+                  "0: off, memberlist's queue)")
       ->capture_default_str();
   cmd->add_option("--encrypt", f->keys,
                   "seal every packet and stream with this base64 32-byte key (grapevine keygen)");
