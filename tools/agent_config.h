@@ -58,7 +58,7 @@ struct AgentConfig {
 ///     suspicion_mult, gossip_interval, gossip_nodes, push_pull_interval, heartbeat_interval,
 ///     fail_timeout, retransmit_mult, heartbeat_fanout,
 ///     rumor_stop_after (native dialect: drop a queued alive record once heard again this
-///     many times; 0 = off, memberlist's queue; default 2), rumor_stop_after_accusations (the
+///     many times; 0 = off, memberlist's queue, the default; 2 measured), rumor_stop_after_accusations (the
 ///     same for suspect/failed/left updates; default 0 = off),
 ///     tcp_fallback_ping (true | false; SWIM/Lifeguard's TCP fallback probe, default true),
 ///     detector = "phi": phi_threshold (number), phi_window, phi_min_std_deviation,

@@ -244,9 +244,11 @@ struct MembershipConfig {
   /// anti-entropy rounds follow a node's last stop, 1x and 3x churn_anti_entropy_delay later.
   /// Native dialect only: the memberlist and serf
   /// dialects keep memberlist's behaviour (it is a local send policy and wire-compatible, but
-  /// not measured beside Go members). Default 2 (docs/performance.md, "Rumor mongering with
-  /// a counter").
-  std::uint32_t rumor_stop_after = 2;
+  /// not measured beside Go members). Default 0 (off); 2 is the measured choice when on: 0.5-0.6x
+  /// the updates and 0.6-0.7x the bytes of a join storm, 0 false failures, but the join's CPU
+  /// unchanged beside the trailing-edge catch-up and its convergence 2-3 s later in the
+  /// simulator at 1,000 members (docs/performance.md, branch rumorcount).
+  std::uint32_t rumor_stop_after = 0;
   /// The same for suspect, failed and left updates (k for them; 0 = off, the default: they
   /// are few, and a missed one costs a false suspicion or a leave seen as a failure).
   std::uint32_t rumor_stop_after_accusations = 0;

@@ -1,6 +1,6 @@
 // Rumor mongering with a counter (MembershipConfig::rumor_stop_after, native dialect): a join
 // storm of 400 nodes through one seed at 200 per second, LAN timings, 1-5 ms links, fixed
-// seeds. With the counter on (the default, k = 2) every node still lists every other, with no
+// seeds. With the counter on (k = 2; the default is off) every node still lists every other, with no
 // false failure, and far fewer updates are piggybacked or gossiped than with it off
 // (memberlist's queue: each update sent retransmit_mult x ceil(log10(n + 1)) times by every
 // member that learns it). The counter applies from 256 members listed. The memberlist dialect
@@ -43,14 +43,13 @@ StormRun storm(std::uint32_t stop_after, Dialect dialect, std::uint64_t seed) {
 
 TEST(NodeRumorCount, AJoinStormConvergesWithFewerUpdates) {
   for (std::uint64_t seed : {5, 17}) {
-    const StormRun on = storm(MembershipConfig{}.rumor_stop_after, Dialect::native, seed);
+    const StormRun on = storm(2, Dialect::native, seed);
     const StormRun off = storm(0, Dialect::native, seed);
     std::printf("seed %llu: counter on %.2f s, %llu updates (%llu stopped); off %.2f s, %llu\n",
                 static_cast<unsigned long long>(seed), on.converged_s,
                 static_cast<unsigned long long>(on.updates_sent),
                 static_cast<unsigned long long>(on.rumors_stopped), off.converged_s,
                 static_cast<unsigned long long>(off.updates_sent));
-    ASSERT_GT(MembershipConfig{}.rumor_stop_after, 0u);
     ASSERT_GT(on.converged_s, 0.0);
     ASSERT_GT(off.converged_s, 0.0);
     // The last join starts at 399 / 200 = 2.0 s; the residue the counter leaves is repaired
