@@ -127,6 +127,10 @@ nlohmann::json summary_json(const sim::ClusterSummary& s) {
                                                             s.steady_to_seconds})
                                    : nlohmann::json(nullptr);
   j["runs_final_converged"] = s.runs_final_converged;
+  j["alive_queued_gossip"] = s.alive_queued_gossip;
+  j["alive_queued_push_pull"] = s.alive_queued_push_pull;
+  j["alive_join_reply_quiet"] = s.alive_join_reply_quiet;
+  j["updates_sent"] = s.updates_sent;
   j["events"] = s.events;
   j["wall_seconds"] = s.wall_seconds;
   j["delivery_hash"] = hex(s.delivery_hash);
