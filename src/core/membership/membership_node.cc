@@ -604,7 +604,13 @@ class MembershipNode::Inbound final : public StreamSink {
     header_ = h;
   }
   void on_member(const wire::MemberEntry& m, std::uint8_t pmax) override {
-    n_.merge_member(now_, m, pmax, fx_, header_.join && header_.reply);
+    // A join reply's entries but its newest join_reply_gossip_newest (the seed adds members at
+    // the end of its list) are merged without re-gossip (MembershipConfig::join_reply_gossip).
+    const std::uint32_t newest = n_.config_.join_reply_gossip_newest;
+    const bool old_news = header_.join && header_.reply &&
+                          std::uint64_t(member_index_) + newest < header_.count;
+    ++member_index_;
+    n_.merge_member(now_, m, pmax, fx_, old_news);
   }
   void on_stream_ack(std::uint32_t seq) override { n_.detector_->on_stream_ack(now_, seq, fx_); }
   [[nodiscard]] bool got_push_pull() const { return push_pull_; }
@@ -617,6 +623,7 @@ class MembershipNode::Inbound final : public StreamSink {
   bool push_pull_ = false;
   bool events_ = false;  // this push-pull's events are a reply to our join
   bool repair_ = false;  // its events may repair what gossip missed here
+  std::uint32_t member_index_ = 0;  // entries of this push-pull seen so far
   wire::PushPullHeader header_;
 };
 

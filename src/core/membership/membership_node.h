@@ -173,6 +173,7 @@ class MembershipNode final : public Membership {
   void apply_suspect(Time now, const wire::AccuseFrame& s, Effects& fx);
   void apply_dead(Time now, const wire::AccuseFrame& d, Effects& fx);
   void refute(Time now, std::uint32_t accused_incarnation, Effects& fx);
+  /// `join_reply`: an entry of a seed's reply to our join, not among its newest.
   void merge_member(Time now, const wire::MemberEntry& m, std::uint8_t pmax, Effects& fx,
                     bool join_reply = false);
   void on_user(std::span<const std::byte> payload, Effects& fx);
