@@ -673,9 +673,13 @@ Result<std::size_t> MembershipNode::stream_message_length(
 
 void MembershipNode::merge_member(Time now, const wire::MemberEntry& m, std::uint8_t pmax,
                                   Effects& fx, bool join_reply) {
-  // A seed's join reply (native): its members are not re-gossiped (join_reply_gossip).
-  const bool quiet =
-      join_reply && config_.dialect == Dialect::native && !config_.join_reply_gossip;
+  // A seed's join reply (native): its members are not re-gossiped (join_reply_gossip). SWIM
+  // family only: with phi accrual a scenario test (100 joining, half crashing) gained a false
+  // failure that was not refuted, not yet understood (as with churn_anti_entropy_delay).
+  const bool swim_family =
+      config_.detector == Detector::swim || config_.detector == Detector::lifeguard;
+  const bool quiet = join_reply && swim_family && config_.dialect == Dialect::native &&
+                     !config_.join_reply_gossip;
   switch (m.state) {
     case wire::WireState::alive:
       apply_alive(now,
