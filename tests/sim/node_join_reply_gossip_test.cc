@@ -25,7 +25,8 @@ struct JoinRun {
 };
 
 JoinRun join(Dialect dialect, bool regossip, double rate, std::uint32_t seeds,
-             std::uint64_t seed, std::uint32_t newest = MembershipConfig{}.join_reply_gossip_newest) {
+             std::uint64_t seed,
+             std::uint32_t newest = MembershipConfig{}.join_reply_gossip_newest) {
   NodeClusterOptions o = test::lan_cluster(dialect, 200, seed);
   o.join_rate = rate;
   o.seeds = seeds;
