@@ -229,6 +229,21 @@ struct MembershipConfig {
   /// each still sent at most retransmit_limit() times by each node, only sooner. At rest it
   /// costs nothing. Zero = off (memberlist's behaviour).
   Duration join_gossip_delay = Duration::milliseconds(10);
+  /// Native dialect: re-gossip the members learned from a seed's reply to our join, as
+  /// memberlist's mergeState does. Off by default: the seed knows every one of them, and each
+  /// was gossiped when it joined, so a joiner queueing all N records (N x retransmit_limit()
+  /// frames, N^2 log N over a join of N) repeats news everybody has (docs/performance.md,
+  /// "Toward 10,000 nodes"). The joiner's own record (gossiped by the seed), refutations, and
+  /// news from any other push-pull (anti-entropy) are queued either way. The memberlist and
+  /// serf dialects always re-gossip (behaviour toward Go peers unchanged).
+  bool join_reply_gossip = false;
+  /// With join_reply_gossip off, the last this many entries of a join reply are still
+  /// re-gossiped: a seed lists its members in the order it added them, so these are the ones
+  /// it learned last, whose news may still be spreading (in a join storm, the joiners just
+  /// before this one). Without them a burst of joins (200 at once through 3 seeds) converged
+  /// only by anti-entropy (10-28 s instead of 1 s). Each join then costs at most this many
+  /// records x retransmit_limit(), whatever the group's size.
+  std::uint32_t join_reply_gossip_newest = 64;
 
   std::size_t packet_budget_bytes = 1400;
 
@@ -278,6 +293,12 @@ struct MembershipStats {
   std::uint64_t joins_answered = 0, joins_refused = 0;
   /// Prompt gossip rounds run after learning of new members (MembershipConfig::join_gossip_delay).
   std::uint64_t join_gossip_rounds = 0;
+  /// Alive records about other members queued for gossip, by where they were learned: gossip
+  /// (or a heartbeat detector), a push-pull; and those a join reply taught but that were not queued
+  /// (MembershipConfig::join_reply_gossip off). `updates_sent`: queued updates piggybacked on
+  /// datagrams, every transmission counted (alive, suspect, dead, user events...).
+  std::uint64_t alive_queued_gossip = 0, alive_queued_push_pull = 0, alive_join_reply_quiet = 0;
+  std::uint64_t updates_sent = 0;
   // consistent mode:
   std::uint64_t view_changes = 0, fast_decisions = 0, classic_decisions = 0;
   std::uint64_t classic_rounds = 0;  // classic rounds this member coordinated
