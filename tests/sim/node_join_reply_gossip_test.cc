@@ -24,15 +24,18 @@ struct JoinRun {
   std::uint64_t false_failures = 0;
 };
 
-JoinRun join(Dialect dialect, bool regossip, double rate, std::uint32_t seeds,
-             std::uint64_t seed,
-             std::uint32_t newest = MembershipConfig{}.join_reply_gossip_newest) {
+NodeClusterOptions options(Dialect dialect, bool regossip, double rate, std::uint32_t seeds,
+                           std::uint64_t seed, std::uint32_t newest) {
   NodeClusterOptions o = test::lan_cluster(dialect, 200, seed);
   o.join_rate = rate;
   o.seeds = seeds;
   o.record_events = false;
   o.config.membership.join_reply_gossip = regossip;
   o.config.membership.join_reply_gossip_newest = newest;
+  return o;
+}
+
+JoinRun run(const NodeClusterOptions& o) {
   NodeCluster c(o);
   JoinRun r;
   const Time limit = c.now() + Duration::seconds(20);
@@ -47,6 +50,12 @@ JoinRun join(Dialect dialect, bool regossip, double rate, std::uint32_t seeds,
   c.run_for(Duration::seconds(5));  // a false failure would show by now (LAN suspicion)
   r.false_failures = c.false_failures();
   return r;
+}
+
+JoinRun join(Dialect dialect, bool regossip, double rate, std::uint32_t seeds,
+             std::uint64_t seed,
+             std::uint32_t newest = MembershipConfig{}.join_reply_gossip_newest) {
+  return run(options(dialect, regossip, rate, seeds, seed, newest));
 }
 
 void print(const char* what, const JoinRun& r) {
@@ -92,6 +101,27 @@ TEST(NodeJoinReplyGossip, AStormThroughThreeSeedsStillConvergesInAboutASecond) {
     EXPECT_GT(r.quiet, 0u);
     EXPECT_EQ(r.false_failures, 0u);
   }
+}
+
+// Every detector merges join replies quietly (they once stayed loud under phi for a false
+// failure that was phi's own: membership.h, the phi settings). The heartbeat detectors spread
+// counters in their own rows, so the join converges as soon, with fewer updates.
+TEST(NodeJoinReplyGossip, PhiDetectorMergesJoinRepliesQuietlyToo) {
+  NodeClusterOptions quiet = options(Dialect::native, false, 200, 1, 5, 64);
+  quiet.config.membership.detector = Detector::phi;
+  NodeClusterOptions loud = quiet;
+  loud.config.membership.join_reply_gossip = true;
+  const JoinRun q = run(quiet), l = run(loud);
+  print("phi quiet but the newest 64", q);
+  print("phi re-gossip", l);
+  ASSERT_GT(q.converged_s, 0.0);
+  ASSERT_GT(l.converged_s, 0.0);
+  EXPECT_LT(q.converged_s, l.converged_s + 0.2);
+  EXPECT_GT(q.quiet, 0u);
+  EXPECT_EQ(l.quiet, 0u);
+  EXPECT_LT(double(q.updates_sent), 0.85 * double(l.updates_sent));
+  EXPECT_EQ(q.false_failures, 0u);
+  EXPECT_EQ(l.false_failures, 0u);
 }
 
 TEST(NodeJoinReplyGossip, MemberlistDialectReGossipsEveryEntry) {

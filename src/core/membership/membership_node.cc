@@ -374,14 +374,10 @@ void MembershipNode::broadcast_accuse(wire::MemberFrame type, const wire::Accuse
 }
 
 void MembershipNode::emit(Effects& fx, EventKind kind, const MemberRecord& r) {
-  // A new member: arm one catch-up anti-entropy round (churn_anti_entropy_delay). SWIM-family
-  // detectors only: with phi accrual a scenario test (half of 100 crashing) gained a false
-  // failure, not yet understood.
-  const bool swim_family =
-      config_.detector == Detector::swim || config_.detector == Detector::lifeguard;
-  if (kind == EventKind::joined && swim_family &&
-      config_.churn_anti_entropy_delay > Duration::zero() && catch_up_at_ == Time::max() &&
-      started_) {
+  // A new member: arm one catch-up anti-entropy round (churn_anti_entropy_delay), whatever the
+  // detector (phi's false failure that once kept it SWIM-only is phi's own: membership.h).
+  if (kind == EventKind::joined && config_.churn_anti_entropy_delay > Duration::zero() &&
+      catch_up_at_ == Time::max() && started_) {
     catch_up_at_ = clock_ + config_.churn_anti_entropy_delay;
   }
   if (kind == EventKind::joined) arm_join_gossip();
@@ -673,13 +669,10 @@ Result<std::size_t> MembershipNode::stream_message_length(
 
 void MembershipNode::merge_member(Time now, const wire::MemberEntry& m, std::uint8_t pmax,
                                   Effects& fx, bool join_reply) {
-  // A seed's join reply (native): its members are not re-gossiped (join_reply_gossip). SWIM
-  // family only: with phi accrual a scenario test (100 joining, half crashing) gained a false
-  // failure that was not refuted, not yet understood (as with churn_anti_entropy_delay).
-  const bool swim_family =
-      config_.detector == Detector::swim || config_.detector == Detector::lifeguard;
-  const bool quiet = join_reply && swim_family && config_.dialect == Dialect::native &&
-                     !config_.join_reply_gossip;
+  // A seed's join reply (native): its members are not re-gossiped (join_reply_gossip), with
+  // every detector (heartbeat detectors spread counters in their own rows, not in these).
+  const bool quiet =
+      join_reply && config_.dialect == Dialect::native && !config_.join_reply_gossip;
   switch (m.state) {
     case wire::WireState::alive:
       apply_alive(now,

@@ -22,9 +22,9 @@
 // *every* push-pull (tried earlier, measured) left early joiners' news with a small retransmit
 // limit and convergence waited for anti-entropy (13-20 s at 32-64 members instead of 0.5 s):
 // anti-entropy's news (a push-pull that is not a join reply) is still re-broadcast, so is the
-// joiner's own record at the seed. SWIM and Lifeguard only: with phi accrual a scenario test
-// (100 joining, half crashing) gained an unrefuted false failure, not yet understood. Measured:
-// docs/performance.md, "Toward 10,000 nodes".
+// joiner's own record at the seed. With every detector: the phi false failure that once kept
+// it SWIM-only is phi's own tail under a mass crash, at the same rate with or without it
+// (membership.h, phi_acceptable_pause). Measured: docs/performance.md, "Toward 10,000 nodes".
 //
 // Identity across restarts. The memberlist dialect keys members by name (memberlist's rule: a
 // live name heard at another address is a conflict, refused and reported as a `conflict` event
