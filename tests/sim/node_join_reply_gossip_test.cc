@@ -66,7 +66,7 @@ void print(const char* what, const JoinRun& r) {
 }
 
 TEST(NodeJoinReplyGossip, TwoHundredJoinersSendFewerUpdatesAndConvergeAsSoon) {
-  for (std::uint64_t seed : {5, 9}) {
+  for (std::uint64_t seed : {5}) {  // seed 9 too before: 6 s under ASan, the same outcome
     const JoinRun quiet = join(Dialect::native, false, 200, 1, seed);  // the newest 64 loud
     const JoinRun none = join(Dialect::native, false, 200, 1, seed, 0);
     const JoinRun loud = join(Dialect::native, true, 200, 1, seed);
@@ -125,11 +125,18 @@ TEST(NodeJoinReplyGossip, PhiDetectorMergesJoinRepliesQuietlyToo) {
 }
 
 TEST(NodeJoinReplyGossip, MemberlistDialectReGossipsEveryEntry) {
-  const JoinRun r = join(Dialect::memberlist, false, 200, 1, 5);
+  // 100 members and no newest entry kept loud (the native dialect would merge them all quietly):
+  // 200 took 6 s under ASan.
+  NodeClusterOptions o = options(Dialect::memberlist, false, 200, 1, 5, 0);
+  o.nodes = 100;
+  const JoinRun r = run(o);
   print("memberlist", r);
   ASSERT_GT(r.converged_s, 0.0);
   EXPECT_EQ(r.quiet, 0u);
+  EXPECT_GT(r.queued_push_pull, 0u);
   EXPECT_EQ(r.false_failures, 0u);
+  o.config.membership.dialect = Dialect::native;  // the same run in the native dialect
+  EXPECT_GT(run(o).quiet, 0u);
 }
 
 }  // namespace
