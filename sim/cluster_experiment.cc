@@ -386,6 +386,13 @@ void Run::load_metrics() {
   const double node_seconds = double(e_.nodes) * e_.duration.to_seconds();
   r_.messages_per_node_per_second = double(c_.messages_sent()) / node_seconds;
   r_.bytes_per_node_per_second = double(c_.bytes_sent()) / node_seconds;
+  for (NodeIndex i = 0; i < e_.nodes; ++i) {
+    const MembershipStats& m = c_.node(i).membership().stats();
+    r_.alive_queued_gossip += m.alive_queued_gossip;
+    r_.alive_queued_push_pull += m.alive_queued_push_pull;
+    r_.alive_join_reply_quiet += m.alive_join_reply_quiet;
+    r_.updates_sent += m.updates_sent;
+  }
   // The longest stretch between snapshots that no disturbance overlaps.
   std::size_t best_a = 0, best_b = 0;
   for (std::size_t a = 0; a < snapshots_.size(); ++a) {

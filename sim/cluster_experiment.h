@@ -83,6 +83,12 @@ struct ClusterResult {
   double steady_messages_per_node_per_second = -1, steady_bytes_per_node_per_second = -1;
   double steady_from_seconds = 0, steady_to_seconds = 0;
   bool final_converged = false;
+  /// Summed over the nodes (MembershipStats; a restarted node's from its restart): alive
+  /// records queued for gossip as learned by gossip / from a push-pull, those a join reply
+  /// taught but that were not queued (MembershipConfig::join_reply_gossip), and queued
+  /// updates piggybacked (every transmission).
+  std::uint64_t alive_queued_gossip = 0, alive_queued_push_pull = 0, alive_join_reply_quiet = 0;
+  std::uint64_t updates_sent = 0;
   std::vector<LiveSample> live;
   std::uint64_t events = 0, delivery_hash = 0;
   double wall_seconds = 0;
@@ -131,6 +137,8 @@ struct ClusterSummary {
   std::optional<double> steady_messages_per_node_per_second, steady_bytes_per_node_per_second;
   double steady_from_seconds = 0, steady_to_seconds = 0;  // the first run's window
   std::uint32_t runs_final_converged = 0;
+  std::uint64_t alive_queued_gossip = 0, alive_queued_push_pull = 0, alive_join_reply_quiet = 0;
+  std::uint64_t updates_sent = 0;  // summed over the runs (ClusterResult)
   std::uint64_t events = 0, delivery_hash = 0;  // hash: the first run's
   double wall_seconds = 0;                      // summed
   /// Consistent membership only: configurations summed, view_agreement averaged,

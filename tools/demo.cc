@@ -632,6 +632,19 @@ int Demo::scenario() {
   j["push_pulls"] = push_pulls;  // full state exchanges started, all nodes, whole run
   j["stream_bytes_out"] = stream_bytes;
   j["seed_joins_refused"] = refused;
+  // Gossip of alive records, summed over the nodes (MembershipStats; join_reply_gossip).
+  std::uint64_t queued_gossip = 0, queued_push_pull = 0, quiet = 0, updates = 0;
+  for (NodeHandle* n : nodes_) {
+    const MembershipStats& m = n->membership().stats();
+    queued_gossip += m.alive_queued_gossip;
+    queued_push_pull += m.alive_queued_push_pull;
+    quiet += m.alive_join_reply_quiet;
+    updates += m.updates_sent;
+  }
+  j["alive_queued_gossip"] = queued_gossip;
+  j["alive_queued_push_pull"] = queued_push_pull;
+  j["alive_join_reply_quiet"] = quiet;
+  j["updates_sent"] = updates;
   j["peak_rss_bytes"] = peak_rss_bytes();
   j["multicast_delivery_seconds"] = mc_s;
   j["multicast_delivered_fraction"] = mc_frac;

@@ -127,6 +127,10 @@ nlohmann::json summary_json(const sim::ClusterSummary& s) {
                                                             s.steady_to_seconds})
                                    : nlohmann::json(nullptr);
   j["runs_final_converged"] = s.runs_final_converged;
+  j["alive_queued_gossip"] = s.alive_queued_gossip;
+  j["alive_queued_push_pull"] = s.alive_queued_push_pull;
+  j["alive_join_reply_quiet"] = s.alive_join_reply_quiet;
+  j["updates_sent"] = s.updates_sent;
   j["events"] = s.events;
   j["wall_seconds"] = s.wall_seconds;
   j["delivery_hash"] = hex(s.delivery_hash);
@@ -287,6 +291,8 @@ void add_sim_cluster(CLI::App& sim, std::function<int()>& run_cmd) {
       "(heal until every live node lists every live node; null without a partition),\n"
       "multicast_delivered_fraction, multicast_delivery_seconds_p50/p99,\n"
       "{messages,bytes}_per_node_per_second, steady_* (longest fault-free stretch),\n"
+      "alive_queued_{gossip,push_pull}, alive_join_reply_quiet, updates_sent (summed over\n"
+      "the nodes: alive records queued for gossip by source, and updates piggybacked),\n"
       "events, wall_seconds, peak_rss_bytes, delivery_hash (same seed, same hash).\n"
       "--membership consistent adds configurations, view_agreement, distinct_membership_sizes,\n"
       "bootstrap_seconds, view_change_seconds_p50/p99 (fault to each survivor's next install).\n"
