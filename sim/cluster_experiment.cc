@@ -387,9 +387,12 @@ void Run::load_metrics() {
   r_.messages_per_node_per_second = double(c_.messages_sent()) / node_seconds;
   r_.bytes_per_node_per_second = double(c_.bytes_sent()) / node_seconds;
   for (NodeIndex i = 0; i < e_.nodes; ++i) {
-    const MembershipStats st = c_.node(i).membership().stats();
-    r_.updates_sent += st.updates_sent;
-    r_.rumors_stopped += st.rumors_stopped;
+    const MembershipStats& m = c_.node(i).membership().stats();
+    r_.alive_queued_gossip += m.alive_queued_gossip;
+    r_.alive_queued_push_pull += m.alive_queued_push_pull;
+    r_.alive_join_reply_quiet += m.alive_join_reply_quiet;
+    r_.updates_sent += m.updates_sent;
+    r_.rumors_stopped += m.rumors_stopped;
   }
   // The longest stretch between snapshots that no disturbance overlaps.
   std::size_t best_a = 0, best_b = 0;

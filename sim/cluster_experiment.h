@@ -78,14 +78,18 @@ struct ClusterResult {
   std::uint64_t cross_zone_multicast_messages = 0, multicast_rounds = 0;
   double cross_zone_messages_per_round = -1;
   double messages_per_node_per_second = 0, bytes_per_node_per_second = 0;
-  /// Membership updates piggybacked or gossiped, and those dropped by rumor mongering's counter
-  /// (MembershipStats::updates_sent, rumors_stopped), summed over every node.
-  std::uint64_t updates_sent = 0, rumors_stopped = 0;
   /// Over the longest stretch with no fault (from 30 s after the join converged or a fault),
   /// per member up; -1 when there is none of at least 2 s.
   double steady_messages_per_node_per_second = -1, steady_bytes_per_node_per_second = -1;
   double steady_from_seconds = 0, steady_to_seconds = 0;
   bool final_converged = false;
+  /// Summed over the nodes (MembershipStats; a restarted node's from its restart): alive
+  /// records queued for gossip as learned by gossip / from a push-pull, those a join reply
+  /// taught but that were not queued (MembershipConfig::join_reply_gossip), and queued
+  /// updates piggybacked (every transmission).
+  std::uint64_t alive_queued_gossip = 0, alive_queued_push_pull = 0, alive_join_reply_quiet = 0;
+  std::uint64_t updates_sent = 0;
+  std::uint64_t rumors_stopped = 0;  // dropped by rumor_stop_after's counter (MembershipStats)
   std::vector<LiveSample> live;
   std::uint64_t events = 0, delivery_hash = 0;
   double wall_seconds = 0;
@@ -131,10 +135,12 @@ struct ClusterSummary {
   std::optional<double> multicast_delivery_seconds_p50, multicast_delivery_seconds_p99;
   std::optional<double> cross_zone_messages_per_round_mean;  // over the runs that measured it
   double messages_per_node_per_second = 0, bytes_per_node_per_second = 0;
-  std::uint64_t updates_sent = 0, rumors_stopped = 0;  // summed over the runs
   std::optional<double> steady_messages_per_node_per_second, steady_bytes_per_node_per_second;
   double steady_from_seconds = 0, steady_to_seconds = 0;  // the first run's window
   std::uint32_t runs_final_converged = 0;
+  std::uint64_t alive_queued_gossip = 0, alive_queued_push_pull = 0, alive_join_reply_quiet = 0;
+  std::uint64_t updates_sent = 0;  // summed over the runs (ClusterResult)
+  std::uint64_t rumors_stopped = 0;  // summed over the runs (ClusterResult)
   std::uint64_t events = 0, delivery_hash = 0;  // hash: the first run's
   double wall_seconds = 0;                      // summed
   /// Consistent membership only: configurations summed, view_agreement averaged,

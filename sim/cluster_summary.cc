@@ -65,6 +65,9 @@ ClusterSummary summarize(std::uint32_t nodes, const std::vector<ClusterResult>& 
     s.leaves_seen_as_failed += r.leaves_as_failed;
     s.multicasts += r.multicasts;
     s.events += r.events;
+    s.alive_queued_gossip += r.alive_queued_gossip;
+    s.alive_queued_push_pull += r.alive_queued_push_pull;
+    s.alive_join_reply_quiet += r.alive_join_reply_quiet;
     s.updates_sent += r.updates_sent;
     s.rumors_stopped += r.rumors_stopped;
     s.wall_seconds += r.wall_seconds;

@@ -1,5 +1,7 @@
 #include "agent_config.h"
 
+#include <algorithm>
+#include <cstdint>
 #include <toml++/toml.h>
 
 #include "base64.h"
@@ -171,7 +173,8 @@ void load_membership(const Table& t, MembershipConfig& m) {
           "push_pull_interval", "heartbeat_interval", "fail_timeout", "dialect", "encrypt", "label",
           "delegate_vsn", "serf_respond", "tcp_fallback_ping", "heartbeat_fanout", "phi_threshold", "phi_window",
           "phi_min_std_deviation", "phi_acceptable_pause", "phi_first_heartbeat_estimate",
-          "rumor_stop_after", "rumor_stop_after_accusations"});
+          "join_reply_gossip", "join_reply_gossip_newest", "rumor_stop_after",
+          "rumor_stop_after_accusations"});
   if (auto p = t.str("profile")) {
     Detector keep = m.detector;
     MembershipMode keep_mode = m.mode;
@@ -205,6 +208,10 @@ void load_membership(const Table& t, MembershipConfig& m) {
   if (auto v = t.duration("heartbeat_interval")) m.heartbeat_interval = *v;
   if (auto v = t.duration("fail_timeout")) m.fail_timeout = *v;
   if (auto v = t.boolean("tcp_fallback_ping")) m.tcp_fallback_ping = *v;
+  if (auto v = t.boolean("join_reply_gossip")) m.join_reply_gossip = *v;
+  if (auto v = t.integer("join_reply_gossip_newest")) {
+    m.join_reply_gossip_newest = std::uint32_t(std::clamp<std::int64_t>(*v, 0, UINT32_MAX));
+  }
   if (auto v = t.integer("heartbeat_fanout")) m.heartbeat_fanout = std::uint32_t(*v);
   if (auto v = t.integer("rumor_stop_after")) {
     if (*v < 0 || *v > 1000) t.bad("rumor_stop_after", "expected 0 (off) .. 1000");

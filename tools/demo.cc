@@ -634,11 +634,20 @@ int Demo::scenario() {
   j["push_pulls"] = push_pulls;  // full state exchanges started, all nodes, whole run
   j["stream_bytes_out"] = stream_bytes;
   j["seed_joins_refused"] = refused;
-  std::uint64_t updates = 0, stopped = 0;  // every node's (MembershipStats; crashed ones too)
-  for (auto* n : nodes_) {
-    updates += n->membership().stats().updates_sent;
-    stopped += n->membership().stats().rumors_stopped;
+  // Gossip of alive records, summed over the nodes (MembershipStats; join_reply_gossip).
+  std::uint64_t queued_gossip = 0, queued_push_pull = 0, quiet = 0, updates = 0;
+  std::uint64_t stopped = 0;  // rumor_stop_after
+  for (NodeHandle* n : nodes_) {
+    const MembershipStats& m = n->membership().stats();
+    queued_gossip += m.alive_queued_gossip;
+    queued_push_pull += m.alive_queued_push_pull;
+    quiet += m.alive_join_reply_quiet;
+    updates += m.updates_sent;
+    stopped += m.rumors_stopped;
   }
+  j["alive_queued_gossip"] = queued_gossip;
+  j["alive_queued_push_pull"] = queued_push_pull;
+  j["alive_join_reply_quiet"] = quiet;
   j["updates_sent"] = updates;
   j["rumors_stopped"] = stopped;
   j["peak_rss_bytes"] = peak_rss_bytes();

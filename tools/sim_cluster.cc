@@ -120,8 +120,6 @@ nlohmann::json summary_json(const sim::ClusterSummary& s) {
   j["cross_zone_messages_per_round_mean"] = opt(s.cross_zone_messages_per_round_mean);
   j["messages_per_node_per_second"] = s.messages_per_node_per_second;
   j["bytes_per_node_per_second"] = s.bytes_per_node_per_second;
-  j["updates_sent"] = s.updates_sent;
-  j["rumors_stopped"] = s.rumors_stopped;
   j["steady_messages_per_node_per_second"] = opt(s.steady_messages_per_node_per_second);
   j["steady_bytes_per_node_per_second"] = opt(s.steady_bytes_per_node_per_second);
   j["steady_window_seconds"] = s.steady_bytes_per_node_per_second
@@ -129,6 +127,11 @@ nlohmann::json summary_json(const sim::ClusterSummary& s) {
                                                             s.steady_to_seconds})
                                    : nlohmann::json(nullptr);
   j["runs_final_converged"] = s.runs_final_converged;
+  j["alive_queued_gossip"] = s.alive_queued_gossip;
+  j["alive_queued_push_pull"] = s.alive_queued_push_pull;
+  j["alive_join_reply_quiet"] = s.alive_join_reply_quiet;
+  j["updates_sent"] = s.updates_sent;
+  j["rumors_stopped"] = s.rumors_stopped;
   j["events"] = s.events;
   j["wall_seconds"] = s.wall_seconds;
   j["delivery_hash"] = hex(s.delivery_hash);
@@ -288,8 +291,10 @@ void add_sim_cluster(CLI::App& sim, std::function<int()>& run_cmd) {
       "detection_{first,all}_seconds_p50/p99, leaves_seen_as_left, partition_heal_seconds\n"
       "(heal until every live node lists every live node; null without a partition),\n"
       "multicast_delivered_fraction, multicast_delivery_seconds_p50/p99,\n"
-      "{messages,bytes}_per_node_per_second, updates_sent, rumors_stopped (summed over the\n"
-      "nodes), steady_* (longest fault-free stretch),\n"
+      "{messages,bytes}_per_node_per_second, steady_* (longest fault-free stretch),\n"
+      "alive_queued_{gossip,push_pull}, alive_join_reply_quiet, updates_sent, rumors_stopped\n"
+      "(summed over the nodes: alive records queued for gossip by source, updates piggybacked,\n"
+      "updates dropped by rumor_stop_after's counter),\n"
       "events, wall_seconds, peak_rss_bytes, delivery_hash (same seed, same hash).\n"
       "--membership consistent adds configurations, view_agreement, distinct_membership_sizes,\n"
       "bootstrap_seconds, view_change_seconds_p50/p99 (fault to each survivor's next install).\n"

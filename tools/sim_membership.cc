@@ -1,6 +1,7 @@
 // grapevine sim membership: run a failure detector and membership protocol in the simulator.
 #include <unistd.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <fstream>
@@ -60,6 +61,8 @@ struct Options {
   double phi_threshold = 0;
   std::uint32_t phi_window = 0;
   std::string phi_min_std, phi_pause, phi_first;
+  bool join_reply_gossip = false;
+  std::string churn_anti_entropy_delay;
 };
 
 struct Series {
@@ -103,6 +106,11 @@ MembershipConfig build_config(const Options& o, Detector d) {
   }
   if (!o.phi_pause.empty()) {
     c.phi_acceptable_pause = parse_duration("--phi-acceptable-pause", o.phi_pause);
+  }
+  if (o.join_reply_gossip) c.join_reply_gossip = true;
+  if (!o.churn_anti_entropy_delay.empty()) {
+    c.churn_anti_entropy_delay =
+        parse_duration("--churn-anti-entropy-delay", o.churn_anti_entropy_delay);
   }
   if (auto ok = validate(c); !ok) throw UsageError(std::string("config: ") + ok.error().detail);
   return c;
@@ -191,6 +199,8 @@ void add_detail_json(nlohmann::json& j, const Series& s) {
   j["fail_timeout_seconds"] = c.fail_timeout.to_seconds();
   j["cleanup_factor"] = c.cleanup_factor;
   j["heartbeat_fanout"] = c.heartbeat_fanout;
+  j["join_reply_gossip"] = c.join_reply_gossip;
+  j["churn_anti_entropy_delay_seconds"] = c.churn_anti_entropy_delay.to_seconds();
   if (c.detector == Detector::phi) {
     j["phi_threshold"] = c.phi_threshold;
     j["phi_window"] = c.phi_window;
@@ -293,6 +303,8 @@ nlohmann::json series_json(const Series& s) {
   j["completeness"] = mean_of(runs, &R::completeness);
   j["accuracy"] = mean_of(runs, &R::accuracy);
   j["false_failures"] = false_failures;
+  j["runs_with_false_failures"] =
+      std::count_if(runs.begin(), runs.end(), [](const R& r) { return r.false_failures > 0; });
   j["false_failures_about_slow"] = at_slow;
   j["false_failures_by_slow"] = by_slow;
   j["leaves_seen_as_failed"] = leaves_failed;
@@ -544,6 +556,10 @@ void add_sim_membership(CLI::App& sim, std::function<int()>& run_cmd) {
   cmd->add_option("--phi-acceptable-pause", o->phi_pause, "phi: added to the mean interval");
   cmd->add_option("--phi-first-heartbeat-estimate", o->phi_first,
                   "phi: the interval assumed before any was measured");
+  cmd->add_flag("--join-reply-gossip", o->join_reply_gossip,
+                "re-gossip the members of a seed's join reply (memberlist's behaviour)");
+  cmd->add_option("--churn-anti-entropy-delay", o->churn_anti_entropy_delay,
+                  "catch-up anti-entropy this long after learning a new member (0 = off)");
   cmd->callback([o, &run_cmd] { run_cmd = [o] { return run(*o); }; });
 }
 

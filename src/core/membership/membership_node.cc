@@ -431,13 +431,10 @@ void MembershipNode::arm_catch_up() {
 }
 
 void MembershipNode::emit(Effects& fx, EventKind kind, const MemberRecord& r) {
-  // A new member: arm one catch-up anti-entropy round (churn_anti_entropy_delay). SWIM-family
-  // detectors only: with phi accrual a scenario test (half of 100 crashing) gained a false
-  // failure, not yet understood.
-  const bool swim_family =
-      config_.detector == Detector::swim || config_.detector == Detector::lifeguard;
-  if (kind == EventKind::joined && swim_family &&
-      config_.churn_anti_entropy_delay > Duration::zero() && started_) {
+  // A new member: arm the catch-up anti-entropy round (churn_anti_entropy_delay), whatever
+  // the detector (phi's false failure that once kept it SWIM-only is phi's own: membership.h).
+  if (kind == EventKind::joined && config_.churn_anti_entropy_delay > Duration::zero() &&
+      started_) {
     arm_catch_up();
   }
   if (kind == EventKind::joined) arm_join_gossip();
@@ -660,7 +657,13 @@ class MembershipNode::Inbound final : public StreamSink {
     header_ = h;
   }
   void on_member(const wire::MemberEntry& m, std::uint8_t pmax) override {
-    n_.merge_member(now_, m, pmax, fx_);
+    // A join reply's entries but its newest join_reply_gossip_newest (the seed adds members at
+    // the end of its list) are merged without re-gossip (MembershipConfig::join_reply_gossip).
+    const std::uint32_t newest = n_.config_.join_reply_gossip_newest;
+    const bool old_news = header_.join && header_.reply &&
+                          std::uint64_t(member_index_) + newest < header_.count;
+    ++member_index_;
+    n_.merge_member(now_, m, pmax, fx_, old_news);
   }
   void on_stream_ack(std::uint32_t seq) override { n_.detector_->on_stream_ack(now_, seq, fx_); }
   [[nodiscard]] bool got_push_pull() const { return push_pull_; }
@@ -673,6 +676,7 @@ class MembershipNode::Inbound final : public StreamSink {
   bool push_pull_ = false;
   bool events_ = false;  // this push-pull's events are a reply to our join
   bool repair_ = false;  // its events may repair what gossip missed here
+  std::uint32_t member_index_ = 0;  // entries of this push-pull seen so far
   wire::PushPullHeader header_;
 };
 
@@ -721,12 +725,16 @@ Result<std::size_t> MembershipNode::stream_message_length(
 }
 
 void MembershipNode::merge_member(Time now, const wire::MemberEntry& m, std::uint8_t pmax,
-                                  Effects& fx) {
+                                  Effects& fx, bool join_reply) {
+  // A seed's join reply (native): its members are not re-gossiped (join_reply_gossip), with
+  // every detector (heartbeat detectors spread counters in their own rows, not in these).
+  const bool quiet =
+      join_reply && config_.dialect == Dialect::native && !config_.join_reply_gossip;
   switch (m.state) {
     case wire::WireState::alive:
       apply_alive(now,
                   wire::AliveFrame{m.id, m.incarnation, m.address, m.meta, m.name, m.vsn, m.zone},
-                  fx, pmax);
+                  fx, pmax, quiet ? AliveFrom::quiet_join_reply : AliveFrom::push_pull);
       break;
     case wire::WireState::left:
       apply_dead(now, wire::AccuseFrame{m.id, m.incarnation, m.id}, fx);
@@ -799,8 +807,17 @@ void MembershipNode::deliver_user(const MessageId& id, std::span<const std::byte
 
 // ---- merge rules (memberlist's aliveNode / suspectNode / deadNode) ----------------------------
 
+void MembershipNode::regossip_alive(const MemberRecord& r, AliveFrom from) {
+  switch (from) {
+    case AliveFrom::gossip: ++stats_.alive_queued_gossip; break;
+    case AliveFrom::push_pull: ++stats_.alive_queued_push_pull; break;
+    case AliveFrom::quiet_join_reply: ++stats_.alive_join_reply_quiet; return;
+  }
+  broadcast_alive(r);
+}
+
 void MembershipNode::apply_alive(Time now, const wire::AliveFrame& a, Effects& fx,
-                                 std::uint8_t pmax) {
+                                 std::uint8_t pmax, AliveFrom from) {
   if (a.id == 0 || !a.address.valid()) return;
   if (a.id == self_id_) {
     const MemberRecord& self = list_.self();
@@ -827,7 +844,7 @@ void MembershipNode::apply_alive(Time now, const wire::AliveFrame& a, Effects& f
     list_.set_extra(a.id, a.name, a.meta);
     list_.set_zone(a.id, a.zone);
     if (a.vsn[1] != 0) list_.set_vsn(a.id, a.vsn);
-    broadcast_alive(list_.at(slot));
+    regossip_alive(list_.at(slot), from);
     detector_->on_member_added(a.id);
     emit(fx, EventKind::joined, list_.at(slot));
     if (config_.dialect == Dialect::native && !a.name.empty()) on_name_claim(now, a.id, fx);
@@ -859,7 +876,7 @@ void MembershipNode::apply_alive(Time now, const wire::AliveFrame& a, Effects& f
   list_.set_zone(a.id, a.zone);
   if (a.vsn[1] != 0) list_.set_vsn(a.id, a.vsn);
   detector_->on_unsuspect(a.id);
-  broadcast_alive(r);
+  regossip_alive(r, from);
   if (old == MemberState::failed || old == MemberState::left) {
     detector_->on_member_added(a.id);
     emit(fx, EventKind::joined, r);

@@ -14,11 +14,17 @@
 // so a member that learns it was declared failed refutes in the reply itself and a healed
 // partition merges back in one round trip (memberlist replies first and needs a second one).
 //
-// Like memberlist, every accepted entry of a push-pull is re-broadcast. That makes a join storm
-// expensive (each joiner re-gossips the whole list it was given), but it is also what makes
-// concurrent joins converge in a second: suppressing it (tried, measured) left early joiners'
-// news with a small retransmit limit and convergence waited for anti-entropy (13-20 s at
-// 32-64 members instead of 0.5 s). Stagger large joins instead (grapevine demo --join-rate).
+// Like memberlist, every accepted entry of a push-pull is re-broadcast, with one exception in
+// the native dialect: the members a joiner learns from its seed's join reply
+// (MembershipConfig::join_reply_gossip, off by default). The seed knows them all and each was
+// gossiped when it joined; re-gossiping them made every join cost N x retransmit_limit()
+// frames of news everybody had (N^2 log N over a join of N). Suppressing the re-broadcast of
+// *every* push-pull (tried earlier, measured) left early joiners' news with a small retransmit
+// limit and convergence waited for anti-entropy (13-20 s at 32-64 members instead of 0.5 s):
+// anti-entropy's news (a push-pull that is not a join reply) is still re-broadcast, so is the
+// joiner's own record at the seed. With every detector: the phi false failure that once kept
+// it SWIM-only is phi's own tail under a mass crash, at the same rate with or without it
+// (membership.h, phi_acceptable_pause). Measured: docs/performance.md, "Toward 10,000 nodes".
 //
 // Identity across restarts. The memberlist dialect keys members by name (memberlist's rule: a
 // live name heard at another address is a conflict, refused and reported as a `conflict` event
@@ -159,11 +165,19 @@ class MembershipNode final : public Membership {
  private:
   // merge rules
   class Inbound;
-  void apply_alive(Time now, const wire::AliveFrame& a, Effects& fx, std::uint8_t pmax = 0);
+  /// Where an alive record came from: gossip (or a detector), a push-pull, or a seed's join
+  /// reply whose records are not re-gossiped (MembershipConfig::join_reply_gossip off).
+  enum class AliveFrom : std::uint8_t { gossip, push_pull, quiet_join_reply };
+  void apply_alive(Time now, const wire::AliveFrame& a, Effects& fx, std::uint8_t pmax = 0,
+                   AliveFrom from = AliveFrom::gossip);
+  // Queues r's alive record for gossip (counted by source), unless `from` says not to.
+  void regossip_alive(const MemberRecord& r, AliveFrom from);
   void apply_suspect(Time now, const wire::AccuseFrame& s, Effects& fx);
   void apply_dead(Time now, const wire::AccuseFrame& d, Effects& fx);
   void refute(Time now, std::uint32_t accused_incarnation, Effects& fx);
-  void merge_member(Time now, const wire::MemberEntry& m, std::uint8_t pmax, Effects& fx);
+  /// `join_reply`: an entry of a seed's reply to our join, not among its newest.
+  void merge_member(Time now, const wire::MemberEntry& m, std::uint8_t pmax, Effects& fx,
+                    bool join_reply = false);
   void on_user(std::span<const std::byte> payload, Effects& fx);
   void on_user_event(const wire::UserEventFrame& f, Effects& fx, bool replayed = false);
   // A seed's reply to our join (push-pull flag 8): its event clock, then its recent events.
