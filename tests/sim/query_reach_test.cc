@@ -6,6 +6,7 @@
 // answered by a fraction of the timeout (queries.h). Fixed seeds.
 #include <gtest/gtest.h>
 
+#include <cstdio>
 #include <cstdlib>
 #include <string>
 
@@ -16,8 +17,8 @@ namespace grapevine::sim {
 namespace {
 
 struct Reach {
-  int runs = 0, missed = 0;        // queries, and those some live member never answered
-  std::uint64_t reasks = 0;        // re-ask datagrams the queriers sent
+  int runs = 0, missed = 0;  // queries, and those some live member never answered
+  std::uint64_t reasks = 0;  // re-ask datagrams the queriers sent
 };
 
 enum class Kind { keyring, query_with_ack, query_no_ack };
@@ -31,7 +32,9 @@ bool every_member_answered(std::uint32_t n, std::uint64_t seed, const Membership
   o.nodes = n;
   o.seed = seed;
   o.config.membership = m;
-  if (kind == Kind::keyring) o.config.membership.memberlist.keys = {std::vector<std::byte>(32, std::byte(7))};
+  if (kind == Kind::keyring) {
+    o.config.membership.memberlist.keys = {std::vector<std::byte>(32, std::byte(7))};
+  }
   NodeCluster c(o);
   if (!c.wait_converged(Duration::seconds(30))) return false;
   c.run_for(Duration::milliseconds(std::int64_t(seed * 37 % 1000)));  // any phase of the probes
@@ -48,17 +51,6 @@ bool every_member_answered(std::uint32_t n, std::uint64_t seed, const Membership
   ++out.runs;
   out.reasks += c.node(from).membership().stats().query_reasks;
   const bool all = q->responses.size() == n;
-  if (!all && std::getenv("QUERY_REACH_DEBUG")) {
-    std::printf("n=%u seed=%llu from=%u responses=%zu acks=%zu done=%d dt=%lld\n", n,
-                (unsigned long long)seed, from, q->responses.size(), q->acks.size(), q->done,
-                (long long)((q->done_at - t->deadline).ns()));
-    for (NodeIndex i = 0; i < n; ++i) {
-      const auto& s = c.node(i).membership().stats();
-      std::printf("  node %u queries=%llu dup=%llu members=%zu\n", i, (unsigned long long)s.queries,
-                  (unsigned long long)s.query_duplicates,
-                  c.node(i).membership().member_count(MemberState::alive));
-    }
-  }
   out.missed += all ? 0 : 1;
   return all;
 }

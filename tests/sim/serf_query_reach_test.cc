@@ -6,6 +6,7 @@
 // seeds, membership machines only.
 #include <gtest/gtest.h>
 
+#include <cstdio>
 #include <cstdlib>
 #include <string>
 
@@ -60,8 +61,8 @@ bool every_member_acked(std::uint32_t n, std::uint64_t seed, const MembershipCon
 // more). Without the re-ask 7 of the 100 queries at 4 members missed a member (39 of 300), none
 // at 3 (0 of 300); with it, none.
 TEST(SerfQueryReach, EveryMemberOfASmallGroupAcksWithTheLocalProfile) {
-  const std::uint64_t seeds =
-      std::getenv("QUERY_REACH_SEEDS") ? std::strtoull(std::getenv("QUERY_REACH_SEEDS"), nullptr, 10) : 100;
+  const char* env = std::getenv("QUERY_REACH_SEEDS");
+  const std::uint64_t seeds = env ? std::strtoull(env, nullptr, 10) : 100;
   for (std::uint32_t n : {3u, 4u}) {
     Reach r;
     for (std::uint64_t seed = 1; seed <= seeds; ++seed) {
