@@ -57,13 +57,12 @@ bool every_member_acked(std::uint32_t n, std::uint64_t seed, const MembershipCon
   return all;
 }
 
-// 3 and 4 members with memberlist's local timings, 100 seeds each (QUERY_REACH_SEEDS=N for
-// more). Without the re-ask 7 of the 100 queries at 4 members missed a member (39 of 300), none
-// at 3 (0 of 300); with it, none.
-TEST(SerfQueryReach, EveryMemberOfASmallGroupAcksWithTheLocalProfile) {
+// 4 members with memberlist's local timings, 100 seeds (QUERY_REACH_SEEDS=N for more). Without
+// the re-ask 7 of the 100 queries missed a member (39 of 300); with it, none.
+TEST(SerfQueryReach, EveryMemberOfFourAcksWithTheLocalProfile) {
   const char* env = std::getenv("QUERY_REACH_SEEDS");
   const std::uint64_t seeds = env ? std::strtoull(env, nullptr, 10) : 100;
-  for (std::uint32_t n : {3u, 4u}) {
+  for (std::uint32_t n : {4u}) {  // 3 members missed none in 300 seeds, re-ask or not
     Reach r;
     for (std::uint64_t seed = 1; seed <= seeds; ++seed) {
       EXPECT_TRUE(every_member_acked(n, seed, MembershipConfig::local(), r))
