@@ -67,17 +67,20 @@ Reach reach(std::uint32_t n, const MembershipConfig& m, Kind kind, std::uint64_t
 // The regression: with the local profile, 300 seeds of `keys list` at 3 members, 100 at 4 and
 // 30 of `query` (acks asked) at 9. Gossip alone left a member without the query in 2, 11 and
 // 21 of them (the survey below has 300 seeds of each); with the re-ask every member answers,
-// at about a re-ask datagram per missed member.
+// at about a re-ask datagram per missed member. Which seeds miss moves with any change to the
+// timers' random draws (the rare miss at 3 members may then fall outside these 300 seeds), so
+// the check that the scenario still shows misses is on all three sizes together.
 TEST(QueryReach, EveryMemberOfASmallGroupAnswersWithTheLocalProfile) {
   const MembershipConfig local = MembershipConfig::local();
   const Reach three = reach(3, local, Kind::keyring, 300);
   EXPECT_EQ(three.missed, 0);
-  EXPECT_GT(three.reasks, 0u) << "no run needed a re-ask: the scenario no longer shows the miss";
   const Reach four = reach(4, local, Kind::keyring, 100);
   EXPECT_EQ(four.missed, 0);
   EXPECT_LT(four.reasks, 30u);  // about one per miss, not one per member and query
   const Reach nine = reach(9, local, Kind::query_with_ack, 30);
   EXPECT_EQ(nine.missed, 0);
+  EXPECT_GT(three.reasks + four.reasks + nine.reasks, 5u)
+      << "hardly a run needed a re-ask: the scenario no longer shows the miss";
 }
 
 // A query nobody answers (no handler, no ack) costs at most kQueryReaskRounds re-ask datagrams
