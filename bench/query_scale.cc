@@ -83,13 +83,15 @@ int main(int argc, char** argv) {
                 lasts.back(), (t->deadline - t0).to_seconds());
   }
   const double secs = (c.now() - start).to_seconds();
+  std::uint64_t reasks = 0;  // the queriers' direct re-sends to silent members (queries.h)
+  for (NodeIndex i = 0; i < n; ++i) reasks += c.node(i).membership().stats().query_reasks;
   std::printf("N=%u loss=%.3f relay=%d: %llu/%llu responses gathered; median over queries: first "
               "%.3f s, p50 %.3f s, p99 %.3f s, last %.3f s; %.0f bytes/node/s sent (all "
-              "traffic); wall %.1f s\n",
+              "traffic); %llu re-asks; wall %.1f s\n",
               n, loss, relay, static_cast<unsigned long long>(gathered),
               static_cast<unsigned long long>(std::uint64_t(n) * queries),
               percentile(firsts, 0.5), percentile(medians, 0.5), percentile(p99s, 0.5),
               percentile(lasts, 0.5), double(c.bytes_sent() - bytes0) / secs / n,
-              std::chrono::duration<double>(std::chrono::steady_clock::now() - wall0).count());
+              static_cast<unsigned long long>(reasks), std::chrono::duration<double>(std::chrono::steady_clock::now() - wall0).count());
   return 0;
 }

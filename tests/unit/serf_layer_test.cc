@@ -334,6 +334,48 @@ TEST_F(LayerTest, CollectsItsOwnQuery) {
   EXPECT_FALSE(layer.query(Time::zero(), "_serf_ping", {}, p, fx).has_value());
 }
 
+// The re-ask (serf_layer.h): at 1/4 and 1/2 of the timeout the very bytes gossiped (same LTime
+// and ID, which serf drops as a duplicate where it has them) go to each member that has neither
+// acked nor answered and passes the filters; none after the second round or once done.
+TEST_F(LayerTest, ReasksSilentMembersWithTheSameQueryTwice) {
+  host.table.push_back({"s3", Address::ipv4(127, 0, 0, 1, 7949)});
+  QueryParams p;
+  p.request_ack = true;
+  p.timeout = Duration::seconds(4);
+  p.tags = {{"dc", "^ea"}};  // every member's tags (FakeHost): dc=east
+  auto ltime = layer.query(Time::zero(), "greet", bytes_of("hi"), p, fx);
+  ASSERT_TRUE(ltime.has_value());
+  ASSERT_EQ(host.gossiped.size(), 1u);
+  const Bytes gossiped = host.gossiped[0];
+  auto q = decode_query(ByteSpan(gossiped).subspan(1));
+  ASSERT_TRUE(q.has_value());
+  EXPECT_EQ(layer.next_deadline(), Time::zero() + Duration::seconds(1));
+  layer.on_message(Time::zero(), encode(QueryResponse{*ltime, q->id, "s1", kQueryFlagAck, {}}),
+                   fx);
+  layer.on_message(Time::zero(), encode(QueryResponse{*ltime, q->id, "s2", 0, bytes_of("yo")}),
+                   fx);
+  host.sent.clear();
+  layer.on_timeout(Time::zero() + Duration::milliseconds(999), fx);
+  EXPECT_TRUE(host.sent.empty());
+  layer.on_timeout(Time::zero() + Duration::seconds(1), fx);
+  ASSERT_EQ(host.sent.size(), 1u);  // s3 only: s1 acked, s2 answered, gv1 is us
+  EXPECT_EQ(host.sent[0].first.port, 7949);
+  EXPECT_EQ(host.sent[0].second, gossiped);
+  EXPECT_EQ(layer.next_deadline(), Time::zero() + Duration::seconds(2));
+  layer.on_timeout(Time::zero() + Duration::seconds(2), fx);
+  EXPECT_EQ(host.sent.size(), 2u);
+  EXPECT_EQ(layer.next_deadline(), Time::zero() + Duration::seconds(4));  // only the deadline
+  layer.on_timeout(Time::zero() + Duration::seconds(3), fx);
+  EXPECT_EQ(host.sent.size(), 2u);
+  EXPECT_EQ(layer.stats().query_reasks, 2u);
+  // A filter s3 fails: nobody is re-asked.
+  QueryParams west = p;
+  west.tags = {{"dc", "west"}};
+  ASSERT_TRUE(layer.query(Time::zero() + Duration::seconds(5), "greet", {}, west, fx));
+  layer.on_timeout(Time::zero() + Duration::seconds(7), fx);
+  EXPECT_EQ(host.sent.size(), 2u);
+}
+
 // Our push-pull carries our recent events (serf's Events); a joiner replays them only with
 // set_replay (serf's -replay), and without it never delivers them, even from a later exchange.
 TEST_F(LayerTest, JoinReplaysPushPullEventsIffReplay) {

@@ -104,6 +104,7 @@ Time MembershipNode::next_deadline() const noexcept {
   t = std::min(t, house_ticker_.deadline());
   if (!seeds_.empty() && join_ticker_.started()) t = std::min(t, join_ticker_.deadline());
   if (queries_) t = std::min(t, queries_->next_deadline());
+  if (serf_) t = std::min(t, serf_->next_deadline());  // its queries' re-asks and deadlines
   return std::min({t, catch_up_at_, join_gossip_at_, rumor_settle_at_});
 }
 
@@ -122,6 +123,7 @@ void MembershipNode::on_timeout(Time now, Effects& fx) {
   }
   if (now >= detector_->deadline()) detector_->on_timeout(now, fx);
   if (queries_) expire_queries(now, fx);
+  if (serf_ && now >= serf_->next_deadline()) serf_->on_timeout(now, fx);
   if (config_.gossip_interval > Duration::zero() && gossip_ticker_.due(now)) {
     gossip_ticker_.advance(now, config_.gossip_interval, 0.0, rng_);
     gossip_round(now, fx);

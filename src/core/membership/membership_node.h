@@ -195,6 +195,10 @@ class MembershipNode final : public Membership {
                                   Effects& fx);
   void on_query(Time now, const wire::QueryFrame& f, Effects& fx);
   [[nodiscard]] bool passes_query_filters(const wire::QueryFrame& f) const;
+  [[nodiscard]] bool passes_query_filters(const wire::QueryFrame& f, std::string_view name,
+                                          std::span<const std::byte> meta) const;
+  void reask_queries(Time now, Effects& fx);  // queries.h "re-ask"
+  void reask_query(const QueryTable::Pending& p, Effects& fx);
   void handle_query(Time now, const wire::QueryFrame& f, Effects& fx);
   Result<void> send_query_answer(Time now, const QueryTable::Received& q, bool ack,
                                  std::span<const std::byte> payload, Effects& fx);

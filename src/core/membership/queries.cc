@@ -31,7 +31,7 @@ void QueryTable::remember(const Received& r) {
 
 Time QueryTable::next_deadline() const noexcept {
   Time t = Time::max();
-  for (const auto& p : pending) t = std::min(t, p.deadline);
+  for (const auto& p : pending) t = std::min({t, p.deadline, p.reask_at});
   return t;
 }
 
@@ -119,7 +119,18 @@ Result<QueryTicket> MembershipNode::issue_query(Time now, std::string_view name,
   queries_->log.record(f.ltime, name, key);
   queue_.push(next_user_key(), m);
   const Time deadline = now + Duration::milliseconds(f.timeout_ms);
-  queries_->pending.push_back(QueryTable::Pending{f.ltime, f.id, deadline, {}, {}});
+  QueryTable::Pending& p = queries_->pending.emplace_back();
+  p.ltime = f.ltime;
+  p.id = f.id;
+  p.deadline = deadline;
+  p.reask_step = Duration::milliseconds(f.timeout_ms) / 4;
+  if (p.reask_step > Duration::zero()) {
+    p.reask_at = now + p.reask_step;
+    p.reasks_left = kQueryReaskRounds;
+    p.message = m;
+    p.filters.assign(f.filters.begin(), f.filters.end());
+    p.filter_count = f.filter_count;
+  }
   handle_query(now, f, fx);  // serf handles its own query too
   return QueryTicket{f.ltime, f.id, deadline};
 }
@@ -146,6 +157,11 @@ void MembershipNode::on_query(Time now, const wire::QueryFrame& f, Effects& fx) 
 }
 
 bool MembershipNode::passes_query_filters(const wire::QueryFrame& f) const {
+  return passes_query_filters(f, config_.name, list_.meta_of(self_id_));
+}
+
+bool MembershipNode::passes_query_filters(const wire::QueryFrame& f, std::string_view name,
+                                          std::span<const std::byte> meta) const {
   if (f.filter_count == 0) return true;
   bool named = false, name_found = false;
   std::optional<Tags> tags;
@@ -154,11 +170,11 @@ bool MembershipNode::passes_query_filters(const wire::QueryFrame& f) const {
   while (reader.next(q)) {
     if (q.kind == wire::QueryFilterKind::node) {
       named = true;
-      name_found = name_found || q.first == config_.name;
+      name_found = name_found || q.first == name;
       continue;
     }
     if (!tags) {
-      auto t = decode_tags(list_.meta_of(self_id_));
+      auto t = decode_tags(meta);
       tags = t ? std::move(*t) : Tags{};
     }
     auto it = tags->find(q.first);  // serf: a missing tag is matched as ""
@@ -296,7 +312,47 @@ void MembershipNode::on_query_response(Time now, const wire::QueryResponseFrame&
   fx.emit(e);
 }
 
+// ---- re-asking (queries.h) ------------------------------------------------------------------
+
+void MembershipNode::reask_queries(Time now, Effects& fx) {
+  for (std::size_t i = 0; i < queries_->pending.size(); ++i) {
+    QueryTable::Pending& p = queries_->pending[i];
+    if (now < p.reask_at || now >= p.deadline) continue;
+    reask_query(p, fx);
+    p.reask_at = --p.reasks_left > 0 ? p.reask_at + p.reask_step : Time::max();
+  }
+}
+
+// One round: the query, alone in a datagram, to each live member (at most
+// kQueryReaskMembersMax, a random choice among more) that passes its filters as we know the
+// member and has neither acked nor answered.
+void MembershipNode::reask_query(const QueryTable::Pending& p, Effects& fx) {
+  wire::QueryFrame filters;
+  filters.filters = p.filters;
+  filters.filter_count = p.filter_count;
+  std::vector<std::uint32_t> silent;  // live view indexes
+  for (std::uint32_t i = 1; i < list_.live_size(); ++i) {
+    const MemberRecord& r = list_.at(list_.live_slot(i));
+    if (std::binary_search(p.acks.begin(), p.acks.end(), r.id) ||
+        std::binary_search(p.responses.begin(), p.responses.end(), r.id) ||
+        !passes_query_filters(filters, list_.name_of(r.id), list_.meta_of(r.id))) {
+      continue;
+    }
+    silent.push_back(i);
+  }
+  const std::size_t n = std::min<std::size_t>(silent.size(), kQueryReaskMembersMax);
+  for (std::size_t k = 0; k < n; ++k) {
+    if (silent.size() > kQueryReaskMembersMax) {  // a partial Fisher-Yates draw
+      std::swap(silent[k], silent[k + std::size_t(rng_.below(silent.size() - k))]);
+    }
+    primary(0).assign(p.message.begin(), p.message.end());
+    send_messages(fx, list_.address(silent[k]), 1, false);
+    ++stats_.query_reasks;
+  }
+}
+
 void MembershipNode::expire_queries(Time now, Effects& fx) {
+  reask_queries(now, fx);
   auto& pending = queries_->pending;
   for (std::size_t i = 0; i < pending.size();) {
     if (now < pending[i].deadline) {

@@ -29,6 +29,13 @@
 // deadline: receipt + the query's timeout) so the application (the agent's `query` event
 // handlers) answers it later through respond(), once, within serf's 1024-byte response limit.
 //
+// Re-ask (ours; serf has none, and drops a copy of a query it has: same LTime and ID): gossip
+// alone can miss a member of a small group (2 sends per holder with memberlist's local timings),
+// so at 1/4 and at 1/2 of our query's timeout we send it again, one memberlist user message
+// each, to every alive or suspect member that passes its filters (as we know the member's name
+// and tags) and has neither acked nor answered, at most kReaskMembersMax a round (a random
+// choice among more). Wire format unchanged.
+//
 // Deviations: our push-pull carries our recent events (RecentEvents: the last 512 events up to
 // 64 KiB, where serf sends its whole 512-slot ring); a remote ring is replayed from periodic
 // exchanges, and from our join's push-pull only with set_replay (serf's -replay; off:
@@ -100,6 +107,13 @@ struct QueryResult {
   bool done = false;
   std::vector<std::string> acks;
   std::vector<std::pair<std::string, std::vector<std::byte>>> responses;
+  // Re-ask (ours, as the native dialect's; see Layer): the next round (Time::max(): none
+  // left), the time between rounds, rounds left, the encoded query and its encoded filters.
+  Time reask_at = Time::max();
+  Duration reask_step{};
+  std::uint32_t reasks_left = 0;
+  Bytes raw;
+  std::vector<Bytes> filters;
 };
 
 struct QueryParams {
@@ -113,6 +127,7 @@ struct QueryParams {
 struct LayerStats {
   std::uint64_t messages = 0, malformed = 0, intents = 0, refutes = 0;
   std::uint64_t queries = 0, query_duplicates = 0, responses_sent = 0, relays_forwarded = 0;
+  std::uint64_t query_reasks = 0;  // direct re-sends of our queries to silent members
 };
 
 class Layer {
@@ -124,6 +139,8 @@ class Layer {
   static constexpr std::size_t kResponseBytesMax = 1024;  // serf's QueryResponseSizeLimit
   static constexpr std::size_t kReceivedMax = 64;         // user queries held for respond()
   static constexpr Duration kQueryTimeoutMax = Duration::seconds(3600);  // a received one's
+  static constexpr std::uint32_t kReaskRounds = 2;         // at 1/4 and 1/2 of the timeout
+  static constexpr std::size_t kReaskMembersMax = 32;      // members re-asked per round
 
   Layer(LayerConfig config, Host& host, std::uint64_t seed);
 
@@ -164,7 +181,11 @@ class Layer {
   /// serf's QueryResponseSizeLimit).
   Result<void> respond(Time now, std::uint64_t ltime, std::uint32_t id,
                        std::span<const std::byte> payload, Effects& fx);
+  /// Marks queries past their deadline done.
   void on_timeout(Time now);
+  /// The same, and re-asks our queries' silent members when a round is due.
+  void on_timeout(Time now, Effects& fx);
+  /// The earliest deadline or re-ask round of a query not done (Time::max() when none).
   [[nodiscard]] Time next_deadline() const noexcept;
 
   [[nodiscard]] std::uint64_t member_clock() const noexcept { return member_clock_; }
@@ -204,6 +225,7 @@ class Layer {
   bool on_query(Time now, const Query& m, Effects& fx);
   bool query_seen(std::uint64_t ltime, std::uint32_t id);
   [[nodiscard]] bool passes(const Query& m) const;
+  void reask(QueryResult& r, Effects& fx);
   Result<void> respond(const Query& m, std::uint32_t flags, std::span<const std::byte> payload,
                        Effects& fx);
   void emit_query(Time now, const Query& m, Effects& fx);

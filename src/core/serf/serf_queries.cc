@@ -93,31 +93,33 @@ bool Layer::query_seen(std::uint64_t ltime, std::uint32_t id) {
   return false;
 }
 
-bool Layer::passes(const Query& m) const {
+namespace {
+
+// One filter (serf's shouldProcessQuery) against a member's name and tags (meta).
+bool filter_passes(ByteSpan raw, std::string_view name, std::span<const std::byte> meta) {
+  auto f = decode_filter(raw);
+  if (!f) return false;
+  if (!f->is_tag) return std::find(f->nodes.begin(), f->nodes.end(), name) != f->nodes.end();
   Tags tags;
-  bool tags_read = false;
+  if (auto t = decode_tags(meta)) tags = std::move(*t);
+  auto it = tags.find(f->tag);
+  const std::string value = it == tags.end() ? std::string() : it->second;
+  // serf: regexp.MatchString (RE2, unanchored); one that does not compile filters us out.
+  return tag_regex_search(f->expr, value);
+}
+
+}  // namespace
+
+bool Layer::passes(const Query& m) const {
+  if (m.filters.empty()) return true;
+  scratch_.clear();
+  host_.members(scratch_);
+  std::span<const std::byte> meta;
+  for (const HostMember& hm : scratch_) {
+    if (hm.name == config_.name) meta = hm.meta;
+  }
   for (ByteSpan raw : m.filters) {
-    auto f = decode_filter(raw);
-    if (!f) return false;
-    if (!f->is_tag) {
-      if (std::find(f->nodes.begin(), f->nodes.end(), config_.name) == f->nodes.end()) {
-        return false;
-      }
-      continue;
-    }
-    if (!tags_read) {
-      scratch_.clear();
-      host_.members(scratch_);
-      for (const HostMember& hm : scratch_) {
-        if (hm.name != config_.name) continue;
-        if (auto t = decode_tags(hm.meta)) tags = std::move(*t);
-      }
-      tags_read = true;
-    }
-    auto it = tags.find(f->tag);
-    const std::string value = it == tags.end() ? std::string() : it->second;
-    // serf: regexp.MatchString (RE2, unanchored); one that does not compile filters us out.
-    if (!tag_regex_search(f->expr, value)) return false;
+    if (!filter_passes(raw, config_.name, meta)) return false;
   }
   return true;
 }
@@ -341,6 +343,13 @@ Result<std::uint64_t> Layer::issue(Time now, std::string_view name,
   r = QueryResult{q.ltime, q.id, now + timeout, false, {}, {}};
   const Bytes raw = encode(q);
   if (raw.empty()) return make_error(Errc::too_large, "query does not encode");
+  r.reask_step = timeout / 4;
+  if (r.reask_step > Duration::zero()) {
+    r.reask_at = now + r.reask_step;
+    r.reasks_left = kReaskRounds;
+    r.raw = raw;
+    r.filters = filters;
+  }
   on_query(now, q, fx);  // we answer our own query, as serf does
   host_.gossip(raw);
   return q.ltime;
@@ -373,10 +382,50 @@ void Layer::on_timeout(Time now) {
   }
 }
 
+void Layer::on_timeout(Time now, Effects& fx) {
+  on_timeout(now);
+  for (auto& [ltime, r] : pending_) {
+    if (r.done || now < r.reask_at) continue;
+    r.reask_at = --r.reasks_left > 0 ? r.reask_at + r.reask_step : Time::max();
+    reask(r, fx);
+  }
+}
+
+// One round (serf_layer.h "Re-ask"): the query again to each silent member passing its filters.
+void Layer::reask(QueryResult& r, Effects& fx) {
+  scratch_.clear();
+  host_.members(scratch_);
+  std::vector<const HostMember*> silent;
+  for (const HostMember& hm : scratch_) {
+    if ((hm.state != MemberState::alive && hm.state != MemberState::suspect) ||
+        hm.name == config_.name) {
+      continue;
+    }
+    const std::string name(hm.name);
+    if (std::find(r.acks.begin(), r.acks.end(), name) != r.acks.end()) continue;
+    if (std::any_of(r.responses.begin(), r.responses.end(),
+                    [&](const auto& p) { return p.first == name; })) {
+      continue;
+    }
+    if (std::all_of(r.filters.begin(), r.filters.end(),
+                    [&](const Bytes& f) { return filter_passes(f, hm.name, hm.meta); })) {
+      silent.push_back(&hm);
+    }
+  }
+  const std::size_t n = std::min(silent.size(), kReaskMembersMax);
+  for (std::size_t k = 0; k < n; ++k) {
+    if (silent.size() > kReaskMembersMax) {  // a partial Fisher-Yates draw
+      std::swap(silent[k], silent[k + std::size_t(rng_.below(silent.size() - k))]);
+    }
+    host_.send(silent[k]->address, r.raw, fx);
+    ++stats_.query_reasks;
+  }
+}
+
 Time Layer::next_deadline() const noexcept {
   Time t = Time::max();
   for (const auto& [ltime, r] : pending_) {
-    if (!r.done) t = std::min(t, r.deadline);
+    if (!r.done) t = std::min({t, r.deadline, r.reask_at});
   }
   return t;
 }
