@@ -54,6 +54,7 @@ struct DemoFlags {
   std::string shared_sockets = "auto";  // on|off|auto: RuntimeOptions::shared_sockets
   std::uint32_t packet_bytes = 1400;    // MembershipConfig::packet_budget_bytes
   std::string catch_up = "1s";          // MembershipConfig::churn_anti_entropy_delay; 0 = off
+  std::string gossip_interval;          // MembershipConfig::gossip_interval; empty = the profile's
   std::uint32_t rumor_stop_after = MembershipConfig{}.rumor_stop_after;  // 0 = off
 };
 
@@ -418,6 +419,9 @@ int Demo::scenario() {
   consistent_ = cfg.membership.mode == MembershipMode::consistent;
   cfg.membership.packet_budget_bytes = f_.packet_bytes;
   cfg.membership.churn_anti_entropy_delay = parse_duration("--catch-up", f_.catch_up);
+  if (!f_.gossip_interval.empty()) {
+    cfg.membership.gossip_interval = parse_duration("--gossip-interval", f_.gossip_interval);
+  }
   cfg.membership.rumor_stop_after = f_.rumor_stop_after;
   cfg.multicast.fanout = 3;
   cfg.multicast.period = parse_duration("--multicast-period", f_.multicast_period);
@@ -853,6 +857,9 @@ void add_demo(CLI::App& app, std::function<int()>& run_cmd) {
                   "fragmenting)")
       ->capture_default_str()
       ->check(CLI::Range(256u, 8192u));
+  cmd->add_option("--gossip-interval", f->gossip_interval,
+                  "membership gossip period (memberlist's GossipInterval; default: the "
+                  "profile's, 200 ms for lan)");
   cmd->add_option("--catch-up", f->catch_up,
                   "catch-up anti-entropy after learning of a new member: a digest exchange "
                   "(and a full push-pull if the lists differ) this long after (0: off)")
