@@ -17,6 +17,7 @@
 #include <map>
 #include <mutex>
 #include <set>
+#include <thread>
 
 #include "agent_config.h"
 #include "base64.h"
@@ -56,6 +57,7 @@ struct DemoFlags {
   std::string catch_up = "1s";          // MembershipConfig::churn_anti_entropy_delay; 0 = off
   std::string gossip_interval;          // MembershipConfig::gossip_interval; empty = the profile's
   std::uint32_t rumor_stop_after = MembershipConfig{}.rumor_stop_after;  // 0 = off
+  std::uint32_t threads = 0;  // RuntimeOptions::threads; 0 = auto (threads_for)
 };
 
 volatile sig_atomic_t g_demo_stop = 0;
@@ -71,6 +73,13 @@ std::uint32_t join_rate_for(std::uint32_t n) {
   if (n <= 2000) return 100;
   if (n <= 5000) return 50;
   return std::max<std::uint32_t>(10, 250000 / n);
+}
+
+// --threads 0: one loop below 1,000 nodes (a loop idles at that size), else one per hardware
+// thread, at most 8 (each loop thread hosts its share of the nodes: docs/performance.md).
+std::uint32_t threads_for(std::uint32_t n) {
+  if (n < 1000) return 1;
+  return std::clamp<std::uint32_t>(std::thread::hardware_concurrency(), 1, 8);
 }
 
 // One UDP socket and one TCP listener per node, the streams' sockets (both ends in this
@@ -109,6 +118,7 @@ RuntimeOptions runtime_options(const DemoFlags& f) {
   o.turn_time_max = parse_duration("--turn-time-max", f.turn_time_max);
   if (o.turn_time_max < Duration::zero()) throw UsageError("--turn-time-max: must be >= 0");
   o.shared_sockets = use_shared_sockets(f);
+  o.threads = f.threads != 0 ? f.threads : threads_for(f.nodes);
   return o;
 }
 
@@ -156,6 +166,13 @@ class Demo {
     std::fflush(out);
     if (ui_) ui_->publish("log", {{"text", line}});
   }
+  // The nodes' callbacks (RuntimeOptions::threads: nodes on different loops call back at the
+  // same time). Under cb_mu_: delivered_, crashes_' first detections, false_failures_,
+  // saw_left_event_, watched_'s entries and the UI's events. Between run_for() calls only this
+  // thread runs, and reads them without the lock.
+  void on_member_event(std::uint32_t observer, const Event& e);
+  void on_delivery(std::uint32_t node, const MessageId& id, std::uint32_t hops);
+  std::mutex cb_mu_;
   // --ui: the browser view (tools/ui/demo.js). The snapshot is computed on this (the loop's)
   // thread every ui_tick() and handed to the UI server's thread under ui_mu_.
   void start_ui();
@@ -223,6 +240,38 @@ class Demo {
   std::set<std::uint32_t> saw_left_event_;  // observers that got `left` about the leaver
   Time start_ = Runtime::now();
 };
+
+void Demo::on_delivery(std::uint32_t node, const MessageId& id, std::uint32_t hops) {
+  std::lock_guard<std::mutex> lock(cb_mu_);
+  delivered_[id].insert(node);
+  if (ui_) ui_->publish("delivered", {{"node", node}, {"id", message_id_text(id)}, {"hops", hops}});
+}
+
+void Demo::on_member_event(std::uint32_t i, const Event& e) {
+  const bool verdict = e.kind == EventKind::failed || e.kind == EventKind::left;
+  const bool shown = ui_ && (verdict || e.kind == EventKind::suspected || e.kind == EventKind::alive);
+  if (!verdict && !shown && watched_.empty()) return;  // most events: a join heard, no lock
+  std::lock_guard<std::mutex> lock(cb_mu_);
+  if (shown) {
+    if (auto it = index_.find(e.subject_id); it != index_.end()) {
+      ui_->publish("member", {{"observer", i}, {"subject", it->second},
+                              {"kind", event_kind_name(e.kind)}});
+    }
+  }
+  if (!watched_.empty()) note_watched(i, e);
+  if (!verdict) return;
+  auto it = index_.find(e.subject_id);
+  if (it == index_.end()) return;
+  const std::uint32_t s = it->second;
+  if (e.kind == EventKind::left) {
+    if (s == leaver_) saw_left_event_.insert(i);
+    return;
+  }
+  if (nodes_[s]->running() && s != leaver_) ++false_failures_;
+  for (Crash& c : crashes_) {
+    if (c.node == s && c.first < 0) c.first = (Runtime::now() - c.at).to_seconds();
+  }
+}
 
 void Demo::note_watched(std::uint32_t observer, const Event& e) {
   MemberState s;
@@ -448,31 +497,9 @@ int Demo::scenario() {
   for (std::uint32_t i = 0; i < f_.nodes; ++i) {
     NodeCallbacks cb;
     cb.on_delivery = [this, i](const MessageId& id, std::span<const std::byte>, std::uint32_t hops) {
-      delivered_[id].insert(i);
-      if (ui_) ui_->publish("delivered", {{"node", i}, {"id", message_id_text(id)}, {"hops", hops}});
+      on_delivery(i, id, hops);
     };
-    cb.on_member_event = [this, i](const Event& e) {
-      if (ui_ && (e.kind == EventKind::suspected || e.kind == EventKind::failed ||
-                  e.kind == EventKind::left || e.kind == EventKind::alive)) {
-        if (auto it = index_.find(e.subject_id); it != index_.end()) {
-          ui_->publish("member", {{"observer", i}, {"subject", it->second},
-                                  {"kind", event_kind_name(e.kind)}});
-        }
-      }
-      if (!watched_.empty()) note_watched(i, e);
-      if (e.kind != EventKind::failed && e.kind != EventKind::left) return;
-      auto it = index_.find(e.subject_id);
-      if (it == index_.end()) return;
-      const std::uint32_t s = it->second;
-      if (e.kind == EventKind::left) {
-        if (s == leaver_) saw_left_event_.insert(i);
-        return;
-      }
-      if (nodes_[s]->running() && s != leaver_) ++false_failures_;
-      for (Crash& c : crashes_) {
-        if (c.node == s && c.first < 0) c.first = (Runtime::now() - c.at).to_seconds();
-      }
-    };
+    cb.on_member_event = [this, i](const Event& e) { on_member_event(i, e); };
     cfg.membership.name = "node-" + std::to_string(i);
     auto r = rt_.add_node(cfg, shared ? shared_address(bind, f_.nodes, i) : bind, cb);
     if (!r) throw std::runtime_error(std::string("cannot start node: ") + r.error().detail);
@@ -623,6 +650,7 @@ int Demo::scenario() {
   j["join_rate"] = f_.join_rate;
   j["clock_withheld_seconds"] = rt_.withheld().to_seconds();
   j["shared_sockets"] = shared;
+  j["threads"] = runtime_options(f_).threads;
   if (shared) j["unroutable_datagrams"] = rt_.unroutable_datagrams();
   std::uint64_t answered = 0, refused = 0;
   for (std::uint32_t i = 0; i < f_.seeds; ++i) {
@@ -869,6 +897,12 @@ void add_demo(CLI::App& app, std::function<int()>& run_cmd) {
                   "it has heard it again this many times (MembershipConfig::rumor_stop_after; "
                   "0: off, memberlist's queue)")
       ->capture_default_str();
+  cmd->add_option("--threads", f->threads,
+                  "event-loop threads; the nodes are spread over them round-robin, each loop "
+                  "with its own sockets (0: 1 below 1,000 nodes, else one per hardware thread, "
+                  "at most 8)")
+      ->capture_default_str()
+      ->check(CLI::Range(0u, 64u));
   cmd->add_option("--encrypt", f->keys,
                   "seal every packet and stream with this base64 32-byte key (grapevine keygen)");
   cmd->add_option("--ui", f->ui,

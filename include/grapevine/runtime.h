@@ -374,6 +374,16 @@ struct RuntimeOptions {
   std::vector<Cidr> allowed_cidrs;
   /// Mutual TLS for streams (off by default). A bad setting makes add_node fail (Errc::io).
   TlsOptions tls;
+  /// Loop threads (default 1). With K > 1 the nodes are spread round-robin over K event loops,
+  /// each with its own epoll, timers and streams (and, with shared_sockets, its own shared
+  /// sockets on a port of its own: loop 0 on the port asked for, the others on free ones);
+  /// run() drives them on K threads (the caller's and K - 1 it starts) and returns when all have.
+  /// Threading with K > 1: a node's callbacks run on its loop's thread, so callbacks of nodes on
+  /// different loops run at the same time and state they share needs a lock; a callback may call
+  /// its own node only. post()'s tasks run with every loop paused, so a task may call any node.
+  /// Calls documented "loop thread" are made outside run() (or from a posted task).
+  /// RuntimeOptions::log may be called from several threads at once. 0 is taken as 1.
+  std::uint32_t threads = 1;
   /// Where the runtime's messages go (grapevine/log.h: threading and what it may call). Empty
   /// (the default) = log_to_stderr, info and above. To silence: `[](LogLevel, std::string_view) {}`.
   LogHandler log;
@@ -402,19 +412,21 @@ class Runtime {
   /// run the loop a little) if the group should see *left* rather than *failed*.
   void remove_node(NodeHandle* node);
   /// Runs the loop until stop() (a stop() before run() makes the next run() return at once).
-  /// The calling thread becomes the loop thread; one thread at a time.
+  /// The calling thread becomes the loop thread; one thread at a time. With
+  /// RuntimeOptions::threads > 1, the loops run on that many threads until this returns.
   void run();
   /// Runs the loop for `d` of wall time (or until stop()); as run() otherwise.
   void run_for(Duration d);
   /// Thread-safe: makes run()/run_for() return soon.
   void stop();
   /// Thread-safe: runs `task` on the loop thread (moved in; tasks run in the order posted, at
-  /// the loop's next turn; tasks still queued when the Runtime is destroyed never run).
+  /// the loop's next turn; tasks still queued when the Runtime is destroyed never run). With
+  /// RuntimeOptions::threads > 1 every loop pauses at its turn's end while the tasks run.
   void post(std::function<void()> task);
   /// The monotonic clock (the nodes see it minus withheld(); see RuntimeOptions::turn_time_max).
   [[nodiscard]] static Time now();
   /// Loop turns' time withheld from the nodes' clock so far (RuntimeOptions::turn_time_max;
-  /// zero when it is 0). Loop thread.
+  /// zero when it is 0; with several loops, the most any loop withheld). Loop thread.
   [[nodiscard]] Duration withheld() const;
   /// Nodes added and not removed (crashed ones count). Loop thread.
   [[nodiscard]] std::size_t node_count() const;
@@ -423,8 +435,9 @@ class Runtime {
   [[nodiscard]] std::uint64_t unroutable_datagrams() const;
 
  private:
-  class Impl;
-  std::unique_ptr<Impl> impl_;
+  class Impl;   // one event loop and its nodes (src/io/runtime_impl.h)
+  class Loops;  // the loops and their threads (src/io/runtime_loops.cc)
+  std::unique_ptr<Loops> loops_;
 };
 
 }  // namespace grapevine

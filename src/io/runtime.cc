@@ -13,7 +13,6 @@
 #include <ctime>
 
 #include "io/runtime_hosted.h"
-#include "regex/re2_tag_matcher.h"
 #include "util/assert.h"
 
 namespace grapevine {
@@ -316,43 +315,6 @@ void Runtime::Impl::run_posted() {
     tasks.swap(posted_);
   }
   for (auto& t : tasks) t();
-}
-
-// ---- Runtime --------------------------------------------------------------------------------
-
-Runtime::Runtime(const RuntimeOptions& options) : impl_(std::make_unique<Impl>(options)) {
-  // Query tag filters arrive from the network: match them with RE2 (linear time), as the agent
-  // does, rather than core's literal-only default (src/util/tag_regex.h).
-  detail::install_re2_tag_matcher();
-}
-Runtime::~Runtime() = default;
-Result<NodeHandle*> Runtime::add_node(const NodeConfig& config, const Address& bind,
-                                      NodeCallbacks callbacks) {
-  return impl_->add_node(config, bind, std::move(callbacks));
-}
-void Runtime::remove_node(NodeHandle* node) {
-  impl_->remove_node(node);
-}
-void Runtime::run() {
-  impl_->run(Time::max());
-}
-void Runtime::run_for(Duration d) {
-  impl_->run(now() + d);
-}
-void Runtime::stop() {
-  impl_->stop();
-}
-void Runtime::post(std::function<void()> task) {
-  impl_->post(std::move(task));
-}
-std::size_t Runtime::node_count() const {
-  return impl_->node_count();
-}
-Duration Runtime::withheld() const {
-  return impl_->withheld();
-}
-std::uint64_t Runtime::unroutable_datagrams() const {
-  return impl_->unroutable_datagrams();
 }
 
 }  // namespace grapevine

@@ -72,6 +72,10 @@ class Runtime::Impl {
     stop_.store(true);
     wake();
   }
+  /// Forgets a stop() that came after run() had returned (Runtime::Loops: a round's end).
+  void clear_stop() { stop_.store(false); }
+  /// Is `node` one of this loop's live nodes?
+  [[nodiscard]] bool hosts(const NodeHandle* node) const;
   [[nodiscard]] std::size_t node_count() const {
     return std::size_t(std::count_if(nodes_.begin(), nodes_.end(),
                                      [](const auto& n) { return n != nullptr; }));
