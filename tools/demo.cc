@@ -183,6 +183,11 @@ class Demo {
   std::mutex ui_mu_;
   std::string ui_json_;
   Time ui_at_{};
+  // A step of wait(): 20 ms, or 100 ms from 1,000 nodes, where every step is a pause of all
+  // the loop threads (RuntimeOptions::threads) and each waits for the slowest one's turn.
+  [[nodiscard]] Duration wait_step() const {
+    return Duration::milliseconds(f_.nodes < 1000 ? 20 : 100);
+  }
   // Runs the loop in small steps until `done` holds or `timeout` passes (of the nodes' clock
   // with `node_clock`: a stalled process waits longer); returns the wall seconds it took, or -1.
   template <class Done>
@@ -191,7 +196,7 @@ class Demo {
     const Time n0 = node_now();
     while ((node_clock ? node_now() - n0 : Runtime::now() - t0) < timeout) {
       if (done()) return (Runtime::now() - t0).to_seconds();
-      rt_.run_for(Duration::milliseconds(20));
+      rt_.run_for(wait_step());
       ui_tick();
     }
     return done() ? (Runtime::now() - t0).to_seconds() : -1;

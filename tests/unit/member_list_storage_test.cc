@@ -54,8 +54,10 @@ TEST(MemberListStorage, NamesFollowRenamesAndRemovals) {
     std::vector<NodeId> got = list.ids_named(name);
     std::sort(got.begin(), got.end());
     EXPECT_EQ(got, ids) << name;
+    EXPECT_EQ(list.name_shared(name), ids.size() > 1) << name;
   }
   EXPECT_TRUE(list.ids_named("nobody").empty());
+  EXPECT_FALSE(list.name_shared("nobody"));
   EXPECT_EQ(list.find(1000), MemberList::kNone);
 }
 
@@ -67,6 +69,9 @@ TEST(MemberListStorage, NameOfAnotherMemberCanBeGiven) {
   list.set_extra(3, list.name_of(2), {});  // a view into the list's own arena
   EXPECT_EQ(list.name_of(3), "alpha");
   EXPECT_EQ(list.ids_named("alpha"), (std::vector<NodeId>{2, 3}));
+  EXPECT_TRUE(list.name_shared("alpha"));
+  list.set_extra(3, "beta", {});
+  EXPECT_FALSE(list.name_shared("alpha"));
 }
 
 TEST(MemberListStorage, BeatsOnlyWhenTracked) {

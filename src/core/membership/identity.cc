@@ -14,6 +14,7 @@ bool is_live(MemberState s) noexcept {
 // An alive message introduced `claimant` (native dialect); others may hold its name.
 void MembershipNode::on_name_claim(Time now, NodeId claimant, Effects& fx) {
   const std::string name(list_.name_of(claimant));
+  if (!list_.name_shared(name)) return;  // the claimant alone: the common case, no lists built
   for (NodeId other : list_.ids_named(name)) {
     if (other == claimant) continue;
     const std::uint32_t slot = list_.find(other);

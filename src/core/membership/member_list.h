@@ -44,7 +44,8 @@ struct MemberBeat {
   Time at;                    // local time the counter last rose (or the member was added)
 };
 
-/// Most members one node tracks; beyond it new members are refused (and counted).
+/// Most members one node tracks; beyond it new members are refused (and counted). The name
+/// index holds a slot in 22 bits (MemberList::kNameSlotBits).
 inline constexpr std::size_t kMembersMax = 1u << 22;
 
 class MemberList final : public Group {
@@ -108,6 +109,9 @@ class MemberList final : public Group {
   /// Every member (self included) holding `name`, in list (slot) order; empty names are not
   /// indexed. Native-dialect ids come from addresses, so one name may have several ids.
   [[nodiscard]] std::vector<NodeId> ids_named(std::string_view name) const;
+  /// Do two or more members hold `name`? (ids_named's size > 1, without building it: every
+  /// new member asks, and almost always one holds it.)
+  [[nodiscard]] bool name_shared(std::string_view name) const noexcept;
   [[nodiscard]] std::span<const std::byte> meta_of(NodeId id) const noexcept;
   /// memberlist's protocol versions of a member (all zero when unknown).
   void set_vsn(NodeId id, const wire::Vsn& vsn);
@@ -160,7 +164,16 @@ class MemberList final : public Group {
   void name_index_insert(std::uint32_t slot);
   void name_index_erase(std::uint32_t slot);
   void name_index_move(std::uint32_t from, std::uint32_t to);
-  [[nodiscard]] std::size_t name_home(std::string_view name) const noexcept;
+  [[nodiscard]] static std::uint64_t name_hash(std::string_view name) noexcept;
+  // A name index entry: the slot in the low kNameSlotBits bits, and above them a tag of the
+  // name's hash, so a probe compares names only when the tags agree (most never read the
+  // arena). Never equal to kNone (the tag stops one short of all ones).
+  static constexpr unsigned kNameSlotBits = 22;
+  static constexpr std::uint32_t kNameSlotMask = (1u << kNameSlotBits) - 1;
+  static constexpr std::uint32_t name_entry(std::uint32_t slot, std::uint64_t hash) noexcept {
+    const auto tag = std::uint32_t((hash >> 40) % ((1u << (32 - kNameSlotBits)) - 1));
+    return slot | tag << kNameSlotBits;
+  }
   void name_index_grow();
   void compact_names();
 
@@ -177,7 +190,8 @@ class MemberList final : public Group {
   std::map<NodeId, Extra> extras_;
   // Names: each named record's bytes at name_bytes_[name_at_[slot]], name_len of them; renamed
   // and removed names leave garbage, compacted when it is over half the arena. name_index_ is
-  // an open-addressing table of named slots by name hash (kNone = empty; load <= 3/4).
+  // an open-addressing table of named slots by name hash (name_entry; kNone = empty; load
+  // <= 3/4).
   std::vector<char> name_bytes_;
   std::size_t name_garbage_ = 0;
   std::vector<std::uint32_t> name_at_;  // parallel to records_

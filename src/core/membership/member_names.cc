@@ -19,40 +19,43 @@ constexpr std::uint64_t kNameSeed = 0x6e616d6573ULL;  // "names"
 constexpr std::size_t kCompactBytesMin = 4096;
 }  // namespace
 
-std::size_t MemberList::name_home(std::string_view name) const noexcept {
-  auto bytes = std::as_bytes(std::span(name.data(), name.size()));
-  return std::size_t(hash_bytes(bytes, kNameSeed)) & (name_index_.size() - 1);
+std::uint64_t MemberList::name_hash(std::string_view name) noexcept {
+  static_assert(kMembersMax <= (std::size_t(1) << kNameSlotBits), "an entry holds any slot");
+  return hash_bytes(std::as_bytes(std::span(name.data(), name.size())), kNameSeed);
 }
 
 void MemberList::name_index_grow() {
   name_index_.assign(name_index_.empty() ? 16 : name_index_.size() * 2, kNone);
+  const std::size_t mask = name_index_.size() - 1;
   for (std::uint32_t s = 0; s < records_.size(); ++s) {
     if (records_[s].name_len == 0) continue;
-    const std::size_t mask = name_index_.size() - 1;
-    std::size_t i = name_home(name_at(s));
+    const std::uint64_t h = name_hash(name_at(s));
+    std::size_t i = std::size_t(h) & mask;
     while (name_index_[i] != kNone) i = (i + 1) & mask;
-    name_index_[i] = s;
+    name_index_[i] = name_entry(s, h);
   }
 }
 
 void MemberList::name_index_insert(std::uint32_t slot) {
   if ((named_ + 1) * 4 > name_index_.size() * 3) name_index_grow();  // may index slot already
   const std::size_t mask = name_index_.size() - 1;
-  std::size_t i = name_home(name_at(slot));
+  const std::uint64_t h = name_hash(name_at(slot));
+  std::size_t i = std::size_t(h) & mask;
   while (name_index_[i] != kNone) {
-    if (name_index_[i] == slot) return;  // the grow above indexed it
+    if ((name_index_[i] & kNameSlotMask) == slot) return;  // the grow above indexed it
     i = (i + 1) & mask;
   }
-  name_index_[i] = slot;
+  name_index_[i] = name_entry(slot, h);
 }
 
 // The index entry of named `slot` now points at `to` (remove() moves the last record).
 void MemberList::name_index_move(std::uint32_t from, std::uint32_t to) {
   const std::size_t mask = name_index_.size() - 1;
-  for (std::size_t i = name_home(name_at(from));; i = (i + 1) & mask) {
+  const std::uint64_t h = name_hash(name_at(from));
+  for (std::size_t i = std::size_t(h) & mask;; i = (i + 1) & mask) {
     GV_ASSERT(name_index_[i] != kNone);
-    if (name_index_[i] == from) {
-      name_index_[i] = to;
+    if ((name_index_[i] & kNameSlotMask) == from) {
+      name_index_[i] = name_entry(to, h);
       return;
     }
   }
@@ -61,13 +64,14 @@ void MemberList::name_index_move(std::uint32_t from, std::uint32_t to) {
 // Backward-shift deletion, as FlatIndex::erase.
 void MemberList::name_index_erase(std::uint32_t slot) {
   const std::size_t mask = name_index_.size() - 1;
-  std::size_t i = name_home(name_at(slot));
-  while (name_index_[i] != slot) {
+  std::size_t i = std::size_t(name_hash(name_at(slot))) & mask;
+  while ((name_index_[i] & kNameSlotMask) != slot || name_index_[i] == kNone) {
     GV_ASSERT(name_index_[i] != kNone);
     i = (i + 1) & mask;
   }
   for (std::size_t j = (i + 1) & mask; name_index_[j] != kNone; j = (j + 1) & mask) {
-    const std::size_t home = name_home(name_at(name_index_[j]));
+    const std::size_t home =
+        std::size_t(name_hash(name_at(name_index_[j] & kNameSlotMask))) & mask;
     const bool between = i <= j ? (home > i && home <= j) : (home > i || home <= j);
     if (!between) {
       name_index_[i] = name_index_[j];
@@ -146,13 +150,32 @@ std::vector<NodeId> MemberList::ids_named(std::string_view name) const {
   if (name.empty() || name_index_.empty()) return out;
   std::vector<std::uint32_t> slots;
   const std::size_t mask = name_index_.size() - 1;
-  for (std::size_t i = name_home(name); name_index_[i] != kNone; i = (i + 1) & mask) {
-    if (name_at(name_index_[i]) == name) slots.push_back(name_index_[i]);
+  const std::uint64_t h = name_hash(name);
+  const std::uint32_t tag = name_entry(0, h);
+  for (std::size_t i = std::size_t(h) & mask; name_index_[i] != kNone; i = (i + 1) & mask) {
+    const std::uint32_t e = name_index_[i];
+    if ((e & ~kNameSlotMask) != tag) continue;  // another name: no need to read it
+    if (name_at(e & kNameSlotMask) == name) slots.push_back(e & kNameSlotMask);
   }
   std::sort(slots.begin(), slots.end());
   out.reserve(slots.size());
   for (std::uint32_t s : slots) out.push_back(records_[s].id);
   return out;
+}
+
+bool MemberList::name_shared(std::string_view name) const noexcept {
+  if (name.empty() || name_index_.empty()) return false;
+  const std::size_t mask = name_index_.size() - 1;
+  const std::uint64_t h = name_hash(name);
+  const std::uint32_t tag = name_entry(0, h);
+  int holders = 0;
+  for (std::size_t i = std::size_t(h) & mask; name_index_[i] != kNone; i = (i + 1) & mask) {
+    const std::uint32_t e = name_index_[i];
+    if ((e & ~kNameSlotMask) == tag && name_at(e & kNameSlotMask) == name && ++holders > 1) {
+      return true;
+    }
+  }
+  return false;
 }
 
 std::span<const std::byte> MemberList::meta_of(NodeId id) const noexcept {

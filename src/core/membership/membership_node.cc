@@ -145,15 +145,7 @@ void MembershipNode::on_timeout(Time now, Effects& fx) {
     }
   }
   if (now >= join_gossip_at_) join_gossip_round(now, fx);
-  if (now >= catch_up_at_) {
-    catch_up_at_ = Time::max();
-    if (list_.live_size() > 1 && !leaving_) {
-      ++stats_.catch_up_rounds;
-      // The partner from a hash, not rng_: the other timers' random draws stay as they were.
-      const std::uint64_t h = mix64(std::uint64_t(now.ns()) ^ self_id_);
-      anti_entropy(fx, list_.address(1 + std::uint32_t(h % (list_.live_size() - 1))));
-    }
-  }
+  if (now >= catch_up_at_) fire_catch_up(now, fx);
   if (now >= rumor_settle_at_) {  // rumor mongering's settle rounds (heard_again)
     rumor_settle_at_ = --rumor_settles_left_ > 0
                            ? now + config_.churn_anti_entropy_delay * 2
@@ -421,10 +413,29 @@ void MembershipNode::heard_again(NodeId id, std::uint64_t version, bool accusati
 // before) became a full push-pull per member per second: O(N^2) state a second, ~25% of the
 // join's CPU at 5,000 (docs/performance.md, "Catch-up in a storm"). One round when it is over
 // repairs what the gossip missed.
+//
+// A storm longer than the cap (10,000 joins take minutes) still made a full push-pull per
+// member every 5 delays, each of the whole list (at 10,000 joining: 115,000 push-pulls, 36 GB
+// of streams, turns of 10 s): the cap doubles for each round in a row that fired at it, and a
+// full exchange with anyone restarts it (on_stream), so a long storm costs each member a few
+// rounds, not one per 5 delays. The trailing edge is unchanged: one round when it is over.
 void MembershipNode::arm_catch_up() {
   const Duration delay = config_.churn_anti_entropy_delay;
   if (catch_up_at_ == Time::max()) catch_up_first_ = clock_;
-  catch_up_at_ = std::min(catch_up_first_ + delay * kCatchUpWaitMax, clock_ + delay);
+  const Time cap = catch_up_first_ + delay * catch_up_wait_max_;
+  catch_up_capped_ = cap < clock_ + delay;
+  catch_up_at_ = std::min(cap, clock_ + delay);
+}
+
+void MembershipNode::fire_catch_up(Time now, Effects& fx) {
+  catch_up_at_ = Time::max();
+  catch_up_wait_max_ =
+      catch_up_capped_ ? std::min(catch_up_wait_max_ * 2, kCatchUpWaitCeiling) : kCatchUpWaitMax;
+  if (list_.live_size() <= 1 || leaving_) return;
+  ++stats_.catch_up_rounds;
+  // The partner from a hash, not rng_: the other timers' random draws stay as they were.
+  const std::uint64_t h = mix64(std::uint64_t(now.ns()) ^ self_id_);
+  anti_entropy(fx, list_.address(1 + std::uint32_t(h % (list_.live_size() - 1))));
 }
 
 void MembershipNode::emit(Effects& fx, EventKind kind, const MemberRecord& r) {
@@ -693,6 +704,10 @@ void MembershipNode::on_stream(Time now, const Address& from, std::span<const st
   ++stats_.streams_received;
   Inbound in(*this, now, fx);
   Bytes direct = codec_->unpack_stream(message, from, in);
+  // A full state exchange (ours answered, or one asked of us) covers the news so far: a
+  // pending catch-up round's cap counts from here (each member of a storm then runs about
+  // half the rounds: it answers others' as often as it asks).
+  if (in.got_push_pull() && catch_up_at_ != Time::max()) catch_up_first_ = now;
   if (stream == 0) return;  // an answer to our own request
   if (!direct.empty()) {    // e.g. a TCP ping's ack
     fx.reply_stream(stream, direct);

@@ -273,9 +273,16 @@ class MembershipNode final : public Membership {
   Ticker gossip_ticker_, push_pull_ticker_, house_ticker_, join_ticker_, reconnect_ticker_;
   Time catch_up_at_ = Time::max();  // churn_anti_entropy_delay: the pending catch-up round
   Time catch_up_first_ = Time::max();  // when the news that armed it began
-  /// A catch-up round waits at most this many churn_anti_entropy_delay after the first news.
+  /// A catch-up round waits at most catch_up_wait_max_ churn_anti_entropy_delay after the
+  /// first news not yet covered by a full state exchange (catch_up_first_): kCatchUpWaitMax,
+  /// doubled for each round in a row that a storm outlasted (up to kCatchUpWaitCeiling), back
+  /// to kCatchUpWaitMax after one that found it over.
   static constexpr std::int64_t kCatchUpWaitMax = 5;
+  static constexpr std::int64_t kCatchUpWaitCeiling = 60;
+  std::int64_t catch_up_wait_max_ = kCatchUpWaitMax;
+  bool catch_up_capped_ = false;  // the pending round is at its cap: the news had not stopped
   void arm_catch_up();
+  void fire_catch_up(Time now, Effects& fx);
   Time join_gossip_at_ = Time::max();  // join_gossip_delay: the pending prompt gossip round
   // rumor_stop_after: anti-entropy rounds 1 and 3 churn_anti_entropy_delay after the last
   // rumor stopped here (heard_again); the number still to run.
