@@ -7,6 +7,7 @@
 // no live node lists it any more, "seen as left" counts the live nodes that got a `left` event
 // about the leaver, and at the end every live node must be in one configuration
 // (configurations_at_end == 1).
+#include <malloc.h>
 #include <signal.h>
 #include <sys/resource.h>
 
@@ -66,13 +67,14 @@ volatile sig_atomic_t g_demo_stop = 0;
 // at a rate the process sustains. A joiner's full-state push-pull grows with N (~50 B a member),
 // and every join is news every member must hear, so the join's total work grows as N^2.
 std::uint32_t seeds_for(std::uint32_t n) { return std::max<std::uint32_t>(1, n / 1000); }
-// Above 5,000: 250,000 / N (25 a second at 10,000), as each join costs ~N. The demo paces the
-// joins by the nodes' clock besides, so a process short of CPU slows them further.
-std::uint32_t join_rate_for(std::uint32_t n) {
+// Above 5,000: 250,000 / N (25 a second at 10,000), as each join costs ~N; times the loop
+// threads from 2,000 nodes (each serves its share). The demo paces the joins by the nodes'
+// clock besides, so a process short of CPU slows them further.
+std::uint32_t join_rate_for(std::uint32_t n, std::uint32_t threads) {
   if (n <= 1000) return 200;
-  if (n <= 2000) return 100;
-  if (n <= 5000) return 50;
-  return std::max<std::uint32_t>(10, 250000 / n);
+  if (n <= 2000) return 100 * threads;
+  if (n <= 5000) return 50 * threads;
+  return std::max<std::uint32_t>(10, 250000 / n) * threads;
 }
 
 // --threads 0: one loop below 1,000 nodes (a loop idles at that size), else one per hardware
@@ -183,6 +185,11 @@ class Demo {
   std::mutex ui_mu_;
   std::string ui_json_;
   Time ui_at_{};
+  // How long the join may take, of the nodes' clock: the joins' own time twice, and a minute.
+  [[nodiscard]] Duration join_patience() const {
+    return Duration::seconds(60) +
+           Duration::nanoseconds(std::int64_t(2e9 * f_.nodes / f_.join_rate));
+  }
   // A step of wait(): 20 ms, or 100 ms from 1,000 nodes, where every step is a pause of all
   // the loop threads (RuntimeOptions::threads) and each waits for the slowest one's turn.
   [[nodiscard]] Duration wait_step() const {
@@ -452,7 +459,19 @@ void Demo::measure_steady(Duration d) {
       steady_["bytes_per_node_per_second"].get<double>());
 }
 
+// Thousands of nodes allocate and free state-sized buffers all the time (a push-pull at 10,000
+// members is ~0.5 MB each way, a member list grows to as much). glibc serves such sizes with
+// fresh mmap()s, or trims its heap after a free, and each later reuse faults the pages in again,
+// zeroed by the kernel: clear_page was 18% of a 10,000-node join's profile. Past 1,000 nodes the
+// demo keeps freed memory for reuse instead (a process of gigabytes either way).
+void keep_freed_memory(std::uint32_t nodes) {
+  if (nodes < 1000) return;
+  mallopt(M_MMAP_THRESHOLD, 32 << 20);  // glibc's largest: below it, from the heap
+  mallopt(M_TRIM_THRESHOLD, 1 << 30);   // give back only a free gigabyte at the heap's top
+}
+
 int Demo::run() {
+  keep_freed_memory(f_.nodes);
   const int rc = scenario();
   if (ui_) serve_until_signal();
   return rc;
@@ -486,7 +505,7 @@ int Demo::scenario() {
   }
   if (f_.nodes < 4) throw UsageError("--nodes: at least 4 (two crash, one leaves)");
   if (f_.crash + 2 > f_.nodes) throw UsageError("--crash: too many for --nodes");
-  if (f_.join_rate == 0) f_.join_rate = join_rate_for(f_.nodes);
+  if (f_.join_rate == 0) f_.join_rate = join_rate_for(f_.nodes, runtime_options(f_).threads);
   if (f_.seeds == 0) f_.seeds = seeds_for(f_.nodes);
   f_.seeds = std::min(f_.seeds, f_.nodes - 1);
   // Each joiner contacts one seed at a time (another on each retry); each seed answers at most
@@ -568,8 +587,7 @@ int Demo::scenario() {
       report_incomplete_join();
     }
     return incomplete == 0;
-  }, Duration::seconds(30) + Duration::nanoseconds(std::int64_t(1e9 * f_.nodes / f_.join_rate)),
-     true);
+  }, join_patience(), true);
   // CPU, not wall time, is what a loaded machine cannot distort: joins per CPU second is the
   // rate one core sustains.
   join_cpu_s_ = (totals().cpu_ms - join_cpu0) / 1e3;
@@ -854,7 +872,8 @@ void add_demo(CLI::App& app, std::function<int()>& run_cmd) {
       ->capture_default_str();
   cmd->add_option("--join-rate", f->join_rate,
                   "members starting their join per second of the nodes' clock (0: 200 up to "
-                  "1,000 nodes, 100 up to 2,000, 50 up to 5,000, else 250,000/N, at least 10)")
+                  "1,000 nodes; past that, per loop thread (--threads), 100 up to 2,000, 50 up "
+                  "to 5,000, else 250,000/N, at least 10)")
       ->capture_default_str()
       ->check(CLI::Range(0u, 100000u));
   cmd->add_option("--seeds", f->seeds,
