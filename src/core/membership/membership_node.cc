@@ -76,12 +76,15 @@ std::uint32_t MembershipNode::retransmit_limit() const noexcept {
   return config_.retransmit_mult * std::uint32_t(std::max(1.0, std::ceil(std::log10(n + 1.0))));
 }
 
-Duration MembershipNode::push_pull_period() const noexcept {
+std::int64_t MembershipNode::push_pull_scale() const noexcept {
   // memberlist's pushPullScale: slower anti-entropy in big groups, constant total load.
   const double n = double(list_.live_size());
-  if (n <= 32) return config_.push_pull_interval;
-  auto mult = std::int64_t(std::ceil(std::log2(n) - std::log2(32.0)) + 1.0);
-  return config_.push_pull_interval * mult;
+  if (n <= 32) return 1;
+  return std::int64_t(std::ceil(std::log2(n) - std::log2(32.0)) + 1.0);
+}
+
+Duration MembershipNode::push_pull_period() const noexcept {
+  return config_.push_pull_interval * push_pull_scale();
 }
 
 // ---- timers ---------------------------------------------------------------------------------
@@ -416,13 +419,14 @@ void MembershipNode::heard_again(NodeId id, std::uint64_t version, bool accusati
 //
 // A storm longer than the cap (10,000 joins take minutes) still made a full push-pull per
 // member every 5 delays, each of the whole list (at 10,000 joining: 115,000 push-pulls, 36 GB
-// of streams, turns of 10 s): the cap doubles for each round in a row that fired at it, and a
-// full exchange with anyone restarts it (on_stream), so a long storm costs each member a few
+// of streams, turns of 10 s): the cap doubles for each round in a row that fired at it, a full
+// exchange with anyone restarts it (on_stream), and it scales with the group as the periodic
+// push-pull does (push_pull_scale: x10 at 10,000), so a long storm costs each member a few
 // rounds, not one per 5 delays. The trailing edge is unchanged: one round when it is over.
 void MembershipNode::arm_catch_up() {
   const Duration delay = config_.churn_anti_entropy_delay;
   if (catch_up_at_ == Time::max()) catch_up_first_ = clock_;
-  const Time cap = catch_up_first_ + delay * catch_up_wait_max_;
+  const Time cap = catch_up_first_ + delay * (catch_up_wait_max_ * push_pull_scale());
   catch_up_capped_ = cap < clock_ + delay;
   catch_up_at_ = std::min(cap, clock_ + delay);
 }
