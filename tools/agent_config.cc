@@ -174,7 +174,7 @@ void load_membership(const Table& t, MembershipConfig& m) {
           "delegate_vsn", "serf_respond", "tcp_fallback_ping", "heartbeat_fanout", "phi_threshold", "phi_window",
           "phi_min_std_deviation", "phi_acceptable_pause", "phi_first_heartbeat_estimate",
           "join_reply_gossip", "join_reply_gossip_newest", "rumor_stop_after",
-          "rumor_stop_after_accusations"});
+          "rumor_stop_after_accusations", "expected_members"});
   if (auto p = t.str("profile")) {
     Detector keep = m.detector;
     MembershipMode keep_mode = m.mode;
@@ -220,6 +220,10 @@ void load_membership(const Table& t, MembershipConfig& m) {
   if (auto v = t.integer("rumor_stop_after_accusations")) {
     if (*v < 0 || *v > 1000) t.bad("rumor_stop_after_accusations", "expected 0 (off) .. 1000");
     m.rumor_stop_after_accusations = std::uint32_t(*v);
+  }
+  if (auto v = t.integer("expected_members")) {
+    if (*v < 0 || *v > 4194304) t.bad("expected_members", "expected 0 (grow as needed) .. 4194304");
+    m.expected_members = std::uint32_t(*v);
   }
   if (auto v = t.number("phi_threshold")) m.phi_threshold = *v;
   if (auto v = t.integer("phi_window")) {

@@ -59,6 +59,7 @@ struct DemoFlags {
   std::string gossip_interval;          // MembershipConfig::gossip_interval; empty = the profile's
   std::uint32_t rumor_stop_after = MembershipConfig{}.rumor_stop_after;  // 0 = off
   std::uint32_t threads = 0;  // RuntimeOptions::threads; 0 = auto (threads_for)
+  std::int64_t expected_members = -1;  // MembershipConfig::expected_members; -1 = --nodes
 };
 
 volatile sig_atomic_t g_demo_stop = 0;
@@ -496,6 +497,8 @@ int Demo::scenario() {
     cfg.membership.gossip_interval = parse_duration("--gossip-interval", f_.gossip_interval);
   }
   cfg.membership.rumor_stop_after = f_.rumor_stop_after;
+  cfg.membership.expected_members =
+      std::uint32_t(f_.expected_members < 0 ? f_.nodes : f_.expected_members);
   cfg.multicast.fanout = 3;
   cfg.multicast.period = parse_duration("--multicast-period", f_.multicast_period);
   for (const auto& k : f_.keys) {
@@ -927,6 +930,11 @@ void add_demo(CLI::App& app, std::function<int()>& run_cmd) {
                   "at most 8)")
       ->capture_default_str()
       ->check(CLI::Range(0u, 64u));
+  cmd->add_option("--expected-members", f->expected_members,
+                  "room each node reserves for members at start (MembershipConfig::"
+                  "expected_members; -1: --nodes, 0: grow as members arrive)")
+      ->capture_default_str()
+      ->check(CLI::Range(std::int64_t(-1), std::int64_t(4194304)));
   cmd->add_option("--encrypt", f->keys,
                   "seal every packet and stream with this base64 32-byte key (grapevine keygen)");
   cmd->add_option("--ui", f->ui,

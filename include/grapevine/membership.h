@@ -277,6 +277,14 @@ struct MembershipConfig {
 
   std::size_t packet_budget_bytes = 1400;
 
+  /// Members to make room for at start (a capacity hint, not a limit; 0, the default: grow as
+  /// members arrive). A list past 1,024 members grows by a quarter, reallocating and copying
+  /// each time; a process hosting thousands of nodes that all fill their lists at once (a join
+  /// storm) spent ~18% of its CPU on those copies and on the kernel zeroing the fresh pages
+  /// (docs/performance.md, "Two loop threads"). A deployment that knows its size sets it; the
+  /// room is reserved but touched only as members arrive. At most 4,194,304 (kMembersMax).
+  std::uint32_t expected_members = 0;
+
   /// A query's default timeout is gossip_interval * query_timeout_mult * ceil(log10(n + 1))
   /// (serf's QueryTimeoutMult; grapevine/query.h).
   std::uint32_t query_timeout_mult = 16;

@@ -34,6 +34,21 @@ TEST(ApiErrors, MulticastAloneIsNotReadyAndSendsNothing) {
   EXPECT_EQ(fx.sends, 0);
 }
 
+// MembershipConfig::expected_members: a hint up to kMembersMax; a node with room for a
+// thousand members behaves as one without (it only reserves).
+TEST(ApiErrors, ExpectedMembersPastTheListLimitIsInvalid) {
+  NodeConfig c;
+  c.membership.expected_members = 4194304;
+  EXPECT_TRUE(validate(c));
+  c.membership.expected_members = 4194305;
+  auto r = validate(c);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, Errc::invalid_argument);
+  c.membership.expected_members = 1000;
+  Node n(c, addr("127.0.0.1:7000"), 1);
+  EXPECT_EQ(n.membership().member_count(MemberState::alive), 1u);
+}
+
 TEST(ApiErrors, MulticastOverThePublicLimitIsTooLarge) {
   Node n(NodeConfig{}, addr("127.0.0.1:7000"), 1);
   Count fx;

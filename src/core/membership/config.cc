@@ -178,6 +178,7 @@ Result<void> validate(const MembershipConfig& c) noexcept {
   if (!c.memberlist.keys.empty() && detail::aead() == nullptr) {
     return make_error(Errc::invalid_argument, detail::kNoAeadError);
   }
+  if (c.expected_members > detail::kMembersMax) return bad("expected_members must be at most 4194304");
   if (c.packet_budget_bytes < 256 || c.packet_budget_bytes > wire::kPacketBudgetBytesMax) {
     return bad("packet_budget_bytes must be in [256, 8192]");
   }

@@ -92,6 +92,7 @@ void MemberList::reserve(std::size_t n) {
   name_at_.reserve(n);
   if (!beats_.empty()) beats_.reserve(n);
   live_.reserve(n);
+  index_.reserve(n);
 }
 
 void MemberList::live_insert(std::uint32_t slot) {

@@ -53,6 +53,11 @@ class SlotIndex {
     ++size_;
   }
 
+  /// Room for `n` keys without growing (a table only ever grows).
+  void reserve(std::size_t n) {
+    while (n * 4 > table_.size() * 3) grow();
+  }
+
   /// `key` (present) now lives at `slot`.
   template <typename IdOf>
   void relink(std::uint64_t key, std::uint32_t slot, const IdOf& id_of) noexcept {
