@@ -7,7 +7,6 @@
 // no live node lists it any more, "seen as left" counts the live nodes that got a `left` event
 // about the leaver, and at the end every live node must be in one configuration
 // (configurations_at_end == 1).
-#include <malloc.h>
 #include <signal.h>
 #include <sys/resource.h>
 
@@ -460,19 +459,7 @@ void Demo::measure_steady(Duration d) {
       steady_["bytes_per_node_per_second"].get<double>());
 }
 
-// Thousands of nodes allocate and free state-sized buffers all the time (a push-pull at 10,000
-// members is ~0.5 MB each way, a member list grows to as much). glibc serves such sizes with
-// fresh mmap()s, or trims its heap after a free, and each later reuse faults the pages in again,
-// zeroed by the kernel: clear_page was 18% of a 10,000-node join's profile. Past 1,000 nodes the
-// demo keeps freed memory for reuse instead (a process of gigabytes either way).
-void keep_freed_memory(std::uint32_t nodes) {
-  if (nodes < 1000) return;
-  mallopt(M_MMAP_THRESHOLD, 32 << 20);  // glibc's largest: below it, from the heap
-  mallopt(M_TRIM_THRESHOLD, 1 << 30);   // give back only a free gigabyte at the heap's top
-}
-
 int Demo::run() {
-  keep_freed_memory(f_.nodes);
   const int rc = scenario();
   if (ui_) serve_until_signal();
   return rc;
