@@ -208,6 +208,13 @@ std::string render_metrics(const NodeMetrics& nm) {
   metric("grapevine_failures_total", "counter", "Members marked failed.", s.failures);
   metric("grapevine_leaves_total", "counter", "Members seen leaving.", s.leaves);
   metric("grapevine_push_pulls_total", "counter", "Full-state exchanges started.", s.push_pulls);
+  metric("grapevine_queries_total", "counter", "Queries handled here (native dialect).",
+         s.queries);
+  metric("grapevine_query_responses_total", "counter",
+         "Responses gathered for this node's queries (native dialect).", s.query_responses);
+  metric("grapevine_query_reasks_total", "counter",
+         "Direct re-sends of this node's queries to members gossip had not reached.",
+         s.query_reasks);
   metric("grapevine_messages_in_total", "counter", "Datagrams received.", io.datagrams_in);
   metric("grapevine_messages_out_total", "counter", "Datagrams sent.", io.datagrams_out);
   metric("grapevine_bytes_in_total", "counter", "Datagram bytes received.", io.bytes_in);

@@ -366,7 +366,7 @@ struct MembershipStats {
   std::uint64_t query_relays = 0, query_acks = 0, query_responses = 0;
   std::uint64_t query_response_duplicates = 0, query_responses_unmatched = 0;
   /// Direct re-sends of our own queries to members that had neither acked nor answered by a
-  /// fraction of the timeout (one datagram each; queries.h "re-ask").
+  /// fraction of the timeout (one datagram each; queries.h "re-ask"), native and serf dialects.
   std::uint64_t query_reasks = 0;
 };
 

@@ -219,6 +219,7 @@ for m in $metrics1 $metrics2; do
   grep -q '^# TYPE grapevine_members gauge' <<<"$text" || fail "metrics on $m: no grapevine_members"
   grep -q '^grapevine_members{state="alive"} 5' <<<"$text" || fail "metrics on $m: alive != 5"
   grep -q '^grapevine_multicast_delivered_total 1' <<<"$text" || fail "metrics on $m: delivered"
+  grep -q '^# TYPE grapevine_query_reasks_total counter' <<<"$text" || fail "metrics on $m: reasks"
 done
 # A client that connects and says nothing neither blocks other scrapes nor (below) the exit.
 exec 7<>"/dev/tcp/127.0.0.1/$metrics1"

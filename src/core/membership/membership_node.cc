@@ -122,7 +122,12 @@ void MembershipNode::on_timeout(Time now, Effects& fx) {
   }
   if (now >= detector_->deadline()) detector_->on_timeout(now, fx);
   if (queries_) expire_queries(now, fx);
-  if (serf_ && now >= serf_->next_deadline()) serf_->on_timeout(now, fx);
+  if (serf_ && now >= serf_->next_deadline()) {
+    // The serf layer's re-asks (its own queries) count here too: one counter, either dialect.
+    const std::uint64_t reasks = serf_->stats().query_reasks;
+    serf_->on_timeout(now, fx);
+    stats_.query_reasks += serf_->stats().query_reasks - reasks;
+  }
   if (config_.gossip_interval > Duration::zero() && gossip_ticker_.due(now)) {
     gossip_ticker_.advance(now, config_.gossip_interval, 0.0, rng_);
     gossip_round(now, fx);
