@@ -77,15 +77,12 @@ std::uint32_t MembershipNode::retransmit_limit() const noexcept {
   return config_.retransmit_mult * std::uint32_t(std::max(1.0, std::ceil(std::log10(n + 1.0))));
 }
 
-std::int64_t MembershipNode::push_pull_scale() const noexcept {
+Duration MembershipNode::push_pull_period() const noexcept {
   // memberlist's pushPullScale: slower anti-entropy in big groups, constant total load.
   const double n = double(list_.live_size());
-  if (n <= 32) return 1;
-  return std::int64_t(std::ceil(std::log2(n) - std::log2(32.0)) + 1.0);
-}
-
-Duration MembershipNode::push_pull_period() const noexcept {
-  return config_.push_pull_interval * push_pull_scale();
+  if (n <= 32) return config_.push_pull_interval;
+  auto mult = std::int64_t(std::ceil(std::log2(n) - std::log2(32.0)) + 1.0);
+  return config_.push_pull_interval * mult;
 }
 
 // ---- timers ---------------------------------------------------------------------------------

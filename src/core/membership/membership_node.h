@@ -273,8 +273,6 @@ class MembershipNode final : public Membership {
   Ticker gossip_ticker_, push_pull_ticker_, house_ticker_, join_ticker_, reconnect_ticker_;
   Time catch_up_at_ = Time::max();  // churn_anti_entropy_delay: the pending catch-up round
   Time catch_up_first_ = Time::max();  // when the news that armed it began
-  /// memberlist's pushPullScale: 1 up to 32 live members, then ceil(log2(N / 32)) + 1.
-  [[nodiscard]] std::int64_t push_pull_scale() const noexcept;
   /// A catch-up round waits at most catch_up_wait_max_ churn_anti_entropy_delay after the
   /// first news not yet covered by a full state exchange (catch_up_first_): kCatchUpWaitMax,
   /// doubled for each round in a row that a storm outlasted (up to kCatchUpWaitCeiling), back
